@@ -59,7 +59,7 @@ public final class Channels {
     /** Which channels still have a non-zero mask entry (PyTorch: {@code mask.sum(other dims) != 0}). */
     public static boolean[] alive(INDArray mask, int dim) {
         long[] shape = mask.shape();
-        float[] m = mask.dup('c').castTo(DataType.FLOAT).toFloatVector();
+        float[] m = values(mask);
         int size = (int) shape[dim];
         long inner = inner(shape, dim);
         double[] sums = new double[size];
@@ -133,6 +133,6 @@ public final class Channels {
 
     /** The tensor's values in C order, as floats. */
     public static float[] values(INDArray t) {
-        return t.dup('c').castTo(DataType.FLOAT).toFloatVector();
+        return t.castTo(DataType.FLOAT).dup('c').data().asFloat();
     }
 }
