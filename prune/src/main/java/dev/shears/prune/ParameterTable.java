@@ -27,6 +27,8 @@ final class ParameterTable {
     private final List<PrunableParameter> parameters = new ArrayList<>();
     private final Map<String, PrunableParameter> byName = new LinkedHashMap<>();
     private final Map<String, INDArray> views = new LinkedHashMap<>();
+    private final Map<String, java.util.function.UnaryOperator<INDArray>> toTorch = new LinkedHashMap<>();
+    private final Map<String, INDArray> modelArrays = new LinkedHashMap<>();
 
     static ParameterTable of(MultiLayerNetwork net) {
         ParameterTable table = new ParameterTable();
@@ -55,7 +57,7 @@ final class ParameterTable {
             String layer = dot < 0 ? "" : name.substring(0, dot);
             String attribute = dot < 0 ? name : name.substring(dot + 1);
             LayerKind kind = tensor.rank() >= 3 ? LayerKind.CONVOLUTION : tensor.rank() == 2 ? LayerKind.DENSE : LayerKind.OTHER;
-            table.add(new PrunableParameter(name, name, layer, kind, attribute, tensor.shape()), tensor);
+            table.add(new PrunableParameter(name, name, layer, kind, attribute, tensor.shape()), tensor, tensor, a -> a);
         });
         return table;
     }
@@ -67,13 +69,16 @@ final class ParameterTable {
             String key = e.getKey();
             INDArray param = e.getValue();
             String attribute = attribute(conf, key);
-            INDArray view = torchView(conf, key, param);
+            java.util.function.UnaryOperator<INDArray> layout = a -> torchView(conf, key, a);
+            INDArray view = layout.apply(param);
             add(new PrunableParameter(layerName + "." + attribute, keyPrefix + "_" + key, layerName, kind,
-                    attribute, view.shape()), view);
+                    attribute, view.shape()), view, param, layout);
         }
     }
 
-    private void add(PrunableParameter p, INDArray view) {
+    private void add(PrunableParameter p, INDArray view, INDArray modelArray, java.util.function.UnaryOperator<INDArray> layout) {
+        toTorch.put(p.name(), layout);
+        modelArrays.put(p.name(), modelArray);
         parameters.add(p);
         byName.put(p.name(), p);
         byName.putIfAbsent(p.key(), p);
@@ -180,5 +185,17 @@ final class ParameterTable {
 
     INDArray view(PrunableParameter p) {
         return views.get(p.name());
+    }
+
+    /**
+     * {@code torchLayout} (a tensor of the parameter's PyTorch shape) rearranged into a new array of
+     * the model's own shape and memory order, so that it lines up element for element with the
+     * model's parameter, its gradient and its updater state.
+     */
+    INDArray toModelLayout(PrunableParameter p, INDArray torchLayout) {
+        INDArray model = modelArrays.get(p.name());
+        INDArray result = org.nd4j.linalg.factory.Nd4j.create(model.dataType(), model.shape(), model.ordering());
+        toTorch.get(p.name()).apply(result).assign(torchLayout);
+        return result;
     }
 }

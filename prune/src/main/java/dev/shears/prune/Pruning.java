@@ -37,6 +37,7 @@ public final class Pruning {
     private final ParameterTable table;
     private final Map<String, State> states = new LinkedHashMap<>();
     private SplittableRandom random = new SplittableRandom();
+    private long version;
 
     /** Per pruned parameter: the original values and the mask, in PyTorch layout, C order. */
     private static final class State {
@@ -297,6 +298,7 @@ public final class Pruning {
         }
         sync(state, table.view(p));
         states.remove(p.name());
+        version++;
         return this;
     }
 
@@ -429,6 +431,7 @@ public final class Pruning {
             states.put(p.name(), state);
             writeEffective(state, param);
         }
+        version++;
     }
 
     /**
@@ -439,6 +442,28 @@ public final class Pruning {
         for (Map.Entry<String, State> e : states.entrySet()) {
             table.view(table.get(e.getKey())).muli(e.getValue().mask);
         }
+    }
+
+    /**
+     * The masks of the pruned parameters laid out as the model's own parameters (DL4J shape and
+     * memory order), keyed by DL4J key ({@code 0_W}, {@code conv1_W}): multiply a gradient or a
+     * parameter by one of these with {@code muli}. New arrays; recompute them when
+     * {@link #version()} changes.
+     */
+    public Map<String, INDArray> masksInModelLayout() {
+        Map<String, INDArray> masks = new LinkedHashMap<>();
+        for (PrunableParameter p : table.parameters()) {
+            State state = states.get(p.name());
+            if (state != null) {
+                masks.put(p.key(), table.toModelLayout(p, state.mask));
+            }
+        }
+        return masks;
+    }
+
+    /** A counter that changes whenever a mask is added, changed or removed. */
+    public long version() {
+        return version;
     }
 
     /** Sparsity of every parameter (zeros of the effective value) and of all together. */
@@ -592,6 +617,7 @@ public final class Pruning {
             state.mask = cMask;
         }
         state.methods.add(method);
+        version++;
         writeEffective(state, param);
     }
 
