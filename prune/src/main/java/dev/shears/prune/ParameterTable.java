@@ -149,7 +149,7 @@ final class ParameterTable {
             return param.rank() == 1 ? param : param.reshape(param.length());
         }
         if (conf instanceof Convolution1DLayer && param.rank() == 4 && param.size(3) == 1) {
-            return param.reshape('c', param.size(0), param.size(1), param.size(2));
+            return param.reshape('c', new long[] {param.size(0), param.size(1), param.size(2)});
         }
         if (conf instanceof DepthwiseConvolution2D && param.rank() == 4) {
             // DL4J [kH, kW, nIn, multiplier] -> [nIn, multiplier, kH, kW]: dim 0 is the input channel.
