@@ -1,0 +1,306 @@
+package dev.shears.trainer.checkpoint;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import dev.shears.prune.PrunedModel;
+import dev.shears.prune.Pruning;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The crash-consistent checkpoints of one job, in one directory. A checkpoint is a directory
+ * {@code ckpt-<seq>-<iteration>} holding the model with its updater and pruning state
+ * ({@code model.zip}), the job's progress ({@code state.json}) and a {@code MANIFEST} of their
+ * SHA-256 digests. It is written under a temporary name, flushed to disk, and committed by an
+ * atomic rename, so a crash leaves either the whole checkpoint or none. {@link #restoreLatest()}
+ * verifies the digests and falls back to the previous checkpoint when one does not verify.
+ * Retention keeps the newest {@code keepLast} checkpoints and the most accurate one.
+ */
+public final class Checkpoints {
+    private static final Logger log = LoggerFactory.getLogger(Checkpoints.class);
+    private static final Pattern NAME = Pattern.compile("ckpt-(\\d{6})-(\\d{10})");
+    static final String MODEL = "model.zip";
+    static final String STATE = "state.json";
+    static final String MANIFEST = "MANIFEST";
+    private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
+            .registerModule(new Jdk8Module()).disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Path dir;
+    private final int keepLast;
+
+    /** A checkpoint on disk. */
+    public record Checkpoint(Path dir, long seq, long iteration) {}
+
+    /**
+     * What {@link #restoreLatest()} found: the model and pruning state, the progress, which
+     * checkpoint it came from, and why newer ones were rejected.
+     */
+    public record Restored(PrunedModel model, CheckpointState state, Path from, List<String> rejected) {}
+
+    /**
+     * @param dir the job's checkpoint directory (created when missing)
+     * @param keepLast how many of the newest checkpoints to keep, at least 1
+     */
+    public Checkpoints(Path dir, int keepLast) {
+        if (keepLast < 1) {
+            throw new IllegalArgumentException("keepLast " + keepLast + " is out of range: keep at least 1 checkpoint");
+        }
+        this.dir = dir;
+        this.keepLast = keepLast;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /**
+     * Writes a checkpoint and commits it atomically; then applies retention.
+     *
+     * @throws IOException when it cannot be written (nothing is committed then, and earlier
+     *     checkpoints are untouched)
+     */
+    public Checkpoint save(Model model, Pruning pruning, CheckpointState state) throws IOException {
+        Files.createDirectories(dir);
+        String name = String.format("ckpt-%06d-%010d", state.seq(), state.iteration());
+        Path tmp = dir.resolve(".tmp-" + name + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        Path target = dir.resolve(name);
+        try {
+            Files.createDirectory(tmp);
+            Path modelFile = tmp.resolve(MODEL);
+            if (model instanceof MultiLayerNetwork net) {
+                PrunedModel.save(net, pruning, modelFile.toFile(), true);
+            } else if (model instanceof ComputationGraph graph) {
+                PrunedModel.save(graph, pruning, modelFile.toFile(), true);
+            } else {
+                throw new IllegalArgumentException("cannot checkpoint a " + model.getClass().getName()
+                        + " (fix: use a MultiLayerNetwork or a ComputationGraph)");
+            }
+            Files.write(tmp.resolve(STATE), JSON.writeValueAsBytes(state));
+            StringBuilder manifest = new StringBuilder();
+            for (String file : List.of(MODEL, STATE)) {
+                manifest.append(sha256(tmp.resolve(file))).append("  ").append(file).append('\n');
+            }
+            Files.writeString(tmp.resolve(MANIFEST), manifest, StandardCharsets.UTF_8);
+            for (String file : List.of(MODEL, STATE, MANIFEST)) {
+                fsync(tmp.resolve(file));
+            }
+            fsyncDirectory(tmp);
+            if (Files.exists(target)) {
+                deleteTree(target); // the same step and iteration again: the newer write wins
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("the file system of " + dir + " cannot rename atomically"
+                        + " (fix: put checkpoints on a local or POSIX file system)", e);
+            }
+            fsyncDirectory(dir);
+        } finally {
+            if (Files.exists(tmp)) {
+                deleteTree(tmp);
+            }
+        }
+        retain();
+        return new Checkpoint(target, state.seq(), state.iteration());
+    }
+
+    /** The committed checkpoints, oldest first. */
+    public List<Checkpoint> list() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<Checkpoint> all = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) entries::iterator) {
+                Matcher m = NAME.matcher(p.getFileName().toString());
+                if (m.matches() && Files.isDirectory(p)) {
+                    all.add(new Checkpoint(p, Long.parseLong(m.group(1)), Long.parseLong(m.group(2))));
+                }
+            }
+        }
+        all.sort(Comparator.comparingLong(Checkpoint::seq).thenComparingLong(Checkpoint::iteration));
+        return all;
+    }
+
+    /**
+     * Restores the newest checkpoint whose digests verify, falling back to older ones; empty when
+     * there is none. Leftovers of interrupted writes are removed.
+     */
+    public Optional<Restored> restoreLatest() throws IOException {
+        removeLeftovers();
+        List<Checkpoint> all = list();
+        List<String> rejected = new ArrayList<>();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Checkpoint c = all.get(i);
+            try {
+                verify(c.dir());
+                CheckpointState state = JSON.readValue(c.dir().resolve(STATE).toFile(), CheckpointState.class);
+                PrunedModel model = PrunedModel.restore(c.dir().resolve(MODEL).toFile(), true);
+                if (!rejected.isEmpty()) {
+                    log.warn("restored {} after rejecting newer checkpoints: {}", c.dir().getFileName(), rejected);
+                }
+                return Optional.of(new Restored(model, state, c.dir(), List.copyOf(rejected)));
+            } catch (IOException | RuntimeException e) {
+                rejected.add(c.dir().getFileName() + ": " + e.getMessage());
+            }
+        }
+        if (!rejected.isEmpty()) {
+            log.error("no checkpoint in {} could be restored: {}", dir, rejected);
+        }
+        return Optional.empty();
+    }
+
+    /** Reads a checkpoint's progress without loading its model. */
+    public static CheckpointState readState(Path checkpoint) throws IOException {
+        return JSON.readValue(checkpoint.resolve(STATE).toFile(), CheckpointState.class);
+    }
+
+    /** Checks every file named in the MANIFEST against its SHA-256. */
+    static void verify(Path checkpoint) throws IOException {
+        Path manifest = checkpoint.resolve(MANIFEST);
+        if (!Files.exists(manifest)) {
+            throw new IOException("no MANIFEST");
+        }
+        Map<String, String> expected = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(manifest, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            int sep = line.indexOf("  ");
+            if (sep != 64) {
+                throw new IOException("malformed MANIFEST line '" + line + "'");
+            }
+            expected.put(line.substring(sep + 2), line.substring(0, sep));
+        }
+        for (String required : List.of(MODEL, STATE)) {
+            if (!expected.containsKey(required)) {
+                throw new IOException("MANIFEST does not list " + required);
+            }
+        }
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            Path file = checkpoint.resolve(e.getKey()).normalize();
+            if (!file.getParent().equals(checkpoint.normalize())) {
+                throw new IOException("MANIFEST names a file outside the checkpoint: " + e.getKey());
+            }
+            if (!Files.exists(file)) {
+                throw new IOException(e.getKey() + " is missing");
+            }
+            String actual = sha256(file);
+            if (!actual.equals(e.getValue())) {
+                throw new IOException(e.getKey() + " has SHA-256 " + actual + ", MANIFEST says " + e.getValue());
+            }
+        }
+    }
+
+    /** Keeps the newest {@code keepLast} and the most accurate checkpoint; deletes the rest. */
+    private void retain() throws IOException {
+        List<Checkpoint> all = list();
+        if (all.size() <= keepLast) {
+            return;
+        }
+        Checkpoint best = null;
+        double bestAccuracy = Double.NEGATIVE_INFINITY;
+        for (Checkpoint c : all) {
+            try {
+                double accuracy = readState(c.dir()).accuracy();
+                if (accuracy > bestAccuracy) {
+                    bestAccuracy = accuracy;
+                    best = c;
+                }
+            } catch (IOException e) {
+                // an unreadable checkpoint is never the best
+            }
+        }
+        for (Checkpoint c : all.subList(0, all.size() - keepLast)) {
+            if (!c.equals(best)) {
+                deleteTree(c.dir());
+            }
+        }
+    }
+
+    private void removeLeftovers() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (Stream<Path> entries = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) entries::iterator) {
+                if (p.getFileName().toString().startsWith(".tmp-")) {
+                    deleteTree(p);
+                }
+            }
+        }
+    }
+
+    /** The SHA-256 of a file, in lower-case hex. */
+    public static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no SHA-256", e);
+        }
+    }
+
+    private static void fsync(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+    }
+
+    private static void fsyncDirectory(Path directory) {
+        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            // Some file systems cannot sync a directory; the rename is still atomic there.
+        }
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.delete(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+}
