@@ -12,7 +12,7 @@ final class LotteryTicket {
     private LotteryTicket() {
     }
 
-    static List<Double> targets(double rate, double finalSparsity) {
+    static List<Double> targets(double finalSparsity, double rate) {
         if (!(rate > 0 && rate < 1)) {
             throw new IllegalArgumentException("rate " + rate + " is out of range: must be in (0, 1)"
                     + " (fix: e.g. 0.2 prunes 20 % of what remains each round)");

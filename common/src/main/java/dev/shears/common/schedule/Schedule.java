@@ -35,7 +35,7 @@ public interface Schedule {
             case CONSTANT -> constant(spec.finalSparsity(), spec.steps().orElseThrow());
             case ONE_SHOT -> oneShot(spec.finalSparsity());
             case POINTS -> targets(spec.points());
-            case LOTTERY_TICKET -> lotteryTicket(spec.rate().orElseThrow(), spec.finalSparsity());
+            case LOTTERY_TICKET -> lotteryTicket(spec.finalSparsity(), spec.rate().orElseThrow());
         };
     }
 
@@ -83,11 +83,11 @@ public interface Schedule {
      * targets {@code 1 - (1 - rate)^k}, as many rounds as reaching {@code finalSparsity} takes; the
      * last round is clamped to exactly {@code finalSparsity}. Every point rewinds.
      *
-     * @param rate the fraction of the remaining weights pruned each round, in (0, 1)
      * @param finalSparsity in [0, 1)
+     * @param rate the fraction of the remaining weights pruned each round, in (0, 1)
      * @throws IllegalArgumentException when an argument is out of range or more than 10000 rounds are needed
      */
-    static Schedule lotteryTicket(double rate, double finalSparsity) {
-        return new FixedSchedule(LotteryTicket.targets(rate, finalSparsity), true);
+    static Schedule lotteryTicket(double finalSparsity, double rate) {
+        return new FixedSchedule(LotteryTicket.targets(finalSparsity, rate), true);
     }
 }

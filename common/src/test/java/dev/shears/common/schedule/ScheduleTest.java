@@ -115,7 +115,7 @@ class ScheduleTest {
 
     @Test
     void lotteryTicketPrunesTheRateOfWhatRemainsEachRoundAndClampsTheLast() {
-        Schedule schedule = Schedule.lotteryTicket(0.2, 0.9);
+        Schedule schedule = Schedule.lotteryTicket(0.9, 0.2);
 
         // 1 - 0.8^10 = 0.8926 < 0.9 <= 1 - 0.8^11 = 0.9141: eleven rounds, the last clamped to 0.9
         assertThat(schedule.steps()).isEqualTo(11);
@@ -129,21 +129,21 @@ class ScheduleTest {
 
     @Test
     void lotteryTicketAddsNoSliverRoundWhenARoundLandsOnTheTarget() {
-        assertThat(Schedule.lotteryTicket(0.5, 0.75).points()).extracting(SchedulePoint::targetSparsity)
+        assertThat(Schedule.lotteryTicket(0.75, 0.5).points()).extracting(SchedulePoint::targetSparsity)
                 .containsExactly(0.5, 0.75);
         // 1 - 0.9^2 is 0.18999999999999995 in doubles: still round 2, not a third round
-        assertThat(Schedule.lotteryTicket(0.1, 0.19).points()).extracting(SchedulePoint::targetSparsity)
+        assertThat(Schedule.lotteryTicket(0.19, 0.1).points()).extracting(SchedulePoint::targetSparsity)
                 .containsExactly(0.09999999999999998, 0.19);
     }
 
     @Test
     void lotteryTicketWithATargetBelowTheRateIsOneRound() {
-        assertThat(Schedule.lotteryTicket(0.2, 0.1).points()).containsExactly(new SchedulePoint(1, 0.1, true));
+        assertThat(Schedule.lotteryTicket(0.1, 0.2).points()).containsExactly(new SchedulePoint(1, 0.1, true));
     }
 
     @Test
     void lotteryTicketRefusesARateNeedingTooManyRounds() {
-        assertThatThrownBy(() -> Schedule.lotteryTicket(1e-6, 0.9))
+        assertThatThrownBy(() -> Schedule.lotteryTicket(0.9, 1e-6))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("needs more than 10000 rounds");
     }
@@ -161,7 +161,7 @@ class ScheduleTest {
         assertThat(Schedule.of(ScheduleSpec.points(List.of(0.3, 0.6))).points())
                 .isEqualTo(Schedule.targets(List.of(0.3, 0.6)).points());
         assertThat(Schedule.of(ScheduleSpec.lotteryTicket(0.9, 0.2, 500)).points())
-                .isEqualTo(Schedule.lotteryTicket(0.2, 0.9).points());
+                .isEqualTo(Schedule.lotteryTicket(0.9, 0.2).points());
     }
 
     @Test

@@ -41,7 +41,7 @@ class SparsityTest {
     void lotteryRoundsLandExactlyOnTheirTargets() {
         long total = 266_200;  // LeNet-300-100's fc weights
         long pruned = 0;
-        for (SchedulePoint point : Schedule.lotteryTicket(0.2, 0.9).points()) {
+        for (SchedulePoint point : Schedule.lotteryTicket(0.9, 0.2).points()) {
             pruned += Sparsity.unitsToPrune(total, pruned, point.targetSparsity());
             assertThat(pruned).isEqualTo(Sparsity.targetCount(total, point.targetSparsity()));
         }
