@@ -1,0 +1,454 @@
+package dev.shears.common.recipe;
+
+import com.fasterxml.jackson.core.JsonToken;
+import dev.shears.common.recipe.YamlTree.Invalid;
+import dev.shears.common.recipe.YamlTree.Mapping;
+import dev.shears.common.recipe.YamlTree.Node;
+import dev.shears.common.recipe.YamlTree.Scalar;
+import dev.shears.common.recipe.YamlTree.Sequence;
+import java.math.BigInteger;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.function.Function;
+
+/**
+ * Turns a parsed YAML tree into a {@link Recipe}, collecting every problem instead of stopping at
+ * the first. A field that cannot be read is reported once, here, and passed on as null so that the
+ * records' checks skip it; a field that is absent takes its default.
+ */
+final class RecipeReader {
+
+    static final List<String> TOP_KEYS = List.of("job", "model", "data", Training.SECTION, PruningSpec.SECTION,
+            ScheduleSpec.SECTION, FineTune.SECTION, AccuracyBudget.SECTION, Checkpoints.SECTION, Publish.SECTION);
+    static final List<String> TRAINING_KEYS = List.of("updater", "learningRate", "momentum", "weightDecay",
+            "batchSize", "seed", "denseEpochs", "threads");
+    static final List<String> PRUNING_KEYS = List.of("parameters", "exclude", "method", "norm", "dim", "nm", "scope");
+    static final List<String> SCHEDULE_KEYS = List.of("kind", "initialSparsity", "finalSparsity", "steps", "power",
+            "points", "rate", "rewindIteration");
+    static final List<String> FINE_TUNE_KEYS = List.of("iterationsPerStep");
+    static final List<String> BUDGET_KEYS = List.of("minAccuracy", "maxDrop", "policy", "extraIterations",
+            "maxRetries");
+    static final List<String> CHECKPOINT_KEYS = List.of("keepLast");
+    static final List<String> PUBLISH_KEYS = List.of("name");
+
+    static final Path DEFAULT_DATA = Path.of("/usr/share/datasets/fashion-mnist");
+
+    private final Problems problems;
+
+    private RecipeReader(Problems problems) {
+        this.problems = problems;
+    }
+
+    /** The recipe, or null when {@code problems} is not empty afterwards. */
+    static Recipe read(Node root, Problems problems) {
+        return new RecipeReader(problems).recipe(root);
+    }
+
+    private Recipe recipe(Node root) {
+        if (root == null || root instanceof Scalar s && s.isNull()) {
+            if (problems.isEmpty()) {
+                problems.document("", "the recipe is empty: it needs at least job and model"
+                        + " (fix: e.g. job: lenet5-fmnist-90 and model: lenet5 on two lines)");
+            }
+            return null;
+        }
+        if (!(root instanceof Mapping)) {
+            if (!(root instanceof Invalid)) {
+                problems.document(YamlTree.show(root), "the recipe is not a mapping of keys: it must be lines of"
+                        + " key: value with the keys " + Problems.oneOf(TOP_KEYS));
+            }
+            return null;
+        }
+        Section top = new Section("", root, TOP_KEYS);
+
+        String job = top.text("job", null, "a name such as lenet5-fmnist-90");
+        if (job == null && !top.has("job") && !top.invalid("job")) {
+            problems.missing("job", "every recipe needs a job name (fix: e.g. job: lenet5-fmnist-90)");
+        }
+        Recipe.checkJob(job, problems);
+        String modelText = top.text("model", null, "lenet5, lenet300100 or file:<path>");
+        ModelSource model = null;
+        if (modelText != null) {
+            model = ModelSource.parse(modelText, problems);
+        } else if (!top.has("model") && !top.invalid("model")) {
+            problems.missing("model", "every recipe names its model (fix: model: lenet5, model: lenet300100"
+                    + " or model: file:/path/to/net.zip)");
+        }
+        Path data = path(top, "data", DEFAULT_DATA);
+
+        Training training = training(top.section(Training.SECTION, TRAINING_KEYS));
+        PruningSpec pruning = pruning(top.section(PruningSpec.SECTION, PRUNING_KEYS));
+        ScheduleSpec schedule = schedule(top.section(ScheduleSpec.SECTION, SCHEDULE_KEYS));
+        FineTune fineTune = fineTune(top.section(FineTune.SECTION, FINE_TUNE_KEYS));
+        AccuracyBudget budget = budget(top.section(AccuracyBudget.SECTION, BUDGET_KEYS));
+        Checkpoints checkpoints = checkpoints(top.section(Checkpoints.SECTION, CHECKPOINT_KEYS));
+        Publish publish = publish(top.section(Publish.SECTION, PUBLISH_KEYS), job);
+
+        if (!problems.isEmpty()) {
+            return null;
+        }
+        return new Recipe(job, model, data, training, pruning, schedule, fineTune, budget, checkpoints, publish);
+    }
+
+    private Path path(Section s, String key, Path fallback) {
+        String text = s.text(key, null, "a directory path");
+        if (text == null) {
+            return s.has(key) || s.invalid(key) ? null : fallback;
+        }
+        String field = s.field(key);
+        if (text.isBlank() || text.chars().anyMatch(Character::isISOControl)) {
+            problems.add(field, text, "is not a usable path: it is blank or holds a control character"
+                    + " (fix: e.g. " + fallback + ")");
+            return null;
+        }
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            problems.add(field, text, "is not a valid path: " + e.getReason() + " (fix: e.g. " + fallback + ")");
+            return null;
+        }
+    }
+
+    private Training training(Section s) {
+        Training d = Training.defaults();
+        Training.Updater updater = s.choice("updater", Training.Updater.class, d.updater());
+        Double learningRate = s.decimal("learningRate", d.learningRate(), "a number in (0, 10]");
+        OptionalDouble momentum = optionalDecimal(s, "momentum", updater == null ? null : updater.usesMomentum(),
+                Training.DEFAULT_MOMENTUM, "a number in [0, 1)");
+        Double weightDecay = s.decimal("weightDecay", d.weightDecay(), "a number in [0, 1)");
+        Integer batchSize = s.integer("batchSize", d.batchSize(), "a whole number in [1, 65536]");
+        Long seed = s.whole("seed", d.seed(), "a whole number in [" + Long.MIN_VALUE + ", " + Long.MAX_VALUE + "]");
+        Integer denseEpochs = s.integer("denseEpochs", d.denseEpochs(), "a whole number in [0, 1000]");
+        Integer threads = s.integer("threads", d.threads(), "a whole number in [0, 1024]; 0 = automatic");
+        Training.check(updater, learningRate, momentum, weightDecay, batchSize, denseEpochs, threads, problems);
+        if (!problems.isEmpty()) {
+            return null;
+        }
+        return new Training(updater, learningRate, momentum, weightDecay, batchSize, seed, denseEpochs, threads);
+    }
+
+    private PruningSpec pruning(Section s) {
+        PruningSpec d = PruningSpec.defaults();
+        List<String> parameters = s.list("parameters", d.parameters(), this::globText,
+                "a list of globs such as [\"conv*.weight\", \"fc*.weight\"]");
+        List<String> exclude = s.list("exclude", d.exclude(), this::globText, "a list of globs such as [\"fc3.*\"]");
+        PruningSpec.Method method = s.choice("method", PruningSpec.Method.class, d.method());
+        Boolean usesNorm = method == null ? null : method.usesNorm();
+        Optional<String> norm = optional(s, "norm", usesNorm, PruningSpec.DEFAULT_NORM,
+                key -> s.text(key, null, "\"1\", \"2\", \"inf\", \"-inf\", \"fro\" or a number"));
+        OptionalInt dim = optionalInt(s, "dim", method == null ? null : method.usesDim(), PruningSpec.DEFAULT_DIM,
+                "a whole number in [-4, 3]");
+        Optional<NmPattern> nm = optional(s, "nm", method == null ? null : method.usesNm(), NmPattern.TWO_FOUR,
+                key -> {
+                    String text = s.text(key, null, "N:M such as \"2:4\"");
+                    return text == null ? null : NmPattern.parse(text, problems);
+                });
+        PruningSpec.Scope scope = s.choice("scope", PruningSpec.Scope.class, d.scope());
+        PruningSpec.check(parameters, exclude, method, norm, dim, nm, problems);
+        if (!problems.isEmpty()) {
+            return null;
+        }
+        return new PruningSpec(parameters, exclude, method, norm, dim, nm, scope);
+    }
+
+    private ScheduleSpec schedule(Section s) {
+        ScheduleSpec d = ScheduleSpec.defaults();
+        ScheduleSpec.Kind kind = s.choice("kind", ScheduleSpec.Kind.class, d.kind());
+        List<Double> points = s.list("points", List.of(), this::numberItem, "a list of sparsities such as [0.5, 0.75, 0.9]");
+        Double finalDefault = d.finalSparsity();
+        if (kind == ScheduleSpec.Kind.POINTS) {
+            finalDefault = points == null || points.isEmpty() || points.contains(null) ? null : points.get(points.size() - 1);
+        }
+        Double finalSparsity = s.has("finalSparsity") || s.invalid("finalSparsity")
+                ? s.decimal("finalSparsity", null, "a number in [0, 1)") : finalDefault;
+        Double initialSparsity = s.decimal("initialSparsity", d.initialSparsity(), "a number in [0, finalSparsity]");
+        OptionalInt steps = optionalInt(s, "steps", kind == null ? null : kind.usesSteps(), d.steps().getAsInt(),
+                "a whole number in [1, 10000]");
+        OptionalDouble power = optionalDecimal(s, "power", kind == null ? null : kind.usesPower(),
+                d.power().getAsDouble(),
+                "a number in (0, 100]");
+        Boolean lottery = kind == null ? null : kind.isLotteryTicket();
+        OptionalDouble rate = optionalDecimal(s, "rate", lottery, ScheduleSpec.DEFAULT_RATE, "a number in (0, 1)");
+        OptionalLong rewind = optionalLong(s, "rewindIteration", lottery, ScheduleSpec.DEFAULT_REWIND_ITERATION,
+                "a whole number in [0, 1000000000]");
+        ScheduleSpec.check(kind, initialSparsity, finalSparsity, steps, power, points, rate, rewind, problems);
+        if (!problems.isEmpty()) {
+            return null;
+        }
+        return new ScheduleSpec(kind, initialSparsity, finalSparsity, steps, power, points, rate, rewind);
+    }
+
+    private FineTune fineTune(Section s) {
+        Integer iterations = s.integer("iterationsPerStep", FineTune.defaults().iterationsPerStep(),
+                "a whole number in [0, 10000000]");
+        FineTune.check(iterations, problems);
+        return problems.isEmpty() ? new FineTune(iterations) : null;
+    }
+
+    private AccuracyBudget budget(Section s) {
+        AccuracyBudget d = AccuracyBudget.defaults();
+        OptionalDouble minAccuracy = optionalDecimal(s, "minAccuracy", false, 0, "a number in [0, 1]");
+        OptionalDouble maxDrop = optionalDecimal(s, "maxDrop", false, 0, "a number in [0, 1]");
+        if (minAccuracy != null && maxDrop != null && minAccuracy.isEmpty() && maxDrop.isEmpty()) {
+            minAccuracy = d.minAccuracy();
+        }
+        AccuracyBudget.Policy policy = s.choice("policy", AccuracyBudget.Policy.class, d.policy());
+        OptionalInt extra = optionalInt(s, "extraIterations", policy == null ? null : policy.usesExtraIterations(),
+                AccuracyBudget.DEFAULT_EXTRA_ITERATIONS, "a whole number in [1, 10000000]");
+        Integer maxRetries = s.integer("maxRetries", d.maxRetries(), "a whole number in [0, 100]");
+        AccuracyBudget.check(minAccuracy, maxDrop, policy, extra, maxRetries, problems);
+        return problems.isEmpty() ? new AccuracyBudget(minAccuracy, maxDrop, policy, extra, maxRetries) : null;
+    }
+
+    private Checkpoints checkpoints(Section s) {
+        Integer keepLast = s.integer("keepLast", Checkpoints.defaults().keepLast(), "a whole number in [1, 1000]");
+        Checkpoints.check(keepLast, problems);
+        return problems.isEmpty() ? new Checkpoints(keepLast) : null;
+    }
+
+    private Publish publish(Section s, String job) {
+        String name = s.text("name", null, "a name such as lenet5-fmnist-90");
+        if (name == null && !s.has("name") && !s.invalid("name")) {
+            return job == null || !problems.isEmpty() ? null : new Publish(job);
+        }
+        Publish.check(name, problems);
+        return problems.isEmpty() && name != null ? new Publish(name) : null;
+    }
+
+    /**
+     * A key that only some methods or kinds take: the value when given (the record's check refuses
+     * it where it does not apply); when absent, the default if it {@code applies}, else empty. Null
+     * when the value was unreadable, or when whether it applies is unknown (the method was).
+     */
+    private <T> Optional<T> optional(Section s, String key, Boolean applies, T dflt, Function<String, T> read) {
+        if (s.has(key)) {
+            T v = read.apply(key);
+            return v == null ? null : Optional.of(v);
+        }
+        if (s.invalid(key) || applies == null) {
+            return null;
+        }
+        return applies ? Optional.of(dflt) : Optional.empty();
+    }
+
+    private OptionalDouble optionalDecimal(Section s, String key, Boolean applies, double dflt, String expected) {
+        Optional<Double> v = optional(s, key, applies, dflt, k -> s.decimal(k, null, expected));
+        return v == null ? null : v.map(OptionalDouble::of).orElseGet(OptionalDouble::empty);
+    }
+
+    private OptionalInt optionalInt(Section s, String key, Boolean applies, int dflt, String expected) {
+        Optional<Integer> v = optional(s, key, applies, dflt, k -> s.integer(k, null, expected));
+        return v == null ? null : v.map(OptionalInt::of).orElseGet(OptionalInt::empty);
+    }
+
+    private OptionalLong optionalLong(Section s, String key, Boolean applies, long dflt, String expected) {
+        Optional<Long> v = optional(s, key, applies, dflt, k -> s.whole(k, null, expected));
+        return v == null ? null : v.map(OptionalLong::of).orElseGet(OptionalLong::empty);
+    }
+
+    private String globText(String field, Node item) {
+        if (item instanceof Scalar sc && sc.token() != JsonToken.VALUE_NULL) {
+            return sc.text();
+        }
+        if (!(item instanceof Invalid)) {
+            problems.add(field, new Problems.Raw(YamlTree.show(item)), "is not a glob: each item must be text"
+                    + " such as \"conv*.weight\"");
+        }
+        return null;
+    }
+
+    private Double numberItem(String field, Node item) {
+        if (item instanceof Scalar sc && sc.number() != null) {
+            return sc.number().doubleValue();
+        }
+        if (!(item instanceof Invalid)) {
+            problems.add(field, new Problems.Raw(YamlTree.show(item)), "is not a number: each point must be a"
+                    + " sparsity in (0, 1)" + quotedNumberHint(item));
+        }
+        return null;
+    }
+
+    private static String quotedNumberHint(Node node) {
+        if (node instanceof Scalar sc && sc.token() == JsonToken.VALUE_STRING) {
+            try {
+                Double.parseDouble(sc.text().trim());
+                return " (fix: remove the quotes)";
+            } catch (NumberFormatException e) {
+                return "";
+            }
+        }
+        return "";
+    }
+
+    /** A mapping whose keys are checked against the schema; typed getters report wrong types. */
+    private final class Section {
+        private final String path;
+        private final Map<String, Node> entries;
+        private final List<String> invalid = new ArrayList<>();
+
+        Section(String path, Node node, List<String> keys) {
+            this.path = path;
+            if (node instanceof Mapping m) {
+                this.entries = m.entries();
+                for (String key : entries.keySet()) {
+                    if (!keys.contains(key)) {
+                        unknown(key, keys);
+                    }
+                }
+            } else {
+                this.entries = Map.of();
+                if (node != null && !(node instanceof Invalid) && !(node instanceof Scalar s && s.isNull())) {
+                    problems.add(path, new Problems.Raw(YamlTree.show(node)), "is not a mapping: " + path
+                            + " takes the keys " + Problems.oneOf(keys) + " (fix: write them indented on the lines"
+                            + " below " + path + ":)");
+                }
+            }
+        }
+
+        private void unknown(String key, List<String> keys) {
+            String field = field(key);
+            String where = path.isEmpty() ? "a recipe" : path;
+            String hint = Problems.closest(key, keys).map(k -> "did you mean " + k + "?")
+                    .orElse("remove it, or check the spelling");
+            problems.unknown(field, YamlTree.show(entries.get(key)), "is not a known key: " + where + " takes "
+                    + Problems.oneOf(keys) + " (fix: " + hint + ")");
+        }
+
+        String field(String key) {
+            return path.isEmpty() ? key : path + "." + key;
+        }
+
+        Section section(String key, List<String> keys) {
+            return new Section(field(key), entries.get(key), keys);
+        }
+
+        /** Whether {@code key} has a value (a null value counts as absent). */
+        boolean has(String key) {
+            Node n = entries.get(key);
+            return n != null && !(n instanceof Invalid) && !(n instanceof Scalar s && s.isNull());
+        }
+
+        /** Whether {@code key}'s value was already reported. */
+        boolean invalid(String key) {
+            return entries.get(key) instanceof Invalid || invalid.contains(key);
+        }
+
+        private Node node(String key) {
+            return has(key) ? entries.get(key) : null;
+        }
+
+        private <T> T wrong(String key, String what, String expected, String fix) {
+            invalid.add(key);
+            problems.add(field(key), new Problems.Raw(YamlTree.show(entries.get(key))), "is not " + what
+                    + ": must be " + expected + (fix.isEmpty() ? "" : " (fix: " + fix + ")"));
+            return null;
+        }
+
+        /** Any scalar, as written; the default when absent; null after reporting anything else. */
+        String text(String key, String dflt, String expected) {
+            Node n = node(key);
+            if (n == null) {
+                return dflt;
+            }
+            if (n instanceof Scalar sc) {
+                return sc.text();
+            }
+            return wrong(key, "text", expected, "");
+        }
+
+        Double decimal(String key, Double dflt, String expected) {
+            Node n = node(key);
+            if (n == null) {
+                return dflt;
+            }
+            if (n instanceof Scalar sc && sc.number() != null) {
+                return sc.number().doubleValue();
+            }
+            return wrong(key, "a number", expected, quotedNumberHint(n).replace(" (fix: ", "").replace(")", ""));
+        }
+
+        Long whole(String key, Long dflt, String expected) {
+            Node n = node(key);
+            if (n == null) {
+                return dflt;
+            }
+            if (n instanceof Scalar sc && sc.token() == JsonToken.VALUE_NUMBER_INT && sc.number() != null) {
+                BigInteger v = sc.number() instanceof BigInteger b ? b : BigInteger.valueOf(sc.number().longValue());
+                if (v.bitLength() < 64) {
+                    return v.longValue();
+                }
+                invalid.add(key);
+                problems.add(field(key), new Problems.Raw(sc.text()), "is out of range: must be " + expected);
+                return null;
+            }
+            String fix = n instanceof Scalar sc && sc.token() == JsonToken.VALUE_NUMBER_FLOAT
+                    ? "write it without a fraction or exponent" : quotedNumberHint(n).replace(" (fix: ", "").replace(")", "");
+            return wrong(key, "a whole number", expected, fix);
+        }
+
+        Integer integer(String key, Integer dflt, String expected) {
+            Long v = whole(key, dflt == null ? null : dflt.longValue(), expected);
+            if (v == null) {
+                return null;
+            }
+            if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+                invalid.add(key);
+                problems.add(field(key), v, "is out of range: must be " + expected);
+                return null;
+            }
+            return v.intValue();
+        }
+
+        <E extends Enum<E>> E choice(String key, Class<E> type, E dflt) {
+            List<String> names = Arrays.stream(type.getEnumConstants()).map(Object::toString).toList();
+            String text = text(key, null, Problems.oneOf(names));
+            if (text == null) {
+                return has(key) || invalid(key) ? null : dflt;
+            }
+            for (E e : type.getEnumConstants()) {
+                if (e.toString().equals(text)) {
+                    return e;
+                }
+            }
+            invalid.add(key);
+            String hint = Problems.closest(text, names).map(c -> "did you mean " + c + "?")
+                    .orElse("use one of these");
+            problems.add(field(key), text, "is not a known " + key + ": must be " + Problems.oneOf(names)
+                    + " (fix: " + hint + ")");
+            return null;
+        }
+
+        /**
+         * A list whose items {@code item} reads, with null for each item it reported, so that the
+         * checks still see the others; null after reporting a value that is not a list.
+         */
+        <T> List<T> list(String key, List<T> dflt, ItemReader<T> item, String expected) {
+            Node n = node(key);
+            if (n == null) {
+                return dflt;
+            }
+            if (!(n instanceof Sequence seq)) {
+                return wrong(key, "a list", expected, "");
+            }
+            List<T> out = new ArrayList<>();
+            for (int i = 0; i < seq.items().size(); i++) {
+                out.add(item.read(field(key) + "[" + i + "]", seq.items().get(i)));
+            }
+            return out;
+        }
+    }
+
+    @FunctionalInterface
+    private interface ItemReader<T> {
+        /** The item's value, or null after reporting it. */
+        T read(String field, Node item);
+    }
+}
