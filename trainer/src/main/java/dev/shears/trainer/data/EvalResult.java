@@ -1,0 +1,100 @@
+package dev.shears.trainer.data;
+
+import java.util.Arrays;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * How well a classifier does on a split.
+ *
+ * @param samples  the number of examples evaluated, >= 1
+ * @param correct  how many of them the model's most probable class got right, in [0, samples]
+ * @param meanLoss the mean cross-entropy {@code -ln p(label)} over the examples, in nats; NaN if
+ *                 the model outputs NaN
+ */
+public record EvalResult(int samples, int correct, double meanLoss) {
+
+    /** The clamp DL4J's MCXENT loss applies to softmax probabilities, kept so the losses agree. */
+    private static final double CLIP = 1e-10;
+
+    /** @throws IllegalArgumentException if {@code samples < 1} or {@code correct} is out of [0, samples] */
+    public EvalResult {
+        if (samples < 1 || correct < 0 || correct > samples) {
+            throw new IllegalArgumentException("an evaluation of " + samples + " samples with " + correct
+                    + " correct is impossible: samples must be >= 1 and correct in [0, samples]");
+        }
+    }
+
+    /** The fraction of examples classified correctly, in [0, 1]. */
+    public double accuracy() {
+        return (double) correct / samples;
+    }
+
+    /**
+     * Evaluates {@code model} on every example of {@code split}, {@code batchSize} at a time, in
+     * inference mode (no dropout, no parameter change). The loss is that of the model's output taken
+     * as class probabilities (clamped to [1e-10, 1 - 1e-10] as DL4J's MCXENT does), without any
+     * regularization term: for a softmax/MCXENT network without weight decay it equals DL4J's
+     * score.
+     *
+     * @param model     a {@link MultiLayerNetwork} or a {@link ComputationGraph} with one input of
+     *                  {@code [batch, 784]} features and one output of {@code [batch, 10]}
+     *                  probabilities
+     * @param batchSize examples per forward pass, >= 1 (1000 suits LeNet-5 on the CPU)
+     * @throws IllegalArgumentException if the model is of another kind, has several inputs or
+     *                                  outputs, or does not output 10 classes
+     */
+    public static EvalResult evaluate(Model model, Split split, int batchSize) {
+        Batches batches = Batches.inOrder(split, batchSize);
+        int correct = 0;
+        double loss = 0;
+        for (int b = 0; b < batches.batchesPerEpoch(); b++) {
+            DataSet batch = batches.next();
+            int rows = batch.numExamples();
+            float[] probabilities = probabilities(model, batch.getFeatures(), rows);
+            int from = b * batchSize;
+            for (int row = 0; row < rows; row++) {
+                int label = split.labels()[from + row];
+                int offset = row * Split.CLASSES;
+                int predicted = 0;
+                for (int c = 1; c < Split.CLASSES; c++) {
+                    if (probabilities[offset + c] > probabilities[offset + predicted]) {
+                        predicted = c;
+                    }
+                }
+                if (predicted == label) {
+                    correct++;
+                }
+                double p = probabilities[offset + label];
+                loss -= Math.log(Math.min(Math.max(p, CLIP), 1 - CLIP));
+            }
+        }
+        return new EvalResult(split.size(), correct, loss / split.size());
+    }
+
+    private static float[] probabilities(Model model, INDArray features, int rows) {
+        INDArray output;
+        if (model instanceof MultiLayerNetwork network) {
+            output = network.output(features, false);
+        } else if (model instanceof ComputationGraph graph) {
+            if (graph.getNumInputArrays() != 1 || graph.getNumOutputArrays() != 1) {
+                throw new IllegalArgumentException("a graph with " + graph.getNumInputArrays() + " inputs and "
+                        + graph.getNumOutputArrays() + " outputs cannot be evaluated: it needs exactly one of each");
+            }
+            output = graph.outputSingle(false, features);
+        } else {
+            throw new IllegalArgumentException("cannot evaluate a " + model.getClass().getName()
+                    + ": pass a MultiLayerNetwork or a ComputationGraph");
+        }
+        if (output.rank() != 2 || output.size(0) != rows || output.size(1) != Split.CLASSES) {
+            throw new IllegalArgumentException("the model outputs " + Arrays.toString(output.shape())
+                    + " for " + rows + " examples, expected [" + rows + ", " + Split.CLASSES
+                    + "]: Fashion-MNIST has " + Split.CLASSES + " classes");
+        }
+        return output.castTo(DataType.FLOAT).dup('c').data().asFloat();
+    }
+}
