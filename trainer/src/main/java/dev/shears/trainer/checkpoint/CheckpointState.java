@@ -1,6 +1,8 @@
 package dev.shears.trainer.checkpoint;
 
 import java.time.Instant;
+import dev.shears.trainer.job.StepResult;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -18,13 +20,16 @@ import java.util.Map;
  * @param accuracy test accuracy after the step, in [0, 1]
  * @param loss test loss after the step
  * @param layerSparsity achieved sparsity per pruned parameter
+ * @param denseAccuracy test accuracy of the dense model (the accuracy budget's reference)
+ * @param history every step's result so far, in order
  * @param time when the checkpoint was taken
  */
 public record CheckpointState(String job, long seq, long iteration, long epoch, long batchInEpoch, long seed,
         double targetSparsity, double achievedSparsity, double accuracy, double loss,
-        Map<String, Double> layerSparsity, Instant time) {
+        Map<String, Double> layerSparsity, double denseAccuracy, List<StepResult> history, Instant time) {
 
     public CheckpointState {
         layerSparsity = layerSparsity == null ? Map.of() : Map.copyOf(layerSparsity);
+        history = history == null ? List.of() : List.copyOf(history);
     }
 }

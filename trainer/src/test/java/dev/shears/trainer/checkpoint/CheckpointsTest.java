@@ -30,7 +30,7 @@ class CheckpointsTest {
 
     static CheckpointState state(long seq, long iteration, double accuracy) {
         return new CheckpointState("job-1", seq, iteration, 0, iteration, 7, 0.5, 0.5, accuracy, 1.0,
-                Map.of("fc.weight", 0.5), Instant.parse("2026-11-23T00:00:00Z"));
+                Map.of("fc.weight", 0.5), 0.9, List.of(), Instant.parse("2026-11-23T00:00:00Z"));
     }
 
     @Test

@@ -1,0 +1,122 @@
+package dev.shears.trainer.cli;
+
+import dev.shears.common.recipe.Recipe;
+import dev.shears.common.recipe.RecipeException;
+import dev.shears.trainer.data.DatasetException;
+import dev.shears.trainer.job.Progress;
+import dev.shears.trainer.job.StepResult;
+import dev.shears.trainer.job.TrainJob;
+import dev.shears.trainer.metrics.MetricsServer;
+import dev.shears.trainer.metrics.TrainerMetrics;
+import dev.shears.trainer.publish.Publication;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code shears train}: a whole pruning job in one process, without Kafka. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Runs a recipe start to finish in this process: dense pre-training, each pruning step"
+                + " (prune, fine-tune, evaluate, checkpoint), then remove, compaction and publication.",
+                "Run it again with the same --out to resume from the last checkpoint."})
+public final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--recipe", required = true, paramLabel = "FILE", description = "the recipe (YAML)")
+    Path recipeFile;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR",
+            description = "the job's directory: checkpoints, models/, summary.json")
+    Path out;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST IDX files, instead of the recipe's")
+    Path data;
+
+    @Option(names = "--metrics-port", defaultValue = "9400", paramLabel = "PORT",
+            description = "serve Prometheus metrics on this port (0: any free port, -1: off; default ${DEFAULT-VALUE})")
+    int metricsPort;
+
+    @Option(names = "--metrics-host", defaultValue = "127.0.0.1", paramLabel = "HOST",
+            description = "address to bind the metrics endpoint (default ${DEFAULT-VALUE}; 0.0.0.0 exposes it)")
+    String metricsHost;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream report = System.out;
+        Recipe recipe;
+        try {
+            recipe = Recipe.load(recipeFile);
+        } catch (NoSuchFileException e) {
+            System.err.println("shears: no recipe at " + recipeFile + " (fix: give a YAML recipe, e.g. "
+                    + "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml)");
+            return 2;
+        } catch (RecipeException e) {
+            System.err.println("shears: " + recipeFile + ": " + e.getMessage());
+            return 2;
+        }
+        if (data != null) {
+            recipe = new Recipe(recipe.job(), recipe.model(), data, recipe.training(), recipe.pruning(), recipe.schedule(),
+                    recipe.fineTune(), recipe.accuracyBudget(), recipe.checkpoints(), recipe.publish());
+        }
+        MetricsServer server = metricsPort < 0 ? null : MetricsServer.start(metricsHost, metricsPort);
+        try {
+            TrainerMetrics metrics = new TrainerMetrics(server == null
+                    ? new io.micrometer.core.instrument.simple.SimpleMeterRegistry() : server.registry(), "local");
+            report.printf("shears train: job %s, recipe %s, out %s%n", recipe.job(), recipeFile, out);
+            if (server != null) {
+                report.printf("metrics: %s%n", server.url());
+            }
+            TrainJob.Summary summary = new TrainJob(recipe, out, Progress.console(), report, metrics).run();
+            printSummary(report, summary, out, server);
+            return 0;
+        } catch (DatasetException e) {
+            System.err.println("shears: " + e.getMessage());
+            return 3;
+        } finally {
+            if (server != null) {
+                server.close();
+            }
+        }
+    }
+
+    static void printSummary(PrintStream out, TrainJob.Summary s, Path dir, MetricsServer server) {
+        Publication p = s.publication();
+        StepResult last = s.steps().get(s.steps().size() - 1);
+        out.println();
+        out.printf(Locale.ROOT, "published %s -> %s%n", p.name(), p.model());
+        out.printf(Locale.ROOT, "  sha256 %s%n", p.sha256());
+        if (p.sparseModel() != null) {
+            out.printf(Locale.ROOT, "  sparse encoding %s%n", p.sparseModel());
+        }
+        out.printf(Locale.ROOT, "%n%-20s %16s %16s%n", "", "dense", "published");
+        out.printf(Locale.ROOT, "%-20s %16s %16s%n", "size", bytes(p.denseBytes()) + " (f32)",
+                bytes(p.sparseModel() != null ? p.sparseBytes() : p.bytes()));
+        out.printf(Locale.ROOT, "%-20s %16s %16s%n", "FLOPs / example", mega(p.denseFlops()),
+                mega(p.publishedFlops()) + (p.nonZeroFlops() < p.publishedFlops() ? " (" + mega(p.nonZeroFlops()) + " nz)" : ""));
+        out.printf(Locale.ROOT, "%-20s %16.4f %16.4f  (%+.2f points)%n", "test accuracy", s.denseAccuracy(),
+                last.accuracy(), 100 * (last.accuracy() - s.denseAccuracy()));
+        out.printf(Locale.ROOT, "%-20s %16s %16s%n", "sparsity", "0.00%", String.format(Locale.ROOT, "%.2f%%",
+                100 * last.achievedSparsity()));
+        out.printf(Locale.ROOT, "%-20s %13.3f ms %13.3f ms%n", "latency (batch 1)", p.maskedLatencyMs(), p.publishedLatencyMs());
+        if (!p.compactedLayers().isEmpty()) {
+            out.printf(Locale.ROOT, "compacted layers (channels kept): %s%n", p.compactedLayers());
+        }
+        out.printf(Locale.ROOT, "%nsummary: %s   wall time: %.0f s%n", dir.resolve("summary.json"), s.seconds());
+        if (server != null) {
+            out.printf(Locale.ROOT, "metrics were served at %s%n", server.url());
+        }
+    }
+
+    private static String bytes(long b) {
+        return b >= 1 << 20 ? String.format(Locale.ROOT, "%.2f MB", b / 1048576.0)
+                : String.format(Locale.ROOT, "%.1f KB", b / 1024.0);
+    }
+
+    private static String mega(long flops) {
+        return String.format(Locale.ROOT, "%.2f M", flops / 1e6);
+    }
+
+}

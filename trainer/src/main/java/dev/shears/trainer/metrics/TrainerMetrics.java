@@ -1,0 +1,93 @@
+package dev.shears.trainer.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The trainer's metrics (Micrometer names; Prometheus adds units and {@code _total}): target and
+ * achieved sparsity per job and per layer, accuracy and loss per split, training throughput, step
+ * and checkpoint durations, checkpoint failures, restores and steps redone on restore. Tags are
+ * bounded: {@code job}, {@code layer}, {@code split}, {@code worker}.
+ */
+public final class TrainerMetrics {
+    private final MeterRegistry registry;
+    private final String worker;
+    private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
+
+    public TrainerMetrics(MeterRegistry registry, String worker) {
+        this.registry = registry;
+        this.worker = worker;
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** Sets a gauge, registering it on first use; values are kept as doubles. */
+    private void gauge(String name, String description, Tags tags, double value) {
+        String key = name + tags;
+        AtomicLong bits = gauges.computeIfAbsent(key, k -> {
+            AtomicLong holder = new AtomicLong(Double.doubleToLongBits(Double.NaN));
+            Gauge.builder(name, holder, h -> Double.longBitsToDouble(h.get())).description(description)
+                    .tags(tags).register(registry);
+            return holder;
+        });
+        bits.set(Double.doubleToLongBits(value));
+    }
+
+    public void sparsity(String job, double target, double achieved, Map<String, Double> perLayer) {
+        gauge("shears.sparsity.target", "absolute target sparsity of the current step", Tags.of("job", job), target);
+        gauge("shears.sparsity.achieved", "achieved sparsity over the pruned parameters", Tags.of("job", job), achieved);
+        perLayer.forEach((layer, s) -> gauge("shears.layer.sparsity", "achieved sparsity of one parameter",
+                Tags.of("job", job, "layer", layer), s));
+    }
+
+    public void evaluation(String job, String split, double accuracy, double loss) {
+        gauge("shears.accuracy", "accuracy on a split", Tags.of("job", job, "split", split), accuracy);
+        gauge("shears.loss", "mean cross-entropy on a split", Tags.of("job", job, "split", split), loss);
+    }
+
+    public void step(String job, int seq, int steps) {
+        gauge("shears.step", "the schedule step being worked on (0 = dense pre-training)", Tags.of("job", job), seq);
+        gauge("shears.steps", "the number of schedule steps", Tags.of("job", job), steps);
+    }
+
+    public void throughput(String job, double samplesPerSecond) {
+        gauge("shears.training.throughput", "training samples per second",
+                Tags.of("job", job, "worker", worker), samplesPerSecond);
+    }
+
+    public void samplesTrained(String job, long samples) {
+        Counter.builder("shears.training.samples").description("training samples processed")
+                .tags("job", job, "worker", worker).register(registry).increment(samples);
+    }
+
+    public void stepDuration(String job, Duration d) {
+        Timer.builder("shears.step.duration").description("time of one pruning step: prune, fine-tune, evaluate, checkpoint")
+                .tags("job", job).register(registry).record(d);
+    }
+
+    public void checkpointDuration(String job, Duration d) {
+        Timer.builder("shears.checkpoint.duration").description("time to write and commit a checkpoint")
+                .tags("job", job).register(registry).record(d);
+    }
+
+    public void checkpointFailed(String job) {
+        Counter.builder("shears.checkpoint.failures").description("checkpoint writes that failed")
+                .tags("job", job, "worker", worker).register(registry).increment();
+    }
+
+    public void restored(String job, long stepsRedone) {
+        Counter.builder("shears.restores").description("jobs resumed from a checkpoint")
+                .tags("job", job, "worker", worker).register(registry).increment();
+        Counter.builder("shears.restore.steps.lost").description("steps that had to be redone after a restore")
+                .tags("job", job, "worker", worker).register(registry).increment(stepsRedone);
+    }
+}

@@ -1,0 +1,179 @@
+package dev.shears.trainer.publish;
+
+import dev.shears.common.recipe.Recipe;
+import dev.shears.prune.Compaction;
+import dev.shears.prune.Pruning;
+import dev.shears.trainer.checkpoint.Checkpoints;
+import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.job.Json;
+import dev.shears.trainer.job.PruningPlan;
+import dev.shears.trainer.job.StepResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Finalize: makes the pruning permanent ({@code remove}), checks that the permanent model gives the
+ * masked model's outputs on a probe batch, compacts structurally pruned layers (checking outputs
+ * again), writes the model with a manifest (SHA-256, sparsity per layer, accuracy, recipe and
+ * lineage) into {@code <models>/<name>/<version>/}, and points {@code <models>/<name>/latest} at it.
+ */
+public final class Publisher {
+    private static final double COMPACTION_TOLERANCE = 1e-4;
+
+    private Publisher() {}
+
+    public static Publication publish(MultiLayerNetwork net, Pruning pruning, PruningPlan plan, Recipe recipe,
+            FashionMnist data, StepResult last, Path checkpoint, Path models) throws IOException {
+        String name = recipe.publish().name();
+        INDArray probe = probe(data);
+        Map<String, Double> layerSparsity = plan.layerSparsity(pruning);
+        INDArray masked = net.output(probe);
+        double maskedLatency = latencyMs(net, probe);
+        long denseFlops = flops(net, false);
+
+        pruning.removeAll();
+        INDArray permanent = net.output(probe);
+        if (!permanent.equals(masked)) {
+            throw new IllegalStateException("the permanent model's outputs differ from the masked model's on the probe"
+                    + " batch (largest difference " + permanent.sub(masked).amaxNumber() + "); nothing was published");
+        }
+        long nonZeroFlops = flops(net, true);
+        Compaction.Result compacted = Compaction.compact(net);
+        MultiLayerNetwork published = net;
+        Map<String, Integer> compactedLayers = new LinkedHashMap<>();
+        if (!compacted.keptChannels().isEmpty()) {
+            INDArray small = compacted.network().output(probe);
+            double diff = small.sub(masked).amaxNumber().doubleValue();
+            if (diff > COMPACTION_TOLERANCE) {
+                throw new IllegalStateException("the compacted model's outputs differ from the masked model's by " + diff
+                        + " (more than " + COMPACTION_TOLERANCE + "); nothing was published");
+            }
+            published = compacted.network();
+            compacted.keptChannels().forEach((layer, kept) -> compactedLayers.put(layer, kept.length));
+        }
+        long publishedFlops = flops(published, false);
+        double publishedLatency = latencyMs(published, probe);
+
+        String version = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now())
+                + "-step" + last.seq();
+        Path modelDir = models.resolve(name);
+        Path tmp = modelDir.resolve(".tmp-" + version);
+        Path dir = modelDir.resolve(version);
+        Files.createDirectories(tmp);
+        Path modelFile = tmp.resolve("model.zip");
+        ModelSerializer.writeModel(published, modelFile.toFile(), false);
+        Path sparseFile = tmp.resolve("model.sparse.zip");
+        SparseModel.write(published, sparseFile);
+        long bytes = Files.size(modelFile);
+        long sparseBytes = Files.size(sparseFile);
+        boolean sparseSmaller = sparseBytes < bytes;
+        if (!sparseSmaller) {
+            Files.delete(sparseFile);
+        } else if (!SparseModel.read(sparseFile).params().equals(published.params())) {
+            throw new IllegalStateException("the sparse encoding does not read back to the same parameters; nothing was published");
+        }
+        String sha = Checkpoints.sha256(modelFile);
+        Map<String, Object> manifest = new LinkedHashMap<>();
+        manifest.put("name", name);
+        manifest.put("version", version);
+        manifest.put("created", Instant.now().toString());
+        manifest.put("files", sparseSmaller
+                ? Map.of("model.zip", sha, "model.sparse.zip", Checkpoints.sha256(sparseFile))
+                : Map.of("model.zip", sha));
+        manifest.put("format", "DL4J ModelSerializer (MultiLayerNetwork), pruning made permanent"
+                + (compactedLayers.isEmpty() ? "" : ", structurally pruned layers compacted"));
+        manifest.put("accuracy", last.accuracy());
+        manifest.put("loss", last.loss());
+        manifest.put("sparsity", last.achievedSparsity());
+        manifest.put("layerSparsity", layerSparsity);
+        manifest.put("compactedLayers", compactedLayers);
+        manifest.put("parameters", Map.of("before", compacted.parametersBefore(), "after", published.numParams()));
+        manifest.put("lineage", Map.of("job", recipe.job(), "step", last.seq(),
+                "checkpoint", checkpoint == null ? "" : checkpoint.toString()));
+        manifest.put("recipe", recipe.toYaml());
+        Files.writeString(tmp.resolve("manifest.json"), Json.write(manifest));
+        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        pointLatest(modelDir, version);
+        long denseBytes = 4L * compacted.parametersBefore();
+        return new Publication(name, version, dir, dir.resolve("model.zip"), sha, bytes,
+                sparseSmaller ? dir.resolve("model.sparse.zip") : null, sparseSmaller ? sparseBytes : 0, denseBytes,
+                denseFlops, publishedFlops, nonZeroFlops, maskedLatency, publishedLatency, compactedLayers, layerSparsity);
+    }
+
+    /** {@code latest} becomes a symbolic link to {@code version}, replaced atomically. */
+    private static void pointLatest(Path modelDir, String version) throws IOException {
+        Path link = modelDir.resolve("latest");
+        Path tmp = modelDir.resolve(".latest-" + System.nanoTime());
+        Files.createSymbolicLink(tmp, Path.of(version));
+        Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static INDArray probe(FashionMnist data) {
+        int n = Math.min(256, data.test().size());
+        float[] images = Arrays.copyOf(data.test().images(), n * dev.shears.trainer.data.Split.PIXELS);
+        return Nd4j.create(images, new long[] {n, dev.shears.trainer.data.Split.PIXELS}, 'c');
+    }
+
+    /** Median batch-1 latency over 200 runs after 50 of warm-up, in ms. */
+    static double latencyMs(MultiLayerNetwork net, INDArray probe) {
+        INDArray one = probe.getRow(0, true).dup();
+        for (int i = 0; i < 50; i++) {
+            net.output(one);
+        }
+        double[] times = new double[200];
+        for (int i = 0; i < times.length; i++) {
+            long t = System.nanoTime();
+            net.output(one);
+            times[i] = (System.nanoTime() - t) / 1e6;
+        }
+        Arrays.sort(times);
+        return times[times.length / 2];
+    }
+
+    /**
+     * FLOPs (2 x multiply-adds) of one forward pass on one example, from the layers' output sizes;
+     * with {@code nonZeroOnly}, multiply-adds with a zero weight are not counted.
+     */
+    static long flops(MultiLayerNetwork net, boolean nonZeroOnly) {
+        INDArray x = Nd4j.zeros(DataType.FLOAT, 1, net.getLayerWiseConfigurations().getInputPreProcess(0) == null
+                ? net.layerInputSize(0) : 784);
+        List<INDArray> activations = net.feedForward(x, false);
+        long total = 0;
+        for (int i = 0; i < net.getnLayers(); i++) {
+            Layer conf = net.getLayer(i).conf().getLayer();
+            INDArray w = net.getLayer(i).getParam("W");
+            if (w == null || !(conf instanceof FeedForwardLayer)) {
+                continue;
+            }
+            double density = nonZeroOnly ? w.neq(0).castTo(DataType.INT64).sumNumber().doubleValue() / w.length() : 1;
+            long macs;
+            if (conf instanceof ConvolutionLayer) {
+                INDArray output = activations.get(i + 1);
+                long outputPositions = output.length(); // channels x height x width
+                long perOutput = w.length() / w.size(0); // in x kh x kw
+                macs = outputPositions * perOutput;
+            } else {
+                macs = w.length();
+            }
+            total += Math.round(2 * macs * density);
+        }
+        return total;
+    }
+}
