@@ -59,7 +59,7 @@ public final class Channels {
     /** Which channels still have a non-zero mask entry (PyTorch: {@code mask.sum(other dims) != 0}). */
     public static boolean[] alive(INDArray mask, int dim) {
         long[] shape = mask.shape();
-        float[] m = mask.dup('c').castTo(DataType.FLOAT).toFloatVector();
+        float[] m = values(mask);
         int size = (int) shape[dim];
         long inner = inner(shape, dim);
         double[] sums = new double[size];
@@ -131,8 +131,9 @@ public final class Channels {
         return kept;
     }
 
-    /** The tensor's values in C order, as floats. */
+    /** The tensor's values in C order, as floats (any rank: ND4J's toFloatVector takes vectors only). */
     public static float[] values(INDArray t) {
-        return t.dup('c').castTo(DataType.FLOAT).toFloatVector();
+        INDArray c = t.castTo(DataType.FLOAT).dup('c');
+        return c.reshape(c.length()).toFloatVector();
     }
 }
