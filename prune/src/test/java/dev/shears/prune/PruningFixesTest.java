@@ -28,4 +28,18 @@ class PruningFixesTest {
         assertThat(mask.slice(2).sumNumber().doubleValue()).isEqualTo(18);
         assertThat(mask.slice(3).sumNumber().doubleValue()).isEqualTo(18);
     }
+
+    @Test
+    void keepsDoubleParametersExactWhenPruning() {
+        double third = 1.0 / 3; // not representable as a float
+        INDArray w = Nd4j.createFromArray(new double[][] {{third, -2 * third, 0.1}, {3 * third, 1e-300, -0.7}});
+        INDArray before = w.dup();
+        Pruning pruning = Pruning.of(new LinkedHashMap<>(Map.of("fc.weight", w)));
+
+        pruning.l1Unstructured("fc.weight", Amount.count(2));
+
+        Bits.assertSame(pruning.orig("fc.weight"), before, "orig");
+        Bits.assertSame(w, before.mul(pruning.mask("fc.weight")), "parameter");
+        assertThat(w.getDouble(0, 0)).isEqualTo(third);
+    }
 }
