@@ -623,6 +623,10 @@ public final class Pruning {
 
     /** The model's parameter becomes {@code orig * mask}. */
     private static void writeEffective(State state, INDArray param) {
+        if (param.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT) {
+            param.assign(state.orig.mul(state.mask)); // FloatView would round other types through float
+            return;
+        }
         FloatView w = FloatView.of(param);
         FloatView o = FloatView.of(state.orig);
         FloatView m = FloatView.of(state.mask);
@@ -637,6 +641,10 @@ public final class Pruning {
      * values; the model's other entries go back to {@code orig * mask}.
      */
     private static void sync(State state, INDArray param) {
+        if (param.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT) {
+            syncExact(state, param);
+            return;
+        }
         FloatView w = FloatView.of(param);
         FloatView o = FloatView.of(state.orig);
         FloatView m = FloatView.of(state.mask);
@@ -657,6 +665,27 @@ public final class Pruning {
         if (changed) {
             w.commit();
         }
+    }
+
+    /** {@link #sync} through doubles, for parameters that are not float32 (FloatView would round them). */
+    private static void syncExact(State state, INDArray param) {
+        double[] w = doubles(param);
+        double[] o = doubles(state.orig);
+        double[] m = doubles(state.mask);
+        for (int i = 0; i < w.length; i++) {
+            if (m[i] == 1) {
+                o[i] = w[i];
+            } else {
+                w[i] = o[i] * m[i];
+            }
+        }
+        state.orig.assign(Nd4j.createFromArray(o).reshape('c', state.orig.shape()).castTo(state.orig.dataType()));
+        param.assign(Nd4j.createFromArray(w).reshape('c', param.shape()).castTo(param.dataType()));
+    }
+
+    private static double[] doubles(INDArray t) {
+        INDArray c = t.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup('c');
+        return c.reshape(c.length()).toDoubleVector();
     }
 
     private static boolean[] filled(int n) {

@@ -131,7 +131,7 @@ public final class Channels {
         return kept;
     }
 
-    /** The tensor's values in C order, as floats. */
+    /** The tensor's values in C order, as floats (any rank: ND4J's toFloatVector takes vectors only). */
     public static float[] values(INDArray t) {
         return t.castTo(DataType.FLOAT).dup('c').data().asFloat();
     }
