@@ -12,7 +12,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
@@ -53,8 +52,12 @@ public final class ResumeProbe {
     }
 
     static DataSet batch(long index) {
-        Random random = Nd4j.getRandomFactory().getNewRandomInstance(1000 + index);
-        INDArray features = Nd4j.rand(DataType.FLOAT, new long[] {16, 64}, random);
+        java.util.Random random = new java.util.Random(1000 + index);
+        float[] values = new float[16 * 64];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextFloat();
+        }
+        INDArray features = Nd4j.create(values, new long[] {16, 64}, 'c');
         INDArray labels = Nd4j.zeros(DataType.FLOAT, 16, 3);
         for (int r = 0; r < 16; r++) {
             labels.putScalar(r, (int) ((index + r) % 3), 1f);
