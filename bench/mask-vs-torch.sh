@@ -35,6 +35,8 @@ fi
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/mask-vs-torch.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
+# Other work on the machine skews the timings: keep the load average next to them.
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== JMH: MaskBenchmark (threads=$THREADS)" >&2
 # The native side (ND4J) follows OMP_NUM_THREADS; the Java side splits its work by the available
@@ -58,10 +60,11 @@ cat "$TMP/torch.log" >&2
 
 # Any python3 will do for the parsing (no torch needed).
 PARSE_PY="$(command -v python3 || echo "$TORCH_PY")"
-"$PARSE_PY" - "$TMP/jmh.json" "$TMP/torch.log" "$TMP/mem.log" "$THREADS" <<'PY'
+LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
+"$PARSE_PY" - "$TMP/jmh.json" "$TMP/torch.log" "$TMP/mem.log" "$THREADS" "$LOAD_START" "$LOAD_END" <<'PY'
 import json, platform, re, subprocess, sys, datetime
 
-jmh_file, torch_file, mem_file, threads = sys.argv[1:5]
+jmh_file, torch_file, mem_file, threads, load_start, load_end = sys.argv[1:7]
 
 def kv(line):
     return dict(p.split("=", 1) for p in line.split()[1:] if "=" in p)
@@ -101,6 +104,7 @@ print(f"machine : {platform.node()}, nproc={nproc}, CPU: {cpu}")
 print(f"date    : {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M:%S %z')}")
 print(f"threads : {threads} (OMP_NUM_THREADS, JVM -XX:ActiveProcessorCount, torch.set_num_threads)")
 print(f"versions: {java}; torch {torch_version}")
+print(f"load avg: {load_start} at start, {load_end} at end (1/5/15 min; > nproc means other work shared the CPUs)")
 print()
 hdr = f"{'operation':<34} {'Shears ms':>16} {'PyTorch ms':>12} {'ratio':>7}  goal"
 print(hdr)
