@@ -43,7 +43,6 @@ public final class Pruning {
     private static final class State {
         final INDArray orig;
         INDArray mask;
-        final List<PruningMethod> methods = new ArrayList<>();
 
         State(INDArray orig, INDArray mask) {
             this.orig = orig;
@@ -165,8 +164,13 @@ public final class Pruning {
                     + Arrays.toString(mask.shape()) + " for " + p.name() + " of shape " + Arrays.toString(p.shape())
                     + " (fix: computeMask must return a mask of the importance tensor's shape)");
         }
-        commit(p, param, mask, method);
+        commit(p, param, mask, mask == state(p) || mask == scores);
         return this;
+    }
+
+    private INDArray state(PrunableParameter p) {
+        State s = states.get(p.name());
+        return s == null ? null : s.mask;
     }
 
     /**
@@ -216,7 +220,7 @@ public final class Pruning {
         }
         for (int i = 0; i < params.size(); i++) {
             PrunableParameter p = params.get(i);
-            commit(p, table.view(p), masks.get(i), new CustomFromMask(masks.get(i)));
+            commit(p, table.view(p), masks.get(i), false);
         }
         return this;
     }
@@ -282,7 +286,7 @@ public final class Pruning {
             if (state != null) {
                 mask.muli(state.mask);
             }
-            commit(p, param, mask, new CustomFromMask(mask));
+            commit(p, param, mask, false);
         }
         return this;
     }
@@ -565,7 +569,7 @@ public final class Pruning {
                 return newMask;
             }
             default:
-                return method.computeMask(scores, mask);
+                return method.computeMask(scores, mask.dup());
         }
     }
 
@@ -607,16 +611,21 @@ public final class Pruning {
         }
     }
 
-    private void commit(PrunableParameter p, INDArray param, INDArray mask, PruningMethod method) {
+    /**
+     * Makes {@code mask} the parameter's mask and writes the effective value. The mask is copied
+     * when {@code copy} is set or when it is not already C-order in the parameter's type; otherwise
+     * this state takes it over (the internal paths hand over masks they made).
+     */
+    private void commit(PrunableParameter p, INDArray param, INDArray mask, boolean copy) {
         State state = states.get(p.name());
-        INDArray cMask = mask.castTo(param.dataType()).dup('c');
+        INDArray cMask = !copy && mask.dataType() == param.dataType() && FloatView.isDirect(mask) && !mask.isView()
+                ? mask : mask.castTo(param.dataType()).dup('c');
         if (state == null) {
             state = new State(param.dup('c'), cMask);
             states.put(p.name(), state);
         } else {
             state.mask = cMask;
         }
-        state.methods.add(method);
         version++;
         writeEffective(state, param);
     }
