@@ -1,0 +1,89 @@
+package dev.shears.trainer.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shears.common.recipe.Recipe;
+import dev.shears.trainer.checkpoint.Checkpoints;
+import dev.shears.trainer.metrics.TrainerMetrics;
+import dev.shears.trainer.publish.SparseModel;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole local job on the committed Fashion-MNIST subset, with a tiny budget. */
+class TrainJobTest {
+    static final Path SUBSET = Path.of("src/test/resources/fashion-mnist-subset");
+
+    @TempDir
+    Path out;
+
+    static Recipe quick() throws Exception {
+        Recipe r = Recipe.load(Path.of("src/test/resources/recipes/quick.yaml"));
+        return new Recipe(r.job(), r.model(), SUBSET, r.training(), r.pruning(), r.schedule(), r.fineTune(),
+                r.accuracyBudget(), r.checkpoints(), r.publish());
+    }
+
+    static TrainJob.Summary run(Recipe recipe, Path out, ByteArrayOutputStream report) throws Exception {
+        return new TrainJob(recipe, out, Progress.silent(), new PrintStream(report, true, StandardCharsets.UTF_8),
+                new TrainerMetrics(new SimpleMeterRegistry(), "test")).run();
+    }
+
+    @Test
+    void runsToAPublishedModelWithTheExactTargetSparsityAtEveryStep() throws Exception {
+        ByteArrayOutputStream report = new ByteArrayOutputStream();
+        TrainJob.Summary summary = run(quick(), out, report);
+
+        List<StepResult> steps = summary.steps();
+        assertThat(steps).extracting(StepResult::seq).containsExactly(0, 1, 2, 3);
+        for (StepResult s : steps.subList(1, steps.size())) {
+            // 61,470 weights over conv*/fc*: the achieved count is round-half-even(target * total).
+            long total = 150 + 2400 + 48000 + 10080 + 840;
+            assertThat(s.achievedSparsity() * total).isEqualTo((double) Math.rint(s.targetSparsity() * total));
+        }
+        assertThat(steps.get(3).achievedSparsity()).isEqualTo(0.8, org.assertj.core.data.Offset.offset(1e-4));
+        assertThat(summary.denseAccuracy()).isGreaterThan(0.5);
+        assertThat(report.toString(StandardCharsets.UTF_8)).contains("step").contains("80.00%");
+
+        var p = summary.publication();
+        assertThat(Checkpoints.sha256(p.model())).isEqualTo(p.sha256());
+        MultiLayerNetwork published = ModelSerializer.restoreMultiLayerNetwork(p.model().toFile());
+        long zeros = published.params().length()
+                - published.params().neq(0).castTo(org.nd4j.linalg.api.buffer.DataType.INT64).sumNumber().longValue();
+        assertThat(zeros).isGreaterThanOrEqualTo(Math.round(0.8 * 61470));
+        assertThat(p.sparseModel()).isNotNull();
+        assertThat(SparseModel.read(p.sparseModel()).params()).isEqualTo(published.params());
+        assertThat(p.sparseBytes()).isLessThan(p.bytes());
+        assertThat(out.resolve("models/quick-lenet5/latest").toRealPath()).isEqualTo(p.dir().toRealPath());
+        assertThat(Files.readString(p.dir().resolve("manifest.json"))).contains(p.sha256()).contains("\"job\" : \"quick-lenet5\"");
+        assertThat(out.resolve("summary.json")).exists();
+    }
+
+    @Test
+    void resumesFromTheLastGoodCheckpointAndFinishesTheSameSteps() throws Exception {
+        run(quick(), out, new ByteArrayOutputStream());
+        // Lose the last step's checkpoint, as if the process had died during step 3.
+        Checkpoints checkpoints = new Checkpoints(out.resolve("checkpoints"), 2);
+        for (Checkpoints.Checkpoint c : checkpoints.list()) {
+            if (c.seq() > 2) {
+                try (var walk = Files.walk(c.dir())) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
+        }
+        assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).contains(2L).doesNotContain(3L);
+        ByteArrayOutputStream report = new ByteArrayOutputStream();
+        TrainJob.Summary resumed = run(quick(), out, report);
+        assertThat(report.toString(StandardCharsets.UTF_8)).contains("resumed quick-lenet5");
+        assertThat(resumed.restoredFrom()).contains("ckpt-000002");
+        assertThat(resumed.steps()).extracting(StepResult::seq).containsExactly(0, 1, 2, 3);
+        assertThat(resumed.steps().get(3).achievedSparsity()).isEqualTo(0.8, org.assertj.core.data.Offset.offset(1e-4));
+    }
+}
