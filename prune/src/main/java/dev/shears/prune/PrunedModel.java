@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -30,8 +31,8 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  * A DL4J model with its pruning state, saved to and restored from one file.
  *
  * <p>The file is DL4J's own model zip ({@link ModelSerializer}, so DL4J alone still restores the
- * pruned model) with extra entries: {@code shears/pruning.json}, an index of the pruned parameters,
- * and per pruned parameter one entry {@code shears/masks/<i>.bin}, little-endian: the mask as bits
+ * pruned model) with extra entries: {@code shears-pruning.json}, an index of the pruned parameters,
+ * and per pruned parameter one entry {@code shears-mask-<i>.bin}, little-endian: the mask as bits
  * in C order of the PyTorch layout (bit {@code i} is bit {@code i % 8} of byte {@code i / 8}, 1 =
  * kept), then {@code _orig} at the pruned positions only, in C order, in the parameter's data type.
  * The unpruned entries of {@code _orig} are the model's parameter itself. A mask with values other
@@ -50,7 +51,7 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  */
 public record PrunedModel(Model model, Pruning pruning) {
     /** The index entry. */
-    public static final String INDEX_ENTRY = "shears/pruning.json";
+    public static final String INDEX_ENTRY = "shears-pruning.json";
     private static final String FORMAT = "shears-pruning";
     private static final int VERSION = 1;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -137,7 +138,7 @@ public record PrunedModel(Model model, Pruning pruning) {
             PrunableParameter p = pruning.parameter(name);
             INDArray orig = pruning.orig(name); // reads training's changes back: the model holds orig * mask
             INDArray mask = pruning.mask(name);
-            String entry = "shears/masks/" + blobs.size() + ".bin";
+            String entry = "shears-mask-" + blobs.size() + ".bin";
             Encoded enc = encode(name, orig, mask);
             blobs.put(entry, enc.bytes());
             ObjectNode e = entries.addObject();
@@ -146,30 +147,20 @@ public record PrunedModel(Model model, Pruning pruning) {
             ArrayNode shape = e.putArray("shape");
             Arrays.stream(p.shape()).forEach(shape::add);
         }
-        // DL4J writes its zip, then it is copied entry by entry with ours appended. (Not zipfs: it adds
-        // directory entries, which DL4J's reader refuses.)
+        // DL4J writes its zip and ours are added through zipfs, which copies DL4J's entries as they
+        // are. The names have no folder: zipfs would add a folder entry, and DL4J's reader refuses those.
         Path target = file.toPath().toAbsolutePath();
-        Path dl4j = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".dl4j.tmp");
         Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
         try {
-            ModelSerializer.writeModel(model, dl4j.toFile(), saveUpdater);
-            try (ZipFile in = new ZipFile(dl4j.toFile()); ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(tmp))) {
-                for (ZipEntry e : java.util.Collections.list(in.entries())) {
-                    out.putNextEntry(new ZipEntry(e.getName()));
-                    try (InputStream s = in.getInputStream(e)) {
-                        s.transferTo(out);
-                    }
-                }
-                out.putNextEntry(new ZipEntry(INDEX_ENTRY));
-                out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
+            ModelSerializer.writeModel(model, tmp.toFile(), saveUpdater);
+            try (FileSystem zip = FileSystems.newFileSystem(tmp, Map.of())) {
+                Files.write(zip.getPath(INDEX_ENTRY), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
                 for (Map.Entry<String, byte[]> b : blobs.entrySet()) {
-                    out.putNextEntry(new ZipEntry(b.getKey()));
-                    out.write(b.getValue());
+                    Files.write(zip.getPath(b.getKey()), b.getValue());
                 }
             }
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         } finally {
-            Files.deleteIfExists(dl4j);
             Files.deleteIfExists(tmp);
         }
     }

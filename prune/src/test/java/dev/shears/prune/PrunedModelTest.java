@@ -170,14 +170,14 @@ class PrunedModelTest {
         File file = dir.resolve("damaged.zip").toFile();
         PrunedModel.save(net, pruneWithAMix(net), file, false);
         try (FileSystem zip = FileSystems.newFileSystem(file.toPath(), Map.of())) {
-            Path entry = zip.getPath("shears/masks/1.bin");
+            Path entry = zip.getPath("shears-mask-1.bin");
             byte[] bytes = Files.readAllBytes(entry);
             Files.write(entry, java.util.Arrays.copyOf(bytes, bytes.length - 4));
         }
 
         assertThatThrownBy(() -> PrunedModel.restore(file, false))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("shears/masks/1.bin").hasMessageContaining("cnn1.weight")
+                .hasMessageContaining("shears-mask-1.bin").hasMessageContaining("cnn1.weight")
                 .hasMessageContaining("fix:");
     }
 
@@ -195,7 +195,7 @@ class PrunedModelTest {
         assertThatThrownBy(() -> PrunedModel.restore(file, false))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(PrunedModel.INDEX_ENTRY).hasMessageContaining("cnn9.weight")
-                .hasMessageContaining("shears/masks/2.bin");
+                .hasMessageContaining("shears-mask-2.bin");
     }
 
     @Test
