@@ -18,17 +18,27 @@ import org.deeplearning4j.zoo.model.ResNet50;
  * layer, random weights) two ways and prints both sparsity reports: 30 % of every layer by
  * magnitude, then, on a fresh copy, 30 % of all weights together (global magnitude pruning).
  *
- * <p>The zoo draws every layer's weights from the same N(0, 0.5); here they get He
- * initialisation (scaled by fan-in, as in trained ResNets), so that global pruning has layers of
- * different scale to choose between: it then prunes wide layers far more than narrow ones.
+ * <p>The zoo draws every layer's weights from the same truncated N(0, 0.5), which would make global
+ * pruning look like per-layer pruning; here they get He initialisation (std sqrt(2 / fan-in)), so
+ * that, as in real ResNets, layers differ in scale: global pruning then takes far more from layers
+ * of large fan-in than from narrow ones.
  *
- * <p>Run: {@code mvn -pl prune test-compile exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=dev.shears.prune.examples.ResNet50Pruning} (argument: the input side, 224).
+ * <p>Run it from an IDE, or from the repository root:
+ * <pre>
+ * mvn -pl prune test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/cp.txt
+ * java -cp "$(cat prune/target/cp.txt):prune/target/classes:prune/target/test-classes" \
+ *     dev.shears.prune.examples.ResNet50Pruning
+ * </pre>
+ * About 10 s and 2.6 GB (resident) on 2 cores.
  */
 public final class ResNet50Pruning {
     private ResNet50Pruning() {}
 
-    /** ResNet-50 for {@code side x side} RGB images and 1000 classes, He-initialised, seeded. */
+    /**
+     * ResNet-50 for {@code side x side} RGB images and 1000 classes, He-initialised, seeded. The
+     * parameters do not depend on {@code side}; 224 is what the network was made for (64 is too
+     * small for DL4J's configuration of its last pooling).
+     */
     public static ComputationGraph resnet50(int side, long seed) {
         return ResNet50.builder().numClasses(1000).seed(seed).inputShape(new int[] {3, side, side})
                 .weightInit(WeightInit.RELU.getWeightInitFunction()).build().init();
@@ -40,7 +50,7 @@ public final class ResNet50Pruning {
     }
 
     public static void main(String[] args) {
-        int side = args.length > 0 ? Integer.parseInt(args[0]) : 224;
+        int side = 224;
         long t0 = System.nanoTime();
         ComputationGraph graph = resnet50(side, 42);
         ComputationGraph fresh = graph.clone();
