@@ -86,6 +86,21 @@ class DepthwiseSeparableTest {
     }
 
     @Test
+    void aSeparableDepthwiseWeightHasItsInputChannelsOnDim0LikeADepthwiseOne() {
+        MultiLayerNetwork net = mobileBlock();
+        Pruning pruning = Pruning.of(net);
+        assertThat(pruning.parameter("sep.depthwise_weight").shape()).containsExactly(16, 1, 3, 3);
+
+        pruning.lnStructured("sep.depthwise_weight", Amount.count(4), Norm.L2, 0);
+
+        INDArray w = net.getLayer("sep").getParam("W"); // DL4J: [multiplier, nIn, kH, kW]
+        assertThat(w.shape()).containsExactly(1, 16, 3, 3);
+        assertThat(IntStream.range(0, 16).filter(c -> TutorialWalkthroughTest.zeros(
+                w.get(NDArrayIndex.all(), NDArrayIndex.point(c), NDArrayIndex.all(), NDArrayIndex.all())) == 9).count()).isEqualTo(4);
+        assertThat(TutorialWalkthroughTest.zeros(w)).isEqualTo(4 * 9);
+    }
+
+    @Test
     void globalPruningAndSaveRestoreWorkThroughThePermutedViews() throws Exception {
         MultiLayerNetwork net = mobileBlock();
         Pruning pruning = Pruning.of(net);
