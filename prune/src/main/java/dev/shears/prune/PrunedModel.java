@@ -39,15 +39,15 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  * than 0 and 1 is stored whole instead of as bits. No Java serialization is involved.
  *
  * <pre>{@code
- * PrunedModel.save(network, pruning, file, false);
+ * PrunedModel.save(network, pruning, file, false);    // or new PrunedModel(network, pruning).save(file, false)
  * PrunedModel restored = PrunedModel.restore(file, false);
  * restored.pruning().mask("conv1.weight");   // equals the saved mask bit for bit
  * }</pre>
  *
- * @param model the restored {@link MultiLayerNetwork} or {@link ComputationGraph}
- * @param pruning the pruning state over {@code model}, equal to the saved one bit for bit
- *     ({@code isPruned}, {@code mask}, {@code orig}, {@code stateDict}); the methods that made the
- *     masks and the random seed are not saved
+ * @param model a {@link MultiLayerNetwork} or {@link ComputationGraph}
+ * @param pruning the pruning state over {@code model}, made by {@code Pruning.of(model)}; once
+ *     restored, equal to the saved one bit for bit ({@code isPruned}, {@code mask}, {@code orig},
+ *     {@code stateDict}); the methods that made the masks and the random seed are not saved
  */
 public record PrunedModel(Model model, Pruning pruning) {
     /** The index entry. */
@@ -62,6 +62,7 @@ public record PrunedModel(Model model, Pruning pruning) {
                     + " is neither a MultiLayerNetwork nor a ComputationGraph (fix: pass one of those)");
         }
         java.util.Objects.requireNonNull(pruning, "pruning");
+        checkBound(model instanceof ComputationGraph g ? ParameterTable.of(g) : ParameterTable.of((MultiLayerNetwork) model), pruning);
     }
 
     /** The model as a network; throws if the file held a graph. */
@@ -88,12 +89,12 @@ public record PrunedModel(Model model, Pruning pruning) {
      * @throws IllegalArgumentException when {@code pruning} is over another model
      */
     public static void save(MultiLayerNetwork network, Pruning pruning, File file, boolean saveUpdater) throws IOException {
-        write(network, ParameterTable.of(network), pruning, file, saveUpdater);
+        new PrunedModel(network, pruning).save(file, saveUpdater);
     }
 
     /** As {@link #save(MultiLayerNetwork, Pruning, File, boolean)}, for a graph. */
     public static void save(ComputationGraph graph, Pruning pruning, File file, boolean saveUpdater) throws IOException {
-        write(graph, ParameterTable.of(graph), pruning, file, saveUpdater);
+        new PrunedModel(graph, pruning).save(file, saveUpdater);
     }
 
     /**
@@ -126,9 +127,13 @@ public record PrunedModel(Model model, Pruning pruning) {
 
     // ---- writing -------------------------------------------------------------------------------
 
-    private static void write(Model model, ParameterTable table, Pruning pruning, File file, boolean saveUpdater)
-            throws IOException {
-        checkBound(table, pruning);
+    /**
+     * Saves the model and its pruning state to {@code file}, replacing it; training's changes since
+     * the last pruning operation are read back first, as {@link Pruning#stateDict()} does.
+     *
+     * @param saveUpdater whether to save the updater's state too, as in {@link ModelSerializer}
+     */
+    public void save(File file, boolean saveUpdater) throws IOException {
         ObjectNode index = JSON.createObjectNode();
         index.put("format", FORMAT).put("version", VERSION)
                 .put("model", model instanceof ComputationGraph ? "ComputationGraph" : "MultiLayerNetwork");
@@ -150,7 +155,7 @@ public record PrunedModel(Model model, Pruning pruning) {
         // DL4J writes its zip and ours are added through zipfs, which copies DL4J's entries as they
         // are. The names have no folder: zipfs would add a folder entry, and DL4J's reader refuses those.
         Path target = file.toPath().toAbsolutePath();
-        Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
+        Path tmp = Files.createTempFile(target.getParent(), ".shears-save-", ".tmp");
         try {
             ModelSerializer.writeModel(model, tmp.toFile(), saveUpdater);
             try (FileSystem zip = FileSystems.newFileSystem(tmp, Map.of())) {
@@ -172,7 +177,7 @@ public record PrunedModel(Model model, Pruning pruning) {
             INDArray theirs = pruning.parameters().contains(p) ? pruning.weight(p.name()) : null;
             if (theirs == null || theirs.data().address() != mine.data().address() || theirs.offset() != mine.offset()) {
                 throw new IllegalArgumentException("the pruning state is not over this model: its parameter "
-                        + p.name() + " is not the model's (fix: save the model together with Pruning.of(model))");
+                        + p.name() + " is not the model's (fix: pair the model with the Pruning made by Pruning.of(model))");
             }
         }
     }

@@ -107,6 +107,20 @@ class PrunedModelTest {
     }
 
     @Test
+    void savesARestoredModelAgainAsItWas() throws Exception {
+        MultiLayerNetwork net = lenet5();
+        Pruning pruning = pruneWithAMix(net);
+        File first = dir.resolve("first.zip").toFile();
+        File second = dir.resolve("second.zip").toFile();
+        PrunedModel.save(net, pruning, first, false);
+
+        PrunedModel.restore(first, false).save(second, false);
+        PrunedModel again = PrunedModel.restore(second, false);
+
+        Bits.assertSame(again.pruning().stateDict(), pruning.stateDict());
+    }
+
+    @Test
     void restoresAComputationGraphFromTheFileAlone() throws Exception {
         ComputationGraph graph = smallGraph();
         Pruning pruning = Pruning.of(graph)
@@ -162,6 +176,7 @@ class PrunedModelTest {
         assertThatThrownBy(() -> PrunedModel.save(net, other, dir.resolve("x.zip").toFile(), false))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("not over this model").hasMessageContaining("Pruning.of(model)");
+        assertThatThrownBy(() -> new PrunedModel(net, other)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
