@@ -52,6 +52,8 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
 public record PrunedModel(Model model, Pruning pruning) {
     /** The index entry. */
     public static final String INDEX_ENTRY = "shears-pruning.json";
+    /** Where the first version of this class put the index (same format); still read. */
+    private static final String LEGACY_INDEX_ENTRY = "shears/pruning.json";
     private static final String FORMAT = "shears-pruning";
     private static final int VERSION = 1;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -118,8 +120,10 @@ public record PrunedModel(Model model, Pruning pruning) {
             Model model = graph ? ModelSerializer.restoreComputationGraph(file, loadUpdater)
                     : ModelSerializer.restoreMultiLayerNetwork(file, loadUpdater);
             Pruning pruning = graph ? Pruning.of((ComputationGraph) model) : Pruning.of((MultiLayerNetwork) model);
-            if (zip.getEntry(INDEX_ENTRY) != null) {
-                pruning.loadStateDict(readState(zip, file, pruning, graph));
+            String indexEntry = zip.getEntry(INDEX_ENTRY) != null ? INDEX_ENTRY
+                    : zip.getEntry(LEGACY_INDEX_ENTRY) != null ? LEGACY_INDEX_ENTRY : null;
+            if (indexEntry != null) {
+                pruning.loadStateDict(readState(zip, indexEntry, file, pruning, graph));
             }
             return new PrunedModel(model, pruning);
         }
@@ -217,17 +221,17 @@ public record PrunedModel(Model model, Pruning pruning) {
 
     // ---- reading -------------------------------------------------------------------------------
 
-    private static Map<String, INDArray> readState(ZipFile zip, File file, Pruning pruning, boolean graph)
-            throws IOException {
-        JsonNode index = readJson(zip, INDEX_ENTRY, file);
+    private static Map<String, INDArray> readState(ZipFile zip, String indexEntry, File file, Pruning pruning,
+            boolean graph) throws IOException {
+        JsonNode index = readJson(zip, indexEntry, file);
         if (!FORMAT.equals(index.path("format").asText()) || index.path("version").asInt(-1) != VERSION) {
-            throw new IllegalArgumentException(INDEX_ENTRY + " in " + file + " has format '" + index.path("format").asText()
+            throw new IllegalArgumentException(indexEntry + " in " + file + " has format '" + index.path("format").asText()
                     + "' version " + index.path("version") + ", expected '" + FORMAT + "' version " + VERSION
                     + " (fix: restore it with the Shears version that wrote it)");
         }
         String kind = graph ? "ComputationGraph" : "MultiLayerNetwork";
         if (!kind.equals(index.path("model").asText())) {
-            throw new IllegalArgumentException(INDEX_ENTRY + " in " + file + " was written for a " + index.path("model").asText()
+            throw new IllegalArgumentException(indexEntry + " in " + file + " was written for a " + index.path("model").asText()
                     + " but the file holds a " + kind + " (fix: the file was edited or assembled by hand; save it again)");
         }
         Map<String, INDArray> state = new LinkedHashMap<>();
@@ -235,7 +239,7 @@ public record PrunedModel(Model model, Pruning pruning) {
             String entry = e.path("entry").asText();
             String name = e.path("name").asText();
             if (!pruning.parameters().stream().anyMatch(p -> p.name().equals(name))) {
-                throw new IllegalArgumentException(INDEX_ENTRY + " names parameter '" + name + "' (" + entry
+                throw new IllegalArgumentException(indexEntry + " names parameter '" + name + "' (" + entry
                         + "), which the model in " + file + " does not have (fix: the file was edited; save it again)");
             }
             PrunableParameter p = pruning.parameter(name);
@@ -252,7 +256,7 @@ public record PrunedModel(Model model, Pruning pruning) {
             int size = Element.of(param.dataType(), entry).bytes;
             boolean bits = "bits".equals(e.path("mask").asText());
             if (!bits && !"dense".equals(e.path("mask").asText())) {
-                throw new IllegalArgumentException(INDEX_ENTRY + " in " + file + " stores the mask of " + name + " as '"
+                throw new IllegalArgumentException(indexEntry + " in " + file + " stores the mask of " + name + " as '"
                         + e.path("mask").asText() + "', expected 'bits' or 'dense' (fix: the file was edited; save it again)");
             }
             long pruned = e.path("pruned").asLong(-1);
