@@ -151,6 +151,10 @@ final class ParameterTable {
         if (conf instanceof Convolution1DLayer && param.rank() == 4 && param.size(3) == 1) {
             return param.reshape('c', new long[] {param.size(0), param.size(1), param.size(2)});
         }
+        if (conf instanceof SeparableConvolution2D && "W".equals(key) && param.rank() == 4) {
+            // DL4J [multiplier, nIn, kH, kW] -> [nIn, multiplier, kH, kW], as for DepthwiseConvolution2D.
+            return param.permute(1, 0, 2, 3);
+        }
         if (conf instanceof DepthwiseConvolution2D && param.rank() == 4) {
             // DL4J [kH, kW, nIn, multiplier] -> [nIn, multiplier, kH, kW]: dim 0 is the input channel.
             return param.permute(2, 3, 0, 1);

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -30,27 +31,29 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  * A DL4J model with its pruning state, saved to and restored from one file.
  *
  * <p>The file is DL4J's own model zip ({@link ModelSerializer}, so DL4J alone still restores the
- * pruned model) with extra entries: {@code shears/pruning.json}, an index of the pruned parameters,
- * and per pruned parameter one entry {@code shears/masks/<i>.bin}, little-endian: the mask as bits
+ * pruned model) with extra entries: {@code shears-pruning.json}, an index of the pruned parameters,
+ * and per pruned parameter one entry {@code shears-mask-<i>.bin}, little-endian: the mask as bits
  * in C order of the PyTorch layout (bit {@code i} is bit {@code i % 8} of byte {@code i / 8}, 1 =
  * kept), then {@code _orig} at the pruned positions only, in C order, in the parameter's data type.
  * The unpruned entries of {@code _orig} are the model's parameter itself. A mask with values other
  * than 0 and 1 is stored whole instead of as bits. No Java serialization is involved.
  *
  * <pre>{@code
- * PrunedModel.save(network, pruning, file, false);
+ * PrunedModel.save(network, pruning, file, false);    // or new PrunedModel(network, pruning).save(file, false)
  * PrunedModel restored = PrunedModel.restore(file, false);
  * restored.pruning().mask("conv1.weight");   // equals the saved mask bit for bit
  * }</pre>
  *
- * @param model the restored {@link MultiLayerNetwork} or {@link ComputationGraph}
- * @param pruning the pruning state over {@code model}, equal to the saved one bit for bit
- *     ({@code isPruned}, {@code mask}, {@code orig}, {@code stateDict}); the methods that made the
- *     masks and the random seed are not saved
+ * @param model a {@link MultiLayerNetwork} or {@link ComputationGraph}
+ * @param pruning the pruning state over {@code model}, made by {@code Pruning.of(model)}; once
+ *     restored, equal to the saved one bit for bit ({@code isPruned}, {@code mask}, {@code orig},
+ *     {@code stateDict}); the methods that made the masks and the random seed are not saved
  */
 public record PrunedModel(Model model, Pruning pruning) {
     /** The index entry. */
-    public static final String INDEX_ENTRY = "shears/pruning.json";
+    public static final String INDEX_ENTRY = "shears-pruning.json";
+    /** Where the first version of this class put the index (same format); still read. */
+    private static final String LEGACY_INDEX_ENTRY = "shears/pruning.json";
     private static final String FORMAT = "shears-pruning";
     private static final int VERSION = 1;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -61,6 +64,7 @@ public record PrunedModel(Model model, Pruning pruning) {
                     + " is neither a MultiLayerNetwork nor a ComputationGraph (fix: pass one of those)");
         }
         java.util.Objects.requireNonNull(pruning, "pruning");
+        checkBound(model instanceof ComputationGraph g ? ParameterTable.of(g) : ParameterTable.of((MultiLayerNetwork) model), pruning);
     }
 
     /** The model as a network; throws if the file held a graph. */
@@ -87,12 +91,12 @@ public record PrunedModel(Model model, Pruning pruning) {
      * @throws IllegalArgumentException when {@code pruning} is over another model
      */
     public static void save(MultiLayerNetwork network, Pruning pruning, File file, boolean saveUpdater) throws IOException {
-        write(network, ParameterTable.of(network), pruning, file, saveUpdater);
+        new PrunedModel(network, pruning).save(file, saveUpdater);
     }
 
     /** As {@link #save(MultiLayerNetwork, Pruning, File, boolean)}, for a graph. */
     public static void save(ComputationGraph graph, Pruning pruning, File file, boolean saveUpdater) throws IOException {
-        write(graph, ParameterTable.of(graph), pruning, file, saveUpdater);
+        new PrunedModel(graph, pruning).save(file, saveUpdater);
     }
 
     /**
@@ -116,8 +120,10 @@ public record PrunedModel(Model model, Pruning pruning) {
             Model model = graph ? ModelSerializer.restoreComputationGraph(file, loadUpdater)
                     : ModelSerializer.restoreMultiLayerNetwork(file, loadUpdater);
             Pruning pruning = graph ? Pruning.of((ComputationGraph) model) : Pruning.of((MultiLayerNetwork) model);
-            if (zip.getEntry(INDEX_ENTRY) != null) {
-                pruning.loadStateDict(readState(zip, file, pruning, graph));
+            String indexEntry = zip.getEntry(INDEX_ENTRY) != null ? INDEX_ENTRY
+                    : zip.getEntry(LEGACY_INDEX_ENTRY) != null ? LEGACY_INDEX_ENTRY : null;
+            if (indexEntry != null) {
+                pruning.loadStateDict(readState(zip, indexEntry, file, pruning, graph));
             }
             return new PrunedModel(model, pruning);
         }
@@ -125,9 +131,13 @@ public record PrunedModel(Model model, Pruning pruning) {
 
     // ---- writing -------------------------------------------------------------------------------
 
-    private static void write(Model model, ParameterTable table, Pruning pruning, File file, boolean saveUpdater)
-            throws IOException {
-        checkBound(table, pruning);
+    /**
+     * Saves the model and its pruning state to {@code file}, replacing it; training's changes since
+     * the last pruning operation are read back first, as {@link Pruning#stateDict()} does.
+     *
+     * @param saveUpdater whether to save the updater's state too, as in {@link ModelSerializer}
+     */
+    public void save(File file, boolean saveUpdater) throws IOException {
         ObjectNode index = JSON.createObjectNode();
         index.put("format", FORMAT).put("version", VERSION)
                 .put("model", model instanceof ComputationGraph ? "ComputationGraph" : "MultiLayerNetwork");
@@ -137,7 +147,7 @@ public record PrunedModel(Model model, Pruning pruning) {
             PrunableParameter p = pruning.parameter(name);
             INDArray orig = pruning.orig(name); // reads training's changes back: the model holds orig * mask
             INDArray mask = pruning.mask(name);
-            String entry = "shears/masks/" + blobs.size() + ".bin";
+            String entry = "shears-mask-" + blobs.size() + ".bin";
             Encoded enc = encode(name, orig, mask);
             blobs.put(entry, enc.bytes());
             ObjectNode e = entries.addObject();
@@ -146,30 +156,20 @@ public record PrunedModel(Model model, Pruning pruning) {
             ArrayNode shape = e.putArray("shape");
             Arrays.stream(p.shape()).forEach(shape::add);
         }
-        // DL4J writes its zip, then it is copied entry by entry with ours appended. (Not zipfs: it adds
-        // directory entries, which DL4J's reader refuses.)
+        // DL4J writes its zip and ours are added through zipfs, which copies DL4J's entries as they
+        // are. The names have no folder: zipfs would add a folder entry, and DL4J's reader refuses those.
         Path target = file.toPath().toAbsolutePath();
-        Path dl4j = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".dl4j.tmp");
-        Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
+        Path tmp = Files.createTempFile(target.getParent(), ".shears-save-", ".tmp");
         try {
-            ModelSerializer.writeModel(model, dl4j.toFile(), saveUpdater);
-            try (ZipFile in = new ZipFile(dl4j.toFile()); ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(tmp))) {
-                for (ZipEntry e : java.util.Collections.list(in.entries())) {
-                    out.putNextEntry(new ZipEntry(e.getName()));
-                    try (InputStream s = in.getInputStream(e)) {
-                        s.transferTo(out);
-                    }
-                }
-                out.putNextEntry(new ZipEntry(INDEX_ENTRY));
-                out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
+            ModelSerializer.writeModel(model, tmp.toFile(), saveUpdater);
+            try (FileSystem zip = FileSystems.newFileSystem(tmp, Map.of())) {
+                Files.write(zip.getPath(INDEX_ENTRY), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
                 for (Map.Entry<String, byte[]> b : blobs.entrySet()) {
-                    out.putNextEntry(new ZipEntry(b.getKey()));
-                    out.write(b.getValue());
+                    Files.write(zip.getPath(b.getKey()), b.getValue());
                 }
             }
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         } finally {
-            Files.deleteIfExists(dl4j);
             Files.deleteIfExists(tmp);
         }
     }
@@ -181,7 +181,7 @@ public record PrunedModel(Model model, Pruning pruning) {
             INDArray theirs = pruning.parameters().contains(p) ? pruning.weight(p.name()) : null;
             if (theirs == null || theirs.data().address() != mine.data().address() || theirs.offset() != mine.offset()) {
                 throw new IllegalArgumentException("the pruning state is not over this model: its parameter "
-                        + p.name() + " is not the model's (fix: save the model together with Pruning.of(model))");
+                        + p.name() + " is not the model's (fix: pair the model with the Pruning made by Pruning.of(model))");
             }
         }
     }
@@ -221,17 +221,17 @@ public record PrunedModel(Model model, Pruning pruning) {
 
     // ---- reading -------------------------------------------------------------------------------
 
-    private static Map<String, INDArray> readState(ZipFile zip, File file, Pruning pruning, boolean graph)
-            throws IOException {
-        JsonNode index = readJson(zip, INDEX_ENTRY, file);
+    private static Map<String, INDArray> readState(ZipFile zip, String indexEntry, File file, Pruning pruning,
+            boolean graph) throws IOException {
+        JsonNode index = readJson(zip, indexEntry, file);
         if (!FORMAT.equals(index.path("format").asText()) || index.path("version").asInt(-1) != VERSION) {
-            throw new IllegalArgumentException(INDEX_ENTRY + " in " + file + " has format '" + index.path("format").asText()
+            throw new IllegalArgumentException(indexEntry + " in " + file + " has format '" + index.path("format").asText()
                     + "' version " + index.path("version") + ", expected '" + FORMAT + "' version " + VERSION
                     + " (fix: restore it with the Shears version that wrote it)");
         }
         String kind = graph ? "ComputationGraph" : "MultiLayerNetwork";
         if (!kind.equals(index.path("model").asText())) {
-            throw new IllegalArgumentException(INDEX_ENTRY + " in " + file + " was written for a " + index.path("model").asText()
+            throw new IllegalArgumentException(indexEntry + " in " + file + " was written for a " + index.path("model").asText()
                     + " but the file holds a " + kind + " (fix: the file was edited or assembled by hand; save it again)");
         }
         Map<String, INDArray> state = new LinkedHashMap<>();
@@ -239,7 +239,7 @@ public record PrunedModel(Model model, Pruning pruning) {
             String entry = e.path("entry").asText();
             String name = e.path("name").asText();
             if (!pruning.parameters().stream().anyMatch(p -> p.name().equals(name))) {
-                throw new IllegalArgumentException(INDEX_ENTRY + " names parameter '" + name + "' (" + entry
+                throw new IllegalArgumentException(indexEntry + " names parameter '" + name + "' (" + entry
                         + "), which the model in " + file + " does not have (fix: the file was edited; save it again)");
             }
             PrunableParameter p = pruning.parameter(name);
@@ -256,7 +256,7 @@ public record PrunedModel(Model model, Pruning pruning) {
             int size = Element.of(param.dataType(), entry).bytes;
             boolean bits = "bits".equals(e.path("mask").asText());
             if (!bits && !"dense".equals(e.path("mask").asText())) {
-                throw new IllegalArgumentException(INDEX_ENTRY + " in " + file + " stores the mask of " + name + " as '"
+                throw new IllegalArgumentException(indexEntry + " in " + file + " stores the mask of " + name + " as '"
                         + e.path("mask").asText() + "', expected 'bits' or 'dense' (fix: the file was edited; save it again)");
             }
             long pruned = e.path("pruned").asLong(-1);

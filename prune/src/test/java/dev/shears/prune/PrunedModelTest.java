@@ -4,14 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.File;
+import java.io.FileOutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
@@ -107,6 +112,48 @@ class PrunedModelTest {
     }
 
     @Test
+    void savesARestoredModelAgainAsItWas() throws Exception {
+        MultiLayerNetwork net = lenet5();
+        Pruning pruning = pruneWithAMix(net);
+        File first = dir.resolve("first.zip").toFile();
+        File second = dir.resolve("second.zip").toFile();
+        PrunedModel.save(net, pruning, first, false);
+
+        PrunedModel.restore(first, false).save(second, false);
+        PrunedModel again = PrunedModel.restore(second, false);
+
+        Bits.assertSame(again.pruning().stateDict(), pruning.stateDict());
+    }
+
+    @Test
+    void readsTheEntryNamesOfTheFirstVersion() throws Exception {
+        MultiLayerNetwork net = lenet5();
+        Pruning pruning = pruneWithAMix(net);
+        File current = dir.resolve("current.zip").toFile();
+        File legacy = dir.resolve("legacy.zip").toFile();
+        PrunedModel.save(net, pruning, current, false);
+        // The first version wrote shears/pruning.json and shears/masks/<i>.bin, with no folder entries.
+        try (ZipFile in = new ZipFile(current); ZipOutputStream out = new ZipOutputStream(new FileOutputStream(legacy))) {
+            for (ZipEntry e : Collections.list(in.entries())) {
+                byte[] bytes = in.getInputStream(e).readAllBytes();
+                String name = e.getName().equals(PrunedModel.INDEX_ENTRY) ? "shears/pruning.json"
+                        : e.getName().replaceFirst("^shears-mask-(\\d+)\\.bin$", "shears/masks/$1.bin");
+                if (name.equals("shears/pruning.json")) {
+                    bytes = new String(bytes, StandardCharsets.UTF_8).replaceAll("shears-mask-(\\d+)\\.bin", "shears/masks/$1.bin")
+                            .getBytes(StandardCharsets.UTF_8);
+                }
+                out.putNextEntry(new ZipEntry(name));
+                out.write(bytes);
+            }
+        }
+
+        PrunedModel restored = PrunedModel.restore(legacy, false);
+
+        assertThat(restored.pruning().isPruned()).isTrue();
+        Bits.assertSame(restored.pruning().stateDict(), pruning.stateDict());
+    }
+
+    @Test
     void restoresAComputationGraphFromTheFileAlone() throws Exception {
         ComputationGraph graph = smallGraph();
         Pruning pruning = Pruning.of(graph)
@@ -162,6 +209,7 @@ class PrunedModelTest {
         assertThatThrownBy(() -> PrunedModel.save(net, other, dir.resolve("x.zip").toFile(), false))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("not over this model").hasMessageContaining("Pruning.of(model)");
+        assertThatThrownBy(() -> new PrunedModel(net, other)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -170,14 +218,14 @@ class PrunedModelTest {
         File file = dir.resolve("damaged.zip").toFile();
         PrunedModel.save(net, pruneWithAMix(net), file, false);
         try (FileSystem zip = FileSystems.newFileSystem(file.toPath(), Map.of())) {
-            Path entry = zip.getPath("shears/masks/1.bin");
+            Path entry = zip.getPath("shears-mask-1.bin");
             byte[] bytes = Files.readAllBytes(entry);
             Files.write(entry, java.util.Arrays.copyOf(bytes, bytes.length - 4));
         }
 
         assertThatThrownBy(() -> PrunedModel.restore(file, false))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("shears/masks/1.bin").hasMessageContaining("cnn1.weight")
+                .hasMessageContaining("shears-mask-1.bin").hasMessageContaining("cnn1.weight")
                 .hasMessageContaining("fix:");
     }
 
@@ -195,7 +243,7 @@ class PrunedModelTest {
         assertThatThrownBy(() -> PrunedModel.restore(file, false))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(PrunedModel.INDEX_ENTRY).hasMessageContaining("cnn9.weight")
-                .hasMessageContaining("shears/masks/2.bin");
+                .hasMessageContaining("shears-mask-2.bin");
     }
 
     @Test
