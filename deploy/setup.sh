@@ -8,6 +8,8 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 if ! javac -version 2>&1 | grep -qE 'javac (1[7-9]|[2-9][0-9])'; then
   missing+=(openjdk-17-jdk-headless)
 fi
+# Fashion-MNIST in IDX format, for the trainer and the data tests that read the full set.
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
 
 if ((${#missing[@]} == 0)); then
   exit 0
