@@ -81,6 +81,7 @@ public final class TrainJob {
 
     public Summary run() throws IOException {
         long started = System.nanoTime();
+        dev.shears.trainer.cpu.CpuAcceleration.enable();
         String job = recipe.job();
         Training t = recipe.training();
         data = FashionMnist.load(recipe.data());
