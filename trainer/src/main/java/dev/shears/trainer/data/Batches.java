@@ -1,5 +1,6 @@
 package dev.shears.trainer.data;
 
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.dataset.DataSet;
@@ -19,7 +20,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code InputType.feedForward(784)}) and one-hot labels {@code [batch, 10]} (FLOAT). Each batch
  * owns fresh arrays.
  *
- * <p>Not thread-safe.
+ * <p>Not thread-safe, nor are the iterators of {@link #epoch}: they share its staging arrays.
  */
 public final class Batches {
 
@@ -54,6 +55,8 @@ public final class Batches {
     private int batchIndex;
     private int[] order;
     private int orderEpoch = -1;
+    private final float[] stagedFeatures;
+    private final float[] stagedLabels;
 
     private Batches(Split split, int batchSize, long seed, boolean shuffle) {
         if (batchSize < 1) {
@@ -67,6 +70,9 @@ public final class Batches {
         this.seed = seed;
         this.shuffle = shuffle;
         this.batchesPerEpoch = (split.size() + batchSize - 1) / batchSize;
+        int rows = Math.min(batchSize, split.size());
+        stagedFeatures = new float[rows * Split.PIXELS];
+        stagedLabels = new float[rows * Split.CLASSES];
     }
 
     /**
@@ -165,8 +171,13 @@ public final class Batches {
         int rows = Math.min(batchSize, split.size() - from);
         float[] images = split.images();
         byte[] labels = split.labels();
-        float[] features = new float[rows * Split.PIXELS];
-        float[] oneHot = new float[rows * Split.CLASSES];
+        // Staging arrays on the heap, reused but for a short last batch: ND4J copies them off-heap.
+        boolean full = rows * Split.PIXELS == stagedFeatures.length;
+        float[] features = full ? stagedFeatures : new float[rows * Split.PIXELS];
+        float[] oneHot = full ? stagedLabels : new float[rows * Split.CLASSES];
+        if (full) {
+            Arrays.fill(oneHot, 0f);
+        }
         for (int row = 0; row < rows; row++) {
             int example = order == null ? from + row : order[from + row];
             System.arraycopy(images, example * Split.PIXELS, features, row * Split.PIXELS, Split.PIXELS);

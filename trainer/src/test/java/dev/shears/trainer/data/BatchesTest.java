@@ -55,14 +55,31 @@ class BatchesTest {
     }
 
     @Test
-    void labelsTravelWithTheirImages() {
-        DataSet batch = Batches.shuffled(NUMBERED, 100, 3).next();
+    void labelsTravelWithTheirImagesInEveryBatch() {
+        Batches batches = Batches.shuffled(NUMBERED, 32, 3);
 
-        List<Integer> ids = ids(batch);
-        int[] labels = batch.getLabels().argMax(1).toIntVector();
-        for (int row = 0; row < 100; row++) {
-            assertThat(labels[row]).isEqualTo(ids.get(row) % 10);
+        for (int b = 0; b < 2 * batches.batchesPerEpoch(); b++) {
+            DataSet batch = batches.next();
+            List<Integer> ids = ids(batch);
+            int[] labels = batch.getLabels().argMax(1).toIntVector();
+            assertThat(batch.getLabels().sum(1).toFloatVector()).containsOnly(1f);
+            for (int row = 0; row < ids.size(); row++) {
+                assertThat(labels[row]).isEqualTo(ids.get(row) % 10);
+            }
         }
+    }
+
+    @Test
+    void aBatchKeepsItsContentWhenLaterBatchesAreMade() {
+        Batches batches = Batches.shuffled(NUMBERED, 32, 3);
+        DataSet first = batches.next();
+        DataSet copy = first.copy();
+
+        batches.next();
+        batches.epoch(0).next();
+
+        assertThat(first.getFeatures()).isEqualTo(copy.getFeatures());
+        assertThat(first.getLabels()).isEqualTo(copy.getLabels());
     }
 
     @Test
