@@ -84,7 +84,7 @@ public final class TrainJob {
         dev.shears.trainer.cpu.CpuAcceleration.enable();
         String job = recipe.job();
         Training t = recipe.training();
-        data = FashionMnist.load(recipe.data());
+        data = FashionMnist.load(recipe.data()).standardized();
         checkpoints = new Checkpoints(out.resolve("checkpoints"), recipe.checkpoints().keepLast());
         Optional<Checkpoints.Restored> restored = checkpoints.restoreLatest();
         long seq = -1;

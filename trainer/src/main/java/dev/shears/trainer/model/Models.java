@@ -31,9 +31,10 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
  * The models Shears trains on Fashion-MNIST, and loading of saved ones.
  *
  * <p>Built models take {@code [batch, 784]} FLOAT features (pixels in [0, 1]) and output
- * {@code [batch, 10]} softmax probabilities trained with multi-class cross-entropy. Hidden layers
- * use ReLU with He initialisation ({@link WeightInit#RELU}), the output layer Xavier; biases start
- * at 0. {@code weightDecay} is PyTorch's {@code weight_decay} for SGD, Adam and the like:
+ * {@code [batch, 10]} softmax probabilities trained with multi-class cross-entropy. Weights and
+ * biases start as PyTorch's defaults for {@code nn.Conv2d} and {@code nn.Linear}: uniform in
+ * {@code ±1/sqrt(fan_in)} ({@link WeightInit#UNIFORM} for the weights; the biases drawn from the
+ * seed), so both frameworks start from the same distribution. {@code weightDecay} is PyTorch's {@code weight_decay} for SGD, Adam and the like:
  * {@code weightDecay * w} is added to the gradient of every parameter, biases included, before
  * the updater (DL4J's {@code l2} and {@code l2Bias}, not its decoupled {@code weightDecay}).
  */
@@ -184,19 +185,32 @@ public final class Models {
                 .seed(seed)
                 .dataType(DataType.FLOAT)
                 .updater(updater)
-                .weightInit(WeightInit.RELU)
+                .weightInit(WeightInit.UNIFORM)
                 .l2(weightDecay)
                 .l2Bias(weightDecay);
     }
 
     private static OutputLayer output(String name) {
         return new OutputLayer.Builder(LossFunction.MCXENT).name(name).nOut(10)
-                .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build();
+                .activation(Activation.SOFTMAX).weightInit(WeightInit.UNIFORM).build();
     }
 
     private static MultiLayerNetwork initialised(MultiLayerConfiguration conf) {
         MultiLayerNetwork network = new MultiLayerNetwork(conf);
         network.init();
+        // PyTorch draws biases uniform in ±1/sqrt(fan_in) too; DL4J only has a constant bias init.
+        java.util.SplittableRandom random = new java.util.SplittableRandom(conf.getConf(0).getSeed());
+        for (int i = 0; i < network.getnLayers(); i++) {
+            org.nd4j.linalg.api.ndarray.INDArray w = network.getLayer(i).getParam("W");
+            org.nd4j.linalg.api.ndarray.INDArray b = network.getLayer(i).getParam("b");
+            if (w == null || b == null) {
+                continue;
+            }
+            double bound = 1 / Math.sqrt(w.length() / b.length());
+            for (long j = 0; j < b.length(); j++) {
+                b.putScalar(j, (random.nextDouble() * 2 - 1) * bound);
+            }
+        }
         return network;
     }
 }

@@ -101,6 +101,8 @@ public final class Publisher {
                 : Map.of("model.zip", sha));
         manifest.put("format", "DL4J ModelSerializer (MultiLayerNetwork), pruning made permanent"
                 + (compactedLayers.isEmpty() ? "" : ", structurally pruned layers compacted"));
+        manifest.put("input", "[batch, 784] float32: Fashion-MNIST pixels scaled to [0, 1], then (x - "
+                + FashionMnist.MEAN + ") / " + FashionMnist.STD);
         manifest.put("accuracy", last.accuracy());
         manifest.put("loss", last.loss());
         manifest.put("sparsity", last.achievedSparsity());
