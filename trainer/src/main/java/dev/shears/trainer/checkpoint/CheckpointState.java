@@ -29,7 +29,8 @@ public record CheckpointState(String job, long seq, long iteration, long epoch, 
         Map<String, Double> layerSparsity, double denseAccuracy, List<StepResult> history, Instant time) {
 
     public CheckpointState {
-        layerSparsity = layerSparsity == null ? Map.of() : Map.copyOf(layerSparsity);
+        layerSparsity = layerSparsity == null ? Map.of()
+                : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(layerSparsity));
         history = history == null ? List.of() : List.copyOf(history);
     }
 }

@@ -20,6 +20,6 @@ public record StepResult(int seq, double targetSparsity, double achievedSparsity
         double accuracy, double loss, long iterations, double seconds, double samplesPerSecond, String decision) {
 
     public StepResult {
-        layerSparsity = Map.copyOf(layerSparsity);
+        layerSparsity = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(layerSparsity));
     }
 }
