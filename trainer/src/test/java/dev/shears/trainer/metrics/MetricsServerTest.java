@@ -1,0 +1,36 @@
+package dev.shears.trainer.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MetricsServerTest {
+
+    @Test
+    void servesTheTrainersMetricsInPrometheusFormatOnLoopback() throws Exception {
+        try (MetricsServer server = MetricsServer.start("127.0.0.1", 0)) {
+            TrainerMetrics metrics = new TrainerMetrics(server.registry(), "w1");
+            metrics.sparsity("job-a", 0.5, 0.5, Map.of("fc1.weight", 0.6));
+            metrics.evaluation("job-a", "test", 0.88, 0.31);
+            metrics.checkpointDuration("job-a", Duration.ofMillis(120));
+            metrics.restored("job-a", 2);
+            assertThat(server.url()).startsWith("http://127.0.0.1:");
+
+            HttpResponse<String> response = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(server.url())).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body())
+                    .contains("shears_sparsity_achieved{job=\"job-a\"} 0.5")
+                    .contains("shears_layer_sparsity{job=\"job-a\",layer=\"fc1.weight\"} 0.6")
+                    .contains("shears_accuracy{job=\"job-a\",split=\"test\"} 0.88")
+                    .contains("shears_checkpoint_duration_seconds_count{job=\"job-a\"} 1")
+                    .contains("shears_restore_steps_lost_total{job=\"job-a\",worker=\"w1\"} 2.0");
+        }
+    }
+}
