@@ -125,11 +125,7 @@ public final class Compaction {
             }
             Layer next = layers.get(consumer);
             InputPreProcessor pre = conf.getInputPreProcess(consumer);
-            if (!supported || (conv && !(next instanceof ConvolutionLayer) && !(pre instanceof CnnToFeedForwardPreProcessor))
-                    || (conv && next instanceof ConvolutionLayer nc && !plainConv(nc))
-                    || (conv && layer instanceof ConvolutionLayer pc && !plainConv(pc))
-                    || (!conv && !(next instanceof FeedForwardLayer) )
-                    || (next instanceof ConvolutionLayer nc2 && !conv)) {
+            if (!supported || !compatible(layer, next, pre)) {
                 continue;
             }
             if (next instanceof ConvolutionLayer nc && (nc.getConvolutionMode() == ConvolutionMode.Same
@@ -226,6 +222,22 @@ public final class Compaction {
     private static boolean isProducer(Layer layer) {
         return (layer instanceof ConvolutionLayer && layer.getClass() == ConvolutionLayer.class)
                 || layer instanceof DenseLayer || layer instanceof BaseOutputLayer;
+    }
+
+    /**
+     * Whether the channels {@code producer} outputs can be dropped from {@code consumer}'s input: a
+     * plain NCHW convolution feeding another one or (flattened) a dense layer, or a dense layer
+     * feeding a dense or output layer.
+     */
+    private static boolean compatible(Layer producer, Layer consumer, InputPreProcessor pre) {
+        if (producer instanceof ConvolutionLayer conv) {
+            if (!plainConv(conv)) {
+                return false;
+            }
+            return consumer instanceof ConvolutionLayer next ? plainConv(next)
+                    : pre instanceof CnnToFeedForwardPreProcessor;
+        }
+        return !(consumer instanceof ConvolutionLayer);
     }
 
     private static boolean plainConv(ConvolutionLayer layer) {

@@ -1,8 +1,6 @@
 package dev.shears.trainer.checkpoint;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import dev.shears.prune.PrunedModel;
 import dev.shears.prune.Pruning;
 import java.io.IOException;
@@ -48,9 +46,7 @@ public final class Checkpoints {
     static final String MODEL = "model.zip";
     static final String STATE = "state.json";
     static final String MANIFEST = "MANIFEST";
-    private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
-            .registerModule(new Jdk8Module()).disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = dev.shears.trainer.job.Json.MAPPER;
 
     private final Path dir;
     private final int keepLast;

@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -303,10 +302,5 @@ public final class TrainJob {
             case NESTEROVS -> new Nesterovs(t.learningRate(), t.momentum().orElse(Training.DEFAULT_MOMENTUM));
             case ADAM -> new Adam(t.learningRate());
         };
-    }
-
-    /** The model as it stands (for tests). */
-    Model model() {
-        return net;
     }
 }
