@@ -86,4 +86,19 @@ class TrainJobTest {
         assertThat(resumed.steps()).extracting(StepResult::seq).containsExactly(0, 1, 2, 3);
         assertThat(resumed.steps().get(3).achievedSparsity()).isEqualTo(0.8, org.assertj.core.data.Offset.offset(1e-4));
     }
+
+    @Test
+    void stopsAtTheLastGoodStepWhenAccuracyFallsBelowTheBudget() throws Exception {
+        Recipe q = quick();
+        Recipe strict = new Recipe(q.job(), q.model(), q.data(), q.training(), q.pruning(), q.schedule(), q.fineTune(),
+                new dev.shears.common.recipe.AccuracyBudget(java.util.OptionalDouble.of(0.99), java.util.OptionalDouble.empty(),
+                        dev.shears.common.recipe.AccuracyBudget.Policy.STOP, java.util.OptionalInt.empty(), 0),
+                q.checkpoints(), q.publish());
+        ByteArrayOutputStream report = new ByteArrayOutputStream();
+        TrainJob.Summary summary = run(strict, out, report);
+
+        assertThat(report.toString(StandardCharsets.UTF_8)).contains("stopped: accuracy").contains("back to step 0");
+        assertThat(summary.steps()).extracting(StepResult::seq).containsExactly(0);
+        assertThat(summary.publication().layerSparsity().values()).containsOnly(0.0);
+    }
 }

@@ -1,0 +1,291 @@
+package dev.shears.trainer.job;
+
+import dev.shears.common.recipe.Recipe;
+import dev.shears.common.recipe.Training;
+import dev.shears.common.schedule.SchedulePoint;
+import dev.shears.prune.Pruning;
+import dev.shears.trainer.checkpoint.CheckpointState;
+import dev.shears.trainer.checkpoint.Checkpoints;
+import dev.shears.trainer.cpu.CpuAcceleration;
+import dev.shears.trainer.data.Batches;
+import dev.shears.trainer.data.EvalResult;
+import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.metrics.TrainerMetrics;
+import dev.shears.trainer.model.Models;
+import dev.shears.trainer.publish.Publication;
+import dev.shears.trainer.publish.Publisher;
+import dev.shears.trainer.train.MaskedTraining;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.Sgd;
+
+/**
+ * One job's working state on one machine — model, pruning state, data position, checkpoints — and
+ * the operations a job is made of: dense pre-training, a pruning step (prune, fine-tune,
+ * evaluate), more fine-tuning, committing a step to a checkpoint, rolling back to the last one,
+ * and publishing. Whoever drives it decides the order and the policy: {@link TrainJob} in one
+ * process, a worker following the scheduler's events.
+ *
+ * <p>Opening a session restores the job's newest good checkpoint when there is one.
+ */
+public final class JobSession {
+    private final Recipe recipe;
+    private final Path dir;
+    private final Progress progress;
+    private final TrainerMetrics metrics;
+    private final FashionMnist data;
+    private final Checkpoints checkpoints;
+    private final List<StepResult> history = new ArrayList<>();
+    private final Checkpoints.Restored restored;
+
+    private MultiLayerNetwork net;
+    private Pruning pruning;
+    private MaskedTraining masked;
+    private PruningPlan plan;
+    private Batches batches;
+    private long iteration;
+    private long lastSeq = -1;
+    private double denseAccuracy = Double.NaN;
+
+    private JobSession(Recipe recipe, Path dir, Progress progress, TrainerMetrics metrics) throws IOException {
+        CpuAcceleration.enable();
+        this.recipe = recipe;
+        this.dir = dir;
+        this.progress = progress;
+        this.metrics = metrics;
+        this.data = FashionMnist.load(recipe.data()).standardized();
+        this.checkpoints = new Checkpoints(dir.resolve("checkpoints"), recipe.checkpoints().keepLast());
+        Optional<Checkpoints.Restored> found = checkpoints.restoreLatest();
+        this.restored = found.filter(r -> r.state().job().equals(recipe.job())).orElse(null);
+        if (restored != null) {
+            adopt(restored);
+            history.addAll(restored.state().history());
+            metrics.restored(recipe.job(), 0);
+        } else {
+            Training t = recipe.training();
+            net = (MultiLayerNetwork) Models.create(recipe.model().toString(), t.seed(), updater(t), t.weightDecay());
+            attach(Pruning.of(net));
+            batches = Batches.shuffled(data.train(), t.batchSize(), t.seed());
+        }
+    }
+
+    /** Opens the job in {@code dir}, resuming from its newest good checkpoint if it has one. */
+    public static JobSession open(Recipe recipe, Path dir, Progress progress, TrainerMetrics metrics) throws IOException {
+        return new JobSession(recipe, dir, progress, metrics);
+    }
+
+    /** The checkpoint this session resumed from, if any. */
+    public Optional<Checkpoints.Restored> restored() {
+        return Optional.ofNullable(restored);
+    }
+
+    /** The last step committed to a checkpoint: -1 before dense pre-training, 0 after it. */
+    public long lastSeq() {
+        return lastSeq;
+    }
+
+    public double denseAccuracy() {
+        return denseAccuracy;
+    }
+
+    public long iteration() {
+        return iteration;
+    }
+
+    /** Every committed step, in order. */
+    public List<StepResult> history() {
+        return List.copyOf(history);
+    }
+
+    /** Dense pre-training for the recipe's epochs, then evaluation; commit with {@link #commit}. */
+    public EvalResult pretrain() throws IOException {
+        long iterations = (long) recipe.training().denseEpochs() * batches.batchesPerEpoch();
+        Map<String, INDArray> rewind = recipe.schedule().kind().isLotteryTicket() ? new LinkedHashMap<>() : null;
+        long rewindAt = recipe.schedule().rewindIteration().orElse(0L);
+        if (rewind != null && rewindAt == 0) {
+            snapshot(rewind);
+        }
+        progress.start("dense pre-training", iterations, recipe.training().batchSize());
+        for (long i = 0; i < iterations; i++) {
+            net.fit(batches.next());
+            iteration++;
+            progress.tick();
+            if (rewind != null && iteration == rewindAt) {
+                snapshot(rewind);
+            }
+        }
+        progress.finish();
+        trained(iterations);
+        if (rewind != null) {
+            if (rewind.isEmpty()) {
+                throw new IllegalArgumentException("schedule.rewindIteration " + rewindAt + " is beyond the "
+                        + iterations + " dense iterations (fix: rewind to an iteration of dense training)");
+            }
+            saveRewind(rewind);
+        }
+        EvalResult eval = evaluate();
+        denseAccuracy = eval.accuracy();
+        return eval;
+    }
+
+    /** Prunes to the point's absolute target (rewinding for lottery tickets), fine-tunes and evaluates. */
+    public EvalResult prune(SchedulePoint point, long fineTuneIterations) throws IOException {
+        plan.apply(pruning, point.targetSparsity(), point.step());
+        if (point.rewind()) {
+            rewind();
+        }
+        masked.refresh(net);
+        return fineTune("step " + point.step() + " fine-tune", fineTuneIterations);
+    }
+
+    /** Trains {@code iterations} more (masked) iterations and evaluates. */
+    public EvalResult fineTune(String label, long iterations) {
+        progress.start(label, iterations, recipe.training().batchSize());
+        for (long i = 0; i < iterations; i++) {
+            net.fit(batches.next());
+            iteration++;
+            progress.tick();
+        }
+        progress.finish();
+        trained(iterations);
+        return evaluate();
+    }
+
+    /** Training samples per second of the last training phase. */
+    public double samplesPerSecond() {
+        return progress.samplesPerSecond();
+    }
+
+    /** Sparsity reached over the pruned parameters, overall and per parameter. */
+    public double achievedSparsity() {
+        return plan.achieved(pruning);
+    }
+
+    public Map<String, Double> layerSparsity() {
+        return plan.layerSparsity(pruning);
+    }
+
+    /**
+     * Records a finished step and commits it to a checkpoint (durable when this returns).
+     *
+     * @throws IOException when the checkpoint cannot be written; the job's earlier checkpoints stand
+     */
+    public void commit(StepResult result) throws IOException {
+        String job = recipe.job();
+        history.add(result);
+        metrics.sparsity(job, result.targetSparsity(), result.achievedSparsity(), result.layerSparsity());
+        metrics.evaluation(job, "test", result.accuracy(), result.loss());
+        long start = System.nanoTime();
+        Batches.Position position = batches.position();
+        CheckpointState state = new CheckpointState(job, result.seq(), iteration, position.epoch(),
+                position.batchIndex(), recipe.training().seed(), result.targetSparsity(), result.achievedSparsity(),
+                result.accuracy(), result.loss(), result.layerSparsity(), denseAccuracy, history, Instant.now());
+        try {
+            checkpoints.save(net, pruning, state);
+        } catch (IOException e) {
+            history.remove(history.size() - 1);
+            metrics.checkpointFailed(job);
+            throw new IOException("checkpoint of step " + result.seq() + " failed: " + e.getMessage()
+                    + " (fix: check that " + checkpoints.dir() + " is writable and has space; the job resumes"
+                    + " from its last good checkpoint when run again)", e);
+        }
+        lastSeq = result.seq();
+        metrics.checkpointDuration(job, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** Goes back to the newest good checkpoint: model, masks, data position. */
+    public CheckpointState rollBack() throws IOException {
+        Checkpoints.Restored good = checkpoints.restoreLatest().orElseThrow(() -> new IOException(
+                "no checkpoint to roll back to in " + checkpoints.dir()));
+        adopt(good);
+        return good.state();
+    }
+
+    /** Finalize: remove, verify, compact, publish. Ends the session's use of the model. */
+    public Publication publish() throws IOException {
+        List<Checkpoints.Checkpoint> all = checkpoints.list();
+        return Publisher.publish(net, pruning, plan, recipe, data, history.get(history.size() - 1),
+                all.isEmpty() ? null : all.get(all.size() - 1).dir(), dir.resolve("models"));
+    }
+
+    private void adopt(Checkpoints.Restored from) {
+        CheckpointState state = from.state();
+        Training t = recipe.training();
+        net = from.model().network();
+        attach(from.model().pruning());
+        iteration = state.iteration();
+        lastSeq = state.seq();
+        denseAccuracy = state.denseAccuracy();
+        batches = Batches.shuffled(data.train(), t.batchSize(), t.seed());
+        batches.seek(new Batches.Position((int) state.epoch(), (int) state.batchInEpoch()));
+    }
+
+    private void attach(Pruning p) {
+        pruning = p.seed(recipe.training().seed());
+        plan = new PruningPlan(recipe.pruning(), pruning, recipe.training().seed());
+        masked = new MaskedTraining(pruning);
+        net.setListeners(masked);
+    }
+
+    private EvalResult evaluate() {
+        return EvalResult.evaluate(net, data.test(), 1000);
+    }
+
+    private void trained(long iterations) {
+        metrics.samplesTrained(recipe.job(), iterations * recipe.training().batchSize());
+        metrics.throughput(recipe.job(), progress.samplesPerSecond());
+    }
+
+    private void snapshot(Map<String, INDArray> into) {
+        for (String name : plan.names()) {
+            into.put(name, pruning.weight(name).dup());
+        }
+    }
+
+    private void saveRewind(Map<String, INDArray> rewind) throws IOException {
+        Path rewindDir = dir.resolve("rewind");
+        Files.createDirectories(rewindDir);
+        for (Map.Entry<String, INDArray> e : rewind.entrySet()) {
+            Nd4j.saveBinary(e.getValue(), rewindDir.resolve(e.getKey() + ".bin").toFile());
+        }
+    }
+
+    /** Lottery ticket: survivors go back to their values at the rewind iteration; the updater starts over. */
+    private void rewind() throws IOException {
+        Path rewindDir = dir.resolve("rewind");
+        Map<String, INDArray> state = new LinkedHashMap<>();
+        for (String name : plan.names()) {
+            Path file = rewindDir.resolve(name + ".bin");
+            if (!Files.exists(file)) {
+                throw new IOException("no rewind snapshot " + file + " (fix: the job directory lost its rewind/ folder;"
+                        + " start the job again in a new directory)");
+            }
+            state.put(name + "_orig", Nd4j.readBinary(file.toFile()));
+            state.put(name + "_mask", pruning.mask(name).dup());
+        }
+        pruning.loadStateDict(state);
+        net.getUpdater().getStateViewArray().assign(0);
+    }
+
+    static IUpdater updater(Training t) {
+        return switch (t.updater()) {
+            case SGD -> new Sgd(t.learningRate());
+            case NESTEROVS -> new Nesterovs(t.learningRate(), t.momentum().orElse(Training.DEFAULT_MOMENTUM));
+            case ADAM -> new Adam(t.learningRate());
+        };
+    }
+}
