@@ -1,0 +1,270 @@
+package dev.shears.common.events;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The payload records as JSON. The event types are the records permitted by {@link Payload}
+ * (recursively), each named by its simple name, its JSON fields its components in order.
+ *
+ * <p>Binding is done here, not by {@code ObjectMapper.treeToValue}, so that it is strict (no
+ * coercion of {@code "3"} or {@code 3.7} to an int, no missing primitive read as 0) and every
+ * problem maps to a {@link Rejection.Reason} and a field. Fields the record does not have are
+ * ignored: forward compatibility.
+ */
+final class PayloadTypes {
+
+    /** One payload record: its type name, components and canonical constructor. */
+    record Shape(String name, Class<? extends Payload> type, List<RecordComponent> components,
+            Constructor<? extends Payload> constructor) {
+
+        List<String> fields() {
+            return components.stream().map(RecordComponent::getName).toList();
+        }
+    }
+
+    private static final Map<String, Shape> BY_NAME;
+    private static final Map<Class<?>, Shape> BY_CLASS;
+
+    static {
+        Map<String, Shape> byName = new LinkedHashMap<>();
+        Map<Class<?>, Shape> byClass = new LinkedHashMap<>();
+        for (Class<? extends Payload> type : records(Payload.class)) {
+            Shape shape = shape(type);
+            byName.put(shape.name(), shape);
+            byClass.put(type, shape);
+        }
+        BY_NAME = Collections.unmodifiableMap(byName);
+        BY_CLASS = Collections.unmodifiableMap(byClass);
+    }
+
+    private PayloadTypes() {
+    }
+
+    static String nameOf(Class<?> type) {
+        return BY_CLASS.get(type).name();
+    }
+
+    static Optional<Shape> byName(String name) {
+        return Optional.ofNullable(BY_NAME.get(name));
+    }
+
+    /** Every event type, commands first, in the order of the {@code permits} clauses. */
+    static Collection<Shape> all() {
+        return BY_NAME.values();
+    }
+
+    static ObjectNode write(Payload payload, JsonNodeFactory nodes) {
+        Shape shape = BY_CLASS.get(payload.getClass());
+        ObjectNode out = nodes.objectNode();
+        for (RecordComponent component : shape.components()) {
+            Object value;
+            try {
+                value = component.getAccessor().invoke(payload);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot read " + shape.name() + "." + component.getName(), e);
+            }
+            if (value instanceof Integer i) {
+                out.put(component.getName(), i);
+            } else if (value instanceof Long l) {
+                out.put(component.getName(), l);
+            } else if (value instanceof Double d) {
+                out.put(component.getName(), d);
+            } else if (value instanceof Boolean b) {
+                out.put(component.getName(), b);
+            } else if (value instanceof String s) {
+                out.put(component.getName(), s);
+            } else if (value instanceof Map<?, ?> map) {
+                ObjectNode inner = out.putObject(component.getName());
+                map.forEach((k, v) -> inner.put((String) k, (Double) v));
+            } else {
+                throw new IllegalStateException(shape.name() + "." + component.getName() + " has a type the codec"
+                        + " cannot write: " + component.getGenericType());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The payload of type {@code shape} from {@code node}.
+     *
+     * @throws Refusal {@code WRONG_PAYLOAD}, {@code MISSING_FIELD} or {@code INVALID_FIELD}
+     */
+    static Payload read(Shape shape, JsonNode node) throws Refusal {
+        String type = shape.name();
+        if (!node.isObject()) {
+            throw new Refusal(Rejection.Reason.WRONG_PAYLOAD, "payload", type + " payload " + show(node) + " is "
+                    + kind(node) + ", not an object (fix: send {" + String.join(", ", shape.fields()) + "})");
+        }
+        checkPresent(shape, node);
+        Object[] args = new Object[shape.components().size()];
+        for (int i = 0; i < args.length; i++) {
+            RecordComponent component = shape.components().get(i);
+            args[i] = value(type, "payload." + component.getName(), component.getGenericType(),
+                    node.get(component.getName()));
+        }
+        try {
+            return shape.constructor().newInstance(args);
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof FieldException f) {
+                throw new Refusal(Rejection.Reason.INVALID_FIELD, "payload." + f.field(),
+                        type + " payload." + f.field() + " " + f.problem());
+            }
+            if (cause instanceof IllegalArgumentException) {
+                throw new Refusal(Rejection.Reason.INVALID_FIELD, "payload", type + " payload: " + cause.getMessage());
+            }
+            throw new IllegalStateException("the " + type + " constructor failed", cause);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot construct " + type, e);
+        }
+    }
+
+    /** Missing fields: {@code MISSING_FIELD}, or {@code WRONG_PAYLOAD} when the payload is another type's. */
+    private static void checkPresent(Shape shape, JsonNode node) throws Refusal {
+        List<String> missing = new ArrayList<>();
+        for (String field : shape.fields()) {
+            if (absent(node.get(field))) {
+                missing.add(field);
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        String type = shape.name();
+        String fields = String.join(", ", shape.fields());
+        String has = "a " + type + " payload has " + fields;
+        for (Shape other : BY_NAME.values()) {
+            if (other != shape && other.fields().stream().allMatch(f -> !absent(node.get(f)))) {
+                throw new Refusal(Rejection.Reason.WRONG_PAYLOAD, "payload", "the payload of this " + type
+                        + " event has the fields of a " + other.name() + " (fix: set type to " + other.name()
+                        + ", or send a " + type + "'s fields: " + fields + ")");
+            }
+        }
+        if (missing.size() == shape.fields().size() && node.size() > 0) {
+            throw new Refusal(Rejection.Reason.WRONG_PAYLOAD, "payload", "the payload of this " + type
+                    + " event has none of its fields, only " + names(node) + " (fix: " + has + ")");
+        }
+        String field = missing.get(0);
+        String more = missing.size() == 1 ? "" : " (and " + String.join(", ", missing.subList(1, missing.size())) + ")";
+        throw new Refusal(Rejection.Reason.MISSING_FIELD, "payload." + field, type + " payload." + field
+                + " is missing" + more + " (fix: " + has + ")");
+    }
+
+    private static Object value(String type, String field, Type javaType, JsonNode node) throws Refusal {
+        if (javaType == int.class || javaType == long.class) {
+            boolean isInt = javaType == int.class;
+            if (node.isIntegralNumber() && (isInt ? node.canConvertToInt() : node.canConvertToLong())) {
+                return isInt ? (Object) node.intValue() : (Object) node.longValue();
+            }
+            String problem = node.isIntegralNumber() ? "is too large for a " + (isInt ? "32" : "64") + "-bit whole number"
+                    : node.isNumber() ? "is not a whole number" : "is " + kind(node) + ", not a number";
+            throw invalid(type, field, node, problem + " (fix: write a JSON integer, e.g. 3)");
+        }
+        if (javaType == double.class) {
+            if (node.isNumber()) {
+                return node.doubleValue();
+            }
+            throw invalid(type, field, node, "is " + kind(node) + ", not a number (fix: write a JSON number, e.g. 0.5)");
+        }
+        if (javaType == boolean.class) {
+            if (node.isBoolean()) {
+                return node.booleanValue();
+            }
+            throw invalid(type, field, node, "is " + kind(node) + ", not a boolean (fix: write true or false)");
+        }
+        if (javaType == String.class) {
+            if (node.isTextual()) {
+                return node.textValue();
+            }
+            throw invalid(type, field, node, "is " + kind(node) + ", not a string (fix: write it in double quotes)");
+        }
+        if (javaType instanceof ParameterizedType p && p.getRawType() == Map.class
+                && p.getActualTypeArguments()[0] == String.class && p.getActualTypeArguments()[1] == Double.class) {
+            if (!node.isObject()) {
+                throw invalid(type, field, node, "is " + kind(node) + ", not an object of numbers"
+                        + " (fix: e.g. {\"0_W\": 0.5})");
+            }
+            Map<String, Double> map = new LinkedHashMap<>();
+            var fields = node.fields();
+            while (fields.hasNext()) {
+                var e = fields.next();
+                String at = field + "[" + Check.quote(e.getKey()) + "]";
+                if (!e.getValue().isNumber()) {
+                    throw invalid(type, at, e.getValue(), "is " + kind(e.getValue()) + ", not a number"
+                            + " (fix: write a JSON number, e.g. 0.5)");
+                }
+                map.put(e.getKey(), e.getValue().doubleValue());
+            }
+            return map;
+        }
+        throw new IllegalStateException(type + " has a field of a type the codec cannot read: " + javaType);
+    }
+
+    static boolean absent(JsonNode node) {
+        return node == null || node.isNull() || node.isMissingNode();
+    }
+
+    private static Refusal invalid(String type, String field, JsonNode node, String problem) {
+        return new Refusal(Rejection.Reason.INVALID_FIELD, field, type + " " + field + " " + show(node) + " "
+                + problem);
+    }
+
+    /** A JSON value as written, cut after 80 characters. */
+    static String show(JsonNode node) {
+        if (node.isTextual()) {
+            return Check.quote(node.textValue());
+        }
+        String s = node.toString().replaceAll("\\p{Cc}", "?");
+        return s.length() <= 80 ? s : s.substring(0, Character.isHighSurrogate(s.charAt(79)) ? 79 : 80) + "...";
+    }
+
+    /** "a string", "an object", ... */
+    static String kind(JsonNode node) {
+        String kind = node.getNodeType().name().toLowerCase(Locale.ROOT);
+        return (kind.startsWith("a") || kind.startsWith("o") ? "an " : "a ") + kind;
+    }
+
+    private static String names(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(n -> names.add(Check.quote(n)));
+        return names.size() <= 8 ? String.join(", ", names)
+                : String.join(", ", names.subList(0, 8)) + " and " + (names.size() - 8) + " more";
+    }
+
+    private static List<Class<? extends Payload>> records(Class<?> sealed) {
+        List<Class<? extends Payload>> out = new ArrayList<>();
+        for (Class<?> sub : sealed.getPermittedSubclasses()) {
+            if (sub.isRecord()) {
+                out.add(sub.asSubclass(Payload.class));
+            } else {
+                out.addAll(records(sub));
+            }
+        }
+        return out;
+    }
+
+    private static Shape shape(Class<? extends Payload> type) {
+        List<RecordComponent> components = List.of(type.getRecordComponents());
+        Class<?>[] types = components.stream().map(RecordComponent::getType).toArray(Class<?>[]::new);
+        try {
+            return new Shape(type.getSimpleName(), type, components, type.getDeclaredConstructor(types));
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException(type + " has no canonical constructor", e);
+        }
+    }
+}
