@@ -207,14 +207,7 @@ public final class Pruning {
             masks.add(state == null ? Nd4j.ones(param.dataType(), p.shape()) : state.mask.dup('c'));
         }
         if (method instanceof InPlaceUnstructured inPlace) {
-            List<FloatView> maskViews = masks.stream().map(FloatView::of).toList();
-            List<Selection.Segment> segments = new ArrayList<>();
-            for (int i = 0; i < params.size(); i++) {
-                segments.add(new Selection.Segment(FloatView.of(scores.get(i)), maskViews.get(i)));
-            }
-            long k = inPlace.amount().unitsToPrune(Selection.countCandidates(segments));
-            inPlace.pruneUnpruned(segments, k);
-            maskViews.forEach(FloatView::commit);
+            pruneInPlace(inPlace, scores, masks);
         } else {
             combineUnstructured(method, scores, masks);
         }
@@ -530,10 +523,7 @@ public final class Pruning {
     private static INDArray firstMask(PruningMethod method, INDArray scores, PrunableParameter p) {
         INDArray ones = Nd4j.ones(scores.dataType().isFPType() ? scores.dataType() : org.nd4j.linalg.api.buffer.DataType.FLOAT, p.shape());
         if (method instanceof InPlaceUnstructured inPlace) {
-            long k = inPlace.amount().unitsToPrune(ones.length());
-            FloatView m = FloatView.of(ones);
-            inPlace.pruneUnpruned(List.of(new Selection.Segment(FloatView.of(scores), m)), k);
-            m.commit();
+            pruneInPlace(inPlace, List.of(scores), List.of(ones));
             return ones;
         }
         return method.computeMask(scores, ones);
@@ -544,14 +534,10 @@ public final class Pruning {
         switch (method.type()) {
             case UNSTRUCTURED: {
                 INDArray newMask = mask.dup('c');
-                List<INDArray> masks = new ArrayList<>(List.of(newMask));
                 if (method instanceof InPlaceUnstructured inPlace) {
-                    FloatView m = FloatView.of(newMask);
-                    List<Selection.Segment> segments = List.of(new Selection.Segment(FloatView.of(scores), m));
-                    inPlace.pruneUnpruned(segments, inPlace.amount().unitsToPrune(Selection.countCandidates(segments)));
-                    m.commit();
+                    pruneInPlace(inPlace, List.of(scores), List.of(newMask));
                 } else {
-                    combineUnstructured(method, List.of(scores), masks);
+                    combineUnstructured(method, List.of(scores), List.of(newMask));
                 }
                 return newMask;
             }
@@ -571,6 +557,20 @@ public final class Pruning {
             default:
                 return method.computeMask(scores, mask.dup());
         }
+    }
+
+    /**
+     * The built-in unstructured methods' container step, without copies: {@code amount} of the
+     * entries still unpruned (mask == 1) across all tensors, masks written in place.
+     */
+    private static void pruneInPlace(InPlaceUnstructured method, List<INDArray> scores, List<INDArray> masks) {
+        List<FloatView> views = masks.stream().map(FloatView::of).toList();
+        List<Selection.Segment> segments = new ArrayList<>();
+        for (int i = 0; i < masks.size(); i++) {
+            segments.add(new Selection.Segment(FloatView.of(scores.get(i)), views.get(i)));
+        }
+        method.pruneUnpruned(segments, method.amount().unitsToPrune(Selection.countCandidates(segments)));
+        views.forEach(FloatView::commit);
     }
 
     /**
