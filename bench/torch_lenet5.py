@@ -39,6 +39,7 @@ final state_dict), mask_oneshot_ms, mask_step_ms (medians), their minima, mask_r
 Run with Debian's interpreter:
   OMP_NUM_THREADS=1 /usr/bin/python3 bench/torch_lenet5.py --threads 1 --out /tmp/torch-run
   /usr/bin/python3 bench/torch_lenet5.py --threads 1 --no-job      # the mask benchmark only
+  /usr/bin/python3 bench/torch_lenet5.py --threads 1 --serve       # training on command (interleave.py)
 """
 import argparse
 import gzip
@@ -294,6 +295,39 @@ def job(args):
     result("model_bytes", model_bytes)
 
 
+# ---- training on command (bench/interleave.py) -----------------------------------------------------
+
+def serve(args):
+    """The job's training loop driven from stdin, one command a line: `train K` (K iterations), `prune S`
+    (to the absolute sparsity S, as a job step), `quit`; each answered by `DONE <seconds> <samples>` on
+    stdout, after a first `READY`."""
+    (xtr, ytr), _ = load(args.data)
+    torch.manual_seed(args.seed)
+    model = LeNet5()
+    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, nesterov=True)
+    batches = Batches(xtr, ytr, args.batch, args.seed)
+    model.train()
+    print("READY", flush=True)
+    for line in sys.stdin:
+        cmd = line.split()
+        t = time.perf_counter()
+        samples = 0
+        if cmd[0] == "train":
+            for _ in range(int(cmd[1])):
+                x, y = batches.next()
+                opt.zero_grad(set_to_none=True)
+                F.cross_entropy(model(x), y).backward()
+                opt.step()
+                samples += x.shape[0]
+        elif cmd[0] == "prune":
+            prune_to(model, float(cmd[1]))
+        elif cmd[0] == "quit":
+            return
+        else:
+            sys.exit("unknown command " + line)
+        print(f"DONE {time.perf_counter() - t} {samples}", flush=True)
+
+
 # ---- the mask micro-benchmark ---------------------------------------------------------------------
 
 def mask_bench(args):
@@ -359,8 +393,12 @@ def main():
     ap.add_argument("--no-mask", action="store_true", help="skip the mask micro-benchmark")
     ap.add_argument("--mask-warmup", type=int, default=100)
     ap.add_argument("--mask-reps", type=int, default=500)
+    ap.add_argument("--serve", action="store_true", help="train on command from stdin (bench/interleave.py)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.serve:
+        serve(args)
+        return
     result("torch", torch.__version__)
     result("threads", torch.get_num_threads())
     result("omp_num_threads", os.environ.get("OMP_NUM_THREADS", "unset"))
