@@ -22,7 +22,8 @@
 # Usage: bench/side-by-side.sh [N]          (N threads, default 1; THREADS=N works too)
 #   MASK84=run|skip|FILE  the 84M mask comparison: run bench/mask-vs-torch.sh (default), skip it, or
 #                         reuse the printed output of an earlier run saved in FILE
-#   MASK84_JMH_ARGS="..." JMH options for that run (default "-wi 2 -i 3"); MASK84_TORCH_ARGS likewise
+#   MASK84_JMH_ARGS="..." JMH options for that run (default: MaskBenchmark's own, 3 warm-up and 5 measured
+#                         iterations); MASK84_TORCH_ARGS likewise (default: torch_masks.py's 1 + 3 repetitions)
 #   PARTS="job throughput mask mask84 compaction sizes"  what to run (default: all)
 #   PAIRS=11 BLOCK=150    pairs and iterations per block of the throughput part
 #   QUICK=1               a short job (1 dense epoch, 2 steps of 50 iterations) to try the script out;
@@ -112,7 +113,7 @@ if has mask84; then
         skip) ;;
         run)
             echo "== mask at 84M parameters: bench/mask-vs-torch.sh (THREADS=$THREADS), load $(load)" >&2
-            THREADS="$THREADS" JMH_ARGS="${MASK84_JMH_ARGS:--wi 2 -i 3}" TORCH_ARGS="${MASK84_TORCH_ARGS:-}" \
+            THREADS="$THREADS" JMH_ARGS="${MASK84_JMH_ARGS:-}" TORCH_ARGS="${MASK84_TORCH_ARGS:-}" \
                 "$ROOT/bench/mask-vs-torch.sh" > "$TMP/mask84.log" 2> "$TMP/mask84.err" \
                 || { tail -30 "$TMP/mask84.err" >&2; die "mask-vs-torch.sh failed"; }
             echo "mask84 $(load)" >> "$TMP/loads" ;;

@@ -105,8 +105,9 @@ if "mask" in parts:
 if "mask84" in parts and mask84_mode != "skip":
     m = None
     for line in open(path("mask84.log")):
-        if line.startswith("global L1, 20 x 2048x2048"):
+        if line.startswith("global L1, 20 x 2048x2048"):  # the first such line: the timing table, not memory
             m = re.match(r"global L1, 20 x 2048x2048 @0\.5\s+([\d.]+)(?: ±[\d.]+)?\s+([\d.]+)", line)
+            break
     if m:
         a, b = float(m.group(1)), float(m.group(2))
         rows.append(("global mask 84M (20 x 2048x2048) 0.5, ms", f"{a:.0f}", f"{b:.0f}", a / b, "<= 0.5x",
@@ -121,7 +122,8 @@ if "job" in parts:
     rows.append(("whole job, CPU s (user+sys, all threads)", f"{s_cpu:.1f}", f"{t_cpu:.1f}", s_cpu / t_cpu, "-", ""))
     diff = 100 * (s_acc - t_acc)
     rows.append(("final test accuracy (90 %)", f"{s_acc:.4f}", f"{t_acc:.4f}", None, "within 0.3 pt",
-                 f"{diff:+.2f} pt: " + verdict(diff >= -0.3)))
+                 f"{diff:+.2f} pt: " + ("met" if abs(diff) <= 0.3 else
+                                        "met as 'not 0.3 pt below' (Shears higher)" if diff > 0 else "NOT MET")))
 
 if "compaction" in parts:
     c = results("compaction")
