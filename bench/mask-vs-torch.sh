@@ -95,7 +95,7 @@ for line in open("/proc/cpuinfo"):
     if line.startswith("model name"):
         cpu = line.split(":", 1)[1].strip()
         break
-nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+nproc = subprocess.run(["nproc", "--all"], capture_output=True, text=True).stdout.strip()
 java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
 
 labels = {"global": "global L1, 20 x 2048x2048 @0.5", "l1": "l1_unstructured, 4096x4096 @0.5"}

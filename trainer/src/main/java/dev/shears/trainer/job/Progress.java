@@ -14,6 +14,9 @@ public final class Progress {
     private long total;
     private long done;
     private long started;
+    /** When {@link #finish} was called for the current phase, if {@link #ended}. */
+    private long finished;
+    private boolean ended;
     private long lastDraw;
     private int lastDecile = -1;
     private int batchSize = 1;
@@ -39,6 +42,7 @@ public final class Progress {
         this.done = 0;
         this.batchSize = batchSize;
         this.started = System.nanoTime();
+        this.ended = false;
         this.lastDraw = 0;
         this.lastDecile = -1;
     }
@@ -54,13 +58,21 @@ public final class Progress {
         }
     }
 
-    /** Training samples per second since {@link #start}. */
+    /**
+     * Training samples per second from {@link #start} to {@link #finish} (to now while the phase runs): what
+     * happens after {@code finish}, such as an evaluation, does not count.
+     */
     public double samplesPerSecond() {
-        double seconds = (System.nanoTime() - started) / 1e9;
+        double seconds = ((ended ? finished : System.nanoTime()) - started) / 1e9;
         return seconds <= 0 ? 0 : done * (double) batchSize / seconds;
     }
 
+    /** Ends the phase: its throughput is fixed from now on. */
     public void finish() {
+        if (!ended) {
+            finished = System.nanoTime();
+            ended = true;
+        }
         if (terminal) {
             out.print("\r\033[K");
             out.flush();
