@@ -1,5 +1,6 @@
 package dev.shears.deploy.broker;
 
+import dev.shears.scheduler.kafka.KafkaTopics;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;

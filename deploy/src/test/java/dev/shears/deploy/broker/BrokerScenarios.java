@@ -1,5 +1,6 @@
 package dev.shears.deploy.broker;
 
+import dev.shears.scheduler.kafka.KafkaTopics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.shears.deploy.broker;
+package dev.shears.scheduler.kafka;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -114,7 +114,7 @@ public final class KafkaTopics {
         }
     }
 
-    static Properties adminProperties(String bootstrapServers) {
+    public static Properties adminProperties(String bootstrapServers) {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, "shears-admin");
