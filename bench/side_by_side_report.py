@@ -52,7 +52,10 @@ if os.path.exists(path("loads")):
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 nproc = subprocess.run(["nproc", "--all"], capture_output=True, text=True).stdout.strip()
 java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
-torch_version = results("torch_mask").get("torch") or results("torch_job").get("torch") or "?"
+torch_version = results("torch_mask").get("torch") or results("torch_job").get("torch")
+if not torch_version:
+    import torch  # this interpreter is Debian's, which has it
+    torch_version = torch.__version__
 print()
 print(f"machine : {platform.node()}, nproc={nproc} (os.cpu_count {os.cpu_count()}), CPU: {cpu}")
 print(f"date    : {start} .. {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M:%S %z')}")
