@@ -14,13 +14,13 @@ import picocli.CommandLine.Option;
  * {@code shears broker}: a single-node Kafka broker on 127.0.0.1 in the foreground, until Ctrl-C.
  *
  * <pre>
- * java -cp ... dev.shears.deploy.broker.BrokerMain --data runs/kafka --port 9092
+ * ./shears broker --data runs/kafka --port 9092
  * </pre>
  *
  * Prints {@code bootstrap.servers=127.0.0.1:<port>} once the broker answers. Ctrl-C (or SIGTERM) stops it cleanly; the
  * data directory is kept, and a later run on it finds its topics and records again.
  */
-@Command(name = "shears broker", mixinStandardHelpOptions = true, version = "shears 0.1.0",
+@Command(name = "broker", mixinStandardHelpOptions = true, version = "shears 0.1.0",
         description = "Runs a single-node Kafka broker (KRaft) on 127.0.0.1 in the foreground until Ctrl-C.",
         sortOptions = false)
 public final class BrokerMain implements Callable<Integer> {
@@ -87,14 +87,5 @@ public final class BrokerMain implements Callable<Integer> {
         System.err.printf("shears: the broker exited with status %d. End of %s:%n%s%n", status, kafka.logFile(),
                 kafka.logExcerpt());
         return 1;
-    }
-
-    public static void main(String[] args) {
-        // Before the first logger: this command's logging, not whichever logback.xml comes first on the classpath.
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "dev/shears/deploy/broker/cli-logback.xml");
-        }
-        int code = new CommandLine(new BrokerMain()).execute(args);
-        System.exit(code);
     }
 }

@@ -1,7 +1,6 @@
 package dev.shears.deploy.broker;
 
-import java.io.IOException;
-import java.io.InputStream;
+import dev.shears.deploy.launch.ParentWatch;
 
 import kafka.tools.StorageTool;
 
@@ -12,15 +11,13 @@ import kafka.tools.StorageTool;
  * <p>Arguments: {@code <server.properties> <cluster id>}. The cluster id is used only by the first format; a formatted
  * data directory keeps its own.
  *
- * <p>With {@code -Dshears.broker.exitWithParent=true} the broker shuts down cleanly when its standard input reaches
+ * <p>With {@code -Dshears.exitWithParent=true} ({@link ParentWatch}) the broker shuts down cleanly when its standard input reaches
  * end of file, which is when the JVM that started it exits, however it exits (even by SIGKILL): no orphaned broker
  * keeps a port and a data directory after a crashed test run or launcher.
  *
  * <p>Not an API: {@link EmbeddedKafka} is.
  */
 public final class BrokerProcess {
-
-    static final String EXIT_WITH_PARENT = "shears.broker.exitWithParent";
 
     private BrokerProcess() {
     }
@@ -32,9 +29,7 @@ public final class BrokerProcess {
         }
         String properties = args[0];
         String clusterId = args[1];
-        if (Boolean.getBoolean(EXIT_WITH_PARENT)) {
-            watchParent();
-        }
+        ParentWatch.startIfAsked();
 
         // kafka-storage.sh format --ignore-formatted: formats the log directories that are not formatted yet.
         int formatted;
@@ -56,23 +51,5 @@ public final class BrokerProcess {
 
         // Runs until SIGTERM/SIGINT (its shutdown hook shuts the broker down cleanly) or a fatal error, then exits.
         kafka.Kafka.main(new String[] {properties});
-    }
-
-    private static void watchParent() {
-        Thread watcher = new Thread(() -> {
-            InputStream in = System.in;
-            byte[] buffer = new byte[256];
-            try {
-                while (in.read(buffer) >= 0) {
-                    // The parent never writes; anything it might is ignored.
-                }
-            } catch (IOException e) {
-                // Treated as end of input.
-            }
-            System.err.println("shears: standard input closed (the process that started this broker stopped it or exited); shutting down");
-            System.exit(0);
-        }, "shears-parent-watch");
-        watcher.setDaemon(true);
-        watcher.start();
     }
 }

@@ -1,5 +1,7 @@
 package dev.shears.deploy.broker;
 
+import dev.shears.deploy.launch.Jvm;
+import dev.shears.deploy.launch.ParentWatch;
 import dev.shears.scheduler.kafka.KafkaTopics;
 import java.io.File;
 import java.io.IOException;
@@ -298,14 +300,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         try {
             Files.createDirectories(dataDir);
             writeProperties(properties);
-            Path argFile = dataDir.resolve("broker.jvm-args");
-            Files.writeString(argFile, "-cp\n" + quote(brokerClasspath()) + "\n", StandardCharsets.UTF_8);
             List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.add(Jvm.java());
             command.addAll(options.jvmOptions);
             command.add("-Dlogback.configurationFile=" + LOGBACK_CONFIG);
-            command.add("-D" + BrokerProcess.EXIT_WITH_PARENT + "=true");
-            command.add("@" + argFile);
+            command.add("-D" + ParentWatch.PROPERTY + "=true");
+            command.add(Jvm.classpathArgument(dataDir.resolve("broker.jvm-args"), options.classpath));
             command.add(BrokerProcess.class.getName());
             command.add(properties.toString());
             command.add(formattedClusterId().orElse(generatedClusterId));
@@ -450,18 +450,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /** The classpath with absolute entries: the broker runs in its data directory, not in this JVM's. */
-    private String brokerClasspath() {
-        String classpath = options.classpath != null ? options.classpath : System.getProperty("java.class.path");
-        List<String> entries = new ArrayList<>();
-        for (String entry : classpath.split(File.pathSeparator)) {
-            if (entry.isEmpty()) {
-                continue;
-            }
-            entries.add(entry.endsWith("*") ? entry : Path.of(entry).toAbsolutePath().toString());
-        }
-        return String.join(File.pathSeparator, entries);
-    }
-
     /**
      * The log of the current start: all of it when short, otherwise its first error (with what follows, the stack
      * trace) and its end. A failed start's cause comes first; the lines of the shutdown that follow can be many.
@@ -565,10 +553,6 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (java.net.UnknownHostException e) {
             throw new AssertionError(e);
         }
-    }
-
-    private static String quote(String s) {
-        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     private static long elapsedMillis(long t0) {
