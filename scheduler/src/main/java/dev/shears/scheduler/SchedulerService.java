@@ -30,6 +30,7 @@ public final class SchedulerService implements AutoCloseable {
     private final Api api;
     private final Thread thread;
     private final PrometheusMeterRegistry registry;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private SchedulerService(Engine engine, Api api, Thread thread, PrometheusMeterRegistry registry) {
         this.engine = engine;
@@ -91,6 +92,11 @@ public final class SchedulerService implements AutoCloseable {
         return thread.isAlive() && engine.running();
     }
 
+    /** Whether {@link #close} was called (as opposed to the engine stopping on a fatal error). */
+    public boolean closed() {
+        return closed.get();
+    }
+
     /** Blocks until the engine has stopped. */
     public void awaitStopped() throws InterruptedException {
         thread.join();
@@ -99,6 +105,9 @@ public final class SchedulerService implements AutoCloseable {
     /** Stops taking work, lets the transaction in progress finish, closes Kafka clients and the API. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         engine.stop();
         try {
             thread.join(Duration.ofSeconds(30).toMillis());
