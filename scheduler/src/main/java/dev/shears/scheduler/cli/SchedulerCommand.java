@@ -84,6 +84,10 @@ public final class SchedulerCommand implements Callable<Integer> {
 
     /** Runs the scheduler alone: {@code java -cp ... dev.shears.scheduler.cli.SchedulerCommand --bootstrap ...}. */
     public static void main(String[] args) {
+        if (System.getProperty("logback.configurationFile") == null
+                && SchedulerCommand.class.getClassLoader().getResource("logback.xml") == null) {
+            System.setProperty("logback.configurationFile", "dev/shears/scheduler/logback-scheduler.xml");
+        }
         System.exit(new CommandLine(new SchedulerCommand()).execute(args));
     }
 }
