@@ -300,8 +300,25 @@ final class Engine implements Runnable {
                 log.warn("{} seq {} for unknown job {} ignored", event.type(), event.seq(), event.jobId());
                 continue;
             }
-            before.putIfAbsent(job.id(), job.snapshot());
-            Job.Outcome outcome = job.onReport(event);
+            JobSnapshot prior = job.snapshot();
+            before.putIfAbsent(job.id(), prior);
+            Job.Outcome outcome;
+            try {
+                outcome = job.onReport(event);
+            } catch (RuntimeException e) {
+                // A defect: keep the job as it was, park the report for replay once fixed, go on.
+                Job restored = Job.restore(prior, clock);
+                jobs.put(job.id(), restored);
+                dirty.computeIfPresent(job.id(), (id, stale) -> restored);
+                Rejection rejection = new Rejection(Rejection.Reason.UNEXPECTED, "",
+                        "the scheduler failed on " + event.type() + " seq " + event.seq() + " of job " + event.jobId()
+                                + ": " + e + " (fix: a defect; fix it and replay the record from the dead-letter topic)");
+                deadLetters.add(deadLetter(r, rejection));
+                afterCommit.add(() -> metrics.deadLettered(rejection.reason().code()));
+                log.error("report {}-{}@{} dead-lettered after a scheduler failure", r.topic(), r.partition(), r.offset(),
+                        e);
+                continue;
+            }
             outcomes.add(outcome);
             if (outcome.persist()) {
                 dirty.put(job.id(), job);
