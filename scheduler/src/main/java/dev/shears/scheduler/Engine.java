@@ -113,13 +113,26 @@ final class Engine implements Runnable {
      */
     void open(Duration timeout) {
         KafkaTopics.create(config.bootstrapServers(), topicsToCreate(), timeout);
-        producer = new KafkaProducer<>(producerProperties(), new StringSerializer(), new ByteArraySerializer());
-        producer.initTransactions();
-        int rebuilt = rebuild(timeout);
-        log.info("rebuilt {} job(s) from {}", rebuilt, topics.state());
-        consumer = new KafkaConsumer<>(consumerProperties(SchedulerConfig.GROUP), new StringDeserializer(),
-                new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topics.reports()));
+        try {
+            Properties p = producerProperties();
+            p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+            producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+            producer.initTransactions();
+            int rebuilt = rebuild(timeout);
+            log.info("rebuilt {} job(s) from {}", rebuilt, topics.state());
+            consumer = new KafkaConsumer<>(consumerProperties(SchedulerConfig.GROUP), new StringDeserializer(),
+                    new ByteArrayDeserializer());
+            consumer.subscribe(List.of(topics.reports()));
+        } catch (RuntimeException e) {
+            running = false;
+            if (consumer != null) {
+                consumer.close(Duration.ZERO);
+            }
+            if (producer != null) {
+                producer.close(Duration.ZERO);
+            }
+            throw e;
+        }
     }
 
     private List<NewTopic> topicsToCreate() {

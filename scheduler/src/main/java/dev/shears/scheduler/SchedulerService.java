@@ -56,6 +56,7 @@ public final class SchedulerService implements AutoCloseable {
             api = new Api(engine, registry, config.httpHost(), config.httpPort());
         } catch (IOException e) {
             engine.stop();
+            engine.run(); // stopped: only closes the Kafka clients
             throw new UncheckedIOException("cannot listen on " + config.httpHost() + ":" + config.httpPort() + ": " + e
                     + " (fix: choose another --http-port, or 0 for a free one)", e);
         }
