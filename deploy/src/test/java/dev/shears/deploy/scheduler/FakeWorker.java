@@ -32,7 +32,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * A worker at the edge of the test: reads commands (read_committed) and answers each as a real
- * worker would, without training: StepCompleted with the command's key and accuracy 0.9, a
+ * worker would, without training: StepCompleted with the command's key and {@link #accuracy}, a
  * JobResumed for a RollBack, ModelPublished for Finalize. It answers no seq above {@link #holdAbove}.
  */
 final class FakeWorker implements AutoCloseable {
@@ -48,6 +48,8 @@ final class FakeWorker implements AutoCloseable {
     /** Answers nothing with a seq above this (commands stay in {@link #held}) until raised. */
     final AtomicLong holdAbove = new AtomicLong(Long.MAX_VALUE);
     final List<Event> held = new CopyOnWriteArrayList<>();
+    /** The accuracy it reports for a (seq, attempt); 0.9 unless a test says otherwise. */
+    volatile java.util.function.BiFunction<Long, Integer, Double> accuracy = (seq, attempt) -> 0.9;
     private volatile boolean running = true;
 
     FakeWorker(String bootstrap, Topics topics, boolean duplicate) {
@@ -118,8 +120,8 @@ final class FakeWorker implements AutoCloseable {
         }
     }
 
-    private static StepCompleted completed(long seq, int attempt, double target, boolean redelivered) {
-        return new StepCompleted(seq, attempt, target, target, Map.of("0_W", target), 0.9, 0.25,
+    private StepCompleted completed(long seq, int attempt, double target, boolean redelivered) {
+        return new StepCompleted(seq, attempt, target, target, Map.of("0_W", target), accuracy.apply(seq, attempt), 0.25,
                 "ckpt-" + seq + "-" + attempt, "fake-0", redelivered);
     }
 

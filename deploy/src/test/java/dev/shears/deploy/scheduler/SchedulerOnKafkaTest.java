@@ -177,6 +177,29 @@ class SchedulerOnKafkaTest {
     }
 
     @Test
+    @DisplayName("a step below the budget is rolled back and retried with a smaller step, every decision on commands")
+    void rollsBackOverKafka() throws Exception {
+        SchedulerService s = scheduler();
+        FakeWorker w = worker(false);
+        w.accuracy = (seq, attempt) -> seq == 2 && attempt == 1 ? 0.5 : 0.9;
+        assertThat(post(s, "/jobs", recipe("zeta", 3).replace("policy: stop", "policy: rollback")).statusCode())
+                .isEqualTo(201);
+        awaitState(s, "zeta", "published");
+        assertThat(w.types("zeta")).containsExactly("JobStarted", "PruneStep", "PruneStep", "SchedulerDecision",
+                "RollBack", "PruneStep", "PruneStep", "Finalize");
+        List<PruneStep> steps = w.received.stream().filter(e -> e.jobId().equals("zeta"))
+                .map(Event::payload).filter(PruneStep.class::isInstance).map(PruneStep.class::cast).toList();
+        assertThat(steps.get(2).step()).isEqualTo(2);
+        assertThat(steps.get(2).attempt()).isEqualTo(2);
+        assertThat(steps.get(2).targetSparsity()).isCloseTo((steps.get(0).targetSparsity()
+                + steps.get(1).targetSparsity()) / 2, org.assertj.core.data.Offset.offset(1e-12));
+        JsonNode job = job(s, "zeta");
+        assertThat(job.path("results")).extracting(r -> r.path("decision").asText())
+                .containsExactly("dense", "ok", "rollback", "ok", "ok");
+        assertThat(get(s, "/metrics").body()).contains("shears_scheduler_decisions_total{decision=\"rollback\"} 1.0");
+    }
+
+    @Test
     @DisplayName("an invalid recipe is refused with each problem's field and message, an oversized one with 413")
     void refusesBadRecipes() throws Exception {
         SchedulerService s = scheduler();
