@@ -16,14 +16,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -338,7 +336,7 @@ final class Engine implements Runnable {
             }
             afterCommit.add(() -> {
                 if (outcome.disposition() != Job.Disposition.ACCEPTED) {
-                    metrics.ignored(outcome.disposition().name().toLowerCase(java.util.Locale.ROOT));
+                    metrics.ignored(outcome.disposition().name().toLowerCase(Locale.ROOT));
                 }
                 if (outcome.stepDuration() != null) {
                     metrics.stepDuration(job.id(), outcome.stepDuration());

@@ -1,6 +1,7 @@
 package dev.shears.scheduler;
 
 import dev.shears.common.events.CancelJob;
+import dev.shears.common.events.Command;
 import dev.shears.common.events.Decoded;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
@@ -12,6 +13,7 @@ import dev.shears.common.events.JobStarted;
 import dev.shears.common.events.ModelPublished;
 import dev.shears.common.events.Payload;
 import dev.shears.common.events.PruneStep;
+import dev.shears.common.events.Report;
 import dev.shears.common.events.RollBack;
 import dev.shears.common.events.SchedulerDecision;
 import dev.shears.common.events.StepCompleted;
@@ -259,7 +261,7 @@ final class Job {
             decide(out, f.seq(), SchedulerDecision.RETRY, "retry " + failureRetries + " of " + MAX_FAILURE_RETRIES
                     + " after: " + f.reason());
             Event again = pending;
-            send(out, again.seq(), (dev.shears.common.events.Command) again.payload(), true);
+            send(out, again.seq(), (Command) again.payload(), true);
             return accepted(out, null);
         }
         record(event, true, (f.retryable() ? "retryable, out of retries: " : "not retryable: ") + f.reason());
@@ -391,7 +393,7 @@ final class Job {
         record(e, true, code + ": " + detail);
     }
 
-    private void send(List<Event> out, long seq, dev.shears.common.events.Command command, boolean awaits) {
+    private void send(List<Event> out, long seq, Command command, boolean awaits) {
         Event e = Event.of(id, seq, clock.instant(), command);
         out.add(e);
         lastCommandSeq = seq;
@@ -415,7 +417,7 @@ final class Job {
 
     private void record(Event e, boolean accepted, String detail) {
         Payload p = e.payload();
-        boolean command = !(p instanceof dev.shears.common.events.Report);
+        boolean command = !(p instanceof Report);
         history.addLast(new HistoryEntry(clock.instant().toString(), command ? "command" : "report", e.type(),
                 e.seq(), attemptOf(p), cut(detail), accepted));
         while (history.size() > HISTORY_LIMIT) {
@@ -430,7 +432,7 @@ final class Job {
             return r.attempt();
         } else if (p instanceof StepCompleted s) {
             return s.attempt();
-        } else if (p instanceof dev.shears.common.events.Command || p instanceof SchedulerDecision) {
+        } else if (p instanceof Command || p instanceof SchedulerDecision) {
             return attempt;
         }
         return null;
@@ -455,7 +457,7 @@ final class Job {
                 s.achievedSparsity(), s.accuracy(), s.redelivered() ? " (redelivered)" : "");
     }
 
-    private static String describe(dev.shears.common.events.Command c) {
+    private static String describe(Command c) {
         if (c instanceof PruneStep p) {
             return String.format(Locale.ROOT, "target %.4f, %d fine-tune iterations%s", p.targetSparsity(),
                     p.fineTuneIterations(), p.rewind() ? ", rewind" : "");
