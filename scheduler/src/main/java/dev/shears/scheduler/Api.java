@@ -1,0 +1,230 @@
+package dev.shears.scheduler;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.shears.common.recipe.Problem;
+import dev.shears.common.recipe.Recipe;
+import dev.shears.common.recipe.RecipeException;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API: {@code POST /jobs} (recipe YAML), {@code GET /jobs}, {@code GET /jobs/{id}},
+ * {@code POST /jobs/{id}/cancel}, {@code GET /metrics}, {@code GET /health}. Reads come from the
+ * engine's published views; submit and cancel are handed to the engine thread.
+ */
+final class Api {
+
+    private static final Logger log = LoggerFactory.getLogger(Api.class);
+    static final int MAX_BODY = Recipe.MAX_BYTES;
+    private static final Pattern JOB = Pattern.compile("/jobs/([^/]+)");
+    private static final Pattern CANCEL = Pattern.compile("/jobs/([^/]+)/cancel");
+    private static final long ENGINE_TIMEOUT_S = 60;
+
+    private final Engine engine;
+    private final PrometheusMeterRegistry registry;
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "shears-scheduler-http");
+        t.setDaemon(true);
+        return t;
+    });
+
+    Api(Engine engine, PrometheusMeterRegistry registry, String host, int port) throws IOException {
+        this.engine = engine;
+        this.registry = registry;
+        this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        server.createContext("/", this::handle);
+        server.setExecutor(executor);
+    }
+
+    void start() {
+        server.start();
+    }
+
+    InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    void stop() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    private void handle(HttpExchange x) throws IOException {
+        try (x) {
+            String path = x.getRequestURI().getPath();
+            String method = x.getRequestMethod();
+            Matcher job = JOB.matcher(path);
+            Matcher cancel = CANCEL.matcher(path);
+            if (path.equals("/jobs") || path.equals("/jobs/")) {
+                if (method.equals("POST")) {
+                    submit(x);
+                } else if (method.equals("GET")) {
+                    list(x);
+                } else {
+                    notAllowed(x, "GET, POST");
+                }
+            } else if (cancel.matches()) {
+                if (method.equals("POST")) {
+                    cancel(x, cancel.group(1));
+                } else {
+                    notAllowed(x, "POST");
+                }
+            } else if (job.matches()) {
+                if (method.equals("GET")) {
+                    get(x, job.group(1));
+                } else {
+                    notAllowed(x, "GET");
+                }
+            } else if (path.equals("/metrics")) {
+                send(x, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
+            } else if (path.equals("/health")) {
+                boolean up = engine.running();
+                ObjectNode body = Engine.JSON.createObjectNode().put("status", up ? "up" : "down")
+                        .put("jobs", engine.views().size());
+                json(x, up ? 200 : 503, body);
+            } else {
+                error(x, 404, "no resource " + path + " (fix: use /jobs, /jobs/{id}, /jobs/{id}/cancel, /metrics or"
+                        + " /health)");
+            }
+        } catch (RuntimeException e) {
+            log.error("HTTP {} {} failed", x.getRequestMethod(), x.getRequestURI(), e);
+            try {
+                error(x, 500, "internal error: " + e);
+            } catch (IOException | RuntimeException ignored) {
+                // the response was already under way
+            }
+        }
+    }
+
+    private void submit(HttpExchange x) throws IOException {
+        byte[] body;
+        try (InputStream in = x.getRequestBody()) {
+            body = in.readNBytes(MAX_BODY + 1);
+        }
+        if (body.length > MAX_BODY) {
+            error(x, 413, "recipe is over " + MAX_BODY + " bytes (fix: a recipe is a short YAML file; remove what"
+                    + " is not a recipe field)");
+            return;
+        }
+        Recipe recipe;
+        try {
+            recipe = Recipe.parse(new String(body, StandardCharsets.UTF_8));
+        } catch (RecipeException e) {
+            ObjectNode out = Engine.JSON.createObjectNode().put("error", "invalid recipe: " + e.problems().size()
+                    + " problem(s)");
+            ArrayNode problems = out.putArray("problems");
+            for (Problem p : e.problems()) {
+                problems.addObject().put("field", p.field()).put("message", p.message());
+            }
+            json(x, 400, out);
+            return;
+        }
+        try {
+            JobSnapshot s = onEngine(() -> engine.submit(recipe));
+            x.getResponseHeaders().set("Location", "/jobs/" + s.job());
+            json(x, 201, jobJson(s, true));
+        } catch (Engine.Conflict e) {
+            error(x, 409, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            error(x, 400, e.getMessage());
+        }
+    }
+
+    private void list(HttpExchange x) throws IOException {
+        ObjectNode out = Engine.JSON.createObjectNode();
+        ArrayNode jobs = out.putArray("jobs");
+        engine.views().values().stream().sorted(Comparator.comparing(JobSnapshot::submitted)
+                .thenComparing(JobSnapshot::job)).forEach(s -> jobs.add(jobJson(s, false)));
+        json(x, 200, out);
+    }
+
+    private void get(HttpExchange x, String id) throws IOException {
+        JobSnapshot s = engine.views().get(id);
+        if (s == null) {
+            error(x, 404, "no job " + id + " (fix: GET /jobs lists the jobs)");
+            return;
+        }
+        json(x, 200, jobJson(s, true));
+    }
+
+    private void cancel(HttpExchange x, String id) throws IOException {
+        try {
+            JobSnapshot s = onEngine(() -> engine.cancel(id, "cancelled via the scheduler's HTTP API"));
+            json(x, 202, jobJson(s, true));
+        } catch (Engine.NotFound e) {
+            error(x, 404, e.getMessage() + " (fix: GET /jobs lists the jobs)");
+        } catch (Engine.Conflict e) {
+            error(x, 409, e.getMessage());
+        }
+    }
+
+    /** Runs work on the engine thread and waits; rethrows what it threw. */
+    private <T> T onEngine(java.util.concurrent.Callable<T> work) {
+        try {
+            return engine.call(work).get(ENGINE_TIMEOUT_S, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the scheduler did not answer within " + ENGINE_TIMEOUT_S
+                    + " s (fix: check that Kafka is reachable)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** The job as the API shows it: the snapshot without the state machine's bookkeeping. */
+    static ObjectNode jobJson(JobSnapshot s, boolean full) {
+        ObjectNode node = Engine.JSON.valueToTree(s);
+        node.remove("internal");
+        if (!full) {
+            node.remove(List.of("history", "results"));
+        }
+        return node;
+    }
+
+    private static void notAllowed(HttpExchange x, String allowed) throws IOException {
+        x.getResponseHeaders().set("Allow", allowed);
+        error(x, 405, "method " + x.getRequestMethod() + " not allowed on " + x.getRequestURI().getPath()
+                + " (fix: use " + allowed + ")");
+    }
+
+    private static void error(HttpExchange x, int status, String message) throws IOException {
+        json(x, status, Engine.JSON.createObjectNode().put("error", message));
+    }
+
+    private static void json(HttpExchange x, int status, Object body) throws IOException {
+        send(x, status, "application/json", Engine.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
+    }
+
+    private static void send(HttpExchange x, int status, String type, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        x.getResponseHeaders().set("Content-Type", type);
+        x.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+        try (OutputStream out = x.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package dev.shears.scheduler;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The scheduler, running: one state machine per job driven by the reports topic, commands and
+ * state written in Kafka transactions, an HTTP API and a metrics endpoint.
+ *
+ * <p>{@link #start} returns once the topics exist, every job is rebuilt from the state topic, the
+ * earlier scheduler with the same transactional id is fenced, and the HTTP API listens. {@link
+ * #close} finishes the transaction in progress, then closes the clients and the API. Thread-safe.
+ */
+public final class SchedulerService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SchedulerService.class);
+    /** How long start-up may wait for Kafka. */
+    public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Engine engine;
+    private final Api api;
+    private final Thread thread;
+    private final PrometheusMeterRegistry registry;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private SchedulerService(Engine engine, Api api, Thread thread, PrometheusMeterRegistry registry) {
+        this.engine = engine;
+        this.api = api;
+        this.thread = thread;
+        this.registry = registry;
+    }
+
+    /**
+     * Starts a scheduler.
+     *
+     * @throws IllegalStateException when Kafka is not reachable or the topics are not ready within
+     *     {@link #STARTUP_TIMEOUT}
+     * @throws UncheckedIOException when the HTTP port cannot be bound
+     */
+    public static SchedulerService start(SchedulerConfig config) {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ConcurrentHashMap<String, JobSnapshot> views = new ConcurrentHashMap<>();
+        Engine engine = new Engine(config, Clock.systemUTC(), new SchedulerMetrics(registry, views), views);
+        engine.open(STARTUP_TIMEOUT);
+        Api api;
+        try {
+            api = new Api(engine, registry, config.httpHost(), config.httpPort());
+        } catch (IOException e) {
+            engine.stop();
+            engine.run(); // stopped: only closes the Kafka clients
+            throw new UncheckedIOException("cannot listen on " + config.httpHost() + ":" + config.httpPort() + ": " + e
+                    + " (fix: choose another --http-port, or 0 for a free one)", e);
+        }
+        Thread thread = new Thread(() -> {
+            try {
+                engine.run();
+            } catch (RuntimeException e) {
+                log.error("scheduler engine stopped", e);
+            }
+        }, "shears-scheduler-engine");
+        thread.start();
+        api.start();
+        return new SchedulerService(engine, api, thread, registry);
+    }
+
+    /** The HTTP API's address, e.g. {@code http://127.0.0.1:8080}. */
+    public URI uri() {
+        InetSocketAddress a = api.address();
+        return URI.create("http://" + a.getHostString() + ":" + a.getPort());
+    }
+
+    /** The HTTP port actually bound. */
+    public int httpPort() {
+        return api.address().getPort();
+    }
+
+    /** The registry {@code /metrics} scrapes. */
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** Whether the engine still runs (false after {@link #close} or a fatal Kafka error). */
+    public boolean running() {
+        return thread.isAlive() && engine.running();
+    }
+
+    /** Whether {@link #close} was called (as opposed to the engine stopping on a fatal error). */
+    public boolean closed() {
+        return closed.get();
+    }
+
+    /** Blocks until the engine has stopped. */
+    public void awaitStopped() throws InterruptedException {
+        thread.join();
+    }
+
+    /** Stops taking work, lets the transaction in progress finish, closes Kafka clients and the API. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        engine.stop();
+        try {
+            thread.join(Duration.ofSeconds(30).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        api.stop();
+        registry.close();
+    }
+}

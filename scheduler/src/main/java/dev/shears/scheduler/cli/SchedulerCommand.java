@@ -1,0 +1,93 @@
+package dev.shears.scheduler.cli;
+
+import dev.shears.common.events.Topics;
+import dev.shears.scheduler.SchedulerConfig;
+import dev.shears.scheduler.SchedulerService;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code scheduler}: runs the scheduler service until SIGTERM or SIGINT. When ready it prints one
+ * line, {@code scheduler ready on http://HOST:PORT}, to stdout.
+ */
+@Command(name = "scheduler", mixinStandardHelpOptions = true,
+        description = "Run the scheduler: job state machines on Kafka, HTTP API and /metrics.")
+public final class SchedulerCommand implements Callable<Integer> {
+
+    /** The start of the line printed once the scheduler is ready. */
+    public static final String READY = "scheduler ready on ";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT",
+            description = "Kafka bootstrap servers, e.g. 127.0.0.1:9092.")
+    String bootstrap;
+
+    @Option(names = "--http-port", defaultValue = "" + SchedulerConfig.DEFAULT_PORT,
+            description = "HTTP API port, 0 for a free one (default: ${DEFAULT-VALUE}).")
+    int httpPort;
+
+    @Option(names = "--http-host", defaultValue = SchedulerConfig.DEFAULT_HOST,
+            description = "Address the HTTP API binds (default: ${DEFAULT-VALUE}).")
+    String httpHost;
+
+    @Option(names = "--topic-prefix", defaultValue = Topics.DEFAULT_PREFIX,
+            description = "Topic name prefix (default: ${DEFAULT-VALUE}).")
+    String topicPrefix;
+
+    @Option(names = "--partitions", defaultValue = "" + SchedulerConfig.DEFAULT_PARTITIONS,
+            description = "Partitions of the commands and reports topics when created (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(names = "--transactional-id", defaultValue = SchedulerConfig.DEFAULT_TRANSACTIONAL_ID,
+            description = "Kafka transactional.id; keep it stable so a restart fences the old process"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String transactionalId;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        SchedulerConfig config;
+        try {
+            config = new SchedulerConfig(bootstrap, httpHost, httpPort, new Topics(topicPrefix), partitions,
+                    transactionalId);
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
+            return 2;
+        }
+        SchedulerService service;
+        try {
+            service = SchedulerService.start(config);
+        } catch (RuntimeException e) {
+            err.println("scheduler did not start: " + e.getMessage());
+            return 1;
+        }
+        Thread hook = new Thread(service::close, "shears-scheduler-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        out.println(READY + service.uri());
+        out.flush();
+        service.awaitStopped();
+        if (!service.closed()) {
+            err.println("scheduler stopped on an error (see the log above)");
+            service.close();
+            return 1;
+        }
+        return 0;
+    }
+
+    /** Runs the scheduler alone: {@code java -cp ... dev.shears.scheduler.cli.SchedulerCommand --bootstrap ...}. */
+    public static void main(String[] args) {
+        if (System.getProperty("logback.configurationFile") == null
+                && SchedulerCommand.class.getClassLoader().getResource("logback.xml") == null) {
+            System.setProperty("logback.configurationFile", "dev/shears/scheduler/logback-scheduler.xml");
+        }
+        System.exit(new CommandLine(new SchedulerCommand()).execute(args));
+    }
+}

@@ -1,0 +1,101 @@
+package dev.shears.scheduler.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.util.Locale;
+
+/** How the client commands print jobs for humans. */
+final class Views {
+
+    /** Exit codes of the client commands. */
+    static final int OK = 0;
+    static final int REQUEST_FAILED = 1;
+    static final int JOB_FAILED = 3;
+    static final int JOB_CANCELLED = 4;
+
+    private Views() {
+    }
+
+    static boolean ended(JsonNode job) {
+        String s = job.path("state").asText();
+        return s.equals("published") || s.equals("failed") || s.equals("cancelled");
+    }
+
+    static int exitCode(JsonNode job) {
+        return switch (job.path("state").asText()) {
+            case "published" -> OK;
+            case "cancelled" -> JOB_CANCELLED;
+            default -> JOB_FAILED;
+        };
+    }
+
+    static void jobsTable(PrintWriter out, JsonNode jobs) {
+        String format = "%-28s %-12s %-8s %-8s %-9s %-9s %-14s %s%n";
+        out.printf(Locale.ROOT, format, "JOB", "STATE", "STEP", "TARGET", "ACHIEVED", "ACCURACY", "WORKER", "UPDATED");
+        for (JsonNode j : jobs) {
+            out.printf(Locale.ROOT, format, j.path("job").asText(), j.path("state").asText(), stepText(j),
+                    num(j.path("targetSparsity")), num(j.path("achievedSparsity")), num(j.path("accuracy")),
+                    text(j.path("worker")), text(j.path("updated")));
+        }
+        if (jobs.isEmpty()) {
+            out.println("(no jobs: submit one with ./shears submit RECIPE.yaml)");
+        }
+        out.flush();
+    }
+
+    static void status(PrintWriter out, JsonNode j) {
+        out.printf(Locale.ROOT, "job       %s%n", j.path("job").asText());
+        out.printf(Locale.ROOT, "state     %s%n", j.path("state").asText());
+        out.printf(Locale.ROOT, "step      %s (attempt %s)%n", stepText(j), j.path("attempt").asText());
+        out.printf(Locale.ROOT, "sparsity  target %s, achieved %s%n", num(j.path("targetSparsity")),
+                num(j.path("achievedSparsity")));
+        out.printf(Locale.ROOT, "accuracy  %s (dense %s)%n", num(j.path("accuracy")), num(j.path("denseAccuracy")));
+        out.printf(Locale.ROOT, "worker    %s%n", text(j.path("worker")));
+        out.printf(Locale.ROOT, "submitted %s, updated %s%n", text(j.path("submitted")), text(j.path("updated")));
+        if (!j.path("failure").isNull() && !j.path("failure").isMissingNode()) {
+            out.printf(Locale.ROOT, "failure   %s%n", j.path("failure").asText());
+        }
+        JsonNode results = j.path("results");
+        if (results.isArray() && !results.isEmpty()) {
+            String format = "%5s %8s %8s %9s %9s  %s%n";
+            out.println();
+            out.printf(Locale.ROOT, format, "SEQ", "ATTEMPT", "TARGET", "ACHIEVED", "ACCURACY", "DECISION");
+            for (JsonNode r : results) {
+                out.printf(Locale.ROOT, format, r.path("seq").asText(), r.path("attempt").asText(),
+                        num(r.path("targetSparsity")), num(r.path("achievedSparsity")), num(r.path("accuracy")),
+                        r.path("decision").asText());
+            }
+        }
+        JsonNode p = j.path("publication");
+        if (p.isObject()) {
+            out.println();
+            out.printf(Locale.ROOT, "published %s version %s: sparsity %s, accuracy %s%n", p.path("name").asText(),
+                    p.path("version").asText(), num(p.path("sparsity")), num(p.path("accuracy")));
+            out.printf(Locale.ROOT, "path      %s%n", p.path("path").asText());
+            out.printf(Locale.ROOT, "sha256    %s%n", p.path("sha256").asText());
+        }
+        out.flush();
+    }
+
+    /** Prints each problem of a 400 answer, or its error. */
+    static void refusal(PrintWriter err, SchedulerClient.Response r) {
+        err.println("refused (HTTP " + r.status() + "): " + r.body().path("error").asText());
+        for (JsonNode p : r.body().path("problems")) {
+            err.println("  " + p.path("field").asText() + ": " + p.path("message").asText());
+        }
+        err.flush();
+    }
+
+    private static String stepText(JsonNode j) {
+        long step = j.path("step").asLong(-1);
+        return (step < 0 ? "-" : Long.toString(step)) + "/" + j.path("steps").asText();
+    }
+
+    private static String num(JsonNode n) {
+        return n.isNumber() ? String.format(Locale.ROOT, "%.4f", n.asDouble()) : "-";
+    }
+
+    private static String text(JsonNode n) {
+        return n.isTextual() ? n.asText() : "-";
+    }
+}
