@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code shears} command line (the trainer's commands). */
 @Command(name = "shears", mixinStandardHelpOptions = true, version = "shears 0.1.0",
         description = "Prune models while they train: PyTorch's torch.nn.utils.prune on Deeplearning4j.",
-        subcommands = {TrainCommand.class})
+        subcommands = {TrainCommand.class, WorkerCommand.class})
 public final class ShearsCli implements Runnable {
 
     @CommandLine.Spec
