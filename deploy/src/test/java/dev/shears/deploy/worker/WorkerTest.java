@@ -318,4 +318,87 @@ class WorkerTest {
         assertThat(Files.list(work.resolve("jobs").resolve(job).resolve("checkpoints")).map(p -> p.getFileName().toString())
                 .filter(n -> n.startsWith("ckpt-000001"))).hasSize(1);
     }
+
+    @Test
+    void closingWithGraceLetsTheRunningStepFinishAndCommitsIt() throws Exception {
+        topics(1);
+        Worker first = worker("w1");
+        String job = "job-e";
+        start(job);
+        send(Event.of(job, 1, new PruneStep(1, 0.5, iterationsFor(job, Duration.ofSeconds(3)), false, 1)));
+        await(job, JobProgress.class, p -> p.seq() == 1 && p.fraction() > 0);
+        first.close(Duration.ofSeconds(60));
+        assertThat(new Checkpoints(work.resolve("jobs").resolve(job).resolve("checkpoints"), 10).list())
+                .extracting(Checkpoints.Checkpoint::seq).containsExactly(0L, 1L);
+        StepCompleted one = await(job, StepCompleted.class, s -> s.seq() == 1);
+        assertThat(one.worker()).isEqualTo("w1");
+
+        worker("w2");
+        send(Event.of(job, 2, new PruneStep(2, 0.7, 5, false, 1)));
+        StepCompleted two = await(job, StepCompleted.class, s -> s.seq() == 2);
+        assertThat(two.worker()).isEqualTo("w2");
+        // w2 started from the committed offset: step 1 was not delivered again
+        assertThat(of(job, StepCompleted.class)).extracting(StepCompleted::seq).containsExactly(0L, 1L, 2L);
+        assertThat(of(job, JobResumed.class)).containsExactly(new JobResumed(1, 0, "w2"));
+    }
+
+    @Test
+    void aCancelJobBehindARunningStepStopsItAndNothingIsReported() throws Exception {
+        topics(1);
+        worker("w1");
+        String job = "job-f";
+        start(job);
+        send(Event.of(job, 1, new PruneStep(1, 0.5, iterationsFor(job, Duration.ofSeconds(60)), false, 1)));
+        await(job, JobProgress.class, p -> p.seq() == 1 && p.fraction() > 0);
+        long t0 = System.nanoTime();
+        send(Event.of(job, 1, new dev.shears.common.events.CancelJob("cancelled by the test")));
+
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> committed(0) == 3);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
+        assertThat(work.resolve("jobs").resolve(job).resolve("cancelled.txt")).content().contains("cancelled by the test");
+        drain(Duration.ofMillis(500));
+        assertThat(of(job, StepCompleted.class)).extracting(StepCompleted::seq).containsExactly(0L);
+        assertThat(new Checkpoints(work.resolve("jobs").resolve(job).resolve("checkpoints"), 10).list())
+                .extracting(Checkpoints.Checkpoint::seq).containsExactly(0L);
+    }
+
+    @Test
+    void theWorkerCommandSaysReadyWorksAndStopsOnSigterm() throws Exception {
+        topics(1);
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                "dev.shears.trainer.cli.WorkerCommand", "--bootstrap", kafka.bootstrapServers(), "--worker-id", "cli-1",
+                "--work-dir", work.toString(), "--topic-prefix", topics.prefix(), "--group", group,
+                "--metrics-port", "-1", "--session-timeout-ms", "6000", "--grace-seconds", "5");
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        pb.redirectErrorStream(true);
+        Process process = pb.start();
+        List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        Thread reader = new Thread(() -> {
+            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    lines.add(line);
+                    System.out.println("[cli-1] " + line);
+                }
+            } catch (java.io.IOException e) {
+                // the process ended
+            }
+        });
+        reader.start();
+        try {
+            Awaitility.await().atMost(TIMEOUT).until(() -> lines.stream().anyMatch(l -> l.startsWith("worker cli-1 ready")));
+            String job = "job-g";
+            StepCompleted dense = start(job);
+            assertThat(dense.worker()).isEqualTo("cli-1");
+            Awaitility.await().atMost(TIMEOUT).until(() -> lines.stream().anyMatch(l -> l.contains("job job-g seq 0 JobStarted")));
+            process.destroy(); // SIGTERM
+            assertThat(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            reader.join(5000);
+            assertThat(lines.stream().filter(l -> l.startsWith("worker cli-1 ready"))).hasSize(1);
+            assertThat(committed(0)).isEqualTo(1);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
 }

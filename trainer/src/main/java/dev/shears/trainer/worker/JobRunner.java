@@ -146,9 +146,9 @@ final class JobRunner {
             Path dir = jobDir(jobId);
             Optional<Checkpoints.Verified> latest = latest(jobId, dir);
             Optional<Key> current = latest.map(v -> new Key(v.state().attempt(), v.state().seq()));
-            latest.ifPresent(v -> noticeRestore(jobId, dir, v, reports));
+            String resumed = latest.map(v -> noticeRestore(jobId, dir, v, reports)).orElse("");
             Outcome outcome = decide(command, dir, latest, current, stop, reports);
-            return outcome;
+            return resumed.isEmpty() ? outcome : new Outcome(outcome.reports(), resumed + "; " + outcome.summary());
         } catch (CancellationException e) {
             forget(jobId);
             throw e;
@@ -242,7 +242,7 @@ final class JobRunner {
         EvalResult eval = session.pretrain();
         StepResult result = new StepResult(0, 0, session.achievedSparsity(), session.layerSparsity(), eval.accuracy(),
                 eval.meanLoss(), session.iteration(), seconds(started), session.samplesPerSecond(), "dense");
-        return commit(command, session, result, 1, false, reports, String.format(Locale.ROOT,
+        return commit(command, session, result, 1, reports, String.format(Locale.ROOT,
                 "dense pre-training: accuracy %.4f", eval.accuracy()));
     }
 
@@ -268,7 +268,7 @@ final class JobRunner {
                 session.layerSparsity(), eval.accuracy(), eval.meanLoss(), session.iteration() - before, seconds(started),
                 session.samplesPerSecond(), extra ? "extra fine-tune" : "ok");
         metrics.step(jobId, p.step(), Schedule.of(session.recipe().schedule()).steps());
-        Outcome outcome = commit(command, session, result, p.attempt(), false, reports, String.format(Locale.ROOT,
+        Outcome outcome = commit(command, session, result, p.attempt(), reports, String.format(Locale.ROOT,
                 "%s to %.4f: achieved %.4f, accuracy %.4f", extra ? "extra fine-tune at" : "pruned",
                 p.targetSparsity(), result.achievedSparsity(), eval.accuracy()));
         metrics.stepDuration(jobId, Duration.ofNanos(System.nanoTime() - started));
@@ -329,15 +329,14 @@ final class JobRunner {
         return new Outcome(reports, "redelivered: acknowledged again from " + at.checkpoint().id());
     }
 
-    private Outcome commit(Event command, JobSession session, StepResult result, int attempt, boolean redelivered,
-            List<Event> reports, String summary) throws IOException {
+    private Outcome commit(Event command, JobSession session, StepResult result, int attempt, List<Event> reports,
+            String summary) throws IOException {
         String jobId = command.jobId();
         session.commit(result, attempt);
         known.put(jobId, new Key(attempt, result.seq()));
         String id = session.lastCheckpoint().orElseThrow().id();
         reports.add(Event.of(jobId, result.seq(), new StepCompleted(result.seq(), attempt, result.targetSparsity(),
-                result.achievedSparsity(), result.layerSparsity(), result.accuracy(), result.loss(), id, worker,
-                redelivered)));
+                result.achievedSparsity(), result.layerSparsity(), result.accuracy(), result.loss(), id, worker, false)));
         return new Outcome(reports, summary + ", checkpoint " + id);
     }
 
@@ -386,10 +385,10 @@ final class JobRunner {
      * Reports {@link JobResumed} the first time this runner finds a job at a checkpoint it did not
      * write: another worker's, or this worker's before a restart or a rebalance.
      */
-    private void noticeRestore(String jobId, Path dir, Checkpoints.Verified at, List<Event> reports) {
+    private String noticeRestore(String jobId, Path dir, Checkpoints.Verified at, List<Event> reports) {
         Key key = new Key(at.state().attempt(), at.state().seq());
         if (key.equals(known.get(jobId))) {
-            return;
+            return "";
         }
         long lost = 0;
         try {
@@ -404,6 +403,7 @@ final class JobRunner {
         known.put(jobId, key);
         metrics.restored(jobId, lost);
         reports.add(Event.of(jobId, key.seq(), new JobResumed(key.seq(), lost, worker)));
+        return "resumed from " + at.checkpoint().id() + " " + key + (lost > 0 ? ", " + lost + " steps lost" : "");
     }
 
     private JobSession session(String jobId, Path dir) throws IOException {
