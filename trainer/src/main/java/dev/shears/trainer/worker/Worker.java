@@ -212,6 +212,9 @@ public final class Worker implements AutoCloseable {
 
     /** {@link #close()} with another grace period; {@link Duration#ZERO} stops a running step at once. */
     public void close(Duration grace) {
+        if (stopped.getCount() == 0) {
+            return;
+        }
         closing.compareAndSet(null, grace);
         consumer.wakeup();
         Thread t;
