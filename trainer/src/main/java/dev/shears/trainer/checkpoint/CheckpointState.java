@@ -1,7 +1,8 @@
 package dev.shears.trainer.checkpoint;
 
-import java.time.Instant;
+import com.fasterxml.jackson.annotation.JsonCreator;
 import dev.shears.trainer.job.StepResult;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -23,14 +24,37 @@ import java.util.Map;
  * @param denseAccuracy test accuracy of the dense model (the accuracy budget's reference)
  * @param history every step's result so far, in order
  * @param time when the checkpoint was taken
+ * @param attempt the attempt of the command that led here; with {@code seq}, the key
+ *     {@code (attempt, seq)} of the last command applied (see {@code common/EVENTS.md}); at least 1
+ *     (checkpoints written before attempts existed read as 1)
+ * @param stepsUndone when this checkpoint was written by a roll-back: how many completed steps the
+ *     roll-back discarded; else 0
  */
 public record CheckpointState(String job, long seq, long iteration, long epoch, long batchInEpoch, long seed,
         double targetSparsity, double achievedSparsity, double accuracy, double loss,
-        Map<String, Double> layerSparsity, double denseAccuracy, List<StepResult> history, Instant time) {
+        Map<String, Double> layerSparsity, double denseAccuracy, List<StepResult> history, Instant time,
+        int attempt, long stepsUndone) {
 
+    @JsonCreator
     public CheckpointState {
         layerSparsity = layerSparsity == null ? Map.of()
                 : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(layerSparsity));
         history = history == null ? List.of() : List.copyOf(history);
+        attempt = Math.max(1, attempt);
+        stepsUndone = Math.max(0, stepsUndone);
+    }
+
+    /** The state of a step applied under attempt 1 (a job run without a scheduler). */
+    public CheckpointState(String job, long seq, long iteration, long epoch, long batchInEpoch, long seed,
+            double targetSparsity, double achievedSparsity, double accuracy, double loss,
+            Map<String, Double> layerSparsity, double denseAccuracy, List<StepResult> history, Instant time) {
+        this(job, seq, iteration, epoch, batchInEpoch, seed, targetSparsity, achievedSparsity, accuracy, loss,
+                layerSparsity, denseAccuracy, history, time, 1, 0);
+    }
+
+    /** The same progress recorded under another command key, e.g. after a roll-back to it. */
+    public CheckpointState rekeyed(int newAttempt, long newStepsUndone, Instant newTime) {
+        return new CheckpointState(job, seq, iteration, epoch, batchInEpoch, seed, targetSparsity, achievedSparsity,
+                accuracy, loss, layerSparsity, denseAccuracy, history, newTime, newAttempt, newStepsUndone);
     }
 }

@@ -33,16 +33,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The crash-consistent checkpoints of one job, in one directory. A checkpoint is a directory
- * {@code ckpt-<seq>-<iteration>} holding the model with its updater and pruning state
+ * {@code ckpt-<seq>-<iteration>} ({@code ckpt-<seq>-<iteration>-a<attempt>} for attempts after the
+ * first) holding the model with its updater and pruning state
  * ({@code model.zip}), the job's progress ({@code state.json}) and a {@code MANIFEST} of their
  * SHA-256 digests. It is written under a temporary name, flushed to disk, and committed by an
  * atomic rename, so a crash leaves either the whole checkpoint or none. {@link #restoreLatest()}
  * verifies the digests and falls back to the previous checkpoint when one does not verify.
- * Retention keeps the newest {@code keepLast} checkpoints and the most accurate one.
+ * Checkpoints are ordered by the key {@code (attempt, seq)} of the command that led to them, then
+ * by iteration: after a roll-back or an extra fine-tune (a higher attempt) the newest checkpoint is
+ * the one written last, whatever its seq. Retention keeps the newest {@code keepLast} checkpoints
+ * and the most accurate one.
  */
 public final class Checkpoints {
     private static final Logger log = LoggerFactory.getLogger(Checkpoints.class);
-    private static final Pattern NAME = Pattern.compile("ckpt-(\\d{6})-(\\d{10})");
+    private static final Pattern NAME = Pattern.compile("ckpt-(\\d{6})-(\\d{10})(?:-a(\\d{6}))?");
     static final String MODEL = "model.zip";
     static final String STATE = "state.json";
     static final String MANIFEST = "MANIFEST";
@@ -51,8 +55,14 @@ public final class Checkpoints {
     private final Path dir;
     private final int keepLast;
 
-    /** A checkpoint on disk. */
-    public record Checkpoint(Path dir, long seq, long iteration) {}
+    /** A checkpoint on disk; {@code attempt} and {@code seq} are the key of the command that led to it. */
+    public record Checkpoint(Path dir, long seq, long iteration, int attempt) {
+
+        /** The checkpoint's directory name, its id in reports. */
+        public String id() {
+            return dir.getFileName().toString();
+        }
+    }
 
     /**
      * What {@link #restoreLatest()} found: the model and pruning state, the progress, which
@@ -84,7 +94,8 @@ public final class Checkpoints {
      */
     public Checkpoint save(Model model, Pruning pruning, CheckpointState state) throws IOException {
         Files.createDirectories(dir);
-        String name = String.format("ckpt-%06d-%010d", state.seq(), state.iteration());
+        String name = String.format("ckpt-%06d-%010d", state.seq(), state.iteration())
+                + (state.attempt() > 1 ? String.format("-a%06d", state.attempt()) : "");
         Path tmp = dir.resolve(".tmp-" + name + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         Path target = dir.resolve(name);
         try {
@@ -124,10 +135,10 @@ public final class Checkpoints {
             }
         }
         retain();
-        return new Checkpoint(target, state.seq(), state.iteration());
+        return new Checkpoint(target, state.seq(), state.iteration(), state.attempt());
     }
 
-    /** The committed checkpoints, oldest first. */
+    /** The committed checkpoints, oldest first: by attempt, then seq, then iteration. */
     public List<Checkpoint> list() throws IOException {
         if (!Files.isDirectory(dir)) {
             return List.of();
@@ -137,11 +148,13 @@ public final class Checkpoints {
             for (Path p : (Iterable<Path>) entries::iterator) {
                 Matcher m = NAME.matcher(p.getFileName().toString());
                 if (m.matches() && Files.isDirectory(p)) {
-                    all.add(new Checkpoint(p, Long.parseLong(m.group(1)), Long.parseLong(m.group(2))));
+                    all.add(new Checkpoint(p, Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
+                            m.group(3) == null ? 1 : Integer.parseInt(m.group(3))));
                 }
             }
         }
-        all.sort(Comparator.comparingLong(Checkpoint::seq).thenComparingLong(Checkpoint::iteration));
+        all.sort(Comparator.comparingInt(Checkpoint::attempt).thenComparingLong(Checkpoint::seq)
+                .thenComparingLong(Checkpoint::iteration));
         return all;
     }
 
@@ -150,11 +163,47 @@ public final class Checkpoints {
      * there is none. Leftovers of interrupted writes are removed.
      */
     public Optional<Restored> restoreLatest() throws IOException {
+        return restoreNewest(c -> true);
+    }
+
+    /**
+     * Restores the newest checkpoint of step {@code seq} whose digests verify (after an extra
+     * fine-tune, the one of the highest attempt); empty when retention removed every one of them.
+     */
+    public Optional<Restored> restore(long seq) throws IOException {
+        return restoreNewest(c -> c.seq() == seq);
+    }
+
+    /**
+     * The newest checkpoint whose digests verify, with its progress, without loading its model:
+     * what {@link #restoreLatest()} would restore.
+     */
+    public Optional<Verified> latest() throws IOException {
+        List<Checkpoint> all = list();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Checkpoint c = all.get(i);
+            try {
+                verify(c.dir());
+                return Optional.of(new Verified(c, readState(c.dir())));
+            } catch (IOException | RuntimeException e) {
+                log.warn("checkpoint {} does not verify: {}", c.dir(), e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A checkpoint whose digests verified, and its progress. */
+    public record Verified(Checkpoint checkpoint, CheckpointState state) {}
+
+    private Optional<Restored> restoreNewest(java.util.function.Predicate<Checkpoint> which) throws IOException {
         removeLeftovers();
         List<Checkpoint> all = list();
         List<String> rejected = new ArrayList<>();
         for (int i = all.size() - 1; i >= 0; i--) {
             Checkpoint c = all.get(i);
+            if (!which.test(c)) {
+                continue;
+            }
             try {
                 verify(c.dir());
                 CheckpointState state = JSON.readValue(c.dir().resolve(STATE).toFile(), CheckpointState.class);

@@ -25,6 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -40,7 +42,8 @@ import org.nd4j.linalg.learning.config.Sgd;
  * and publishing. Whoever drives it decides the order and the policy: {@link TrainJob} in one
  * process, a worker following the scheduler's events.
  *
- * <p>Opening a session restores the job's newest good checkpoint when there is one.
+ * <p>Opening a session restores the job's newest good checkpoint when there is one. A session is
+ * used by one thread at a time; {@link #stopWhen} lets another thread stop its training.
  */
 public final class JobSession {
     private final Recipe recipe;
@@ -59,7 +62,10 @@ public final class JobSession {
     private Batches batches;
     private long iteration;
     private long lastSeq = -1;
+    private int lastAttempt = 1;
+    private Checkpoints.Checkpoint lastCheckpoint;
     private double denseAccuracy = Double.NaN;
+    private volatile BooleanSupplier stop = () -> false;
 
     private JobSession(Recipe recipe, Path dir, Progress progress, TrainerMetrics metrics) throws IOException {
         CpuAcceleration.enable();
@@ -73,8 +79,6 @@ public final class JobSession {
         this.restored = found.filter(r -> r.state().job().equals(recipe.job())).orElse(null);
         if (restored != null) {
             adopt(restored);
-            history.addAll(restored.state().history());
-            metrics.restored(recipe.job(), 0);
         } else {
             Training t = recipe.training();
             net = (MultiLayerNetwork) Models.create(recipe.model().toString(), t.seed(), updater(t), t.weightDecay());
@@ -88,6 +92,16 @@ public final class JobSession {
         return new JobSession(recipe, dir, progress, metrics);
     }
 
+    /** The job's recipe. */
+    public Recipe recipe() {
+        return recipe;
+    }
+
+    /** The progress of the training phase running or run last. */
+    public Progress progress() {
+        return progress;
+    }
+
     /** The checkpoint this session resumed from, if any. */
     public Optional<Checkpoints.Restored> restored() {
         return Optional.ofNullable(restored);
@@ -96,6 +110,30 @@ public final class JobSession {
     /** The last step committed to a checkpoint: -1 before dense pre-training, 0 after it. */
     public long lastSeq() {
         return lastSeq;
+    }
+
+    /** The attempt of the command that led to the last checkpoint (1 when there is none yet). */
+    public int lastAttempt() {
+        return lastAttempt;
+    }
+
+    /** The checkpoint written or restored last, if any. */
+    public Optional<Checkpoints.Checkpoint> lastCheckpoint() {
+        return Optional.ofNullable(lastCheckpoint);
+    }
+
+    /** The job's checkpoints. */
+    public Checkpoints checkpoints() {
+        return checkpoints;
+    }
+
+    /**
+     * Training checks {@code condition} before every batch and, once it holds, stops by throwing
+     * {@link CancellationException}; the session's model is then half-trained and must be
+     * discarded (open the job again to go on from its last checkpoint).
+     */
+    public void stopWhen(BooleanSupplier condition) {
+        this.stop = condition;
     }
 
     public double denseAccuracy() {
@@ -121,6 +159,7 @@ public final class JobSession {
         }
         progress.start("dense pre-training", iterations, recipe.training().batchSize());
         for (long i = 0; i < iterations; i++) {
+            checkStop();
             net.fit(batches.next());
             iteration++;
             progress.tick();
@@ -156,6 +195,7 @@ public final class JobSession {
     public EvalResult fineTune(String label, long iterations) {
         progress.start(label, iterations, recipe.training().batchSize());
         for (long i = 0; i < iterations; i++) {
+            checkStop();
             net.fit(batches.next());
             iteration++;
             progress.tick();
@@ -180,12 +220,26 @@ public final class JobSession {
     }
 
     /**
-     * Records a finished step and commits it to a checkpoint (durable when this returns).
+     * Records a finished step and commits it to a checkpoint (durable when this returns), under
+     * attempt 1.
      *
      * @throws IOException when the checkpoint cannot be written; the job's earlier checkpoints stand
      */
     public void commit(StepResult result) throws IOException {
+        commit(result, 1);
+    }
+
+    /**
+     * Records a finished step and commits it to a checkpoint (durable when this returns) under the
+     * command key {@code (attempt, result.seq())}; a step committed again (an extra fine-tune)
+     * replaces the earlier result of that seq in the history.
+     *
+     * @throws IOException when the checkpoint cannot be written; the job's earlier checkpoints stand
+     */
+    public void commit(StepResult result, int attempt) throws IOException {
         String job = recipe.job();
+        List<StepResult> before = List.copyOf(history);
+        history.removeIf(h -> h.seq() >= result.seq());
         history.add(result);
         metrics.sparsity(job, result.targetSparsity(), result.achievedSparsity(), result.layerSparsity());
         metrics.evaluation(job, "test", result.accuracy(), result.loss());
@@ -193,17 +247,20 @@ public final class JobSession {
         Batches.Position position = batches.position();
         CheckpointState state = new CheckpointState(job, result.seq(), iteration, position.epoch(),
                 position.batchIndex(), recipe.training().seed(), result.targetSparsity(), result.achievedSparsity(),
-                result.accuracy(), result.loss(), result.layerSparsity(), denseAccuracy, history, Instant.now());
+                result.accuracy(), result.loss(), result.layerSparsity(), denseAccuracy, history, Instant.now(),
+                attempt, 0);
         try {
-            checkpoints.save(net, pruning, state);
+            lastCheckpoint = checkpoints.save(net, pruning, state);
         } catch (IOException e) {
-            history.remove(history.size() - 1);
+            history.clear();
+            history.addAll(before);
             metrics.checkpointFailed(job);
             throw new IOException("checkpoint of step " + result.seq() + " failed: " + e.getMessage()
                     + " (fix: check that " + checkpoints.dir() + " is writable and has space; the job resumes"
                     + " from its last good checkpoint when run again)", e);
         }
         lastSeq = result.seq();
+        lastAttempt = attempt;
         metrics.checkpointDuration(job, Duration.ofNanos(System.nanoTime() - start));
     }
 
@@ -213,6 +270,34 @@ public final class JobSession {
                 "no checkpoint to roll back to in " + checkpoints.dir()));
         adopt(good);
         return good.state();
+    }
+
+    /**
+     * Goes back to the newest good checkpoint of step {@code seq} and records that under the new
+     * command key {@code (attempt, seq)} in a new checkpoint (durable when this returns), so that
+     * the job resumes from there, not from the newer steps it discards.
+     *
+     * @return the progress restored, under its new key
+     * @throws IOException when no checkpoint of {@code seq} verifies (retention removed it, or it
+     *     is corrupt) or the new one cannot be written
+     */
+    public CheckpointState rollBackTo(long seq, int attempt) throws IOException {
+        long discarded = Math.max(0, lastSeq - seq);
+        Optional<Checkpoints.Restored> found = checkpoints.restore(seq);
+        if (found.isEmpty()) {
+            throw new IOException("no checkpoint of step " + seq + " in " + checkpoints.dir() + " (fix: roll back to a"
+                    + " step the retention keeps, one of " + kept() + ", or raise checkpoints.keepLast)");
+        }
+        Checkpoints.Restored good = found.get();
+        adopt(good);
+        CheckpointState state = good.state().rekeyed(attempt, discarded, Instant.now());
+        lastCheckpoint = checkpoints.save(net, pruning, state);
+        lastAttempt = attempt;
+        return state;
+    }
+
+    private List<Long> kept() throws IOException {
+        return checkpoints.list().stream().map(Checkpoints.Checkpoint::seq).distinct().sorted().toList();
     }
 
     /** Finalize: remove, verify, compact, publish. Ends the session's use of the model. */
@@ -229,6 +314,10 @@ public final class JobSession {
         attach(from.model().pruning());
         iteration = state.iteration();
         lastSeq = state.seq();
+        lastAttempt = state.attempt();
+        lastCheckpoint = new Checkpoints.Checkpoint(from.from(), state.seq(), state.iteration(), state.attempt());
+        history.clear();
+        history.addAll(state.history());
         denseAccuracy = state.denseAccuracy();
         batches = Batches.shuffled(data.train(), t.batchSize(), t.seed());
         batches.seek(new Batches.Position((int) state.epoch(), (int) state.batchInEpoch()));
@@ -239,6 +328,13 @@ public final class JobSession {
         plan = new PruningPlan(recipe.pruning(), pruning, recipe.training().seed());
         masked = new MaskedTraining(pruning);
         net.setListeners(masked);
+    }
+
+    private void checkStop() {
+        if (stop.getAsBoolean()) {
+            progress.finish();
+            throw new CancellationException("training of job " + recipe.job() + " stopped at iteration " + iteration);
+        }
     }
 
     private EvalResult evaluate() {

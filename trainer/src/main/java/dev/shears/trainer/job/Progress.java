@@ -5,18 +5,19 @@ import java.util.Locale;
 
 /**
  * A one-line progress display for long training phases: a bar, the fraction done, throughput and
- * the time left. Redrawn in place on a terminal; on a pipe or file, one line per 10 %.
+ * the time left. Redrawn in place on a terminal; on a pipe or file, one line per 10 %. One thread
+ * trains and ticks; others may read {@link #fraction()} and {@link #samplesPerSecond()}.
  */
 public final class Progress {
     private final PrintStream out;
     private final boolean terminal;
-    private String label = "";
-    private long total;
-    private long done;
-    private long started;
+    private volatile String label = "";
+    private volatile long total;
+    private volatile long done;
+    private volatile long started;
     /** When {@link #finish} was called for the current phase, if {@link #ended}. */
-    private long finished;
-    private boolean ended;
+    private volatile long finished;
+    private volatile boolean ended;
     private long lastDraw;
     private int lastDecile = -1;
     private int batchSize = 1;
@@ -65,6 +66,17 @@ public final class Progress {
     public double samplesPerSecond() {
         double seconds = ((ended ? finished : System.nanoTime()) - started) / 1e9;
         return seconds <= 0 ? 0 : done * (double) batchSize / seconds;
+    }
+
+    /** The fraction of the current phase done, in [0, 1]. */
+    public double fraction() {
+        long t = total;
+        return t <= 0 ? 0 : Math.min(1, (double) done / t);
+    }
+
+    /** The current phase's label. */
+    public String label() {
+        return label;
     }
 
     /** Ends the phase: its throughput is fixed from now on. */

@@ -52,6 +52,7 @@ public final class TrainJob {
         String job = recipe.job();
         JobSession session = JobSession.open(recipe, out, progress, metrics);
         String restoredFrom = session.restored().map(r -> r.from().toString()).orElse(null);
+        session.restored().ifPresent(r -> metrics.restored(job, 0));
         session.restored().ifPresent(r -> report.printf(Locale.ROOT, "resumed %s from %s: step %d done, iteration %d%n",
                 job, r.from().getFileName(), r.state().seq(), r.state().iteration()));
         Schedule schedule = Schedule.of(recipe.schedule());

@@ -90,4 +90,34 @@ public final class TrainerMetrics {
         Counter.builder("shears.restore.steps.lost").description("steps that had to be redone after a restore")
                 .tags("job", job, "worker", worker).register(registry).increment(stepsRedone);
     }
+
+    /** A record read from the commands topic, by event type; {@code service=worker}. */
+    public void eventConsumed(String type) {
+        Counter.builder("shears.events.consumed").description("events read from Kafka, by type")
+                .tags("service", "worker", "type", type, "worker", worker).register(registry).increment();
+    }
+
+    /** A report written to Kafka, by event type; {@code service=worker}. */
+    public void eventProduced(String type) {
+        Counter.builder("shears.events.produced").description("events written to Kafka, by type")
+                .tags("service", "worker", "type", type, "worker", worker).register(registry).increment();
+    }
+
+    /** A record that could not be decoded, sent to the dead-letter topic; tagged with the rejection's reason code. */
+    public void deadLettered(String reason) {
+        Counter.builder("shears.events.deadlettered").description("records sent to a dead-letter topic, by reason")
+                .tags("service", "worker", "reason", reason, "worker", worker).register(registry).increment();
+    }
+
+    /** Records of the commands topic not yet read by this worker, over its partitions. */
+    public void consumerLag(long records) {
+        gauge("shears.consumer.lag", "records of the assigned partitions not yet consumed",
+                Tags.of("service", "worker", "worker", worker), records);
+    }
+
+    /** Partitions taken from this worker by a rebalance. */
+    public void partitionsRevoked(int partitions) {
+        Counter.builder("shears.worker.partitions.revoked").description("partitions taken from this worker by rebalances")
+                .tags("worker", worker).register(registry).increment(partitions);
+    }
 }

@@ -1,0 +1,119 @@
+package dev.shears.trainer.cli;
+
+import dev.shears.common.events.Topics;
+import dev.shears.trainer.metrics.MetricsServer;
+import dev.shears.trainer.metrics.TrainerMetrics;
+import dev.shears.trainer.worker.Worker;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code shears worker}: a trainer worker in the consumer group on the commands topic, until
+ * SIGTERM or Ctrl-C. Once subscribed it prints one line starting with {@code worker <id> ready},
+ * then one line per command applied.
+ */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+        description = {"Runs a trainer worker: takes jobs' commands from Kafka (consumer group), trains, prunes,"
+                + " checkpoints into the shared work directory and reports back, until SIGTERM or Ctrl-C.",
+                "A step still running at shutdown may finish within --grace-seconds; after that it stops without"
+                        + " committing and another worker redoes it from the last checkpoint."})
+public final class WorkerCommand implements Callable<Integer> {
+
+    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT",
+            description = "Kafka bootstrap servers, e.g. 127.0.0.1:9092")
+    String bootstrap;
+
+    @Option(names = "--worker-id", paramLabel = "ID", description = "this worker's id in reports and metrics"
+            + " (default: host-pid)")
+    String workerId;
+
+    @Option(names = "--work-dir", defaultValue = "runs/work", paramLabel = "DIR",
+            description = "the directory shared by all workers: jobs/<job>/ checkpoints and models (default ${DEFAULT-VALUE})")
+    Path workDir;
+
+    @Option(names = "--topic-prefix", defaultValue = Topics.DEFAULT_PREFIX, paramLabel = "PREFIX",
+            description = "topics are <prefix>.commands, <prefix>.reports, ... (default ${DEFAULT-VALUE})")
+    String topicPrefix;
+
+    @Option(names = "--group", defaultValue = Worker.Builder.DEFAULT_GROUP, paramLabel = "GROUP",
+            description = "the consumer group of the workers (default ${DEFAULT-VALUE})")
+    String group;
+
+    @Option(names = "--metrics-port", defaultValue = "0", paramLabel = "PORT",
+            description = "serve Prometheus metrics on this port (0: any free port, -1: off; default ${DEFAULT-VALUE})")
+    int metricsPort;
+
+    @Option(names = "--metrics-host", defaultValue = "127.0.0.1", paramLabel = "HOST",
+            description = "address to bind the metrics endpoint (default ${DEFAULT-VALUE}; 0.0.0.0 exposes it)")
+    String metricsHost;
+
+    @Option(names = "--session-timeout-ms", defaultValue = "10000", paramLabel = "MS",
+            description = "how long the group waits for a silent worker before its jobs move (default ${DEFAULT-VALUE})")
+    long sessionTimeoutMs;
+
+    @Option(names = "--grace-seconds", defaultValue = "30", paramLabel = "S",
+            description = "at shutdown, how long a running step may take to finish (default ${DEFAULT-VALUE})")
+    long graceSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = System.out;
+        Topics topics;
+        try {
+            topics = new Topics(topicPrefix);
+        } catch (IllegalArgumentException e) {
+            System.err.println("shears worker: " + e.getMessage());
+            return 2;
+        }
+        Worker.Builder builder;
+        try {
+            builder = Worker.builder(bootstrap).workDir(workDir).topics(topics).group(group)
+                    .sessionTimeout(Duration.ofMillis(sessionTimeoutMs)).grace(Duration.ofSeconds(graceSeconds)).out(out);
+            if (workerId != null) {
+                builder.workerId(workerId);
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("shears worker: " + e.getMessage());
+            return 2;
+        }
+        String id = workerId != null ? workerId : Worker.Builder.defaultWorkerId();
+        builder.workerId(id);
+        MetricsServer server = metricsPort < 0 ? null : MetricsServer.start(metricsHost, metricsPort);
+        try {
+            builder.metrics(new TrainerMetrics(server == null ? new SimpleMeterRegistry() : server.registry(), id));
+            Worker worker = builder.build();
+            Thread hook = new Thread(worker::close, "shears-worker-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            worker.start();
+            out.printf("worker %s ready: group %s, topic %s, work dir %s%s%n", id, group, topics.commands(),
+                    workDir.toAbsolutePath(), server == null ? "" : ", metrics " + server.url());
+            out.flush();
+            worker.awaitStopped();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is what stopped the worker
+            }
+            if (worker.failure().isPresent()) {
+                System.err.println("shears worker: stopped on an error: " + worker.failure().get());
+                return 1;
+            }
+            return 0;
+        } finally {
+            if (server != null) {
+                server.close();
+            }
+        }
+    }
+
+    /** Runs {@code shears worker} alone. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new WorkerCommand()).execute(args));
+    }
+}

@@ -1,0 +1,239 @@
+package dev.shears.trainer.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.shears.common.events.CancelJob;
+import dev.shears.common.events.Event;
+import dev.shears.common.events.Finalize;
+import dev.shears.common.events.JobFailed;
+import dev.shears.common.events.JobResumed;
+import dev.shears.common.events.JobStarted;
+import dev.shears.common.events.ModelPublished;
+import dev.shears.common.events.PruneStep;
+import dev.shears.common.events.RollBack;
+import dev.shears.common.events.SchedulerDecision;
+import dev.shears.common.events.StepCompleted;
+import dev.shears.trainer.checkpoint.Checkpoints;
+import dev.shears.trainer.metrics.TrainerMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The worker's table of cases (common/EVENTS.md, "Ordering and exactly-once effect") on the quick
+ * recipe and the committed Fashion-MNIST subset, with real checkpoints in a temporary work directory.
+ */
+class JobRunnerTest {
+    static final String JOB = "quick-lenet5";
+    static final long TOTAL = 150 + 2400 + 48000 + 10080 + 840;
+
+    @TempDir
+    Path work;
+
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    JobRunner runner;
+
+    JobRunner runner(String worker) {
+        return new JobRunner(work, worker, new TrainerMetrics(registry, worker));
+    }
+
+    /** The quick recipe on the subset. */
+    static String recipeYaml() throws Exception {
+        return Files.readString(Path.of("src/test/resources/recipes/quick.yaml")) + "data: " + Path.of("src/test/resources/fashion-mnist-subset").toAbsolutePath() + "\n";
+    }
+
+    static Event started() throws Exception {
+        return Event.of(JOB, 0, new JobStarted(recipeYaml(), 3));
+    }
+
+    static Event step(int step, double target, long iterations, int attempt) {
+        return Event.of(JOB, step, new PruneStep(step, target, iterations, false, attempt));
+    }
+
+    List<Event> apply(JobRunner r, Event command) {
+        return r.apply(command, () -> false).reports();
+    }
+
+    List<Event> apply(Event command) {
+        if (runner == null) {
+            runner = runner("w1");
+        }
+        return apply(runner, command);
+    }
+
+    static StepCompleted completed(List<Event> reports) {
+        assertThat(reports).hasSize(1);
+        assertThat(reports.get(0).payload()).isInstanceOf(StepCompleted.class);
+        return (StepCompleted) reports.get(0).payload();
+    }
+
+    List<Checkpoints.Checkpoint> checkpoints() throws Exception {
+        return new Checkpoints(work.resolve("jobs").resolve(JOB).resolve("checkpoints"), 100).list();
+    }
+
+    @Test
+    void startsAJobWithDenseTrainingAndAcknowledgesARedeliveredStartFromTheCheckpoint() throws Exception {
+        StepCompleted dense = completed(apply(started()));
+        assertThat(dense.seq()).isZero();
+        assertThat(dense.attempt()).isEqualTo(1);
+        assertThat(dense.redelivered()).isFalse();
+        assertThat(dense.achievedSparsity()).isZero();
+        assertThat(dense.accuracy()).isGreaterThan(0.5);
+        assertThat(dense.worker()).isEqualTo("w1");
+        assertThat(checkpoints()).extracting(Checkpoints.Checkpoint::id).containsExactly(dense.checkpointId());
+
+        StepCompleted again = completed(apply(started()));
+        assertThat(again.redelivered()).isTrue();
+        assertThat(again).usingRecursiveComparison().ignoringFields("redelivered").isEqualTo(dense);
+        assertThat(checkpoints()).hasSize(1);
+    }
+
+    @Test
+    void appliesTheNextStepOnceAndAcknowledgesItsRedeliveryWithoutTraining() throws Exception {
+        apply(started());
+        StepCompleted first = completed(apply(step(1, 0.5, 5, 1)));
+        assertThat(first.seq()).isEqualTo(1);
+        assertThat(first.achievedSparsity() * TOTAL).isEqualTo((double) Math.rint(0.5 * TOTAL));
+        assertThat(first.layerSparsity()).containsKeys("conv1.weight", "fc3.weight");
+        assertThat(first.redelivered()).isFalse();
+        List<Checkpoints.Checkpoint> before = checkpoints();
+
+        StepCompleted again = completed(apply(step(1, 0.5, 5, 1)));
+        assertThat(again.redelivered()).isTrue();
+        assertThat(again.checkpointId()).isEqualTo(first.checkpointId());
+        assertThat(again.accuracy()).isEqualTo(first.accuracy());
+        assertThat(checkpoints()).isEqualTo(before);
+    }
+
+    @Test
+    void fineTunesMoreForAHigherAttemptOfTheSameStepAndThenIgnoresTheSupersededOne() throws Exception {
+        apply(started());
+        StepCompleted first = completed(apply(step(1, 0.5, 5, 1)));
+        StepCompleted extra = completed(apply(step(1, 0.5, 7, 2)));
+        assertThat(extra.attempt()).isEqualTo(2);
+        assertThat(extra.seq()).isEqualTo(1);
+        assertThat(extra.achievedSparsity()).isEqualTo(first.achievedSparsity());
+        assertThat(extra.checkpointId()).isNotEqualTo(first.checkpointId());
+        Checkpoints.Checkpoint newest = checkpoints().get(checkpoints().size() - 1);
+        assertThat(newest.id()).isEqualTo(extra.checkpointId());
+        assertThat(newest.attempt()).isEqualTo(2);
+        assertThat(Checkpoints.readState(newest.dir()).iteration())
+                .isEqualTo(Checkpoints.readState(work.resolve("jobs/" + JOB + "/checkpoints/" + first.checkpointId())).iteration() + 7);
+
+        assertThat(runner.apply(step(1, 0.5, 5, 1), () -> false).reports()).isEmpty();
+        assertThat(runner.apply(step(1, 0.5, 5, 1), () -> false).summary()).startsWith("superseded");
+        StepCompleted next = completed(apply(step(2, 0.7, 3, 2)));
+        assertThat(next.seq()).isEqualTo(2);
+        assertThat(next.attempt()).isEqualTo(2);
+    }
+
+    @Test
+    void rollsBackToAKeptCheckpointAndGoesOnFromThereUnderTheNewAttempt() throws Exception {
+        apply(started());
+        StepCompleted one = completed(apply(step(1, 0.3, 3, 1)));
+        apply(step(2, 0.6, 3, 1));
+
+        List<Event> resumed = apply(Event.of(JOB, 2, new RollBack(1, 2, "accuracy below budget")));
+        assertThat(resumed).singleElement().satisfies(e -> {
+            assertThat(e.seq()).isEqualTo(1);
+            assertThat(e.payload()).isEqualTo(new JobResumed(1, 1, "w1"));
+        });
+        // a redelivered roll-back is acknowledged again, not applied again
+        assertThat(apply(Event.of(JOB, 2, new RollBack(1, 2, "accuracy below budget"))))
+                .extracting(Event::payload).containsExactly(new JobResumed(1, 1, "w1"));
+
+        StepCompleted two = completed(apply(step(2, 0.5, 3, 2)));
+        assertThat(two.attempt()).isEqualTo(2);
+        assertThat(two.achievedSparsity() * TOTAL).isEqualTo((double) Math.rint(0.5 * TOTAL));
+        // and a second worker that opens the job now resumes from the step of the new attempt
+        JobRunner other = runner("w2");
+        List<Event> redelivered = apply(other, step(2, 0.5, 3, 2));
+        assertThat(redelivered).extracting(Event::payload).first().isEqualTo(new JobResumed(2, 0, "w2"));
+        assertThat(((StepCompleted) redelivered.get(1).payload()).checkpointId()).isEqualTo(two.checkpointId());
+        assertThat(apply(Event.of(JOB, 2, new RollBack(1, 2, "late")))).isEmpty();
+        assertThat(one.checkpointId()).isNotEqualTo(two.checkpointId());
+    }
+
+    @Test
+    void reportsAGapAsAFailureThatIsNotRetryable() throws Exception {
+        List<Event> noStart = apply(step(1, 0.5, 3, 1));
+        assertThat(noStart).singleElement().satisfies(e -> {
+            JobFailed f = (JobFailed) e.payload();
+            assertThat(f.retryable()).isFalse();
+            assertThat(f.reason()).contains("no checkpoint").contains("fix:");
+        });
+        apply(started());
+        List<Event> skipped = apply(step(2, 0.5, 3, 1));
+        assertThat(((JobFailed) skipped.get(0).payload()).reason()).contains("(attempt 1, seq 0)");
+        assertThat(checkpoints()).hasSize(1);
+        assertThat(apply(Event.of(JOB, 4, new Finalize(3)))).extracting(e -> e.payload().type()).containsExactly("JobFailed");
+    }
+
+    @Test
+    void refusesARecipeItCannotUseWithoutRetrying() throws Exception {
+        List<Event> reports = apply(Event.of(JOB, 0, new JobStarted("job: quick-lenet5\nmodel: lenet5\nwhat: 1\n", 3)));
+        JobFailed failed = (JobFailed) reports.get(0).payload();
+        assertThat(failed.retryable()).isFalse();
+        assertThat(failed.reason()).contains("what");
+        assertThat(checkpoints()).isEmpty();
+    }
+
+    @Test
+    void publishesOnFinalizeAndAnswersARedeliveredFinalizeWithTheSamePublication() throws Exception {
+        apply(started());
+        apply(step(1, 0.5, 3, 1));
+        List<Event> first = apply(Event.of(JOB, 4, new Finalize(1)));
+        ModelPublished published = (ModelPublished) first.get(0).payload();
+        assertThat(first.get(0).seq()).isEqualTo(4);
+        assertThat(Checkpoints.sha256(Path.of(published.path()))).isEqualTo(published.sha256());
+        assertThat(published.sparsity()).isEqualTo(0.5, org.assertj.core.data.Offset.offset(1e-4));
+
+        assertThat(apply(Event.of(JOB, 4, new Finalize(1)))).extracting(Event::payload).containsExactly(published);
+        assertThat(apply(runner("w2"), Event.of(JOB, 4, new Finalize(1)))).extracting(Event::payload).contains(published);
+        assertThat(((JobFailed) apply(step(2, 0.6, 3, 1)).get(0).payload()).reason()).contains("published");
+    }
+
+    @Test
+    void aStoppedStepAppliesNothingAndIsRedoneByTheNextDelivery() throws Exception {
+        apply(started());
+        runner.forget(JOB);
+        AtomicInteger batches = new AtomicInteger();
+        assertThatThrownBy(() -> runner.apply(step(1, 0.5, 50, 1), () -> batches.incrementAndGet() > 3))
+                .isInstanceOf(CancellationException.class);
+        assertThat(checkpoints()).extracting(Checkpoints.Checkpoint::seq).containsExactly(0L);
+
+        StepCompleted redone = completed(apply(step(1, 0.5, 5, 1)));
+        assertThat(redone.redelivered()).isFalse();
+        assertThat(redone.achievedSparsity() * TOTAL).isEqualTo((double) Math.rint(0.5 * TOTAL));
+    }
+
+    @Test
+    void anotherWorkerResumesFromTheCheckpointAndSaysSo() throws Exception {
+        apply(started());
+        apply(step(1, 0.5, 3, 1));
+
+        JobRunner other = runner("w2");
+        List<Event> reports = apply(other, step(2, 0.6, 3, 1));
+        assertThat(reports).extracting(Event::payload).first().isEqualTo(new JobResumed(1, 0, "w2"));
+        assertThat(completed(reports.subList(1, 2)).seq()).isEqualTo(2);
+        assertThat(registry.get("shears.restores").tag("worker", "w2").counter().count()).isEqualTo(1);
+        // once told, it does not say it again
+        assertThat(apply(other, step(3, 0.7, 3, 1))).hasSize(1);
+    }
+
+    @Test
+    void aCancelledJobAppliesNoMoreCommandsAndADecisionDoesNothing() throws Exception {
+        apply(started());
+        assertThat(apply(Event.of(JOB, 0, new SchedulerDecision(0, "stop", "")))).isEmpty();
+        assertThat(apply(Event.of(JOB, 0, new CancelJob("cancelled by alice")))).isEmpty();
+        JobFailed f = (JobFailed) apply(step(1, 0.5, 3, 1)).get(0).payload();
+        assertThat(f.reason()).contains("cancelled by alice");
+        assertThat(checkpoints()).hasSize(1);
+    }
+}
