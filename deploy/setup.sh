@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Shears needs on a fresh Debian machine, and only what is missing.
 # Used by ./shears (test, demo, ...) and by CI (.ci/run). Safe to run again.
+#   deploy/setup.sh        what running Shears needs
+#   deploy/setup.sh test   and what its tests need besides (docker-compose, to validate deploy/docker-compose.yml)
 set -euo pipefail
 
 missing=()
@@ -10,6 +12,11 @@ if ! javac -version 2>&1 | grep -qE 'javac (1[7-9]|[2-9][0-9])'; then
 fi
 # Fashion-MNIST in IDX format, for the trainer and the data tests that read the full set.
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
+# A real Prometheus for the demo's metrics and the dashboards' tests; promtool checks the rules.
+{ [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || missing+=(prometheus)
+if [ "${1:-}" = test ]; then
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+fi
 
 if ((${#missing[@]} == 0)); then
   exit 0

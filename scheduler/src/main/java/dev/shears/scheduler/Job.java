@@ -484,8 +484,9 @@ final class Job {
             awaiting = new Key(pending.seq(), pending.payload() instanceof PruneStep p ? p.attempt() : attempt);
         }
         String pendingText = pending == null ? null : new String(CODEC.encode(pending), StandardCharsets.UTF_8);
+        double floor = recipe.accuracyBudget().floor(denseAccuracy == null ? Double.NaN : denseAccuracy);
         return new JobSnapshot(id, state, step, points.size(), attempt, targetSparsity, achievedSparsity, accuracy,
-                denseAccuracy, worker, submitted.toString(), updated.toString(), new ArrayList<>(history),
+                denseAccuracy, Double.isNaN(floor) ? null : floor, worker, submitted.toString(), updated.toString(), new ArrayList<>(history),
                 new ArrayList<>(results), publication, failure, awaiting,
                 new Internal(recipeYaml, pendingText, awaitingSince == null ? null : awaitingSince.toString(),
                         position, lastGoodSeq, lastGoodTarget, policyActions, failureRetries, stopAt, resumeExpected,

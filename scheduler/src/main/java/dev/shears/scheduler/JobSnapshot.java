@@ -17,6 +17,8 @@ import java.util.Objects;
  * @param achievedSparsity what the last accepted step achieved, null before any
  * @param accuracy the last accepted step's test accuracy, null before any
  * @param denseAccuracy seq 0's accuracy, null before it
+ * @param accuracyFloor the lowest accuracy the recipe's budget accepts, null while it depends on a dense accuracy not
+ *     known yet
  * @param worker the worker that reported last, null before any
  * @param submitted when the job was submitted
  * @param updated when it last changed
@@ -38,6 +40,7 @@ public record JobSnapshot(
         Double achievedSparsity,
         Double accuracy,
         Double denseAccuracy,
+        Double accuracyFloor,
         String worker,
         String submitted,
         String updated,

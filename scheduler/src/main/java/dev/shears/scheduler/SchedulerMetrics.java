@@ -28,7 +28,7 @@ final class SchedulerMetrics {
             Gauge.builder("shears.scheduler.jobs", views, v -> v.values().stream().filter(j -> j.state() == state).count())
                     .description("jobs by state").tag("state", state.label()).register(registry);
         }
-        Gauge.builder("shears.scheduler.consumer.lag", lag, AtomicLong::get).baseUnit("records")
+        Gauge.builder("shears.consumer.lag", lag, AtomicLong::get).tag("service", SERVICE)
                 .description("reports not yet read, summed over the assigned partitions").register(registry);
     }
 
@@ -41,7 +41,7 @@ final class SchedulerMetrics {
     }
 
     void deadLettered(String reason) {
-        Counter.builder("shears.events.dead_lettered").tag("reason", reason).tag("service", SERVICE)
+        Counter.builder("shears.events.deadlettered").tag("reason", reason).tag("service", SERVICE)
                 .register(registry).increment();
     }
 
@@ -71,6 +71,7 @@ final class SchedulerMetrics {
         jobGauge("shears.scheduler.job.sparsity.target", job, JobSnapshot::targetSparsity);
         jobGauge("shears.scheduler.job.sparsity.achieved", job, JobSnapshot::achievedSparsity);
         jobGauge("shears.scheduler.job.accuracy", job, JobSnapshot::accuracy);
+        jobGauge("shears.scheduler.job.accuracy.floor", job, JobSnapshot::accuracyFloor);
         Gauge.builder("shears.scheduler.job.step", views, v -> v.containsKey(job) ? v.get(job).step() : Double.NaN)
                 .tag("job", job).register(registry);
     }

@@ -80,6 +80,16 @@ public record AccuracyBudget(
         return denseAccuracy - accuracy <= maxDrop.getAsDouble() + TOLERANCE;
     }
 
+    /**
+     * The lowest accuracy within the budget: {@code minAccuracy}, or the dense accuracy less {@code maxDrop}.
+     *
+     * @param denseAccuracy the dense model's test accuracy; read only for {@code maxDrop} (NaN when not known yet)
+     * @return the floor, NaN for a {@code maxDrop} budget before the dense accuracy is known
+     */
+    public double floor(double denseAccuracy) {
+        return minAccuracy.isPresent() ? minAccuracy.getAsDouble() : denseAccuracy - maxDrop.getAsDouble();
+    }
+
     static void check(OptionalDouble minAccuracy, OptionalDouble maxDrop, Policy policy,
                       OptionalInt extraIterations, Integer maxRetries, Problems p) {
         String f = SECTION + ".";

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  */
 public final class LocalPipeline implements AutoCloseable {
     static final Pattern SCHEDULER_READY = Pattern.compile("scheduler ready on (http://\\S+)");
-    static final Pattern WORKER_READY = Pattern.compile("worker (\\S+) ready");
+    /** A worker's ready line; it names its metrics endpoint, e.g. {@code metrics http://127.0.0.1:40123/metrics}. */
+    static final Pattern WORKER_READY = Pattern.compile("worker (\\S+) ready.*?metrics (http://[^\\s,)]+)");
 
     private final Path dir;
     private final Options options;
@@ -145,6 +146,11 @@ public final class LocalPipeline implements AutoCloseable {
     public synchronized ChildProcess worker(String id) {
         return workers.stream().filter(w -> w.name().equals(id)).reduce((a, b) -> b).orElseThrow(
                 () -> new IllegalArgumentException("no worker " + id + " (started: " + workers + ")"));
+    }
+
+    /** The {@code /metrics} endpoint of a worker, as it announced it. */
+    public URI workerMetrics(ChildProcess worker) {
+        return URI.create(worker.ready().group(2));
     }
 
     public EmbeddedKafka kafka() {

@@ -282,7 +282,7 @@ class SchedulerOnKafkaTest {
             assertThat(header(r, DeadLetter.SOURCE_OFFSET)).isEqualTo("0");
             assertThat(header(r, DeadLetter.DETAIL)).isNotBlank();
         }
-        assertThat(get(s, "/metrics").body()).contains("shears_events_dead_lettered_total{reason=\"malformed\",service=\"scheduler\"} 1.0");
+        assertThat(get(s, "/metrics").body()).contains("shears_events_deadlettered_total{reason=\"malformed\",service=\"scheduler\"} 1.0");
     }
 
     @Test

@@ -73,6 +73,7 @@ public final class JobSession {
         this.dir = dir;
         this.progress = progress;
         this.metrics = metrics;
+        metrics.jobOpened(recipe.job());
         this.data = FashionMnist.load(recipe.data()).standardized();
         this.checkpoints = new Checkpoints(dir.resolve("checkpoints"), recipe.checkpoints().keepLast());
         Optional<Checkpoints.Restored> found = checkpoints.restoreLatest();

@@ -80,15 +80,37 @@ public final class TrainerMetrics {
     }
 
     public void checkpointFailed(String job) {
-        Counter.builder("shears.checkpoint.failures").description("checkpoint writes that failed")
-                .tags("job", job, "worker", worker).register(registry).increment();
+        checkpointFailures(job).increment();
     }
 
     public void restored(String job, long stepsRedone) {
-        Counter.builder("shears.restores").description("jobs resumed from a checkpoint")
-                .tags("job", job, "worker", worker).register(registry).increment();
-        Counter.builder("shears.restore.steps.lost").description("steps that had to be redone after a restore")
-                .tags("job", job, "worker", worker).register(registry).increment(stepsRedone);
+        restores(job).increment();
+        stepsLost(job).increment(stepsRedone);
+    }
+
+    /**
+     * Registers a job's counters of rare events (checkpoint failures, restores, steps lost) at 0, so that dashboards
+     * and alerts see a series, and its rate, before the first one happens.
+     */
+    public void jobOpened(String job) {
+        checkpointFailures(job);
+        restores(job);
+        stepsLost(job);
+    }
+
+    private Counter checkpointFailures(String job) {
+        return Counter.builder("shears.checkpoint.failures").description("checkpoint writes that failed")
+                .tags("job", job, "worker", worker).register(registry);
+    }
+
+    private Counter restores(String job) {
+        return Counter.builder("shears.restores").description("jobs resumed from a checkpoint")
+                .tags("job", job, "worker", worker).register(registry);
+    }
+
+    private Counter stepsLost(String job) {
+        return Counter.builder("shears.restore.steps.lost").description("steps that had to be redone after a restore")
+                .tags("job", job, "worker", worker).register(registry);
     }
 
     /** A record read from the commands topic, by event type; {@code service=worker}. */
