@@ -55,8 +55,6 @@ final class Job {
     static final int RESULTS_LIMIT = 2000;
     /** How often a command is sent again after retryable failures before the job fails. */
     static final int MAX_FAILURE_RETRIES = 5;
-    /** A policy decision that is not one of the accuracy budget's: steps sent again after a worker lost them. */
-    static final String REDO = "redo";
 
     private static final EventCodec CODEC = new EventCodec();
 
@@ -300,7 +298,7 @@ final class Job {
             lastGoodSeq = restored;
             lastGoodTarget = targetUsed(restored);
         }
-        decide(out, restored + 1, REDO, "worker " + r.worker()
+        decide(out, restored + 1, SchedulerDecision.REDO, "worker " + r.worker()
                 + " restored seq " + restored + ", " + lost + " step(s) lost; attempt " + attempt);
         next(out);
         return accepted(out, null);

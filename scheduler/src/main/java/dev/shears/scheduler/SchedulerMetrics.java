@@ -1,5 +1,7 @@
 package dev.shears.scheduler;
 
+import dev.shears.common.events.Rejection;
+import dev.shears.common.events.SchedulerDecision;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -30,6 +32,11 @@ final class SchedulerMetrics {
         }
         Gauge.builder("shears.consumer.lag", lag, AtomicLong::get).tag("service", SERVICE)
                 .description("reports not yet read, summed over the assigned partitions").register(registry);
+        // At 0 from the start: a counter that first appears at 1 shows no increase, and its alert would not fire.
+        for (Rejection.Reason reason : Rejection.Reason.values()) {
+            deadLetters(reason.code());
+        }
+        SchedulerDecision.CODES.forEach(this::decisions);
     }
 
     void consumed(String type) {
@@ -41,8 +48,7 @@ final class SchedulerMetrics {
     }
 
     void deadLettered(String reason) {
-        Counter.builder("shears.events.deadlettered").tag("reason", reason).tag("service", SERVICE)
-                .register(registry).increment();
+        deadLetters(reason).increment();
     }
 
     /** A report not acted upon: {@code duplicate}, {@code superseded}, {@code ignored}, {@code unknown_job}. */
@@ -50,8 +56,18 @@ final class SchedulerMetrics {
         Counter.builder("shears.scheduler.reports.ignored").tag("reason", reason).register(registry).increment();
     }
 
+    private Counter deadLetters(String reason) {
+        return Counter.builder("shears.events.deadlettered").description("records sent to a dead-letter topic, by reason")
+                .tag("reason", reason).tag("service", SERVICE).register(registry);
+    }
+
+    private Counter decisions(String code) {
+        return Counter.builder("shears.scheduler.decisions").description("accuracy-budget and recovery decisions, by code")
+                .tag("decision", code).register(registry);
+    }
+
     void decision(String code) {
-        Counter.builder("shears.scheduler.decisions").tag("decision", code).register(registry).increment();
+        decisions(code).increment();
     }
 
     void stepDuration(String job, Duration duration) {

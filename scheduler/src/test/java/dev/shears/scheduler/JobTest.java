@@ -400,7 +400,7 @@ class JobTest {
         report(1, new JobResumed(1, 2, "trainer-1"));
         List<Payload> tail = payloadsSince(before);
         assertThat(tail).hasSize(2);
-        assertThat(((SchedulerDecision) tail.get(0)).decision()).isEqualTo(Job.REDO);
+        assertThat(((SchedulerDecision) tail.get(0)).decision()).isEqualTo(SchedulerDecision.REDO);
         assertThat(tail.get(1)).isEqualTo(new PruneStep(2, targets.get(1), 50, false, 2));
         Job.Outcome stale = completed(4, 1, targets.get(3), GOOD);
         assertThat(stale.disposition()).as("the answer to the lost attempt").isEqualTo(Job.Disposition.SUPERSEDED);

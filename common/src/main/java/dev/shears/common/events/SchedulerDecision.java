@@ -1,5 +1,7 @@
 package dev.shears.common.events;
 
+import java.util.List;
+
 /**
  * What the scheduler decided about a job and why, kept in the job's history on the
  * {@link Topics#commands() commands} topic just before the commands it leads to. Workers
@@ -20,6 +22,10 @@ public record SchedulerDecision(long seq, String decision, String detail) implem
     public static final String STOP = "stop";
     /** Send a failed command again after a retryable {@link JobFailed}. */
     public static final String RETRY = "retry";
+    /** Send again the steps a worker lost (it resumed from an older checkpoint than the last step accepted). */
+    public static final String REDO = "redo";
+    /** The codes this version of the scheduler decides; readers must still accept others. */
+    public static final List<String> CODES = List.of(EXTRA_FINE_TUNE, ROLLBACK, STOP, RETRY, REDO);
 
     /** @throws IllegalArgumentException when a field is out of range */
     public SchedulerDecision {

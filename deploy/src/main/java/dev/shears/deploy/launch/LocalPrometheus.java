@@ -72,8 +72,9 @@ public final class LocalPrometheus implements AutoCloseable {
             int port = freePort();
             Path log = dir.resolve("prometheus.log");
             List<String> command = new ArrayList<>(List.of("bash", "-c",
-                    // Prometheus in the background, and a reader of this JVM's pipe that kills it at end of file.
-                    "\"$0\" \"$@\" & p=$!; (cat >/dev/null; kill $p 2>/dev/null) & wait $p",
+                    // Prometheus in the background, and a reader of this JVM's pipe that kills it at end of file (a
+                    // background job's standard input is /dev/null unless given, hence fd 3).
+                    "exec 3<&0; \"$0\" \"$@\" & p=$!; (cat <&3 >/dev/null; kill $p 2>/dev/null) & wait $p",
                     binary.toString(), "--config.file=" + config, "--storage.tsdb.path=" + dir.resolve("data"),
                     "--web.listen-address=127.0.0.1:" + port, "--web.enable-lifecycle",
                     "--storage.tsdb.retention.time=1d"));

@@ -127,8 +127,20 @@ public final class TrainerMetrics {
 
     /** A record that could not be decoded, sent to the dead-letter topic; tagged with the rejection's reason code. */
     public void deadLettered(String reason) {
-        Counter.builder("shears.events.deadlettered").description("records sent to a dead-letter topic, by reason")
-                .tags("service", "worker", "reason", reason, "worker", worker).register(registry).increment();
+        deadLetters(reason).increment();
+    }
+
+    /**
+     * Registers the dead-letter counters of {@code reasons} at 0: a counter that first appears at 1 shows no increase,
+     * and the alert on growing dead letters would not fire for the first one.
+     */
+    public void deadLetterReasons(Iterable<String> reasons) {
+        reasons.forEach(this::deadLetters);
+    }
+
+    private Counter deadLetters(String reason) {
+        return Counter.builder("shears.events.deadlettered").description("records sent to a dead-letter topic, by reason")
+                .tags("service", "worker", "reason", reason, "worker", worker).register(registry);
     }
 
     /** Records of the commands topic not yet read by this worker, over its partitions. */

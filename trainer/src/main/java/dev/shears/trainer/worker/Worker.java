@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -145,6 +146,7 @@ public final class Worker implements AutoCloseable {
         this.id = b.workerId;
         this.topics = b.topics;
         this.metrics = b.metrics != null ? b.metrics : new TrainerMetrics(new SimpleMeterRegistry(), b.workerId);
+        metrics.deadLetterReasons(Arrays.stream(Rejection.Reason.values()).map(Rejection.Reason::code).toList());
         this.out = b.out;
         this.runner = new JobRunner(b.workDir, b.workerId, metrics);
         this.maxBacklog = b.maxPollRecords;
