@@ -223,6 +223,7 @@ public final class Worker implements AutoCloseable {
         }
         if (t == null) {
             shutdownClients();
+            stopped.countDown();
             return;
         }
         try {
