@@ -7,6 +7,7 @@ import dev.shears.common.events.DeadLetter;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
 import dev.shears.common.events.Finalize;
+import dev.shears.common.events.JobFailed;
 import dev.shears.common.events.JobProgress;
 import dev.shears.common.events.JobResumed;
 import dev.shears.common.events.JobStarted;
@@ -137,6 +138,9 @@ class WorkerTest {
         return worker(id, new TrainerMetrics(new SimpleMeterRegistry(), id), Map.of());
     }
 
+    /** A recipe no worker can use: its answer is a JobFailed, at once. */
+    static final String UNUSABLE = "job: job-x\nmodel: lenet5\nno-such-section: 1\n";
+
     static String recipe(String job) throws Exception {
         return Files.readString(QUICK).replace("job: quick-lenet5", "job: " + job) + "data: " + SUBSET + "\n";
     }
@@ -236,8 +240,8 @@ class WorkerTest {
         byte[] garbage = "{\"type\":\"PruneStep\",".getBytes(StandardCharsets.UTF_8);
         var sent = producer.send(new ProducerRecord<>(topics.commands(), "job-b", garbage)).get();
         String job = "job-b";
-        StepCompleted dense = start(job);
-        assertThat(dense.seq()).isZero();
+        send(Event.of(job, 0, new JobStarted(UNUSABLE, 2)));
+        assertThat(await(job, JobFailed.class, f -> true).retryable()).isFalse();
 
         try (KafkaConsumer<String, byte[]> dlt = consumer()) {
             dlt.assign(List.of(new TopicPartition(Topics.dlt(topics.commands()), 0)));
@@ -389,8 +393,8 @@ class WorkerTest {
         try {
             Awaitility.await().atMost(TIMEOUT).until(() -> lines.stream().anyMatch(l -> l.startsWith("worker cli-1 ready")));
             String job = "job-g";
-            StepCompleted dense = start(job);
-            assertThat(dense.worker()).isEqualTo("cli-1");
+            send(Event.of(job, 0, new JobStarted(UNUSABLE, 2)));
+            assertThat(await(job, JobFailed.class, f -> true).worker()).isEqualTo("cli-1");
             Awaitility.await().atMost(TIMEOUT).until(() -> lines.stream().anyMatch(l -> l.contains("job job-g seq 0 JobStarted")));
             process.destroy(); // SIGTERM
             assertThat(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
