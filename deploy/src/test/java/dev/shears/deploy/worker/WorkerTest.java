@@ -396,11 +396,16 @@ class WorkerTest {
             send(Event.of(job, 0, new JobStarted(UNUSABLE, 2)));
             assertThat(await(job, JobFailed.class, f -> true).worker()).isEqualTo("cli-1");
             Awaitility.await().atMost(TIMEOUT).until(() -> lines.stream().anyMatch(l -> l.contains("job job-g seq 0 JobStarted")));
-            process.destroy(); // SIGTERM
+            process.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its output
             assertThat(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             reader.join(5000);
-            assertThat(lines.stream().filter(l -> l.startsWith("worker cli-1 ready"))).hasSize(1);
             assertThat(committed(0)).isEqualTo(1);
+            try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                // it left the group: no member waits out its session timeout
+                assertThat(admin.describeConsumerGroups(List.of(group)).all().get().get(group).members()).isEmpty();
+            }
+            assertThat(lines.stream().filter(l -> l.startsWith("worker cli-1 ready"))).hasSize(1);
+            assertThat(lines).contains("worker cli-1 stopped");
         } finally {
             process.destroyForcibly();
         }
