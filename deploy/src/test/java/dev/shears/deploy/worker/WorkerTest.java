@@ -410,4 +410,19 @@ class WorkerTest {
             process.destroyForcibly();
         }
     }
+
+    @Test
+    void appliesTheRecordsOfOnePartitionInOrderAcrossJobs() throws Exception {
+        topics(1);
+        worker("w1");
+        send(Event.of("job-h", 0, new JobStarted(recipe("job-h"), 2)));
+        send(Event.of("job-i", 0, new JobStarted(recipe("job-i"), 2)));
+        send(Event.of("job-i", 1, new PruneStep(1, 0.5, 5, false, 1)));
+        send(Event.of("job-h", 1, new PruneStep(1, 0.5, 5, false, 1)));
+        await("job-h", StepCompleted.class, s -> s.seq() == 1);
+        await("job-i", StepCompleted.class, s -> s.seq() == 1);
+
+        assertThat(reports.stream().filter(e -> e.payload() instanceof StepCompleted).map(e -> e.jobId() + "/" + e.seq()))
+                .containsExactly("job-h/0", "job-i/0", "job-i/1", "job-h/1");
+    }
 }
