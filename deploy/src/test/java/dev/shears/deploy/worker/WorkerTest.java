@@ -7,6 +7,7 @@ import dev.shears.common.events.DeadLetter;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
 import dev.shears.common.events.Finalize;
+import dev.shears.common.events.JobFailed;
 import dev.shears.common.events.JobProgress;
 import dev.shears.common.events.JobResumed;
 import dev.shears.common.events.JobStarted;
@@ -137,6 +138,9 @@ class WorkerTest {
         return worker(id, new TrainerMetrics(new SimpleMeterRegistry(), id), Map.of());
     }
 
+    /** A recipe no worker can use: its answer is a JobFailed, at once. */
+    static final String UNUSABLE = "job: job-x\nmodel: lenet5\nno-such-section: 1\n";
+
     static String recipe(String job) throws Exception {
         return Files.readString(QUICK).replace("job: quick-lenet5", "job: " + job) + "data: " + SUBSET + "\n";
     }
@@ -236,8 +240,8 @@ class WorkerTest {
         byte[] garbage = "{\"type\":\"PruneStep\",".getBytes(StandardCharsets.UTF_8);
         var sent = producer.send(new ProducerRecord<>(topics.commands(), "job-b", garbage)).get();
         String job = "job-b";
-        StepCompleted dense = start(job);
-        assertThat(dense.seq()).isZero();
+        send(Event.of(job, 0, new JobStarted(UNUSABLE, 2)));
+        assertThat(await(job, JobFailed.class, f -> true).retryable()).isFalse();
 
         try (KafkaConsumer<String, byte[]> dlt = consumer()) {
             dlt.assign(List.of(new TopicPartition(Topics.dlt(topics.commands()), 0)));
@@ -389,16 +393,36 @@ class WorkerTest {
         try {
             Awaitility.await().atMost(TIMEOUT).until(() -> lines.stream().anyMatch(l -> l.startsWith("worker cli-1 ready")));
             String job = "job-g";
-            StepCompleted dense = start(job);
-            assertThat(dense.worker()).isEqualTo("cli-1");
+            send(Event.of(job, 0, new JobStarted(UNUSABLE, 2)));
+            assertThat(await(job, JobFailed.class, f -> true).worker()).isEqualTo("cli-1");
             Awaitility.await().atMost(TIMEOUT).until(() -> lines.stream().anyMatch(l -> l.contains("job job-g seq 0 JobStarted")));
-            process.destroy(); // SIGTERM
+            process.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its output
             assertThat(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             reader.join(5000);
-            assertThat(lines.stream().filter(l -> l.startsWith("worker cli-1 ready"))).hasSize(1);
             assertThat(committed(0)).isEqualTo(1);
+            try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                // it left the group: no member waits out its session timeout
+                assertThat(admin.describeConsumerGroups(List.of(group)).all().get().get(group).members()).isEmpty();
+            }
+            assertThat(lines.stream().filter(l -> l.startsWith("worker cli-1 ready"))).hasSize(1);
+            assertThat(lines).contains("worker cli-1 stopped");
         } finally {
             process.destroyForcibly();
         }
+    }
+
+    @Test
+    void appliesTheRecordsOfOnePartitionInOrderAcrossJobs() throws Exception {
+        topics(1);
+        worker("w1");
+        send(Event.of("job-h", 0, new JobStarted(recipe("job-h"), 2)));
+        send(Event.of("job-i", 0, new JobStarted(recipe("job-i"), 2)));
+        send(Event.of("job-i", 1, new PruneStep(1, 0.5, 5, false, 1)));
+        send(Event.of("job-h", 1, new PruneStep(1, 0.5, 5, false, 1)));
+        await("job-h", StepCompleted.class, s -> s.seq() == 1);
+        await("job-i", StepCompleted.class, s -> s.seq() == 1);
+
+        assertThat(reports.stream().filter(e -> e.payload() instanceof StepCompleted).map(e -> e.jobId() + "/" + e.seq()))
+                .containsExactly("job-h/0", "job-i/0", "job-i/1", "job-h/1");
     }
 }

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code shears worker}: a trainer worker in the consumer group on the commands topic, until
  * SIGTERM or Ctrl-C. Once subscribed it prints one line starting with {@code worker <id> ready},
- * then one line per command applied.
+ * then one line per command applied, and {@code worker <id> stopped} when SIGTERM stopped it.
  */
 @Command(name = "worker", mixinStandardHelpOptions = true,
         description = {"Runs a trainer worker: takes jobs' commands from Kafka (consumer group), trains, prunes,"
@@ -88,7 +88,11 @@ public final class WorkerCommand implements Callable<Integer> {
         try {
             builder.metrics(new TrainerMetrics(server == null ? new SimpleMeterRegistry() : server.registry(), id));
             Worker worker = builder.build();
-            Thread hook = new Thread(worker::close, "shears-worker-shutdown");
+            Thread hook = new Thread(() -> {
+                worker.close();
+                out.printf("worker %s stopped%n", id);
+                out.flush();
+            }, "shears-worker-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             worker.start();
             out.printf("worker %s ready: group %s, topic %s, work dir %s%s%n", id, group, topics.commands(),

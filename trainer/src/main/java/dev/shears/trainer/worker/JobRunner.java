@@ -237,6 +237,7 @@ final class JobRunner {
         sessions.remove(jobId);
         JobSession session = open(jobId, recipe, dir);
         session.stopWhen(stop);
+        metrics.step(jobId, 0, js.steps());
         long started = System.nanoTime();
         running = new Running(jobId, 0, progressOf(session));
         EvalResult eval = session.pretrain();

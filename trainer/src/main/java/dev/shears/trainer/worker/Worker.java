@@ -130,6 +130,7 @@ public final class Worker implements AutoCloseable {
         final ConsumerRecord<String, byte[]> record;
         final String jobId;
         final AtomicReference<String> stop = new AtomicReference<>();
+        final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
         Future<Result> future;
 
         Task(ConsumerRecord<String, byte[]> record, String jobId) {
@@ -225,6 +226,7 @@ public final class Worker implements AutoCloseable {
         }
         if (t == null) {
             shutdownClients();
+            stopped.countDown();
             return;
         }
         try {
@@ -409,6 +411,7 @@ public final class Worker implements AutoCloseable {
     /** Runs on the training thread: dead-letters or applies one record and sends its reports. */
     private Result apply(Task task, Decoded decoded) {
         ConsumerRecord<String, byte[]> record = task.record;
+        task.started.set(true);
         if (task.stop.get() != null && !task.stop.get().startsWith("cancelled")) {
             return Result.STOPPED;
         }
@@ -573,6 +576,10 @@ public final class Worker implements AutoCloseable {
                 Task task = lane.task;
                 if (task != null) {
                     task.stop.compareAndSet(null, "partition " + tp + " revoked");
+                    if (!task.started.get()) {
+                        lane.jobs.forEach(runner::forget);
+                        continue; // it will see the stop when it starts, and do nothing
+                    }
                     try {
                         Result result = task.future.get(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
                         if (result == Result.COMMIT && commit) {

@@ -128,6 +128,37 @@ class CheckpointsTest {
     }
 
     @Test
+    void ordersByTheCommandKeySoThatAHigherAttemptAtALowerSeqIsTheNewest() throws IOException {
+        MultiLayerNetwork net = ResumeProbe.network();
+        Pruning pruning = Pruning.of(net);
+        Checkpoints checkpoints = new Checkpoints(dir, 5);
+        checkpoints.save(net, pruning, state(1, 10, 0.7));
+        checkpoints.save(net, pruning, state(3, 30, 0.7));
+        Checkpoints.Checkpoint rolledBack = checkpoints.save(net, pruning, state(1, 10, 0.7).rekeyed(2, 2, Instant.EPOCH));
+
+        assertThat(rolledBack.id()).isEqualTo("ckpt-000001-0000000010-a000002");
+        assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq, Checkpoints.Checkpoint::attempt)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(1L, 1), org.assertj.core.groups.Tuple.tuple(3L, 1),
+                        org.assertj.core.groups.Tuple.tuple(1L, 2));
+        assertThat(checkpoints.restoreLatest().orElseThrow().state().attempt()).isEqualTo(2);
+        assertThat(checkpoints.latest().orElseThrow().state().stepsUndone()).isEqualTo(2);
+        assertThat(checkpoints.restore(3).orElseThrow().state().seq()).isEqualTo(3);
+        assertThat(checkpoints.restore(2)).isEmpty();
+    }
+
+    @Test
+    void readsAStateWrittenBeforeAttemptsExistedAsAttemptOne() throws IOException {
+        Path file = dir.resolve("state.json");
+        Files.writeString(file, "{\"job\":\"job-1\",\"seq\":2,\"iteration\":20,\"epoch\":0,\"batchInEpoch\":20,"
+                + "\"seed\":7,\"targetSparsity\":0.5,\"achievedSparsity\":0.5,\"accuracy\":0.8,\"loss\":1.0,"
+                + "\"layerSparsity\":{},\"denseAccuracy\":0.9,\"history\":[],\"time\":\"2026-11-23T00:00:00Z\"}");
+        CheckpointState old = Checkpoints.readState(dir);
+        assertThat(old.attempt()).isEqualTo(1);
+        assertThat(old.stepsUndone()).isZero();
+        assertThat(old.seq()).isEqualTo(2);
+    }
+
+    @Test
     void emptyDirectoryRestoresNothing() throws IOException {
         assertThat(new Checkpoints(dir.resolve("none"), 1).restoreLatest()).isEqualTo(Optional.empty());
     }
