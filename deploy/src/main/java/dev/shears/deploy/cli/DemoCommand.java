@@ -2,6 +2,7 @@ package dev.shears.deploy.cli;
 
 import dev.shears.common.recipe.FineTune;
 import dev.shears.common.recipe.Recipe;
+import dev.shears.common.schedule.Schedule;
 import dev.shears.deploy.launch.ChildProcess;
 import dev.shears.deploy.launch.LocalPipeline;
 import dev.shears.deploy.launch.LocalPrometheus;
@@ -78,7 +79,8 @@ public final class DemoCommand implements Callable<Integer> {
         Files.writeString(submitted, r.toYaml());
 
         out.printf("Shears demo: %s on %s, %s %s to %.0f %% in %d steps%n", r.model(), r.data(),
-                r.pruning().method(), r.pruning().scope(), 100 * r.schedule().finalSparsity(), r.schedule().steps());
+                r.pruning().method(), r.pruning().scope(), 100 * r.schedule().finalSparsity(),
+                Schedule.of(r.schedule()).steps());
         out.printf("starting Kafka, the scheduler and %d workers in %s ...%n", workers, dir.toAbsolutePath());
         long t0 = System.nanoTime();
         LocalPipeline pipeline;

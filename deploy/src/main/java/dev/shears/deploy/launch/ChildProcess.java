@@ -122,7 +122,8 @@ public final class ChildProcess implements AutoCloseable {
      * @return its exit status
      */
     public int stop(Duration grace) {
-        process.destroy();
+        // Through the handle: Process.destroy() would also close our end of its output, losing its last lines.
+        process.toHandle().destroy();
         if (!waitQuietly(grace)) {
             process.destroyForcibly();
             waitQuietly(Duration.ofSeconds(30));
