@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.shears.common.events.JobProgress;
 import dev.shears.common.recipe.Problem;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.recipe.RecipeException;
@@ -153,7 +154,7 @@ final class Api {
         ObjectNode out = Engine.JSON.createObjectNode();
         ArrayNode jobs = out.putArray("jobs");
         engine.views().values().stream().sorted(Comparator.comparing(JobSnapshot::submitted)
-                .thenComparing(JobSnapshot::job)).forEach(s -> jobs.add(jobJson(s, false)));
+                .thenComparing(JobSnapshot::job)).forEach(s -> jobs.add(withProgress(jobJson(s, false), s)));
         json(x, 200, out);
     }
 
@@ -163,7 +164,14 @@ final class Api {
             error(x, 404, "no job " + id + " (fix: GET /jobs lists the jobs)");
             return;
         }
-        json(x, 200, jobJson(s, true));
+        json(x, 200, withProgress(jobJson(s, true), s));
+    }
+
+    /** Adds {@code progress}: the running step's last heartbeat (seq, fraction, samplesPerSecond, worker), or null. */
+    private ObjectNode withProgress(ObjectNode node, JobSnapshot s) {
+        JobProgress p = engine.progress().get(s.job());
+        node.set("progress", p == null || s.state().ended() ? null : Engine.JSON.valueToTree(p));
+        return node;
     }
 
     private void cancel(HttpExchange x, String id) throws IOException {

@@ -6,8 +6,11 @@ import dev.shears.common.events.DeadLetter;
 import dev.shears.common.events.Decoded;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
+import dev.shears.common.events.JobProgress;
+import dev.shears.common.events.ModelPublished;
 import dev.shears.common.events.Rejection;
 import dev.shears.common.events.SchedulerDecision;
+import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.scheduler.kafka.KafkaTopics;
@@ -87,6 +90,7 @@ final class Engine implements Runnable {
     private final EventCodec codec = new EventCodec();
     private final Map<String, Job> jobs = new HashMap<>();
     private final ConcurrentMap<String, JobSnapshot> views;
+    private final ConcurrentMap<String, JobProgress> progress = new ConcurrentHashMap<>();
     private final BlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
     private KafkaProducer<String, byte[]> producer;
     private KafkaConsumer<String, byte[]> consumer;
@@ -102,6 +106,11 @@ final class Engine implements Runnable {
 
     Map<String, JobSnapshot> views() {
         return views;
+    }
+
+    /** The last heartbeat of each job's step in progress; gone once the step completes. For display only. */
+    Map<String, JobProgress> progress() {
+        return progress;
     }
 
     /**
@@ -305,6 +314,11 @@ final class Engine implements Runnable {
             }
             Event event = ((Decoded.Accepted) decoded).event();
             afterCommit.add(() -> metrics.consumed(event.type()));
+            if (event.payload() instanceof JobProgress p) {
+                afterCommit.add(() -> progress.put(event.jobId(), p));
+            } else if (event.payload() instanceof StepCompleted || event.payload() instanceof ModelPublished) {
+                afterCommit.add(() -> progress.remove(event.jobId()));
+            }
             Job job = jobs.get(event.jobId());
             if (job == null) {
                 afterCommit.add(() -> metrics.ignored("unknown_job"));

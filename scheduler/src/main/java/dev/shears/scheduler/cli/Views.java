@@ -13,6 +13,9 @@ final class Views {
     static final int JOB_FAILED = 3;
     static final int JOB_CANCELLED = 4;
 
+    private static final int BAR = 20;
+    private static final String RESULT_FORMAT = "%5s %8s %8s %9s %9s  %s%n";
+
     private Views() {
     }
 
@@ -55,17 +58,44 @@ final class Views {
         if (!j.path("failure").isNull() && !j.path("failure").isMissingNode()) {
             out.printf(Locale.ROOT, "failure   %s%n", j.path("failure").asText());
         }
+        progress(out, j);
         JsonNode results = j.path("results");
         if (results.isArray() && !results.isEmpty()) {
-            String format = "%5s %8s %8s %9s %9s  %s%n";
             out.println();
-            out.printf(Locale.ROOT, format, "SEQ", "ATTEMPT", "TARGET", "ACHIEVED", "ACCURACY", "DECISION");
-            for (JsonNode r : results) {
-                out.printf(Locale.ROOT, format, r.path("seq").asText(), r.path("attempt").asText(),
-                        num(r.path("targetSparsity")), num(r.path("achievedSparsity")), num(r.path("accuracy")),
-                        r.path("decision").asText());
-            }
+            resultsHeader(out);
+            results.forEach(r -> resultRow(out, r));
         }
+        publication(out, j);
+        out.flush();
+    }
+
+    /** The running step's progress bar, when a worker reports one. */
+    static void progress(PrintWriter out, JsonNode j) {
+        JsonNode p = j.path("progress");
+        if (!p.isObject()) {
+            return;
+        }
+        double fraction = Math.max(0, Math.min(1, p.path("fraction").asDouble()));
+        int filled = (int) Math.round(fraction * BAR);
+        long seq = p.path("seq").asLong();
+        String what = seq == 0 ? "dense pre-training" : "step " + seq + "/" + j.path("steps").asText() + " fine-tune";
+        out.printf(Locale.ROOT, "now       %-22s [%s%s] %3.0f %%  %,.0f samples/s  %s%n", what, "#".repeat(filled),
+                "-".repeat(BAR - filled), 100 * fraction, p.path("samplesPerSecond").asDouble(),
+                p.path("worker").asText());
+    }
+
+    static void resultsHeader(PrintWriter out) {
+        out.printf(Locale.ROOT, RESULT_FORMAT, "SEQ", "ATTEMPT", "TARGET", "ACHIEVED", "ACCURACY", "DECISION");
+    }
+
+    static void resultRow(PrintWriter out, JsonNode r) {
+        out.printf(Locale.ROOT, RESULT_FORMAT, r.path("seq").asText(), r.path("attempt").asText(),
+                num(r.path("targetSparsity")), num(r.path("achievedSparsity")), num(r.path("accuracy")),
+                r.path("decision").asText());
+    }
+
+    /** Where the model went, once published. */
+    static void publication(PrintWriter out, JsonNode j) {
         JsonNode p = j.path("publication");
         if (p.isObject()) {
             out.println();

@@ -3,7 +3,11 @@ package dev.shears.scheduler.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 
-/** Redraws a job's status until it ends. */
+/**
+ * Follows a job until it ends. On a terminal it redraws the job's status, with the running step's progress bar, as it
+ * changes; otherwise (a pipe, a log, CI) it prints each step's row once as it completes, each change of state, and the
+ * publication at the end.
+ */
 final class Watch {
 
     private Watch() {
@@ -14,6 +18,8 @@ final class Watch {
             throws SchedulerClient.Failure, InterruptedException {
         boolean terminal = System.console() != null;
         String last = null;
+        String lastState = null;
+        int rowsShown = 0;
         while (true) {
             SchedulerClient.Response r = client.get("/jobs/" + job);
             if (r.status() != 200) {
@@ -21,16 +27,35 @@ final class Watch {
                 return Views.REQUEST_FAILED;
             }
             JsonNode j = r.body();
-            String now = j.path("state").asText() + "|" + j.path("step").asText() + "|" + j.path("attempt").asText()
-                    + "|" + j.path("results").size() + "|" + j.path("updated").asText();
-            if (!now.equals(last)) {
-                if (terminal) {
+            if (terminal) {
+                String now = j.path("state").asText() + "|" + j.path("step").asText() + "|" + j.path("attempt").asText()
+                        + "|" + j.path("results").size() + "|" + j.path("updated").asText() + "|"
+                        + Math.round(100 * j.path("progress").path("fraction").asDouble(-1));
+                if (!now.equals(last)) {
                     out.print("\033[H\033[2J");
-                } else if (last != null) {
-                    out.println("---");
+                    Views.status(out, j);
+                    last = now;
                 }
-                Views.status(out, j);
-                last = now;
+            } else {
+                String state = j.path("state").asText();
+                if (!state.equals(lastState)) {
+                    out.printf("%s: %s%n", job, state);
+                    lastState = state;
+                }
+                JsonNode results = j.path("results");
+                for (; rowsShown < results.size(); rowsShown++) {
+                    if (rowsShown == 0) {
+                        Views.resultsHeader(out);
+                    }
+                    Views.resultRow(out, results.get(rowsShown));
+                }
+                if (Views.ended(j)) {
+                    if (j.hasNonNull("failure")) {
+                        out.println("failure: " + j.path("failure").asText());
+                    }
+                    Views.publication(out, j);
+                }
+                out.flush();
             }
             if (Views.ended(j)) {
                 return Views.exitCode(j);
