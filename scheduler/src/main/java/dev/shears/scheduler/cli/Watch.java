@@ -20,6 +20,7 @@ final class Watch {
         String last = null;
         String lastState = null;
         int rowsShown = 0;
+        String lastQuarter = null;
         while (true) {
             SchedulerClient.Response r = client.get("/jobs/" + job);
             if (r.status() != 200) {
@@ -41,6 +42,15 @@ final class Watch {
                 if (!state.equals(lastState)) {
                     out.printf("%s: %s%n", job, state);
                     lastState = state;
+                }
+                JsonNode p = j.path("progress");
+                if (p.isObject()) {
+                    // A line per quarter of a long step, so that a log shows it moving.
+                    String quarter = p.path("seq").asText() + ":" + (int) (4 * p.path("fraction").asDouble());
+                    if (!quarter.equals(lastQuarter) && !quarter.endsWith(":0")) {
+                        Views.progress(out, j);
+                    }
+                    lastQuarter = quarter;
                 }
                 JsonNode results = j.path("results");
                 for (; rowsShown < results.size(); rowsShown++) {
