@@ -1,5 +1,6 @@
 package dev.shears.trainer.job;
 
+import dev.shears.common.policy.BudgetPolicy;
 import dev.shears.common.recipe.AccuracyBudget;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.schedule.Schedule;
@@ -86,44 +87,54 @@ public final class TrainJob {
     }
 
     /**
-     * One schedule step under the recipe's accuracy budget: extra fine-tuning while allowed; when
-     * the budget still fails under {@code stop} or {@code rollback}, back to the last good
-     * checkpoint, and the job finalizes there.
+     * One schedule step under the recipe's accuracy budget, decided by {@link BudgetPolicy} exactly as the scheduler
+     * decides it: extra fine-tuning, or a roll-back to the last good checkpoint and a retry halfway to the target,
+     * while retries are left; otherwise back to the last good checkpoint, and the job finalizes there.
      *
      * @return whether the schedule goes on
      */
     private boolean step(JobSession session, SchedulePoint point) throws IOException {
         long start = System.nanoTime();
         long before = session.iteration();
-        EvalResult eval = session.prune(point, recipe.fineTune().iterationsPerStep());
         AccuracyBudget budget = recipe.accuracyBudget();
+        double target = point.targetSparsity();
+        EvalResult eval = session.prune(point, recipe.fineTune().iterationsPerStep());
         String decision = "ok";
-        int retries = 0;
-        while (!budget.accepts(eval.accuracy(), session.denseAccuracy())
-                && budget.policy() == AccuracyBudget.Policy.EXTRA_FINE_TUNE && retries < budget.maxRetries()) {
-            retries++;
-            eval = session.fineTune("step " + point.step() + " extra", budget.extraIterations()
-                    .orElse(recipe.fineTune().iterationsPerStep()));
-            decision = "extra fine-tune x" + retries;
-        }
-        if (!budget.accepts(eval.accuracy(), session.denseAccuracy())) {
-            if (budget.policy() == AccuracyBudget.Policy.EXTRA_FINE_TUNE) {
-                decision = "below budget after " + retries + " extra";
-            } else {
-                double missed = eval.accuracy();
-                CheckpointState good = session.rollBack();
-                printRow(new StepResult(point.step(), point.targetSparsity(), session.achievedSparsity(),
-                        session.layerSparsity(), good.accuracy(), good.loss(), session.iteration() - before,
-                        seconds(start), session.samplesPerSecond(), String.format(Locale.ROOT,
-                                "stopped: accuracy %.4f below budget, back to step %d", missed, good.seq())));
-                return false;
+        for (int actions = 0; ; actions++) {
+            BudgetPolicy.Verdict verdict = BudgetPolicy.decide(budget, eval.accuracy(), session.denseAccuracy(), actions);
+            switch (verdict) {
+                case ACCEPT -> {
+                    commit(session, new StepResult(point.step(), target, session.achievedSparsity(),
+                            session.layerSparsity(), eval.accuracy(), eval.meanLoss(), session.iteration() - before,
+                            seconds(start), session.samplesPerSecond(), decision));
+                    metrics.stepDuration(recipe.job(), Duration.ofNanos(System.nanoTime() - start));
+                    return true;
+                }
+                case EXTRA_FINE_TUNE -> {
+                    eval = session.fineTune("step " + point.step() + " extra", budget.extraIterations()
+                            .orElse(recipe.fineTune().iterationsPerStep()));
+                    decision = "extra fine-tune x" + (actions + 1);
+                }
+                case ROLLBACK -> {
+                    double missed = eval.accuracy();
+                    CheckpointState good = session.rollBack();
+                    target = BudgetPolicy.smallerStep(good.targetSparsity(), target);
+                    eval = session.prune(new SchedulePoint(point.step(), target, point.rewind()),
+                            recipe.fineTune().iterationsPerStep());
+                    decision = String.format(Locale.ROOT, "rollback x%d: %.4f below budget, retried at %.2f%%",
+                            actions + 1, missed, 100 * target);
+                }
+                case STOP -> {
+                    double missed = eval.accuracy();
+                    CheckpointState good = session.rollBack();
+                    printRow(new StepResult(point.step(), target, session.achievedSparsity(), session.layerSparsity(),
+                            good.accuracy(), good.loss(), session.iteration() - before, seconds(start),
+                            session.samplesPerSecond(), String.format(Locale.ROOT,
+                                    "stopped: accuracy %.4f below budget, back to step %d", missed, good.seq())));
+                    return false;
+                }
             }
         }
-        commit(session, new StepResult(point.step(), point.targetSparsity(), session.achievedSparsity(),
-                session.layerSparsity(), eval.accuracy(), eval.meanLoss(), session.iteration() - before, seconds(start),
-                session.samplesPerSecond(), decision));
-        metrics.stepDuration(recipe.job(), Duration.ofNanos(System.nanoTime() - start));
-        return true;
     }
 
     private void commit(JobSession session, StepResult result) throws IOException {

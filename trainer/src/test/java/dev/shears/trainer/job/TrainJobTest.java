@@ -101,4 +101,22 @@ class TrainJobTest {
         assertThat(summary.steps()).extracting(StepResult::seq).containsExactly(0);
         assertThat(summary.publication().layerSparsity().values()).containsOnly(0.0);
     }
+
+    @Test
+    void rollsBackAndRetriesHalfwayBeforeStoppingUnderTheRollbackPolicy() throws Exception {
+        Recipe q = quick();
+        Recipe strict = new Recipe(q.job(), q.model(), q.data(), q.training(), q.pruning(), q.schedule(), q.fineTune(),
+                new dev.shears.common.recipe.AccuracyBudget(java.util.OptionalDouble.of(0.99), java.util.OptionalDouble.empty(),
+                        dev.shears.common.recipe.AccuracyBudget.Policy.ROLLBACK, java.util.OptionalInt.empty(), 1),
+                q.checkpoints(), q.publish());
+        double first = dev.shears.common.schedule.Schedule.of(q.schedule()).points().get(0).targetSparsity();
+        ByteArrayOutputStream report = new ByteArrayOutputStream();
+        TrainJob.Summary summary = run(strict, out, report);
+
+        String text = report.toString(StandardCharsets.UTF_8);
+        assertThat(text).contains("stopped: accuracy").contains("back to step 0");
+        assertThat(text).containsPattern(String.format(java.util.Locale.ROOT, "%6.2f%%.*stopped", 100 * first / 2));
+        assertThat(summary.steps()).extracting(StepResult::seq).containsExactly(0);
+        assertThat(summary.publication().layerSparsity().values()).containsOnly(0.0);
+    }
 }
