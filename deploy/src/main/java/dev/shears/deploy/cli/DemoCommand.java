@@ -81,7 +81,8 @@ public final class DemoCommand implements Callable<Integer> {
         out.printf("Shears demo: %s on %s, %s %s to %.0f %% in %d steps%n", r.model(), r.data(),
                 r.pruning().method(), r.pruning().scope(), 100 * r.schedule().finalSparsity(),
                 Schedule.of(r.schedule()).steps());
-        out.printf("starting Kafka, the scheduler and %d workers in %s ...%n", workers, dir.toAbsolutePath());
+        out.printf("starting Kafka, the scheduler and %d worker%s in %s ...%n", workers, workers == 1 ? "" : "s",
+                dir.toAbsolutePath());
         long t0 = System.nanoTime();
         LocalPipeline pipeline;
         try {

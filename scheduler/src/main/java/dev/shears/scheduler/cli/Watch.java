@@ -38,11 +38,6 @@ final class Watch {
                     last = now;
                 }
             } else {
-                String state = j.path("state").asText();
-                if (!state.equals(lastState)) {
-                    out.printf("%s: %s%n", job, state);
-                    lastState = state;
-                }
                 JsonNode p = j.path("progress");
                 if (p.isObject()) {
                     // A line per quarter of a long step, so that a log shows it moving.
@@ -58,6 +53,11 @@ final class Watch {
                         Views.resultsHeader(out);
                     }
                     Views.resultRow(out, results.get(rowsShown));
+                }
+                String state = j.path("state").asText();
+                if (!state.equals(lastState)) {
+                    out.printf("%s: %s%n", job, state);
+                    lastState = state;
                 }
                 if (Views.ended(j)) {
                     if (j.hasNonNull("failure")) {
