@@ -20,10 +20,12 @@
 #   PARTS="jmh turns sizes"   what to run
 #   JMH_ARGS="..."    extra JMH options (e.g. "-wi 1 -i 3"; default: CompactionBenchmark's 3 x 1 s warm-up,
 #                     5 x 1 s measured, 1 fork)
-#   PAIRS=15          alternating pairs per case (turns)
+#   PAIRS=21          alternating pairs per case (turns)
 #   TURNS_ARGS="..."  extra CompactionSpeedup options (e.g. "--models lenet5 --batches 1")
 #   SIZES_ARGS="..."  extra ArtifactSizes options (e.g. "--models lenet5 --sparsities 0.9")
 #   OUT=FILE          where the report goes (default bench/results/compaction.md; "-" for stdout only)
+#   KEEP=DIR          keep the raw outputs (JMH JSON, logs) in DIR; python3 bench/compaction_report.py DIR CMD
+#                     prints the report again from them
 #   REBUILD=1         rebuild the jar even when it is up to date
 set -euo pipefail
 
@@ -55,8 +57,12 @@ if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$JAR" ] || [ -n "$(find "$ROOT"/{prune,com
     (cd "$ROOT" && mvn -B -q -Dstyle.color=never -pl bench -am package -DskipTests) >&2 || die "build failed"
 fi
 
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/compaction.XXXXXX")"
-trap 'rm -rf "$TMP"' EXIT
+if [ -n "${KEEP:-}" ]; then
+    TMP="$KEEP"; mkdir -p "$TMP"
+else
+    TMP="$(mktemp -d "${TMPDIR:-/tmp}/compaction.XXXXXX")"
+    trap 'rm -rf "$TMP"' EXIT
+fi
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 date '+%Y-%m-%d %H:%M:%S %z' > "$TMP/start"
 load > "$TMP/load_start"
@@ -73,7 +79,7 @@ for t in $THREADS; do
     fi
     if has turns; then
         echo "== CompactionSpeedup (in turns), OMP_NUM_THREADS=$t, load $(load)" >&2
-        java -Xmx2g "$CPUS" -cp "$JAR" dev.shears.bench.CompactionSpeedup --pairs "${PAIRS:-15}" ${TURNS_ARGS:-} \
+        java -Xmx2g "$CPUS" -cp "$JAR" dev.shears.bench.CompactionSpeedup --pairs "${PAIRS:-21}" ${TURNS_ARGS:-} \
             > "$TMP/turns-$t.log" 2> "$TMP/turns-$t.err" \
             || { tail -30 "$TMP/turns-$t.err" >&2; die "CompactionSpeedup failed (log above)"; }
         grep '^CASE' "$TMP/turns-$t.log" >&2

@@ -53,15 +53,15 @@ def speedup_section(d, out):
             assert m["scoreUnit"] == "ms/op", m["scoreUnit"]
             key = (p["model"], float(p["sparsity"]), int(p["batch"]), t)
             jmh.setdefault(key, {})[p["variant"]] = (m["score"], m.get("scoreError"))
-    turns, cpu_line = {}, ""
+    turns, cpu_lines = {}, []
     for path in sorted(glob.glob(os.path.join(d, "turns-*.log"))):
         t = threads_of(path)
         for line in open(path):
             if line.startswith("CASE "):
                 c = kv(line)
                 turns[(c["model"], float(c["sparsity"]), int(c["batch"]), t)] = c
-            elif line.startswith("CPU ") and not cpu_line:
-                cpu_line = line[4:].strip()
+            elif line.startswith("CPU "):
+                cpu_lines.append(line[4:].strip())
     if not jmh and not turns:
         return
     out.append("## Compaction speed-up")
@@ -116,9 +116,9 @@ def speedup_section(d, out):
     if kept:
         out.append("")
         out.append("Channels kept per layer: " + "; ".join(f"{m} at {s:g}: {k.replace(',', ', ')}" for m, s, k in kept))
-    if cpu_line:
+    for line in cpu_lines:
         out.append("")
-        out.append(f"ND4J: {cpu_line}")
+        out.append(f"ND4J: {line}")
     out.append("")
 
 
@@ -163,7 +163,13 @@ def sizes_section(d, out):
                    f" {int(r['model_zip']):,} B | {c:,} B | {c / dc:.1%} | {'met' if c / dc <= goal else 'NOT MET'} |"
                    f" {parts} | {r['compacted'].replace(',', ', ')} |")
     out.append("")
-    out.append("The checkpoint's parts are the compressed sizes of its entries as fractions of the dense checkpoint.")
+    out.append("The checkpoint's parts are the compressed sizes of its entries as fractions of the dense checkpoint."
+               " The size goal is the artifact's: a checkpoint keeps what resuming with PyTorch's semantics needs,"
+               " the parameters and the updater state in DL4J's dense format (so DL4J alone restores it; deflate"
+               " shrinks the zeros), the mask as bits and `_orig` at the pruned positions (s × 4 bytes of"
+               " incompressible floats per parameter), so its masks + `_orig` part grows with s while the goal"
+               " shrinks as 1 − s. (PyTorch's `state_dict` of a pruned model keeps `weight_orig` whole and the mask"
+               " as floats: larger than the dense one at any sparsity.)")
     out.append("")
 
 

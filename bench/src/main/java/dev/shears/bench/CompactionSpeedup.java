@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  *
  * <pre>
  * OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE java -cp bench/target/benchmarks.jar dev.shears.bench.CompactionSpeedup \
- *     [--models lenet5,vgg] [--sparsities 0.5,0.75] [--batches 1,256] [--pairs 15] [--block-ms 150]
+ *     [--models lenet5,vgg] [--sparsities 0.5,0.75] [--batches 1,256] [--pairs 21] [--block-ms 150]
  * </pre>
  */
 @Command(name = "CompactionSpeedup", mixinStandardHelpOptions = true,
@@ -39,8 +39,8 @@ public final class CompactionSpeedup implements Runnable {
     @Option(names = "--batches", split = ",", description = "batch sizes (default: 1,256)")
     List<Integer> batches = List.of(1, 256);
 
-    @Option(names = "--pairs", description = "alternating pairs of blocks per case (default: 15)")
-    int pairs = 15;
+    @Option(names = "--pairs", description = "alternating pairs of blocks per case (default: 21)")
+    int pairs = 21;
 
     @Option(names = "--block-ms", description = "about how long one block of calls lasts, ms (default: 150)")
     double blockMs = 150;
