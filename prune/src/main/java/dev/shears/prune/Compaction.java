@@ -32,7 +32,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * channel still outputs a constant (its activated bias); where the consumer is a dense layer or an
  * unpadded convolution that constant is folded into the consumer's bias, so the smaller network
  * computes the same function. Where it cannot be folded (a padded convolution after a channel whose
- * constant is not zero), the channel stays.
+ * constant is not zero), the channel stays. A layer whose channels are all pruned keeps its first one
+ * (DL4J layers have at least one output), so the network still computes its (now constant) function.
  *
  * <p>Supports sequential {@link MultiLayerNetwork}s of 2-D convolution (NCHW), subsampling, batch
  * normalisation, activation, dropout, dense and output layers; a channel feeding any other layer is
@@ -136,6 +137,9 @@ public final class Compaction {
             }
             if (allTrue(keep)) {
                 continue;
+            }
+            if (indices(keep).length == 0) {
+                keep[0] = true; // a layer needs a channel: this one outputs its constant through the consumer as before
             }
             int[] keptIdx = indices(keep);
             kept.put(layer.getLayerName() == null ? Integer.toString(producer) : layer.getLayerName(), keptIdx);

@@ -91,6 +91,21 @@ class CompactionTest {
         assertSameOutputs(net, result.network());
     }
 
+    @Test
+    void keepsOneChannelOfALayerWhoseChannelsAreAllPruned() {
+        MultiLayerNetwork net = lenet(false, false);
+        Pruning pruning = Pruning.of(net);
+        pruning.lnStructured("conv2.weight", Amount.fraction(1.0), Norm.L2, 0);
+        pruning.lnStructured("fc1.weight", Amount.fraction(0.5), Norm.L2, 0);
+        pruning.removeAll();
+
+        Compaction.Result result = Compaction.compact(net);
+
+        assertThat(result.keptChannels().get("conv2")).containsExactly(0);
+        assertThat(result.keptChannels().get("fc1")).hasSize(60);
+        assertSameOutputs(net, result.network());
+    }
+
     private static void assertSameOutputs(MultiLayerNetwork a, MultiLayerNetwork b) {
         Nd4j.getRandom().setSeed(1);
         INDArray x = Nd4j.rand(DataType.FLOAT, 16, 784);
