@@ -105,3 +105,6 @@ if [ "$OUT" != "-" ]; then
     cp "$REPORT" "$OUT"
     echo "== written to $OUT" >&2
 fi
+if [ "$OUT" = "$ROOT/bench/results/compaction.md" ]; then
+    python3 "$ROOT/bench/readme_results.py" compaction "$OUT"
+fi
