@@ -67,6 +67,7 @@ fi
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 JAVA_BENCH=(java -Xmx2g "-XX:ActiveProcessorCount=$THREADS" -cp "$JAR" dev.shears.bench.SideBySide)
 START="$(date '+%Y-%m-%d %H:%M:%S %z')"
+echo "$START" > "$TMP/start"
 : > "$TMP/loads"
 
 TORCH_JOB_ARGS=()
@@ -131,4 +132,22 @@ if has sizes; then
     timed sizes "${JAVA_BENCH[@]}" sizes --recipe "$RECIPE" --data "$DATA"
 fi
 
-"$TORCH_PY" "$ROOT/bench/side_by_side_report.py" "$TMP" "$THREADS" "$START" "$PARTS" "${QUICK:-0}" "${MASK84:-run}"
+"$TORCH_PY" "$ROOT/bench/side_by_side_report.py" "$TMP" "$THREADS" "$START" "$PARTS" "${QUICK:-0}" "${MASK84:-run}" \
+    > "$TMP/report.txt" || die "the report failed"
+cat "$TMP/report.txt"
+REPORT="$TMP/report.md"
+{
+    echo "# Side by side with PyTorch"
+    echo
+    echo "- command: \`bench/side-by-side.sh $THREADS\` with PARTS=\"$PARTS\""
+    echo
+    echo '```'
+    cat "$TMP/report.txt"
+    echo '```'
+} > "$REPORT"
+# A real run (not QUICK) becomes the README's side-by-side block, with its machine, date and command.
+if [ "${QUICK:-0}" != 1 ]; then
+    mkdir -p "$ROOT/bench/results"
+    cp "$REPORT" "$ROOT/bench/results/side-by-side.md"
+    python3 "$ROOT/bench/readme_results.py" side-by-side "$ROOT/bench/results/side-by-side.md"
+fi

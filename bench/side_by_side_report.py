@@ -58,7 +58,11 @@ if not torch_version:
     torch_version = torch.__version__
 print()
 print(f"machine : {platform.node()}, nproc={nproc} (os.cpu_count {os.cpu_count()}), CPU: {cpu}")
-print(f"date    : {start} .. {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M:%S %z')}")
+# The end is when the last part wrote its output, so that a report made again from a kept run keeps its dates.
+last_write = max((os.path.getmtime(os.path.join(tmp, f)) for f in os.listdir(tmp)
+                  if os.path.isfile(os.path.join(tmp, f))), default=None)
+end = datetime.datetime.fromtimestamp(last_write).astimezone() if last_write else datetime.datetime.now().astimezone()
+print(f"date    : {start} .. {end.strftime('%Y-%m-%d %H:%M:%S %z')}")
 print(f"threads : {threads} (OMP_NUM_THREADS={threads} and OMP_WAIT_POLICY=PASSIVE for both;"
       f" torch.set_num_threads({threads}); -XX:ActiveProcessorCount={threads} for the SideBySide JVMs)")
 print(f"versions: {java}; torch {torch_version} (Debian python3-torch); DL4J/ND4J 1.0.0-M2.1,"
