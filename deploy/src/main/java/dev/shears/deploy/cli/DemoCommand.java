@@ -29,15 +29,15 @@ import picocli.CommandLine.Option;
  * to 90 %; follows it step by step; ends with the per-step table, the published model and where the metrics are.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"The whole pipeline on this machine: Kafka (KRaft), the scheduler, 2 trainer workers and",
-            "Prometheus; runs LeNet-5 on Fashion-MNIST pruned gradually to 90 % and publishes the model."})
+        description = {"The whole pipeline on this machine: Kafka (KRaft), the scheduler, 2 trainer workers and "
+            + "Prometheus; runs LeNet-5 on Fashion-MNIST pruned gradually to 90 %% and publishes the model."})
 public final class DemoCommand implements Callable<Integer> {
     static final String RECIPE = "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml";
     static final String SUBSET = "trainer/src/test/resources/fashion-mnist-subset";
     static final String MARKER = ".shears-demo";
 
     @Option(names = "--quick", description = "The committed 2,000-image subset and 100 fine-tune iterations per step:"
-            + " about 2 minutes instead of about 5 (accuracy is then that of a toy).")
+            + " about 1.5 minutes instead of about 5 (accuracy is then that of a toy).")
     boolean quick;
 
     @Option(names = "--recipe", paramLabel = "FILE", description = "Another recipe (default: " + RECIPE + ").")

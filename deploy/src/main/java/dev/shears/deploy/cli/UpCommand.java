@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 
 /** {@code shears up}: the pipeline on this machine (broker, scheduler, workers) in the foreground until Ctrl-C. */
 @Command(name = "up", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs the whole pipeline on this machine until Ctrl-C: a Kafka broker (KRaft, 127.0.0.1),",
-            "the scheduler and trainer workers, each in its own JVM. Submit jobs to it with ./shears submit."})
+        description = "Runs the whole pipeline on this machine until Ctrl-C: a Kafka broker (KRaft, 127.0.0.1), the"
+                + " scheduler and trainer workers, each in its own JVM. Submit jobs to it with ./shears submit.")
 public final class UpCommand implements Callable<Integer> {
 
     @Option(names = "--dir", paramLabel = "DIR", defaultValue = "runs/local",
