@@ -261,6 +261,7 @@ final class JobRunner {
         long started = System.nanoTime();
         long before = session.iteration();
         running = new Running(jobId, p.step(), progressOf(session));
+        Duration arrived = Duration.between(command.time(), Instant.now());
         session.applyMask(new SchedulePoint(p.step(), p.targetSparsity(), p.rewind()));
         Duration latency = effectStarts(command);
         EvalResult eval = session.fineTune("step " + p.step() + " fine-tune", p.fineTuneIterations());
@@ -274,9 +275,10 @@ final class JobRunner {
                 session.samplesPerSecond(), extra ? "extra fine-tune" : "ok");
         metrics.step(jobId, p.step(), Schedule.of(session.recipe().schedule()).steps());
         Outcome outcome = commit(command, session, result, p.attempt(), reports, String.format(Locale.ROOT,
-                "%s to %.4f: achieved %.4f, accuracy %.4f, mask applied %.3f ms after the command was created",
+                "%s to %.4f: achieved %.4f, accuracy %.4f, mask applied %.3f ms after the command was created"
+                        + " (%.3f ms computing it)",
                 extra ? "extra fine-tune at" : "pruned", p.targetSparsity(), result.achievedSparsity(), eval.accuracy(),
-                latency.toNanos() / 1e6));
+                latency.toNanos() / 1e6, latency.minus(arrived).toNanos() / 1e6));
         metrics.stepDuration(jobId, Duration.ofNanos(System.nanoTime() - started));
         return outcome;
     }
