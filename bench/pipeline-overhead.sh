@@ -6,6 +6,9 @@
 #            latency from its creation by the scheduler (event time) to its mask applied on the worker
 #            (shears.worker.command.latency, as the worker logs it), p50/p90/p99/max (goal: p99 < 50 ms); and from the
 #            events' times in the topics, the scheduler's reaction (StepCompleted k -> PruneStep k+1) and the cycle
+#   kafka    TransactionProbe: Kafka's part alone, no Shears: what the scheduler writes for one report (a command, a
+#            state record, the offsets) in one transaction, to a read_committed consumer like the worker's; commit
+#            and delivery times, transactions 50 ms apart (a closed loop) and back to back (a busy scheduler)
 #   scale    SchedulerScale: one scheduler in-process and an instant fake worker (answers at once, read_committed);
 #            for each N in JOBS, N jobs submitted through POST /jobs as fast as they are taken, all run to
 #            publication: the scheduler's reaction time (report created -> its next command created; the lag in
@@ -16,7 +19,7 @@
 # it to bench/results/pipeline.md (with the machine, the date, the command and the load average).
 #
 # Usage: bench/pipeline-overhead.sh          (from anywhere)
-#   PARTS="latency scale"   what to run
+#   PARTS="latency kafka scale"   what to run
 #   STEPS=50                steps of the latency job
 #   JOBS="100,500,1000,2000"  job counts of the scale runs (stops at the first that does not finish)
 #   SCALE_STEPS=10          steps of each scale job
@@ -32,7 +35,7 @@ for v in CLIENTS SCALE_STEPS JOBS STEPS PARTS; do
 done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/bench/target/benchmarks.jar"
-PARTS="${PARTS:-latency scale}"
+PARTS="${PARTS:-latency kafka scale}"
 OUT="${OUT:-$ROOT/bench/results/pipeline.md}"
 SUBSET="$ROOT/trainer/src/test/resources/fashion-mnist-subset"
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
@@ -67,7 +70,17 @@ if has latency; then
     java -Xmx1g -cp "$JAR" dev.shears.bench.PipelineLatency --data "$SUBSET" --steps "${STEPS:-50}" \
         --dir "$TMP/latency" > "$TMP/latency.log" 2> "$TMP/latency.err" \
         || { tail -30 "$TMP/latency.err" >&2; cat "$TMP/latency.log" >&2; die "PipelineLatency failed (log above)"; }
-    grep -E '^(LATENCY|REACTION|WORKER_STEP|CYCLE)' "$TMP/latency.log" >&2
+    grep -E '^(LATENCY|TO_STEP|MASK|REACTION|WORKER_STEP|CYCLE)' "$TMP/latency.log" >&2
+fi
+if has kafka; then
+    for gap in 50 0; do
+        echo "== TransactionProbe, transactions ${gap} ms apart, load $(load)" >&2
+        load > "$TMP/load_kafka-$gap"
+        java -Xmx1g -cp "$JAR" dev.shears.bench.TransactionProbe --count 200 --gap-ms "$gap" --dir "$TMP/kafka-$gap" \
+            > "$TMP/kafka-$gap.log" 2> "$TMP/kafka-$gap.err" \
+            || { tail -30 "$TMP/kafka-$gap.err" >&2; die "TransactionProbe failed (log above)"; }
+        grep -E '^(COMMIT|DELIVERY)' "$TMP/kafka-$gap.log" >&2
+    done
 fi
 if has scale; then
     echo "== SchedulerScale, jobs ${JOBS:-100,500,1000,2000}, load $(load)" >&2

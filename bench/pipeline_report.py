@@ -1,8 +1,9 @@
 """The Markdown report of bench/pipeline-overhead.sh, from the outputs it collected in one directory.
 
 Usage: python3 bench/pipeline_report.py DIR COMMAND
-  DIR holds start, load_start, load_end, load_latency, load_scale, latency.log (PipelineLatency's LATENCY, REACTION,
-  WORKER_STEP, CYCLE, METRIC lines) and scale.log (SchedulerScale's SCALE, STOP and VIOLATION lines).
+  DIR holds start, load_start, load_end, load_latency, load_scale, latency.log (PipelineLatency's LATENCY, TO_STEP,
+  MASK, REACTION, WORKER_STEP, CYCLE, METRIC lines), kafka-50.log and kafka-0.log (TransactionProbe's COMMIT and
+  DELIVERY lines, with load_kafka-GAP) and scale.log (SchedulerScale's SCALE, SCALE_SPLIT, STOP and VIOLATION lines).
 """
 import os
 import subprocess
@@ -45,7 +46,7 @@ def latency_section(d, out):
     if not os.path.exists(path):
         return
     rows = {l.split()[0]: kv(l) for l in lines(path, "") if l.split() and l.split()[0] in
-            ("RECIPE", "LATENCY", "REACTION", "WORKER_STEP", "CYCLE")}
+            ("RECIPE", "LATENCY", "TO_STEP", "MASK", "REACTION", "WORKER_STEP", "CYCLE")}
     recipe = rows.get("RECIPE", {})
     out.append("## PruneStep latency, scheduler to mask applied")
     out.append("")
@@ -60,6 +61,8 @@ def latency_section(d, out):
     out.append("| path | n | p50 | p90 | p99 | max | goal |")
     out.append("|---|---|---|---|---|---|---|")
     names = [("LATENCY", "PruneStep created → mask applied (worker)"),
+             ("TO_STEP", "… of which: created → the worker's step starts (commit, delivery, dispatch, checkpoint state read)"),
+             ("MASK", "… of which: computing and applying the mask (global L1 over LeNet-5)"),
              ("REACTION", "StepCompleted k created → next command created (scheduler's reaction)"),
              ("WORKER_STEP", "PruneStep k created → StepCompleted k created (delivery, mask, evaluation, checkpoint)"),
              ("CYCLE", "PruneStep k → PruneStep k+1 (the closed loop)")]
@@ -75,11 +78,40 @@ def latency_section(d, out):
     metric = [l[len("METRIC "):] for l in lines(path, "METRIC ")]
     if metric:
         out.append("")
-        out.append("The worker's `/metrics` at the end (Micrometer's p50/p90/p99 over its last minutes, seconds):")
+        out.append("The worker's `/metrics` at the end: the timer's count and max (seconds), and how many PruneSteps"
+                   " fell in the histogram's buckets up to about 50 ms:")
         out.append("")
         out.append("```")
         out.extend(metric)
         out.append("```")
+    out.append("")
+
+
+def kafka_section(d, out):
+    runs = []
+    for gap in (50, 0):
+        rows = {l.split()[0]: kv(l) for l in lines(os.path.join(d, f"kafka-{gap}.log"), "") if l.split()
+                and l.split()[0] in ("COMMIT", "DELIVERY")}
+        if rows:
+            runs.append((gap, rows))
+    if not runs:
+        return
+    out.append("## Kafka's part alone")
+    out.append("")
+    out.append("`TransactionProbe`, no Shears code: an embedded broker like the pipeline's, a transactional producer"
+               " writing what the scheduler writes for one report (a command, a state record, the consumed offsets,"
+               " commit) and a read_committed consumer like the worker's. *Commit*: begin to `commitTransaction`"
+               " returned; *delivery*: begin to the record in the consumer's hands. 200 transactions, in ms.")
+    out.append("")
+    out.append("| transactions | measure | n | p50 | p90 | p99 | max | load before |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    for gap, rows in runs:
+        label = f"{gap} ms apart" if gap else "back to back"
+        for key in ("COMMIT", "DELIVERY"):
+            r = rows.get(key)
+            if r:
+                out.append(f"| {label} | {key.lower()} | {r['n']} | {ms(r['p50_ms'])} | {ms(r['p90_ms'])} |"
+                           f" {ms(r['p99_ms'])} | {ms(r['max_ms'])} | {read(os.path.join(d, f'load_kafka-{gap}'), '?')} |")
     out.append("")
 
 
@@ -115,6 +147,19 @@ def scale_section(d, out):
                    f" {ms(r['reaction_max_ms'])} | {r['lag_records_p50']} / {r['lag_records_p99']} /"
                    f" {r['lag_records_max']} | {'yes' if r['exactly_once'] == 'true' else 'no (' + r['violations'] + ')'} |"
                    f" {'yes' if ok else 'no'} |")
+    splits = [kv(l) for l in lines(path, "SCALE_SPLIT ")]
+    if splits:
+        out.append("")
+        out.append("Reaction (ms) to reports created while jobs were still being submitted (each `POST /jobs` is a"
+                   " transaction of its own on the scheduler's one engine thread, between batches of reports) and"
+                   " after the last submission:")
+        out.append("")
+        out.append("| jobs | while submitting: n | p50 | p99 | max | afterwards: n | p50 | p99 | max |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        for r in splits:
+            out.append(f"| {r['jobs']} | {r['while_submitting_n']} | {ms(r['while_submitting_p50_ms'])} |"
+                       f" {ms(r['while_submitting_p99_ms'])} | {ms(r['while_submitting_max_ms'])} | {r['after_n']} |"
+                       f" {ms(r['after_p50_ms'])} | {ms(r['after_p99_ms'])} | {ms(r['after_max_ms'])} |")
     for l in lines(path, "STOP ") + lines(path, "VIOLATION ")[:5]:
         out.append("")
         out.append(f"`{l}`")
@@ -138,6 +183,7 @@ def main():
                " (the machine is shared with other work).")
     out.append("")
     latency_section(d, out)
+    kafka_section(d, out)
     scale_section(d, out)
     print("\n".join(out).rstrip() + "\n")
 

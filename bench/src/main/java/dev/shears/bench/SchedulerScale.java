@@ -43,7 +43,9 @@ import picocli.CommandLine.Option;
  * <p>Per N it prints one {@code SCALE} line: submission and run times; the scheduler's consumer lag in records
  * ({@code shears.consumer.lag{service=scheduler}}, sampled every 100 ms); its reaction time ({@code StepCompleted} k
  * created → the job's command k + 1 created, from the topics), the lag in time that matters; the events per second
- * over both topics; and whether every job was published with each command and report exactly once. It stops after the
+ * over both topics; and whether every job was published with each command and report exactly once. A
+ * {@code SCALE_SPLIT} line gives the reaction to reports created while jobs were still being submitted (each
+ * submission is a transaction of its own on the scheduler's one thread) and after. It stops after the
  * first N that does not finish within the timeout.
  *
  * <pre>
@@ -111,6 +113,7 @@ public final class SchedulerScale implements Callable<Integer> {
         long start;
         long submitted;
         long finished;
+        Instant submittedAt;
         int published;
         try (SchedulerService scheduler = SchedulerService.start(config);
                 InstantWorker worker = new InstantWorker(bootstrap, topics)) {
@@ -137,6 +140,7 @@ public final class SchedulerScale implements Callable<Integer> {
                 accepted += f.get() == 201 ? 1 : 0;
             }
             submitted = System.nanoTime();
+            submittedAt = Instant.now();
             pool.shutdown();
             long deadline = start + Duration.ofMinutes(timeoutMinutes).toNanos();
             published = 0;
@@ -153,6 +157,8 @@ public final class SchedulerScale implements Callable<Integer> {
         TopicHistory history = TopicHistory.read(bootstrap, topics);
         List<String> violations = exactlyOnce(history, n);
         Samples reaction = history.reactions();
+        Samples whileSubmitting = history.reactions(r -> r.time().isBefore(submittedAt));
+        Samples afterwards = history.reactions(r -> !r.time().isBefore(submittedAt));
         Instant first = null;
         Instant last = null;
         for (List<Event> events : Stream.concat(history.commands().values().stream(),
@@ -171,12 +177,18 @@ public final class SchedulerScale implements Callable<Integer> {
                         + " run_s=%.3f events=%d events_span_s=%.3f events_per_s=%.1f reaction_n=%d reaction_p50_ms=%.3f"
                         + " reaction_p90_ms=%.3f reaction_p99_ms=%.3f reaction_max_ms=%.3f lag_samples=%d"
                         + " lag_records_p50=%.0f lag_records_p99=%.0f lag_records_max=%.0f undecodable=%d"
-                        + " exactly_once=%s violations=%d%n",
+                        + " exactly_once=%s violations=%d%n"
+                        + "SCALE_SPLIT jobs=%d while_submitting_n=%d while_submitting_p50_ms=%.3f"
+                        + " while_submitting_p99_ms=%.3f while_submitting_max_ms=%.3f after_n=%d after_p50_ms=%.3f"
+                        + " after_p99_ms=%.3f after_max_ms=%.3f%n",
                 n, steps, clients, accepted, published, (submitted - start) / 1e9, (finished - start) / 1e9,
                 history.events(), span, history.events() / span, reaction.count(), reaction.percentile(0.5),
                 reaction.percentile(0.9), reaction.percentile(0.99), reaction.max(), lagRecords.count(),
                 lagRecords.percentile(0.5), lagRecords.percentile(0.99), lagRecords.max(), history.undecodable(),
-                violations.isEmpty(), violations.size());
+                violations.isEmpty(), violations.size(),
+                n, whileSubmitting.count(), whileSubmitting.percentile(0.5), whileSubmitting.percentile(0.99),
+                whileSubmitting.max(), afterwards.count(), afterwards.percentile(0.5), afterwards.percentile(0.99),
+                afterwards.max());
         violations.stream().limit(10).forEach(v -> System.out.println("VIOLATION jobs=" + n + " " + v));
         return published == n;
     }

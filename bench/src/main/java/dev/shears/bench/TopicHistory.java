@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -80,11 +81,16 @@ record TopicHistory(Map<String, List<Event>> commands, Map<String, List<Event>> 
      * the creation of the job's next command, of seq k + 1 ({@code PruneStep} k + 1 or {@code Finalize}).
      */
     Samples reactions() {
+        return reactions(report -> true);
+    }
+
+    /** {@link #reactions()} to the reports that {@code which} accepts. */
+    Samples reactions(Predicate<Event> which) {
         Samples out = new Samples();
         reports.forEach((job, events) -> {
             List<Event> sent = commands.getOrDefault(job, List.of());
             for (Event report : events) {
-                if (report.payload() instanceof StepCompleted s && !s.redelivered()) {
+                if (report.payload() instanceof StepCompleted s && !s.redelivered() && which.test(report)) {
                     sent.stream().filter(c -> c.seq() == s.seq() + 1 && !c.time().isBefore(report.time())).findFirst()
                             .ifPresent(next -> out.add(between(report, next)));
                 }
