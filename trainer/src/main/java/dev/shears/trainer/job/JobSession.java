@@ -184,12 +184,20 @@ public final class JobSession {
 
     /** Prunes to the point's absolute target (rewinding for lottery tickets), fine-tunes and evaluates. */
     public EvalResult prune(SchedulePoint point, long fineTuneIterations) throws IOException {
+        applyMask(point);
+        return fineTune("step " + point.step() + " fine-tune", fineTuneIterations);
+    }
+
+    /**
+     * The first half of {@link #prune}: prunes to the point's absolute target and rewinds for lottery tickets; the
+     * network trains masked from here on. Follow it with {@link #fineTune}.
+     */
+    public void applyMask(SchedulePoint point) throws IOException {
         plan.apply(pruning, point.targetSparsity(), point.step());
         if (point.rewind()) {
             rewind();
         }
         masked.refresh(net);
-        return fineTune("step " + point.step() + " fine-tune", fineTuneIterations);
     }
 
     /** Trains {@code iterations} more (masked) iterations and evaluates. */

@@ -125,6 +125,21 @@ public final class TrainerMetrics {
                 .tags("service", "worker", "type", type, "worker", worker).register(registry).increment();
     }
 
+    /**
+     * How long after its creation (the event's {@code time}, set by the scheduler) a command's effect started being
+     * applied: for a {@code PruneStep} the moment its mask is applied, before fine-tuning. Covers the transaction
+     * commit, the delivery to this worker, the wait behind earlier commands and opening the job; a histogram
+     * ({@code _bucket}, 1 ms to 1 min, for {@code histogram_quantile}) by {@code type}; {@code service=worker}.
+     */
+    public void commandLatency(String type, Duration d) {
+        Timer.builder("shears.worker.command.latency")
+                .description("from a command's creation by the scheduler to its effect starting on this worker")
+                .tags("service", "worker", "type", type, "worker", worker)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(1))
+                .register(registry).record(d);
+    }
+
     /** A record that could not be decoded, sent to the dead-letter topic; tagged with the rejection's reason code. */
     public void deadLettered(String reason) {
         deadLetters(reason).increment();

@@ -33,6 +33,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -240,6 +241,7 @@ final class JobRunner {
         metrics.step(jobId, 0, js.steps());
         long started = System.nanoTime();
         running = new Running(jobId, 0, progressOf(session));
+        effectStarts(command);
         EvalResult eval = session.pretrain();
         StepResult result = new StepResult(0, 0, session.achievedSparsity(), session.layerSparsity(), eval.accuracy(),
                 eval.meanLoss(), session.iteration(), seconds(started), session.samplesPerSecond(), "dense");
@@ -259,7 +261,10 @@ final class JobRunner {
         long started = System.nanoTime();
         long before = session.iteration();
         running = new Running(jobId, p.step(), progressOf(session));
-        EvalResult eval = session.prune(new SchedulePoint(p.step(), p.targetSparsity(), p.rewind()), p.fineTuneIterations());
+        Duration arrived = Duration.between(command.time(), Instant.now());
+        session.applyMask(new SchedulePoint(p.step(), p.targetSparsity(), p.rewind()));
+        Duration latency = effectStarts(command);
+        EvalResult eval = session.fineTune("step " + p.step() + " fine-tune", p.fineTuneIterations());
         if (!Double.isFinite(eval.meanLoss())) {
             forget(jobId);
             return failed(command, reports, "step " + p.step() + " diverged: test loss " + eval.meanLoss()
@@ -270,8 +275,10 @@ final class JobRunner {
                 session.samplesPerSecond(), extra ? "extra fine-tune" : "ok");
         metrics.step(jobId, p.step(), Schedule.of(session.recipe().schedule()).steps());
         Outcome outcome = commit(command, session, result, p.attempt(), reports, String.format(Locale.ROOT,
-                "%s to %.4f: achieved %.4f, accuracy %.4f", extra ? "extra fine-tune at" : "pruned",
-                p.targetSparsity(), result.achievedSparsity(), eval.accuracy()));
+                "%s to %.4f: achieved %.4f, accuracy %.4f, mask applied %.3f ms after the command was created"
+                        + " (%.3f ms computing it)",
+                extra ? "extra fine-tune at" : "pruned", p.targetSparsity(), result.achievedSparsity(), eval.accuracy(),
+                latency.toNanos() / 1e6, latency.minus(arrived).toNanos() / 1e6));
         metrics.stepDuration(jobId, Duration.ofNanos(System.nanoTime() - started));
         return outcome;
     }
@@ -287,6 +294,7 @@ final class JobRunner {
             return failed(command, reports, "no checkpoint of step " + r.toSeq() + " is kept (fix: roll back to a step"
                     + " the recipe's checkpoints.keepLast retains)", false);
         }
+        effectStarts(command);
         CheckpointState state = session.rollBackTo(r.toSeq(), r.attempt());
         known.put(jobId, new Key(r.attempt(), r.toSeq()));
         reports.add(Event.of(jobId, r.toSeq(), new JobResumed(r.toSeq(), state.stepsUndone(), worker)));
@@ -303,6 +311,7 @@ final class JobRunner {
         JobSession session = session(jobId, dir);
         StepResult last = session.history().get(session.history().size() - 1);
         Publication p;
+        effectStarts(command);
         try {
             p = session.publish();
         } finally {
@@ -316,6 +325,13 @@ final class JobRunner {
                 StandardCopyOption.REPLACE_EXISTING);
         reports.add(event);
         return new Outcome(reports, "published " + p.name() + " " + p.version() + " (sha256 " + p.sha256() + ")");
+    }
+
+    /** Records how long after its creation the command's effect starts, now; see {@link TrainerMetrics#commandLatency}. */
+    private Duration effectStarts(Event command) {
+        Duration latency = Duration.between(command.time(), Instant.now());
+        metrics.commandLatency(command.type(), latency);
+        return latency;
     }
 
     private Outcome redelivery(Event command, Checkpoints.Verified at, List<Event> reports) {

@@ -16,11 +16,14 @@ import dev.shears.common.events.SchedulerDecision;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.metrics.TrainerMetrics;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,6 +95,19 @@ class JobRunnerTest {
         assertThat(again.redelivered()).isTrue();
         assertThat(again).usingRecursiveComparison().ignoringFields("redelivered").isEqualTo(dense);
         assertThat(checkpoints()).hasSize(1);
+    }
+
+    @Test
+    void timesEachAppliedCommandFromItsCreationToItsEffectButNotARedelivery() throws Exception {
+        apply(started());
+        Event created2sAgo = Event.of(JOB, 1, Instant.now().minusSeconds(2), new PruneStep(1, 0.5, 5, false, 1));
+        apply(created2sAgo);
+        apply(created2sAgo);
+
+        Timer pruneSteps = registry.get("shears.worker.command.latency").tags("type", "PruneStep", "worker", "w1").timer();
+        assertThat(pruneSteps.count()).isEqualTo(1);
+        assertThat(pruneSteps.totalTime(TimeUnit.MILLISECONDS)).isBetween(2_000.0, 60_000.0);
+        assertThat(registry.get("shears.worker.command.latency").tags("type", "JobStarted").timer().count()).isEqualTo(1);
     }
 
     @Test

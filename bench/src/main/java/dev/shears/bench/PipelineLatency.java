@@ -1,0 +1,166 @@
+package dev.shears.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.common.events.Event;
+import dev.shears.common.events.PruneStep;
+import dev.shears.common.events.StepCompleted;
+import dev.shears.common.events.Topics;
+import dev.shears.deploy.launch.LocalPipeline;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The pipeline's overhead on one command: a {@link LocalPipeline} (broker, scheduler, one worker, each its own JVM, on
+ * loopback) runs one LeNet-5 job with many steps and no fine-tuning, so that a step is little more than the path
+ * scheduler (produces {@code PruneStep} in a transaction) → broker → worker (polls, read_committed) → mask applied.
+ *
+ * <p>Prints {@code LATENCY} (each {@code PruneStep}'s creation to its mask applied, as the worker logs it with
+ * {@code shears.worker.command.latency}), {@code REACTION} ({@code StepCompleted} k created → {@code PruneStep} k + 1
+ * created: the scheduler's own turn-around), {@code WORKER_STEP} ({@code PruneStep} k → {@code StepCompleted} k:
+ * delivery, mask, evaluation, checkpoint), {@code CYCLE} ({@code PruneStep} k → k + 1), all from the events' times in
+ * the topics, and the worker's {@code /metrics} count, max and the 50 ms bucket of the timer as {@code METRIC} lines.
+ * {@code LATENCY} splits into {@code TO_STEP} (creation to the worker's step starting: commit, delivery, dispatch,
+ * reading the checkpoint state) and {@code MASK} (computing and applying the mask).
+ *
+ * <pre>
+ * java -cp bench/target/benchmarks.jar dev.shears.bench.PipelineLatency \
+ *     --data trainer/src/test/resources/fashion-mnist-subset [--steps 50] [--dense-epochs 1] [--dir DIR]
+ * </pre>
+ */
+@Command(name = "PipelineLatency", mixinStandardHelpOptions = true,
+        description = "PruneStep produced to mask applied, on a local pipeline with one worker.")
+public final class PipelineLatency implements Callable<Integer> {
+    static final String JOB = "latency-lenet5";
+    private static final Pattern APPLIED = Pattern.compile(
+            "job " + Pattern.quote(JOB) + " seq (\\d+) attempt \\d+ PruneStep: .*mask applied ([0-9.]+) ms after the"
+                    + " command was created \\(([0-9.]+) ms computing it\\)");
+
+    @Option(names = "--data", required = true, description = "Fashion-MNIST directory (the subset is enough)")
+    Path data;
+
+    @Option(names = "--steps", defaultValue = "50", description = "schedule steps, in [1, 10000] (default ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--dense-epochs", defaultValue = "1", description = "dense epochs before pruning (default ${DEFAULT-VALUE})")
+    int denseEpochs;
+
+    @Option(names = "--dir", description = "where the pipeline lives (default: a new temporary directory)")
+    Path dir;
+
+    @Option(names = "--timeout-minutes", defaultValue = "20", description = "give up after (default ${DEFAULT-VALUE})")
+    int timeoutMinutes;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new PipelineLatency()).execute(args));
+    }
+
+    /** The quick recipe's model and data, with {@code steps} steps, no fine-tuning and a budget that never intervenes. */
+    String recipe() {
+        return String.join("\n",
+                "job: " + JOB,
+                "model: lenet5",
+                "data: " + data.toAbsolutePath().normalize(),
+                "training: {updater: nesterovs, learningRate: 0.01, momentum: 0.9, batchSize: 64, seed: 7, denseEpochs: "
+                        + denseEpochs + "}",
+                "pruning: {parameters: [\"conv*.weight\", \"fc*.weight\"], method: l1_unstructured, scope: global}",
+                "schedule: {kind: polynomial, initialSparsity: 0.0, finalSparsity: 0.9, steps: " + steps + ", power: 3}",
+                "fineTune: {iterationsPerStep: 0}",
+                "accuracyBudget: {maxDrop: 1.0, policy: stop}",
+                "checkpoints: {keepLast: 2}",
+                "publish: {name: " + JOB + "}", "");
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path work = dir != null ? dir : Files.createTempDirectory("pipeline-latency");
+        HttpClient http = HttpClient.newHttpClient();
+        ObjectMapper json = new ObjectMapper();
+        try (LocalPipeline pipeline = LocalPipeline.start(work, LocalPipeline.Options.defaults().withWorkers(1))) {
+            URI api = pipeline.schedulerUrl();
+            HttpResponse<String> posted = http.send(HttpRequest.newBuilder(api.resolve("/jobs"))
+                    .POST(HttpRequest.BodyPublishers.ofString(recipe())).build(), HttpResponse.BodyHandlers.ofString());
+            if (posted.statusCode() != 201) {
+                System.err.println("submitting the job failed: HTTP " + posted.statusCode() + " " + posted.body());
+                return 1;
+            }
+            long deadline = System.nanoTime() + Duration.ofMinutes(timeoutMinutes).toNanos();
+            String state = "submitted";
+            while (!state.equals("published") && !state.equals("failed") && !state.equals("cancelled")) {
+                if (System.nanoTime() > deadline) {
+                    System.err.println("job " + JOB + " still " + state + " after " + timeoutMinutes + " minutes; logs in "
+                            + pipeline.logDir());
+                    return 1;
+                }
+                Thread.sleep(500);
+                String body = http.send(HttpRequest.newBuilder(api.resolve("/jobs/" + JOB)).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                state = json.readTree(body).path("state").asText("?");
+            }
+            System.out.printf(Locale.ROOT, "RECIPE steps=%d fineTuneIterations=0 denseEpochs=%d state=%s%n", steps,
+                    denseEpochs, state);
+
+            Samples latency = new Samples();
+            Samples computing = new Samples();
+            Samples before = new Samples();
+            for (String line : Files.readAllLines(pipeline.logDir().resolve("worker-1.log"), StandardCharsets.UTF_8)) {
+                Matcher m = APPLIED.matcher(line);
+                if (m.find()) {
+                    double total = Double.parseDouble(m.group(2));
+                    double mask = Double.parseDouble(m.group(3));
+                    latency.add(total);
+                    computing.add(mask);
+                    before.add(total - mask);
+                }
+            }
+            System.out.println("LATENCY type=PruneStep " + latency.summary());
+            System.out.println("TO_STEP " + before.summary());
+            System.out.println("MASK " + computing.summary());
+
+            TopicHistory history = TopicHistory.read(pipeline.bootstrapServers(), Topics.defaults());
+            System.out.println("REACTION " + history.reactions().summary());
+            Samples workerStep = new Samples();
+            Samples cycle = new Samples();
+            List<Event> commands = history.commands().getOrDefault(JOB, List.of());
+            List<Event> reports = history.reports().getOrDefault(JOB, List.of());
+            Event previous = null;
+            for (Event c : commands) {
+                if (!(c.payload() instanceof PruneStep)) {
+                    continue;
+                }
+                reports.stream().filter(r -> r.payload() instanceof StepCompleted s && s.seq() == c.seq()
+                        && !s.redelivered()).findFirst().ifPresent(r -> workerStep.add(TopicHistory.between(c, r)));
+                if (previous != null) {
+                    cycle.add(TopicHistory.between(previous, c));
+                }
+                previous = c;
+            }
+            System.out.println("WORKER_STEP " + workerStep.summary());
+            System.out.println("CYCLE " + cycle.summary());
+
+            URI metrics = pipeline.workerMetrics(pipeline.worker("worker-1"));
+            String scraped = http.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString()).body();
+            Files.writeString(work.resolve("worker-1.metrics"), scraped);
+            for (String line : scraped.split("\n")) {
+                if (line.startsWith("shears_worker_command_latency_seconds") && line.contains("PruneStep")
+                        && (line.contains("_count") || line.contains("_max") || line.contains("le=\"0.050331646\""))) {
+                    System.out.println("METRIC " + line);
+                }
+            }
+            return state.equals("published") && latency.count() == steps ? 0 : 1;
+        }
+    }
+}
