@@ -85,6 +85,7 @@ class ChaosTest {
         SCHEDULER_KILL("kill+restart scheduler"),
         BROKER_RESTART("stop+restart broker"),
         CHECKPOINT_UNWRITABLE("checkpoint dir unwritable"),
+        CHECKPOINT_CORRUPT("newest checkpoint corrupt+kill"),
         DUPLICATE_COMMAND("duplicate command"),
         LATE_REPORT("late StepCompleted");
 
@@ -95,7 +96,8 @@ class ChaosTest {
         }
 
         boolean killsWorker() {
-            return this == WORKER_KILL_TRAINING || this == WORKER_KILL_AFTER_STEP || this == WORKER_KILL_FINALIZE;
+            return this == WORKER_KILL_TRAINING || this == WORKER_KILL_AFTER_STEP || this == WORKER_KILL_FINALIZE
+                    || this == CHECKPOINT_CORRUPT;
         }
     }
 
@@ -110,6 +112,7 @@ class ChaosTest {
             b.put(Fault.SCHEDULER_KILL, 1);
             b.put(Fault.BROKER_RESTART, 0);
             b.put(Fault.CHECKPOINT_UNWRITABLE, 1);
+            b.put(Fault.CHECKPOINT_CORRUPT, 1);
             b.put(Fault.DUPLICATE_COMMAND, 4);
             b.put(Fault.LATE_REPORT, 4);
             return new Plan(2, 2, 300, b, 2, Duration.ofMinutes(8));
@@ -123,6 +126,7 @@ class ChaosTest {
             b.put(Fault.SCHEDULER_KILL, 2);
             b.put(Fault.BROKER_RESTART, 1);
             b.put(Fault.CHECKPOINT_UNWRITABLE, 2);
+            b.put(Fault.CHECKPOINT_CORRUPT, 2);
             b.put(Fault.DUPLICATE_COMMAND, 20);
             b.put(Fault.LATE_REPORT, 20);
             return new Plan(4, 4, 300, b, 10, Duration.ofMinutes(30));
@@ -262,6 +266,14 @@ class ChaosTest {
                         + " unwritable", job).anyMatch(e -> e.payload() instanceof JobFailed f && f.retryable());
             }
         }
+        // A damaged checkpoint was found by its digest: the job resumed from the one before it and redid the step.
+        for (Injection i : injections) {
+            if (i.fault() == Fault.CHECKPOINT_CORRUPT) {
+                String job = i.detail().replaceAll(".* of (\\S+) seq .*", "$1");
+                assertThat(History.byJob(reports, job)).as("%s: resumed from before the damaged checkpoint (%s)", job,
+                        i.detail()).anyMatch(e -> e.payload() instanceof JobResumed r && r.stepsRedone() >= 1);
+            }
+        }
         HttpResponse<String> health = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/health"))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).as("the scheduler serves after the run: %s", health.body()).isEqualTo(200);
@@ -315,6 +327,7 @@ class ChaosTest {
         final Set<String> published = new HashSet<>();
         final Set<String> finalizing = new HashSet<>();
         final Set<String> seen = new HashSet<>();
+        final Map<String, Long> corrupted = new HashMap<>();
         final double killAt = 0.2 + 0.6 * random.nextDouble();
         long quietUntil;
         int workersStarted = 2;
@@ -367,7 +380,10 @@ class ChaosTest {
             String job = e.jobId();
             if (e.payload() instanceof JobProgress p) {
                 workerOf.put(job, p.worker());
-                if (p.seq() >= 1 && p.fraction() > killAt && p.fraction() < 0.9) {
+                if (p.seq() >= 2 && p.fraction() > killAt && p.fraction() < 0.9 && !corrupted.containsKey(job)
+                        && take(Fault.CHECKPOINT_CORRUPT)) {
+                    corruptNewestAndKill(job, p);
+                } else if (p.seq() >= 1 && p.fraction() > killAt && p.fraction() < 0.9) {
                     if (!unwritable.containsKey(job) && injections.stream().noneMatch(i ->
                             i.fault() == Fault.CHECKPOINT_UNWRITABLE && i.jobs().contains(job))
                             && take(Fault.CHECKPOINT_UNWRITABLE)) {
@@ -437,6 +453,36 @@ class ChaosTest {
             record(f, hit, worker + " (SIGKILL) at " + when);
             pipeline.startWorker("worker-" + (++workersStarted));
             quietUntil = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+        }
+
+        /**
+         * Damages the newest checkpoint of {@code job} (step {@code seq - 1}; bytes flipped the first time, the file
+         * cut in half the next) and kills the worker training step {@code seq}: the next worker must find the damage
+         * by its digest and restore the checkpoint before it.
+         */
+        void corruptNewestAndKill(String job, JobProgress p) {
+            Path checkpoints = pipeline.workDir().resolve("jobs").resolve(job).resolve("checkpoints");
+            boolean truncate = corrupted.size() % 2 == 1;
+            try (var list = Files.list(checkpoints)) {
+                Path newest = list.filter(d -> d.getFileName().toString().startsWith("ckpt-" + String.format(
+                        "%06d", p.seq() - 1))).max(java.util.Comparator.comparing(Path::toString)).orElseThrow(
+                        () -> new AssertionError("no checkpoint of step " + (p.seq() - 1) + " in " + checkpoints));
+                Path model = newest.resolve("model.zip");
+                byte[] bytes = Files.readAllBytes(model);
+                if (truncate) {
+                    Files.write(model, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+                } else {
+                    for (int i = bytes.length / 3; i < bytes.length / 3 + 64; i++) {
+                        bytes[i] ^= (byte) 0x5a;
+                    }
+                    Files.write(model, bytes);
+                }
+                corrupted.put(job, p.seq() - 1);
+                killWorker(Fault.CHECKPOINT_CORRUPT, p.worker(), (truncate ? "truncated " : "corrupted ")
+                        + checkpoints.relativize(model) + ", then killed the worker of " + job + " seq " + p.seq());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
 
         void restartScheduler(String when) {
