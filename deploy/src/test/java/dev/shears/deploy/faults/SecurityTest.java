@@ -127,6 +127,26 @@ class SecurityTest {
     }
 
     @Test
+    void aSchedulerWithAnUnusableTokenFileDoesNotStart() throws IOException {
+        for (String content : List.of("short", "", "with space 0123456789abcdef")) {
+            Path file = Files.writeString(dir.resolve("token"), content);
+            StringWriter err = new StringWriter();
+            int code = new CommandLine(new SchedulerCommand()).setErr(new PrintWriter(err, true))
+                    .execute("--bootstrap", "127.0.0.1:9", "--token-file", file.toString());
+            assertThat(code).as("token %s: %s", content, err).isEqualTo(2);
+            assertThat(err.toString()).contains(file.toString()).contains("fix:");
+            if (!content.isEmpty()) {
+                assertThat(err.toString()).doesNotContain(content);
+            }
+        }
+        StringWriter err = new StringWriter();
+        int code = new CommandLine(new SchedulerCommand()).setErr(new PrintWriter(err, true))
+                .execute("--bootstrap", "127.0.0.1:9", "--token-file", dir.resolve("absent").toString());
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("absent").contains("fix:");
+    }
+
+    @Test
     void theSchedulerPassesItsKafkaConfigToItsClientsWhichFailWithKafkasError() throws IOException {
         Path config = sslWithoutTruststore();
         StringWriter err = new StringWriter();

@@ -63,16 +63,13 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + " e.g. security.protocol=SSL and ssl.truststore.location=...")
     Path kafkaConfig;
 
-    /** The environment, read through this so that tests can give their own. */
-    java.util.function.Function<String, String> env = System::getenv;
-
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         SchedulerConfig config;
         try {
-            String envToken = env.apply(ApiToken.ENV);
+            String envToken = System.getenv(ApiToken.ENV);
             ApiToken token = tokenFile != null ? ApiToken.read(tokenFile)
                     : envToken != null && !envToken.isBlank() ? ApiToken.of(envToken.strip()) : null;
             config = new SchedulerConfig(bootstrap, httpHost, httpPort, new Topics(topicPrefix), partitions,
