@@ -105,7 +105,10 @@ public final class History {
                 .mapToLong(p -> Arrays.stream(p.shape()).reduce(1, (a, b) -> a * b)).sum();
     }
 
-    /** The command key {@code (attempt, seq)} as one number, ordered as EVENTS.md orders keys. */
+    /**
+     * The command key {@code (attempt, seq)} as one number, ordered as EVENTS.md orders keys; a {@code Finalize} or
+     * {@code JobStarted} counts as attempt 1 here ({@link #audit} gives a Finalize the job's attempt at that point).
+     */
     public static long key(Event command) {
         int attempt = command.payload() instanceof PruneStep p ? p.attempt()
                 : command.payload() instanceof RollBack r ? r.attempt() : 1;
@@ -143,14 +146,17 @@ public final class History {
 
         List<Event> down = new ArrayList<>();
         long lastKey = -1;
+        int attempt = 1;
         for (Event c : commands) {
             if (c.payload() instanceof JobStarted || c.payload() instanceof PruneStep || c.payload() instanceof RollBack
                     || c.payload() instanceof Finalize) {
-                long key = key(c);
+                // A Finalize carries no attempt: it is sent under the job's attempt at that point.
+                long key = c.payload() instanceof Finalize ? attempt * 1_000_000L + c.seq() : key(c);
                 if (key < lastKey) {
                     down.add(c);
                 }
                 lastKey = Math.max(lastKey, key);
+                attempt = (int) Math.max(attempt, key / 1_000_000L);
             }
         }
 
