@@ -411,12 +411,12 @@ class ChaosTest {
                 if (s.redelivered()) {
                     return;
                 }
-                if (take(Fault.WORKER_KILL_AFTER_STEP)) {
-                    killWorker(Fault.WORKER_KILL_AFTER_STEP, s.worker(), job + " seq " + s.seq());
-                } else if (s.seq() == 1 && take(Fault.SCHEDULER_KILL)) {
-                    restartScheduler(job);
+                if (s.seq() >= 1 && take(Fault.SCHEDULER_KILL)) {
+                    restartScheduler(job + " seq " + s.seq());
                 } else if (s.seq() >= 1 && take(Fault.BROKER_RESTART)) {
                     restartBroker();
+                } else if (take(Fault.WORKER_KILL_AFTER_STEP)) {
+                    killWorker(Fault.WORKER_KILL_AFTER_STEP, s.worker(), job + " seq " + s.seq());
                 }
                 if (s.seq() >= 1 && take(Fault.LATE_REPORT)) {
                     byte[] old = earlier.get(random.nextInt(earlier.size()));
@@ -488,7 +488,7 @@ class ChaosTest {
         void restartScheduler(String when) {
             Set<String> hit = jobs.stream().filter(j -> !published.contains(j)).collect(Collectors.toSet());
             pipeline.scheduler().kill();
-            record(Fault.SCHEDULER_KILL, hit, "scheduler (SIGKILL) after seq 1 of " + when);
+            record(Fault.SCHEDULER_KILL, hit, "scheduler (SIGKILL) after " + when);
             pipeline.startScheduler();
             quietUntil = System.nanoTime() + Duration.ofSeconds(8).toNanos();
         }
