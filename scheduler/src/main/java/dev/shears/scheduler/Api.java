@@ -30,17 +30,24 @@ import org.slf4j.LoggerFactory;
  * The HTTP API: {@code POST /jobs} (recipe YAML), {@code GET /jobs}, {@code GET /jobs/{id}},
  * {@code POST /jobs/{id}/cancel}, {@code GET /metrics}, {@code GET /health}. Reads come from the
  * engine's published views; submit and cancel are handed to the engine thread.
+ *
+ * <p>With an {@link ApiToken}, every request but {@code GET /health} (for probes; it tells only up or down and the
+ * number of jobs) must carry {@code Authorization: Bearer <token>} or gets 401. {@code /metrics} is behind the token
+ * too: its labels name jobs and workers; Prometheus sends the token with {@code authorization: {credentials_file: ...}}.
  */
 final class Api {
 
     private static final Logger log = LoggerFactory.getLogger(Api.class);
     static final int MAX_BODY = Recipe.MAX_BYTES;
+    /** How much of a body over {@link #MAX_BODY} is read and discarded before answering 413; beyond it the connection is closed. */
+    static final int MAX_DRAIN = 16 * MAX_BODY;
     private static final Pattern JOB = Pattern.compile("/jobs/([^/]+)");
     private static final Pattern CANCEL = Pattern.compile("/jobs/([^/]+)/cancel");
     private static final long ENGINE_TIMEOUT_S = 60;
 
     private final Engine engine;
     private final PrometheusMeterRegistry registry;
+    private final ApiToken token;
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
         Thread t = new Thread(r, "shears-scheduler-http");
@@ -48,9 +55,11 @@ final class Api {
         return t;
     });
 
-    Api(Engine engine, PrometheusMeterRegistry registry, String host, int port) throws IOException {
+    /** @param token the bearer token requests must carry, or null for none */
+    Api(Engine engine, PrometheusMeterRegistry registry, String host, int port, ApiToken token) throws IOException {
         this.engine = engine;
         this.registry = registry;
+        this.token = token;
         this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
         server.createContext("/", this::handle);
         server.setExecutor(executor);
@@ -75,6 +84,13 @@ final class Api {
             String method = x.getRequestMethod();
             Matcher job = JOB.matcher(path);
             Matcher cancel = CANCEL.matcher(path);
+            if (token != null && !path.equals("/health")
+                    && !token.admits(x.getRequestHeaders().getFirst("Authorization"))) {
+                x.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"shears\"");
+                error(x, 401, "this scheduler requires its API token (fix: send Authorization: Bearer <token>; the"
+                        + " shears commands read it from --token-file FILE or $" + ApiToken.ENV + ")");
+                return;
+            }
             if (path.equals("/jobs") || path.equals("/jobs/")) {
                 if (method.equals("POST")) {
                     submit(x);
@@ -95,6 +111,8 @@ final class Api {
                 } else {
                     notAllowed(x, "GET");
                 }
+            } else if ((path.equals("/metrics") || path.equals("/health")) && !method.equals("GET")) {
+                notAllowed(x, "GET");
             } else if (path.equals("/metrics")) {
                 send(x, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
             } else if (path.equals("/health")) {
@@ -120,6 +138,10 @@ final class Api {
         byte[] body;
         try (InputStream in = x.getRequestBody()) {
             body = in.readNBytes(MAX_BODY + 1);
+            if (body.length > MAX_BODY) {
+                // Read what is left, up to a bound, so that the client gets the 413 rather than a reset connection.
+                drain(in, MAX_DRAIN);
+            }
         }
         if (body.length > MAX_BODY) {
             error(x, 413, "recipe is over " + MAX_BODY + " bytes (fix: a recipe is a short YAML file; remove what"
@@ -211,6 +233,14 @@ final class Api {
             node.remove(List.of("history", "results"));
         }
         return node;
+    }
+
+    private static void drain(InputStream in, long bound) throws IOException {
+        byte[] buffer = new byte[8192];
+        int n;
+        while (bound > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, bound))) > 0) {
+            bound -= n;
+        }
     }
 
     private static void notAllowed(HttpExchange x, String allowed) throws IOException {

@@ -119,15 +119,18 @@ final class Engine implements Runnable {
      * before {@link #run()}.
      */
     void open(Duration timeout) {
-        KafkaTopics.create(config.bootstrapServers(), topicsToCreate(), timeout);
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                adminProperties(config))) {
+            KafkaTopics.create(admin, topicsToCreate(), timeout);
+        }
         try {
-            Properties p = producerProperties();
+            Properties p = producerProperties(config);
             p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
             producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
             producer.initTransactions();
             int rebuilt = rebuild(timeout);
             log.info("rebuilt {} job(s) from {}", rebuilt, topics.state());
-            consumer = new KafkaConsumer<>(consumerProperties(SchedulerConfig.GROUP), new StringDeserializer(),
+            consumer = new KafkaConsumer<>(consumerProperties(config, SchedulerConfig.GROUP), new StringDeserializer(),
                     new ByteArrayDeserializer());
             consumer.subscribe(List.of(topics.reports()));
         } catch (RuntimeException e) {
@@ -154,7 +157,7 @@ final class Engine implements Runnable {
 
     /** Reads the state topic to its committed end; the last record per job wins, a tombstone removes it. */
     private int rebuild(Duration timeout) {
-        Properties p = consumerProperties(null);
+        Properties p = consumerProperties(config, null);
         try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(p, new StringDeserializer(),
                 new ByteArrayDeserializer())) {
             List<TopicPartition> parts = new ArrayList<>();
@@ -451,7 +454,13 @@ final class Engine implements Runnable {
         metrics.lag(total);
     }
 
-    private Properties producerProperties() {
+    /** The admin client's settings: the scheduler's own, then those of {@code --kafka-config}. */
+    static Properties adminProperties(SchedulerConfig config) {
+        return config.kafka().applyTo(KafkaTopics.adminProperties(config.bootstrapServers()));
+    }
+
+    /** The transactional producer's settings: the scheduler's own, then those of {@code --kafka-config}. */
+    static Properties producerProperties(SchedulerConfig config) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "shears-scheduler-producer");
@@ -460,10 +469,11 @@ final class Engine implements Runnable {
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000);
-        return p;
+        return config.kafka().applyTo(p);
     }
 
-    private Properties consumerProperties(String group) {
+    /** A consumer's settings (of the group, or of the state reader when null), then those of {@code --kafka-config}. */
+    static Properties consumerProperties(SchedulerConfig config, String group) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, group == null ? "shears-scheduler-state" : "shears-scheduler-reports");
@@ -474,6 +484,6 @@ final class Engine implements Runnable {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
-        return p;
+        return config.kafka().applyTo(p);
     }
 }

@@ -1,6 +1,7 @@
 package dev.shears.scheduler;
 
 import dev.shears.common.events.Topics;
+import dev.shears.common.kafka.KafkaClientConfig;
 import java.util.Objects;
 
 /**
@@ -13,9 +14,11 @@ import java.util.Objects;
  * @param partitions partitions of the commands and reports topics when the scheduler creates them, in [1, 10000]
  * @param transactionalId the producer's {@code transactional.id}: keep it stable, so a restarted scheduler
  *     fences the one it replaces
+ * @param kafka settings added to every Kafka client (SASL, TLS); {@link KafkaClientConfig#none()} for none
+ * @param token the HTTP API's bearer token, or null for an API without one (then bind it to loopback only)
  */
 public record SchedulerConfig(String bootstrapServers, String httpHost, int httpPort, Topics topics, int partitions,
-        String transactionalId) {
+        String transactionalId, KafkaClientConfig kafka, ApiToken token) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -27,6 +30,7 @@ public record SchedulerConfig(String bootstrapServers, String httpHost, int http
     /** @throws IllegalArgumentException when a value is out of range, naming it and the fix */
     public SchedulerConfig {
         Objects.requireNonNull(topics, "topics");
+        Objects.requireNonNull(kafka, "kafka");
         if (bootstrapServers == null || bootstrapServers.isBlank()) {
             throw new IllegalArgumentException("bootstrap servers are missing (fix: --bootstrap 127.0.0.1:9092)");
         }
@@ -50,22 +54,40 @@ public record SchedulerConfig(String bootstrapServers, String httpHost, int http
     /** The defaults on {@code bootstrapServers}: 127.0.0.1:8080, prefix {@code shears}, 6 partitions. */
     public static SchedulerConfig of(String bootstrapServers) {
         return new SchedulerConfig(bootstrapServers, DEFAULT_HOST, DEFAULT_PORT, Topics.defaults(), DEFAULT_PARTITIONS,
-                DEFAULT_TRANSACTIONAL_ID);
+                DEFAULT_TRANSACTIONAL_ID, KafkaClientConfig.none(), null);
     }
 
     public SchedulerConfig withHttp(String host, int port) {
-        return new SchedulerConfig(bootstrapServers, host, port, topics, partitions, transactionalId);
+        return new SchedulerConfig(bootstrapServers, host, port, topics, partitions, transactionalId, kafka, token);
     }
 
     public SchedulerConfig withTopics(Topics topics) {
-        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId);
+        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka, token);
     }
 
     public SchedulerConfig withPartitions(int partitions) {
-        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId);
+        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka, token);
+    }
+
+    public SchedulerConfig withKafka(KafkaClientConfig kafka) {
+        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka, token);
+    }
+
+    /** With the HTTP API's bearer token; null for none. */
+    public SchedulerConfig withToken(ApiToken token) {
+        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka, token);
+    }
+
+    /** Whether the HTTP API binds a loopback address only. */
+    public boolean loopbackOnly() {
+        try {
+            return java.net.InetAddress.getByName(httpHost).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     public SchedulerConfig withTransactionalId(String transactionalId) {
-        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId);
+        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka, token);
     }
 }

@@ -53,12 +53,16 @@ public final class SchedulerService implements AutoCloseable {
         engine.open(STARTUP_TIMEOUT);
         Api api;
         try {
-            api = new Api(engine, registry, config.httpHost(), config.httpPort());
+            api = new Api(engine, registry, config.httpHost(), config.httpPort(), config.token());
         } catch (IOException e) {
             engine.stop();
             engine.run(); // stopped: only closes the Kafka clients
             throw new UncheckedIOException("cannot listen on " + config.httpHost() + ":" + config.httpPort() + ": " + e
                     + " (fix: choose another --http-port, or 0 for a free one)", e);
+        }
+        if (config.token() == null && !config.loopbackOnly()) {
+            log.warn("the HTTP API listens on {} without a token: anyone who reaches it can submit and cancel jobs"
+                    + " (fix: --token-file FILE or ${}, or --http-host 127.0.0.1)", config.httpHost(), ApiToken.ENV);
         }
         Thread thread = new Thread(() -> {
             try {

@@ -2,6 +2,7 @@ package dev.shears.scheduler.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.scheduler.ApiToken;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -29,9 +30,12 @@ final class SchedulerClient {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI base;
+    private final ApiToken token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    SchedulerClient(String base) throws Failure {
+    /** A client of the scheduler at {@code base} that sends {@code token} (null: none) with every request. */
+    SchedulerClient(String base, ApiToken token) throws Failure {
+        this.token = token;
         String b = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         try {
             this.base = URI.create(b);
@@ -58,6 +62,9 @@ final class SchedulerClient {
 
     private Response send(HttpRequest.Builder request) throws Failure {
         try {
+            if (token != null) {
+                request.header("Authorization", token.header());
+            }
             HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(90)).build(),
                     HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             JsonNode body;

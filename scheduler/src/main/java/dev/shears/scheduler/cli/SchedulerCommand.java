@@ -1,9 +1,12 @@
 package dev.shears.scheduler.cli;
 
 import dev.shears.common.events.Topics;
+import dev.shears.common.kafka.KafkaClientConfig;
+import dev.shears.scheduler.ApiToken;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -50,14 +53,28 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     String transactionalId;
 
+    @Option(names = "--token-file", paramLabel = "FILE",
+            description = "A file holding the HTTP API's bearer token; every request but /health must then carry it"
+                    + " (default: $" + ApiToken.ENV + ", else no token: keep --http-host on loopback).")
+    Path tokenFile;
+
+    @Option(names = "--kafka-config", paramLabel = "FILE",
+            description = "Java properties added to every Kafka client (producer, consumers, admin): SASL, TLS,"
+                    + " e.g. security.protocol=SSL and ssl.truststore.location=...")
+    Path kafkaConfig;
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         SchedulerConfig config;
         try {
+            String envToken = System.getenv(ApiToken.ENV);
+            ApiToken token = tokenFile != null ? ApiToken.read(tokenFile)
+                    : envToken != null && !envToken.isBlank() ? ApiToken.of(envToken.strip()) : null;
             config = new SchedulerConfig(bootstrap, httpHost, httpPort, new Topics(topicPrefix), partitions,
-                    transactionalId);
+                    transactionalId, kafkaConfig == null ? KafkaClientConfig.none() : KafkaClientConfig.load(kafkaConfig),
+                    token);
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());
             return 2;
@@ -66,7 +83,11 @@ public final class SchedulerCommand implements Callable<Integer> {
         try {
             service = SchedulerService.start(config);
         } catch (RuntimeException e) {
-            err.println("scheduler did not start: " + e.getMessage());
+            StringBuilder why = new StringBuilder(String.valueOf(e.getMessage()));
+            for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+                why.append("; caused by ").append(c);
+            }
+            err.println("scheduler did not start: " + why);
             return 1;
         }
         Thread hook = new Thread(service::close, "shears-scheduler-shutdown");

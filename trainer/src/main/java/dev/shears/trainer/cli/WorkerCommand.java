@@ -1,6 +1,7 @@
 package dev.shears.trainer.cli;
 
 import dev.shears.common.events.Topics;
+import dev.shears.common.kafka.KafkaClientConfig;
 import dev.shears.trainer.metrics.MetricsServer;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.worker.Worker;
@@ -61,6 +62,11 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "at shutdown, how long a running step may take to finish (default ${DEFAULT-VALUE})")
     long graceSeconds;
 
+    @Option(names = "--kafka-config", paramLabel = "FILE",
+            description = "Java properties added to the worker's Kafka consumer and producer: SASL, TLS, e.g."
+                    + " security.protocol=SSL and ssl.truststore.location=...")
+    Path kafkaConfig;
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
@@ -77,6 +83,9 @@ public final class WorkerCommand implements Callable<Integer> {
                     .sessionTimeout(Duration.ofMillis(sessionTimeoutMs)).grace(Duration.ofSeconds(graceSeconds)).out(out);
             if (workerId != null) {
                 builder.workerId(workerId);
+            }
+            if (kafkaConfig != null) {
+                builder.kafka(KafkaClientConfig.load(kafkaConfig));
             }
         } catch (IllegalArgumentException e) {
             System.err.println("shears worker: " + e.getMessage());

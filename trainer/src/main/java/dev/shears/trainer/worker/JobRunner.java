@@ -62,6 +62,7 @@ final class JobRunner {
     static final String PUBLISHED = "published.json";
     static final String CANCELLED = "cancelled.txt";
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JobRunner.class);
     private final Path jobsDir;
     private final String worker;
     private final TrainerMetrics metrics;
@@ -400,22 +401,33 @@ final class JobRunner {
 
     /**
      * Reports {@link JobResumed} the first time this runner finds a job at a checkpoint it did not
-     * write: another worker's, or this worker's before a restart or a rebalance.
+     * write: another worker's, or this worker's before a restart or a rebalance; and whenever newer
+     * checkpoints failed to verify, even if the one restored is the one it knew: those steps are lost.
+     * The damaged checkpoints are set aside ({@code .damaged-<name>}) so that they are reported once.
      */
     private String noticeRestore(String jobId, Path dir, Checkpoints.Verified at, List<Event> reports) {
         Key key = new Key(at.state().attempt(), at.state().seq());
-        if (key.equals(known.get(jobId))) {
-            return "";
-        }
         long lost = 0;
+        List<Path> damaged = new ArrayList<>();
         try {
             for (Checkpoints.Checkpoint c : new Checkpoints(dir.resolve("checkpoints"), Integer.MAX_VALUE).list()) {
                 if (new Key(c.attempt(), c.seq()).compareTo(key) > 0) {
                     lost = Math.max(lost, c.seq() - key.seq()); // newer checkpoints that did not verify
+                    damaged.add(c.dir());
                 }
             }
         } catch (IOException e) {
             // counted as nothing lost; the scheduler still learns the seq restored
+        }
+        if (key.equals(known.get(jobId)) && damaged.isEmpty()) {
+            return "";
+        }
+        for (Path d : damaged) {
+            try {
+                Files.move(d, d.resolveSibling(".damaged-" + d.getFileName() + "-" + System.nanoTime()));
+            } catch (IOException e) {
+                log.warn("could not set aside the damaged checkpoint {}: {}", d, e.toString());
+            }
         }
         known.put(jobId, key);
         metrics.restored(jobId, lost);

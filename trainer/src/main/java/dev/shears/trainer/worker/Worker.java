@@ -747,6 +747,16 @@ public final class Worker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Settings for both the consumer and the producer, over the worker's own ({@code --kafka-config}: SASL, TLS);
+         * the settings the exactly-once contract rests on are refused when the config is loaded.
+         */
+        public Builder kafka(dev.shears.common.kafka.KafkaClientConfig config) {
+            consumerOverrides.putAll(config.entries());
+            producerOverrides.putAll(config.entries());
+            return this;
+        }
+
         /** A Kafka producer setting, over the worker's own. */
         public Builder producerProperty(String name, Object value) {
             producerOverrides.put(name, value);

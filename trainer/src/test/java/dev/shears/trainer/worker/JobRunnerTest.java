@@ -244,6 +244,31 @@ class JobRunnerTest {
     }
 
     @Test
+    void aWorkerThatGetsAJobBackPastADamagedCheckpointSaysSoOnceAndThenAppliesTheRedo() throws Exception {
+        JobRunner w1 = runner("w1");
+        apply(w1, started());
+        w1.forget(JOB); // the partition moves to w2, which applies step 1
+        JobRunner w2 = runner("w2");
+        apply(w2, step(1, 0.5, 3, 1));
+        Path model = checkpoints().get(1).dir().resolve("model.zip");
+        byte[] bytes = Files.readAllBytes(model);
+        bytes[bytes.length / 2] ^= 0x5a;
+        Files.write(model, bytes);
+
+        // The partition comes back to w1, whose last known checkpoint (seq 0) is now again the newest that verifies.
+        List<Event> reports = apply(w1, step(2, 0.6, 3, 1));
+        assertThat(reports).extracting(Event::payload).first().isEqualTo(new JobResumed(0, 1, "w1"));
+        assertThat(reports.get(1).payload()).isInstanceOfSatisfying(JobFailed.class,
+                f -> assertThat(f.retryable()).isFalse());
+        // The scheduler re-sends step 1 under attempt 2: applied once, without a second JobResumed.
+        List<Event> redo = apply(w1, step(1, 0.5, 3, 2));
+        StepCompleted done = completed(redo);
+        assertThat(done.seq()).isEqualTo(1);
+        assertThat(done.attempt()).isEqualTo(2);
+        assertThat(done.redelivered()).isFalse();
+    }
+
+    @Test
     void aCancelledJobAppliesNoMoreCommandsAndADecisionDoesNothing() throws Exception {
         apply(started());
         assertThat(apply(Event.of(JOB, 0, new SchedulerDecision(0, "stop", "")))).isEmpty();

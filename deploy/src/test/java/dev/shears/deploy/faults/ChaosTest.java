@@ -1,0 +1,520 @@
+package dev.shears.deploy.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.common.events.Event;
+import dev.shears.common.events.Finalize;
+import dev.shears.common.events.JobFailed;
+import dev.shears.common.events.JobProgress;
+import dev.shears.common.events.JobResumed;
+import dev.shears.common.events.JobStarted;
+import dev.shears.common.events.ModelPublished;
+import dev.shears.common.events.PruneStep;
+import dev.shears.common.events.StepCompleted;
+import dev.shears.common.events.Topics;
+import dev.shears.deploy.launch.ChildProcess;
+import dev.shears.deploy.launch.LocalPipeline;
+import dev.shears.deploy.pipeline.History;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The chaos run: jobs on the committed data subset run to publication on the real pipeline (a KRaft broker, the
+ * scheduler and workers, each its own JVM) while this test injects faults, driven by the events it reads live:
+ * workers SIGKILLed in the middle of training, right after a {@code StepCompleted} (between checkpoint and commit) and
+ * during finalize, each replaced; the scheduler SIGKILLed and restarted; the broker stopped and restarted; a job's
+ * checkpoint directory made unwritable during a step; commands and old {@code StepCompleted}s sent again, late and out
+ * of order. It then audits the whole history ({@link History}) and prints one line per fault kind.
+ *
+ * <p>The short form runs in {@code mvn verify}. The full form (more jobs and steps, at least 10 worker kills, the
+ * broker restart):
+ *
+ * <pre>
+ * mvn -B -o verify -pl deploy -am -Dshears.faults=full -Dtest='dev.shears.deploy.faults.*Test' \
+ *     -Dsurefire.failIfNoSpecifiedTests=false
+ * </pre>
+ *
+ * {@code -Dshears.faults.seed=N} replays the random choices of a run (the seed is printed).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ChaosTest {
+    static final Path SUBSET = Path.of("../trainer/src/test/resources/fashion-mnist-subset").toAbsolutePath().normalize();
+    static final boolean FULL = "full".equals(System.getProperty("shears.faults"));
+    static final Plan PLAN = FULL ? Plan.full() : Plan.quick();
+    static final double FINAL_SPARSITY = 0.8;
+    static final double ACCURACY_TOLERANCE = 0.005;
+    static final LocalPipeline.Options OPTIONS = LocalPipeline.Options.defaults().withWorkers(2).withSessionTimeoutMs(6000);
+
+    /** The kinds of fault, in the order of the summary. */
+    enum Fault {
+        WORKER_KILL_TRAINING("kill worker mid-training"),
+        WORKER_KILL_AFTER_STEP("kill worker after StepCompleted"),
+        WORKER_KILL_FINALIZE("kill worker in finalize"),
+        SCHEDULER_KILL("kill+restart scheduler"),
+        BROKER_RESTART("stop+restart broker"),
+        CHECKPOINT_UNWRITABLE("checkpoint dir unwritable"),
+        CHECKPOINT_CORRUPT("newest checkpoint corrupt+kill"),
+        DUPLICATE_COMMAND("duplicate command"),
+        LATE_REPORT("late StepCompleted");
+
+        final String label;
+
+        Fault(String label) {
+            this.label = label;
+        }
+
+        boolean killsWorker() {
+            return this == WORKER_KILL_TRAINING || this == WORKER_KILL_AFTER_STEP || this == WORKER_KILL_FINALIZE
+                    || this == CHECKPOINT_CORRUPT;
+        }
+    }
+
+    /** How much of each fault a run injects, at most; the worker kills are also a minimum. */
+    record Plan(int jobs, int steps, int iterationsPerStep, Map<Fault, Integer> budget, int minWorkerKills,
+                Duration timeout) {
+        static Plan quick() {
+            Map<Fault, Integer> b = new EnumMap<>(Fault.class);
+            b.put(Fault.WORKER_KILL_TRAINING, 1);
+            b.put(Fault.WORKER_KILL_AFTER_STEP, 1);
+            b.put(Fault.WORKER_KILL_FINALIZE, 1);
+            b.put(Fault.SCHEDULER_KILL, 1);
+            b.put(Fault.BROKER_RESTART, 0);
+            b.put(Fault.CHECKPOINT_UNWRITABLE, 1);
+            b.put(Fault.CHECKPOINT_CORRUPT, 1);
+            b.put(Fault.DUPLICATE_COMMAND, 4);
+            b.put(Fault.LATE_REPORT, 4);
+            return new Plan(2, 2, 300, b, 2, Duration.ofMinutes(8));
+        }
+
+        static Plan full() {
+            Map<Fault, Integer> b = new EnumMap<>(Fault.class);
+            b.put(Fault.WORKER_KILL_TRAINING, 6);
+            b.put(Fault.WORKER_KILL_AFTER_STEP, 5);
+            b.put(Fault.WORKER_KILL_FINALIZE, 2);
+            b.put(Fault.SCHEDULER_KILL, 2);
+            b.put(Fault.BROKER_RESTART, 1);
+            b.put(Fault.CHECKPOINT_UNWRITABLE, 2);
+            b.put(Fault.CHECKPOINT_CORRUPT, 2);
+            b.put(Fault.DUPLICATE_COMMAND, 20);
+            b.put(Fault.LATE_REPORT, 20);
+            return new Plan(4, 4, 300, b, 10, Duration.ofMinutes(30));
+        }
+    }
+
+    /** One fault injected: its kind, the jobs it hit, what was done. */
+    record Injection(Fault fault, Set<String> jobs, String detail) {
+    }
+
+    @TempDir
+    static Path dir;
+    LocalPipeline pipeline;
+    KafkaProducer<String, byte[]> producer;
+    final Topics topics = Topics.defaults();
+    final HttpClient http = HttpClient.newHttpClient();
+    final long seed = Long.getLong("shears.faults.seed", System.nanoTime());
+    final Random random = new Random(seed);
+
+    @BeforeAll
+    void start() {
+        pipeline = LocalPipeline.start(dir.resolve("pipeline"), OPTIONS);
+    }
+
+    @AfterAll
+    void stop() {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+        }
+        if (pipeline != null) {
+            pipeline.close();
+        }
+    }
+
+    static String recipe(String job) {
+        return """
+                job: %s
+                model: lenet5
+                data: %s
+                training:
+                  updater: nesterovs
+                  learningRate: 0.01
+                  momentum: 0.9
+                  batchSize: 64
+                  seed: 7
+                  denseEpochs: 1
+                pruning:
+                  parameters: ["conv*.weight", "fc*.weight"]
+                  method: l1_unstructured
+                  scope: global
+                schedule:
+                  kind: polynomial
+                  initialSparsity: 0.0
+                  finalSparsity: %s
+                  steps: %d
+                  power: 3
+                fineTune:
+                  iterationsPerStep: %d
+                accuracyBudget:
+                  minAccuracy: 0
+                  policy: stop
+                checkpoints:
+                  keepLast: 2
+                publish:
+                  name: %s
+                """.formatted(job, SUBSET, FINAL_SPARSITY, PLAN.steps(), PLAN.iterationsPerStep(), job);
+    }
+
+    @Test
+    void jobsSurviveEveryFaultAndEachStepIsAppliedExactlyOnce() throws Exception {
+        System.out.printf("chaos run: %s form, seed %d (replay with -Dshears.faults.seed=%d), plan %s%n",
+                FULL ? "full" : "short", seed, seed, PLAN);
+        // The unfaulted reference: the same recipe trained straight through by `shears train` in a JVM of its own, with
+        // the workers' JVM options and environment (one OpenMP thread), beside the faulted run.
+        Path referenceRecipe = Files.writeString(dir.resolve("reference.yaml"), recipe("reference"));
+        ChildProcess reference = ChildProcess.start("reference", List.of("train", "--recipe", referenceRecipe.toString(),
+                        "--out", dir.resolve("reference").toString(), "--metrics-port", "-1"), OPTIONS.jvmOptions(),
+                OPTIONS.env(), dir.resolve("reference.log"), Pattern.compile("shears train: job"), Duration.ofMinutes(3));
+
+        List<String> jobs = IntStream.rangeClosed(1, PLAN.jobs()).mapToObj(i -> "chaos-" + i).toList();
+        for (String job : jobs) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs"))
+                    .header("Content-Type", "application/yaml")
+                    .POST(HttpRequest.BodyPublishers.ofString(recipe(job))).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("submit %s: %s", job, r.body()).isEqualTo(201);
+        }
+
+        List<Injection> injections = new Injector(jobs).run();
+
+        List<Event> commands = History.readAll(pipeline.bootstrapServers(), topics.commands());
+        List<Event> reports = History.readAll(pipeline.bootstrapServers(), topics.reports());
+        long prunable = History.lenet5PrunableEntries();
+        long expectedPruned = Math.round(FINAL_SPARSITY * prunable);
+        Map<String, History.Audit> audits = new LinkedHashMap<>();
+        for (String job : jobs) {
+            audits.put(job, History.audit(job, commands, reports, PLAN.steps()));
+            System.out.println(job + ": " + History.distinct(History.byJob(reports, job)).stream().map(History::brief)
+                    .collect(Collectors.joining(", ")));
+        }
+        printSummary(injections, audits, reports);
+
+        long waitUntil = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        while (reference.isAlive() && System.nanoTime() < waitUntil) {
+            sleep(Duration.ofMillis(500));
+        }
+        assertThat(reference.isAlive()).as("the reference run ended; log %s", reference.log()).isFalse();
+        JsonNode unfaulted = new ObjectMapper().readTree(dir.resolve("reference/summary.json").toFile());
+        double referenceAccuracy = unfaulted.path("finalAccuracy").asDouble(Double.NaN);
+        List<Double> referenceSteps = new ArrayList<>();
+        unfaulted.path("steps").forEach(step -> referenceSteps.add(step.path("accuracy").asDouble()));
+        System.out.printf(Locale.ROOT, "unfaulted reference: accuracy by step %s, published %.4f%n", referenceSteps,
+                referenceAccuracy);
+        for (String job : jobs) {
+            System.out.printf(Locale.ROOT, "%s: accuracy by step %s, published %.4f%n", job, History.distinct(
+                    History.byJob(reports, job)).stream().filter(e -> e.payload() instanceof StepCompleted s
+                    && !s.redelivered()).map(e -> ((StepCompleted) e.payload()).accuracy()).toList(),
+                    audits.get(job).publications().isEmpty() ? Double.NaN : audits.get(job).publication().accuracy());
+        }
+        for (String job : jobs) {
+            History.Audit audit = audits.get(job);
+            History.assertExactlyOnce(audit, PLAN.steps(), prunable, expectedPruned);
+            assertThat(audit.publication().accuracy()).as("%s: final accuracy against the unfaulted run", job)
+                    .isCloseTo(referenceAccuracy, org.assertj.core.data.Offset.offset(ACCURACY_TOLERANCE));
+        }
+        long kills = injections.stream().filter(i -> i.fault().killsWorker()).count();
+        assertThat(kills).as("workers killed: %s", injections).isGreaterThanOrEqualTo(PLAN.minWorkerKills());
+        for (Fault f : Fault.values()) {
+            if (PLAN.budget().get(f) > 0 && f != Fault.WORKER_KILL_FINALIZE) {
+                assertThat(injections).as("at least one %s injected", f.label).anyMatch(i -> i.fault() == f);
+            }
+        }
+        // A checkpoint write that failed failed the step cleanly: a retryable JobFailed for that job, then the step done.
+        for (Injection i : injections) {
+            if (i.fault() == Fault.CHECKPOINT_UNWRITABLE) {
+                String job = i.jobs().iterator().next();
+                assertThat(History.byJob(reports, job)).as("%s: a retryable JobFailed while its checkpoints were"
+                        + " unwritable", job).anyMatch(e -> e.payload() instanceof JobFailed f && f.retryable());
+            }
+        }
+        // A damaged checkpoint was found by its digest: the job resumed from the one before it and redid the step.
+        for (Injection i : injections) {
+            if (i.fault() == Fault.CHECKPOINT_CORRUPT) {
+                String job = i.detail().replaceAll(".* of (\\S+) seq .*", "$1");
+                assertThat(History.byJob(reports, job)).as("%s: resumed from before the damaged checkpoint (%s)", job,
+                        i.detail()).anyMatch(e -> e.payload() instanceof JobResumed r && r.stepsRedone() >= 1);
+            }
+        }
+        HttpResponse<String> health = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/health"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).as("the scheduler serves after the run: %s", health.body()).isEqualTo(200);
+        for (String job : jobs) {
+            HttpResponse<String> status = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs/" + job))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(status.body()).as("%s: the scheduler's state", job).contains("\"state\" : \"published\"");
+        }
+    }
+
+    /** {@code fault  injected  survived  events  lost  duplicated}, computed from the audits of the jobs each hit. */
+    private void printSummary(List<Injection> injections, Map<String, History.Audit> audits, List<Event> reports) {
+        System.out.printf("%-34s %8s %8s %7s %5s %10s%n", "fault", "injected", "survived", "events", "lost", "duplicated");
+        for (Fault f : Fault.values()) {
+            List<Injection> of = injections.stream().filter(i -> i.fault() == f).toList();
+            int survived = 0;
+            int events = 0;
+            int lost = 0;
+            int duplicated = 0;
+            for (Injection i : of) {
+                boolean ok = true;
+                for (String job : i.jobs()) {
+                    History.Audit a = audits.get(job);
+                    events += a.events();
+                    lost += a.lost();
+                    duplicated += a.duplicated();
+                    ok &= a.lost() == 0 && a.duplicated() == 0 && a.keysGoingDown().isEmpty()
+                            && a.publications().size() == 1;
+                }
+                survived += ok ? 1 : 0;
+            }
+            System.out.printf("%-34s %8d %8d %7d %5d %10d%n", f.label, of.size(), survived, events, lost, duplicated);
+        }
+        long ignored = History.distinct(reports).size();
+        System.out.printf("history: %d distinct reports, %d injections: %s%n", ignored, injections.size(),
+                injections.stream().map(i -> i.fault().name() + " " + i.detail()).collect(Collectors.joining("; ")));
+    }
+
+    /**
+     * Reads commands and reports as they come and injects the faults of the plan at the moments they describe, until
+     * every job has published or the plan's timeout has passed.
+     */
+    private final class Injector {
+        final List<String> jobs;
+        final List<Injection> injections = new ArrayList<>();
+        final Map<Fault, Integer> left = new EnumMap<>(PLAN.budget());
+        final Map<String, String> workerOf = new HashMap<>();
+        final Map<String, List<byte[]>> commandsOf = new HashMap<>();
+        final Map<String, List<byte[]>> completedOf = new HashMap<>();
+        final Map<String, Path> unwritable = new HashMap<>();
+        final Set<String> published = new HashSet<>();
+        final Set<String> finalizing = new HashSet<>();
+        final Set<String> seen = new HashSet<>();
+        final Map<String, Long> corrupted = new HashMap<>();
+        final double killAt = 0.2 + 0.6 * random.nextDouble();
+        long quietUntil;
+        int workersStarted = 2;
+
+        Injector(List<String> jobs) {
+            this.jobs = jobs;
+        }
+
+        List<Injection> run() throws Exception {
+            Properties p = new Properties();
+            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.bootstrapServers());
+            p.put(ProducerConfig.ACKS_CONFIG, "all");
+            producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+            long deadline = System.nanoTime() + PLAN.timeout().toNanos();
+            try (KafkaConsumer<String, byte[]> consumer = History.consumer(pipeline.bootstrapServers(), "chaos-live")) {
+                consumer.subscribe(List.of(topics.commands(), topics.reports()));
+                while (!published.containsAll(jobs)) {
+                    assertThat(System.nanoTime()).as("every job published within %s (none stuck); published %s;"
+                            + " injected %s; logs in %s", PLAN.timeout(), published, injections, pipeline.logDir())
+                            .isLessThan(deadline);
+                    for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                        Event e = History.accepted(record);
+                        if (!seen.add(e.eventId())) {
+                            continue; // a record this test sent again: not a new event to react to
+                        }
+                        if (record.topic().equals(topics.commands())) {
+                            onCommand(e, record.value());
+                        } else {
+                            onReport(e, record.value());
+                        }
+                    }
+                }
+            } finally {
+                unwritable.values().forEach(d -> ReadOnly.set(d, false));
+            }
+            return injections;
+        }
+
+        void onCommand(Event e, byte[] bytes) {
+            if (e.payload() instanceof JobStarted || e.payload() instanceof PruneStep) {
+                commandsOf.computeIfAbsent(e.jobId(), k -> new ArrayList<>()).add(bytes);
+            }
+            if (e.payload() instanceof Finalize && finalizing.add(e.jobId()) && workerOf.containsKey(e.jobId())
+                    && take(Fault.WORKER_KILL_FINALIZE)) {
+                killWorker(Fault.WORKER_KILL_FINALIZE, workerOf.get(e.jobId()), "finalize of " + e.jobId());
+            }
+        }
+
+        void onReport(Event e, byte[] bytes) {
+            String job = e.jobId();
+            if (e.payload() instanceof JobProgress p) {
+                workerOf.put(job, p.worker());
+                if (p.seq() >= 2 && p.fraction() > killAt && p.fraction() < 0.9 && !corrupted.containsKey(job)
+                        && take(Fault.CHECKPOINT_CORRUPT)) {
+                    corruptNewestAndKill(job, p);
+                } else if (p.seq() >= 1 && p.fraction() > killAt && p.fraction() < 0.9) {
+                    if (!unwritable.containsKey(job) && injections.stream().noneMatch(i ->
+                            i.fault() == Fault.CHECKPOINT_UNWRITABLE && i.jobs().contains(job))
+                            && take(Fault.CHECKPOINT_UNWRITABLE)) {
+                        Path checkpoints = pipeline.workDir().resolve("jobs").resolve(job).resolve("checkpoints");
+                        ReadOnly.set(checkpoints, true);
+                        assertThat(ReadOnly.writable(checkpoints)).as("%s is unwritable", checkpoints).isFalse();
+                        unwritable.put(job, checkpoints);
+                        record(Fault.CHECKPOINT_UNWRITABLE, Set.of(job), job + " seq " + p.seq());
+                    } else if (take(Fault.WORKER_KILL_TRAINING)) {
+                        killWorker(Fault.WORKER_KILL_TRAINING, p.worker(), String.format(Locale.ROOT,
+                                "%s seq %d at %.0f %%", job, p.seq(), 100 * p.fraction()));
+                    }
+                }
+            } else if (e.payload() instanceof JobFailed f && f.retryable() && unwritable.containsKey(job)) {
+                ReadOnly.set(unwritable.remove(job), false);
+                System.out.println("checkpoints of " + job + " writable again after: " + f.reason());
+            } else if (e.payload() instanceof JobResumed r) {
+                workerOf.put(job, r.worker());
+            } else if (e.payload() instanceof ModelPublished) {
+                published.add(job);
+            } else if (e.payload() instanceof StepCompleted s) {
+                workerOf.put(job, s.worker());
+                List<byte[]> earlier = completedOf.computeIfAbsent(job, k -> new ArrayList<>());
+                earlier.add(bytes);
+                if (s.redelivered()) {
+                    return;
+                }
+                if (s.seq() >= 1 && take(Fault.SCHEDULER_KILL)) {
+                    restartScheduler(job + " seq " + s.seq());
+                } else if (s.seq() >= 1 && take(Fault.BROKER_RESTART)) {
+                    restartBroker();
+                } else if (take(Fault.WORKER_KILL_AFTER_STEP)) {
+                    killWorker(Fault.WORKER_KILL_AFTER_STEP, s.worker(), job + " seq " + s.seq());
+                }
+                if (s.seq() >= 1 && take(Fault.LATE_REPORT)) {
+                    byte[] old = earlier.get(random.nextInt(earlier.size()));
+                    producer.send(new ProducerRecord<>(topics.reports(), job, old));
+                    record(Fault.LATE_REPORT, Set.of(job), "an earlier StepCompleted of " + job + " after seq " + s.seq());
+                }
+                List<byte[]> sent = commandsOf.getOrDefault(job, List.of());
+                if (!sent.isEmpty() && take(Fault.DUPLICATE_COMMAND)) {
+                    byte[] old = sent.get(random.nextInt(sent.size()));
+                    producer.send(new ProducerRecord<>(topics.commands(), job, old));
+                    record(Fault.DUPLICATE_COMMAND, Set.of(job), "an earlier command of " + job + " after seq " + s.seq());
+                }
+            }
+        }
+
+        /** Whether a fault of this kind may be injected now; takes it from the budget when so. */
+        boolean take(Fault f) {
+            if (left.get(f) <= 0 || (f.killsWorker() || f == Fault.SCHEDULER_KILL || f == Fault.BROKER_RESTART)
+                    && System.nanoTime() < quietUntil) {
+                return false;
+            }
+            left.merge(f, -1, Integer::sum);
+            return true;
+        }
+
+        void killWorker(Fault f, String worker, String when) {
+            if (!pipeline.worker(worker).isAlive()) {
+                left.merge(f, 1, Integer::sum);
+                return;
+            }
+            Set<String> hit = workerOf.entrySet().stream().filter(w -> w.getValue().equals(worker))
+                    .map(Map.Entry::getKey).filter(j -> !published.contains(j)).collect(Collectors.toSet());
+            pipeline.worker(worker).kill();
+            record(f, hit, worker + " (SIGKILL) at " + when);
+            pipeline.startWorker("worker-" + (++workersStarted));
+            quietUntil = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+        }
+
+        /**
+         * Damages the newest checkpoint of {@code job} (step {@code seq - 1}; bytes flipped the first time, the file
+         * cut in half the next) and kills the worker training step {@code seq}: the next worker must find the damage
+         * by its digest and restore the checkpoint before it.
+         */
+        void corruptNewestAndKill(String job, JobProgress p) {
+            Path checkpoints = pipeline.workDir().resolve("jobs").resolve(job).resolve("checkpoints");
+            boolean truncate = corrupted.size() % 2 == 1;
+            try (var list = Files.list(checkpoints)) {
+                Path newest = list.filter(d -> d.getFileName().toString().startsWith("ckpt-" + String.format(
+                        "%06d", p.seq() - 1))).max(java.util.Comparator.comparing(Path::toString)).orElseThrow(
+                        () -> new AssertionError("no checkpoint of step " + (p.seq() - 1) + " in " + checkpoints));
+                Path model = newest.resolve("model.zip");
+                byte[] bytes = Files.readAllBytes(model);
+                if (truncate) {
+                    Files.write(model, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+                } else {
+                    for (int i = bytes.length / 3; i < bytes.length / 3 + 64; i++) {
+                        bytes[i] ^= (byte) 0x5a;
+                    }
+                    Files.write(model, bytes);
+                }
+                corrupted.put(job, p.seq() - 1);
+                killWorker(Fault.CHECKPOINT_CORRUPT, p.worker(), (truncate ? "truncated " : "corrupted ")
+                        + checkpoints.relativize(model) + ", then killed the worker of " + job + " seq " + p.seq());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        void restartScheduler(String when) {
+            Set<String> hit = jobs.stream().filter(j -> !published.contains(j)).collect(Collectors.toSet());
+            pipeline.scheduler().kill();
+            record(Fault.SCHEDULER_KILL, hit, "scheduler (SIGKILL) after " + when);
+            pipeline.startScheduler();
+            quietUntil = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+        }
+
+        void restartBroker() {
+            Set<String> hit = jobs.stream().filter(j -> !published.contains(j)).collect(Collectors.toSet());
+            pipeline.kafka().stop();
+            record(Fault.BROKER_RESTART, hit, "broker stopped");
+            sleep(Duration.ofSeconds(3));
+            pipeline.kafka().restart();
+            quietUntil = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        }
+
+        void record(Fault f, Set<String> hit, String detail) {
+            Injection i = new Injection(f, Set.copyOf(hit), detail);
+            injections.add(i);
+            System.out.println("injected " + f.label + ": " + detail + ", jobs " + hit);
+        }
+    }
+
+    static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
