@@ -15,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -45,6 +46,8 @@ import org.slf4j.LoggerFactory;
  * and the most accurate one.
  */
 public final class Checkpoints {
+    /** How long an interrupted write's temporary directory is left before {@code save} deletes it. */
+    static final Duration ABANDONED = Duration.ofHours(1);
     private static final Logger log = LoggerFactory.getLogger(Checkpoints.class);
     private static final Pattern NAME = Pattern.compile("ckpt-(\\d{6})-(\\d{10})(?:-a(\\d{6}))?");
     static final String MODEL = "model.zip";
@@ -265,7 +268,28 @@ public final class Checkpoints {
     }
 
     /** Keeps the newest {@code keepLast} and the most accurate checkpoint; deletes the rest. */
+    /**
+     * Deletes the temporary directories of writes that a crash interrupted (a process killed before its rename): those
+     * untouched for {@link #ABANDONED}, far longer than any write takes, so that a write in progress on another machine
+     * sharing the directory is never disturbed.
+     */
+    private void removeAbandonedWrites() throws IOException {
+        long cutoff = System.currentTimeMillis() - ABANDONED.toMillis();
+        try (var entries = Files.list(dir)) {
+            for (Path p : entries.filter(f -> f.getFileName().toString().startsWith(".tmp-")).toList()) {
+                try {
+                    if (Files.getLastModifiedTime(p).toMillis() < cutoff) {
+                        deleteTree(p);
+                    }
+                } catch (IOException e) {
+                    // gone already, or another process cleans it: either way not ours to report
+                }
+            }
+        }
+    }
+
     private void retain() throws IOException {
+        removeAbandonedWrites();
         List<Checkpoint> all = list();
         if (all.size() <= keepLast) {
             return;

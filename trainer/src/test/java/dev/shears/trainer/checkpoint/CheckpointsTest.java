@@ -187,4 +187,79 @@ class CheckpointsTest {
         INDArray resumed = Nd4j.readBinary(out.toFile());
         assertThat(resumed).isEqualTo(straight.params());
     }
+
+    /**
+     * SIGKILL at random moments of a process that does little but write checkpoints (so most kills land inside a
+     * write), ten times: each time the newest good checkpoint is at least the last one reported saved, it reads back
+     * with its checksums, and the next process resumes from it.
+     */
+    @Test
+    void aProcessKilledWhileWritingCheckpointsAlwaysLeavesTheLastSavedOneReadable() throws Exception {
+        Path jobDir = dir.resolve("crash");
+        java.util.Random random = new java.util.Random(42);
+        long lastSaved = 0;
+        int killedInsideAWrite = 0;
+        for (int kill = 1; kill <= 10; kill++) {
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), CheckpointWriter.class.getName(), jobDir.toString())
+                    .redirectErrorStream(true).start();
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            String restoredLine = out.readLine();
+            while (restoredLine != null && !restoredLine.startsWith("restored ")) {
+                restoredLine = out.readLine();
+            }
+            assertThat(restoredLine).as("kill %d: the writer started", kill).isNotNull();
+            assertThat(Long.parseLong(restoredLine.substring("restored ".length())))
+                    .as("kill %d: resumed from at least the last saved", kill).isGreaterThanOrEqualTo(lastSaved);
+            // Let it save a few, then kill it a few milliseconds after it starts writing one.
+            int saves = 2 + random.nextInt(3);
+            long writing = -1;
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                if (line.startsWith("saved ")) {
+                    lastSaved = Long.parseLong(line.substring("saved ".length()));
+                    saves--;
+                } else if (line.startsWith("writing ") && saves <= 0) {
+                    writing = Long.parseLong(line.substring("writing ".length()));
+                    break;
+                }
+            }
+            assertThat(writing).as("kill %d: the writer is writing", kill).isPositive();
+            Thread.sleep(random.nextInt(8));
+            p.toHandle().destroyForcibly(); // through the handle: Process.destroyForcibly() closes its output too
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                if (line.startsWith("saved ")) {
+                    lastSaved = Long.parseLong(line.substring("saved ".length()));
+                }
+            }
+            String partial = String.format(".tmp-ckpt-%06d-", writing);
+            try (var left = Files.list(jobDir)) {
+                // A write in progress lives in a .tmp- directory until its atomic rename.
+                if (left.anyMatch(f -> f.getFileName().toString().startsWith(partial))) {
+                    killedInsideAWrite++;
+                }
+            }
+            Checkpoints.Restored newest = new Checkpoints(jobDir, 2).restoreLatest().orElseThrow();
+            assertThat(newest.state().seq()).as("kill %d: newest good checkpoint vs last saved", kill)
+                    .isGreaterThanOrEqualTo(lastSaved);
+            assertThat(newest.model().pruning().isPruned("fc.weight")).isTrue();
+        }
+        System.out.println("killed inside a checkpoint write: " + killedInsideAWrite + " of 10");
+        assertThat(killedInsideAWrite).as("kills that landed inside a write").isGreaterThanOrEqualTo(3);
+
+        // What the interrupted writes left is deleted by a later save once it is clearly abandoned.
+        try (var left = Files.list(jobDir)) {
+            for (Path tmp : left.filter(f -> f.getFileName().toString().startsWith(".tmp-")).toList()) {
+                Files.setLastModifiedTime(tmp, java.nio.file.attribute.FileTime.from(
+                        Instant.now().minus(Checkpoints.ABANDONED).minusSeconds(60)));
+            }
+        }
+        Checkpoints.Restored newest = new Checkpoints(jobDir, 2).restoreLatest().orElseThrow();
+        new Checkpoints(jobDir, 2).save(newest.model().network(), newest.model().pruning(),
+                state(newest.state().seq() + 1, newest.state().iteration() + 1, 0.5));
+        try (var left = Files.list(jobDir)) {
+            assertThat(left.map(f -> f.getFileName().toString())).noneMatch(n -> n.startsWith(".tmp-"));
+        }
+    }
 }
