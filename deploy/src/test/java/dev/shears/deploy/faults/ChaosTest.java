@@ -17,6 +17,7 @@ import dev.shears.common.events.Topics;
 import dev.shears.deploy.launch.ChildProcess;
 import dev.shears.deploy.launch.LocalPipeline;
 import dev.shears.deploy.pipeline.History;
+import dev.shears.deploy.pipeline.TestRecipes;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -70,7 +71,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ChaosTest {
-    static final Path SUBSET = Path.of("../trainer/src/test/resources/fashion-mnist-subset").toAbsolutePath().normalize();
     static final boolean FULL = "full".equals(System.getProperty("shears.faults"));
     static final Plan PLAN = FULL ? Plan.full() : Plan.quick();
     static final double FINAL_SPARSITY = 0.8;
@@ -161,47 +161,14 @@ class ChaosTest {
         }
     }
 
-    static String recipe(String job) {
-        return """
-                job: %s
-                model: lenet5
-                data: %s
-                training:
-                  updater: nesterovs
-                  learningRate: 0.01
-                  momentum: 0.9
-                  batchSize: 64
-                  seed: 7
-                  denseEpochs: 1
-                pruning:
-                  parameters: ["conv*.weight", "fc*.weight"]
-                  method: l1_unstructured
-                  scope: global
-                schedule:
-                  kind: polynomial
-                  initialSparsity: 0.0
-                  finalSparsity: %s
-                  steps: %d
-                  power: 3
-                fineTune:
-                  iterationsPerStep: %d
-                accuracyBudget:
-                  minAccuracy: 0
-                  policy: stop
-                checkpoints:
-                  keepLast: 2
-                publish:
-                  name: %s
-                """.formatted(job, SUBSET, FINAL_SPARSITY, PLAN.steps(), PLAN.iterationsPerStep(), job);
-    }
-
     @Test
     void jobsSurviveEveryFaultAndEachStepIsAppliedExactlyOnce() throws Exception {
         System.out.printf("chaos run: %s form, seed %d (replay with -Dshears.faults.seed=%d), plan %s%n",
                 FULL ? "full" : "short", seed, seed, PLAN);
         // The unfaulted reference: the same recipe trained straight through by `shears train` in a JVM of its own, with
         // the workers' JVM options and environment (one OpenMP thread), beside the faulted run.
-        Path referenceRecipe = Files.writeString(dir.resolve("reference.yaml"), recipe("reference"));
+        Path referenceRecipe = Files.writeString(dir.resolve("reference.yaml"),
+                TestRecipes.lenet5("reference", FINAL_SPARSITY, PLAN.steps(), PLAN.iterationsPerStep()));
         ChildProcess reference = ChildProcess.start("reference", List.of("train", "--recipe", referenceRecipe.toString(),
                         "--out", dir.resolve("reference").toString(), "--metrics-port", "-1"), OPTIONS.jvmOptions(),
                 OPTIONS.env(), dir.resolve("reference.log"), Pattern.compile("shears train: job"), Duration.ofMinutes(3));
@@ -210,7 +177,9 @@ class ChaosTest {
         for (String job : jobs) {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs"))
                     .header("Content-Type", "application/yaml")
-                    .POST(HttpRequest.BodyPublishers.ofString(recipe(job))).build(), HttpResponse.BodyHandlers.ofString());
+                    .POST(HttpRequest.BodyPublishers.ofString(
+                            TestRecipes.lenet5(job, FINAL_SPARSITY, PLAN.steps(), PLAN.iterationsPerStep())))
+                    .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).as("submit %s: %s", job, r.body()).isEqualTo(201);
         }
 

@@ -15,6 +15,7 @@ import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
 import dev.shears.deploy.launch.LocalPipeline;
+import dev.shears.deploy.pipeline.TestRecipes;
 import dev.shears.deploy.pipeline.History;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -289,7 +290,7 @@ class PoisonEventsTest {
         // Both services still work: a job submitted now publishes.
         HttpClient http = HttpClient.newHttpClient();
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs"))
-                .POST(HttpRequest.BodyPublishers.ofString(recipe("after-poison"))).build(),
+                .POST(HttpRequest.BodyPublishers.ofString(TestRecipes.lenet5("after-poison", 0.5, 1, 50))).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as("submit after the poison: %s", r.body()).isEqualTo(201);
         try (KafkaConsumer<String, byte[]> consumer = History.consumer(pipeline.bootstrapServers(), "poison-after")) {
@@ -305,28 +306,6 @@ class PoisonEventsTest {
                 }
             }
         }
-    }
-
-    static String recipe(String job) {
-        return """
-                job: %s
-                model: lenet5
-                data: %s
-                training:
-                  batchSize: 64
-                  seed: 7
-                  denseEpochs: 1
-                schedule:
-                  kind: polynomial
-                  initialSparsity: 0.0
-                  finalSparsity: 0.5
-                  steps: 1
-                fineTune:
-                  iterationsPerStep: 50
-                accuracyBudget:
-                  minAccuracy: 0
-                  policy: stop
-                """.formatted(job, ChaosTest.SUBSET);
     }
 
     private static String header(ConsumerRecord<String, byte[]> r, String name) {

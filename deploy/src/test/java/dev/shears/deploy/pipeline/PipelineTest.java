@@ -36,7 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PipelineTest {
-    static final Path SUBSET = Path.of("../trainer/src/test/resources/fashion-mnist-subset").toAbsolutePath().normalize();
     static final List<String> JOBS = List.of("pipe-a", "pipe-b", "pipe-c");
     static final int STEPS = 3;
     static final double FINAL_SPARSITY = 0.8;
@@ -61,47 +60,14 @@ class PipelineTest {
         }
     }
 
-    /** A recipe small enough for CI; each pruning step fine-tunes long enough to be caught in its middle. */
-    static String recipe(String job) {
-        return """
-                job: %s
-                model: lenet5
-                data: %s
-                training:
-                  updater: nesterovs
-                  learningRate: 0.01
-                  momentum: 0.9
-                  batchSize: 64
-                  seed: 7
-                  denseEpochs: 1
-                pruning:
-                  parameters: ["conv*.weight", "fc*.weight"]
-                  method: l1_unstructured
-                  scope: global
-                schedule:
-                  kind: polynomial
-                  initialSparsity: 0.0
-                  finalSparsity: %s
-                  steps: %d
-                  power: 3
-                fineTune:
-                  iterationsPerStep: 300
-                accuracyBudget:
-                  minAccuracy: 0
-                  policy: stop
-                checkpoints:
-                  keepLast: 2
-                publish:
-                  name: %s
-                """.formatted(job, SUBSET, FINAL_SPARSITY, STEPS, job);
-    }
-
     @Test
     void threeJobsSurviveAWorkerKilledMidStepAndEachStepIsAppliedExactlyOnce() throws Exception {
+        // 300 fine-tune iterations per step: long enough to catch a worker in the middle of one.
         for (String job : JOBS) {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs"))
                     .header("Content-Type", "application/yaml")
-                    .POST(HttpRequest.BodyPublishers.ofString(recipe(job))).build(), HttpResponse.BodyHandlers.ofString());
+                    .POST(HttpRequest.BodyPublishers.ofString(TestRecipes.lenet5(job, FINAL_SPARSITY, STEPS, 300)))
+                    .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).as("submit %s: %s", job, r.body()).isEqualTo(201);
         }
 
