@@ -1,5 +1,6 @@
 package dev.shears.common.events;
 
+import dev.shears.common.text.Quoted;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -174,29 +175,7 @@ final class Check {
         if (value instanceof Number || value instanceof Boolean) {
             return value.toString();
         }
-        return quote(value.toString());
-    }
-
-    static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        int n = Math.min(s.length(), 80);
-        if (n < s.length() && Character.isHighSurrogate(s.charAt(n - 1))) {
-            n--;
-        }
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (isControl(c)) {
-                sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        if (s.length() > n) {
-            sb.append("...");
-        }
-        return sb.append('"').toString();
+        return Quoted.of(value.toString());
     }
 
     /** {@code 0.9}, {@code 3} for a whole number, {@code NaN}, {@code inf}. */

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shears.common.events.Rejection.Reason;
+import dev.shears.common.text.Quoted;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -209,7 +210,7 @@ public final class EventCodec {
         try {
             return Instant.parse(text);
         } catch (DateTimeParseException e) {
-            throw new Refusal(Reason.INVALID_FIELD, "time", "time " + Check.quote(text) + " is not an ISO-8601"
+            throw new Refusal(Reason.INVALID_FIELD, "time", "time " + Quoted.of(text) + " is not an ISO-8601"
                     + " instant (fix: UTC with a Z, e.g. 2026-11-23T12:00:00Z)");
         }
     }
@@ -218,7 +219,7 @@ public final class EventCodec {
         List<String> known = PayloadTypes.all().stream().map(PayloadTypes.Shape::name).toList();
         String like = known.stream().filter(k -> k.equalsIgnoreCase(type)).findFirst()
                 .map(k -> "; did you mean " + k + "?").orElse("");
-        return new Refusal(Reason.UNKNOWN_TYPE, "type", "type " + Check.quote(type) + " is not an event type this"
+        return new Refusal(Reason.UNKNOWN_TYPE, "type", "type " + Quoted.of(type) + " is not an event type this"
                 + " code knows: " + String.join(", ", known) + like + " (fix: a newer producer's type needs this"
                 + " consumer upgraded; then replay the event from the dead-letter topic)");
     }

@@ -3,6 +3,7 @@ package dev.shears.common.events;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shears.common.text.Quoted;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.ParameterizedType;
@@ -203,7 +204,7 @@ final class PayloadTypes {
             var fields = node.fields();
             while (fields.hasNext()) {
                 var e = fields.next();
-                String at = field + "[" + Check.quote(e.getKey()) + "]";
+                String at = field + "[" + Quoted.of(e.getKey()) + "]";
                 if (!e.getValue().isNumber()) {
                     throw invalid(type, at, e.getValue(), "is " + kind(e.getValue()) + ", not a number"
                             + " (fix: write a JSON number, e.g. 0.5)");
@@ -227,7 +228,7 @@ final class PayloadTypes {
     /** A JSON value as written, cut after 80 characters. */
     static String show(JsonNode node) {
         if (node.isTextual()) {
-            return Check.quote(node.textValue());
+            return Quoted.of(node.textValue());
         }
         String s = node.toString().replaceAll("\\p{Cc}", "?");
         return s.length() <= 80 ? s : s.substring(0, Character.isHighSurrogate(s.charAt(79)) ? 79 : 80) + "...";
@@ -241,7 +242,7 @@ final class PayloadTypes {
 
     private static String names(JsonNode node) {
         List<String> names = new ArrayList<>();
-        node.fieldNames().forEachRemaining(n -> names.add(Check.quote(n)));
+        node.fieldNames().forEachRemaining(n -> names.add(Quoted.of(n)));
         return names.size() <= 8 ? String.join(", ", names)
                 : String.join(", ", names.subList(0, 8)) + " and " + (names.size() - 8) + " more";
     }

@@ -1,5 +1,6 @@
 package dev.shears.common.events;
 
+import dev.shears.common.text.Quoted;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -50,7 +51,7 @@ public record StepCompleted(long seq, int attempt, double targetSparsity, double
             if (name == null) {
                 throw c.fail(field, "(a null name)", "has a parameter without a name");
             }
-            String at = field + "[" + Check.quote(name) + "]";
+            String at = field + "[" + Quoted.of(name) + "]";
             if (name.isBlank() || name.length() > Limits.PARAMETER || name.chars().anyMatch(Check::isControl)
                     || Check.loneSurrogate(name) >= 0) {
                 throw c.fail(field, name, "has an invalid parameter name: must not be blank, at most "

@@ -1,5 +1,6 @@
 package dev.shears.common.events;
 
+import dev.shears.common.text.Quoted;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -38,7 +39,7 @@ public record Topics(String prefix) {
         Objects.requireNonNull(prefix, "prefix");
         if (prefix.isEmpty() || prefix.length() > MAX_PREFIX || !LEGAL.matcher(prefix).matches()
                 || prefix.startsWith(".") || prefix.endsWith(".")) {
-            throw new IllegalArgumentException("topic prefix " + Check.quote(prefix) + " is not valid: must be 1 to "
+            throw new IllegalArgumentException("topic prefix " + Quoted.of(prefix) + " is not valid: must be 1 to "
                     + MAX_PREFIX + " of Kafka's topic characters [a-zA-Z0-9._-], not starting or ending with '.'"
                     + " (fix: e.g. " + DEFAULT_PREFIX + " or shears-staging)");
         }
@@ -83,15 +84,15 @@ public record Topics(String prefix) {
     public static String dlt(String topic) {
         Objects.requireNonNull(topic, "topic");
         if (topic.isEmpty() || !LEGAL.matcher(topic).matches() || topic.equals(".") || topic.equals("..")) {
-            throw new IllegalArgumentException("topic " + Check.quote(topic) + " is not a Kafka topic name: must be"
+            throw new IllegalArgumentException("topic " + Quoted.of(topic) + " is not a Kafka topic name: must be"
                     + " [a-zA-Z0-9._-]+, not . or ..");
         }
         if (topic.endsWith(DLT_SUFFIX)) {
-            throw new IllegalArgumentException("topic " + Check.quote(topic) + " is a dead-letter topic and has none"
+            throw new IllegalArgumentException("topic " + Quoted.of(topic) + " is a dead-letter topic and has none"
                     + " of its own (fix: log and skip a record that cannot be read from a dead-letter topic)");
         }
         if (topic.length() + DLT_SUFFIX.length() > MAX_TOPIC) {
-            throw new IllegalArgumentException("topic " + Check.quote(topic) + " is " + topic.length()
+            throw new IllegalArgumentException("topic " + Quoted.of(topic) + " is " + topic.length()
                     + " characters long: its dead-letter topic would exceed Kafka's " + MAX_TOPIC
                     + " (fix: a shorter prefix)");
         }

@@ -1,5 +1,6 @@
 package dev.shears.common.recipe;
 
+import dev.shears.common.text.Quoted;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -138,27 +139,7 @@ final class Problems {
         if (value instanceof Raw raw) {
             return raw.text();
         }
-        return quote(value.toString());
-    }
-
-    /** Text as a double-quoted YAML scalar: control characters escaped, cut after 80 characters. */
-    static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        int n = Math.min(s.length(), 80);
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (c < 0x20 || c == 0x7f || Character.isISOControl(c)) {
-                sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        if (s.length() > n) {
-            sb.append("...");
-        }
-        return sb.append('"').toString();
+        return Quoted.of(value.toString());
     }
 
     /** A number as the recipe would spell it: {@code 0.9}, {@code 3} for a whole double, {@code inf}. */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.shears.common.text.Quoted;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -64,7 +65,7 @@ final class YamlTree {
     /** A node as it reads in YAML, for messages: text quoted, other scalars bare, collections elided. */
     static String show(Node node) {
         if (node instanceof Scalar s) {
-            return s.token() == JsonToken.VALUE_STRING ? Problems.quote(s.text()) : s.text();
+            return s.token() == JsonToken.VALUE_STRING ? Quoted.of(s.text()) : s.text();
         }
         if (node instanceof Sequence seq) {
             return seq.items().isEmpty() ? "[]" : "[...]";

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shears.common.events.Rejection.Reason;
+import dev.shears.common.text.Quoted;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -337,7 +338,7 @@ class RejectionTest {
 
         assertThat(r.reason()).isEqualTo(Reason.BAD_JOB_ID);
         assertThat(r.field()).isEqualTo("jobId");
-        assertThat(r.message()).startsWith("jobId " + Check.quote(jobId) + " " + why)
+        assertThat(r.message()).startsWith("jobId " + Quoted.of(jobId) + " " + why)
                 .contains("must match [a-z0-9][a-z0-9._-]{0,63}")
                 .endsWith("(fix: e.g. lenet5-fmnist-90)");
     }

@@ -3,6 +3,7 @@ package dev.shears.common.events;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.shears.common.text.Quoted;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,7 +41,7 @@ class TopicsTest {
     void aPrefixOutsideKafkasTopicCharactersIsRefused(String prefix) {
         assertThatThrownBy(() -> new Topics(prefix))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("topic prefix " + Check.quote(prefix) + " is not valid: must be 1 to 200 of"
+                .hasMessageStartingWith("topic prefix " + Quoted.of(prefix) + " is not valid: must be 1 to 200 of"
                         + " Kafka's topic characters [a-zA-Z0-9._-], not starting or ending with '.' (fix: e.g. shears");
     }
 
