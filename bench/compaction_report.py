@@ -9,8 +9,9 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
+
+from machine import describe
 
 SPEEDUP_GOAL = 1.8  # at 50 % filter sparsity
 SIZE_SLACK = 0.05   # goal: size <= (1 - s) + 5 % of the dense size
@@ -29,14 +30,7 @@ def threads_of(path):
 
 
 def machine():
-    cpu = "?"
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    nproc = subprocess.run(["nproc", "--all"], capture_output=True, text=True).stdout.strip()
-    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
-    return cpu, nproc, java
+    return describe()
 
 
 def fmt_ms(us):

@@ -6,8 +6,9 @@ Usage: python3 bench/pipeline_report.py DIR COMMAND
   DELIVERY lines, with load_kafka-GAP) and scale.log (SchedulerScale's SCALE, SCALE_SPLIT, STOP and VIOLATION lines).
 """
 import os
-import subprocess
 import sys
+
+from machine import describe
 
 LATENCY_GOAL_MS = 50.0   # p99 of PruneStep created -> mask applied
 LAG_GOAL_MS = 1000.0     # the scheduler's lag in time: report created -> its next command created
@@ -27,14 +28,7 @@ def lines(path, prefix):
 
 
 def machine():
-    cpu = "?"
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    nproc = subprocess.run(["nproc", "--all"], capture_output=True, text=True).stdout.strip()
-    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
-    return cpu, nproc, java
+    return describe()
 
 
 def ms(v):
