@@ -50,7 +50,10 @@ import java.util.function.BooleanSupplier;
  * redelivery (acknowledged again from the checkpoint), superseded (ignored), the next step, an
  * extra fine-tune, a roll-back, the finalization, or a gap ({@link JobFailed}, not retryable).
  *
- * <p>Keeps an open {@link JobSession} per job for speed; {@link #forget} drops it whenever another
+ * <p>One worker at a time applies a command to a job: {@link JobLock} fences the job's directory,
+ * so that a worker still finishing a step of a partition it lost and the partition's new owner
+ * never apply the same command both. Keeps an open {@link JobSession} per job for speed, trusted
+ * only while its checkpoint is still the newest on disk; {@link #forget} drops it whenever another
  * worker may have moved the job on. The first time this runner sees a job whose checkpoint it did
  * not write (another worker's, or its own before a restart), it reports {@link JobResumed}.
  *
@@ -144,8 +147,9 @@ final class JobRunner {
             return new Outcome(List.of(), "decision " + d.decision() + (d.detail().isEmpty() ? "" : ": " + d.detail()));
         }
         List<Event> reports = new ArrayList<>();
-        try {
-            Path dir = jobDir(jobId);
+        Path dir = jobDir(jobId);
+        try (JobLock lock = JobLock.acquire(dir, worker, stop, holder -> log.info("job {}: waiting for {}, which holds"
+                + " its directory, to finish applying a command", jobId, holder))) {
             Optional<Checkpoints.Verified> latest = latest(jobId, dir);
             Optional<Key> current = latest.map(v -> new Key(v.state().attempt(), v.state().seq()));
             String resumed = latest.map(v -> noticeRestore(jobId, dir, v, reports)).orElse("");
@@ -389,14 +393,24 @@ final class JobRunner {
         return Optional.empty();
     }
 
-    /** The newest good checkpoint: the open session's when there is one, else from disk. */
+    /**
+     * The newest good checkpoint: the open session's when it is still the newest on disk, else
+     * from disk (another worker moved the job on while this one held its partition no more: the
+     * session is stale and dropped).
+     */
     private Optional<Checkpoints.Verified> latest(String jobId, Path dir) throws IOException {
+        Checkpoints onDisk = new Checkpoints(dir.resolve("checkpoints"), Integer.MAX_VALUE);
         JobSession open = sessions.get(jobId);
         if (open != null && open.lastCheckpoint().isPresent()) {
             Checkpoints.Checkpoint c = open.lastCheckpoint().get();
-            return Optional.of(new Checkpoints.Verified(c, Checkpoints.readState(c.dir())));
+            List<Checkpoints.Checkpoint> all = onDisk.list();
+            if (!all.isEmpty() && all.get(all.size() - 1).dir().getFileName().equals(c.dir().getFileName())) {
+                return Optional.of(new Checkpoints.Verified(c, Checkpoints.readState(c.dir())));
+            }
+            log.info("job {}: newer checkpoints than this worker's session ({}): reopened from disk", jobId, c.id());
+            forget(jobId);
         }
-        return new Checkpoints(dir.resolve("checkpoints"), Integer.MAX_VALUE).latest();
+        return onDisk.latest();
     }
 
     /**

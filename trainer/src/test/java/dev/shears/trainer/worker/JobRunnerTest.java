@@ -229,6 +229,72 @@ class JobRunnerTest {
         assertThat(redone.achievedSparsity() * TOTAL).isEqualTo((double) Math.rint(0.5 * TOTAL));
     }
 
+    /**
+     * A worker that lost the job's partition while training (a zombie) and the partition's new owner start the same
+     * step at once: the new owner waits for the job's lock, then acknowledges the zombie's step from its checkpoint.
+     */
+    @Test
+    void twoWorkersGivenTheSameStepAtOnceApplyItOnce() throws Exception {
+        apply(started());
+        JobRunner zombie = runner;
+        JobRunner owner = runner("w2");
+        java.util.concurrent.CountDownLatch training = new java.util.concurrent.CountDownLatch(1);
+        AtomicInteger batches = new AtomicInteger();
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> zombie.apply(step(1, 0.5, 8, 1), () -> {
+            if (batches.incrementAndGet() == 2) {
+                training.countDown();
+                sleepMillis(500); // the new owner arrives while this one trains
+            }
+            return false;
+        }).reports());
+        assertThat(training.await(60, TimeUnit.SECONDS)).isTrue();
+        List<Event> answer = apply(owner, step(1, 0.5, 8, 1));
+        assertThat(answer).extracting(Event::payload).first().isEqualTo(new JobResumed(1, 0, "w2"));
+        StepCompleted second = completed(answer.subList(1, 2));
+        StepCompleted applied = completed(first.get(60, TimeUnit.SECONDS));
+
+        assertThat(applied.redelivered()).as("the zombie applied it").isFalse();
+        assertThat(second.redelivered()).as("the new owner acknowledged it from the checkpoint").isTrue();
+        assertThat(second.checkpointId()).isEqualTo(applied.checkpointId());
+        assertThat(checkpoints()).extracting(Checkpoints.Checkpoint::seq).containsExactly(0L, 1L);
+    }
+
+    @Test
+    void aStepWaitingForAnotherWorkersLockStopsWhenTold() throws Exception {
+        apply(started());
+        Path jobDir = work.resolve("jobs").resolve(JOB);
+        try (JobLock held = JobLock.acquire(jobDir, "w9", () -> false, holder -> { })) {
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+            assertThatThrownBy(() -> runner("w2").apply(step(1, 0.5, 3, 1), () -> System.nanoTime() > until))
+                    .isInstanceOf(CancellationException.class);
+            assertThat(Files.readString(jobDir.resolve(JobLock.FILE))).startsWith("w9 (pid ");
+        }
+        assertThat(completed(apply(step(1, 0.5, 3, 1))).redelivered()).isFalse();
+    }
+
+    /** A worker whose open session fell behind the disk (another worker went on meanwhile) never trusts it. */
+    @Test
+    void aWorkerWhoseSessionFellBehindReadsTheJobFromDiskAgain() throws Exception {
+        apply(started());
+        apply(step(1, 0.5, 3, 1));
+        JobRunner other = runner("w2");
+        StepCompleted two = completed(apply(other, step(2, 0.6, 3, 1)).subList(1, 2));
+
+        List<Event> again = apply(step(2, 0.6, 3, 1)); // w1 still has its session at step 1 open
+        assertThat(again).extracting(e -> e.payload().type()).containsExactly("JobResumed", "StepCompleted");
+        StepCompleted redelivered = completed(again.subList(1, 2));
+        assertThat(redelivered.redelivered()).isTrue();
+        assertThat(redelivered.checkpointId()).isEqualTo(two.checkpointId());
+    }
+
+    static void sleepMillis(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Test
     void anotherWorkerResumesFromTheCheckpointAndSaysSo() throws Exception {
         apply(started());
