@@ -278,7 +278,11 @@ final class Job {
             return accepted(List.of(), null);
         }
         List<Event> out = new ArrayList<>();
-        if (r.restoredSeq() >= position) {
+        // The worker found the checkpoint of the step it was sent damaged, after applying it: it refuses that step's
+        // key from now on (applying a key twice is never allowed), so the step goes again under a new attempt.
+        boolean awaitedLost = r.stepsRedone() > 0 && r.restoredSeq() == position && pending != null
+                && pending.payload() instanceof PruneStep;
+        if (r.restoredSeq() >= position && !awaitedLost) {
             record(event, true, "restored seq " + r.restoredSeq() + ", nothing lost");
             if (state == JobState.SUBMITTED) {
                 state = JobState.PRETRAINING;
@@ -286,8 +290,9 @@ final class Job {
             return accepted(out, null);
         }
         long restored = r.restoredSeq();
-        long lost = position - restored;
-        record(event, true, "restored seq " + restored + ": " + lost + " accepted step(s) lost, sending again");
+        long lost = Math.max(1, position - restored);
+        record(event, true, "restored seq " + restored + ": " + (awaitedLost ? "the awaited step's checkpoint lost"
+                : lost + " accepted step(s) lost") + ", sending again");
         attempt++;
         position = restored;
         step = restored;

@@ -411,6 +411,23 @@ class JobTest {
         assertThat(lastCommand().payload()).isEqualTo(new Finalize(4));
     }
 
+    /** The worker applied the awaited step, then found its checkpoint damaged: that key is spent, so a new attempt. */
+    @Test
+    void aResumeThatLostTheAwaitedStepSendsItAgainUnderANewAttempt() {
+        submit("stop", 0);
+        answer(DENSE);
+        answer(GOOD);
+        assertThat(lastCommand().payload()).isEqualTo(new PruneStep(2, targets.get(1), 50, false, 1));
+        int before = sent.size();
+        report(1, new JobResumed(1, 1, "trainer-1"));
+        List<Payload> tail = payloadsSince(before);
+        assertThat(tail).hasSize(2);
+        assertThat(((SchedulerDecision) tail.get(0)).decision()).isEqualTo(SchedulerDecision.REDO);
+        assertThat(tail.get(1)).isEqualTo(new PruneStep(2, targets.get(1), 50, false, 2));
+        answer(GOOD);
+        assertThat(lastCommand().payload()).isEqualTo(new PruneStep(3, targets.get(2), 50, false, 2));
+    }
+
     @Test
     void aResumeThatLostNothingSendsNothing() {
         submit("stop", 0);

@@ -50,6 +50,9 @@ public final class Checkpoints {
     static final Duration ABANDONED = Duration.ofHours(1);
     private static final Logger log = LoggerFactory.getLogger(Checkpoints.class);
     private static final Pattern NAME = Pattern.compile("ckpt-(\\d{6})-(\\d{10})(?:-a(\\d{6}))?");
+    /** Where {@link #setAside} moves a damaged checkpoint: {@code .damaged-<name>-<nanos>}. */
+    private static final String DAMAGED = ".damaged-";
+    private static final Pattern DAMAGED_NAME = Pattern.compile(Pattern.quote(DAMAGED) + "(" + NAME.pattern() + ")-\\d+");
     static final String MODEL = "model.zip";
     static final String STATE = "state.json";
     static final String MANIFEST = "MANIFEST";
@@ -143,16 +146,37 @@ public final class Checkpoints {
 
     /** The committed checkpoints, oldest first: by attempt, then seq, then iteration. */
     public List<Checkpoint> list() throws IOException {
+        return parse(NAME, 0);
+    }
+
+    /**
+     * Moves a checkpoint that does not verify aside, where it is never restored again but stays for inspection and
+     * as a record of what was lost ({@link #setAside()}).
+     */
+    public void setAside(Checkpoint damaged) throws IOException {
+        Files.move(damaged.dir(), damaged.dir().resolveSibling(DAMAGED + damaged.id() + "-" + System.nanoTime()));
+    }
+
+    /**
+     * The checkpoints {@link #setAside set aside} as damaged, oldest first: the commands that led to them were
+     * applied, and their effect is lost.
+     */
+    public List<Checkpoint> setAside() throws IOException {
+        return parse(DAMAGED_NAME, 1);
+    }
+
+    /** The directories whose names match {@code pattern}, the checkpoint name at group {@code offset}, in key order. */
+    private List<Checkpoint> parse(Pattern pattern, int offset) throws IOException {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         List<Checkpoint> all = new ArrayList<>();
         try (Stream<Path> entries = Files.list(dir)) {
             for (Path p : (Iterable<Path>) entries::iterator) {
-                Matcher m = NAME.matcher(p.getFileName().toString());
+                Matcher m = pattern.matcher(p.getFileName().toString());
                 if (m.matches() && Files.isDirectory(p)) {
-                    all.add(new Checkpoint(p, Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
-                            m.group(3) == null ? 1 : Integer.parseInt(m.group(3))));
+                    all.add(new Checkpoint(p, Long.parseLong(m.group(offset + 1)), Long.parseLong(m.group(offset + 2)),
+                            m.group(offset + 3) == null ? 1 : Integer.parseInt(m.group(offset + 3))));
                 }
             }
         }
@@ -267,7 +291,6 @@ public final class Checkpoints {
         }
     }
 
-    /** Keeps the newest {@code keepLast} and the most accurate checkpoint; deletes the rest. */
     /**
      * Deletes the temporary directories of writes that a crash interrupted (a process killed before its rename): those
      * untouched for {@link #ABANDONED}, far longer than any write takes, so that a write in progress on another machine
@@ -288,6 +311,7 @@ public final class Checkpoints {
         }
     }
 
+    /** Keeps the newest {@code keepLast} and the most accurate checkpoint; deletes the rest. */
     private void retain() throws IOException {
         removeAbandonedWrites();
         List<Checkpoint> all = list();

@@ -205,6 +205,11 @@ final class JobRunner {
         if (order < 0) {
             return new Outcome(reports, "superseded by " + now + ": nothing to do");
         }
+        Optional<Key> lost = lostUpTo(dir);
+        if (lost.isPresent() && key.attempt() <= lost.get().attempt()) {
+            return new Outcome(reports, "superseded: " + key + " was applied before and its checkpoint found damaged"
+                    + " (lost up to " + lost.get() + "); the scheduler sends it again under a new attempt");
+        }
         if (payload instanceof PruneStep p && (p.step() == now.seq() + 1 || p.step() == now.seq())) {
             return prune(command, p, p.step() == now.seq(), dir, stop, reports);
         }
@@ -379,6 +384,21 @@ final class JobRunner {
         return new Outcome(reports, "failed" + (retryable ? " (retryable)" : "") + ": " + text);
     }
 
+    /** The key of the command that led to a checkpoint. */
+    private static Key keyOf(Checkpoints.Checkpoint c) {
+        return new Key(c.attempt(), c.seq());
+    }
+
+    /**
+     * The newest key whose checkpoint was found damaged and set aside: commands up to it were applied and their
+     * effect lost. A newer command of that attempt or an older one is stale: applying it could apply a key a second
+     * time, while the scheduler, told by {@link JobResumed}, sends the lost steps again under a higher attempt.
+     */
+    private static Optional<Key> lostUpTo(Path dir) throws IOException {
+        return new Checkpoints(dir.resolve("checkpoints"), Integer.MAX_VALUE).setAside().stream()
+                .map(JobRunner::keyOf).max(Key::compareTo);
+    }
+
     /** A job that was published or cancelled applies no more commands. */
     private Optional<Outcome> closed(Event command, Path dir, List<Event> reports) throws IOException {
         if (Files.exists(dir.resolve(PUBLISHED))) {
@@ -422,12 +442,13 @@ final class JobRunner {
     private String noticeRestore(String jobId, Path dir, Checkpoints.Verified at, List<Event> reports) {
         Key key = new Key(at.state().attempt(), at.state().seq());
         long lost = 0;
-        List<Path> damaged = new ArrayList<>();
+        Checkpoints checkpoints = new Checkpoints(dir.resolve("checkpoints"), Integer.MAX_VALUE);
+        List<Checkpoints.Checkpoint> damaged = new ArrayList<>();
         try {
-            for (Checkpoints.Checkpoint c : new Checkpoints(dir.resolve("checkpoints"), Integer.MAX_VALUE).list()) {
-                if (new Key(c.attempt(), c.seq()).compareTo(key) > 0) {
+            for (Checkpoints.Checkpoint c : checkpoints.list()) {
+                if (keyOf(c).compareTo(key) > 0) {
                     lost = Math.max(lost, c.seq() - key.seq()); // newer checkpoints that did not verify
-                    damaged.add(c.dir());
+                    damaged.add(c);
                 }
             }
         } catch (IOException e) {
@@ -436,11 +457,11 @@ final class JobRunner {
         if (key.equals(known.get(jobId)) && damaged.isEmpty()) {
             return "";
         }
-        for (Path d : damaged) {
+        for (Checkpoints.Checkpoint d : damaged) {
             try {
-                Files.move(d, d.resolveSibling(".damaged-" + d.getFileName() + "-" + System.nanoTime()));
+                checkpoints.setAside(d);
             } catch (IOException e) {
-                log.warn("could not set aside the damaged checkpoint {}: {}", d, e.toString());
+                log.warn("could not set aside the damaged checkpoint {}: {}", d.dir(), e.toString());
             }
         }
         known.put(jobId, key);

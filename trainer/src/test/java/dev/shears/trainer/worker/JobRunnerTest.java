@@ -322,10 +322,16 @@ class JobRunnerTest {
         Files.write(model, bytes);
 
         // The partition comes back to w1, whose last known checkpoint (seq 0) is now again the newest that verifies.
-        List<Event> reports = apply(w1, step(2, 0.6, 3, 1));
-        assertThat(reports).extracting(Event::payload).first().isEqualTo(new JobResumed(0, 1, "w1"));
-        assertThat(reports.get(1).payload()).isInstanceOfSatisfying(JobFailed.class,
-                f -> assertThat(f.retryable()).isFalse());
+        // Step 2 of attempt 1 is stale now: the scheduler, told of the loss, redoes from step 1 under attempt 2.
+        JobRunner.Outcome stale = w1.apply(step(2, 0.6, 3, 1), () -> false);
+        assertThat(stale.reports()).extracting(Event::payload).containsExactly(new JobResumed(0, 1, "w1"));
+        assertThat(stale.summary()).contains("superseded");
+        // Step 1 of attempt 1 delivered again (a duplicate, or a command queued behind the lost one) is not applied a
+        // second time, although the job is back at step 0: that key was applied once already.
+        JobRunner.Outcome again = w1.apply(step(1, 0.5, 3, 1), () -> false);
+        assertThat(again.reports()).isEmpty();
+        assertThat(again.summary()).contains("was applied before");
+        assertThat(checkpoints()).extracting(Checkpoints.Checkpoint::seq).containsExactly(0L);
         // The scheduler re-sends step 1 under attempt 2: applied once, without a second JobResumed.
         List<Event> redo = apply(w1, step(1, 0.5, 3, 2));
         StepCompleted done = completed(redo);
