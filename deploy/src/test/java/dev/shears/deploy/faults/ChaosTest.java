@@ -115,7 +115,9 @@ class ChaosTest {
             b.put(Fault.CHECKPOINT_CORRUPT, 1);
             b.put(Fault.DUPLICATE_COMMAND, 4);
             b.put(Fault.LATE_REPORT, 4);
-            return new Plan(2, 2, 300, b, 2, Duration.ofMinutes(8));
+            // Three steps: the faults that need a step after the first (a damaged checkpoint of step k - 1) get
+            // four chances, not two, to find a moment outside the quiet time that follows each kill.
+            return new Plan(2, 3, 300, b, 2, Duration.ofMinutes(8));
         }
 
         static Plan full() {
@@ -349,7 +351,7 @@ class ChaosTest {
             String job = e.jobId();
             if (e.payload() instanceof JobProgress p) {
                 workerOf.put(job, p.worker());
-                if (p.seq() >= 2 && p.fraction() > killAt && p.fraction() < 0.9 && !corrupted.containsKey(job)
+                if (p.seq() >= 2 && p.fraction() > 0.1 && p.fraction() < 0.9 && !corrupted.containsKey(job)
                         && take(Fault.CHECKPOINT_CORRUPT)) {
                     corruptNewestAndKill(job, p);
                 } else if (p.seq() >= 1 && p.fraction() > killAt && p.fraction() < 0.9) {
