@@ -176,6 +176,7 @@ public final class SideBySide {
         PruningPlan plan = new PruningPlan(recipe.pruning(), pruning, t.seed());
         MaskedTraining masked = new MaskedTraining(pruning);
         net.setListeners(masked);
+        dev.shears.trainer.train.TrainingPath.prepare(net); // as JobSession does
         Batches batches = Batches.shuffled(data.train(), t.batchSize(), t.seed());
         var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
         System.out.println("READY");

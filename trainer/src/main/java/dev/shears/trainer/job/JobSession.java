@@ -337,6 +337,7 @@ public final class JobSession {
         plan = new PruningPlan(recipe.pruning(), pruning, recipe.training().seed());
         masked = new MaskedTraining(pruning);
         net.setListeners(masked);
+        dev.shears.trainer.train.TrainingPath.prepare(net);
     }
 
     private void checkStop() {
