@@ -131,7 +131,9 @@ class ChaosTest {
             b.put(Fault.CHECKPOINT_CORRUPT, 2);
             b.put(Fault.DUPLICATE_COMMAND, 20);
             b.put(Fault.LATE_REPORT, 20);
-            return new Plan(4, 4, 300, b, 10, Duration.ofMinutes(30));
+            // Six steps of 500 iterations: enough moments for ten worker kills, eight seconds apart, now that a step
+            // trains in a few seconds.
+            return new Plan(4, 6, 500, b, 10, Duration.ofMinutes(30));
         }
     }
 
