@@ -2,7 +2,7 @@
 
 Usage: python3 bench/pipeline_report.py DIR COMMAND
   DIR holds start, load_start, load_end, load_latency, load_scale, latency.log (PipelineLatency's LATENCY, TO_STEP,
-  MASK, REACTION, WORKER_STEP, CYCLE, METRIC lines), kafka-50.log and kafka-0.log (TransactionProbe's COMMIT and
+  DELIVERY, HANDOFF, MASK, REACTION, WORKER_STEP, CYCLE, METRIC lines), kafka-50.log and kafka-0.log (TransactionProbe's COMMIT and
   DELIVERY lines, with load_kafka-GAP) and scale.log (SchedulerScale's SCALE, SCALE_SPLIT, STOP and VIOLATION lines).
 """
 import os
@@ -40,7 +40,7 @@ def latency_section(d, out):
     if not os.path.exists(path):
         return
     rows = {l.split()[0]: kv(l) for l in lines(path, "") if l.split() and l.split()[0] in
-            ("RECIPE", "LATENCY", "TO_STEP", "MASK", "REACTION", "WORKER_STEP", "CYCLE")}
+            ("RECIPE", "LATENCY", "TO_STEP", "DELIVERY", "HANDOFF", "MASK", "REACTION", "WORKER_STEP", "CYCLE")}
     recipe = rows.get("RECIPE", {})
     out.append("## PruneStep latency, scheduler to mask applied")
     out.append("")
@@ -56,6 +56,8 @@ def latency_section(d, out):
     out.append("|---|---|---|---|---|---|---|")
     names = [("LATENCY", "PruneStep created → mask applied (worker)"),
              ("TO_STEP", "… of which: created → the worker's step starts (commit, delivery, dispatch, checkpoint state read)"),
+             ("DELIVERY", "… … created → polled by the worker (the scheduler's transaction, Kafka's read_committed delivery)"),
+             ("HANDOFF", "… … polled → the worker's step starts (dispatch, job lock, checkpoint state read)"),
              ("MASK", "… of which: computing and applying the mask (global L1 over LeNet-5)"),
              ("REACTION", "StepCompleted k created → next command created (scheduler's reaction)"),
              ("WORKER_STEP", "PruneStep k created → StepCompleted k created (delivery, mask, evaluation, checkpoint)"),

@@ -34,7 +34,9 @@ import picocli.CommandLine.Option;
  * delivery, mask, evaluation, checkpoint), {@code CYCLE} ({@code PruneStep} k → k + 1), all from the events' times in
  * the topics, and the worker's {@code /metrics} count, max and the 50 ms bucket of the timer as {@code METRIC} lines.
  * {@code LATENCY} splits into {@code TO_STEP} (creation to the worker's step starting: commit, delivery, dispatch,
- * reading the checkpoint state) and {@code MASK} (computing and applying the mask).
+ * reading the checkpoint state) and {@code MASK} (computing and applying the mask); {@code TO_STEP} into
+ * {@code DELIVERY} (creation to the worker's poll returning it: the scheduler's transaction and Kafka's delivery) and
+ * {@code HANDOFF} (poll to the step starting: the worker's own part).
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.shears.bench.PipelineLatency \
@@ -47,7 +49,8 @@ public final class PipelineLatency implements Callable<Integer> {
     static final String JOB = "latency-lenet5";
     private static final Pattern APPLIED = Pattern.compile(
             "job " + Pattern.quote(JOB) + " seq (\\d+) attempt \\d+ PruneStep: .*mask applied ([0-9.]+) ms after the"
-                    + " command was created \\(([0-9.]+) ms computing it\\)");
+                    + " command was created \\(([0-9.]+) ms computing it; received by this worker ([0-9.-]+) ms after it was"
+                    + " created\\)");
 
     @Option(names = "--data", required = true, description = "Fashion-MNIST directory (the subset is enough)")
     Path data;
@@ -116,6 +119,8 @@ public final class PipelineLatency implements Callable<Integer> {
             Samples latency = new Samples();
             Samples computing = new Samples();
             Samples before = new Samples();
+            Samples delivery = new Samples();
+            Samples handOff = new Samples();
             for (String line : Files.readAllLines(pipeline.logDir().resolve("worker-1.log"), StandardCharsets.UTF_8)) {
                 Matcher m = APPLIED.matcher(line);
                 if (m.find()) {
@@ -123,12 +128,17 @@ public final class PipelineLatency implements Callable<Integer> {
                     double mask = Double.parseDouble(m.group(3));
                     latency.add(total);
                     computing.add(mask);
+                    double received = Double.parseDouble(m.group(4));
                     before.add(total - mask);
+                    delivery.add(received);
+                    handOff.add(total - mask - received);
                 }
             }
             System.out.println("LATENCY type=PruneStep " + latency.summary());
             System.out.println("TO_STEP " + before.summary());
             System.out.println("MASK " + computing.summary());
+            System.out.println("DELIVERY " + delivery.summary());
+            System.out.println("HANDOFF " + handOff.summary());
 
             TopicHistory history = TopicHistory.read(pipeline.bootstrapServers(), Topics.defaults());
             System.out.println("REACTION " + history.reactions().summary());

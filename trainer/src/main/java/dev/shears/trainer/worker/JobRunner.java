@@ -73,6 +73,8 @@ final class JobRunner {
     private final Map<String, JobSession> sessions = new ConcurrentHashMap<>();
     private final Map<String, Key> known = new ConcurrentHashMap<>();
     private volatile Running running;
+    /** When the command being applied reached this worker. */
+    private Instant received = Instant.now();
 
     /** What {@link #apply} did: the reports to send, in order, and one line for the log. */
     record Outcome(List<Event> reports, String summary) {
@@ -141,6 +143,12 @@ final class JobRunner {
      *     and the job's session was dropped
      */
     Outcome apply(Event command, BooleanSupplier stop) {
+        return apply(command, stop, Instant.now());
+    }
+
+    /** {@link #apply(Event, BooleanSupplier)} of a command this worker received at {@code received} (for its log). */
+    Outcome apply(Event command, BooleanSupplier stop, Instant received) {
+        this.received = received;
         String jobId = command.jobId();
         Payload payload = command.payload();
         if (payload instanceof SchedulerDecision d) {
@@ -286,9 +294,10 @@ final class JobRunner {
         metrics.step(jobId, p.step(), Schedule.of(session.recipe().schedule()).steps());
         Outcome outcome = commit(command, session, result, p.attempt(), reports, String.format(Locale.ROOT,
                 "%s to %.4f: achieved %.4f, accuracy %.4f, mask applied %.3f ms after the command was created"
-                        + " (%.3f ms computing it)",
+                        + " (%.3f ms computing it; received by this worker %.3f ms after it was created)",
                 extra ? "extra fine-tune at" : "pruned", p.targetSparsity(), result.achievedSparsity(), eval.accuracy(),
-                latency.toNanos() / 1e6, latency.minus(arrived).toNanos() / 1e6));
+                latency.toNanos() / 1e6, latency.minus(arrived).toNanos() / 1e6,
+                Duration.between(command.time(), received).toNanos() / 1e6));
         metrics.stepDuration(jobId, Duration.ofNanos(System.nanoTime() - started));
         return outcome;
     }

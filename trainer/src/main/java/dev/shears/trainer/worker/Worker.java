@@ -120,6 +120,8 @@ public final class Worker implements AutoCloseable {
     /** One partition's records: those waiting, in order, and the one being applied. */
     private static final class Lane {
         final ArrayDeque<ConsumerRecord<String, byte[]>> backlog = new ArrayDeque<>();
+        /** When each waiting record was polled. */
+        final Map<ConsumerRecord<String, byte[]>, java.time.Instant> polledAt = new java.util.IdentityHashMap<>();
         final Set<String> jobs = new HashSet<>();
         Task task;
         long retryAt;
@@ -129,13 +131,15 @@ public final class Worker implements AutoCloseable {
     private static final class Task {
         final ConsumerRecord<String, byte[]> record;
         final String jobId;
+        final java.time.Instant received;
         final AtomicReference<String> stop = new AtomicReference<>();
         final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
         Future<Result> future;
 
-        Task(ConsumerRecord<String, byte[]> record, String jobId) {
+        Task(ConsumerRecord<String, byte[]> record, String jobId, java.time.Instant received) {
             this.record = record;
             this.jobId = jobId;
+            this.received = received;
         }
     }
 
@@ -253,7 +257,7 @@ public final class Worker implements AutoCloseable {
                     if (System.nanoTime() >= closeDeadline) {
                         stopAll("worker " + id + " is shutting down");
                     }
-                    finishTasks(true);
+                    finishTasks(true).forEach(Runnable::run);
                     if (lanes.values().stream().allMatch(l -> l.task == null)) {
                         break;
                     }
@@ -267,12 +271,14 @@ public final class Worker implements AutoCloseable {
                 for (ConsumerRecord<String, byte[]> r : records) {
                     Lane lane = lanes.computeIfAbsent(new TopicPartition(r.topic(), r.partition()), tp -> new Lane());
                     lane.backlog.addLast(r);
+                    lane.polledAt.put(r, java.time.Instant.now());
                     cancelIfAsked(lane, r);
                 }
-                finishTasks(false);
+                List<Runnable> commits = finishTasks(false);
                 if (grace == null) {
                     dispatch();
                 }
+                commits.forEach(Runnable::run); // after the next record has started: a commit is a round trip
                 flowControl();
                 lag();
             }
@@ -308,7 +314,7 @@ public final class Worker implements AutoCloseable {
             ConsumerRecord<String, byte[]> record = lane.backlog.peekFirst();
             Decoded decoded = decode(record);
             String jobId = decoded instanceof Decoded.Accepted a ? a.event().jobId() : record.key();
-            Task task = new Task(record, jobId);
+            Task task = new Task(record, jobId, lane.polledAt.getOrDefault(record, java.time.Instant.now()));
             if (jobId != null) {
                 lane.jobs.add(jobId);
                 for (ConsumerRecord<String, byte[]> later : lane.backlog) {
@@ -324,8 +330,12 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    /** Commits the offsets of applied records; with {@code waitForIdle}, waits a little for running ones. */
-    private void finishTasks(boolean waitForIdle) {
+    /**
+     * Frees the lanes of finished records and returns the offset commits of the applied ones, for the caller to run
+     * (after starting the next records); with {@code waitForIdle}, waits a little for running ones.
+     */
+    private List<Runnable> finishTasks(boolean waitForIdle) {
+        List<Runnable> commits = new ArrayList<>();
         for (Map.Entry<TopicPartition, Lane> e : lanes.entrySet()) {
             Lane lane = e.getValue();
             Task task = lane.task;
@@ -350,12 +360,14 @@ public final class Worker implements AutoCloseable {
             }
             lane.task = null;
             if (result == Result.COMMIT) {
-                commit(e.getKey(), task.record);
-                lane.backlog.pollFirst();
+                TopicPartition tp = e.getKey();
+                commits.add(() -> commit(tp, task.record));
+                lane.polledAt.remove(lane.backlog.pollFirst());
             } else if (result == Result.RETRY) {
                 lane.retryAt = System.nanoTime() + RETRY_BACKOFF.toNanos();
             }
         }
+        return commits;
     }
 
     private void commit(TopicPartition tp, ConsumerRecord<String, byte[]> record) {
@@ -427,7 +439,7 @@ public final class Worker implements AutoCloseable {
         }
         JobRunner.Outcome outcome;
         try {
-            outcome = runner.apply(event, () -> task.stop.get() != null);
+            outcome = runner.apply(event, () -> task.stop.get() != null, task.received);
         } catch (CancellationException e) {
             String why = task.stop.get();
             boolean cancelled = why != null && why.startsWith("cancelled");
