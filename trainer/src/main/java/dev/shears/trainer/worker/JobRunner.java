@@ -156,8 +156,12 @@ final class JobRunner {
         }
         List<Event> reports = new ArrayList<>();
         Path dir = jobDir(jobId);
-        try (JobLock lock = JobLock.acquire(dir, worker, stop, holder -> log.info("job {}: waiting for {}, which holds"
-                + " its directory, to finish applying a command", jobId, holder))) {
+        // A job without a directory has no state to fence: only its start or a cancel creates one (a command for an
+        // unknown job is a gap, and leaves nothing behind).
+        boolean creates = payload instanceof JobStarted || payload instanceof CancelJob;
+        try (JobLock lock = !creates && !Files.isDirectory(dir) ? null : JobLock.acquire(dir, worker, stop,
+                holder -> log.info("job {}: waiting for {}, which holds its directory, to finish applying a command",
+                        jobId, holder))) {
             Optional<Checkpoints.Verified> latest = latest(jobId, dir);
             Optional<Key> current = latest.map(v -> new Key(v.state().attempt(), v.state().seq()));
             String resumed = latest.map(v -> noticeRestore(jobId, dir, v, reports)).orElse("");

@@ -179,6 +179,7 @@ class JobRunnerTest {
     @Test
     void reportsAGapAsAFailureThatIsNotRetryable() throws Exception {
         List<Event> noStart = apply(step(1, 0.5, 3, 1));
+        assertThat(work.resolve("jobs").resolve(JOB)).as("a command for an unknown job leaves nothing").doesNotExist();
         assertThat(noStart).singleElement().satisfies(e -> {
             JobFailed f = (JobFailed) e.payload();
             assertThat(f.retryable()).isFalse();
