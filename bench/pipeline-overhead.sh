@@ -8,7 +8,8 @@
 #            events' times in the topics, the scheduler's reaction (StepCompleted k -> PruneStep k+1) and the cycle
 #   kafka    TransactionProbe: Kafka's part alone, no Shears: what the scheduler writes for one report (a command, a
 #            state record, the offsets) in one transaction, to a read_committed consumer like the worker's; commit
-#            and delivery times, transactions 50 ms apart (a closed loop) and back to back (a busy scheduler)
+#            and delivery times, transactions 50 ms apart (a closed loop) and back to back (a busy scheduler), with
+#            the scheduler's retry.backoff.ms (10 ms) and, back to back, with Kafka's default (100 ms) for comparison
 #   scale    SchedulerScale: one scheduler in-process and an instant fake worker (answers at once, read_committed);
 #            for each N in JOBS, N jobs submitted through POST /jobs as fast as they are taken, all run to
 #            publication: the scheduler's reaction time (report created -> its next command created; the lag in
@@ -20,7 +21,7 @@
 #
 # Usage: bench/pipeline-overhead.sh          (from anywhere)
 #   PARTS="latency kafka scale"   what to run
-#   STEPS=50                steps of the latency job
+#   STEPS=200               steps of the latency job (a p99 needs 100 or more: over 50 it is the maximum)
 #   JOBS="100,500,1000,2000"  job counts of the scale runs (stops at the first that does not finish)
 #   SCALE_STEPS=10          steps of each scale job
 #   CLIENTS=8               threads submitting jobs
@@ -65,21 +66,23 @@ date '+%Y-%m-%d %H:%M:%S %z' > "$TMP/start"
 load > "$TMP/load_start"
 
 if has latency; then
-    echo "== PipelineLatency, ${STEPS:-50} steps, load $(load)" >&2
+    echo "== PipelineLatency, ${STEPS:-200} steps, load $(load)" >&2
     load > "$TMP/load_latency"
-    java -Xmx1g -cp "$JAR" dev.shears.bench.PipelineLatency --data "$SUBSET" --steps "${STEPS:-50}" \
+    java -Xmx1g -cp "$JAR" dev.shears.bench.PipelineLatency --data "$SUBSET" --steps "${STEPS:-200}" \
         --dir "$TMP/latency" > "$TMP/latency.log" 2> "$TMP/latency.err" \
         || { tail -30 "$TMP/latency.err" >&2; cat "$TMP/latency.log" >&2; die "PipelineLatency failed (log above)"; }
     grep -E '^(LATENCY|TO_STEP|MASK|REACTION|WORKER_STEP|CYCLE)' "$TMP/latency.log" >&2
 fi
 if has kafka; then
-    for gap in 50 0; do
-        echo "== TransactionProbe, transactions ${gap} ms apart, load $(load)" >&2
-        load > "$TMP/load_kafka-$gap"
-        java -Xmx1g -cp "$JAR" dev.shears.bench.TransactionProbe --count 200 --gap-ms "$gap" --dir "$TMP/kafka-$gap" \
-            > "$TMP/kafka-$gap.log" 2> "$TMP/kafka-$gap.err" \
-            || { tail -30 "$TMP/kafka-$gap.err" >&2; die "TransactionProbe failed (log above)"; }
-        grep -E '^(COMMIT|DELIVERY)' "$TMP/kafka-$gap.log" >&2
+    # GAP:RETRY — the scheduler's retry.backoff.ms (10), and Kafka's default (100) back to back for comparison
+    for run in 50:10 0:10 0:100; do
+        gap="${run%%:*}" retry="${run##*:}" name="kafka-${run/:/-}"
+        echo "== TransactionProbe, transactions ${gap} ms apart, retry.backoff.ms $retry, load $(load)" >&2
+        load > "$TMP/load_$name"
+        java -Xmx1g -cp "$JAR" dev.shears.bench.TransactionProbe --count 200 --gap-ms "$gap" \
+            --retry-backoff-ms "$retry" --dir "$TMP/$name" > "$TMP/$name.log" 2> "$TMP/$name.err" \
+            || { tail -30 "$TMP/$name.err" >&2; die "TransactionProbe failed (log above)"; }
+        grep -E '^(COMMIT|DELIVERY)' "$TMP/$name.log" >&2
     done
 fi
 if has scale; then

@@ -2,8 +2,9 @@
 
 Usage: python3 bench/pipeline_report.py DIR COMMAND
   DIR holds start, load_start, load_end, load_latency, load_scale, latency.log (PipelineLatency's LATENCY, TO_STEP,
-  DELIVERY, HANDOFF, MASK, REACTION, WORKER_STEP, CYCLE, METRIC lines), kafka-50.log and kafka-0.log (TransactionProbe's COMMIT and
-  DELIVERY lines, with load_kafka-GAP) and scale.log (SchedulerScale's SCALE, SCALE_SPLIT, STOP and VIOLATION lines).
+  DELIVERY, HANDOFF, MASK, REACTION, WORKER_STEP, CYCLE, METRIC lines), kafka-50-10.log, kafka-0-10.log and
+  kafka-0-100.log (TransactionProbe's COMMIT and DELIVERY lines; the gap and retry.backoff.ms in the name, the load
+  before in load_kafka-GAP-RETRY) and scale.log (SchedulerScale's SCALE, SCALE_SPLIT, STOP and VIOLATION lines).
 """
 import os
 import sys
@@ -85,11 +86,12 @@ def latency_section(d, out):
 
 def kafka_section(d, out):
     runs = []
-    for gap in (50, 0):
-        rows = {l.split()[0]: kv(l) for l in lines(os.path.join(d, f"kafka-{gap}.log"), "") if l.split()
+    for name, label in (("kafka-50-10", "50 ms apart, retry 10 ms"), ("kafka-0-10", "back to back, retry 10 ms"),
+                        ("kafka-0-100", "back to back, retry 100 ms (Kafka's default)")):
+        rows = {l.split()[0]: kv(l) for l in lines(os.path.join(d, f"{name}.log"), "") if l.split()
                 and l.split()[0] in ("COMMIT", "DELIVERY")}
         if rows:
-            runs.append((gap, rows))
+            runs.append((name, label, rows))
     if not runs:
         return
     out.append("## Kafka's part alone")
@@ -97,17 +99,19 @@ def kafka_section(d, out):
     out.append("`TransactionProbe`, no Shears code: an embedded broker like the pipeline's, a transactional producer"
                " writing what the scheduler writes for one report (a command, a state record, the consumed offsets,"
                " commit) and a read_committed consumer like the worker's. *Commit*: begin to `commitTransaction`"
-               " returned; *delivery*: begin to the record in the consumer's hands. 200 transactions, in ms.")
+               " returned; *delivery*: begin to the record in the consumer's hands. *Retry*: the producer's"
+               " `retry.backoff.ms`, after which a transaction begun while the broker still writes the previous"
+               " one's markers (CONCURRENT_TRANSACTIONS) is tried again; the scheduler's is 10 ms. 200 transactions,"
+               " in ms.")
     out.append("")
     out.append("| transactions | measure | n | p50 | p90 | p99 | max | load before |")
     out.append("|---|---|---|---|---|---|---|---|")
-    for gap, rows in runs:
-        label = f"{gap} ms apart" if gap else "back to back"
+    for name, label, rows in runs:
         for key in ("COMMIT", "DELIVERY"):
             r = rows.get(key)
             if r:
                 out.append(f"| {label} | {key.lower()} | {r['n']} | {ms(r['p50_ms'])} | {ms(r['p90_ms'])} |"
-                           f" {ms(r['p99_ms'])} | {ms(r['max_ms'])} | {read(os.path.join(d, f'load_kafka-{gap}'), '?')} |")
+                           f" {ms(r['p99_ms'])} | {ms(r['max_ms'])} | {read(os.path.join(d, f'load_{name}'), '?')} |")
     out.append("")
 
 

@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.shears.bench.TransactionProbe [--count 200] [--gap-ms 50] \
- *     [--retry-backoff-ms 10]
+ *     [--retry-backoff-ms 10] [--broker-property add.partitions.to.txn.retry.backoff.ms=5 ...]
  * </pre>
  */
 @Command(name = "TransactionProbe", mixinStandardHelpOptions = true,
@@ -53,8 +53,13 @@ public final class TransactionProbe implements Callable<Integer> {
     @Option(names = "--gap-ms", defaultValue = "50", description = "pause between transactions (default ${DEFAULT-VALUE})")
     long gapMs;
 
-    @Option(names = "--retry-backoff-ms", description = "the producer's retry.backoff.ms (default: Kafka's, 100)")
-    Integer retryBackoffMs;
+    @Option(names = "--retry-backoff-ms", defaultValue = "10",
+            description = "the producer's retry.backoff.ms (default ${DEFAULT-VALUE}, the scheduler's; Kafka's is 100)")
+    int retryBackoffMs;
+
+    @Option(names = "--broker-property", paramLabel = "NAME=VALUE",
+            description = "a broker setting over EmbeddedKafka's defaults (repeatable)")
+    Map<String, String> brokerProperties = new java.util.LinkedHashMap<>();
 
     @Option(names = "--dir", description = "the broker's directory (default: a new temporary directory)")
     Path dir;
@@ -66,7 +71,11 @@ public final class TransactionProbe implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path work = dir != null ? dir : Files.createTempDirectory("transaction-probe");
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka"))) {
+        EmbeddedKafka.Options options = EmbeddedKafka.Options.defaults();
+        for (Map.Entry<String, String> e : brokerProperties.entrySet()) {
+            options = options.withBrokerProperty(e.getKey(), e.getValue());
+        }
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka"), options)) {
             String bootstrap = kafka.bootstrapServers();
             Properties a = new Properties();
             a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -90,9 +99,7 @@ public final class TransactionProbe implements Callable<Integer> {
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-            if (retryBackoffMs != null) {
-                p.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, retryBackoffMs);
-            }
+            p.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, retryBackoffMs);
             ConsumerGroupMetadata group = new ConsumerGroupMetadata("probe-group");
             try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
                     new ByteArraySerializer())) {
