@@ -11,8 +11,9 @@
 #              dense and masked (90 %) fine-tuning samples/s, median of the per-pair ratios
 #   mask       global L1 mask computation on LeNet-5's weights, warm, median of many
 #              (SideBySide mask / torch_lenet5.py --no-job), and at 84M parameters (bench/mask-vs-torch.sh)
-#   compaction LeNet-5 compacted vs uncompacted at 50 % and 75 % filter sparsity (SideBySide compaction)
-#   sizes      SparseModel, DL4J zip, PrunedModel and checkpoint sizes against sparsity (SideBySide sizes)
+#
+# (Compaction speed-ups and artifact sizes, where PyTorch's pruning has no counterpart, are bench/compaction.sh's;
+# bench/all.sh runs this script, that one and bench/pipeline-overhead.sh in one go.)
 #
 # then prints the tables with the ratios Shears/PyTorch and the goals. Both sides get the same thread
 # count: OMP_NUM_THREADS=N and OMP_WAIT_POLICY=PASSIVE in both environments, torch.set_num_threads(N);
@@ -24,7 +25,7 @@
 #                         reuse the printed output of an earlier run saved in FILE
 #   MASK84_JMH_ARGS="..." JMH options for that run (default: MaskBenchmark's own, 3 warm-up and 5 measured
 #                         iterations); MASK84_TORCH_ARGS likewise (default: torch_masks.py's 1 + 3 repetitions)
-#   PARTS="job throughput mask mask84 compaction sizes"  what to run (default: all)
+#   PARTS="job throughput mask mask84"  what to run (default: all)
 #   PAIRS=11 BLOCK=150    pairs and iterations per block of the throughput part
 #   QUICK=1               a short job (1 dense epoch, 2 steps of 50 iterations) to try the script out;
 #                         its figures are not the job's
@@ -36,7 +37,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/bench/target/benchmarks.jar"
 TORCH_PY=/usr/bin/python3
 THREADS="${1:-${THREADS:-1}}"
-PARTS="${PARTS:-job throughput mask mask84 compaction sizes}"
+PARTS="${PARTS:-job throughput mask mask84}"
 RECIPE="$ROOT/trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml"
 DATA=/usr/share/datasets/fashion-mnist
 export OMP_NUM_THREADS="$THREADS"
@@ -123,15 +124,6 @@ if has mask84; then
             cp "$MASK84" "$TMP/mask84.log" ;;
     esac
 fi
-if has compaction; then
-    echo "== compaction (SideBySide compaction), load $(load)" >&2
-    timed compaction "${JAVA_BENCH[@]}" compaction --data "$DATA"
-fi
-if has sizes; then
-    echo "== sizes (SideBySide sizes), load $(load)" >&2
-    timed sizes "${JAVA_BENCH[@]}" sizes --recipe "$RECIPE" --data "$DATA"
-fi
-
 "$TORCH_PY" "$ROOT/bench/side_by_side_report.py" "$TMP" "$THREADS" "$START" "$PARTS" "${QUICK:-0}" "${MASK84:-run}" \
     > "$TMP/report.txt" || die "the report failed"
 cat "$TMP/report.txt"

@@ -132,27 +132,6 @@ if "job" in parts:
                  f"{diff:+.2f} pt: " + ("met" if abs(diff) <= 0.3 else
                                         "met as 'not 0.3 pt below' (Shears higher)" if diff > 0 else "NOT MET")))
 
-if "compaction" in parts:
-    c = results("compaction")
-    for tag in ("50", "75"):
-        if f"compaction_{tag}_b1_speedup" in c:
-            goal = ">= 1.8x" if tag == "50" else "-"
-            for b, label in (("b1", "batch 1 latency"), ("b256", "batch 256 thrpt")):
-                sp = float(c[f"compaction_{tag}_{b}_speedup"])
-                rows.append((f"compaction speed-up at {tag} %, {label}", f"{sp:.2f}x", "", None, goal,
-                             verdict(sp >= 1.8) if tag == "50" else ""))
-
-if "sizes" in parts:
-    z = results("sizes")
-    dense_bytes = int(z["size_dense_bytes"])
-    for tag in ("50", "80", "90", "95"):
-        if f"size_{tag}_sparse_bytes" in z:
-            goal = 1 - int(tag) / 100 + 0.05
-            for key, label in (("sparse", "SparseModel file"), ("checkpoint", "checkpoint")):
-                b = int(z[f"size_{tag}_{key}_bytes"])
-                rows.append((f"{label} at {tag} %, % of dense model.zip", f"{100 * b / dense_bytes:.1f}%", "", None,
-                             f"<= {100 * goal:.0f}%", verdict(b / dense_bytes <= goal)))
-
 if rows:
     print()
     hdr = f"{'figure':<48} {'Shears':>10} {'PyTorch':>10} {'S/P':>7}  {'goal':<13} verdict"
@@ -219,14 +198,9 @@ if "mask84" in parts and mask84_mode != "skip":
         if line.strip():
             print("  " + line.rstrip())
 
-for name, title in (("compaction", "compaction"), ("sizes", "artifact and checkpoint sizes")):
-    if name in parts:
-        print()
-        print(f"{title} (SideBySide {name}):")
-        for line in open(path(name + ".log")):
-            if not line.startswith("RESULT "):
-                print("  " + line.rstrip())
-        if name == "sizes" and "job" in parts:
-            print(f"  PyTorch, from its job at 90 %: last checkpoint {int(t['checkpoint_bytes'])} B (model state_dict"
-                  " with weight_orig and float32 weight_mask, optimizer momentum), final state_dict after prune.remove"
-                  f" {int(t['model_bytes'])} B (dense float32)")
+if "job" in parts:
+    print()
+    print(f"PyTorch's files, from its job at 90 %: last checkpoint {int(t['checkpoint_bytes'])} B (model state_dict"
+          " with weight_orig and float32 weight_mask, optimizer momentum), final state_dict after prune.remove"
+          f" {int(t['model_bytes'])} B (dense float32); Shears' sparse artifact and checkpoint sizes:"
+          " bench/compaction.sh")

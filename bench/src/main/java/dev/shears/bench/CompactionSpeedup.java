@@ -2,6 +2,7 @@ package dev.shears.bench;
 
 import dev.shears.prune.Compaction;
 import dev.shears.trainer.cpu.CpuAcceleration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -65,7 +66,7 @@ public final class CompactionSpeedup implements Runnable {
                     INDArray x = BenchModels.input(batch);
                     double diff = BenchModels.checkSameOutputs(pruned, small, x, model + " at " + s);
                     int block = callsPerBlock(pruned, x, blockMs);
-                    double[] r = SideBySide.interleaved(pruned, small, x, block, pairs, Math.max(2, block));
+                    double[] r = interleaved(pruned, small, x, block, pairs, Math.max(2, block));
                     System.out.printf(Locale.ROOT, "CASE model=%s sparsity=%s batch=%d kept=%s params_before=%d"
                             + " params_after=%d flops_before=%d flops_after=%d max_diff=%.3e block=%d pairs=%d"
                             + " dense_us=%.2f compacted_us=%.2f speedup=%.4f q1=%.4f q3=%.4f%n",
@@ -90,5 +91,40 @@ public final class CompactionSpeedup implements Runnable {
         }
         double msPerCall = (System.nanoTime() - t0) / 1e6 / calls;
         return (int) Math.max(1, Math.round(blockMs / msPerCall));
+    }
+
+    /**
+     * {@code a} and {@code b} run alternately on {@code x}, {@code block} calls each, {@code pairs} times (the order
+     * flips every pair) after {@code warmup} calls each. Returns the median microseconds per call of a and of b (over
+     * blocks), the median of the per-pair ratios a/b, and its quartiles.
+     */
+    static double[] interleaved(MultiLayerNetwork a, MultiLayerNetwork b, INDArray x, int block, int pairs, int warmup) {
+        for (int i = 0; i < warmup; i++) {
+            a.output(x);
+            b.output(x);
+        }
+        double[] ta = new double[pairs];
+        double[] tb = new double[pairs];
+        double[] ratio = new double[pairs];
+        for (int p = 0; p < pairs; p++) {
+            boolean aFirst = p % 2 == 0;
+            double first = block(aFirst ? a : b, x, block);
+            double second = block(aFirst ? b : a, x, block);
+            ta[p] = aFirst ? first : second;
+            tb[p] = aFirst ? second : first;
+            ratio[p] = ta[p] / tb[p];
+        }
+        double[] sorted = ratio.clone();
+        Arrays.sort(sorted);
+        return new double[] {SideBySide.median(ta), SideBySide.median(tb), SideBySide.median(ratio), sorted[pairs / 4],
+            sorted[(3 * pairs) / 4]};
+    }
+
+    private static double block(MultiLayerNetwork net, INDArray x, int calls) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < calls; i++) {
+            net.output(x);
+        }
+        return (System.nanoTime() - t0) / 1e3 / calls;
     }
 }
