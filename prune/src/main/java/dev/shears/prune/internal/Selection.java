@@ -10,8 +10,11 @@ import java.util.stream.IntStream;
  * without copying them: a two-level radix selection on the 31-bit score keys (a histogram of the
  * high 16 bits, then of the low 15 bits inside the one bucket that holds the k-th key), then one
  * pass that zeroes the mask below the threshold. Three reads of the data, work split over the
- * common fork-join pool, no allocation beyond the histograms. Ties at the threshold are broken by
- * position (earlier first), so the result does not depend on the thread count.
+ * common fork-join pool, no allocation beyond the histograms and two 16 KiB buffers per task: each
+ * pass moves the values and the mask through those buffers in blocks (bulk copies), so its loop
+ * runs over plain arrays rather than a direct buffer's checked accessors, and decides which entries
+ * are candidates without a branch (when half of a tensor is pruned, that branch is a coin toss). Ties at the threshold are broken by position (earlier first), so the result
+ * does not depend on the thread count.
  */
 public final class Selection {
 
@@ -43,19 +46,26 @@ public final class Selection {
     private static final int LOW_BITS = 15;
     private static final int LOW_BUCKETS = 1 << LOW_BITS;
     private static final int LOW_MASK = LOW_BUCKETS - 1;
+    /** Elements per block moved between a tensor and a task's buffers. */
+    private static final int BLOCK = 4096;
 
     private Selection() {}
 
     /** Counts the candidates: entries whose mask is exactly 1 (PyTorch's {@code mask == 1}). */
     public static long countCandidates(List<Segment> segments) {
         long n = 0;
+        float[] block = new float[BLOCK];
         for (Segment s : segments) {
             FloatBuffer m = s.mask.buffer();
             int mb = s.mask.base();
             int len = s.mask.length();
-            for (int i = 0; i < len; i++) {
-                if (m.get(mb + i) == 1f) {
-                    n++;
+            for (int from = 0; from < len; from += BLOCK) {
+                int size = Math.min(BLOCK, len - from);
+                m.get(mb + from, block, 0, size);
+                for (int i = 0; i < size; i++) {
+                    if (block[i] == 1f) {
+                        n++;
+                    }
                 }
             }
         }
@@ -80,13 +90,11 @@ public final class Selection {
         long[] high = new long[HIGH_BUCKETS];
         parallel(stripes, st -> st.high = new int[HIGH_BUCKETS], st -> {
             int[] h = st.high;
-            st.forEach((v, vb, m, mb, from, to, g) -> {
-                for (int i = from; i < to; i++) {
-                    if (restrict && m.get(mb + i) != 1f) {
-                        continue;
-                    }
-                    h[key(v.get(vb + i), g + i, random, seed) >>> LOW_BITS]++;
+            st.forEach((v, m, n, g) -> {
+                for (int i = 0; i < n; i++) { // without a branch on the mask: half pruned is a coin toss
+                    h[key(v[i], g + i, random, seed) >>> LOW_BITS] += candidate(restrict, m[i]);
                 }
+                return false;
             });
         });
         for (Stripe st : stripes) {
@@ -110,16 +118,14 @@ public final class Selection {
         // Pass 2: histogram of the low 15 bits inside that bucket, per stripe (for the ties).
         parallel(stripes, st -> st.low = new int[LOW_BUCKETS], st -> {
             int[] h = st.low;
-            st.forEach((v, vb, m, mb, from, to, g) -> {
-                for (int i = from; i < to; i++) {
-                    if (restrict && m.get(mb + i) != 1f) {
-                        continue;
-                    }
-                    int key = key(v.get(vb + i), g + i, random, seed);
+            st.forEach((v, m, n, g) -> {
+                for (int i = 0; i < n; i++) {
+                    int key = key(v[i], g + i, random, seed);
                     if (key >>> LOW_BITS == highKey) {
-                        h[key & LOW_MASK]++;
+                        h[key & LOW_MASK] += candidate(restrict, m[i]);
                     }
                 }
+                return false;
             });
         });
         long[] low = new long[LOW_BUCKETS];
@@ -145,21 +151,27 @@ public final class Selection {
         // Pass 3: zero the mask below the threshold, and the stripe's share of the ties.
         parallel(stripes, st -> { }, st -> {
             long[] budget = {st.tieBudget};
-            st.forEach((v, vb, m, mb, from, to, g) -> {
-                for (int i = from; i < to; i++) {
-                    if (restrict && m.get(mb + i) != 1f) {
-                        continue;
-                    }
-                    int key = key(v.get(vb + i), g + i, random, seed);
-                    if (key < threshold) {
-                        m.put(mb + i, 0f);
-                    } else if (key == threshold && budget[0] > 0) {
-                        m.put(mb + i, 0f);
+            st.forEach((v, m, n, g) -> {
+                int pruned = 0;
+                for (int i = 0; i < n; i++) {
+                    int key = key(v[i], g + i, random, seed);
+                    int below = candidate(restrict, m[i]) & (key - threshold) >>> 31; // 1: candidate below the threshold
+                    m[i] = below == 1 ? 0f : m[i];
+                    pruned += below;
+                    if (key == threshold && budget[0] > 0 && candidate(restrict, m[i]) == 1) {
+                        m[i] = 0f;
                         budget[0]--;
+                        pruned++;
                     }
                 }
+                return pruned > 0;
             });
         });
+    }
+
+    /** 1 if the entry is a candidate: any entry, or when restricting, one whose mask is exactly 1. */
+    private static int candidate(boolean restrict, float mask) {
+        return !restrict || mask == 1f ? 1 : 0;
     }
 
     /** The 31-bit key whose order is the score's order. */
@@ -177,8 +189,9 @@ public final class Selection {
         return z ^ (z >>> 31);
     }
 
-    private interface RangeBody {
-        void run(FloatBuffer v, int vb, FloatBuffer m, int mb, int from, int to, long global);
+    /** One block: values and mask of global positions {@code global .. global + n}; true if it changed the mask. */
+    private interface BlockBody {
+        boolean run(float[] values, float[] mask, int n, long global);
     }
 
     /** A contiguous share of the concatenated tensors, handled by one task. */
@@ -193,11 +206,24 @@ public final class Selection {
             this.segments = segments;
         }
 
-        void forEach(RangeBody body) {
+        /** Runs {@code body} over this stripe's ranges block by block, writing changed mask blocks back. */
+        void forEach(BlockBody body) {
+            float[] v = new float[BLOCK];
+            float[] m = new float[BLOCK];
             for (long[] r : ranges) {
                 Segment s = segments.get((int) r[0]);
-                body.run(s.values.buffer(), s.values.base(), s.mask.buffer(), s.mask.base(),
-                        (int) r[1], (int) r[2], r[3]);
+                FloatBuffer values = s.values.buffer();
+                FloatBuffer mask = s.mask.buffer();
+                int vb = s.values.base();
+                int mb = s.mask.base();
+                for (int from = (int) r[1], to = (int) r[2]; from < to; from += BLOCK) {
+                    int n = Math.min(BLOCK, to - from);
+                    values.get(vb + from, v, 0, n);
+                    mask.get(mb + from, m, 0, n);
+                    if (body.run(v, m, n, r[3] + (from - r[1]))) {
+                        mask.put(mb + from, m, 0, n);
+                    }
+                }
             }
         }
     }

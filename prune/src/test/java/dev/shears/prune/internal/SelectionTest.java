@@ -80,6 +80,23 @@ class SelectionTest {
         assertThat(a).isNotEqualTo(c);
     }
 
+    /**
+     * A random score belongs to an entry's position among all the tensors, however they are cut: one tensor of
+     * 200,000 and the same entries as two tensors prune the same positions, also where the work is split inside a
+     * tensor (tasks of at least 65,536 entries: on two or more cores, both layouts are split mid-tensor).
+     */
+    @Test
+    void randomScoresFollowTheGlobalPositionWhereverTheWorkIsSplit() {
+        INDArray whole = Nd4j.ones(DataType.FLOAT, 200_000);
+        INDArray first = Nd4j.ones(DataType.FLOAT, 70_000);
+        INDArray second = Nd4j.ones(DataType.FLOAT, 130_000);
+        Selection.pruneLowest(segments(List.of(whole), List.of(whole)), 50_000, Selection.Score.RANDOM, true, 5);
+        Selection.pruneLowest(segments(List.of(first, second), List.of(first, second)), 50_000,
+                Selection.Score.RANDOM, true, 5);
+        assertThat(whole.sumNumber().intValue()).isEqualTo(150_000);
+        assertThat(Nd4j.concat(0, first, second)).isEqualTo(whole);
+    }
+
     private static INDArray randn(Random random, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {

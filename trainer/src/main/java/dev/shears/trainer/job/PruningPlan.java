@@ -130,7 +130,8 @@ public final class PruningPlan {
             return 0;
         }
         INDArray mask = pruning.mask(name);
-        return mask.length() - mask.neq(0).castTo(org.nd4j.linalg.api.buffer.DataType.INT64).sumNumber().longValue();
+        return org.nd4j.linalg.factory.Nd4j.getExecutioner()
+                .exec(new org.nd4j.linalg.api.ops.impl.reduce.longer.CountZero(mask)).getLong(0);
     }
 
     private static long channels(Pruning pruning, String name, int dim) {

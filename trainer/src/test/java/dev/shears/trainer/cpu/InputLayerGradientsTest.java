@@ -119,7 +119,8 @@ class InputLayerGradientsTest {
         return a.sub(b).amaxNumber().doubleValue() / Math.max(1e-12, a.amaxNumber().doubleValue());
     }
 
-    private static MultiLayerNetwork network(org.deeplearning4j.nn.conf.layers.Layer first) {
+    /** {@code first}, then a softmax output layer, on flat 28×28 images. */
+    static MultiLayerNetwork network(org.deeplearning4j.nn.conf.layers.Layer first) {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.FLOAT)
                 .updater(new Nesterovs(0.01, 0.9)).weightInit(WeightInit.XAVIER).list()
                 .layer(first)
