@@ -66,7 +66,6 @@ final class Engine implements Runnable {
     /** The transactional producer's retry.backoff.ms (see {@link #producerProperties}). */
     static final int TRANSACTION_RETRY_BACKOFF_MS = 10;
 
-
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final Duration POLL = Duration.ofMillis(100);
     static final ObjectMapper JSON = new ObjectMapper()

@@ -10,11 +10,12 @@ import java.util.stream.IntStream;
  * without copying them: a two-level radix selection on the 31-bit score keys (a histogram of the
  * high 16 bits, then of the low 15 bits inside the one bucket that holds the k-th key), then one
  * pass that zeroes the mask below the threshold. Three reads of the data, work split over the
- * common fork-join pool, no allocation beyond the histograms and two 16 KiB buffers per task: each
- * pass moves the values and the mask through those buffers in blocks (bulk copies), so its loop
- * runs over plain arrays rather than a direct buffer's checked accessors, and decides which entries
- * are candidates without a branch (when half of a tensor is pruned, that branch is a coin toss). Ties at the threshold are broken by position (earlier first), so the result
- * does not depend on the thread count.
+ * common fork-join pool, no allocation beyond the histograms and two 16 KiB buffers per task and
+ * pass: each pass moves the values and the mask through those buffers in blocks (bulk copies), so
+ * its loop runs over plain arrays rather than a direct buffer's checked accessors, and it decides
+ * which entries are candidates without a branch (when half of a tensor is pruned, that branch is a
+ * coin toss). Ties at the threshold are broken by position (earlier first), so the result does not
+ * depend on the thread count.
  */
 public final class Selection {
 
