@@ -472,8 +472,8 @@ final class Engine implements Runnable {
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         // A transaction begun while the broker still writes the previous one's markers is answered
         // CONCURRENT_TRANSACTIONS and retried after retry.backoff.ms, 100 ms by default: with transactions back to
-        // back (a busy scheduler) Kafka's own p99 from begin to delivery went from 137 to 53 ms at 10 ms
-        // (TransactionProbe, bench/pipeline-overhead.sh).
+        // back (a busy scheduler) Kafka's own p99 from begin to delivery went from 146-166 ms to 50-79 ms at
+        // 10 ms in three runs (TransactionProbe, bench/pipeline-overhead.sh).
         p.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, TRANSACTION_RETRY_BACKOFF_MS);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000);
         return config.kafka().applyTo(p);
