@@ -272,17 +272,19 @@ class WorkerTest {
     void aStepLongerThanTheMaxPollIntervalDoesNotCauseARebalance() throws Exception {
         topics(1);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        worker("w1", new TrainerMetrics(registry, "w1"), Map.of(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 2000));
+        worker("w1", new TrainerMetrics(registry, "w1"), Map.of(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 1500));
         String job = "job-c";
         start(job);
-        long iterations = iterationsFor(job, Duration.ofSeconds(6));
+        // aimed at 6 max.poll.interval.ms: the estimate comes from a short, cold dense run, and a warm step has
+        // trained 1.5x faster than it (CI: 3.9 s for an aim of 6 s), so the margin over the 2x checked below is 3x
+        long iterations = iterationsFor(job, Duration.ofSeconds(9));
 
         long t0 = System.nanoTime();
         send(Event.of(job, 1, new PruneStep(1, 0.3, iterations, false, 1)));
         StepCompleted one = await(job, StepCompleted.class, s -> s.seq() == 1);
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
 
-        assertThat(took).isGreaterThan(Duration.ofMillis(4000)); // twice max.poll.interval.ms
+        assertThat(took).isGreaterThan(Duration.ofMillis(3000)); // twice max.poll.interval.ms
         assertThat(one.redelivered()).isFalse();
         assertThat(of(job, JobProgress.class).stream().filter(p -> p.seq() == 1)).hasSizeGreaterThanOrEqualTo(3);
         assertThat(registry.find("shears.worker.partitions.revoked").counter()).isNull();
