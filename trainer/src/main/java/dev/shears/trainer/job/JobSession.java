@@ -311,9 +311,21 @@ public final class JobSession {
 
     /** Finalize: remove, verify, compact, publish. Ends the session's use of the model. */
     public Publication publish() throws IOException {
+        return Publisher.publish(net, pruning, plan, recipe, data, last(), newestCheckpointDir(), dir.resolve("models"));
+    }
+
+    /** The version a {@link #publish()} of this same step and checkpoint made before, if one did. */
+    public Optional<Publisher.Earlier> publishedBefore() throws IOException {
+        return Publisher.publishedBefore(dir.resolve("models"), recipe.publish().name(), last().seq(), newestCheckpointDir());
+    }
+
+    private StepResult last() {
+        return history.get(history.size() - 1);
+    }
+
+    private Path newestCheckpointDir() throws IOException {
         List<Checkpoints.Checkpoint> all = checkpoints.list();
-        return Publisher.publish(net, pruning, plan, recipe, data, history.get(history.size() - 1),
-                all.isEmpty() ? null : all.get(all.size() - 1).dir(), dir.resolve("models"));
+        return all.isEmpty() ? null : all.get(all.size() - 1).dir();
     }
 
     private void adopt(Checkpoints.Restored from) {

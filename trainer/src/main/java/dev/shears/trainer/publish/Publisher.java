@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -119,6 +120,47 @@ public final class Publisher {
         return new Publication(name, version, dir, dir.resolve("model.zip"), sha, bytes,
                 sparseSmaller ? dir.resolve("model.sparse.zip") : null, sparseSmaller ? sparseBytes : 0, denseBytes,
                 denseFlops, publishedFlops, nonZeroFlops, maskedLatency, publishedLatency, compactedLayers, layerSparsity);
+    }
+
+    /**
+     * A version published before from the same step and checkpoint: a worker that stopped between publishing and
+     * recording it (the job's {@code published.json}) left it, and publishing again would make a second version of
+     * one job. {@code latest} is pointed at it again when it is the newest version and the stop came before that.
+     *
+     * @param version the version directory's name
+     * @param model its model file
+     * @param sha256 the model file's SHA-256 as its manifest records it
+     */
+    public record Earlier(String version, Path model, String sha256) {}
+
+    /** The version of {@code <models>/<name>} whose manifest's lineage is {@code step} and {@code checkpoint}, if any. */
+    public static Optional<Earlier> publishedBefore(Path models, String name, long step, Path checkpoint)
+            throws IOException {
+        Path modelDir = models.resolve(name);
+        if (!Files.isDirectory(modelDir)) {
+            return Optional.empty();
+        }
+        List<Path> versions;
+        try (var listing = Files.list(modelDir)) {
+            versions = listing.filter(d -> !d.getFileName().toString().startsWith(".")
+                    && Files.isRegularFile(d.resolve("manifest.json"))).sorted().toList();
+        }
+        String wanted = checkpoint == null ? "" : checkpoint.toString();
+        for (Path dir : versions) {
+            var manifest = Json.MAPPER.readTree(dir.resolve("manifest.json").toFile());
+            var lineage = manifest.path("lineage");
+            if (lineage.path("step").asLong(-1) == step && lineage.path("checkpoint").asText().equals(wanted)) {
+                String version = dir.getFileName().toString();
+                Path latest = modelDir.resolve("latest");
+                if (dir.equals(versions.get(versions.size() - 1))
+                        && !(Files.isSymbolicLink(latest) && Files.readSymbolicLink(latest).toString().equals(version))) {
+                    pointLatest(modelDir, version);
+                }
+                return Optional.of(new Earlier(version, dir.resolve("model.zip"),
+                        manifest.path("files").path("model.zip").asText()));
+            }
+        }
+        return Optional.empty();
     }
 
     /** {@code latest} becomes a symbolic link to {@code version}, replaced atomically. */

@@ -27,6 +27,7 @@ import dev.shears.trainer.job.Progress;
 import dev.shears.trainer.job.StepResult;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.publish.Publication;
+import dev.shears.trainer.publish.Publisher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -333,6 +334,17 @@ final class JobRunner {
         }
         JobSession session = session(jobId, dir);
         StepResult last = session.history().get(session.history().size() - 1);
+        String name = session.recipe().publish().name();
+        Optional<Publisher.Earlier> earlier = session.publishedBefore();
+        if (earlier.isPresent()) {
+            // published by a delivery that stopped before recording it: record that version, publish no second one
+            sessions.remove(jobId);
+            Publisher.Earlier e = earlier.get();
+            record(command, dir, reports, new ModelPublished(name, e.version(), e.model().toAbsolutePath().toString(),
+                    e.sha256(), last.accuracy(), last.achievedSparsity()));
+            return new Outcome(reports, "published before as " + name + " " + e.version()
+                    + " by a delivery that stopped before recording it; recorded now, nothing published again");
+        }
         Publication p;
         effectStarts(command);
         try {
@@ -340,14 +352,18 @@ final class JobRunner {
         } finally {
             sessions.remove(jobId); // publishing made the pruning permanent: the session's model is no longer masked
         }
-        ModelPublished published = new ModelPublished(p.name(), p.version(), p.model().toAbsolutePath().toString(),
-                p.sha256(), last.accuracy(), last.achievedSparsity());
-        Event event = Event.of(jobId, command.seq(), published);
+        record(command, dir, reports, new ModelPublished(p.name(), p.version(), p.model().toAbsolutePath().toString(),
+                p.sha256(), last.accuracy(), last.achievedSparsity()));
+        return new Outcome(reports, "published " + p.name() + " " + p.version() + " (sha256 " + p.sha256() + ")");
+    }
+
+    /** Writes the job's {@code published.json} (what closes the job) and reports it. */
+    private void record(Event command, Path dir, List<Event> reports, ModelPublished published) throws IOException {
+        Event event = Event.of(command.jobId(), command.seq(), published);
         Files.write(dir.resolve(PUBLISHED + ".tmp"), codec.encode(event));
         Files.move(dir.resolve(PUBLISHED + ".tmp"), dir.resolve(PUBLISHED), StandardCopyOption.ATOMIC_MOVE,
                 StandardCopyOption.REPLACE_EXISTING);
         reports.add(event);
-        return new Outcome(reports, "published " + p.name() + " " + p.version() + " (sha256 " + p.sha256() + ")");
     }
 
     /** Records how long after its creation the command's effect starts, now; see {@link TrainerMetrics#commandLatency}. */

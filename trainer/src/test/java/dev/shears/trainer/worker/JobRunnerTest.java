@@ -217,6 +217,26 @@ class JobRunnerTest {
     }
 
     @Test
+    void aFinalizeRedeliveredAfterAStopBetweenPublishingAndRecordingItPublishesNoSecondVersion() throws Exception {
+        apply(started());
+        apply(step(1, 0.5, 3, 1));
+        ModelPublished published = (ModelPublished) apply(Event.of(JOB, 4, new Finalize(1))).get(0).payload();
+        Path models = Path.of(published.path()).getParent().getParent();
+        // the stop: the version directory was moved into place, latest and published.json were not written
+        Files.delete(work.resolve("jobs").resolve(JOB).resolve(JobRunner.PUBLISHED));
+        Files.delete(models.resolve("latest"));
+
+        List<Event> again = apply(runner("w2"), Event.of(JOB, 4, new Finalize(1)));
+        assertThat(again).extracting(Event::payload).containsExactly(new JobResumed(1, 0, "w2"), published);
+        try (var versions = Files.list(models)) {
+            assertThat(versions.map(v -> v.getFileName().toString())).containsExactlyInAnyOrder(published.version(), "latest");
+        }
+        assertThat(Files.readSymbolicLink(models.resolve("latest"))).hasToString(published.version());
+        assertThat(work.resolve("jobs").resolve(JOB).resolve(JobRunner.PUBLISHED)).exists();
+        assertThat(apply(Event.of(JOB, 4, new Finalize(1)))).extracting(Event::payload).containsExactly(published);
+    }
+
+    @Test
     void aStoppedStepAppliesNothingAndIsRedoneByTheNextDelivery() throws Exception {
         apply(started());
         runner.forget(JOB);
