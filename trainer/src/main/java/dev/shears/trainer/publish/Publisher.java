@@ -145,11 +145,12 @@ public final class Publisher {
             versions = listing.filter(d -> !d.getFileName().toString().startsWith(".")
                     && Files.isRegularFile(d.resolve("manifest.json"))).sorted().toList();
         }
-        String wanted = checkpoint == null ? "" : checkpoint.toString();
+        // by the checkpoint's name, unique in the job: another worker may see the job's directory under another path
+        String wanted = checkpoint == null ? "" : checkpoint.getFileName().toString();
         for (Path dir : versions) {
             var manifest = Json.MAPPER.readTree(dir.resolve("manifest.json").toFile());
             var lineage = manifest.path("lineage");
-            if (lineage.path("step").asLong(-1) == step && lineage.path("checkpoint").asText().equals(wanted)) {
+            if (lineage.path("step").asLong(-1) == step && String.valueOf(Path.of(lineage.path("checkpoint").asText()).getFileName()).equals(wanted)) {
                 String version = dir.getFileName().toString();
                 Path latest = modelDir.resolve("latest");
                 if (dir.equals(versions.get(versions.size() - 1))
