@@ -142,7 +142,7 @@ public final class Publisher {
         }
         List<Path> versions;
         try (var listing = Files.list(modelDir)) {
-            versions = listing.filter(d -> !d.getFileName().toString().startsWith(".")
+            versions = listing.filter(d -> !d.getFileName().toString().startsWith(".") && !Files.isSymbolicLink(d)
                     && Files.isRegularFile(d.resolve("manifest.json"))).sorted().toList();
         }
         // by the checkpoint's name, unique in the job: another worker may see the job's directory under another path
@@ -150,7 +150,8 @@ public final class Publisher {
         for (Path dir : versions) {
             var manifest = Json.MAPPER.readTree(dir.resolve("manifest.json").toFile());
             var lineage = manifest.path("lineage");
-            if (lineage.path("step").asLong(-1) == step && String.valueOf(Path.of(lineage.path("checkpoint").asText()).getFileName()).equals(wanted)) {
+            String from = String.valueOf(Path.of(lineage.path("checkpoint").asText()).getFileName());
+            if (lineage.path("step").asLong(-1) == step && from.equals(wanted)) {
                 String version = dir.getFileName().toString();
                 Path latest = modelDir.resolve("latest");
                 if (dir.equals(versions.get(versions.size() - 1))

@@ -222,14 +222,20 @@ class JobRunnerTest {
         apply(step(1, 0.5, 3, 1));
         ModelPublished published = (ModelPublished) apply(Event.of(JOB, 4, new Finalize(1))).get(0).payload();
         Path models = Path.of(published.path()).getParent().getParent();
-        // the stop: the version directory was moved into place, latest and published.json were not written
+        // the stop: the version directory was moved into place, latest and published.json were not written (latest
+        // is left pointing at an older version, so that it has to be pointed again)
         Files.delete(work.resolve("jobs").resolve(JOB).resolve(JobRunner.PUBLISHED));
         Files.delete(models.resolve("latest"));
+        Path older = Files.createDirectories(models.resolve("20000101T000000Z-step1"));
+        Files.copy(models.resolve(published.version()).resolve("manifest.json"), older.resolve("manifest.json"));
+        Files.writeString(older.resolve("manifest.json"), Files.readString(older.resolve("manifest.json"))
+                .replace("ckpt-", "other-ckpt-"));
+        Files.createSymbolicLink(models.resolve("latest"), older.getFileName());
 
         List<Event> again = apply(runner("w2"), Event.of(JOB, 4, new Finalize(1)));
         assertThat(again).extracting(Event::payload).containsExactly(new JobResumed(1, 0, "w2"), published);
         try (var versions = Files.list(models)) {
-            assertThat(versions.map(v -> v.getFileName().toString())).containsExactlyInAnyOrder(published.version(), "latest");
+            assertThat(versions.map(v -> v.getFileName().toString())).containsExactlyInAnyOrder(published.version(), older.getFileName().toString(), "latest");
         }
         assertThat(Files.readSymbolicLink(models.resolve("latest"))).hasToString(published.version());
         assertThat(work.resolve("jobs").resolve(JOB).resolve(JobRunner.PUBLISHED)).exists();
