@@ -334,7 +334,7 @@ class WorkerTest {
         send(Event.of(job, 1, new PruneStep(1, 0.5, iterationsFor(job, Duration.ofSeconds(3)), false, 1)));
         await(job, JobProgress.class, p -> p.seq() == 1 && p.fraction() > 0);
         first.close(Duration.ofSeconds(60));
-        assertThat(new Checkpoints(work.resolve("jobs").resolve(job).resolve("checkpoints"), 10).list())
+        assertThat(new Checkpoints(work.resolve("jobs").resolve(job).resolve("checkpoints")).list())
                 .extracting(Checkpoints.Checkpoint::seq).containsExactly(0L, 1L);
         StepCompleted one = await(job, StepCompleted.class, s -> s.seq() == 1);
         assertThat(one.worker()).isEqualTo("w1");
@@ -364,7 +364,7 @@ class WorkerTest {
         assertThat(work.resolve("jobs").resolve(job).resolve("cancelled.txt")).content().contains("cancelled by the test");
         drain(Duration.ofMillis(500));
         assertThat(of(job, StepCompleted.class)).extracting(StepCompleted::seq).containsExactly(0L);
-        assertThat(new Checkpoints(work.resolve("jobs").resolve(job).resolve("checkpoints"), 10).list())
+        assertThat(new Checkpoints(work.resolve("jobs").resolve(job).resolve("checkpoints")).list())
                 .extracting(Checkpoints.Checkpoint::seq).containsExactly(0L);
     }
 
