@@ -15,11 +15,14 @@ import dev.shears.common.events.ModelPublished;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
+import dev.shears.common.kafka.DeadLetters;
+import dev.shears.common.kafka.KafkaClientConfig;
 import dev.shears.deploy.broker.EmbeddedKafka;
 import dev.shears.scheduler.kafka.KafkaTopics;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.worker.Worker;
+import dev.shears.trainer.worker.WorkerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -125,11 +128,11 @@ class WorkerTest {
         }
     }
 
-    Worker worker(String id, TrainerMetrics metrics, Map<String, Object> consumerSettings) {
-        Worker.Builder b = Worker.builder(kafka.bootstrapServers()).workerId(id).workDir(work).topics(topics).group(group)
-                .sessionTimeout(Duration.ofSeconds(6)).progressInterval(Duration.ofMillis(300)).metrics(metrics);
-        consumerSettings.forEach(b::consumerProperty);
-        Worker w = b.build().start();
+    Worker worker(String id, TrainerMetrics metrics, Map<String, String> consumerSettings) {
+        WorkerConfig config = WorkerConfig.of(kafka.bootstrapServers()).withWorkerId(id).withWorkDir(work)
+                .withTopics(topics).withGroup(group).withSessionTimeout(Duration.ofSeconds(6))
+                .withProgressInterval(Duration.ofMillis(300)).withKafka(KafkaClientConfig.of(consumerSettings));
+        Worker w = new Worker(config, metrics, System.out).start();
         workers.add(w);
         return w;
     }
@@ -243,6 +246,44 @@ class WorkerTest {
         send(Event.of(job, 0, new JobStarted(UNUSABLE, 2)));
         assertThat(await(job, JobFailed.class, f -> true).retryable()).isFalse();
 
+        ConsumerRecord<String, byte[]> letter = firstDeadLetter();
+        assertThat(letter.key()).isEqualTo("job-b");
+        assertThat(letter.value()).isEqualTo(garbage);
+        assertThat(header(letter, DeadLetter.REASON)).isEqualTo("malformed");
+        assertThat(header(letter, DeadLetter.SOURCE_TOPIC)).isEqualTo(topics.commands());
+        assertThat(header(letter, DeadLetter.SOURCE_PARTITION)).isEqualTo("0");
+        assertThat(header(letter, DeadLetter.SOURCE_OFFSET)).isEqualTo(Long.toString(sent.offset()));
+        assertThat(header(letter, DeadLetter.DETAIL)).isNotBlank();
+        assertThat(registry.get("shears.events.deadlettered").tag("reason", "malformed").counter().count()).isEqualTo(1);
+    }
+
+    /**
+     * Its dead-letter copy with the headers used to exceed the producer's max.request.size: refused forever
+     * (RecordTooLargeException), not committed, and the partition's later commands never applied.
+     */
+    @Test
+    void deadLettersARecordJustUnderTheSizeLimitCutToFitAndGoesOn() throws Exception {
+        topics(1);
+        worker("w1");
+        byte[] huge = new byte[EventCodec.MAX_BYTES - 200];
+        java.util.Arrays.fill(huge, (byte) 'x');
+        producer.send(new ProducerRecord<>(topics.commands(), "job-j", huge)).get();
+        String job = "job-j";
+        send(Event.of(job, 0, new JobStarted(UNUSABLE, 2)));
+        assertThat(await(job, JobFailed.class, f -> true).retryable()).isFalse();
+
+        ConsumerRecord<String, byte[]> letter = firstDeadLetter();
+        assertThat(letter.key()).isEqualTo(job);
+        assertThat(header(letter, DeadLetter.REASON)).isEqualTo("malformed");
+        assertThat(header(letter, DeadLetters.VALUE_BYTES)).isEqualTo(Integer.toString(huge.length));
+        assertThat(header(letter, DeadLetters.VALUE_SHA256)).isEqualTo(java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(huge)));
+        assertThat(letter.value()).isEqualTo(java.util.Arrays.copyOf(huge, letter.value().length));
+        assertThat(letter.value().length).isLessThan(huge.length);
+    }
+
+    /** The first record of the commands' dead-letter topic, waiting for it. */
+    ConsumerRecord<String, byte[]> firstDeadLetter() {
         try (KafkaConsumer<String, byte[]> dlt = consumer()) {
             dlt.assign(List.of(new TopicPartition(Topics.dlt(topics.commands()), 0)));
             dlt.seekToBeginning(dlt.assignment());
@@ -251,16 +292,8 @@ class WorkerTest {
                 dlt.poll(Duration.ofMillis(100)).forEach(letters::add);
                 return !letters.isEmpty();
             });
-            ConsumerRecord<String, byte[]> letter = letters.get(0);
-            assertThat(letter.key()).isEqualTo("job-b");
-            assertThat(letter.value()).isEqualTo(garbage);
-            assertThat(header(letter, DeadLetter.REASON)).isEqualTo("malformed");
-            assertThat(header(letter, DeadLetter.SOURCE_TOPIC)).isEqualTo(topics.commands());
-            assertThat(header(letter, DeadLetter.SOURCE_PARTITION)).isEqualTo("0");
-            assertThat(header(letter, DeadLetter.SOURCE_OFFSET)).isEqualTo(Long.toString(sent.offset()));
-            assertThat(header(letter, DeadLetter.DETAIL)).isNotBlank();
+            return letters.get(0);
         }
-        assertThat(registry.get("shears.events.deadlettered").tag("reason", "malformed").counter().count()).isEqualTo(1);
     }
 
     static String header(ConsumerRecord<?, ?> r, String name) {
@@ -272,7 +305,7 @@ class WorkerTest {
     void aStepLongerThanTheMaxPollIntervalDoesNotCauseARebalance() throws Exception {
         topics(1);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        worker("w1", new TrainerMetrics(registry, "w1"), Map.of(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 1500));
+        worker("w1", new TrainerMetrics(registry, "w1"), Map.of(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "1500"));
         String job = "job-c";
         start(job);
         // aimed at 6 max.poll.interval.ms: the estimate comes from a short, cold dense run, and a warm step has

@@ -5,6 +5,7 @@ import dev.shears.common.kafka.KafkaClientConfig;
 import dev.shears.trainer.metrics.MetricsServer;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.worker.Worker;
+import dev.shears.trainer.worker.WorkerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -42,7 +43,7 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "topics are <prefix>.commands, <prefix>.reports, ... (default ${DEFAULT-VALUE})")
     String topicPrefix;
 
-    @Option(names = "--group", defaultValue = Worker.Builder.DEFAULT_GROUP, paramLabel = "GROUP",
+    @Option(names = "--group", defaultValue = WorkerConfig.DEFAULT_GROUP, paramLabel = "GROUP",
             description = "the consumer group of the workers (default ${DEFAULT-VALUE})")
     String group;
 
@@ -77,26 +78,25 @@ public final class WorkerCommand implements Callable<Integer> {
             System.err.println("shears worker: " + e.getMessage());
             return 2;
         }
-        Worker.Builder builder;
+        WorkerConfig config;
         try {
-            builder = Worker.builder(bootstrap).workDir(workDir).topics(topics).group(group)
-                    .sessionTimeout(Duration.ofMillis(sessionTimeoutMs)).grace(Duration.ofSeconds(graceSeconds)).out(out);
+            config = WorkerConfig.of(bootstrap).withWorkDir(workDir).withTopics(topics).withGroup(group)
+                    .withSessionTimeout(Duration.ofMillis(sessionTimeoutMs)).withGrace(Duration.ofSeconds(graceSeconds));
             if (workerId != null) {
-                builder.workerId(workerId);
+                config = config.withWorkerId(workerId);
             }
             if (kafkaConfig != null) {
-                builder.kafka(KafkaClientConfig.load(kafkaConfig));
+                config = config.withKafka(KafkaClientConfig.load(kafkaConfig));
             }
         } catch (IllegalArgumentException e) {
             System.err.println("shears worker: " + e.getMessage());
             return 2;
         }
-        String id = workerId != null ? workerId : Worker.Builder.defaultWorkerId();
-        builder.workerId(id);
+        String id = config.workerId();
         MetricsServer server = metricsPort < 0 ? null : MetricsServer.start(metricsHost, metricsPort);
         try {
-            builder.metrics(new TrainerMetrics(server == null ? new SimpleMeterRegistry() : server.registry(), id));
-            Worker worker = builder.build();
+            Worker worker = new Worker(config,
+                    new TrainerMetrics(server == null ? new SimpleMeterRegistry() : server.registry(), id), out);
             Thread hook = new Thread(() -> {
                 worker.close();
                 out.printf("worker %s stopped%n", id);

@@ -1,0 +1,135 @@
+package dev.shears.trainer.worker;
+
+import dev.shears.common.events.Topics;
+import dev.shears.common.kafka.KafkaClientConfig;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a {@link Worker} runs.
+ *
+ * @param bootstrapServers Kafka's bootstrap servers, e.g. {@code 127.0.0.1:9092}
+ * @param workerId the id in reports and metrics: {@code [A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}}
+ * @param workDir the directory shared by all workers; each job lives in {@code jobs/<jobId>/} under it
+ * @param topics the topic names
+ * @param group the consumer group the workers share
+ * @param sessionTimeout how long the group waits for a silent worker before giving its partitions to others
+ * @param grace how long {@link Worker#close()} lets a running step finish; zero or more
+ * @param progressInterval how often a running step reports its progress
+ * @param maxPollRecords records fetched per poll, and waiting per partition before it is paused; at least 1
+ * @param kafka settings added to the consumer and the producer (SASL, TLS, timeouts); {@link KafkaClientConfig#none()}
+ *     for none
+ */
+public record WorkerConfig(String bootstrapServers, String workerId, Path workDir, Topics topics, String group,
+        Duration sessionTimeout, Duration grace, Duration progressInterval, int maxPollRecords,
+        KafkaClientConfig kafka) {
+
+    /** The consumer group workers share by default. */
+    public static final String DEFAULT_GROUP = "shears-workers";
+
+    /** @throws IllegalArgumentException when a value is out of range, naming it and the fix */
+    public WorkerConfig {
+        Objects.requireNonNull(workDir, "workDir");
+        Objects.requireNonNull(topics, "topics");
+        Objects.requireNonNull(kafka, "kafka");
+        if (bootstrapServers == null || bootstrapServers.isBlank()) {
+            throw new IllegalArgumentException("bootstrap servers '" + bootstrapServers + "' are empty (fix: give"
+                    + " host:port of a broker, e.g. 127.0.0.1:9092)");
+        }
+        if (workerId == null || !workerId.matches("[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}")) {
+            throw new IllegalArgumentException("worker id '" + workerId + "' is not valid: must match"
+                    + " [A-Za-z0-9][A-Za-z0-9._:@+-]{0,127} (fix: e.g. trainer-0)");
+        }
+        if (group == null || group.isBlank()) {
+            throw new IllegalArgumentException("group '" + group + "' is empty (fix: e.g. " + DEFAULT_GROUP + ")");
+        }
+        positive("session timeout", sessionTimeout);
+        positive("progress interval", progressInterval);
+        if (grace == null || grace.isNegative()) {
+            throw new IllegalArgumentException("grace " + grace + " is negative (fix: 0 or more seconds)");
+        }
+        if (maxPollRecords < 1) {
+            throw new IllegalArgumentException("max poll records " + maxPollRecords + " is below 1 (fix: e.g. 10)");
+        }
+    }
+
+    /**
+     * The defaults on {@code bootstrapServers}: id {@link #defaultWorkerId()}, work directory {@code runs/work}, topics
+     * under {@code shears}, group {@value #DEFAULT_GROUP}, session timeout 10 s, grace 30 s, progress every 2 s, 10
+     * records per poll, no Kafka settings beyond the worker's own.
+     */
+    public static WorkerConfig of(String bootstrapServers) {
+        return new WorkerConfig(bootstrapServers, defaultWorkerId(), Path.of("runs", "work"), Topics.defaults(),
+                DEFAULT_GROUP, Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(2), 10,
+                KafkaClientConfig.none());
+    }
+
+    /** {@code <host>-<pid>}: unique among the workers of one machine. */
+    public static String defaultWorkerId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "worker";
+        }
+        String id = (host + "-" + ProcessHandle.current().pid()).replaceAll("[^A-Za-z0-9._:@+-]", "-");
+        return id.length() > 128 ? id.substring(id.length() - 128) : id;
+    }
+
+    public WorkerConfig withWorkerId(String workerId) {
+        return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
+                progressInterval, maxPollRecords, kafka);
+    }
+
+    public WorkerConfig withWorkDir(Path workDir) {
+        return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
+                progressInterval, maxPollRecords, kafka);
+    }
+
+    public WorkerConfig withTopics(Topics topics) {
+        return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
+                progressInterval, maxPollRecords, kafka);
+    }
+
+    public WorkerConfig withGroup(String group) {
+        return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
+                progressInterval, maxPollRecords, kafka);
+    }
+
+    public WorkerConfig withSessionTimeout(Duration sessionTimeout) {
+        return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
+                progressInterval, maxPollRecords, kafka);
+    }
+
+    public WorkerConfig withGrace(Duration grace) {
+        return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
+                progressInterval, maxPollRecords, kafka);
+    }
+
+    public WorkerConfig withProgressInterval(Duration progressInterval) {
+        return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
+                progressInterval, maxPollRecords, kafka);
+    }
+
+    public WorkerConfig withMaxPollRecords(int maxPollRecords) {
+        return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
+                progressInterval, maxPollRecords, kafka);
+    }
+
+    /**
+     * With these settings for both the consumer and the producer, over the worker's own ({@code --kafka-config}: SASL,
+     * TLS, timeouts); the settings the exactly-once contract rests on are refused when the config is made.
+     */
+    public WorkerConfig withKafka(KafkaClientConfig kafka) {
+        return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
+                progressInterval, maxPollRecords, kafka);
+    }
+
+    private static void positive(String what, Duration d) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " " + d + " is not positive (fix: e.g. 10 s)");
+        }
+    }
+}
