@@ -12,6 +12,7 @@ import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.Topics;
+import dev.shears.common.kafka.DeadLetters;
 import dev.shears.deploy.broker.EmbeddedKafka;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
@@ -283,6 +284,38 @@ class SchedulerOnKafkaTest {
             assertThat(header(r, DeadLetter.DETAIL)).isNotBlank();
         }
         assertThat(get(s, "/metrics").body()).contains("shears_events_deadlettered_total{reason=\"malformed\",service=\"scheduler\"} 1.0");
+    }
+
+    /**
+     * Its dead-letter copy with the headers used to exceed the producer's max.request.size: every transaction holding
+     * it aborted, and the scheduler read the same batch forever.
+     */
+    @Test
+    @DisplayName("a report just under the size limit goes to reports.DLT cut to fit, with its digest and size")
+    void deadLettersAReportJustUnderTheSizeLimit() throws Exception {
+        SchedulerService s = scheduler();
+        FakeWorker w = worker(false);
+        byte[] huge = new byte[EventCodec.MAX_BYTES - 200];
+        java.util.Arrays.fill(huge, (byte) 'x');
+        w.sendRaw("eta", huge);
+        assertThat(post(s, "/jobs", recipe("eta", 1)).statusCode()).isEqualTo(201);
+        awaitState(s, "eta", "published");
+
+        Map<String, Object> c = new HashMap<>(kafka.clientProperties());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        try (KafkaConsumer<String, byte[]> dlt = new KafkaConsumer<>(c, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<ConsumerRecord<String, byte[]>> records = readAll(dlt, Topics.dlt(topics.reports()), 1);
+            assertThat(records).hasSize(1);
+            ConsumerRecord<String, byte[]> r = records.get(0);
+            assertThat(r.key()).isEqualTo("eta");
+            assertThat(header(r, DeadLetter.REASON)).isEqualTo("malformed");
+            assertThat(header(r, DeadLetters.VALUE_BYTES)).isEqualTo(Integer.toString(huge.length));
+            assertThat(header(r, DeadLetters.VALUE_SHA256)).isEqualTo(java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(huge)));
+            assertThat(r.value()).isEqualTo(java.util.Arrays.copyOf(huge, r.value().length));
+            assertThat(r.value().length).isLessThan(huge.length);
+        }
     }
 
     @Test
