@@ -55,7 +55,6 @@ public final class JobDirectory {
     static final String MODELS = "models";
     static final String LATEST = "latest";
     static final String SUMMARY = "summary.json";
-    static final String MANIFEST = "manifest.json";
 
     private static final DateTimeFormatter VERSION_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'")
             .withZone(ZoneOffset.UTC);
@@ -197,12 +196,19 @@ public final class JobDirectory {
      * @param dir its directory, {@code models/<name>/<id>}
      */
     public record Version(String name, String id, Path dir) {
+        /** The model file's name in a version: DL4J's {@code ModelSerializer} zip. */
+        public static final String MODEL = "model.zip";
+        /** The sparse encoding's name in a version, present when it is smaller than the model file. */
+        public static final String SPARSE_MODEL = "model.sparse.zip";
+        /** The manifest's name in a version: digests, sparsity, accuracy, recipe and lineage. */
+        public static final String MANIFEST = "manifest.json";
+
         /** The model file. */
         public Path model() {
-            return dir.resolve("model.zip");
+            return dir.resolve(MODEL);
         }
 
-        /** The manifest: digests, sparsity, accuracy, recipe and lineage. */
+        /** The manifest. */
         public Path manifest() {
             return dir.resolve(MANIFEST);
         }
@@ -252,7 +258,7 @@ public final class JobDirectory {
         }
         try (Stream<Path> listing = Files.list(models)) {
             return listing.filter(d -> !d.getFileName().toString().startsWith(".")
-                            && !Files.isSymbolicLink(d) && Files.isRegularFile(d.resolve(MANIFEST)))
+                            && !Files.isSymbolicLink(d) && Files.isRegularFile(d.resolve(Version.MANIFEST)))
                     .sorted().map(d -> new Version(name, d.getFileName().toString(), d)).toList();
         }
     }
@@ -289,7 +295,7 @@ public final class JobDirectory {
                 if (v.equals(all.get(all.size() - 1)) && !latest(name).equals(Optional.of(v.id()))) {
                     pointLatest(v);
                 }
-                return Optional.of(new Earlier(v, manifest.path("files").path("model.zip").asText()));
+                return Optional.of(new Earlier(v, manifest.path("files").path(Version.MODEL).asText()));
             }
         }
         return Optional.empty();

@@ -124,12 +124,13 @@ public final class TrainerMetrics {
      * moved to another worker. A later metric of the job registers its meters again, counters from 0.
      */
     public void removeJob(String job) {
-        gauges.keySet().removeIf(k -> k.tags().stream().anyMatch(t -> isJob(t, job)));
         for (Meter m : List.copyOf(registry.getMeters())) {
             if (m.getId().getTags().stream().anyMatch(t -> isJob(t, job))) {
                 registry.remove(m);
             }
         }
+        // after the registry: a gauge set meanwhile goes to a holder that is dropped here, and registers anew next time
+        gauges.keySet().removeIf(k -> k.tags().stream().anyMatch(t -> isJob(t, job)));
     }
 
     private static boolean isJob(Tag tag, String job) {

@@ -85,9 +85,9 @@ public final class Publisher {
         JobDirectory.Version version = job.newVersion(name, last.seq());
         Path tmp = job.stage(version);
         try {
-            Path modelFile = tmp.resolve("model.zip");
+            Path modelFile = tmp.resolve(JobDirectory.Version.MODEL);
             ModelSerializer.writeModel(published, modelFile.toFile(), false);
-            Path sparseFile = tmp.resolve("model.sparse.zip");
+            Path sparseFile = tmp.resolve(JobDirectory.Version.SPARSE_MODEL);
             SparseModel.write(published, sparseFile);
             long bytes = Files.size(modelFile);
             long sparseBytes = Files.size(sparseFile);
@@ -104,8 +104,9 @@ public final class Publisher {
             manifest.put("version", version.id());
             manifest.put("created", Instant.now().toString());
             manifest.put("files", sparseSmaller
-                    ? Map.of("model.zip", sha, "model.sparse.zip", Checkpoints.sha256(sparseFile))
-                    : Map.of("model.zip", sha));
+                    ? Map.of(JobDirectory.Version.MODEL, sha, JobDirectory.Version.SPARSE_MODEL,
+                            Checkpoints.sha256(sparseFile))
+                    : Map.of(JobDirectory.Version.MODEL, sha));
             manifest.put("format", "DL4J ModelSerializer (MultiLayerNetwork), pruning made permanent"
                     + (compactedLayers.isEmpty() ? "" : ", structurally pruned layers compacted"));
             manifest.put("input", "[batch, 784] float32: Fashion-MNIST pixels scaled to [0, 1], then (x - "
@@ -118,12 +119,12 @@ public final class Publisher {
             manifest.put("parameters", Map.of("before", compacted.parametersBefore(), "after", published.numParams()));
             manifest.put("lineage", JobDirectory.lineage(recipe.job(), last.seq(), checkpoint));
             manifest.put("recipe", recipe.toYaml());
-            Files.writeString(tmp.resolve("manifest.json"), Json.write(manifest));
+            Files.writeString(tmp.resolve(JobDirectory.Version.MANIFEST), Json.write(manifest));
             job.commit(version, tmp);
             Path dir = version.dir();
             long denseBytes = 4L * compacted.parametersBefore();
             return new Publication(name, version.id(), dir, version.model(), sha, bytes,
-                    sparseSmaller ? dir.resolve("model.sparse.zip") : null, sparseSmaller ? sparseBytes : 0, denseBytes,
+                    sparseSmaller ? dir.resolve(JobDirectory.Version.SPARSE_MODEL) : null, sparseSmaller ? sparseBytes : 0, denseBytes,
                     denseFlops, publishedFlops, nonZeroFlops, maskedLatency, publishedLatency, compactedLayers,
                     layerSparsity);
         } finally {
