@@ -269,20 +269,13 @@ class SchedulerOnKafkaTest {
         assertThat(post(s, "/jobs", recipe("delta", 1)).statusCode()).isEqualTo(201);
         awaitState(s, "delta", "published");
 
-        Map<String, Object> c = new HashMap<>(kafka.clientProperties());
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        try (KafkaConsumer<String, byte[]> dlt = new KafkaConsumer<>(c, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<ConsumerRecord<String, byte[]>> records = readAll(dlt, Topics.dlt(topics.reports()), 1);
-            assertThat(records).hasSize(1);
-            ConsumerRecord<String, byte[]> r = records.get(0);
-            assertThat(r.key()).isEqualTo("delta");
-            assertThat(new String(r.value(), StandardCharsets.UTF_8)).isEqualTo("{not json");
-            assertThat(header(r, DeadLetter.REASON)).isEqualTo("malformed");
-            assertThat(header(r, DeadLetter.SOURCE_TOPIC)).isEqualTo(topics.reports());
-            assertThat(header(r, DeadLetter.SOURCE_OFFSET)).isEqualTo("0");
-            assertThat(header(r, DeadLetter.DETAIL)).isNotBlank();
-        }
+        ConsumerRecord<String, byte[]> r = theDeadLetter();
+        assertThat(r.key()).isEqualTo("delta");
+        assertThat(new String(r.value(), StandardCharsets.UTF_8)).isEqualTo("{not json");
+        assertThat(header(r, DeadLetter.REASON)).isEqualTo("malformed");
+        assertThat(header(r, DeadLetter.SOURCE_TOPIC)).isEqualTo(topics.reports());
+        assertThat(header(r, DeadLetter.SOURCE_OFFSET)).isEqualTo("0");
+        assertThat(header(r, DeadLetter.DETAIL)).isNotBlank();
         assertThat(get(s, "/metrics").body()).contains("shears_events_deadlettered_total{reason=\"malformed\",service=\"scheduler\"} 1.0");
     }
 
@@ -301,20 +294,23 @@ class SchedulerOnKafkaTest {
         assertThat(post(s, "/jobs", recipe("eta", 1)).statusCode()).isEqualTo(201);
         awaitState(s, "eta", "published");
 
+        ConsumerRecord<String, byte[]> r = theDeadLetter();
+        String sha256 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(huge));
+        assertThat(r.key()).isEqualTo("eta");
+        assertThat(r.value()).hasSizeLessThan(huge.length).isEqualTo(java.util.Arrays.copyOf(huge, r.value().length));
+        assertThat(header(r, DeadLetters.VALUE_BYTES)).isEqualTo(Integer.toString(huge.length));
+        assertThat(header(r, DeadLetters.VALUE_SHA256)).isEqualTo(sha256);
+    }
+
+    /** The one record of the reports' dead-letter topic (read_committed). */
+    ConsumerRecord<String, byte[]> theDeadLetter() {
         Map<String, Object> c = new HashMap<>(kafka.clientProperties());
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         try (KafkaConsumer<String, byte[]> dlt = new KafkaConsumer<>(c, new StringDeserializer(),
                 new ByteArrayDeserializer())) {
             List<ConsumerRecord<String, byte[]>> records = readAll(dlt, Topics.dlt(topics.reports()), 1);
             assertThat(records).hasSize(1);
-            ConsumerRecord<String, byte[]> r = records.get(0);
-            assertThat(r.key()).isEqualTo("eta");
-            assertThat(header(r, DeadLetter.REASON)).isEqualTo("malformed");
-            assertThat(header(r, DeadLetters.VALUE_BYTES)).isEqualTo(Integer.toString(huge.length));
-            assertThat(header(r, DeadLetters.VALUE_SHA256)).isEqualTo(java.util.HexFormat.of().formatHex(
-                    java.security.MessageDigest.getInstance("SHA-256").digest(huge)));
-            assertThat(r.value()).isEqualTo(java.util.Arrays.copyOf(huge, r.value().length));
-            assertThat(r.value().length).isLessThan(huge.length);
+            return records.get(0);
         }
     }
 

@@ -123,10 +123,10 @@ public final class Publisher {
             job.commit(version, tmp);
             Path dir = version.dir();
             long denseBytes = 4L * compacted.parametersBefore();
-            return new Publication(name, version.id(), dir, version.model(), sha, bytes,
-                    sparseSmaller ? dir.resolve(JobDirectory.Version.SPARSE_MODEL) : null, sparseSmaller ? sparseBytes : 0, denseBytes,
-                    denseFlops, publishedFlops, nonZeroFlops, maskedLatency, publishedLatency, compactedLayers,
-                    layerSparsity);
+            Path sparse = sparseSmaller ? dir.resolve(JobDirectory.Version.SPARSE_MODEL) : null;
+            return new Publication(name, version.id(), dir, version.model(), sha, bytes, sparse,
+                    sparseSmaller ? sparseBytes : 0, denseBytes, denseFlops, publishedFlops, nonZeroFlops, maskedLatency,
+                    publishedLatency, compactedLayers, layerSparsity);
         } finally {
             AtomicFiles.deleteTree(tmp);
         }

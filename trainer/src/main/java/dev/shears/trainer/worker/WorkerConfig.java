@@ -78,41 +78,49 @@ public record WorkerConfig(String bootstrapServers, String workerId, Path workDi
         return id.length() > 128 ? id.substring(id.length() - 128) : id;
     }
 
+    /** With another id in reports and metrics; see {@link #workerId()}. */
     public WorkerConfig withWorkerId(String workerId) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
                 progressInterval, maxPollRecords, kafka);
     }
 
+    /** With another work directory, the one every worker of the group shares. */
     public WorkerConfig withWorkDir(Path workDir) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
                 progressInterval, maxPollRecords, kafka);
     }
 
+    /** With other topic names. */
     public WorkerConfig withTopics(Topics topics) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
                 progressInterval, maxPollRecords, kafka);
     }
 
+    /** With another consumer group: workers of one group share the partitions. */
     public WorkerConfig withGroup(String group) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
                 progressInterval, maxPollRecords, kafka);
     }
 
+    /** With another session timeout; positive. */
     public WorkerConfig withSessionTimeout(Duration sessionTimeout) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
                 progressInterval, maxPollRecords, kafka);
     }
 
+    /** With another grace period for {@link Worker#close()}; zero or more. */
     public WorkerConfig withGrace(Duration grace) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
                 progressInterval, maxPollRecords, kafka);
     }
 
+    /** With another interval between progress reports; positive. */
     public WorkerConfig withProgressInterval(Duration progressInterval) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
                 progressInterval, maxPollRecords, kafka);
     }
 
+    /** With another number of records per poll and per paused partition; at least 1. */
     public WorkerConfig withMaxPollRecords(int maxPollRecords) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
                 progressInterval, maxPollRecords, kafka);
