@@ -128,11 +128,6 @@ public final class JobSession {
         return Optional.ofNullable(lastCheckpoint);
     }
 
-    /** The job's checkpoints. */
-    public Checkpoints checkpoints() {
-        return checkpoints;
-    }
-
     /**
      * Training checks {@code condition} before every batch and, once it holds, stops by throwing
      * {@link CancellationException}; the session's model is then half-trained and must be

@@ -93,7 +93,10 @@ final class JobRunner {
                     e.summary + "; " + summary)).orElse(this);
         }
 
-        /** Whether it ends the job's work for good: a publication, or a failure sending the command again cannot fix. */
+        /**
+         * Whether it ends the job's work here: a publication, or a failure that sending the command again cannot fix
+         * (the scheduler's policy decides what comes next, if anything).
+         */
         boolean endsJob() {
             return reports.stream().map(Event::payload).anyMatch(p -> p instanceof ModelPublished
                     || p instanceof JobFailed f && !f.retryable());
@@ -161,6 +164,11 @@ final class JobRunner {
      */
     void release(String jobId) {
         forget(jobId);
+        ended(jobId);
+    }
+
+    /** The job's work here is over (or may be: its next command opens what it needs again): its metrics go. */
+    private void ended(String jobId) {
         directories.remove(jobId);
         metrics.removeJob(jobId);
     }
@@ -210,7 +218,7 @@ final class JobRunner {
             running = null;
         }
         if (outcome.endsJob()) {
-            release(jobId);
+            ended(jobId);
         }
         return outcome;
     }

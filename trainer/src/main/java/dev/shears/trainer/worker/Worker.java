@@ -37,22 +37,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,8 +119,8 @@ public final class Worker implements AutoCloseable {
         this.out = Objects.requireNonNull(out, "out");
         metrics.deadLetterReasons(Arrays.stream(Rejection.Reason.values()).map(Rejection.Reason::code).toList());
         this.runner = new JobRunner(config.workDir(), id, metrics);
-        this.consumer = new KafkaConsumer<>(consumerProperties(config));
-        Properties producer = producerProperties(config);
+        this.consumer = new KafkaConsumer<>(config.consumerProperties());
+        Properties producer = config.producerProperties();
         this.sender = new ReportSender(new KafkaProducer<>(producer), config.topics().reports(),
                 DeadLetters.forProducer(producer), metrics);
         this.training = Executors.newSingleThreadExecutor(r -> daemon(r, "shears-worker-" + id + "-training"));
@@ -467,34 +460,5 @@ public final class Worker implements AutoCloseable {
                 queue.jobs().forEach(runner::release);
             }
         }
-    }
-
-    private static Properties consumerProperties(WorkerConfig c) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, c.group());
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "shears-worker-" + c.workerId());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, c.maxPollRecords());
-        // Only the partitions that move are revoked: a worker joining does not stop every running step.
-        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
-        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) c.sessionTimeout().toMillis());
-        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, c.sessionTimeout().toMillis() / 3));
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        return c.kafka().applyTo(p);
-    }
-
-    private static Properties producerProperties(WorkerConfig c) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "shears-worker-" + c.workerId() + "-reports");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        return c.kafka().applyTo(p);
     }
 }

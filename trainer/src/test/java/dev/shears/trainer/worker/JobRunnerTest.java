@@ -190,6 +190,7 @@ class JobRunnerTest {
         List<Event> skipped = apply(step(2, 0.5, 3, 1));
         assertThat(((JobFailed) skipped.get(0).payload()).reason()).contains("(attempt 1, seq 0)");
         assertThat(checkpoints()).hasSize(1);
+        assertThat(metersOfTheJob()).as("a job failed for good keeps no metrics here").isZero();
         assertThat(apply(Event.of(JOB, 4, new Finalize(3)))).extracting(e -> e.payload().type()).containsExactly("JobFailed");
     }
 
