@@ -167,12 +167,12 @@ public record Catalogue(Format format, Optional<InputShape> shape, OptionalInt c
             Matcher m = IDX_IMAGES.matcher(name);
             if (m.matches() && m.group(2).equals("train")) {
                 String prefix = m.group(1);
-                String gz = m.group(3) == null ? "" : m.group(3);
-                String trainLabels = prefix + "train-labels-idx1-ubyte" + gz;
+                String trainLabels = either(names, prefix + "train-labels-idx1-ubyte");
                 for (String test : List.of("t10k", "test")) {
-                    String testImages = name.replace(prefix + "train-", prefix + test + "-");
-                    String testLabels = prefix + test + "-labels-idx1-ubyte" + gz;
-                    if (names.contains(trainLabels) && names.contains(testImages) && names.contains(testLabels)) {
+                    String testImages = either(names, prefix + test + name.substring(prefix.length() + 5)
+                            .replaceAll("\\.gz$", ""));
+                    String testLabels = either(names, prefix + test + "-labels-idx1-ubyte");
+                    if (trainLabels != null && testImages != null && testLabels != null) {
                         idx.add(new String[] {name, trainLabels, testImages, testLabels});
                     }
                 }
@@ -204,6 +204,11 @@ public record Catalogue(Format format, Optional<InputShape> shape, OptionalInt c
                 + " IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz,"
                 + " t10k-labels-idx1-ubyte.gz), train/ and test/ directories of class folders of images, or"
                 + " train.csv and test.csv (fix: arrange the files so, or write a " + FILE + ")");
+    }
+
+    /** {@code base} or {@code base.gz}, whichever {@code names} holds, or null. */
+    private static String either(List<String> names, String base) {
+        return names.contains(base) ? base : names.contains(base + ".gz") ? base + ".gz" : null;
     }
 
     /** Reads the values of one catalogue file, each error naming the file and the key. */

@@ -63,7 +63,11 @@ final class Fixtures {
                 grey ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < rgb.length; y++) {
             for (int x = 0; x < rgb[0].length; x++) {
-                image.setRGB(x, y, rgb[y][x]);
+                if (grey) {
+                    image.getRaster().setSample(x, y, 0, rgb[y][x] & 0xff);
+                } else {
+                    image.setRGB(x, y, rgb[y][x]);
+                }
             }
         }
         ImageIO.write(image, "png", file.toFile());
