@@ -176,20 +176,20 @@ public final class LoadedDataset {
     }
 
     private static Path file(Roots inside, String name, String file) {
-        try {
-            return inside.resolve(file, Roots.Kind.FILE);
-        } catch (Roots.UnavailableException e) {
-            throw new DatasetException(shown(name, file) + " is not a file inside the data set's directory ("
-                    + e.detail() + ") (fix: put it there, or correct " + Catalogue.FILE + ")", e);
-        }
+        return inside(inside, name, file, Roots.Kind.FILE);
     }
 
     private static Path directory(Roots inside, String name, String dir) {
+        return inside(inside, name, dir, Roots.Kind.DIRECTORY);
+    }
+
+    private static Path inside(Roots inside, String name, String path, Roots.Kind kind) {
         try {
-            return inside.resolve(dir, Roots.Kind.DIRECTORY);
+            return inside.resolve(path, kind);
         } catch (Roots.UnavailableException e) {
-            throw new DatasetException(shown(name, dir) + " is not a directory inside the data set's directory ("
-                    + e.detail() + ") (fix: put the class folders there, or correct " + Catalogue.FILE + ")", e);
+            String what = kind == Roots.Kind.FILE ? "a file" : "a directory";
+            throw new DatasetException(shown(name, path) + " is not " + what + " inside the data set's directory ("
+                    + e.detail() + ") (fix: put it there, or correct " + Catalogue.FILE + ")", e);
         }
     }
 

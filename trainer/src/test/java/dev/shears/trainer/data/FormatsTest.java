@@ -42,6 +42,16 @@ class FormatsTest {
         return new Examples(data.train(), null, data.shape(), data.classNames());
     }
 
+    /** A data set {@code name} of two classes, a and b, one black 4x4 image each in train and test. */
+    private Path twoBlackImages(String name) throws IOException {
+        Path set = root.resolve(name);
+        for (String split : List.of("train", "test")) {
+            png(set.resolve(split + "/a/1.png"), plain(4, 4, 0), false);
+            png(set.resolve(split + "/b/1.png"), plain(4, 4, 0), false);
+        }
+        return set;
+    }
+
     @Test
     void theCommittedSubsetIsReachableByNameUnderATestRoot() {
         Roots testRoot = Roots.of("data", List.of(Subset.dir().getParent()));
@@ -143,11 +153,7 @@ class FormatsTest {
 
     @Test
     void aCorruptImageIsNamedWithItsExample() throws IOException {
-        Path set = root.resolve("broken");
-        for (String split : List.of("train", "test")) {
-            png(set.resolve(split + "/a/1.png"), plain(4, 4, 0), false);
-            png(set.resolve(split + "/b/1.png"), plain(4, 4, 0), false);
-        }
+        Path set = twoBlackImages("broken");
         Files.write(set.resolve("train/b/2.png"), Fixtures.corruptPng(plain(4, 4, 0)));
 
         assertThatThrownBy(() -> load("broken", Optional.of(InputShape.image(1, 4, 4))))
@@ -158,11 +164,7 @@ class FormatsTest {
 
     @Test
     void anImageLinkedFromOutsideTheDataSetIsRefused() throws IOException {
-        Path set = root.resolve("linked");
-        for (String split : List.of("train", "test")) {
-            png(set.resolve(split + "/a/1.png"), plain(4, 4, 0), false);
-            png(set.resolve(split + "/b/1.png"), plain(4, 4, 0), false);
-        }
+        Path set = twoBlackImages("linked");
         Path outside = png(root.resolve("outside/secret.png"), plain(4, 4, 0), false);
         Files.createSymbolicLink(set.resolve("train/a/2.png"), outside);
 
