@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.shears.common.events.CancelJob;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Topics;
-import dev.shears.deploy.broker.EmbeddedKafka;
+import dev.shears.broker.EmbeddedKafka;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import dev.shears.scheduler.cli.CancelCommand;

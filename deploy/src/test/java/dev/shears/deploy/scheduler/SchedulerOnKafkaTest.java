@@ -12,7 +12,7 @@ import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.Topics;
-import dev.shears.deploy.broker.EmbeddedKafka;
+import dev.shears.broker.EmbeddedKafka;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import java.net.URI;

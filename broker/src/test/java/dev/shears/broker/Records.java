@@ -1,4 +1,4 @@
-package dev.shears.deploy.broker;
+package dev.shears.broker;
 
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.shears.deploy.broker;
+package dev.shears.broker;
 
 import java.nio.file.Path;
 import java.time.Duration;
