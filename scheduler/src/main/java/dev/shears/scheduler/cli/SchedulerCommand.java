@@ -105,10 +105,18 @@ public final class SchedulerCommand implements Callable<Integer> {
 
     /** Runs the scheduler alone: {@code java -cp ... dev.shears.scheduler.cli.SchedulerCommand --bootstrap ...}. */
     public static void main(String[] args) {
+        logToStandardError();
+        System.exit(new CommandLine(new SchedulerCommand()).execute(args));
+    }
+
+    /**
+     * Before the first logger of a process that runs the scheduler alone: logs go to standard error (standard output
+     * carries the ready line), unless a logback configuration is given or on the classpath.
+     */
+    static void logToStandardError() {
         if (System.getProperty("logback.configurationFile") == null
                 && SchedulerCommand.class.getClassLoader().getResource("logback.xml") == null) {
             System.setProperty("logback.configurationFile", "dev/shears/scheduler/logback-scheduler.xml");
         }
-        System.exit(new CommandLine(new SchedulerCommand()).execute(args));
     }
 }
