@@ -3,7 +3,6 @@ package dev.shears.broker;
 import dev.shears.common.kafka.KafkaTopics;
 import dev.shears.common.process.Jvm;
 import dev.shears.common.process.ParentWatch;
-import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -12,6 +11,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -449,7 +449,6 @@ public final class EmbeddedKafka implements AutoCloseable {
         return Optional.ofNullable(p.getProperty("cluster.id"));
     }
 
-    /** The classpath with absolute entries: the broker runs in its data directory, not in this JVM's. */
     /**
      * The log of the current start: all of it when short, otherwise its first error (with what follows, the stack
      * trace) and its end. A failed start's cause comes first; the lines of the shutdown that follow can be many.
@@ -550,7 +549,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private static InetAddress loopbackIpv4() {
         try {
             return InetAddress.getByAddress("localhost", new byte[] {127, 0, 0, 1});
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             throw new AssertionError(e);
         }
     }
