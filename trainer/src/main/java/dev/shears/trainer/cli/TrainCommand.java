@@ -10,7 +10,6 @@ import dev.shears.trainer.metrics.MetricsServer;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.publish.Publication;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
