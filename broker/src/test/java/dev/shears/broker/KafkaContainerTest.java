@@ -1,4 +1,4 @@
-package dev.shears.deploy.broker;
+package dev.shears.broker;
 
 import org.junit.jupiter.api.DisplayName;
 import org.testcontainers.junit.jupiter.Container;

@@ -1,4 +1,4 @@
-package dev.shears.deploy.broker;
+package dev.shears.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,9 +1,8 @@
-package dev.shears.deploy.broker;
+package dev.shears.broker;
 
-import dev.shears.deploy.launch.Jvm;
-import dev.shears.deploy.launch.ParentWatch;
-import dev.shears.scheduler.kafka.KafkaTopics;
-import java.io.File;
+import dev.shears.common.kafka.KafkaTopics;
+import dev.shears.common.process.Jvm;
+import dev.shears.common.process.ParentWatch;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -12,6 +11,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,7 +73,7 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedKafka implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
-    private static final String LOGBACK_CONFIG = "dev/shears/deploy/broker/broker-logback.xml";
+    private static final String LOGBACK_CONFIG = "dev/shears/broker/broker-logback.xml";
     private static final int LOG_TAIL_LINES = 30;
     private static final String START_MARKER = "===== shears: broker start";
     private static final InetAddress LOCALHOST = loopbackIpv4();
@@ -429,7 +429,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("auto.create.topics.enable", "false");
         p.putAll(options.brokerProperties);
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            w.write("# Written by dev.shears.deploy.broker.EmbeddedKafka at each start: edits are overwritten.\n");
+            w.write("# Written by dev.shears.broker.EmbeddedKafka at each start: edits are overwritten.\n");
             for (Map.Entry<String, String> e : p.entrySet()) {
                 w.write(e.getKey() + "=" + e.getValue().replace("\\", "\\\\") + "\n");
             }
@@ -449,7 +449,6 @@ public final class EmbeddedKafka implements AutoCloseable {
         return Optional.ofNullable(p.getProperty("cluster.id"));
     }
 
-    /** The classpath with absolute entries: the broker runs in its data directory, not in this JVM's. */
     /**
      * The log of the current start: all of it when short, otherwise its first error (with what follows, the stack
      * trace) and its end. A failed start's cause comes first; the lines of the shutdown that follow can be many.
@@ -550,7 +549,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private static InetAddress loopbackIpv4() {
         try {
             return InetAddress.getByAddress("localhost", new byte[] {127, 0, 0, 1});
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             throw new AssertionError(e);
         }
     }

@@ -1,6 +1,6 @@
-package dev.shears.deploy.broker;
+package dev.shears.broker;
 
-import dev.shears.scheduler.kafka.KafkaTopics;
+import dev.shears.common.kafka.KafkaTopics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

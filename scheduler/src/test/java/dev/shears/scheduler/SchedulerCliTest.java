@@ -1,4 +1,4 @@
-package dev.shears.deploy.scheduler;
+package dev.shears.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -6,9 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.shears.common.events.CancelJob;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Topics;
-import dev.shears.deploy.broker.EmbeddedKafka;
-import dev.shears.scheduler.SchedulerConfig;
-import dev.shears.scheduler.SchedulerService;
+import dev.shears.broker.EmbeddedKafka;
 import dev.shears.scheduler.cli.CancelCommand;
 import dev.shears.scheduler.cli.JobsCommand;
 import dev.shears.scheduler.cli.SchedulerCommand;

@@ -1,6 +1,6 @@
-package dev.shears.deploy.broker;
+package dev.shears.broker;
 
-import dev.shears.deploy.launch.ParentWatch;
+import dev.shears.common.process.ParentWatch;
 
 import kafka.tools.StorageTool;
 

@@ -1,4 +1,4 @@
-package dev.shears.deploy.broker;
+package dev.shears.broker;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

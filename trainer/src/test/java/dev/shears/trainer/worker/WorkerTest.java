@@ -1,4 +1,4 @@
-package dev.shears.deploy.worker;
+package dev.shears.trainer.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,11 +15,10 @@ import dev.shears.common.events.ModelPublished;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
-import dev.shears.deploy.broker.EmbeddedKafka;
-import dev.shears.scheduler.kafka.KafkaTopics;
+import dev.shears.broker.EmbeddedKafka;
+import dev.shears.common.kafka.KafkaTopics;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.metrics.TrainerMetrics;
-import dev.shears.trainer.worker.Worker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

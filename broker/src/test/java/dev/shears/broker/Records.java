@@ -1,7 +1,8 @@
-package dev.shears.deploy.broker;
+package dev.shears.broker;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -103,7 +104,7 @@ final class Records {
 
     /** Per key, the sequence numbers in the order they were read: must be increasing (one key, one partition). */
     static void assertOrderedPerKey(List<ConsumerRecord<String, String>> records) {
-        Map<String, Integer> last = new java.util.HashMap<>();
+        Map<String, Integer> last = new HashMap<>();
         for (ConsumerRecord<String, String> r : records) {
             int seq = Integer.parseInt(r.value().substring(r.value().lastIndexOf('-') + 1));
             Integer previous = last.put(r.key(), seq);

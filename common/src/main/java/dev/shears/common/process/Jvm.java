@@ -1,4 +1,4 @@
-package dev.shears.deploy.launch;
+package dev.shears.common.process;
 
 import java.io.File;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.shears.deploy.launch;
+package dev.shears.common.process;
 
 import java.io.IOException;
 import java.io.InputStream;

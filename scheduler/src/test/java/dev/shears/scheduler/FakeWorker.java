@@ -1,4 +1,4 @@
-package dev.shears.deploy.scheduler;
+package dev.shears.scheduler;
 
 import dev.shears.common.events.Decoded;
 import dev.shears.common.events.Event;

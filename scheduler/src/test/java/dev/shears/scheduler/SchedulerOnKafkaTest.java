@@ -1,4 +1,4 @@
-package dev.shears.deploy.scheduler;
+package dev.shears.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,9 +12,7 @@ import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.Topics;
-import dev.shears.deploy.broker.EmbeddedKafka;
-import dev.shears.scheduler.SchedulerConfig;
-import dev.shears.scheduler.SchedulerService;
+import dev.shears.broker.EmbeddedKafka;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -1,14 +1,11 @@
-package dev.shears.deploy.faults;
+package dev.shears.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.common.events.Topics;
-import dev.shears.deploy.broker.EmbeddedKafka;
-import dev.shears.scheduler.ApiToken;
-import dev.shears.scheduler.SchedulerConfig;
-import dev.shears.scheduler.SchedulerService;
+import dev.shears.broker.EmbeddedKafka;
 import dev.shears.scheduler.cli.JobsCommand;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,4 +1,4 @@
-package dev.shears.scheduler.kafka;
+package dev.shears.common.kafka;
 
 import java.time.Duration;
 import java.util.ArrayList;
