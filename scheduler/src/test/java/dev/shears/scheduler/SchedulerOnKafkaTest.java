@@ -13,6 +13,7 @@ import dev.shears.common.events.EventCodec;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.Topics;
 import dev.shears.broker.EmbeddedKafka;
+import dev.shears.common.kafka.DeadLetters;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -266,21 +267,49 @@ class SchedulerOnKafkaTest {
         assertThat(post(s, "/jobs", recipe("delta", 1)).statusCode()).isEqualTo(201);
         awaitState(s, "delta", "published");
 
+        ConsumerRecord<String, byte[]> r = theDeadLetter();
+        assertThat(r.key()).isEqualTo("delta");
+        assertThat(new String(r.value(), StandardCharsets.UTF_8)).isEqualTo("{not json");
+        assertThat(header(r, DeadLetter.REASON)).isEqualTo("malformed");
+        assertThat(header(r, DeadLetter.SOURCE_TOPIC)).isEqualTo(topics.reports());
+        assertThat(header(r, DeadLetter.SOURCE_OFFSET)).isEqualTo("0");
+        assertThat(header(r, DeadLetter.DETAIL)).isNotBlank();
+        assertThat(get(s, "/metrics").body()).contains("shears_events_deadlettered_total{reason=\"malformed\",service=\"scheduler\"} 1.0");
+    }
+
+    /**
+     * Its dead-letter copy with the headers used to exceed the producer's max.request.size: every transaction holding
+     * it aborted, and the scheduler read the same batch forever.
+     */
+    @Test
+    @DisplayName("a report just under the size limit goes to reports.DLT cut to fit, with its digest and size")
+    void deadLettersAReportJustUnderTheSizeLimit() throws Exception {
+        SchedulerService s = scheduler();
+        FakeWorker w = worker(false);
+        byte[] huge = new byte[EventCodec.MAX_BYTES - 200];
+        java.util.Arrays.fill(huge, (byte) 'x');
+        w.sendRaw("eta", huge);
+        assertThat(post(s, "/jobs", recipe("eta", 1)).statusCode()).isEqualTo(201);
+        awaitState(s, "eta", "published");
+
+        ConsumerRecord<String, byte[]> r = theDeadLetter();
+        String sha256 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(huge));
+        assertThat(r.key()).isEqualTo("eta");
+        assertThat(r.value()).hasSizeLessThan(huge.length).isEqualTo(java.util.Arrays.copyOf(huge, r.value().length));
+        assertThat(header(r, DeadLetters.VALUE_BYTES)).isEqualTo(Integer.toString(huge.length));
+        assertThat(header(r, DeadLetters.VALUE_SHA256)).isEqualTo(sha256);
+    }
+
+    /** The one record of the reports' dead-letter topic (read_committed). */
+    ConsumerRecord<String, byte[]> theDeadLetter() {
         Map<String, Object> c = new HashMap<>(kafka.clientProperties());
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         try (KafkaConsumer<String, byte[]> dlt = new KafkaConsumer<>(c, new StringDeserializer(),
                 new ByteArrayDeserializer())) {
             List<ConsumerRecord<String, byte[]>> records = readAll(dlt, Topics.dlt(topics.reports()), 1);
             assertThat(records).hasSize(1);
-            ConsumerRecord<String, byte[]> r = records.get(0);
-            assertThat(r.key()).isEqualTo("delta");
-            assertThat(new String(r.value(), StandardCharsets.UTF_8)).isEqualTo("{not json");
-            assertThat(header(r, DeadLetter.REASON)).isEqualTo("malformed");
-            assertThat(header(r, DeadLetter.SOURCE_TOPIC)).isEqualTo(topics.reports());
-            assertThat(header(r, DeadLetter.SOURCE_OFFSET)).isEqualTo("0");
-            assertThat(header(r, DeadLetter.DETAIL)).isNotBlank();
+            return records.get(0);
         }
-        assertThat(get(s, "/metrics").body()).contains("shears_events_deadlettered_total{reason=\"malformed\",service=\"scheduler\"} 1.0");
     }
 
     @Test

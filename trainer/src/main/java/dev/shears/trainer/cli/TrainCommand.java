@@ -2,9 +2,9 @@ package dev.shears.trainer.cli;
 
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.recipe.RecipeException;
+import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.data.DatasetException;
 import dev.shears.trainer.job.Progress;
-import dev.shears.trainer.job.StepResult;
 import dev.shears.trainer.job.TrainJob;
 import dev.shears.trainer.metrics.MetricsServer;
 import dev.shears.trainer.metrics.TrainerMetrics;

@@ -5,6 +5,7 @@ import dev.shears.common.events.Topics;
 import dev.shears.trainer.metrics.MetricsServer;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.worker.Worker;
+import dev.shears.trainer.worker.WorkerConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +41,7 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "the directory shared by all workers: jobs/<job>/ checkpoints and models (default ${DEFAULT-VALUE})")
     Path workDir;
 
-    @Option(names = "--group", defaultValue = Worker.Builder.DEFAULT_GROUP, paramLabel = "GROUP",
+    @Option(names = "--group", defaultValue = WorkerConfig.DEFAULT_GROUP, paramLabel = "GROUP",
             description = "the consumer group of the workers (default ${DEFAULT-VALUE})")
     String group;
 
@@ -56,25 +57,23 @@ public final class WorkerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = System.out;
         Topics topics;
-        Worker.Builder builder;
+        WorkerConfig config;
         try {
             topics = kafka.topics();
-            builder = Worker.builder(kafka.bootstrap()).workDir(workDir).topics(topics).group(group)
-                    .sessionTimeout(Duration.ofMillis(sessionTimeoutMs)).grace(Duration.ofSeconds(graceSeconds)).out(out)
-                    .kafka(kafka.clientConfig());
+            config = WorkerConfig.of(kafka.bootstrap()).withWorkDir(workDir).withTopics(topics).withGroup(group)
+                    .withSessionTimeout(Duration.ofMillis(sessionTimeoutMs)).withGrace(Duration.ofSeconds(graceSeconds))
+                    .withKafka(kafka.clientConfig());
             if (workerId != null) {
-                builder.workerId(workerId);
+                config = config.withWorkerId(workerId);
             }
         } catch (IllegalArgumentException e) {
             System.err.println("shears worker: " + e.getMessage());
             return 2;
         }
-        String id = workerId != null ? workerId : Worker.Builder.defaultWorkerId();
-        builder.workerId(id);
+        String id = config.workerId();
         MetricsServer server = metrics.start();
         try {
-            builder.metrics(new TrainerMetrics(MetricsOptions.registry(server), id));
-            Worker worker = builder.build();
+            Worker worker = new Worker(config, new TrainerMetrics(MetricsOptions.registry(server), id), out);
             Thread hook = new Thread(() -> {
                 worker.close();
                 out.printf("worker %s stopped%n", id);

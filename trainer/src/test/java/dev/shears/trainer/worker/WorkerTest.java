@@ -16,6 +16,8 @@ import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
 import dev.shears.broker.EmbeddedKafka;
+import dev.shears.common.kafka.DeadLetters;
+import dev.shears.common.kafka.KafkaClientConfig;
 import dev.shears.common.kafka.KafkaTopics;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.metrics.TrainerMetrics;
@@ -124,11 +126,11 @@ class WorkerTest {
         }
     }
 
-    Worker worker(String id, TrainerMetrics metrics, Map<String, Object> consumerSettings) {
-        Worker.Builder b = Worker.builder(kafka.bootstrapServers()).workerId(id).workDir(work).topics(topics).group(group)
-                .sessionTimeout(Duration.ofSeconds(6)).progressInterval(Duration.ofMillis(300)).metrics(metrics);
-        consumerSettings.forEach(b::consumerProperty);
-        Worker w = b.build().start();
+    Worker worker(String id, TrainerMetrics metrics, Map<String, String> consumerSettings) {
+        WorkerConfig config = WorkerConfig.of(kafka.bootstrapServers()).withWorkerId(id).withWorkDir(work)
+                .withTopics(topics).withGroup(group).withSessionTimeout(Duration.ofSeconds(6))
+                .withProgressInterval(Duration.ofMillis(300)).withKafka(KafkaClientConfig.of(consumerSettings));
+        Worker w = new Worker(config, metrics, System.out).start();
         workers.add(w);
         return w;
     }
@@ -242,6 +244,44 @@ class WorkerTest {
         send(Event.of(job, 0, new JobStarted(UNUSABLE, 2)));
         assertThat(await(job, JobFailed.class, f -> true).retryable()).isFalse();
 
+        ConsumerRecord<String, byte[]> letter = firstDeadLetter();
+        assertThat(letter.key()).isEqualTo("job-b");
+        assertThat(letter.value()).isEqualTo(garbage);
+        assertThat(header(letter, DeadLetter.REASON)).isEqualTo("malformed");
+        assertThat(header(letter, DeadLetter.SOURCE_TOPIC)).isEqualTo(topics.commands());
+        assertThat(header(letter, DeadLetter.SOURCE_PARTITION)).isEqualTo("0");
+        assertThat(header(letter, DeadLetter.SOURCE_OFFSET)).isEqualTo(Long.toString(sent.offset()));
+        assertThat(header(letter, DeadLetter.DETAIL)).isNotBlank();
+        assertThat(registry.get("shears.events.deadlettered").tag("reason", "malformed").counter().count()).isEqualTo(1);
+    }
+
+    /**
+     * Its dead-letter copy with the headers used to exceed the producer's max.request.size: refused forever
+     * (RecordTooLargeException), not committed, and the partition's later commands never applied.
+     */
+    @Test
+    void deadLettersARecordJustUnderTheSizeLimitCutToFitAndGoesOn() throws Exception {
+        topics(1);
+        worker("w1");
+        byte[] huge = new byte[EventCodec.MAX_BYTES - 200];
+        java.util.Arrays.fill(huge, (byte) 'x');
+        producer.send(new ProducerRecord<>(topics.commands(), "job-j", huge)).get();
+        String job = "job-j";
+        send(Event.of(job, 0, new JobStarted(UNUSABLE, 2)));
+        assertThat(await(job, JobFailed.class, f -> true).retryable()).isFalse();
+
+        ConsumerRecord<String, byte[]> letter = firstDeadLetter();
+        String sha256 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(huge));
+        assertThat(letter.key()).isEqualTo(job);
+        assertThat(letter.value()).hasSizeLessThan(huge.length)
+                .isEqualTo(java.util.Arrays.copyOf(huge, letter.value().length));
+        assertThat(header(letter, DeadLetters.VALUE_BYTES)).isEqualTo(Integer.toString(huge.length));
+        assertThat(header(letter, DeadLetters.VALUE_SHA256)).isEqualTo(sha256);
+        assertThat(header(letter, DeadLetter.REASON)).isEqualTo("malformed");
+    }
+
+    /** The first record of the commands' dead-letter topic, waiting for it. */
+    ConsumerRecord<String, byte[]> firstDeadLetter() {
         try (KafkaConsumer<String, byte[]> dlt = consumer()) {
             dlt.assign(List.of(new TopicPartition(Topics.dlt(topics.commands()), 0)));
             dlt.seekToBeginning(dlt.assignment());
@@ -250,16 +290,8 @@ class WorkerTest {
                 dlt.poll(Duration.ofMillis(100)).forEach(letters::add);
                 return !letters.isEmpty();
             });
-            ConsumerRecord<String, byte[]> letter = letters.get(0);
-            assertThat(letter.key()).isEqualTo("job-b");
-            assertThat(letter.value()).isEqualTo(garbage);
-            assertThat(header(letter, DeadLetter.REASON)).isEqualTo("malformed");
-            assertThat(header(letter, DeadLetter.SOURCE_TOPIC)).isEqualTo(topics.commands());
-            assertThat(header(letter, DeadLetter.SOURCE_PARTITION)).isEqualTo("0");
-            assertThat(header(letter, DeadLetter.SOURCE_OFFSET)).isEqualTo(Long.toString(sent.offset()));
-            assertThat(header(letter, DeadLetter.DETAIL)).isNotBlank();
+            return letters.get(0);
         }
-        assertThat(registry.get("shears.events.deadlettered").tag("reason", "malformed").counter().count()).isEqualTo(1);
     }
 
     static String header(ConsumerRecord<?, ?> r, String name) {
@@ -271,7 +303,7 @@ class WorkerTest {
     void aStepLongerThanTheMaxPollIntervalDoesNotCauseARebalance() throws Exception {
         topics(1);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        worker("w1", new TrainerMetrics(registry, "w1"), Map.of(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 1500));
+        worker("w1", new TrainerMetrics(registry, "w1"), Map.of(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "1500"));
         String job = "job-c";
         start(job);
         // aimed at 6 max.poll.interval.ms: the estimate comes from a short, cold dense run, and a warm step has
@@ -333,7 +365,7 @@ class WorkerTest {
         send(Event.of(job, 1, new PruneStep(1, 0.5, iterationsFor(job, Duration.ofSeconds(3)), false, 1)));
         await(job, JobProgress.class, p -> p.seq() == 1 && p.fraction() > 0);
         first.close(Duration.ofSeconds(60));
-        assertThat(new Checkpoints(work.resolve("jobs").resolve(job).resolve("checkpoints"), 10).list())
+        assertThat(new Checkpoints(work.resolve("jobs").resolve(job).resolve("checkpoints")).list())
                 .extracting(Checkpoints.Checkpoint::seq).containsExactly(0L, 1L);
         StepCompleted one = await(job, StepCompleted.class, s -> s.seq() == 1);
         assertThat(one.worker()).isEqualTo("w1");
@@ -363,7 +395,7 @@ class WorkerTest {
         assertThat(work.resolve("jobs").resolve(job).resolve("cancelled.txt")).content().contains("cancelled by the test");
         drain(Duration.ofMillis(500));
         assertThat(of(job, StepCompleted.class)).extracting(StepCompleted::seq).containsExactly(0L);
-        assertThat(new Checkpoints(work.resolve("jobs").resolve(job).resolve("checkpoints"), 10).list())
+        assertThat(new Checkpoints(work.resolve("jobs").resolve(job).resolve("checkpoints")).list())
                 .extracting(Checkpoints.Checkpoint::seq).containsExactly(0L);
     }
 

@@ -1,4 +1,4 @@
-package dev.shears.trainer.job;
+package dev.shears.trainer.checkpoint;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

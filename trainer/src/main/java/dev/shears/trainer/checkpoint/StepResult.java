@@ -1,4 +1,4 @@
-package dev.shears.trainer.job;
+package dev.shears.trainer.checkpoint;
 
 import java.util.Map;
 
