@@ -624,6 +624,15 @@ public final class Pruning {
                 int d = Channels.checkDim(mask.shape(), structured.dim());
                 boolean[] alive = Channels.alive(mask, d);
                 int[] kept = java.util.stream.IntStream.range(0, alive.length).filter(c -> alive[c]).toArray();
+                if (kept.length == 0) {
+                    // PyTorch hands the method an empty tensor: a fraction prunes nothing, a count > 0 is refused
+                    if (method instanceof LnStructured ln) {
+                        ln.amount().unitsToPrune(0);
+                    } else if (method instanceof RandomStructured r) {
+                        r.amount().unitsToPrune(0);
+                    }
+                    return mask.dup('c');
+                }
                 INDArray partial = method.computeMask(Channels.select(scores, d, kept), Channels.select(mask, d, kept));
                 INDArray newMask = mask.dup('c');
                 Channels.scatter(newMask, d, kept, partial);
