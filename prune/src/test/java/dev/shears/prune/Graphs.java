@@ -32,7 +32,7 @@ final class Graphs {
     }
 
     static BatchNormalization bn() {
-        return new BatchNormalization.Builder().useLogStd(false).build();
+        return new BatchNormalization.Builder().useLogStd(false).activation(Activation.IDENTITY).build(); // DL4J's default is sigmoid
     }
 
     static ActivationLayer act(Activation a) {
@@ -130,7 +130,8 @@ final class Graphs {
     }
 
     static SubsamplingLayer pool() {
-        return new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build();
+        return new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2)
+                .convolutionMode(ConvolutionMode.Truncate).build();
     }
 
     static NeuralNetConfiguration.Builder base() {
