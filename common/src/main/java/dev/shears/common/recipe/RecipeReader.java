@@ -74,14 +74,7 @@ final class RecipeReader {
             problems.missing("job", "every recipe needs a job name (fix: e.g. job: lenet5-fmnist-90)");
         }
         Recipe.checkJob(job, problems);
-        String modelText = top.text("model", null, "lenet5, lenet300100 or file:<path>");
-        ModelSource model = null;
-        if (modelText != null) {
-            model = ModelSource.parse(modelText, problems);
-        } else if (!top.has("model") && !top.invalid("model")) {
-            problems.missing("model", "every recipe names its model (fix: model: lenet5, model: lenet300100"
-                    + " or model: file:/path/to/net.zip)");
-        }
+        ModelSource model = model(top);
         Path data = path(top, "data", DEFAULT_DATA);
 
         Training training = training(top.section(Training.SECTION, TRAINING_KEYS));
@@ -96,6 +89,40 @@ final class RecipeReader {
             return null;
         }
         return new Recipe(job, model, data, training, pruning, schedule, fineTune, budget, checkpoints, publish);
+    }
+
+    private ModelSource model(Section top) {
+        if (top.entries.get("model") instanceof Mapping) {
+            Section s = top.section("model", ModelSource.KEYS);
+            String name = s.text("name", null, "resnet, mobilenetv2, vgg, lenet5, lenet300100 or file:<path>");
+            if (name == null) {
+                if (!s.has("name") && !s.invalid("name")) {
+                    problems.missing("model.name", "a model mapping names its architecture (fix: e.g. name: resnet)");
+                }
+                return null;
+            }
+            ModelSource base = ModelSource.parse(name, "model.name", problems);
+            ModelSource.Kind kind = base == null ? null : base.kind();
+            OptionalInt depth = optionalInt(s, "depth", kind == null ? null : kind.usesDepth(),
+                    kind == null || !kind.usesDepth() ? 0 : base.depth().getAsInt(),
+                    "a whole number: 6n+2 for resnet, 11, 13, 16 or 19 for vgg");
+            OptionalInt width = optionalInt(s, "width", kind == null ? null : kind.usesWidth(),
+                    kind == null || !kind.usesWidth() ? 0 : base.width().getAsInt(), "a whole number in [1, 1024]");
+            OptionalDouble multiplier = optionalDecimal(s, "widthMultiplier",
+                    kind == null ? null : kind.usesWidthMultiplier(), ModelSource.DEFAULT_WIDTH_MULTIPLIER,
+                    "a number in (0, 4]");
+            ModelSource.check(kind, base == null ? null : base.file(), depth, width, multiplier, problems);
+            return problems.isEmpty() ? new ModelSource(kind, base.file(), depth, width, multiplier) : null;
+        }
+        String text = top.text("model", null, "lenet5, lenet300100, resnet, mobilenetv2, vgg or file:<path>");
+        if (text != null) {
+            return ModelSource.parse(text, problems);
+        }
+        if (!top.has("model") && !top.invalid("model")) {
+            problems.missing("model", "every recipe names its model (fix: model: lenet5, model: resnet"
+                    + " or model: file:/path/to/net.zip)");
+        }
+        return null;
     }
 
     private Path path(Section s, String key, Path fallback) {

@@ -24,7 +24,16 @@ final class RecipeWriter {
     static String write(Recipe r) {
         ObjectNode root = MAPPER.createObjectNode();
         root.put("job", r.job());
-        root.put("model", r.model().toString());
+        ModelSource source = r.model();
+        if (source.sized()) {
+            ObjectNode model = root.putObject("model");
+            model.put("name", source.toString());
+            source.depth().ifPresent(d -> model.put("depth", d));
+            source.width().ifPresent(w -> model.put("width", w));
+            source.widthMultiplier().ifPresent(x -> model.put("widthMultiplier", x));
+        } else {
+            root.put("model", source.toString());
+        }
         root.put("data", r.data().toString());
 
         Training t = r.training();
