@@ -36,18 +36,12 @@ public final class Compaction {
 
         /** The smaller model as a network. */
         public MultiLayerNetwork network() {
-            if (model instanceof MultiLayerNetwork net) {
-                return net;
-            }
-            throw new IllegalStateException("the compacted model is a ComputationGraph (fix: call graph())");
+            return ModelKinds.network(model, "compacted");
         }
 
         /** The smaller model as a graph. */
         public ComputationGraph graph() {
-            if (model instanceof ComputationGraph graph) {
-                return graph;
-            }
-            throw new IllegalStateException("the compacted model is a MultiLayerNetwork (fix: call network())");
+            return ModelKinds.graph(model, "compacted");
         }
     }
 

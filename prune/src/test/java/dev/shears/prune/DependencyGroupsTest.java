@@ -156,13 +156,7 @@ class DependencyGroupsTest {
 
     @Test
     void aPinnedGroupIsRefusedWithItsReason() {
-        ComputationGraphConfiguration conf = Graphs.base().graphBuilder()
-                .addInputs("in")
-                .addLayer("a", Graphs.conv(3, 4, 1, true), "in")
-                .setOutputs("a")
-                .setInputTypes(InputType.convolutional(6, 6, 1))
-                .build();
-        ComputationGraph graph = Graphs.randomised(conf);
+        ComputationGraph graph = Graphs.convolutionAsOutput();
         ChannelGroup a = DependencyGroups.of(graph).group("a");
 
         assertThatThrownBy(() -> Pruning.of(graph).groupStructured(a, Amount.fraction(0.5), GroupImportance.L2))

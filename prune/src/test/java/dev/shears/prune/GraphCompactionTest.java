@@ -140,13 +140,7 @@ class GraphCompactionTest {
 
     @Test
     void aGroupPinnedByANetworkOutputKeepsItsChannels() {
-        ComputationGraphConfiguration conf = Graphs.base().graphBuilder()
-                .addInputs("in")
-                .addLayer("a", Graphs.conv(3, 4, 1, true), "in")
-                .setOutputs("a")
-                .setInputTypes(InputType.convolutional(6, 6, 1))
-                .build();
-        ComputationGraph graph = Graphs.randomised(conf);
+        ComputationGraph graph = Graphs.convolutionAsOutput();
         Pruning.of(graph).lnStructured("a.weight", Amount.count(2), Norm.L2, 0);
 
         Compaction.Result result = Compaction.compact(graph);

@@ -129,6 +129,16 @@ final class Graphs {
         return randomised(conf);
     }
 
+    /** One convolution a (3x3, 4 channels, bias) on a 1x6x6 input, whose outputs are the network's. */
+    static ComputationGraph convolutionAsOutput() {
+        return randomised(base().graphBuilder()
+                .addInputs("in")
+                .addLayer("a", conv(3, 4, 1, true), "in")
+                .setOutputs("a")
+                .setInputTypes(InputType.convolutional(6, 6, 1))
+                .build());
+    }
+
     static SubsamplingLayer pool() {
         return new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2)
                 .convolutionMode(ConvolutionMode.Truncate).build();

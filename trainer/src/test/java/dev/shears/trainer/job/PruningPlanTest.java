@@ -25,19 +25,38 @@ class PruningPlanTest {
         return Recipe.parse("job: a\nmodel: resnet\npruning:\n" + pruning).pruning();
     }
 
+    /** A fresh ResNet-8, its pruning state, and the plan the recipe's pruning section makes for it. */
+    private record Planned(Pruning pruning, PruningPlan plan) {
+        /** Prunes to {@code target} at step {@code step}. */
+        Planned apply(double target, int step) {
+            plan.apply(pruning, target, step);
+            return this;
+        }
+
+        double achieved() {
+            return plan.achieved(pruning);
+        }
+
+        Map<String, Integer> prunedChannels() {
+            return plan.prunedChannels(pruning);
+        }
+    }
+
+    private static Planned plan(String pruning, double finalSparsity) {
+        ComputationGraph net = resnet();
+        Pruning state = Pruning.of(net);
+        return new Planned(state, new PruningPlan(spec(pruning), finalSparsity, net, state, 1));
+    }
+
     private static final String GROUPS = "  method: ln_structured\n  structured:\n    groups: dependency\n";
 
     @Test
     void dependencyGroupsPrunedGloballyReachTheTargetToTheChannel() {
-        ComputationGraph net = resnet();
-        Pruning pruning = Pruning.of(net);
-        PruningPlan plan = new PruningPlan(spec(GROUPS + "  scope: global\n"), 0.5, net, pruning, 1);
+        Planned p = plan(GROUPS + "  scope: global\n", 0.5);
 
-        plan.apply(pruning, 0.25, 1);
-        assertThat(plan.achieved(pruning)).isEqualTo(0.25); // 56 channels in 6 groups: 14
-        plan.apply(pruning, 0.5, 2);
-
-        assertThat(plan.achieved(pruning)).isEqualTo(0.5);
+        assertThat(p.apply(0.25, 1).achieved()).isEqualTo(0.25); // 56 channels in 6 groups: 14
+        assertThat(p.apply(0.5, 2).achieved()).isEqualTo(0.5);
+        PruningPlan plan = p.plan();
         assertThat(plan.groups()).extracting(ChannelGroup::name).containsExactly("conv1", "layer1.0.conv1",
                 "layer2.0.conv1", "layer2.0.conv2", "layer3.0.conv1", "layer3.0.conv2");
         assertThat(plan.names()).contains("conv1.weight", "bn1.weight", "bn1.bias", "layer1.0.conv2.weight",
@@ -46,43 +65,30 @@ class PruningPlanTest {
 
     @Test
     void eachGroupOnItsOwnUnlessGlobalAndAnOverrideFollowsItsOwnScaledTarget() {
-        ComputationGraph net = resnet();
-        Pruning pruning = Pruning.of(net);
-        PruningPlan plan = new PruningPlan(spec(GROUPS + "  scope: local\n  overrides:\n"
-                + "    - parameters: [\"layer3.*\"]\n      sparsity: 0.25\n"), 0.5, net, pruning, 1);
-
-        plan.apply(pruning, 0.5, 1);
+        Planned p = plan(GROUPS + "  scope: local\n  overrides:\n"
+                + "    - parameters: [\"layer3.*\"]\n      sparsity: 0.25\n", 0.5);
 
         // layer3's groups have 16 channels: 0.5 x 0.25 / 0.5 = 25 % of them go; every other group loses half
-        assertThat(plan.prunedChannels(pruning)).containsExactly(Map.entry("conv1", 2), Map.entry("layer1.0.conv1", 2),
+        assertThat(p.apply(0.5, 1).prunedChannels()).containsExactly(Map.entry("conv1", 2), Map.entry("layer1.0.conv1", 2),
                 Map.entry("layer2.0.conv1", 4), Map.entry("layer2.0.conv2", 4), Map.entry("layer3.0.conv1", 4),
                 Map.entry("layer3.0.conv2", 4));
     }
 
     @Test
     void anExcludedLayerPinsTheGroupsItNormalisesAndMinChannelsBoundsWhatGoes() {
-        ComputationGraph net = resnet();
-        Pruning pruning = Pruning.of(net);
-        PruningPlan plan = new PruningPlan(spec(GROUPS + "    minChannels: 3\n  scope: local\n"
-                + "  exclude: [\"layer2.0.bn1.*\"]\n"), 0.9, net, pruning, 1);
+        Planned p = plan(GROUPS + "    minChannels: 3\n  scope: local\n"
+                + "  exclude: [\"layer2.0.bn1.*\"]\n", 0.9);
 
-        plan.apply(pruning, 0.9, 1);
-
-        assertThat(plan.groups()).extracting(ChannelGroup::name).doesNotContain("layer2.0.conv1");
+        assertThat(p.plan().groups()).extracting(ChannelGroup::name).doesNotContain("layer2.0.conv1");
         // 0.9 of 16 channels is 14 pruned, 2 kept: minChannels keeps 3; of the stem group's 4, 1 goes
-        assertThat(plan.prunedChannels(pruning)).containsEntry("conv1", 1).containsEntry("layer3.0.conv1", 13);
+        assertThat(p.apply(0.9, 1).prunedChannels()).containsEntry("conv1", 1).containsEntry("layer3.0.conv1", 13);
     }
 
     @Test
     void randomStructuredByGroupsPrunesEachGroupToTheTarget() {
-        ComputationGraph net = resnet();
-        Pruning pruning = Pruning.of(net);
-        PruningPlan plan = new PruningPlan(spec("  method: random_structured\n  structured:\n    groups: dependency\n"),
-                0.5, net, pruning, 1);
+        Planned p = plan("  method: random_structured\n  structured:\n    groups: dependency\n", 0.5);
 
-        plan.apply(pruning, 0.5, 1);
-
-        assertThat(plan.achieved(pruning)).isEqualTo(0.5);
+        assertThat(p.apply(0.5, 1).achieved()).isEqualTo(0.5);
     }
 
     @Test
@@ -100,14 +106,11 @@ class PruningPlanTest {
 
     @Test
     void overridesScaleUnstructuredTargetsToo() {
-        ComputationGraph net = resnet();
-        Pruning pruning = Pruning.of(net);
-        PruningPlan plan = new PruningPlan(spec("  overrides:\n    - parameters: [\"fc.*\"]\n      sparsity: 0.1\n"),
-                0.8, net, pruning, 1);
+        Planned p = plan("  overrides:\n    - parameters: [\"fc.*\"]\n      sparsity: 0.1\n", 0.8).apply(0.4, 1);
 
-        plan.apply(pruning, 0.4, 1);
-
-        assertThat(plan.layerSparsity(pruning).get("fc.weight")).isCloseTo(0.05, org.assertj.core.data.Offset.offset(0.02));
+        // fc alone to 0.4 x 0.1 / 0.8 = 5 % of its 16 x 3 weights: 2.4, rounded to 2; the rest 40 % together
+        assertThat(p.plan().layerSparsity(p.pruning()).get("fc.weight")).isEqualTo(2.0 / 48);
+        assertThat(p.plan().layerSparsity(p.pruning()).get("conv1.weight")).isPositive();
     }
 
     @Test
