@@ -2,6 +2,7 @@ package dev.shears.trainer.publish;
 
 import dev.shears.common.recipe.Recipe;
 import dev.shears.prune.Compaction;
+import dev.shears.prune.ModelCost;
 import dev.shears.prune.Pruning;
 import dev.shears.trainer.checkpoint.AtomicFiles;
 import dev.shears.trainer.checkpoint.Checkpoints;
@@ -18,12 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -55,7 +52,7 @@ public final class Publisher {
         INDArray probe = probe(data);
         INDArray masked = net.output(probe);
         MultiLayerNetwork before = net.clone();
-        long denseFlops = flops(net, false);
+        long denseFlops = ModelCost.of(net).flops();
 
         pruning.removeAll();
         INDArray permanent = net.output(probe);
@@ -63,7 +60,7 @@ public final class Publisher {
             throw new IllegalStateException("the permanent model's outputs differ from the masked model's on the probe"
                     + " batch (largest difference " + permanent.sub(masked).amaxNumber() + "); nothing was published");
         }
-        long nonZeroFlops = flops(net, true);
+        long nonZeroFlops = ModelCost.nonZero(net).flops();
         Compaction.Result compacted = Compaction.compact(net);
         MultiLayerNetwork published = net;
         Map<String, Integer> compactedLayers = new LinkedHashMap<>();
@@ -77,7 +74,7 @@ public final class Publisher {
             published = compacted.network();
             compacted.keptChannels().forEach((layer, kept) -> compactedLayers.put(layer, kept.length));
         }
-        long publishedFlops = flops(published, false);
+        long publishedFlops = ModelCost.of(published).flops();
         double[] latency = latencyMs(before, published, probe);
         double maskedLatency = latency[0];
         double publishedLatency = latency[1];
@@ -162,35 +159,5 @@ public final class Publisher {
         Arrays.sort(ta);
         Arrays.sort(tb);
         return new double[] {ta[ta.length / 2], tb[tb.length / 2]};
-    }
-
-    /**
-     * FLOPs (2 x multiply-adds) of one forward pass on one example, from the layers' output sizes;
-     * with {@code nonZeroOnly}, multiply-adds with a zero weight are not counted.
-     */
-    static long flops(MultiLayerNetwork net, boolean nonZeroOnly) {
-        INDArray x = Nd4j.zeros(DataType.FLOAT, 1, net.getLayerWiseConfigurations().getInputPreProcess(0) == null
-                ? net.layerInputSize(0) : 784);
-        List<INDArray> activations = net.feedForward(x, false);
-        long total = 0;
-        for (int i = 0; i < net.getnLayers(); i++) {
-            Layer conf = net.getLayer(i).conf().getLayer();
-            INDArray w = net.getLayer(i).getParam("W");
-            if (w == null || !(conf instanceof FeedForwardLayer)) {
-                continue;
-            }
-            double density = nonZeroOnly ? w.neq(0).castTo(DataType.INT64).sumNumber().doubleValue() / w.length() : 1;
-            long macs;
-            if (conf instanceof ConvolutionLayer) {
-                INDArray output = activations.get(i + 1);
-                long outputPositions = output.length(); // channels x height x width
-                long perOutput = w.length() / w.size(0); // in x kh x kw
-                macs = outputPositions * perOutput;
-            } else {
-                macs = w.length();
-            }
-            total += Math.round(2 * macs * density);
-        }
-        return total;
     }
 }
