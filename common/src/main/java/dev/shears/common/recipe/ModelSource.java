@@ -1,5 +1,6 @@
 package dev.shears.common.recipe;
 
+import dev.shears.common.data.InputShape;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -245,8 +246,8 @@ public record ModelSource(Kind kind, Optional<Path> file, OptionalInt depth, Opt
     }
 
     /**
-     * Refuses a model that cannot read examples of {@code input} shape: LeNet-5 needs at least 12x12 (its
-     * convolutions and poolings leave nothing of less). The other built-in architectures take any shape; a saved
+     * Refuses a model that cannot read examples of {@code input} shape: the convolutional ones need images, and
+     * LeNet-5 needs at least 12x12 (its convolutions and poolings leave nothing of less). The other built-in architectures take any shape; a saved
      * model's is checked where it is loaded.
      *
      * @throws RecipeException naming {@code model}, the shape and the fix
@@ -256,6 +257,11 @@ public record ModelSource(Kind kind, Optional<Path> file, OptionalInt depth, Opt
     }
 
     void checkFits(InputShape input, Problems p) {
+        if (!input.isImage() && kind != Kind.LENET300100 && kind != Kind.FILE) {
+            p.add(FIELD, kind, "reads images, and the data are " + input + " (fix: use lenet300100 for feature"
+                    + " vectors, or image data)");
+            return;
+        }
         if (kind == Kind.LENET5 && (input.height() < LENET5_MIN_SIZE || input.width() < LENET5_MIN_SIZE)) {
             p.add(FIELD, kind, "needs examples of at least " + LENET5_MIN_SIZE + "x" + LENET5_MIN_SIZE
                     + " pixels: its two 5x5 convolutions and 2x2 poolings leave nothing of the data's " + input

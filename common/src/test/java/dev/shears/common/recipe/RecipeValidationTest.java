@@ -1,5 +1,6 @@
 package dev.shears.common.recipe;
 
+import dev.shears.common.data.InputShape;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -513,7 +514,7 @@ class RecipeValidationTest {
     @Test
     void aModelThatCannotReadTheDatasShapeIsRefusedNamingTheModelAndTheShape() {
         RecipeException e = catchThrowableOfType(RecipeException.class,
-                () -> ModelSource.LENET5.checkFits(new InputShape(1, 8, 8)));
+                () -> ModelSource.LENET5.checkFits(InputShape.image(1, 8, 8)));
 
         assertThat(e.problems()).singleElement().satisfies(p -> {
             assertThat(p.field()).isEqualTo("model");
@@ -521,13 +522,20 @@ class RecipeValidationTest {
                     + " convolutions and 2x2 poolings leave nothing of the data's 1x8x8 (fix: use resnet, mobilenetv2"
                     + " or vgg, which take any size, or data of at least 12x12)");
         });
-        ModelSource.resnet(20, 16).checkFits(new InputShape(1, 8, 8));
+        ModelSource.resnet(20, 16).checkFits(InputShape.image(1, 8, 8));
         ModelSource.LENET5.checkFits(InputShape.FASHION_MNIST);
     }
 
     @Test
+    void aConvolutionalModelRefusesFeatureVectors() {
+        assertThatThrownBy(() -> ModelSource.resnet(20, 16).checkFits(InputShape.features(54)))
+                .isInstanceOf(RecipeException.class).hasMessageContaining("reads images, and the data are 54 features");
+        ModelSource.LENET300100.checkFits(InputShape.features(54));
+    }
+
+    @Test
     void anInputShapeOutOfRangeIsRefused() {
-        assertThatThrownBy(() -> new InputShape(0, 28, 28)).isInstanceOf(RecipeException.class)
+        assertThatThrownBy(() -> InputShape.image(0, 28, 28)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("channels 0 is out of range");
     }
 

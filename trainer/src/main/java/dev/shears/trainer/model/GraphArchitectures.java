@@ -1,6 +1,6 @@
 package dev.shears.trainer.model;
 
-import dev.shears.common.recipe.InputShape;
+import dev.shears.common.data.InputShape;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.ConvolutionMode;

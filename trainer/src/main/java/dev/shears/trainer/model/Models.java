@@ -1,7 +1,7 @@
 package dev.shears.trainer.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.shears.common.recipe.InputShape;
+import dev.shears.common.data.InputShape;
 import dev.shears.common.recipe.ModelSource;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -117,7 +117,7 @@ public final class Models {
                 .layer(new DenseLayer.Builder().name("fc1").nOut(300).activation(Activation.RELU).build())
                 .layer(new DenseLayer.Builder().name("fc2").nOut(100).activation(Activation.RELU).build())
                 .layer(output("fc3", checkClasses(classes)))
-                .setInputType(InputType.feedForward(input.features()))
+                .setInputType(InputType.feedForward(input.size()))
                 .build();
         return initialised(conf);
     }

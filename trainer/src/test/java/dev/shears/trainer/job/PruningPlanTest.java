@@ -3,7 +3,7 @@ package dev.shears.trainer.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.shears.common.recipe.InputShape;
+import dev.shears.common.data.InputShape;
 import dev.shears.common.recipe.PruningSpec;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.prune.ChannelGroup;
@@ -18,7 +18,7 @@ class PruningPlanTest {
 
     /** ResNet-8 of width 4 on 1x8x8: groups conv1 (stem + layer1's block), layer1..3 conv1s, layer2 and layer3's. */
     private static ComputationGraph resnet() {
-        return Models.resnet(8, 4, new InputShape(1, 8, 8), 3, 1, new Sgd(0.1), 0);
+        return Models.resnet(8, 4, InputShape.image(1, 8, 8), 3, 1, new Sgd(0.1), 0);
     }
 
     private static PruningSpec spec(String pruning) {

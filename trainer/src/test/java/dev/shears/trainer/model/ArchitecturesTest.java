@@ -3,7 +3,7 @@ package dev.shears.trainer.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.shears.common.recipe.InputShape;
+import dev.shears.common.data.InputShape;
 import dev.shears.common.recipe.ModelSource;
 import dev.shears.prune.Amount;
 import dev.shears.prune.ChannelGroup;
@@ -34,7 +34,7 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 
 class ArchitecturesTest {
     private static final Nesterovs SGD = new Nesterovs(0.01, 0.9);
-    private static final InputShape CIFAR = new InputShape(3, 32, 32);
+    private static final InputShape CIFAR = InputShape.image(3, 32, 32);
 
     @TempDir
     Path dir;
@@ -69,7 +69,7 @@ class ArchitecturesTest {
 
     @Test
     void mobilenetv2HasTorchvisionsParameterCountAndKeepsSmallInputsAtFourByFour() {
-        ComputationGraph imagenet = Models.mobilenetv2(1.0, new InputShape(3, 224, 224), 1000, 1, SGD, 0);
+        ComputationGraph imagenet = Models.mobilenetv2(1.0, InputShape.image(3, 224, 224), 1000, 1, SGD, 0);
         assertThat(trainable(imagenet)).isEqualTo(3_504_872); // torchvision's mobilenet_v2()
 
         ComputationGraph small = Models.mobilenetv2(0.25, InputShape.FASHION_MNIST, 10, 1, SGD, 0);
@@ -118,7 +118,7 @@ class ArchitecturesTest {
 
     @Test
     void everyArchitecturePrunedByGroupsToHalfCompactsToASmallerModelWithTheSameOutputs() {
-        InputShape shape = new InputShape(2, 12, 12);
+        InputShape shape = InputShape.image(2, 12, 12);
         List<Model> models = List.of(
                 Models.resnet(8, 4, shape, 3, 1, SGD, 0),
                 Models.mobilenetv2(0.1, shape, 3, 1, SGD, 0),
@@ -165,7 +165,7 @@ class ArchitecturesTest {
 
     @Test
     void createShapesEachArchitectureByTheDataAndRefusesLeNet5OnTooSmallImages() {
-        InputShape tiny = new InputShape(1, 8, 8);
+        InputShape tiny = InputShape.image(1, 8, 8);
         Model vgg = Models.create(ModelSource.vgg(13, 4), tiny, 5, 1, SGD, 0);
         assertThat(((ComputationGraph) vgg).getParam("fc_W").shape()).containsExactly(32, 5);
         assertThat(Models.create(ModelSource.LENET300100, tiny, 5, 1, SGD, 0).numParams())
