@@ -1,6 +1,7 @@
 package dev.shears.trainer.train;
 
 import dev.shears.trainer.cpu.InputLayerGradients;
+import dev.shears.trainer.cpu.MaxPooling;
 import dev.shears.trainer.cpu.ReluGradients;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -13,7 +14,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *   <li>forward results kept for back-propagation ({@link CacheMode#DEVICE}): DL4J's convolution
  *       layers otherwise run their forward convolution a second time inside back-propagation;</li>
  *   <li>no gradient with respect to the input ({@link InputLayerGradients});</li>
- *   <li>ReLU back-propagated in two vectorised passes ({@link ReluGradients}).</li>
+ *   <li>ReLU back-propagated in two vectorised passes ({@link ReluGradients});</li>
+ *   <li>max pooling forward and back in one pass each, without oneDNN's copies and second forward
+ *       pass ({@link MaxPooling}).</li>
  * </ul>
  *
  * None changes the numbers DL4J computes beyond float rounding (the ReLU swap not even that, and
@@ -32,5 +35,6 @@ public final class TrainingPath {
         net.setCacheMode(CacheMode.DEVICE);
         InputLayerGradients.skip(net);
         ReluGradients.install(net);
+        MaxPooling.install(net);
     }
 }
