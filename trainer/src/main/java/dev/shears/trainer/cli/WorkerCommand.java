@@ -2,6 +2,7 @@ package dev.shears.trainer.cli;
 
 import dev.shears.common.events.Topics;
 import dev.shears.common.kafka.KafkaClientConfig;
+import dev.shears.trainer.cpu.NativeBackend;
 import dev.shears.trainer.metrics.MetricsServer;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.worker.Worker;
@@ -95,7 +96,13 @@ public final class WorkerCommand implements Callable<Integer> {
         builder.workerId(id);
         MetricsServer server = metricsPort < 0 ? null : MetricsServer.start(metricsHost, metricsPort);
         try {
-            builder.metrics(new TrainerMetrics(server == null ? new SimpleMeterRegistry() : server.registry(), id));
+            TrainerMetrics metrics = new TrainerMetrics(server == null ? new SimpleMeterRegistry() : server.registry(), id);
+            NativeBackend backend = NativeBackend.current();
+            metrics.backend(backend);
+            if (server != null) {
+                server.health(backend.health());
+            }
+            builder.metrics(metrics);
             Worker worker = builder.build();
             Thread hook = new Thread(() -> {
                 worker.close();
