@@ -22,7 +22,7 @@ Prints `RESULT <key>=<value>` lines on stdout and a table on stderr. Pin the who
 both children inherit it.
 
   /usr/bin/python3 bench/interleave.py --threads 1 [--jar bench/target/benchmarks.jar] [--pairs 9] [--block 150]
-  /usr/bin/python3 bench/interleave.py --ab A.jar B.jar [--jvm-a "-XX:..."] [--jvm-b "..."]   # Shears vs Shears
+  /usr/bin/python3 bench/interleave.py --ab A.jar B.jar [--jvm-a="-XX:..."] [--jvm-b="..."]   # Shears vs Shears
 """
 import argparse
 import os
@@ -133,7 +133,8 @@ def main():
     ap.add_argument("--block", type=int, default=150, help="iterations per training block")
     ap.add_argument("--eval-pairs", type=int, default=5)
     ap.add_argument("--checkpoint-pairs", type=int, default=7)
-    ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--warmup", type=int, default=1000,
+                    help="training iterations before measuring, each side (default %(default)s: past most of the JIT)")
     ap.add_argument("--sparsity", type=float, default=0.9)
     args = ap.parse_args()
     phases = args.phases.split(",")

@@ -10,22 +10,18 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /** Max pooling's back-propagation in one pass: DL4J's gradients to the bit, and DL4J's path wherever it does not apply. */
 class MaxPoolingTest {
@@ -117,7 +113,7 @@ class MaxPoolingTest {
         INDArray sameEpsilon = Nd4j.rand(DataType.FLOAT, 4, 2, 6, 6);
         assertThat(backward(same, input, sameEpsilon, true)).isEqualTo(backward(same, input, sameEpsilon, false));
 
-        MultiLayerNetwork average = network(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.AVG)
+        MultiLayerNetwork average = InputLayerGradientsTest.network(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.AVG)
                 .kernelSize(2, 2).stride(2, 2).build());
         assertThat(MaxPooling.install(average)).isZero();
         assertThat(MaxPooling.installed(average.getLayer(0))).isFalse();
@@ -146,17 +142,5 @@ class MaxPoolingTest {
             assertThat(MaxPooling.install(net)).isEqualTo(1);
         }
         return net.getLayer(0);
-    }
-
-    private static MultiLayerNetwork network(SubsamplingLayer pooling) {
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.FLOAT)
-                .updater(new Nesterovs(0.01, 0.9)).weightInit(WeightInit.XAVIER).list()
-                .layer(pooling)
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10)
-                        .activation(Activation.SOFTMAX).build())
-                .setInputType(InputType.convolutionalFlat(28, 28, 1)).build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        return net;
     }
 }
