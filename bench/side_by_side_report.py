@@ -162,7 +162,7 @@ if "job" in parts:
     a, b = pair("acc", "{:.4f}")
     rows.append(("final test accuracy (90 %)", a, b, None, "within 0.3 pt",
                  f"{diff:+.2f} pt: " + ("met" if abs(diff) <= 0.3 else
-                                        "met as 'not 0.3 pt below' (Shears higher)" if diff > 0 else "NOT MET")))
+                                        "NOT MET (Shears higher)" if diff > 0 else "NOT MET (Shears lower)")))
     for key, label in (("dense_rate", "dense training, samples/s, in the job"),
                        ("ft_rate", "masked fine-tuning, samples/s, in the job")):
         a, b = pair(key, "{:,.0f}")
@@ -171,11 +171,11 @@ if "job" in parts:
 if rows:
     print()
     w = max(len(r[1]) for r in rows)
-    hdr = f"{'figure':<48} {'Shears':>{w}} {'PyTorch':>{w}} {'S/P':>7}  {'goal':<13} verdict"
+    hdr = f"{'figure':<54} {'Shears':>{w}} {'PyTorch':>{w}} {'S/P':>7}  {'goal':<13} verdict"
     print(hdr)
     print("-" * len(hdr))
     for what, a, b, ratio, goal, v in rows:
-        print(f"{what:<48} {a:>{w}} {b:>{w}} {('%.3f' % ratio) if ratio is not None else '':>7}  {goal:<13} {v}")
+        print(f"{what:<54} {a:>{w}} {b:>{w}} {('%.3f' % ratio) if ratio is not None else '':>7}  {goal:<13} {v}")
 
 if "turns" in parts:
     r = {k: float(v) for k, v in results("turns.log").items()}
@@ -233,7 +233,7 @@ if "mask" in parts:
     for key, label in (("mask_oneshot_ms", "global mask LeNet-5, one shot 0.9, ms"),
                        ("mask_step_ms", "global mask LeNet-5, a job step 0.5->0.9, ms")):
         a, b = float(sm[key]), float(tm[key])
-        print(f"{label:<48} {a:>10.3f} {b:>10.3f} {a / b:7.3f}  <= 0.5x        {verdict(a / b <= 0.5)}")
+        print(f"{label:<54} {a:>10.3f} {b:>10.3f} {a / b:7.3f}  <= 0.5x        {verdict(a / b <= 0.5)}")
     print(f"  medians of {sm['mask_reps']} (Shears) and {tm['mask_reps']} (PyTorch) warm repetitions, each from the same"
           f" unpruned values; minima: Shears {float(sm['mask_oneshot_min_ms']):.3f} / {float(sm['mask_step_min_ms']):.3f} ms,"
           f" PyTorch {float(tm['mask_oneshot_min_ms']):.3f} / {float(tm['mask_step_min_ms']):.3f} ms (one shot / step)")

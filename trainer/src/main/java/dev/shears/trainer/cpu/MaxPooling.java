@@ -187,13 +187,17 @@ public final class MaxPooling {
 
         /** One image's input gradient: each window's output gradient to its first maximum, zero elsewhere. */
         void backward(float[] x, float[] dz, float[] dx) {
+            if (kH == 2 && kW == 2 && sH == 2 && sW == 2) {
+                backward2x2(x, dz, dx);
+                return;
+            }
             Arrays.fill(dx, 0, imageSize(), 0f);
             int o = 0;
             for (int c = 0; c < channels; c++) {
                 for (int i = 0; i < outH; i++) {
                     int r = (c * h + i * sH) * w;
                     for (int j = 0; j < outW; j++, r += sW) {
-                        dx[kH == 2 && kW == 2 ? first2x2(x, r) : first(x, r)] = dz[o++];
+                        dx[first(x, r)] = dz[o++];
                     }
                 }
             }
@@ -216,20 +220,39 @@ public final class MaxPooling {
         }
 
         /**
-         * {@link #first} for a 2×2 window without branches on the data: the first element equal to the maximum,
-         * unless a NaN or nothing above {@code -Float.MAX_VALUE} makes the maximum meaningless.
+         * {@link #backward} for 2×2 windows of stride 2: {@link #first}'s scan unrolled into selects, which do not
+         * branch on the data, and every input of a window written (zero or the gradient), so that only a row or
+         * column outside every window (an odd height or width) needs clearing first.
          */
-        private int first2x2(float[] x, int r) {
-            float a = x[r];
-            float b = x[r + 1];
-            float c = x[r + w];
-            float d = x[r + w + 1];
-            float m = Math.max(Math.max(a, b), Math.max(c, d));
-            if (!(m > -Float.MAX_VALUE)) {
-                return first(x, r);
+        private void backward2x2(float[] x, float[] dz, float[] dx) {
+            if (h % 2 != 0 || w % 2 != 0) {
+                Arrays.fill(dx, 0, imageSize(), 0f);
             }
-            int k = Integer.numberOfTrailingZeros((a == m ? 1 : 0) | (b == m ? 2 : 0) | (c == m ? 4 : 0) | (d == m ? 8 : 0));
-            return r + (k >> 1) * w + (k & 1);
+            final int width = w;
+            int o = 0;
+            for (int c = 0; c < channels; c++) {
+                for (int i = 0; i < outH; i++) {
+                    int r = (c * h + 2 * i) * width;
+                    for (int j = 0; j < outW; j++, r += 2) {
+                        float a = x[r];
+                        float b = x[r + 1];
+                        float cc = x[r + width];
+                        float d = x[r + width + 1];
+                        float m = a > -Float.MAX_VALUE ? a : -Float.MAX_VALUE;
+                        boolean takeB = b > m;
+                        m = takeB ? b : m;
+                        boolean takeC = cc > m;
+                        m = takeC ? cc : m;
+                        boolean takeD = d > m;
+                        int k = takeD ? 3 : takeC ? 2 : takeB ? 1 : 0;
+                        float g = dz[o++];
+                        dx[r] = k == 0 ? g : 0f;
+                        dx[r + 1] = k == 1 ? g : 0f;
+                        dx[r + width] = k == 2 ? g : 0f;
+                        dx[r + width + 1] = k == 3 ? g : 0f;
+                    }
+                }
+            }
         }
     }
 }
