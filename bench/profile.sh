@@ -42,11 +42,10 @@ if [ "${QUICK:-0}" = 1 ]; then
     RECIPE="$OUT/quick.yaml"
 fi
 export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS" OMP_WAIT_POLICY=PASSIVE
-LAUNCHER_JVM="$(sed -n 's/.*SHEARS_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/shears" | head -1)"
 "$ROOT/shears" train --help > /dev/null || die "./shears does not start"
 
 run() {
-    SHEARS_JAVA_OPTS="${SHEARS_JAVA_OPTS:-$LAUNCHER_JVM} -XX:ActiveProcessorCount=$THREADS -agentpath:$AP_LIB=start,event=$1,interval=$INTERVAL,threads,$2,file=$3" \
+    SHEARS_JAVA_EXTRA_OPTS="-XX:ActiveProcessorCount=$THREADS -agentpath:$AP_LIB=start,event=$1,interval=$INTERVAL,threads,$2,file=$3" \
         taskset -c "$CPUS" "$ROOT/shears" train --recipe "$RECIPE" --out "$OUT/job" --metrics-port -1 \
         > "$OUT/job.log" 2> "$OUT/job.err"
 }

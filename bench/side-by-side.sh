@@ -26,7 +26,8 @@
 #   REPS=5                 whole-job runs of each side (at least 5 for a reported figure)
 #   PARTS="job turns mask mask84"   what to run (default: all)
 #   PAIRS=9 BLOCK=150      pairs and iterations per block of the training phases in turns
-#   SHEARS_JAVA_OPTS=...   the JVM options of ./shears train (default: the launcher's own, plus ActiveProcessorCount)
+#   SHEARS_JAVA_OPTS=...   JVM options replacing the launcher's defaults for ./shears train (-XX:ActiveProcessorCount
+#                          is added through SHEARS_JAVA_EXTRA_OPTS either way)
 #   QUICK=1                a short job (1 dense epoch, 2 steps of 50 iterations), 1 run each, to try the script;
 #                          its figures are not the job's and the README is left alone
 #   KEEP=DIR               keep the runs' outputs (models, checkpoints, logs) in DIR
@@ -84,15 +85,14 @@ echo "$START" > "$TMP/start"
 note_load() { echo "$1 $(load)" >> "$TMP/loads"; }
 
 export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS" OMP_WAIT_POLICY=PASSIVE
-LAUNCHER_JVM="$(sed -n 's/.*SHEARS_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/shears" | head -1)"
-export SHEARS_JAVA_OPTS="${SHEARS_JAVA_OPTS:-$LAUNCHER_JVM} -XX:ActiveProcessorCount=$THREADS"
+export SHEARS_JAVA_EXTRA_OPTS="${SHEARS_JAVA_EXTRA_OPTS:+$SHEARS_JAVA_EXTRA_OPTS }-XX:ActiveProcessorCount=$THREADS"
 TORCH_LD="$OPENBLAS_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 JAVA_BENCH=(java -Xmx2g "-XX:ActiveProcessorCount=$THREADS" -cp "$JAR" dev.shears.bench.SideBySide)
 PIN=(taskset -c "$CPUS")
 {
     echo "cpus=$CPUS"
     echo "threads=$THREADS"
-    echo "shears_java_opts=$SHEARS_JAVA_OPTS"
+    echo "shears_java_opts=${SHEARS_JAVA_OPTS:-launcher defaults for train} $SHEARS_JAVA_EXTRA_OPTS"
     echo "torch_ld_library_path=$TORCH_LD"
     echo "blas_alternative=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo none)"
     echo "openblas_package=$(dpkg-query -W -f '${Package} ${Version}' libopenblas0-pthread 2>/dev/null || echo none)"

@@ -66,8 +66,9 @@ print(f"date    : {start} .. {end}")
 print(f"pinning : taskset -c {setup['cpus']} for every process; {setup['threads']} thread(s): OMP_NUM_THREADS,"
       f" OPENBLAS_NUM_THREADS, MKL_NUM_THREADS={setup['threads']}, OMP_WAIT_POLICY=PASSIVE for both;"
       f" torch.set_num_threads({setup['threads']}); JVMs -XX:ActiveProcessorCount={setup['threads']}")
-print(f"shears  : {java}; DL4J/ND4J 1.0.0-M2.1, nd4j-native linux-x86_64-onednn; ./shears train with"
-      f" SHEARS_JAVA_OPTS=\"{setup['shears_java_opts']}\"")
+jvm_line = next((line.split("JVM: ", 1)[1].strip() for line in open(path("shears_job_1.err")) if "JVM: " in line),
+                "?") if os.path.exists(path("shears_job_1.err")) else "?"
+print(f"shears  : {java}; DL4J/ND4J 1.0.0-M2.1, nd4j-native linux-x86_64-onednn; ./shears train's JVM (its log): {jvm_line}")
 print(f"pytorch : {setup['torch_package']} ({setup['openblas_package']}); LD_LIBRARY_PATH={setup['torch_ld_library_path']}"
       f" (the machine's libblas.so.3 alternative: {setup['blas_alternative']})")
 torch_job_results = results("torch_job_1.log")
