@@ -19,11 +19,11 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *       pass ({@link MaxPooling}).</li>
  * </ul>
  *
- * None changes the numbers DL4J computes beyond float rounding (the ReLU swap not even that, and
- * it does not show in a checkpoint or a published model: both still name DL4J's ReLU). On LeNet-5 /
- * Fashion-MNIST, batch 64, one core, the first two took training from 0.65× to about 1.0× PyTorch's
- * samples per second ({@code bench/side-by-side.sh}). Call it again after anything that rebuilds the
- * network's layers (a clone, a restore).
+ * None changes the numbers DL4J computes beyond float rounding (the ReLU swap and the pooling not
+ * even that, and neither shows in a checkpoint or a published model: both still name DL4J's
+ * classes). On LeNet-5 / Fashion-MNIST, batch 64, one core, the first two made training about 1.5
+ * times as fast, the pooling 1.1 times again (README, Performance). Call it again after anything that
+ * rebuilds the network's layers (a clone, a restore).
  */
 public final class TrainingPath {
     private TrainingPath() {
