@@ -31,13 +31,17 @@ Prints machine-readable lines, one figure each:
 
   RESULT <key>=<value>
 
-Keys: torch, threads, dense_samples_per_s, finetune_samples_per_s, dense_seconds, finetune_seconds,
-eval_seconds, checkpoint_seconds, prune_in_job_ms, finalize_seconds, job_seconds, process_seconds,
-dense_accuracy, final_accuracy, final_sparsity, checkpoint_bytes (the last checkpoint), model_bytes (the
-final state_dict), mask_oneshot_ms, mask_step_ms (medians), their minima, mask_reps.
+Keys: torch, blas (the BLAS, LAPACK and oneDNN libraries this process mapped, from /proc/self/maps),
+openblas_num_threads, threads, omp_num_threads, dense_samples_per_s, finetune_samples_per_s, dense_seconds,
+finetune_seconds, eval_seconds, train_cpu_seconds and eval_cpu_seconds (getrusage, all threads), evaluations,
+checkpoint_seconds, prune_in_job_ms, finalize_seconds, job_seconds, process_seconds, dense_accuracy,
+final_accuracy, final_sparsity, checkpoint_bytes (the last checkpoint), model_bytes (the final state_dict),
+mask_oneshot_ms, mask_step_ms (medians), their minima, mask_reps. --config FILE writes torch.__config__.show()
+and parallel_info() there.
 
-Run with Debian's interpreter:
-  OMP_NUM_THREADS=1 /usr/bin/python3 bench/torch_lenet5.py --threads 1 --out /tmp/torch-run
+Run with Debian's interpreter, on OpenBLAS (bench/side-by-side.sh does this, pinned):
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \
+      /usr/bin/python3 bench/torch_lenet5.py --threads 1 --out /tmp/torch-run
   /usr/bin/python3 bench/torch_lenet5.py --threads 1 --no-job      # the mask benchmark only
   /usr/bin/python3 bench/torch_lenet5.py --threads 1 --serve       # training on command (interleave.py)
 """
