@@ -2,6 +2,7 @@ package dev.shears.trainer.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.prune.ModelZips;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -126,8 +127,9 @@ public final class Models {
      * the file has one, so that training can continue as it would have.
      *
      * @return a {@link MultiLayerNetwork} or a {@link ComputationGraph}, as saved
-     * @throws IllegalArgumentException if the file is missing, unreadable, not a zip, not a DL4J
-     *                                  model, or damaged; the message names the file
+     * @throws IllegalArgumentException if the file is missing, unreadable, not a zip, refused by
+     *                                  {@link ModelZips}, not a DL4J model, or damaged; the message
+     *                                  names the file
      */
     public static Model load(Path file) {
         if (!Files.isRegularFile(file)) {
@@ -151,6 +153,7 @@ public final class Models {
         String notAModel = "model file " + file + " is not a DL4J model: ";
         String fix = "; pass a zip written by ModelSerializer.writeModel";
         try (ZipFile zip = new ZipFile(file.toFile())) {
+            ModelZips.check(file); // before anything inflates an entry: refused with the limit it breaks
             ZipEntry entry = zip.getEntry(ModelSerializer.CONFIGURATION_JSON);
             if (entry == null) {
                 throw new IllegalArgumentException(notAModel + "the zip has no "
