@@ -398,6 +398,9 @@ class ChaosTest {
                         killWorker(Fault.WORKER_KILL_TRAINING, p.worker(), String.format(Locale.ROOT,
                                 "%s seq %d at %.0f %%", job, p.seq(), 100 * p.fraction()));
                     }
+                } else if (p.seq() >= 1 && p.fraction() < killAt && take(Fault.BROKER_RESTART)) {
+                    // in the middle of a step: progress reports are many, so the short form finds a moment for it
+                    restartBroker(String.format(Locale.ROOT, "%s seq %d at %.0f %%", job, p.seq(), 100 * p.fraction()));
                 }
             } else if (e.payload() instanceof JobFailed f && f.retryable() && unwritable.containsKey(job)) {
                 ReadOnly.set(unwritable.remove(job), false);
@@ -419,7 +422,7 @@ class ChaosTest {
                 if (s.seq() >= 1 && take(Fault.SCHEDULER_KILL)) {
                     restartScheduler(job + " seq " + s.seq());
                 } else if (s.seq() >= 1 && take(Fault.BROKER_RESTART)) {
-                    restartBroker();
+                    restartBroker("after " + job + " seq " + s.seq());
                 } else if (take(Fault.WORKER_KILL_AFTER_STEP)) {
                     killWorker(Fault.WORKER_KILL_AFTER_STEP, s.worker(), job + " seq " + s.seq());
                 }
@@ -533,10 +536,10 @@ class ChaosTest {
             quietUntil = System.nanoTime() + Duration.ofSeconds(8).toNanos();
         }
 
-        void restartBroker() {
+        void restartBroker(String when) {
             Set<String> hit = jobs.stream().filter(j -> !published.contains(j)).collect(Collectors.toSet());
             pipeline.kafka().stop();
-            record(Fault.BROKER_RESTART, hit, "broker stopped");
+            record(Fault.BROKER_RESTART, hit, "broker stopped " + when);
             sleep(Duration.ofSeconds(3));
             pipeline.kafka().restart();
             quietUntil = System.nanoTime() + Duration.ofSeconds(15).toNanos();
