@@ -45,10 +45,14 @@ class ModelZipsTest {
         }
     }
 
+    /** DL4J's zoo LeNet-5 for 28x28 inputs. */
+    private static MultiLayerNetwork lenet5() {
+        return (MultiLayerNetwork) LeNet.builder().numClasses(10).seed(7).inputShape(new int[] {1, 28, 28}).build().init();
+    }
+
     @Test
     void aModelDl4jWroteAndAPrunedModelPass() throws IOException {
-        MultiLayerNetwork net = (MultiLayerNetwork) LeNet.builder().numClasses(10).seed(7)
-                .inputShape(new int[] {1, 28, 28}).build().init();
+        MultiLayerNetwork net = lenet5();
         Path plain = dir.resolve("plain.zip");
         ModelSerializer.writeModel(net, plain.toFile(), true);
         Path pruned = dir.resolve("pruned.zip");
@@ -62,10 +66,8 @@ class ModelZipsTest {
 
     @Test
     void aPreprocessorEntryIsRefusedBeforePrunedModelOrDl4jDeserializesIt() throws IOException {
-        MultiLayerNetwork net = (MultiLayerNetwork) LeNet.builder().numClasses(10).seed(7)
-                .inputShape(new int[] {1, 28, 28}).build().init();
         Path file = dir.resolve("gadget.zip");
-        ModelSerializer.writeModel(net, file.toFile(), false);
+        ModelSerializer.writeModel(lenet5(), file.toFile(), false);
         Map<String, byte[]> entries = ZipBytes.read(file);
         ByteArrayOutputStream serialized = new ByteArrayOutputStream();
         try (ObjectOutputStream out = new ObjectOutputStream(serialized)) {
