@@ -99,10 +99,11 @@ public record PrunedModel(Model model, Pruning pruning) {
      *
      * @param loadUpdater whether to load the updater's state, as in {@link ModelSerializer}
      * @throws IOException when the file cannot be read
-     * @throws IllegalArgumentException when the file is not a DL4J model, or its pruning entries
-     *     do not fit the model (the message names the entry)
+     * @throws IllegalArgumentException when the file is not a DL4J model, {@link ModelZips} refuses it, or its
+     *     pruning entries do not fit the model (the message names the entry)
      */
     public static PrunedModel restore(File file, boolean loadUpdater) throws IOException {
+        ModelZips.check(file.toPath());
         try (ZipFile zip = new ZipFile(file)) {
             JsonNode config = readJson(zip, ModelSerializer.CONFIGURATION_JSON, file);
             boolean graph = config.has("vertices");

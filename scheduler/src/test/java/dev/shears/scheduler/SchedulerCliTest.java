@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.shears.common.events.CancelJob;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Topics;
-import dev.shears.broker.EmbeddedKafka;
+import dev.shears.broker.EmbeddedKafkaExtension;
 import dev.shears.scheduler.cli.CancelCommand;
 import dev.shears.scheduler.cli.JobsCommand;
 import dev.shears.scheduler.cli.SchedulerCommand;
@@ -31,6 +31,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -38,9 +39,8 @@ import picocli.CommandLine;
 @DisplayName("Scheduler command line")
 class SchedulerCliTest {
 
-    @TempDir
-    static Path dataDir;
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
     static SchedulerService scheduler;
     static FakeWorker worker;
     static final Topics TOPICS = new Topics("cli");
@@ -52,7 +52,6 @@ class SchedulerCliTest {
 
     @BeforeAll
     static void start() {
-        kafka = EmbeddedKafka.start(dataDir);
         scheduler = SchedulerService.start(SchedulerConfig.of(kafka.bootstrapServers()).withHttp("127.0.0.1", 0)
                 .withTopics(TOPICS).withPartitions(2).withTransactionalId("shears-scheduler-cli"));
         worker = new FakeWorker(kafka.bootstrapServers(), TOPICS, false);
@@ -65,9 +64,6 @@ class SchedulerCliTest {
         }
         if (scheduler != null) {
             scheduler.close();
-        }
-        if (kafka != null) {
-            kafka.close();
         }
     }
 

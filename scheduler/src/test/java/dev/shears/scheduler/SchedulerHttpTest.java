@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.common.events.Topics;
-import dev.shears.broker.EmbeddedKafka;
+import dev.shears.broker.EmbeddedKafkaExtension;
 import dev.shears.scheduler.cli.JobsCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -28,6 +28,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -66,9 +67,10 @@ class SchedulerHttpTest {
         FIELDS.put("publish.name", "fuzzed");
     }
 
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
     @TempDir
     static Path dir;
-    EmbeddedKafka kafka;
     SchedulerService open;
     SchedulerService guarded;
     final HttpClient http = HttpClient.newHttpClient();
@@ -79,7 +81,6 @@ class SchedulerHttpTest {
 
     @BeforeAll
     void start() {
-        kafka = EmbeddedKafka.start(dir.resolve("kafka"));
         open = SchedulerService.start(SchedulerConfig.of(kafka.bootstrapServers()).withHttp("127.0.0.1", 0)
                 .withTopics(new Topics("http-open")).withPartitions(1).withTransactionalId("http-open"));
         guarded = SchedulerService.start(SchedulerConfig.of(kafka.bootstrapServers()).withHttp("127.0.0.1", 0)
@@ -89,7 +90,7 @@ class SchedulerHttpTest {
 
     @AfterAll
     void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {guarded, open, kafka}) {
+        for (AutoCloseable c : new AutoCloseable[] {guarded, open}) {
             try {
                 if (c != null) {
                     c.close();

@@ -12,14 +12,13 @@ import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.Topics;
-import dev.shears.broker.EmbeddedKafka;
+import dev.shears.broker.EmbeddedKafkaExtension;
 import dev.shears.common.kafka.DeadLetters;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,12 +39,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The scheduler service against a real KRaft broker, with a fake worker on the other side of the topics. */
 @DisplayName("Scheduler on a real broker")
@@ -55,26 +52,13 @@ class SchedulerOnKafkaTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final AtomicInteger COUNTER = new AtomicInteger();
 
-    @TempDir
-    static Path dataDir;
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
 
     final HttpClient http = HttpClient.newHttpClient();
     final List<AutoCloseable> toClose = new ArrayList<>();
     Topics topics;
     String transactionalId;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(dataDir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
 
     @AfterEach
     void closeAll() throws Exception {
@@ -302,7 +286,7 @@ class SchedulerOnKafkaTest {
 
     /** The one record of the reports' dead-letter topic (read_committed). */
     ConsumerRecord<String, byte[]> theDeadLetter() {
-        Map<String, Object> c = new HashMap<>(kafka.clientProperties());
+        Map<String, Object> c = new HashMap<>(kafka.broker().clientProperties());
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         try (KafkaConsumer<String, byte[]> dlt = new KafkaConsumer<>(c, new StringDeserializer(),
                 new ByteArrayDeserializer())) {
@@ -318,8 +302,8 @@ class SchedulerOnKafkaTest {
         int n = COUNTER.incrementAndGet();
         topics = new Topics("t" + n);
         transactionalId = "shears-scheduler-t" + n;
-        kafka.createTopic(topics.commands(), 2);
-        Map<String, Object> p = new HashMap<>(kafka.clientProperties());
+        kafka.broker().createTopic(topics.commands(), 2);
+        Map<String, Object> p = new HashMap<>(kafka.broker().clientProperties());
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         EventCodec codec = new EventCodec();
         try (KafkaProducer<String, byte[]> zombie = new KafkaProducer<>(p, new StringSerializer(),
@@ -338,7 +322,7 @@ class SchedulerOnKafkaTest {
             assertThatThrownBy(zombie::commitTransaction).as("the scheduler's start fenced the zombie")
                     .isInstanceOfAny(ProducerFencedException.class, InvalidProducerEpochException.class);
 
-            Map<String, Object> c = new HashMap<>(kafka.clientProperties());
+            Map<String, Object> c = new HashMap<>(kafka.broker().clientProperties());
             c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
             try (KafkaConsumer<String, byte[]> uncommitted = new KafkaConsumer<>(c, new StringDeserializer(),
                     new ByteArrayDeserializer())) {

@@ -1,6 +1,7 @@
 package dev.shears.scheduler.cli;
 
 import dev.shears.common.cli.KafkaOptions;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import java.io.PrintWriter;
@@ -87,6 +88,7 @@ public final class SchedulerCommand implements Callable<Integer> {
 
     /** Runs the scheduler alone: {@code java -cp ... dev.shears.scheduler.cli.SchedulerCommand --bootstrap ...}. */
     public static void main(String[] args) {
+        SerialFilter.install();
         logToStandardError();
         System.exit(new CommandLine(new SchedulerCommand()).execute(args));
     }

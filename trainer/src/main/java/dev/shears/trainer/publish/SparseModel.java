@@ -1,5 +1,6 @@
 package dev.shears.trainer.publish;
 
+import dev.shears.prune.ModelZips;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -67,8 +68,10 @@ public final class SparseModel {
      * Reads a network written by {@link #write}.
      *
      * @throws IOException when the file is missing, truncated or not this format (the message says which)
+     * @throws IllegalArgumentException when {@link ModelZips} refuses it
      */
     public static MultiLayerNetwork read(Path file) throws IOException {
+        ModelZips.check(file);
         String config = null;
         float[] params = null;
         try (ZipInputStream zip = new ZipInputStream(new BufferedInputStream(Files.newInputStream(file)))) {

@@ -15,7 +15,7 @@ import dev.shears.common.events.ModelPublished;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
-import dev.shears.broker.EmbeddedKafka;
+import dev.shears.broker.EmbeddedKafkaExtension;
 import dev.shears.common.kafka.DeadLetters;
 import dev.shears.common.kafka.KafkaClientConfig;
 import dev.shears.common.kafka.KafkaTopics;
@@ -47,10 +47,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -63,9 +62,8 @@ class WorkerTest {
     static final Duration TIMEOUT = Duration.ofSeconds(60);
     static final AtomicInteger UNIQUE = new AtomicInteger();
 
-    @TempDir
-    static Path brokerDir;
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
 
     @TempDir
     Path work;
@@ -77,18 +75,6 @@ class WorkerTest {
     KafkaProducer<String, byte[]> producer;
     KafkaConsumer<String, byte[]> reportsConsumer;
     final List<Event> reports = new ArrayList<>();
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
 
     /** Fresh topics and a fresh group for each test: {@code commands} with the given partitions. */
     void topics(int commandPartitions) {
