@@ -1,12 +1,21 @@
 package dev.shears.scheduler;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.common.events.StepCompleted;
+import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * One job's whole state at one moment: what the HTTP API shows and what the compacted state topic
- * stores (keyed by job id), so a restarted scheduler carries on from it. Times are ISO-8601 UTC.
+ * One job's whole state: the record the state machine ({@code Job}) replaces at each transition, the HTTP API shows
+ * (without {@code internal}) and the compacted state topic stores as JSON, keyed by job id, so a restarted scheduler
+ * carries on from it. Immutable; times are ISO-8601 UTC.
+ *
+ * <p>Its size is bounded: {@code history} and {@code results} keep the newest entries (the full history is on the
+ * commands and reports topics), and {@code historyTrimmed} / {@code resultsTrimmed} count the entries left out.
  *
  * @param job the job id, the recipe's {@code job}
  * @param state where the job is
@@ -22,8 +31,13 @@ import java.util.Objects;
  * @param worker the worker that reported last, null before any
  * @param submitted when the job was submitted
  * @param updated when it last changed
- * @param history the newest {@link Job#HISTORY_LIMIT} commands sent and reports read, oldest first
- * @param results every accepted StepCompleted with the decision taken on it, oldest first
+ * @param ended when it reached published, failed or cancelled; null while it runs
+ * @param history the newest commands sent and reports read, oldest first: at most {@code Job.HISTORY_LIMIT}, fewer
+ *     when the record would grow over its byte bound
+ * @param historyTrimmed how many older history entries were left out
+ * @param results the newest accepted StepCompleted with the decision taken on each, oldest first: at most
+ *     {@code Job.RESULTS_LIMIT}
+ * @param resultsTrimmed how many older results were left out
  * @param publication the published model, null before
  * @param failure why the job failed, null unless failed
  * @param awaiting the key of the report the job waits for, null when it waits for none
@@ -44,18 +58,24 @@ public record JobSnapshot(
         String worker,
         String submitted,
         String updated,
+        String ended,
         List<HistoryEntry> history,
+        long historyTrimmed,
         List<StepResult> results,
+        long resultsTrimmed,
         Publication publication,
         String failure,
         Key awaiting,
         Internal internal) {
 
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
     public JobSnapshot {
         Objects.requireNonNull(job, "job");
         Objects.requireNonNull(state, "state");
-        history = List.copyOf(history);
-        results = List.copyOf(results);
+        history = history == null ? List.of() : List.copyOf(history);
+        results = results == null ? List.of() : List.copyOf(results);
         Objects.requireNonNull(internal, "internal");
     }
 
@@ -95,8 +115,9 @@ public record JobSnapshot(
      * Bookkeeping of the state machine.
      *
      * @param recipeYaml the recipe as sent in JobStarted
-     * @param pendingCommand the encoded command whose answer the job waits for, resent after a retryable failure
-     * @param awaitingSince when it was sent
+     * @param pendingCommand the encoded command whose answer the job waits for, sent again after a retryable failure
+     *     or a stall; null when the job waits for none, and for a JobStarted (rebuilt from {@code recipeYaml})
+     * @param awaitingSince when the pending command was sent
      * @param position the seq of the worker's checkpoint as far as the scheduler knows
      * @param lastGoodSeq the last step within budget
      * @param lastGoodTarget its target
@@ -105,10 +126,159 @@ public record JobSnapshot(
      * @param stopAt the step a stop ends the run at, null unless stopped
      * @param resumeExpected the toSeq of a RollBack whose JobResumed is still due, null if none
      * @param lastCommandSeq the seq of the last command sent
+     * @param stallResends how often the pending command was sent again because nothing was heard of it
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Internal(String recipeYaml, String pendingCommand, String awaitingSince, long position,
             long lastGoodSeq, double lastGoodTarget, int policyActions, int failureRetries, Long stopAt,
-            Long resumeExpected, long lastCommandSeq) {
+            Long resumeExpected, long lastCommandSeq, int stallResends) {
+
+        /** A new job's: nothing sent, nothing accepted. */
+        static Internal start(String recipeYaml) {
+            return new Internal(recipeYaml, null, null, -1, -1, 0, 0, 0, null, null, 0, 0);
+        }
+
+        Internal sent(long seq) {
+            return new Internal(recipeYaml, pendingCommand, awaitingSince, position, lastGoodSeq, lastGoodTarget,
+                    policyActions, failureRetries, stopAt, resumeExpected, seq, stallResends);
+        }
+
+        /** Awaiting the answer to {@code command} (null: to a JobStarted, null too) since {@code since}; none when null. */
+        Internal awaiting(String command, String since, int resends) {
+            return new Internal(recipeYaml, command, since, position, lastGoodSeq, lastGoodTarget, policyActions,
+                    failureRetries, stopAt, resumeExpected, lastCommandSeq, resends);
+        }
+
+        Internal at(long seq) {
+            return new Internal(recipeYaml, pendingCommand, awaitingSince, seq, lastGoodSeq, lastGoodTarget,
+                    policyActions, failureRetries, stopAt, resumeExpected, lastCommandSeq, stallResends);
+        }
+
+        Internal lastGood(long seq, double target) {
+            return new Internal(recipeYaml, pendingCommand, awaitingSince, position, seq, target, policyActions,
+                    failureRetries, stopAt, resumeExpected, lastCommandSeq, stallResends);
+        }
+
+        Internal policyActions(int actions) {
+            return new Internal(recipeYaml, pendingCommand, awaitingSince, position, lastGoodSeq, lastGoodTarget,
+                    actions, failureRetries, stopAt, resumeExpected, lastCommandSeq, stallResends);
+        }
+
+        Internal failureRetries(int retries) {
+            return new Internal(recipeYaml, pendingCommand, awaitingSince, position, lastGoodSeq, lastGoodTarget,
+                    policyActions, retries, stopAt, resumeExpected, lastCommandSeq, stallResends);
+        }
+
+        Internal stopAt(Long seq) {
+            return new Internal(recipeYaml, pendingCommand, awaitingSince, position, lastGoodSeq, lastGoodTarget,
+                    policyActions, failureRetries, seq, resumeExpected, lastCommandSeq, stallResends);
+        }
+
+        Internal resumeExpected(Long seq) {
+            return new Internal(recipeYaml, pendingCommand, awaitingSince, position, lastGoodSeq, lastGoodTarget,
+                    policyActions, failureRetries, stopAt, seq, lastCommandSeq, stallResends);
+        }
+    }
+
+    /** This state as the state topic stores it: JSON in UTF-8. */
+    byte[] toJson() {
+        try {
+            return JSON.writeValueAsBytes(this);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("the state of job " + job + " does not write as JSON: " + e, e);
+        }
+    }
+
+    /** How many bytes {@code entry} (a history entry or a result) takes in {@link #toJson()}, its comma included. */
+    static int jsonBytes(Object entry) {
+        try {
+            return JSON.writeValueAsBytes(entry).length + 1;
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a state entry does not write as JSON: " + e, e);
+        }
+    }
+
+    /** The state a state record holds; records written by earlier versions read too (absent fields are 0 or null). */
+    static JobSnapshot fromJson(byte[] json) throws IOException {
+        return JSON.readValue(json, JobSnapshot.class);
+    }
+
+    JobSnapshot with(JobState state, String ended) {
+        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
+                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                resultsTrimmed, publication, failure, awaiting, internal);
+    }
+
+    /** At the step {@code c} completed, with its figures. */
+    JobSnapshot accepted(StepCompleted c) {
+        return new JobSnapshot(job, state, c.seq(), steps, attempt, c.targetSparsity(), c.achievedSparsity(),
+                c.accuracy(), denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed,
+                results, resultsTrimmed, publication, failure, awaiting, internal);
+    }
+
+    /** Back at {@code seq}, a restored checkpoint, with the position of the worker there. */
+    JobSnapshot restoredTo(long seq) {
+        return new JobSnapshot(job, state, seq, steps, attempt, targetSparsity, achievedSparsity, accuracy,
+                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                resultsTrimmed, publication, failure, awaiting, internal.at(seq));
+    }
+
+    JobSnapshot withAttempt(int attempt) {
+        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
+                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                resultsTrimmed, publication, failure, awaiting, internal);
+    }
+
+    JobSnapshot withDense(double denseAccuracy, Double accuracyFloor) {
+        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
+                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                resultsTrimmed, publication, failure, awaiting, internal);
+    }
+
+    JobSnapshot withWorker(String worker) {
+        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
+                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                resultsTrimmed, publication, failure, awaiting, internal);
+    }
+
+    JobSnapshot withUpdated(String updated) {
+        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
+                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                resultsTrimmed, publication, failure, awaiting, internal);
+    }
+
+    JobSnapshot withHistory(List<HistoryEntry> history, long historyTrimmed) {
+        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
+                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                resultsTrimmed, publication, failure, awaiting, internal);
+    }
+
+    JobSnapshot withResults(List<StepResult> results, long resultsTrimmed) {
+        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
+                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                resultsTrimmed, publication, failure, awaiting, internal);
+    }
+
+    JobSnapshot withPublication(Publication publication) {
+        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
+                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                resultsTrimmed, publication, failure, awaiting, internal);
+    }
+
+    JobSnapshot withFailure(String failure) {
+        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
+                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                resultsTrimmed, publication, failure, awaiting, internal);
+    }
+
+    /** Awaiting the report with key {@code awaiting} (null: none), with the bookkeeping that goes with it. */
+    JobSnapshot withAwaiting(Key awaiting, Internal internal) {
+        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
+                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                resultsTrimmed, publication, failure, awaiting, internal);
+    }
+
+    JobSnapshot withInternal(Internal internal) {
+        return withAwaiting(awaiting, internal);
     }
 }

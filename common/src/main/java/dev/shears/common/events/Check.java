@@ -1,6 +1,7 @@
 package dev.shears.common.events;
 
 import dev.shears.common.text.Quoted;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -131,6 +132,24 @@ final class Check {
             throw fail(field, value, "is too long: " + value.length() + " characters, at most " + max
                     + fix("shorten it; keep the first lines of a stack trace"));
         }
+        unicodeText(field, value);
+    }
+
+    /** Like {@link #text}, with the length counted in bytes of UTF-8: at most {@code maxBytes}. */
+    void utf8Text(String field, String value, int maxBytes, boolean mayBeBlank, String fix) {
+        present(field, value);
+        if (!mayBeBlank && value.isBlank()) {
+            throw fail(field, value, "is blank" + fix(fix));
+        }
+        int bytes = value.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > maxBytes) {
+            throw fail(field, value, "is too long: " + bytes + " bytes of UTF-8, at most " + maxBytes + fix(fix));
+        }
+        unicodeText(field, value);
+    }
+
+    /** No lone surrogate, no control character other than tab, line feed and carriage return. */
+    private void unicodeText(String field, String value) {
         int lone = loneSurrogate(value);
         if (lone >= 0) {
             throw fail(field, value, String.format(Locale.ROOT, "contains the lone surrogate U+%04X at index %d:"

@@ -104,12 +104,22 @@ class EventCodecTest {
 
     @Test
     void encodingRefusesAnEventNoConsumerWouldRead() {
-        // 500,000 characters, within JobStarted's limit, but 1,250,000 bytes of UTF-8
-        Event big = Event.of("j", 0, new JobStarted("\u00e9\u20ac".repeat(250_000), 1));
+        // 524,280 bytes of UTF-8, within JobStarted's limit, but JSON writes each quote as two bytes
+        Event big = Event.of("j", 0, new JobStarted("\"".repeat(524_280), 1));
 
         assertThatThrownBy(() -> codec.encode(big))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageMatching("the JobStarted event of job j is 125\\d{4} bytes as JSON, over the 1048576 bytes \\(1 MiB\\) that consumers read .*");
+                .hasMessageMatching("the JobStarted event of job j is 1048\\d{3} bytes as JSON, over the 1048576 bytes \\(1 MiB\\) that consumers read .*");
+    }
+
+    @Test
+    void aJobStartedsRecipeIsBoundedInBytesNotCharacters() {
+        // 200,000 characters, but 600,000 bytes of UTF-8
+        String wide = "\u20ac".repeat(200_000);
+
+        assertThatThrownBy(() -> new JobStarted(wide, 1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("600000 bytes of UTF-8, at most 524288");
+        assertThat(new JobStarted("\u20ac".repeat(174_762), 1).recipeYaml()).hasSize(174_762);
     }
 
     private static byte[] golden(String type) throws IOException {

@@ -7,6 +7,7 @@ import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -58,6 +59,29 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + " (default: $" + ApiToken.ENV + ", else no token: keep --http-host on loopback).")
     Path tokenFile;
 
+    @Option(names = "--stall-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "30m",
+            description = "How long a job's command may go without a report of it before it is sent again (same key),"
+                    + " and after --stall-resends of those the job fails; 0: never. Keep it above the longest step"
+                    + " and the longest wait of a job queued behind others on a worker (default: ${DEFAULT-VALUE}).")
+    Duration stallTimeout;
+
+    @Option(names = "--stall-resends", defaultValue = "" + SchedulerConfig.DEFAULT_STALL_RESENDS,
+            description = "How often a stalled command is sent again before its job fails (default: ${DEFAULT-VALUE}).")
+    int stallResends;
+
+    @Option(names = "--retain-ended", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "7d",
+            description = "How long an ended job (published, failed, cancelled) is kept before it is forgotten:"
+                    + " its state record deleted, its gauges gone; 0: until DELETE /jobs/{id} (default: ${DEFAULT-VALUE}).")
+    Duration retainEnded;
+
+    @Option(names = "--http-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "30s",
+            description = "How long one HTTP exchange may take to read its request and write its answer"
+                    + " (default: ${DEFAULT-VALUE}).")
+    Duration httpTimeout;
+
     @Option(names = "--kafka-config", paramLabel = "FILE",
             description = "Java properties added to every Kafka client (producer, consumers, admin): SASL, TLS,"
                     + " e.g. security.protocol=SSL and ssl.truststore.location=...")
@@ -74,14 +98,17 @@ public final class SchedulerCommand implements Callable<Integer> {
                     : envToken != null && !envToken.isBlank() ? ApiToken.of(envToken.strip()) : null;
             config = new SchedulerConfig(bootstrap, httpHost, httpPort, new Topics(topicPrefix), partitions,
                     transactionalId, kafkaConfig == null ? KafkaClientConfig.none() : KafkaClientConfig.load(kafkaConfig),
-                    token);
+                    token, stallTimeout, stallResends, retainEnded, httpTimeout);
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());
             return 2;
         }
         SchedulerService service;
         try {
-            service = SchedulerService.start(config);
+            service = SchedulerService.start(config, cause -> {
+                err.println("scheduler stopped: " + cause + "; exiting so that it is restarted");
+                err.flush();
+            });
         } catch (RuntimeException e) {
             StringBuilder why = new StringBuilder(String.valueOf(e.getMessage()));
             for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
