@@ -20,6 +20,7 @@ import dev.shears.common.events.SchedulerDecision;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.schedule.Schedule;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -498,6 +499,147 @@ class JobTest {
             completed(0, 1, 0, DENSE);
         }
         assertThat(job.snapshot().history()).hasSize(Job.HISTORY_LIMIT);
+    }
+
+    @Test
+    void aStalledCommandIsSentAgainUnderItsOwnKeyThenTheJobFails() {
+        submit("stop", 0);
+        answer(DENSE);
+        Event step1 = lastCommand();
+        Duration timeout = Duration.ofMinutes(30);
+        clock.advance(timeout.minusSeconds(1));
+        assertThat(job.stalled(timeout, 2)).as("not yet").isNull();
+        clock.advance(Duration.ofSeconds(2));
+        int before = sent.size();
+        take(job.stalled(timeout, 2));
+        assertThat(payloadsSince(before)).hasSize(2);
+        assertThat(((SchedulerDecision) sent.get(before).payload()).decision()).isEqualTo(SchedulerDecision.RESEND);
+        assertThat(lastCommand().payload()).as("the same key: a new attempt would be an extra fine-tune")
+                .isEqualTo(step1.payload());
+        assertThat(lastCommand().eventId()).isNotEqualTo(step1.eventId());
+        assertThat(job.stalled(timeout, 2)).as("the clock starts again at the resend").isNull();
+        clock.advance(timeout);
+        take(job.stalled(timeout, 2));
+        clock.advance(timeout);
+        before = sent.size();
+        take(job.stalled(timeout, 2));
+        List<Payload> tail = payloadsSince(before);
+        assertThat(tail).extracting(Payload::type).containsExactly("SchedulerDecision", "CancelJob");
+        assertThat(((SchedulerDecision) tail.get(0)).decision()).isEqualTo(SchedulerDecision.STALLED);
+        assertThat(job.state()).isEqualTo(JobState.FAILED);
+        assertThat(job.snapshot().failure()).contains("nothing heard of PruneStep seq 1 attempt 1");
+        assertThat(job.snapshot().ended()).isNotNull();
+        assertThat(job.stalled(timeout, 2)).as("an ended job stalls no more").isNull();
+    }
+
+    @Test
+    void progressOfThePendingSeqKeepsAJobAliveAndProgressOfAnotherDoesNot() {
+        submit("stop", 0);
+        answer(DENSE);
+        Duration timeout = Duration.ofMinutes(30);
+        for (int i = 0; i < 10; i++) {
+            clock.advance(Duration.ofMinutes(10));
+            job.onReport(Event.of("t1", 1, clock.instant(), new JobProgress(1, 0.1 * i, 100, "trainer-0")));
+            assertThat(job.stalled(timeout, 0)).isNull();
+        }
+        for (int i = 0; i < 3; i++) {
+            clock.advance(Duration.ofMinutes(10));
+            job.onReport(Event.of("t1", 0, clock.instant(), new JobProgress(0, 1, 100, "trainer-0")));
+        }
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(take(job.stalled(timeout, 0)).commands()).extracting(Event::type)
+                .containsExactly("SchedulerDecision", "CancelJob");
+    }
+
+    @Test
+    void aResendsCountSurvivesARestoreAndAReportResetsIt() {
+        submit("stop", 0);
+        answer(DENSE);
+        Duration timeout = Duration.ofMinutes(30);
+        clock.advance(timeout.plusSeconds(1));
+        take(job.stalled(timeout, 1));
+        assertThat(job.snapshot().internal().stallResends()).isEqualTo(1);
+        job = Job.restore(job.snapshot(), clock);
+        assertThat(job.stalled(timeout, 1)).as("the clock starts again at a restore").isNull();
+        report(1, new JobProgress(1, 0.5, 10, "trainer-0"));
+        assertThat(job.snapshot().internal().stallResends()).as("heard of again").isZero();
+        clock.advance(timeout.plusSeconds(1));
+        assertThat(take(job.stalled(timeout, 1)).commands()).extracting(Event::type)
+                .containsExactly("SchedulerDecision", "PruneStep");
+    }
+
+    @Test
+    void aPendingJobStartedIsStoredOnceAndRestoredFromTheRecipe() {
+        submit("stop", 0);
+        JobSnapshot s = job.snapshot();
+        assertThat(s.internal().pendingCommand()).as("the recipe is in the state already").isNull();
+        assertThat(s.awaiting()).isEqualTo(new JobSnapshot.Key(0, 1));
+        job = Job.restore(s, clock);
+        clock.advance(Duration.ofHours(1));
+        int before = sent.size();
+        take(job.stalled(Duration.ofMinutes(30), 1));
+        assertThat(sent.get(sent.size() - 1).payload()).isEqualTo(sent.get(0).payload());
+        assertThat(sent).hasSize(before + 2);
+        answer(DENSE);
+        assertThat(job.state()).isEqualTo(JobState.PRUNING);
+    }
+
+    @Test
+    void aStateRecordOverItsBoundLosesItsOldestHistoryAndCountsIt() {
+        // a recipe of 350,000 bytes leaves less room for the history than the bound it would take alone
+        Recipe r = Recipe.parse(recipe("stop", 0) + "data: \"/datasets/" + "d".repeat(350_000) + "\"\n");
+        targets = Schedule.of(r.schedule()).points().stream().map(p -> p.targetSparsity()).toList();
+        job = Job.submit(r, clock);
+        take(job.start());
+        answer(DENSE);
+        String reason = "\u6570".repeat(2000); // 6,000 bytes, a detail of 1,000 once cut to its bound
+        for (int i = 0; i < Job.HISTORY_LIMIT; i++) {
+            report(0, new JobFailed(0, reason, "trainer-0", false));
+        }
+        JobSnapshot full = job.snapshot();
+        assertThat(full.history().get(full.history().size() - 1).detail().getBytes(StandardCharsets.UTF_8))
+                .hasSizeLessThanOrEqualTo(Job.TEXT_BYTES);
+        assertThat(full.toJson().length).as("over the bound before the record is written")
+                .isGreaterThan(Job.STATE_BYTES);
+
+        byte[] record = job.stateRecord();
+        assertThat(record.length).isLessThanOrEqualTo(Job.TRIMMED_STATE_BYTES);
+        JobSnapshot trimmed = job.snapshot();
+        assertThat(trimmed.history().get(trimmed.history().size() - 1)).isEqualTo(full.history().get(full.history().size() - 1));
+        assertThat(trimmed.historyTrimmed())
+                .isEqualTo(full.historyTrimmed() + full.history().size() - trimmed.history().size());
+        assertThat(trimmed.results()).isEqualTo(full.results());
+        assertThat(Job.restore(trimmed, clock).snapshot()).isEqualTo(trimmed);
+        answer(GOOD);
+        assertThat(((PruneStep) lastCommand().payload()).step()).as("the job goes on").isEqualTo(2);
+    }
+
+    @Test
+    void resultsBeyondTheirLimitAreDroppedOldestFirstAndCounted() {
+        Recipe r = Recipe.parse(recipe("stop", 0).replace("steps: 4", "steps: " + (Job.RESULTS_LIMIT + 10)));
+        targets = Schedule.of(r.schedule()).points().stream().map(p -> p.targetSparsity()).toList();
+        job = Job.submit(r, clock);
+        take(job.start());
+        answer(DENSE);
+        for (int k = 1; k <= Job.RESULTS_LIMIT + 10; k++) {
+            answer(DENSE);
+        }
+        JobSnapshot s = job.snapshot();
+        assertThat(s.results()).hasSize(Job.RESULTS_LIMIT);
+        assertThat(s.resultsTrimmed()).isEqualTo(11);
+        assertThat(s.results().get(0).seq()).isEqualTo(11);
+        assertThat(job.stateRecord().length).isLessThanOrEqualTo(Job.STATE_BYTES);
+        assertThat(lastCommand().payload()).isInstanceOf(Finalize.class);
+    }
+
+    @Test
+    void aDetailIsCutToItsBytesBetweenCodePoints() {
+        String emoji = "\ud83d\ude00".repeat(400); // 1,600 bytes
+        String cut = Job.cutUtf8(emoji, Job.TEXT_BYTES);
+        assertThat(cut.getBytes(StandardCharsets.UTF_8)).hasSizeLessThanOrEqualTo(Job.TEXT_BYTES);
+        assertThat(cut).endsWith("\u2026").startsWith("\ud83d\ude00");
+        assertThat(Character.isHighSurrogate(cut.charAt(cut.length() - 2))).isFalse();
+        assertThat(Job.cutUtf8("short", Job.TEXT_BYTES)).isEqualTo("short");
     }
 
     static final class FakeClock extends Clock {
