@@ -42,7 +42,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -715,8 +714,8 @@ final class Engine implements Runnable {
 
     /**
      * One transaction: dead letters, the batch's records, the offsets. Any failure aborts it and is rethrown as
-     * {@link Unavailable}; a producer that cannot go on (fenced, out of sequence, unauthorised, or an abort that
-     * fails) also stops the engine.
+     * {@link Unavailable}; a producer that cannot go on (fenced, out of sequence, unauthorised, unsupported, or an
+     * abort that fails) also stops the engine.
      */
     private void commit(List<ProducerRecord<String, byte[]>> deadLetters, Batch batch,
             Map<TopicPartition, OffsetAndMetadata> offsets) {
@@ -732,19 +731,22 @@ final class Engine implements Runnable {
                 producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
             }
             producer.commitTransaction();
-        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException
-                | UnsupportedVersionException e) {
-            fail("the producer cannot go on (" + e.getClass().getSimpleName() + "): another scheduler with"
-                    + " transactional id " + config.transactionalId() + " may run (fix: run one scheduler per"
-                    + " --transactional-id; this one exits to be restarted)", e);
-            throw new Unavailable("the scheduler stops: " + e, e);
         } catch (RuntimeException e) {
-            try {
-                producer.abortTransaction();
-            } catch (RuntimeException abort) {
-                e.addSuppressed(abort);
-                fail("the producer could not abort a failed transaction (" + abort + "); it exits to be restarted",
-                        e);
+            Throwable fatalError = cannotGoOn(e);
+            if (fatalError == null) {
+                try {
+                    producer.abortTransaction();
+                } catch (RuntimeException abort) {
+                    e.addSuppressed(abort);
+                    fatalError = cannotGoOn(abort) != null ? cannotGoOn(abort) : abort;
+                }
+            }
+            if (fatalError != null) {
+                fail(fatalError instanceof ProducerFencedException ? "the producer was fenced: another scheduler with"
+                        + " transactional id " + config.transactionalId() + " started (fix: run one scheduler per"
+                        + " --transactional-id; this one exits to be restarted)"
+                        : "the producer cannot go on (" + fatalError + "); the scheduler exits to be restarted", e);
+                throw new Unavailable("the scheduler stops: " + fatalError, e);
             }
             throw new Unavailable("the transaction was aborted: " + e, e);
         }
@@ -755,6 +757,17 @@ final class Engine implements Runnable {
                 metrics.produced(type);
             }
         }
+    }
+
+    /** The error in {@code e} or its causes after which a transactional producer cannot go on, or null. */
+    private static Throwable cannotGoOn(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof ProducerFencedException || t instanceof OutOfOrderSequenceException
+                    || t instanceof AuthorizationException || t instanceof UnsupportedVersionException) {
+                return t;
+            }
+        }
+        return null;
     }
 
     /** The engine cannot go on: it reports itself down and stops; {@code onFatal} gets {@code cause} once closed. */

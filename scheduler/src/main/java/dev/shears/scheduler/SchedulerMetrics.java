@@ -95,7 +95,7 @@ final class SchedulerMetrics {
     void running(BooleanSupplier up) {
         Gauge.builder("shears.scheduler.running", up, u -> u.getAsBoolean() ? 1 : 0)
                 .description("1 while the scheduler's engine runs, 0 once it stopped (it then exits to be restarted)")
-                .register(registry);
+                .strongReference(true).register(registry);
     }
 
     /** Registers the per-job gauges the first time a job is seen. */

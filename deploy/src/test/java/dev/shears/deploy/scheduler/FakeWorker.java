@@ -48,6 +48,8 @@ final class FakeWorker implements AutoCloseable {
     /** Answers nothing with a seq above this (commands stay in {@link #held}) until raised. */
     final AtomicLong holdAbove = new AtomicLong(Long.MAX_VALUE);
     final List<Event> held = new CopyOnWriteArrayList<>();
+    /** Called with each command read, before it is answered or held: a test sends extra reports from here. */
+    volatile java.util.function.Consumer<Event> beforeAnswer = command -> { };
     /** The accuracy it reports for a (seq, attempt); 0.9 unless a test says otherwise. */
     volatile java.util.function.BiFunction<Long, Integer, Double> accuracy = (seq, attempt) -> 0.9;
     private volatile boolean running = true;
@@ -79,6 +81,7 @@ final class FakeWorker implements AutoCloseable {
                     Decoded d = codec.decode(r.value());
                     if (d instanceof Decoded.Accepted a) {
                         received.add(a.event());
+                        beforeAnswer.accept(a.event());
                         if (a.event().seq() > holdAbove.get()) {
                             held.add(a.event());
                         } else {
