@@ -193,8 +193,8 @@ final class Job {
         while (excess > 0 && results.size() - r > keep) {
             excess -= JobSnapshot.jsonBytes(results.get(r++));
         }
-        s = s.withHistory(history.subList(h, history.size()), s.historyTrimmed() + h)
-                .withResults(results.subList(r, results.size()), s.resultsTrimmed() + r);
+        s = s.toBuilder().history(history.subList(h, history.size()), s.historyTrimmed() + h)
+                .results(results.subList(r, results.size()), s.resultsTrimmed() + r).build();
         return s.toJson();
     }
 
@@ -240,8 +240,7 @@ final class Job {
             decide(out, stuck.seq(), SchedulerDecision.RESEND, what + "; sent again with the same key (resend "
                     + (done + 1) + " of " + resends + ")");
             send(out, stuck.seq(), (Command) stuck.payload(), true);
-            s = s.withInternal(s.internal().awaiting(s.internal().pendingCommand(), s.internal().awaitingSince(),
-                    done + 1));
+            s = s.toBuilder().stallResends(done + 1).build();
             return accepted(out, null);
         }
         String why = what + " after " + resends + " resend(s): the job fails (fix: check that workers run and read"
@@ -249,7 +248,7 @@ final class Job {
         decide(out, stuck.seq(), SchedulerDecision.STALLED, why);
         send(out, s.internal().lastCommandSeq(), new CancelJob("failed by the scheduler: " + what), false);
         end(JobState.FAILED);
-        s = s.withFailure(cutUtf8(why, FAILURE_BYTES));
+        s = s.toBuilder().failure(cutUtf8(why, FAILURE_BYTES)).build();
         return accepted(out, null);
     }
 
@@ -267,8 +266,7 @@ final class Job {
         if (heard) {
             lastHeard = clock.instant();
             if (wasStalled) {
-                s = s.withInternal(s.internal().awaiting(s.internal().pendingCommand(), s.internal().awaitingSince(),
-                        0));
+                s = s.toBuilder().stallResends(0).build();
             }
         }
         if (payload instanceof StepCompleted c) {
@@ -286,7 +284,7 @@ final class Job {
     }
 
     private Outcome onStepCompleted(Event event, StepCompleted c) {
-        s = s.withWorker(c.worker());
+        s = s.toBuilder().worker(c.worker()).build();
         Key awaited = awaitedStep();
         if (awaited == null || awaited.seq() != c.seq() || awaited.attempt() != c.attempt()) {
             boolean duplicate = c.redelivered() || s.results().stream()
@@ -298,13 +296,12 @@ final class Job {
         }
         Instant since = Instant.parse(s.internal().awaitingSince());
         Duration took = Duration.between(since, clock.instant());
-        s = s.accepted(c).withInternal(s.internal().at(c.seq()).failureRetries(0));
+        s = s.toBuilder().accepted(c).failureRetries(0).build();
         clearPending();
         List<Event> out = new ArrayList<>();
         if (c.seq() == 0) {
             double floor = recipe().accuracyBudget().floor(c.accuracy());
-            s = s.withDense(c.accuracy(), Double.isNaN(floor) ? null : floor)
-                    .withInternal(s.internal().lastGood(0, 0));
+            s = s.toBuilder().dense(c.accuracy(), Double.isNaN(floor) ? null : floor).lastGood(0, 0).build();
             record(event, true, summary(c) + ", dense");
             result(c, "dense");
             next(out);
@@ -320,18 +317,18 @@ final class Job {
         int maxRetries = recipe().accuracyBudget().maxRetries();
         switch (verdict) {
             case ACCEPT -> {
-                s = s.withInternal(in.lastGood(c.seq(), c.targetSparsity()).policyActions(0));
+                s = s.toBuilder().lastGood(c.seq(), c.targetSparsity()).policyActions(0).build();
                 next(out);
             }
             case EXTRA_FINE_TUNE -> {
-                s = s.withAttempt(s.attempt() + 1).withInternal(in.policyActions(in.policyActions() + 1));
+                s = s.toBuilder().attempt(s.attempt() + 1).policyActions(in.policyActions() + 1).build();
                 long extra = recipe().accuracyBudget().extraIterations().orElse(recipe().fineTune().iterationsPerStep());
                 decide(out, c.seq(), SchedulerDecision.EXTRA_FINE_TUNE, miss + "; extra fine-tune "
                         + s.internal().policyActions() + " of " + maxRetries + ", " + extra + " iterations");
                 send(out, c.seq(), new PruneStep((int) c.seq(), c.targetSparsity(), extra, false, s.attempt()), true);
             }
             case ROLLBACK -> {
-                s = s.withAttempt(s.attempt() + 1).withInternal(in.policyActions(in.policyActions() + 1));
+                s = s.toBuilder().attempt(s.attempt() + 1).policyActions(in.policyActions() + 1).build();
                 double smaller = BudgetPolicy.smallerStep(in.lastGoodTarget(), c.targetSparsity());
                 int retry = (int) in.lastGoodSeq() + 1;
                 decide(out, c.seq(), SchedulerDecision.ROLLBACK, miss + String.format(Locale.ROOT,
@@ -340,7 +337,7 @@ final class Job {
                 rollBack(out, c.seq(), miss);
                 send(out, retry, new PruneStep(retry, smaller, recipe().fineTune().iterationsPerStep(),
                         points().get(retry - 1).rewind(), s.attempt()), true);
-                s = s.with(JobState.PRUNING, null);
+                s = s.toBuilder().state(JobState.PRUNING, null).build();
             }
             case STOP -> stop(out, c.seq(), miss);
         }
@@ -348,14 +345,14 @@ final class Job {
     }
 
     private Outcome onFailed(Event event, JobFailed f) {
-        s = s.withWorker(f.worker());
+        s = s.toBuilder().worker(f.worker()).build();
         if (pending == null || pending.seq() != f.seq()) {
             return ignored(event, Disposition.IGNORED, "ignored: not the pending command's failure; " + f.reason());
         }
         List<Event> out = new ArrayList<>();
         int retries = s.internal().failureRetries();
         if (f.retryable() && retries < MAX_FAILURE_RETRIES) {
-            s = s.withInternal(s.internal().failureRetries(retries + 1));
+            s = s.toBuilder().failureRetries(retries + 1).build();
             record(event, true, "retryable: " + f.reason());
             decide(out, f.seq(), SchedulerDecision.RETRY, "retry " + (retries + 1) + " of " + MAX_FAILURE_RETRIES
                     + " after: " + f.reason());
@@ -364,15 +361,15 @@ final class Job {
         }
         record(event, true, (f.retryable() ? "retryable, out of retries: " : "not retryable: ") + f.reason());
         end(JobState.FAILED);
-        s = s.withFailure(cutUtf8(f.reason(), FAILURE_BYTES));
+        s = s.toBuilder().failure(cutUtf8(f.reason(), FAILURE_BYTES)).build();
         return accepted(out, null);
     }
 
     private Outcome onResumed(Event event, JobResumed r) {
-        s = s.withWorker(r.worker());
+        s = s.toBuilder().worker(r.worker()).build();
         Internal in = s.internal();
         if (in.resumeExpected() != null && in.resumeExpected() == r.restoredSeq()) {
-            s = s.withInternal(in.resumeExpected(null));
+            s = s.toBuilder().resumeExpected(null).build();
             record(event, true, "restored seq " + r.restoredSeq() + " as asked by RollBack");
             return accepted(List.of(), null);
         }
@@ -384,7 +381,7 @@ final class Job {
         if (r.restoredSeq() >= in.position() && !awaitedLost) {
             record(event, true, "restored seq " + r.restoredSeq() + ", nothing lost");
             if (s.state() == JobState.SUBMITTED) {
-                s = s.with(JobState.PRETRAINING, null);
+                s = s.toBuilder().state(JobState.PRETRAINING, null).build();
             }
             return accepted(out, null);
         }
@@ -392,11 +389,12 @@ final class Job {
         long lost = Math.max(1, in.position() - restored);
         record(event, true, "restored seq " + restored + ": " + (awaitedLost ? "the awaited step's checkpoint lost"
                 : lost + " accepted step(s) lost") + ", sending again");
-        in = in.policyActions(0).failureRetries(0).resumeExpected(null);
+        JobSnapshot.Builder next = s.toBuilder().attempt(s.attempt() + 1).restoredTo(restored).policyActions(0)
+                .failureRetries(0).resumeExpected(null);
         if (in.lastGoodSeq() > restored) {
-            in = in.lastGood(restored, targetUsed(restored));
+            next.lastGood(restored, targetUsed(restored));
         }
-        s = s.withAttempt(s.attempt() + 1).withInternal(in).restoredTo(restored);
+        s = next.build();
         decide(out, restored + 1, SchedulerDecision.REDO, "worker " + r.worker()
                 + " restored seq " + restored + ", " + lost + " step(s) lost; attempt " + s.attempt());
         next(out);
@@ -410,15 +408,15 @@ final class Job {
         record(event, true, String.format(Locale.ROOT, "%s %s sparsity %.4f accuracy %.4f sha256 %s", p.name(),
                 p.version(), p.sparsity(), p.accuracy(), p.sha256()));
         end(JobState.PUBLISHED);
-        s = s.withPublication(new Publication(p.name(), p.version(), p.path(), p.sha256(), p.accuracy(),
-                p.sparsity()));
+        s = s.toBuilder().publication(new Publication(p.name(), p.version(), p.path(), p.sha256(), p.accuracy(),
+                p.sparsity())).build();
         return accepted(List.of(), null);
     }
 
     private Outcome onProgress(JobProgress p, boolean stallCleared) {
-        s = s.withWorker(p.worker());
+        s = s.toBuilder().worker(p.worker()).build();
         if (s.state() == JobState.SUBMITTED && p.seq() == 0) {
-            s = s.with(JobState.PRETRAINING, null).withUpdated(clock.instant().toString());
+            s = s.toBuilder().state(JobState.PRETRAINING, null).updated(clock.instant().toString()).build();
             return new Outcome(List.of(), Disposition.ACCEPTED, null, true);
         }
         return new Outcome(List.of(), Disposition.ACCEPTED, null, stallCleared);
@@ -430,30 +428,30 @@ final class Job {
         long end = in.stopAt() != null ? in.stopAt() : s.steps();
         if (in.position() >= end) {
             send(out, s.steps() + 1, new Finalize((int) in.position()), true);
-            s = s.with(JobState.FINALIZING, null);
+            s = s.toBuilder().state(JobState.FINALIZING, null).build();
             return;
         }
         int k = (int) in.position() + 1;
         send(out, k, new PruneStep(k, targetUsed(k), recipe().fineTune().iterationsPerStep(),
                 points().get(k - 1).rewind(), s.attempt()), true);
-        s = s.with(JobState.PRUNING, null);
+        s = s.toBuilder().state(JobState.PRUNING, null).build();
     }
 
     private void stop(List<Event> out, long failedSeq, String why) {
         long lastGood = s.internal().lastGoodSeq();
         decide(out, failedSeq, SchedulerDecision.STOP, why + "; stop at seq " + lastGood);
         if (failedSeq != lastGood) {
-            s = s.withAttempt(s.attempt() + 1);
+            s = s.toBuilder().attempt(s.attempt() + 1).build();
             rollBack(out, failedSeq, why);
         }
-        s = s.withInternal(s.internal().stopAt(lastGood));
+        s = s.toBuilder().stopAt(lastGood).build();
         next(out);
     }
 
     private void rollBack(List<Event> out, long failedSeq, String why) {
         long lastGood = s.internal().lastGoodSeq();
         send(out, failedSeq, new RollBack(lastGood, s.attempt(), why), false);
-        s = s.withInternal(s.internal().at(lastGood).resumeExpected(lastGood));
+        s = s.toBuilder().position(lastGood).resumeExpected(lastGood).build();
     }
 
     /** The target step {@code seq} last reached within budget, else the schedule's. */
@@ -493,36 +491,36 @@ final class Job {
     private void send(List<Event> out, long seq, Command command, boolean awaits) {
         Event e = Event.of(id(), seq, clock.instant(), command);
         out.add(e);
-        s = s.withInternal(s.internal().sent(seq));
+        s = s.toBuilder().sent(seq).build();
         record(e, true, describe(command));
         if (awaits) {
             pending = e;
             Key key = new Key(e.seq(), command instanceof PruneStep p ? p.attempt() : s.attempt());
             // A JobStarted is not stored twice: the state holds its recipe already.
             String stored = command instanceof JobStarted ? null : new String(CODEC.encode(e), StandardCharsets.UTF_8);
-            s = s.withAwaiting(key, s.internal().awaiting(stored, e.time().toString(), 0));
+            s = s.toBuilder().awaiting(key, stored, e.time().toString(), 0).build();
         }
     }
 
     private void clearPending() {
         pending = null;
-        s = s.withAwaiting(null, s.internal().awaiting(null, null, 0));
+        s = s.toBuilder().awaiting(null, null, null, 0).build();
     }
 
     /** The job has ended in {@code state}: it waits for nothing more. */
     private void end(JobState state) {
         clearPending();
-        s = s.with(state, clock.instant().toString());
+        s = s.toBuilder().state(state, clock.instant().toString()).build();
     }
 
     private Outcome accepted(List<Event> out, Duration took) {
-        s = s.withUpdated(clock.instant().toString());
+        s = s.toBuilder().updated(clock.instant().toString()).build();
         return new Outcome(out, Disposition.ACCEPTED, took, true);
     }
 
     private Outcome ignored(Event event, Disposition disposition, String why) {
         record(event, false, why);
-        s = s.withUpdated(clock.instant().toString());
+        s = s.toBuilder().updated(clock.instant().toString()).build();
         return new Outcome(List.of(), disposition, null, true);
     }
 
@@ -532,14 +530,14 @@ final class Job {
         HistoryEntry entry = new HistoryEntry(clock.instant().toString(), command ? "command" : "report", e.type(),
                 e.seq(), attemptOf(p), cutUtf8(detail, TEXT_BYTES), accepted);
         List<HistoryEntry> history = appended(s.history(), entry, HISTORY_LIMIT);
-        s = s.withHistory(history, s.historyTrimmed() + s.history().size() + 1 - history.size());
+        s = s.toBuilder().history(history, s.historyTrimmed() + s.history().size() + 1 - history.size()).build();
     }
 
     private void result(StepCompleted c, String decision) {
         StepResult r = new StepResult(c.seq(), c.attempt(), c.targetSparsity(), c.achievedSparsity(), c.accuracy(),
                 decision);
         List<StepResult> results = appended(s.results(), r, RESULTS_LIMIT);
-        s = s.withResults(results, s.resultsTrimmed() + s.results().size() + 1 - results.size());
+        s = s.toBuilder().results(results, s.resultsTrimmed() + s.results().size() + 1 - results.size()).build();
     }
 
     /** {@code list} and {@code last}, without the oldest entries beyond {@code limit}. */

@@ -137,47 +137,6 @@ public record JobSnapshot(
         static Internal start(String recipeYaml) {
             return new Internal(recipeYaml, null, null, -1, -1, 0, 0, 0, null, null, 0, 0);
         }
-
-        Internal sent(long seq) {
-            return new Internal(recipeYaml, pendingCommand, awaitingSince, position, lastGoodSeq, lastGoodTarget,
-                    policyActions, failureRetries, stopAt, resumeExpected, seq, stallResends);
-        }
-
-        /** Awaiting the answer to {@code command} (null: to a JobStarted, null too) since {@code since}; none when null. */
-        Internal awaiting(String command, String since, int resends) {
-            return new Internal(recipeYaml, command, since, position, lastGoodSeq, lastGoodTarget, policyActions,
-                    failureRetries, stopAt, resumeExpected, lastCommandSeq, resends);
-        }
-
-        Internal at(long seq) {
-            return new Internal(recipeYaml, pendingCommand, awaitingSince, seq, lastGoodSeq, lastGoodTarget,
-                    policyActions, failureRetries, stopAt, resumeExpected, lastCommandSeq, stallResends);
-        }
-
-        Internal lastGood(long seq, double target) {
-            return new Internal(recipeYaml, pendingCommand, awaitingSince, position, seq, target, policyActions,
-                    failureRetries, stopAt, resumeExpected, lastCommandSeq, stallResends);
-        }
-
-        Internal policyActions(int actions) {
-            return new Internal(recipeYaml, pendingCommand, awaitingSince, position, lastGoodSeq, lastGoodTarget,
-                    actions, failureRetries, stopAt, resumeExpected, lastCommandSeq, stallResends);
-        }
-
-        Internal failureRetries(int retries) {
-            return new Internal(recipeYaml, pendingCommand, awaitingSince, position, lastGoodSeq, lastGoodTarget,
-                    policyActions, retries, stopAt, resumeExpected, lastCommandSeq, stallResends);
-        }
-
-        Internal stopAt(Long seq) {
-            return new Internal(recipeYaml, pendingCommand, awaitingSince, position, lastGoodSeq, lastGoodTarget,
-                    policyActions, failureRetries, seq, resumeExpected, lastCommandSeq, stallResends);
-        }
-
-        Internal resumeExpected(Long seq) {
-            return new Internal(recipeYaml, pendingCommand, awaitingSince, position, lastGoodSeq, lastGoodTarget,
-                    policyActions, failureRetries, stopAt, seq, lastCommandSeq, stallResends);
-        }
     }
 
     /** This state as the state topic stores it: JSON in UTF-8. */
@@ -203,82 +162,161 @@ public record JobSnapshot(
         return JSON.readValue(json, JobSnapshot.class);
     }
 
-    JobSnapshot with(JobState state, String ended) {
-        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
-                resultsTrimmed, publication, failure, awaiting, internal);
+    /** A builder that starts from this state: {@code s.toBuilder().state(JobState.PRUNING).build()}. */
+    Builder toBuilder() {
+        return new Builder(this);
     }
 
-    /** At the step {@code c} completed, with its figures. */
-    JobSnapshot accepted(StepCompleted c) {
-        return new JobSnapshot(job, state, c.seq(), steps, attempt, c.targetSparsity(), c.achievedSparsity(),
-                c.accuracy(), denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed,
-                results, resultsTrimmed, publication, failure, awaiting, internal);
-    }
+    /**
+     * The next state of a job: this one's values, some of them changed. The bookkeeping of {@link Internal} is set
+     * through the same builder.
+     */
+    static final class Builder {
+        private final String job;
+        private final int steps;
+        private final String submitted;
+        private JobState state;
+        private long step;
+        private int attempt;
+        private Double targetSparsity;
+        private Double achievedSparsity;
+        private Double accuracy;
+        private Double denseAccuracy;
+        private Double accuracyFloor;
+        private String worker;
+        private String updated;
+        private String ended;
+        private List<HistoryEntry> history;
+        private long historyTrimmed;
+        private List<StepResult> results;
+        private long resultsTrimmed;
+        private Publication publication;
+        private String failure;
+        private Key awaiting;
+        private final String recipeYaml;
+        private String pendingCommand;
+        private String awaitingSince;
+        private long position;
+        private long lastGoodSeq;
+        private double lastGoodTarget;
+        private int policyActions;
+        private int failureRetries;
+        private Long stopAt;
+        private Long resumeExpected;
+        private long lastCommandSeq;
+        private int stallResends;
 
-    /** Back at {@code seq}, a restored checkpoint, with the position of the worker there. */
-    JobSnapshot restoredTo(long seq) {
-        return new JobSnapshot(job, state, seq, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
-                resultsTrimmed, publication, failure, awaiting, internal.at(seq));
-    }
+        private Builder(JobSnapshot s) {
+            job = s.job;
+            steps = s.steps;
+            submitted = s.submitted;
+            state = s.state;
+            step = s.step;
+            attempt = s.attempt;
+            targetSparsity = s.targetSparsity;
+            achievedSparsity = s.achievedSparsity;
+            accuracy = s.accuracy;
+            denseAccuracy = s.denseAccuracy;
+            accuracyFloor = s.accuracyFloor;
+            worker = s.worker;
+            updated = s.updated;
+            ended = s.ended;
+            history = s.history;
+            historyTrimmed = s.historyTrimmed;
+            results = s.results;
+            resultsTrimmed = s.resultsTrimmed;
+            publication = s.publication;
+            failure = s.failure;
+            awaiting = s.awaiting;
+            Internal in = s.internal;
+            recipeYaml = in.recipeYaml;
+            pendingCommand = in.pendingCommand;
+            awaitingSince = in.awaitingSince;
+            position = in.position;
+            lastGoodSeq = in.lastGoodSeq;
+            lastGoodTarget = in.lastGoodTarget;
+            policyActions = in.policyActions;
+            failureRetries = in.failureRetries;
+            stopAt = in.stopAt;
+            resumeExpected = in.resumeExpected;
+            lastCommandSeq = in.lastCommandSeq;
+            stallResends = in.stallResends;
+        }
 
-    JobSnapshot withAttempt(int attempt) {
-        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
-                resultsTrimmed, publication, failure, awaiting, internal);
-    }
+        /** In {@code state}; {@code ended} is when it ended, null while it runs. */
+        Builder state(JobState state, String ended) { this.state = state; this.ended = ended; return this; }
 
-    JobSnapshot withDense(double denseAccuracy, Double accuracyFloor) {
-        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
-                resultsTrimmed, publication, failure, awaiting, internal);
-    }
+        /** At the step {@code c} completed, with its figures; the worker's checkpoint is there too. */
+        Builder accepted(StepCompleted c) {
+            step = c.seq();
+            position = c.seq();
+            targetSparsity = c.targetSparsity();
+            achievedSparsity = c.achievedSparsity();
+            accuracy = c.accuracy();
+            return this;
+        }
 
-    JobSnapshot withWorker(String worker) {
-        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
-                resultsTrimmed, publication, failure, awaiting, internal);
-    }
+        /** Back at {@code seq}, a restored checkpoint. */
+        Builder restoredTo(long seq) { step = seq; position = seq; return this; }
 
-    JobSnapshot withUpdated(String updated) {
-        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
-                resultsTrimmed, publication, failure, awaiting, internal);
-    }
+        Builder attempt(int attempt) { this.attempt = attempt; return this; }
 
-    JobSnapshot withHistory(List<HistoryEntry> history, long historyTrimmed) {
-        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
-                resultsTrimmed, publication, failure, awaiting, internal);
-    }
+        Builder dense(double accuracy, Double floor) { denseAccuracy = accuracy; accuracyFloor = floor; return this; }
 
-    JobSnapshot withResults(List<StepResult> results, long resultsTrimmed) {
-        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
-                resultsTrimmed, publication, failure, awaiting, internal);
-    }
+        Builder worker(String worker) { this.worker = worker; return this; }
 
-    JobSnapshot withPublication(Publication publication) {
-        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
-                resultsTrimmed, publication, failure, awaiting, internal);
-    }
+        Builder updated(String updated) { this.updated = updated; return this; }
 
-    JobSnapshot withFailure(String failure) {
-        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
-                resultsTrimmed, publication, failure, awaiting, internal);
-    }
+        Builder history(List<HistoryEntry> history, long trimmed) {
+            this.history = history;
+            this.historyTrimmed = trimmed;
+            return this;
+        }
 
-    /** Awaiting the report with key {@code awaiting} (null: none), with the bookkeeping that goes with it. */
-    JobSnapshot withAwaiting(Key awaiting, Internal internal) {
-        return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
-                resultsTrimmed, publication, failure, awaiting, internal);
-    }
+        Builder results(List<StepResult> results, long trimmed) {
+            this.results = results;
+            this.resultsTrimmed = trimmed;
+            return this;
+        }
 
-    JobSnapshot withInternal(Internal internal) {
-        return withAwaiting(awaiting, internal);
+        Builder publication(Publication publication) { this.publication = publication; return this; }
+
+        Builder failure(String failure) { this.failure = failure; return this; }
+
+        /**
+         * Awaiting the report with key {@code key} (null: none) to {@code command} (its encoding; null for a
+         * JobStarted, or none) sent at {@code since}, after {@code resends} resends of it.
+         */
+        Builder awaiting(Key key, String command, String since, int resends) {
+            awaiting = key;
+            pendingCommand = command;
+            awaitingSince = since;
+            stallResends = resends;
+            return this;
+        }
+
+        Builder stallResends(int resends) { stallResends = resends; return this; }
+
+        Builder sent(long seq) { lastCommandSeq = seq; return this; }
+
+        Builder position(long seq) { position = seq; return this; }
+
+        Builder lastGood(long seq, double target) { lastGoodSeq = seq; lastGoodTarget = target; return this; }
+
+        Builder policyActions(int actions) { policyActions = actions; return this; }
+
+        Builder failureRetries(int retries) { failureRetries = retries; return this; }
+
+        Builder stopAt(Long seq) { stopAt = seq; return this; }
+
+        Builder resumeExpected(Long seq) { resumeExpected = seq; return this; }
+
+        JobSnapshot build() {
+            return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
+                    denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                    resultsTrimmed, publication, failure, awaiting, new Internal(recipeYaml, pendingCommand,
+                    awaitingSince, position, lastGoodSeq, lastGoodTarget, policyActions, failureRetries, stopAt,
+                    resumeExpected, lastCommandSeq, stallResends));
+        }
     }
 }

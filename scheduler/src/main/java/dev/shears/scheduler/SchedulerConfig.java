@@ -95,52 +95,101 @@ public record SchedulerConfig(String bootstrapServers, String httpHost, int http
     }
 
     public SchedulerConfig withHttp(String host, int port) {
-        return new SchedulerConfig(bootstrapServers, host, port, topics, partitions, transactionalId, kafka, token,
-                stallTimeout, stallResends, retainEnded, httpTimeout);
+        return toBuilder().http(host, port).build();
     }
 
     public SchedulerConfig withTopics(Topics topics) {
-        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka,
-                token, stallTimeout, stallResends, retainEnded, httpTimeout);
+        return toBuilder().topics(topics).build();
     }
 
     public SchedulerConfig withPartitions(int partitions) {
-        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka,
-                token, stallTimeout, stallResends, retainEnded, httpTimeout);
+        return toBuilder().partitions(partitions).build();
     }
 
     public SchedulerConfig withKafka(KafkaClientConfig kafka) {
-        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka,
-                token, stallTimeout, stallResends, retainEnded, httpTimeout);
+        return toBuilder().kafka(kafka).build();
     }
 
     /** With the HTTP API's bearer token; null for none. */
     public SchedulerConfig withToken(ApiToken token) {
-        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka,
-                token, stallTimeout, stallResends, retainEnded, httpTimeout);
+        return toBuilder().token(token).build();
     }
 
     public SchedulerConfig withTransactionalId(String transactionalId) {
-        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka,
-                token, stallTimeout, stallResends, retainEnded, httpTimeout);
+        return toBuilder().transactionalId(transactionalId).build();
     }
 
     /** With the stall timeout (zero: never act on a stall) and the resends before a stalled job fails. */
     public SchedulerConfig withStall(Duration timeout, int resends) {
-        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka,
-                token, timeout, resends, retainEnded, httpTimeout);
+        return toBuilder().stall(timeout, resends).build();
     }
 
     /** With the retention of ended jobs (zero: until deleted). */
     public SchedulerConfig withRetainEnded(Duration retainEnded) {
-        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka,
-                token, stallTimeout, stallResends, retainEnded, httpTimeout);
+        return toBuilder().retainEnded(retainEnded).build();
     }
 
     /** With the longest an HTTP exchange may take to read its request and write its answer. */
     public SchedulerConfig withHttpTimeout(Duration httpTimeout) {
-        return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka,
-                token, stallTimeout, stallResends, retainEnded, httpTimeout);
+        return toBuilder().httpTimeout(httpTimeout).build();
+    }
+
+    private Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** This configuration's values, some changed; {@link #build()} checks them again. */
+    private static final class Builder {
+        private String bootstrapServers;
+        private String httpHost;
+        private int httpPort;
+        private Topics topics;
+        private int partitions;
+        private String transactionalId;
+        private KafkaClientConfig kafka;
+        private ApiToken token;
+        private Duration stallTimeout;
+        private int stallResends;
+        private Duration retainEnded;
+        private Duration httpTimeout;
+
+        private Builder(SchedulerConfig c) {
+            bootstrapServers = c.bootstrapServers;
+            httpHost = c.httpHost;
+            httpPort = c.httpPort;
+            topics = c.topics;
+            partitions = c.partitions;
+            transactionalId = c.transactionalId;
+            kafka = c.kafka;
+            token = c.token;
+            stallTimeout = c.stallTimeout;
+            stallResends = c.stallResends;
+            retainEnded = c.retainEnded;
+            httpTimeout = c.httpTimeout;
+        }
+
+        Builder http(String host, int port) { httpHost = host; httpPort = port; return this; }
+
+        Builder topics(Topics value) { topics = value; return this; }
+
+        Builder partitions(int value) { partitions = value; return this; }
+
+        Builder transactionalId(String value) { transactionalId = value; return this; }
+
+        Builder kafka(KafkaClientConfig value) { kafka = value; return this; }
+
+        Builder token(ApiToken value) { token = value; return this; }
+
+        Builder stall(Duration timeout, int resends) { stallTimeout = timeout; stallResends = resends; return this; }
+
+        Builder retainEnded(Duration value) { retainEnded = value; return this; }
+
+        Builder httpTimeout(Duration value) { httpTimeout = value; return this; }
+
+        SchedulerConfig build() {
+            return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka,
+                    token, stallTimeout, stallResends, retainEnded, httpTimeout);
+        }
     }
 
     /** Whether the HTTP API binds a loopback address only. */

@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
 public final class SchedulerService implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SchedulerService.class);
-    /** How long start-up may wait for Kafka. */
+    /**
+     * How long each step of start-up may wait for Kafka; the rebuild of the jobs from the state topic may take longer
+     * as a whole, as long as records keep coming.
+     */
     public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
 
     private final Engine engine;

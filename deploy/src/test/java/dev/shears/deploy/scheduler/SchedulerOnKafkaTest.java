@@ -12,21 +12,17 @@ import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.Topics;
-import dev.shears.deploy.broker.EmbeddedKafka;
-import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -41,83 +37,22 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The scheduler service against a real KRaft broker, with a fake worker on the other side of the topics. */
 @DisplayName("Scheduler on a real broker")
-class SchedulerOnKafkaTest {
+class SchedulerOnKafkaTest extends BrokerTestBase {
 
     static final Duration WAIT = Duration.ofSeconds(30);
     static final ObjectMapper JSON = new ObjectMapper();
-    static final AtomicInteger COUNTER = new AtomicInteger();
-
-    @TempDir
-    static Path dataDir;
-    static EmbeddedKafka kafka;
 
     final HttpClient http = HttpClient.newHttpClient();
-    final List<AutoCloseable> toClose = new ArrayList<>();
-    Topics topics;
-    String transactionalId;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(dataDir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
-
-    /** A scheduler on its own topics (a fresh prefix per test) and HTTP port. */
-    SchedulerService scheduler() {
-        if (topics == null) {
-            int n = COUNTER.incrementAndGet();
-            topics = new Topics("t" + n);
-            transactionalId = "shears-scheduler-t" + n;
-        }
-        SchedulerService s = SchedulerService.start(SchedulerConfig.of(kafka.bootstrapServers()).withHttp("127.0.0.1", 0)
-                .withTopics(topics).withPartitions(2).withTransactionalId(transactionalId));
-        toClose.add(s);
-        return s;
-    }
 
     FakeWorker worker(boolean duplicate) {
         FakeWorker w = new FakeWorker(kafka.bootstrapServers(), topics, duplicate);
         toClose.add(w);
         return w;
-    }
-
-    static String recipe(String job, int steps) {
-        return """
-                job: %s
-                model: lenet5
-                schedule:
-                  kind: linear
-                  initialSparsity: 0.1
-                  finalSparsity: 0.5
-                  steps: %d
-                fineTune:
-                  iterationsPerStep: 10
-                accuracyBudget:
-                  maxDrop: 0.05
-                  policy: stop
-                """.formatted(job, steps);
     }
 
     HttpResponse<String> post(SchedulerService s, String path, String body) throws Exception {
@@ -288,12 +223,9 @@ class SchedulerOnKafkaTest {
     @Test
     @DisplayName("read_committed consumers see commands only from committed transactions: a zombie's open one is fenced")
     void fencesTheZombieAndHidesItsUncommittedCommands() throws Exception {
-        int n = COUNTER.incrementAndGet();
-        topics = new Topics("t" + n);
-        transactionalId = "shears-scheduler-t" + n;
         kafka.createTopic(topics.commands(), 2);
         Map<String, Object> p = new HashMap<>(kafka.clientProperties());
-        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config().transactionalId());
         EventCodec codec = new EventCodec();
         try (KafkaProducer<String, byte[]> zombie = new KafkaProducer<>(p, new StringSerializer(),
                 new ByteArraySerializer())) {
