@@ -587,7 +587,8 @@ class JobTest {
     @Test
     void aStateRecordOverItsBoundLosesItsOldestHistoryAndCountsIt() {
         // a recipe of 350,000 bytes leaves less room for the history than the bound it would take alone
-        Recipe r = Recipe.parse(recipe("stop", 0) + "data: \"/datasets/" + "d".repeat(350_000) + "\"\n");
+        Recipe r = Recipe.parse(recipe("stop", 0).replace("model: lenet5", "model: \"file:/models/"
+                + "m".repeat(350_000) + ".zip\""));
         targets = Schedule.of(r.schedule()).points().stream().map(p -> p.targetSparsity()).toList();
         job = Job.submit(r, clock);
         take(job.start());

@@ -33,7 +33,8 @@ class SchedulerTransactionsTest extends BrokerTestBase {
         worker();
         // 349,000 characters of three bytes each: the body is under 1 MiB, and under JobStarted's old bound of
         // 524,288 characters, but the recipe's JSON, written out with every default, is over 1 MiB.
-        String wide = recipe("wide", 1) + "data: \"/datasets/" + "\u20ac".repeat(349_000) + "\"\n";
+        String wide = recipe("wide", 1).replace("model: lenet5", "model: \"file:/models/" + "\u20ac".repeat(349_000)
+                + ".zip\"");
         assertThat(wide.getBytes(StandardCharsets.UTF_8).length).as("the body").isLessThanOrEqualTo(Recipe.MAX_BYTES);
 
         HttpResponse<String> refused = api.submit(wide);
@@ -53,7 +54,8 @@ class SchedulerTransactionsTest extends BrokerTestBase {
         SchedulerHttp api = new SchedulerHttp(scheduler().uri());
         worker();
         // 300,000 bytes of recipe, within JobStarted's 524,288; the state's JSON writes each backslash twice.
-        String escaped = recipe("escaped", 1) + "data: \"/datasets/" + "\\\\".repeat(150_000) + "\"\n";
+        String escaped = recipe("escaped", 1).replace("model: lenet5", "model: \"file:/models/"
+                + "\\\\".repeat(150_000) + ".zip\"");
 
         HttpResponse<String> refused = api.submit(escaped);
         assertThat(refused.statusCode()).as(refused.body()).isEqualTo(413);
