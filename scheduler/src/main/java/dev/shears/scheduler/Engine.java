@@ -83,8 +83,8 @@ final class Engine implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final Duration POLL = Duration.ofMillis(100);
-    /** How often stalled jobs and jobs past their retention are looked for. */
-    private static final Duration HOUSEKEEPING = Duration.ofSeconds(1);
+    /** How often stalled jobs are looked for. */
+    private static final Duration STALL_CHECK = Duration.ofSeconds(1);
     private static final Duration REBUILD_LOG_EVERY = Duration.ofSeconds(5);
     static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -142,7 +142,8 @@ final class Engine implements Runnable {
     private volatile boolean running = true;
     private volatile Health health = new Health(false, "starting");
     private Throwable fatal;
-    private Instant nextHousekeeping = Instant.MIN;
+    private Instant nextStallCheck = Instant.MIN;
+    private Instant nextRetentionCheck = Instant.MIN;
 
     /**
      * @param views the jobs as other threads see them, updated after each commit
@@ -304,20 +305,26 @@ final class Engine implements Runnable {
                     }
                     task.run();
                 }
-                if (running && !clock.instant().isBefore(nextHousekeeping)) {
-                    nextHousekeeping = clock.instant().plus(HOUSEKEEPING);
+                Instant now = clock.instant();
+                if (running && !now.isBefore(nextStallCheck)) {
+                    nextStallCheck = now.plus(STALL_CHECK);
                     resendOrFailStalled();
+                }
+                if (running && !now.isBefore(nextRetentionCheck)) {
+                    // A quarter of the retention, between 1 s and a minute: ended jobs are not all looked at each round.
+                    long every = Math.max(1_000, Math.min(60_000, config.retainEnded().toMillis() / 4));
+                    nextRetentionCheck = now.plusMillis(every);
                     forgetExpired();
                 }
                 updateLag();
             }
         } catch (WakeupException e) {
             if (running) {
-                fail("the reports consumer was woken up unexpectedly", e);
+                fail("the reports consumer was woken up unexpectedly (see the log)", e);
             }
         } catch (RuntimeException | Error e) {
             if (running) {
-                fail("the engine failed: " + e, e);
+                fail("the engine failed (" + e.getClass().getSimpleName() + "; see the log)", e);
             } else {
                 log.warn("engine stopped with {}", e.toString());
             }
@@ -745,7 +752,8 @@ final class Engine implements Runnable {
                 fail(fatalError instanceof ProducerFencedException ? "the producer was fenced: another scheduler with"
                         + " transactional id " + config.transactionalId() + " started (fix: run one scheduler per"
                         + " --transactional-id; this one exits to be restarted)"
-                        : "the producer cannot go on (" + fatalError + "); the scheduler exits to be restarted", e);
+                        : "the producer cannot go on (" + fatalError.getClass().getSimpleName() + "; see the log); the"
+                        + " scheduler exits to be restarted", e);
                 throw new Unavailable("the scheduler stops: " + fatalError, e);
             }
             throw new Unavailable("the transaction was aborted: " + e, e);

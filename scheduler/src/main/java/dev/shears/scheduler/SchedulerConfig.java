@@ -39,7 +39,7 @@ public record SchedulerConfig(String bootstrapServers, String httpHost, int http
      * Above a step's usual length and the wait of a job queued behind others on a worker (a worker trains one step
      * at a time, and reports nothing for the jobs it has not reached).
      */
-    public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofMinutes(30);
+    public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofHours(1);
     public static final int DEFAULT_STALL_RESENDS = 2;
     public static final Duration DEFAULT_RETAIN_ENDED = Duration.ofDays(7);
     public static final Duration DEFAULT_HTTP_TIMEOUT = Duration.ofSeconds(30);
@@ -68,7 +68,7 @@ public record SchedulerConfig(String bootstrapServers, String httpHost, int http
         }
         if (stallTimeout == null || stallTimeout.isNegative()) {
             throw new IllegalArgumentException("stall timeout " + stallTimeout + " is negative (fix: e.g."
-                    + " --stall-timeout 30m, or 0 to never act on a stall)");
+                    + " --stall-timeout 1h, or 0 to never act on a stall)");
         }
         if (stallResends < 0 || stallResends > 100) {
             throw new IllegalArgumentException("stall resends " + stallResends + " is out of range: must be in"
@@ -86,7 +86,8 @@ public record SchedulerConfig(String bootstrapServers, String httpHost, int http
 
     /**
      * The defaults on {@code bootstrapServers}: 127.0.0.1:8080, prefix {@code shears}, 6 partitions, stalls acted on
-     * after 30 minutes (2 resends), ended jobs kept 7 days, HTTP exchanges of at most 30 s.
+     * after an hour (2 resends, so a job fails after 3 hours of silence), ended jobs kept 7 days, HTTP exchanges of at
+     * most 30 s.
      */
     public static SchedulerConfig of(String bootstrapServers) {
         return new SchedulerConfig(bootstrapServers, DEFAULT_HOST, DEFAULT_PORT, Topics.defaults(), DEFAULT_PARTITIONS,

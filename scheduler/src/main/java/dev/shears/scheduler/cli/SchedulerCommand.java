@@ -60,7 +60,7 @@ public final class SchedulerCommand implements Callable<Integer> {
     Path tokenFile;
 
     @Option(names = "--stall-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "30m",
+            defaultValue = "1h",
             description = "How long a job's command may go without a report of it before it is sent again (same key),"
                     + " and after --stall-resends of those the job fails; 0: never. Keep it above the longest step"
                     + " and the longest wait of a job queued behind others on a worker (default: ${DEFAULT-VALUE}).")
