@@ -2,7 +2,6 @@ package dev.shears.scheduler;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.shears.common.events.DeadLetter;
 import dev.shears.common.events.Decoded;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
@@ -12,8 +11,10 @@ import dev.shears.common.events.Rejection;
 import dev.shears.common.events.SchedulerDecision;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
+import dev.shears.common.kafka.ConsumerLag;
+import dev.shears.common.kafka.DeadLetters;
+import dev.shears.common.kafka.KafkaTopics;
 import dev.shears.common.recipe.Recipe;
-import dev.shears.scheduler.kafka.KafkaTopics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -49,7 +50,6 @@ import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -132,6 +132,7 @@ final class Engine implements Runnable {
     private final SchedulerMetrics metrics;
     private final Consumer<Throwable> onFatal;
     private final EventCodec codec = new EventCodec();
+    private final DeadLetters deadLetters;
     private final Map<String, Job> jobs = new HashMap<>();
     private final ConcurrentMap<String, JobSnapshot> views;
     private final ConcurrentMap<String, JobProgress> progress = new ConcurrentHashMap<>();
@@ -159,6 +160,7 @@ final class Engine implements Runnable {
         this.views = views;
         this.heard = heard;
         this.onFatal = onFatal;
+        this.deadLetters = DeadLetters.forProducer(producerProperties(config));
     }
 
     Map<String, JobSnapshot> views() {
@@ -565,7 +567,7 @@ final class Engine implements Runnable {
         Map<String, JobSnapshot> before = new HashMap<>();
         Map<String, Job> touched = new LinkedHashMap<>();
         Batch answers = new Batch();
-        List<ProducerRecord<String, byte[]>> deadLetters = new ArrayList<>();
+        List<ProducerRecord<String, byte[]>> letters = new ArrayList<>();
         List<Runnable> afterCommit = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> r : batch) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
@@ -573,7 +575,7 @@ final class Engine implements Runnable {
             offsets.put(tp, new OffsetAndMetadata(r.offset() + 1));
             Decoded decoded = codec.decode(r.value() == null ? new byte[0] : r.value());
             if (decoded instanceof Rejection rejection) {
-                deadLetters.add(deadLetter(r, rejection));
+                letters.add(deadLetters.of(r, rejection));
                 afterCommit.add(() -> metrics.deadLettered(rejection.reason().code()));
                 log.warn("report {}-{}@{} dead-lettered: {}", r.topic(), r.partition(), r.offset(), rejection);
                 continue;
@@ -606,7 +608,7 @@ final class Engine implements Runnable {
                 Rejection rejection = new Rejection(Rejection.Reason.UNEXPECTED, "",
                         "the scheduler failed on " + event.type() + " seq " + event.seq() + " of job " + event.jobId()
                                 + ": " + e + " (fix: a defect; fix it and replay the record from the dead-letter topic)");
-                deadLetters.add(deadLetter(r, rejection));
+                letters.add(deadLetters.of(r, rejection));
                 afterCommit.add(() -> metrics.deadLettered(rejection.reason().code()));
                 log.error("report {}-{}@{} dead-lettered after a scheduler failure", r.topic(), r.partition(), r.offset(),
                         e);
@@ -623,7 +625,7 @@ final class Engine implements Runnable {
             });
         }
         try {
-            commit(deadLetters, answers, offsets);
+            commit(letters, answers, offsets);
         } catch (Unavailable e) {
             before.forEach((id, snapshot) -> jobs.put(id, Job.restore(snapshot, clock)));
             if (running) {
@@ -724,11 +726,11 @@ final class Engine implements Runnable {
      * {@link Unavailable}; a producer that cannot go on (fenced, out of sequence, unauthorised, unsupported, or an
      * abort that fails) also stops the engine.
      */
-    private void commit(List<ProducerRecord<String, byte[]>> deadLetters, Batch batch,
+    private void commit(List<ProducerRecord<String, byte[]>> letters, Batch batch,
             Map<TopicPartition, OffsetAndMetadata> offsets) {
         try {
             producer.beginTransaction();
-            for (ProducerRecord<String, byte[]> dl : deadLetters) {
+            for (ProducerRecord<String, byte[]> dl : letters) {
                 producer.send(dl);
             }
             for (ProducerRecord<String, byte[]> r : batch.records()) {
@@ -788,27 +790,13 @@ final class Engine implements Runnable {
         }
     }
 
-    private ProducerRecord<String, byte[]> deadLetter(ConsumerRecord<String, byte[]> r, Rejection rejection) {
-        ProducerRecord<String, byte[]> dl = new ProducerRecord<>(Topics.dlt(r.topic()), r.key(), r.value());
-        DeadLetter.headers(rejection, r.topic(), r.partition(), r.offset())
-                .forEach((k, v) -> dl.headers().add(new RecordHeader(k, v.getBytes(StandardCharsets.UTF_8))));
-        return dl;
-    }
-
     private void publishView(Job job) {
         views.put(job.id(), job.snapshot());
         metrics.job(job.id());
     }
 
     private void updateLag() {
-        long total = 0;
-        for (TopicPartition tp : consumer.assignment()) {
-            var lag = consumer.currentLag(tp);
-            if (lag.isPresent()) {
-                total += lag.getAsLong();
-            }
-        }
-        metrics.lag(total);
+        metrics.lag(ConsumerLag.total(consumer));
     }
 
     /** The admin client's settings: the scheduler's own, then those of {@code --kafka-config}. */

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.shears.scheduler.cli.SchedulerCli;
+import dev.shears.trainer.cli.TrainerCli;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,11 +22,12 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /**
- * The deployment files stay true to the code: every container's command line is one the real {@code shears} command
- * accepts, docker-compose accepts the compose file, kustomize builds the Kubernetes manifests, and every probe asks
- * a port the container declares. And they are safe as shipped: ports published on loopback, the scheduler's token and
- * Grafana's password from secrets that are not in the repository, no Prometheus lifecycle API, Kafka reachable only
- * from Shears' pods. (Images are not built here: Jib needs a registry or a Docker daemon.)
+ * The deployment files stay true to the code: every container's command line is one its image's command line accepts
+ * ({@code shears/scheduler}: {@link SchedulerCli}, {@code shears/trainer} and {@code shears/trainer-cuda}:
+ * {@link TrainerCli}), docker-compose accepts the compose file, kustomize builds the Kubernetes manifests, and every
+ * probe asks a port the container declares. And they are safe as shipped: ports published on loopback, the
+ * scheduler's token and Grafana's password from secrets that are not in the repository, no Prometheus lifecycle API,
+ * Kafka reachable only from Shears' pods. (Images are not built here: Jib needs a registry or a Docker daemon.)
  */
 class DeploymentFilesTest {
     static final Path COMPOSE = Path.of("docker-compose.yml");
@@ -38,8 +41,9 @@ class DeploymentFilesTest {
         int ours = 0;
         for (var it = services.fields(); it.hasNext(); ) {
             var service = it.next();
-            if (service.getValue().path("image").asText().startsWith("shears/")) {
-                parses(service.getKey(), strings(service.getValue().path("command")));
+            String image = service.getValue().path("image").asText();
+            if (image.startsWith("shears/")) {
+                parses(service.getKey(), image, strings(service.getValue().path("command")));
                 ours++;
             }
         }
@@ -55,7 +59,7 @@ class DeploymentFilesTest {
                     continue;
                 }
                 List<String> args = strings(container.path("args")).stream().map(a -> a.replace("$(POD_NAME)", "pod-0")).toList();
-                parses(container.path("name").asText(), args);
+                parses(container.path("name").asText(), container.path("image").asText(), args);
                 List<String> ports = container.path("ports").findValuesAsText("name");
                 for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
                     JsonNode get = container.path(probe).path("httpGet");
@@ -201,14 +205,25 @@ class DeploymentFilesTest {
         return i < 0 || i + 1 >= args.size() ? null : args.get(i + 1);
     }
 
-    private static void parses(String name, List<String> args) {
+    private static void parses(String name, String image, List<String> args) {
         assertThat(args).as("%s command", name).isNotEmpty();
-        CommandLine cli = new CommandLine(new Shears());
+        CommandLine cli = new CommandLine(imageCommandLine(image));
         try {
             cli.parseArgs(args.toArray(String[]::new));
         } catch (CommandLine.ParameterException e) {
-            throw new AssertionError(name + ": shears rejects " + args + ": " + e.getMessage(), e);
+            throw new AssertionError(name + ": image " + image + " rejects " + args + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The main class Jib gives each of our images (scheduler/pom.xml, trainer/pom.xml). */
+    private static Object imageCommandLine(String image) {
+        String repository = image.substring("shears/".length()).replaceFirst(":.*", "");
+        return switch (repository) {
+            case "scheduler" -> new SchedulerCli();
+            case "trainer", "trainer-cuda" -> new TrainerCli();
+            default -> throw new AssertionError("no image " + image + " is built here (fix: shears/scheduler,"
+                    + " shears/trainer or shears/trainer-cuda)");
+        };
     }
 
     private List<JsonNode> k8sDocuments() throws Exception {

@@ -1,6 +1,10 @@
 package dev.shears.trainer.data;
 
+import dev.shears.common.data.InputShape;
+import dev.shears.common.data.Normalization;
+import dev.shears.common.recipe.Augmentation;
 import java.util.Arrays;
+import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.dataset.DataSet;
@@ -8,17 +12,18 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * An endless stream of mini-batches over a split, epoch after epoch, with a position that can be
- * saved after any batch and restored to continue exactly where it stopped.
+ * An endless stream of mini-batches over some examples, epoch after epoch, with a position that
+ * can be saved after any batch and restored to continue exactly where it stopped.
  *
  * <p>Each epoch visits every example once; the last batch of an epoch is smaller when the batch
- * size does not divide the split. With {@link #shuffled} the order of epoch {@code e} depends
- * only on (seed, e), so a restored position yields the very batches the original run would have.
+ * size does not divide the examples. With {@link #shuffled} the order of epoch {@code e}, and each
+ * example's augmentation in it, depend only on (seed, e), so a restored position yields the very
+ * batches the original run would have, bit for bit.
  *
- * <p>A batch is a {@link DataSet} with features {@code [batch, 784]} (FLOAT, pixels in [0, 1],
- * row-major: feed it to a model built with {@code InputType.convolutionalFlat(28, 28, 1)} or
- * {@code InputType.feedForward(784)}) and one-hot labels {@code [batch, 10]} (FLOAT). Each batch
- * owns fresh arrays.
+ * <p>A batch is a {@link DataSet} of FLOAT features shaped for the model, {@code [batch, C, H, W]}
+ * for images and {@code [batch, F]} for features, each value normalised as
+ * {@code (x - mean[c]) / std[c]} while it is staged (the shared examples are never written), and
+ * one-hot FLOAT labels {@code [batch, classes]}. Each batch owns fresh arrays.
  *
  * <p>Not thread-safe, nor are the iterators of {@link #epoch}: they share its staging arrays.
  */
@@ -45,10 +50,15 @@ public final class Batches {
         }
     }
 
-    private final Split split;
+    private final Examples examples;
+    private final InputShape shape;
+    private final int classes;
     private final int batchSize;
     private final long seed;
     private final boolean shuffle;
+    private final Augmentation augmentation;
+    private final float[] mean;
+    private final float[] std;
     private final int batchesPerEpoch;
 
     private int epoch;
@@ -57,42 +67,79 @@ public final class Batches {
     private int orderEpoch = -1;
     private final float[] stagedFeatures;
     private final float[] stagedLabels;
+    private final float[] image;
+    private final byte[] scratch;
 
-    private Batches(Split split, int batchSize, long seed, boolean shuffle) {
+    private Batches(Examples examples, Normalization normalization, int batchSize, long seed, boolean shuffle,
+                    Augmentation augmentation) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size " + batchSize + " is out of range: it must be >= 1");
         }
-        if (split.size() == 0) {
+        if (examples.size() == 0) {
             throw new IllegalArgumentException("the split is empty: there is nothing to batch");
         }
-        this.split = split;
+        this.examples = examples;
+        this.shape = examples.shape().input();
+        this.classes = examples.shape().classes();
+        if (augmentation.isActive() && !shape.isImage()) {
+            throw new IllegalArgumentException("augmentation " + augmentation + " applies to images, and these"
+                    + " examples are " + shape + " (fix: no augmentation for tabular data)");
+        }
+        if (normalization != null && normalization.channels() != shape.channels()) {
+            throw new IllegalArgumentException("a normalisation of " + normalization.channels() + " channels cannot"
+                    + " apply to examples of " + shape);
+        }
         this.batchSize = batchSize;
         this.seed = seed;
         this.shuffle = shuffle;
-        this.batchesPerEpoch = (split.size() + batchSize - 1) / batchSize;
-        int rows = Math.min(batchSize, split.size());
-        stagedFeatures = new float[rows * Split.PIXELS];
-        stagedLabels = new float[rows * Split.CLASSES];
+        this.augmentation = augmentation;
+        this.mean = normalization == null ? null : floats(normalization.mean());
+        this.std = normalization == null ? null : floats(normalization.std());
+        this.batchesPerEpoch = (examples.size() + batchSize - 1) / batchSize;
+        int rows = Math.min(batchSize, examples.size());
+        stagedFeatures = new float[rows * shape.size()];
+        stagedLabels = new float[rows * classes];
+        image = augmentation.isActive() ? new float[shape.size()] : null;
+        scratch = new byte[shape.size()];
     }
 
     /**
-     * Batches in a new random order each epoch, the order of epoch {@code e} fixed by
-     * {@code (seed, e)}. Starts at {@link Position#START}.
+     * Batches in a new random order each epoch, the order of epoch {@code e} and each example's
+     * augmentation in it fixed by {@code (seed, e)}. Starts at {@link Position#START}.
      *
-     * @throws IllegalArgumentException if {@code batchSize < 1} or the split is empty
+     * @param normalization applied to every value as it is staged
+     * @param augmentation  random crops and flips of images; {@link Augmentation#NONE} for none
+     * @throws IllegalArgumentException if {@code batchSize < 1}, the examples are none, the
+     *                                  normalisation has another number of channels, or
+     *                                  augmentation is asked of examples that are not images
+     */
+    public static Batches shuffled(Examples examples, Normalization normalization, int batchSize, long seed,
+                                   Augmentation augmentation) {
+        return new Batches(examples, normalization, batchSize, seed, true, augmentation);
+    }
+
+    /**
+     * Batches in the examples' own order, every epoch alike, never augmented: for evaluation.
+     * Starts at {@link Position#START}.
+     *
+     * @throws IllegalArgumentException as {@link #shuffled}
+     */
+    public static Batches inOrder(Examples examples, Normalization normalization, int batchSize) {
+        return new Batches(examples, normalization, batchSize, 0, false, Augmentation.NONE);
+    }
+
+    /**
+     * Legacy Fashion-MNIST batches, {@code [batch, 784]}, of a split whose pixels the caller has
+     * already standardised; as {@link #shuffled(Examples, Normalization, int, long, Augmentation)}
+     * with no normalisation and no augmentation.
      */
     public static Batches shuffled(Split split, int batchSize, long seed) {
-        return new Batches(split, batchSize, seed, true);
+        return new Batches(Examples.of(split), null, batchSize, seed, true, Augmentation.NONE);
     }
 
-    /**
-     * Batches in the split's own order, every epoch alike: for evaluation. Starts at
-     * {@link Position#START}.
-     *
-     * @throws IllegalArgumentException if {@code batchSize < 1} or the split is empty
-     */
+    /** Legacy Fashion-MNIST batches in order; see {@link #shuffled(Split, int, long)}. */
     public static Batches inOrder(Split split, int batchSize) {
-        return new Batches(split, batchSize, 0, false);
+        return new Batches(Examples.of(split), null, batchSize, 0, false, Augmentation.NONE);
     }
 
     /** Returns the batch at {@link #position()} and moves past it (to the next epoch after its last batch). */
@@ -101,7 +148,7 @@ public final class Batches {
             order = orderOf(epoch);
             orderEpoch = epoch;
         }
-        DataSet batch = batch(order, batchIndex);
+        DataSet batch = batch(order, epoch, batchIndex);
         if (++batchIndex == batchesPerEpoch) {
             batchIndex = 0;
             epoch++;
@@ -123,7 +170,7 @@ public final class Batches {
     public void seek(Position position) {
         if (position.batchIndex() >= batchesPerEpoch) {
             throw new IllegalArgumentException("batch index " + position.batchIndex() + " is out of range: "
-                    + "an epoch of " + split.size() + " examples has " + batchesPerEpoch
+                    + "an epoch of " + examples.size() + " examples has " + batchesPerEpoch
                     + " batches of " + batchSize + ", indices [0, " + batchesPerEpoch + ")"
                     + "; was the position saved with another batch size or dataset?");
         }
@@ -131,7 +178,7 @@ public final class Batches {
         this.batchIndex = position.batchIndex();
     }
 
-    /** The number of batches in an epoch: the split's size divided by the batch size, rounded up. */
+    /** The number of batches in an epoch: the examples divided by the batch size, rounded up. */
     public int batchesPerEpoch() {
         return batchesPerEpoch;
     }
@@ -141,9 +188,9 @@ public final class Batches {
         return batchSize;
     }
 
-    /** The split batched. */
-    public Split split() {
-        return split;
+    /** The examples batched. */
+    public Examples examples() {
+        return examples;
     }
 
     /**
@@ -160,37 +207,91 @@ public final class Batches {
         return new EpochIterator(this, epoch);
     }
 
-    /** The order of the examples in {@code epoch}, or null for the split's own order. */
+    /** The order of the examples in {@code epoch}, or null for the examples' own order. */
     int[] orderOf(int epoch) {
-        return shuffle ? Shuffle.order(split.size(), seed, epoch) : null;
+        return shuffle ? Shuffle.order(examples.size(), seed, epoch) : null;
     }
 
-    /** Batch {@code index} of the epoch whose order is {@code order}. */
-    DataSet batch(int[] order, int index) {
+    /** Batch {@code index} of epoch {@code epoch}, whose order is {@code order}. */
+    DataSet batch(int[] order, int epoch, int index) {
         int from = index * batchSize;
-        int rows = Math.min(batchSize, split.size() - from);
-        float[] images = split.images();
-        byte[] labels = split.labels();
+        int rows = Math.min(batchSize, examples.size() - from);
+        int size = shape.size();
         // Staging arrays on the heap, reused but for a short last batch: ND4J copies them off-heap.
-        boolean full = rows * Split.PIXELS == stagedFeatures.length;
-        float[] features = full ? stagedFeatures : new float[rows * Split.PIXELS];
-        float[] oneHot = full ? stagedLabels : new float[rows * Split.CLASSES];
+        boolean full = rows * size == stagedFeatures.length;
+        float[] features = full ? stagedFeatures : new float[rows * size];
+        float[] oneHot = full ? stagedLabels : new float[rows * classes];
         if (full) {
             Arrays.fill(oneHot, 0f);
         }
         for (int row = 0; row < rows; row++) {
             int example = order == null ? from + row : order[from + row];
-            System.arraycopy(images, example * Split.PIXELS, features, row * Split.PIXELS, Split.PIXELS);
-            oneHot[row * Split.CLASSES + labels[example]] = 1f;
+            if (image == null) {
+                stage(example, features, row * size);
+            } else {
+                stage(example, image, 0);
+                augment(Shuffle.draw(seed, epoch, examples.row(example)), features, row * size);
+            }
+            oneHot[row * classes + examples.label(example)] = 1f;
         }
         // Outside any workspace: a batch made inside a training loop's workspace would die with it.
         MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
         try {
             return new DataSet(
-                    Nd4j.create(features, new long[] {rows, Split.PIXELS}, DataType.FLOAT),
-                    Nd4j.create(oneHot, new long[] {rows, Split.CLASSES}, DataType.FLOAT));
+                    Nd4j.create(features, shape.batchShape(rows), DataType.FLOAT),
+                    Nd4j.create(oneHot, new long[] {rows, classes}, DataType.FLOAT));
         } finally {
             outside.close();
         }
+    }
+
+    /** Reads example {@code example} into {@code dst} from {@code offset}, normalised. */
+    private void stage(int example, float[] dst, int offset) {
+        examples.read(example, dst, offset, scratch);
+        if (mean == null) {
+            return;
+        }
+        int plane = shape.channelSize();
+        for (int c = 0; c < mean.length; c++) {
+            float m = mean[c];
+            float s = std[c];
+            int end = offset + (c + 1) * plane;
+            for (int i = offset + c * plane; i < end; i++) {
+                dst[i] = (dst[i] - m) / s;
+            }
+        }
+    }
+
+    /**
+     * Copies the staged {@link #image} into {@code dst} shifted by a random crop of the image padded
+     * with black (raw 0, normalised) and perhaps mirrored, as {@code random} draws them.
+     */
+    private void augment(long random, float[] dst, int offset) {
+        int pad = augmentation.crop();
+        int dy = pad == 0 ? 0 : (int) Long.remainderUnsigned(random, 2L * pad + 1) - pad;
+        int dx = pad == 0 ? 0 : (int) Long.remainderUnsigned(random >>> 20, 2L * pad + 1) - pad;
+        boolean flip = augmentation.flip() && (random >>> 63) != 0;
+        int h = shape.height();
+        int w = shape.width();
+        int plane = h * w;
+        for (int c = 0; c < shape.channels(); c++) {
+            float black = mean == null ? 0f : (0f - mean[c]) / std[c];
+            for (int y = 0; y < h; y++) {
+                int sy = y + dy;
+                int out = offset + c * plane + y * w;
+                for (int x = 0; x < w; x++) {
+                    int sx = (flip ? w - 1 - x : x) + dx;
+                    dst[out + x] = sy < 0 || sy >= h || sx < 0 || sx >= w ? black : image[c * plane + sy * w + sx];
+                }
+            }
+        }
+    }
+
+    private static float[] floats(List<Double> values) {
+        float[] out = new float[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = values.get(i).floatValue();
+        }
+        return out;
     }
 }

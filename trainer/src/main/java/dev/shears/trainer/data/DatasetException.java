@@ -4,7 +4,7 @@ package dev.shears.trainer.data;
  * A dataset file is missing, unreadable or not in the expected format. The message names the
  * file, what was expected, what was found, and how to fix it.
  */
-public final class DatasetException extends RuntimeException {
+public class DatasetException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 

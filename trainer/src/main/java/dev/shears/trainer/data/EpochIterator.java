@@ -13,12 +13,14 @@ final class EpochIterator implements DataSetIterator {
 
     private final transient Batches batches;
     private final transient int[] order;
+    private final int epoch;
     private int next;
     private DataSetPreProcessor preProcessor;
 
     EpochIterator(Batches batches, int epoch) {
         this.batches = batches;
         this.order = batches.orderOf(epoch);
+        this.epoch = epoch;
     }
 
     @Override
@@ -32,7 +34,7 @@ final class EpochIterator implements DataSetIterator {
             throw new NoSuchElementException("the epoch's " + batches.batchesPerEpoch()
                     + " batches are all taken: call reset() to start it again");
         }
-        DataSet batch = batches.batch(order, next++);
+        DataSet batch = batches.batch(order, epoch, next++);
         if (preProcessor != null) {
             preProcessor.preProcess(batch);
         }
@@ -48,12 +50,12 @@ final class EpochIterator implements DataSetIterator {
 
     @Override
     public int inputColumns() {
-        return Split.PIXELS;
+        return batches.examples().shape().input().size();
     }
 
     @Override
     public int totalOutcomes() {
-        return Split.CLASSES;
+        return batches.examples().shape().classes();
     }
 
     @Override
@@ -88,6 +90,6 @@ final class EpochIterator implements DataSetIterator {
 
     @Override
     public List<String> getLabels() {
-        return FashionMnist.CLASS_NAMES;
+        return batches.examples().classNames();
     }
 }

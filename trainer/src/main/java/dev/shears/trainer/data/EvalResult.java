@@ -1,5 +1,6 @@
 package dev.shears.trainer.data;
 
+import dev.shears.common.data.Normalization;
 import java.util.Arrays;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -49,19 +50,34 @@ public record EvalResult(int samples, int correct, double meanLoss) {
      *                                  outputs, or does not output 10 classes
      */
     public static EvalResult evaluate(Model model, Split split, int batchSize) {
-        Batches batches = Batches.inOrder(split, batchSize);
+        return evaluate(model, Examples.of(split), null, batchSize);
+    }
+
+    /**
+     * Evaluates {@code model} on {@code examples} normalised by {@code normalization} (as
+     * {@link Batches#inOrder} stages them), {@code batchSize} at a time; otherwise as
+     * {@link #evaluate(Model, Split, int)}.
+     *
+     * @param model a {@link MultiLayerNetwork} or a {@link ComputationGraph} with one input shaped
+     *              as the examples' batches and one output of {@code [batch, classes]} probabilities
+     * @throws IllegalArgumentException if the model is of another kind, has several inputs or
+     *                                  outputs, or does not output the examples' number of classes
+     */
+    public static EvalResult evaluate(Model model, Examples examples, Normalization normalization, int batchSize) {
+        Batches batches = Batches.inOrder(examples, normalization, batchSize);
+        int classes = examples.shape().classes();
         int correct = 0;
         double loss = 0;
         for (int b = 0; b < batches.batchesPerEpoch(); b++) {
             DataSet batch = batches.next();
             int rows = batch.numExamples();
-            float[] probabilities = probabilities(model, batch.getFeatures(), rows);
+            float[] probabilities = probabilities(model, batch.getFeatures(), rows, classes);
             int from = b * batchSize;
             for (int row = 0; row < rows; row++) {
-                int label = split.labels()[from + row];
-                int offset = row * Split.CLASSES;
+                int label = examples.label(from + row);
+                int offset = row * classes;
                 int predicted = 0;
-                for (int c = 1; c < Split.CLASSES; c++) {
+                for (int c = 1; c < classes; c++) {
                     if (probabilities[offset + c] > probabilities[offset + predicted]) {
                         predicted = c;
                     }
@@ -73,10 +89,10 @@ public record EvalResult(int samples, int correct, double meanLoss) {
                 loss -= Math.log(Math.min(Math.max(p, CLIP), 1 - CLIP));
             }
         }
-        return new EvalResult(split.size(), correct, loss / split.size());
+        return new EvalResult(examples.size(), correct, loss / examples.size());
     }
 
-    private static float[] probabilities(Model model, INDArray features, int rows) {
+    private static float[] probabilities(Model model, INDArray features, int rows, int classes) {
         INDArray output;
         if (model instanceof MultiLayerNetwork network) {
             output = network.output(features, false);
@@ -90,10 +106,10 @@ public record EvalResult(int samples, int correct, double meanLoss) {
             throw new IllegalArgumentException("cannot evaluate a " + model.getClass().getName()
                     + ": pass a MultiLayerNetwork or a ComputationGraph");
         }
-        if (output.rank() != 2 || output.size(0) != rows || output.size(1) != Split.CLASSES) {
+        if (output.rank() != 2 || output.size(0) != rows || output.size(1) != classes) {
             throw new IllegalArgumentException("the model outputs " + Arrays.toString(output.shape())
-                    + " for " + rows + " examples, expected [" + rows + ", " + Split.CLASSES
-                    + "]: Fashion-MNIST has " + Split.CLASSES + " classes");
+                    + " for " + rows + " examples, expected [" + rows + ", " + classes
+                    + "]: the data set has " + classes + " classes");
         }
         return output.castTo(DataType.FLOAT).dup('c').data().asFloat();
     }

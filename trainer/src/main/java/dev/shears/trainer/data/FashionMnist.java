@@ -1,5 +1,6 @@
 package dev.shears.trainer.data;
 
+import dev.shears.common.data.InputShape;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -92,13 +93,21 @@ public record FashionMnist(Split train, Split test) {
     }
 
     private static Split split(Path imagesFile, Path labelsFile, String fix) {
-        float[] images = Idx.readImages(imagesFile, fix);
-        byte[] labels = Idx.readLabels(labelsFile, fix);
-        if (images.length != (long) labels.length * Split.PIXELS) {
-            throw new DatasetException(imagesFile + " holds " + images.length / Split.PIXELS
-                    + " images but " + labelsFile + " holds " + labels.length
-                    + " labels: the two files of a split must have the same count" + fix);
+        int[] labels = Idx.readLabels(labelsFile, labelsFile.toString(), Split.CLASSES, fix);
+        StoreBuilder sink = new StoreBuilder(Store.Type.UINT8, Split.PIXELS, Long.MAX_VALUE, null);
+        InputShape shape = Idx.readImages(imagesFile, imagesFile.toString(), labels, labelsFile.toString(), sink, fix);
+        if (!shape.equals(InputShape.image(1, Split.SIDE, Split.SIDE))) {
+            throw new DatasetException(imagesFile + " is not a valid IDX file: images of " + shape + ", expected 1x"
+                    + Split.SIDE + "x" + Split.SIDE + fix);
         }
-        return new Split(images, labels);
+        Store store = sink.build();
+        float[] images = new float[labels.length * Split.PIXELS];
+        byte[] scratch = new byte[Split.PIXELS];
+        byte[] classes = new byte[labels.length];
+        for (int i = 0; i < labels.length; i++) {
+            store.read(i, images, i * Split.PIXELS, scratch);
+            classes[i] = (byte) labels[i];
+        }
+        return new Split(images, classes);
     }
 }

@@ -29,6 +29,14 @@ final class Shuffle {
         return order;
     }
 
+    /**
+     * A random 64-bit value fixed by (seed, epoch, example): what an example's augmentation draws
+     * in an epoch, whatever the batch it falls in.
+     */
+    static long draw(long seed, int epoch, int example) {
+        return mix(mix(seed ^ 0x5851f42d4c957f2dL) ^ mix(epoch + GOLDEN_GAMMA) + example * GOLDEN_GAMMA);
+    }
+
     /** SplitMix64's output function (Steele, Lea and Flood, 2014). */
     private static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;

@@ -68,7 +68,7 @@ class EvalResultTest {
 
         assertThatThrownBy(() -> EvalResult.evaluate(fiveClasses, TEST, 100))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("the model outputs [100, 5] for 100 examples, expected [100, 10]: Fashion-MNIST has 10 classes");
+                .hasMessage("the model outputs [100, 5] for 100 examples, expected [100, 10]: the data set has 10 classes");
     }
 
     @Test

@@ -105,7 +105,7 @@ class FashionMnistTest {
         assertThatThrownBy(() -> FashionMnist.load(dir))
                 .isInstanceOf(DatasetException.class)
                 .hasMessageContaining(dir.resolve(FashionMnist.TEST_IMAGES).toString())
-                .hasMessageContaining("images of 32x32, expected 28x28");
+                .hasMessageContaining("images of 1x32x32, expected 1x28x28");
     }
 
     @Test
@@ -117,7 +117,7 @@ class FashionMnistTest {
                 .isInstanceOf(DatasetException.class)
                 .hasMessageContaining(dir.resolve(FashionMnist.TRAIN_IMAGES).toString())
                 .hasMessageContaining("truncated")
-                .hasMessageContaining("2000 images (1568000 bytes after the header) but only 1567216 bytes follow");
+                .hasMessageContaining("the header announces 2000 images of 1x28x28 but the file ends in image 1999");
     }
 
     @Test
@@ -174,7 +174,7 @@ class FashionMnistTest {
 
         assertThatThrownBy(() -> FashionMnist.load(dir))
                 .isInstanceOf(DatasetException.class)
-                .hasMessageContaining("label 10 at index 7, expected a class in [0, 10)");
+                .hasMessageContaining("label 10 of example 7 is out of range: the data set has 10 classes, [0, 10)");
     }
 
     @Test

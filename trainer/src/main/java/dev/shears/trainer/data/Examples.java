@@ -1,0 +1,75 @@
+package dev.shears.trainer.data;
+
+import dev.shears.common.data.DataShape;
+import dev.shears.common.data.InputShape;
+import java.util.List;
+
+/**
+ * Some examples of a loaded data set, such as its validation split: a view of rows of a split's
+ * stored values, shared, never copied. Values read from it are as stored (pixels in [0, 1]);
+ * {@link Batches} normalises them as it stages a batch.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class Examples {
+
+    private final Store store;
+    private final int[] rows;
+    private final DataShape shape;
+    private final List<String> classNames;
+
+    Examples(Store store, int[] rows, DataShape shape, List<String> classNames) {
+        this.store = store;
+        this.rows = rows;
+        this.shape = shape;
+        this.classNames = classNames;
+    }
+
+    /**
+     * A legacy Fashion-MNIST split as examples of 784 features, its floats taken as they are (not
+     * copied): batches of it are {@code [batch, 784]} as before.
+     */
+    public static Examples of(Split split) {
+        int[] labels = new int[split.size()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = split.labels()[i];
+        }
+        return new Examples(Store.wrap(split.images(), Split.PIXELS, labels), null,
+                new DataShape(InputShape.features(Split.PIXELS), Split.CLASSES), FashionMnist.CLASS_NAMES);
+    }
+
+    /** The number of examples. */
+    public int size() {
+        return rows == null ? store.size() : rows.length;
+    }
+
+    /** The shape of an example and the number of classes. */
+    public DataShape shape() {
+        return shape;
+    }
+
+    /** The class names, by label. */
+    public List<String> classNames() {
+        return classNames;
+    }
+
+    /** The class of example {@code i}, in [0, classes). */
+    public int label(int i) {
+        return store.label(rows == null ? i : rows[i]);
+    }
+
+    /** The position of example {@code i} in its split's files. */
+    int row(int i) {
+        return rows == null ? i : rows[i];
+    }
+
+    /** Writes example {@code i}'s values as stored into {@code dst} from {@code offset}; see {@link Store#read}. */
+    void read(int i, float[] dst, int offset, byte[] scratch) {
+        store.read(row(i), dst, offset, scratch);
+    }
+
+    @Override
+    public String toString() {
+        return "Examples[" + size() + " of " + shape.input() + "]";
+    }
+}
