@@ -1,6 +1,7 @@
 package dev.shears.scheduler;
 
 import dev.shears.common.events.CancelJob;
+import dev.shears.common.events.CommandKey;
 import dev.shears.common.events.Command;
 import dev.shears.common.events.Decoded;
 import dev.shears.common.events.Event;
@@ -22,6 +23,7 @@ import dev.shears.common.policy.BudgetPolicy.Verdict;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.schedule.Schedule;
 import dev.shears.common.schedule.SchedulePoint;
+import dev.shears.common.text.Utf8;
 import dev.shears.scheduler.JobSnapshot.HistoryEntry;
 import dev.shears.scheduler.JobSnapshot.Internal;
 import dev.shears.scheduler.JobSnapshot.Key;
@@ -34,6 +36,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * One job's state machine, as {@code common/EVENTS.md} specifies the scheduler: it takes a report
@@ -42,9 +45,14 @@ import java.util.Locale;
  * thread owns all jobs.
  *
  * <p>The loop is closed: the next command goes out only after the awaited {@code StepCompleted},
- * the one whose {@code (seq, attempt)} is the key of the pending command; every other one is
- * ignored. Command keys never decrease; they repeat only where the contract says so (a retry
- * after a retryable failure or a stall, and the PruneStep that follows its RollBack).
+ * the one whose {@code (seq, attempt)} is the key of the pending command, or after the
+ * {@code JobResumed} of a pending {@code RollBack}; every other one is ignored, and a
+ * {@code JobFailed} counts only when it answers the pending command (its type, attempt and seq).
+ * Command keys never decrease; they repeat only where the contract says so (a retry after a
+ * retryable failure or a stall, and the PruneStep that follows its RollBack). A restore that lost
+ * what the job had accepted (a {@code JobResumed} below its position, or naming lost keys) is
+ * recovered under a new attempt: the steps after the checkpoint restored, or the extra fine-tune or
+ * roll-back whose checkpoint was lost.
  *
  * <p>The state is bounded in bytes ({@link #stateRecord()}): a history detail keeps at most
  * {@link #TEXT_BYTES} of UTF-8, and a record over {@link #STATE_BYTES} loses its oldest history
@@ -330,14 +338,10 @@ final class Job {
             case ROLLBACK -> {
                 s = s.toBuilder().attempt(s.attempt() + 1).policyActions(in.policyActions() + 1).build();
                 double smaller = BudgetPolicy.smallerStep(in.lastGoodTarget(), c.targetSparsity());
-                int retry = (int) in.lastGoodSeq() + 1;
                 decide(out, c.seq(), SchedulerDecision.ROLLBACK, miss + String.format(Locale.ROOT,
                         "; roll back to seq %d, retry %d of %d with target %.4f", in.lastGoodSeq(),
                         s.internal().policyActions(), maxRetries, smaller));
-                rollBack(out, c.seq(), miss);
-                send(out, retry, new PruneStep(retry, smaller, recipe().fineTune().iterationsPerStep(),
-                        points().get(retry - 1).rewind(), s.attempt()), true);
-                s = s.toBuilder().state(JobState.PRUNING, null).build();
+                rollBack(out, c.seq(), miss, smaller);
             }
             case STOP -> stop(out, c.seq(), miss);
         }
@@ -346,8 +350,11 @@ final class Job {
 
     private Outcome onFailed(Event event, JobFailed f) {
         s = s.toBuilder().worker(f.worker()).build();
-        if (pending == null || pending.seq() != f.seq()) {
-            return ignored(event, Disposition.IGNORED, "ignored: not the pending command's failure; " + f.reason());
+        if (pending == null || !f.answers(pending)) {
+            String of = f.command().isEmpty() ? "seq " + f.seq() : f.command() + " seq " + f.seq() + " attempt "
+                    + f.attempt();
+            return ignored(event, Disposition.IGNORED, "ignored: the failure of " + of
+                    + ", not of the pending command; " + f.reason());
         }
         List<Event> out = new ArrayList<>();
         int retries = s.internal().failureRetries();
@@ -368,37 +375,135 @@ final class Job {
     private Outcome onResumed(Event event, JobResumed r) {
         s = s.toBuilder().worker(r.worker()).build();
         Internal in = s.internal();
-        if (in.resumeExpected() != null && in.resumeExpected() == r.restoredSeq()) {
-            s = s.toBuilder().resumeExpected(null).build();
-            record(event, true, "restored seq " + r.restoredSeq() + " as asked by RollBack");
-            return accepted(List.of(), null);
-        }
         List<Event> out = new ArrayList<>();
-        // The worker found the checkpoint of the step it was sent damaged, after applying it: it refuses that step's
-        // key from now on (applying a key twice is never allowed), so the step goes again under a new attempt.
-        boolean awaitedLost = r.stepsRedone() > 0 && r.restoredSeq() == in.position() && pending != null
-                && pending.payload() instanceof PruneStep;
-        if (r.restoredSeq() >= in.position() && !awaitedLost) {
-            record(event, true, "restored seq " + r.restoredSeq() + ", nothing lost");
+        if (pending != null && pending.payload() instanceof RollBack back && r.lost().isEmpty()
+                && r.restoredSeq() == back.toSeq()
+                && (r.restoredAttempt() == 0 || r.restoredAttempt() == back.attempt())) {
+            clearPending();
+            s = s.toBuilder().restoredTo(back.toSeq(), back.attempt()).retryTarget(null).build();
+            record(event, true, "restored seq " + back.toSeq() + " as asked by RollBack");
+            if (in.retryTarget() != null) {
+                int k = (int) back.toSeq() + 1;
+                send(out, k, new PruneStep(k, in.retryTarget(), recipe().fineTune().iterationsPerStep(),
+                        points().get(k - 1).rewind(), s.attempt()), true);
+                s = s.toBuilder().state(JobState.PRUNING, null).build();
+            } else {
+                next(out);
+            }
+            return accepted(out, null);
+        }
+        if (in.resumeExpected() != null && in.resumeExpected() == r.restoredSeq()) {
+            s = s.toBuilder().resumeExpected(null).build(); // a record of before: the step after it is sent already
+            record(event, true, "restored seq " + r.restoredSeq() + " as asked by RollBack");
+            return accepted(out, null);
+        }
+        if (!lostAccepted(r, in)) {
+            record(event, true, "restored " + restoredText(r) + ", nothing lost");
             if (s.state() == JobState.SUBMITTED) {
                 s = s.toBuilder().state(JobState.PRETRAINING, null).build();
             }
             return accepted(out, null);
         }
-        long restored = r.restoredSeq();
-        long lost = Math.max(1, in.position() - restored);
-        record(event, true, "restored seq " + restored + ": " + (awaitedLost ? "the awaited step's checkpoint lost"
-                : lost + " accepted step(s) lost") + ", sending again");
-        JobSnapshot.Builder next = s.toBuilder().attempt(s.attempt() + 1).restoredTo(restored).policyActions(0)
-                .failureRetries(0).resumeExpected(null);
-        if (in.lastGoodSeq() > restored) {
-            next.lastGood(restored, targetUsed(restored));
-        }
-        s = next.build();
-        decide(out, restored + 1, SchedulerDecision.REDO, "worker " + r.worker()
-                + " restored seq " + restored + ", " + lost + " step(s) lost; attempt " + s.attempt());
-        next(out);
+        recover(out, event, r);
         return accepted(out, null);
+    }
+
+    /**
+     * Whether a restore the job did not ask for lost what it had accepted, or spent a key it would send: any key lost
+     * (the worker applies no command of a lost key's attempt again), or a checkpoint below its position's key (by seq
+     * when the state does not know the position's attempt). A worker of version 1 says no keys: then a checkpoint
+     * below the position, or at it while the awaited step was applied and then found damaged ({@code stepsRedone}).
+     */
+    private boolean lostAccepted(JobResumed r, Internal in) {
+        Optional<CommandKey> restored = r.restored();
+        if (restored.isPresent()) {
+            return !r.lost().isEmpty() || (in.positionAttempt() > 0
+                    ? restored.get().compareTo(new CommandKey(in.positionAttempt(), in.position())) < 0
+                    : r.restoredSeq() < in.position());
+        }
+        return r.restoredSeq() < in.position() || r.stepsRedone() > 0 && r.restoredSeq() == in.position()
+                && pending != null && pending.payload() instanceof PruneStep;
+    }
+
+    /**
+     * Sends again, under a new attempt above every key lost, what takes the worker from the checkpoint it restored to
+     * where the job was, judging that checkpoint as the accuracy budget did: one it accepted (or that it cannot tell)
+     * goes on with the next step; one it sent an extra fine-tune after gets that fine-tune again; one it rolled back
+     * from is rolled back again, to the last step within budget before it.
+     */
+    private void recover(List<Event> out, Event event, JobResumed r) {
+        Internal in = s.internal();
+        long seq = r.restoredSeq();
+        int lostAttempt = r.lost().stream().mapToInt(CommandKey::attempt).max().orElse(0);
+        int attempt = Math.max(Math.max(s.attempt(), lostAttempt), r.restoredAttempt()) + 1;
+        StepResult judged = r.restoredAttempt() == 0 ? null : resultAt(seq, r.restoredAttempt());
+        String decision = judged == null ? "ok" : judged.decision();
+        long lost = Math.max(0, in.position() - seq);
+        record(event, true, "restored " + restoredText(r) + (r.lost().isEmpty() ? "" : ", lost " + r.lost()) + ": "
+                + (lost > 0 ? lost + " accepted step(s) lost" : "the command of a lost key goes again")
+                + ", sending again");
+        s = s.toBuilder().attempt(attempt).restoredTo(seq, r.restoredAttempt()).failureRetries(0).retryTarget(null)
+                .resumeExpected(null).build();
+        String what = "worker " + r.worker() + " restored " + restoredText(r) + (r.lost().isEmpty() ? ""
+                : ", lost " + r.lost()) + "; attempt " + attempt + ": ";
+        switch (decision) {
+            case "extra_fine_tune" -> {
+                StepResult good = lastGoodBefore(seq, r.restoredAttempt());
+                int actions = (int) s.results().stream().filter(x -> x.seq() == seq
+                        && x.attempt() <= r.restoredAttempt() && x.decision().equals("extra_fine_tune")).count();
+                s = s.toBuilder().lastGood(good.seq(), good.targetSparsity()).policyActions(actions).build();
+                long extra = recipe().accuracyBudget().extraIterations()
+                        .orElse(recipe().fineTune().iterationsPerStep());
+                decide(out, seq, SchedulerDecision.REDO, what + "its checkpoint is the one the budget refused, the"
+                        + " extra fine-tune after it is sent again, " + extra + " iterations");
+                send(out, seq, new PruneStep((int) seq, judged.targetSparsity(), extra, false, attempt), true);
+                s = s.toBuilder().state(JobState.PRUNING, null).build();
+            }
+            case "rollback", "stop" -> {
+                StepResult good = lastGoodBefore(seq, r.restoredAttempt());
+                Double retry = decision.equals("rollback")
+                        ? BudgetPolicy.smallerStep(good.targetSparsity(), judged.targetSparsity()) : null;
+                s = s.toBuilder().lastGood(good.seq(), good.targetSparsity()).build();
+                decide(out, seq, SchedulerDecision.REDO, what + "its checkpoint is one the budget refused, the"
+                        + " roll-back from it is sent again, to seq " + good.seq());
+                rollBack(out, seq, "the roll-back from seq " + seq + " was lost with its checkpoint; again to seq "
+                        + good.seq(), retry);
+            }
+            default -> {
+                double target = judged != null ? judged.targetSparsity() : targetUsed(seq);
+                s = s.toBuilder().lastGood(seq, target).policyActions(0).build();
+                decide(out, seq + 1, SchedulerDecision.REDO, what + (lost > 0 ? lost + " step(s) lost"
+                        : "the command of a lost key") + ", sent again from seq " + (seq + 1));
+                next(out);
+            }
+        }
+    }
+
+    /** The newest result of step {@code seq} under {@code attempt} or an earlier one; null when none is kept. */
+    private StepResult resultAt(long seq, int attempt) {
+        StepResult found = null;
+        for (StepResult x : s.results()) {
+            if (x.seq() == seq && x.attempt() <= attempt && (found == null || x.attempt() >= found.attempt())) {
+                found = x;
+            }
+        }
+        return found;
+    }
+
+    /** The newest step within budget before {@code seq} (under {@code attempt} or before), the dense model if none. */
+    private StepResult lastGoodBefore(long seq, int attempt) {
+        StepResult found = new StepResult(0, 1, 0, 0, 0, "dense");
+        for (StepResult x : s.results()) {
+            if (x.seq() < seq && x.attempt() <= attempt && (x.decision().equals("ok") || x.decision().equals("dense"))
+                    && (x.attempt() > found.attempt() || x.attempt() == found.attempt() && x.seq() >= found.seq())) {
+                found = x;
+            }
+        }
+        return found;
+    }
+
+    private static String restoredText(JobResumed r) {
+        return r.restored().map(CommandKey::toString).orElse("seq " + r.restoredSeq());
     }
 
     private Outcome onPublished(Event event, ModelPublished p) {
@@ -427,7 +532,7 @@ final class Job {
         Internal in = s.internal();
         long end = in.stopAt() != null ? in.stopAt() : s.steps();
         if (in.position() >= end) {
-            send(out, s.steps() + 1, new Finalize((int) in.position()), true);
+            send(out, s.steps() + 1, new Finalize((int) in.position(), in.positionAttempt()), true);
             s = s.toBuilder().state(JobState.FINALIZING, null).build();
             return;
         }
@@ -440,18 +545,23 @@ final class Job {
     private void stop(List<Event> out, long failedSeq, String why) {
         long lastGood = s.internal().lastGoodSeq();
         decide(out, failedSeq, SchedulerDecision.STOP, why + "; stop at seq " + lastGood);
+        s = s.toBuilder().stopAt(lastGood).build();
         if (failedSeq != lastGood) {
             s = s.toBuilder().attempt(s.attempt() + 1).build();
-            rollBack(out, failedSeq, why);
+            rollBack(out, failedSeq, why, null); // the Finalize follows its JobResumed
+        } else {
+            next(out);
         }
-        s = s.toBuilder().stopAt(lastGood).build();
-        next(out);
     }
 
-    private void rollBack(List<Event> out, long failedSeq, String why) {
+    /**
+     * Sends a RollBack from {@code failedSeq} to the last good step under the job's attempt, and waits for its
+     * JobResumed; then the step at {@code retryTarget} follows, or (null) the next command.
+     */
+    private void rollBack(List<Event> out, long failedSeq, String why, Double retryTarget) {
         long lastGood = s.internal().lastGoodSeq();
-        send(out, failedSeq, new RollBack(lastGood, s.attempt(), why), false);
-        s = s.toBuilder().position(lastGood).resumeExpected(lastGood).build();
+        send(out, failedSeq, new RollBack(lastGood, s.attempt(), why), true);
+        s = s.toBuilder().retryTarget(retryTarget).state(JobState.PRUNING, null).build();
     }
 
     /** The target step {@code seq} last reached within budget, else the schedule's. */
@@ -495,7 +605,8 @@ final class Job {
         record(e, true, describe(command));
         if (awaits) {
             pending = e;
-            Key key = new Key(e.seq(), command instanceof PruneStep p ? p.attempt() : s.attempt());
+            Key key = command instanceof RollBack r ? new Key(r.toSeq(), r.attempt())
+                    : new Key(e.seq(), command instanceof PruneStep p ? p.attempt() : s.attempt());
             // A JobStarted is not stored twice: the state holds its recipe already.
             String stored = command instanceof JobStarted ? null : new String(CODEC.encode(e), StandardCharsets.UTF_8);
             s = s.toBuilder().awaiting(key, stored, e.time().toString(), 0).build();
@@ -548,11 +659,10 @@ final class Job {
         return out;
     }
 
+    /** The attempt a history entry shows: a command's own (the job's when it has none), a StepCompleted's. */
     private Integer attemptOf(Payload p) {
-        if (p instanceof PruneStep ps) {
-            return ps.attempt();
-        } else if (p instanceof RollBack r) {
-            return r.attempt();
+        if (p instanceof PruneStep || p instanceof RollBack) {
+            return JobFailed.attemptOf(p);
         } else if (p instanceof StepCompleted c) {
             return c.attempt();
         } else if (p instanceof Command || p instanceof SchedulerDecision) {
@@ -604,21 +714,6 @@ final class Job {
 
     /** {@code text} cut to at most {@code maxBytes} of UTF-8, between code points, with "…" where it was cut. */
     static String cutUtf8(String text, int maxBytes) {
-        if (text.length() * 3L <= maxBytes || text.getBytes(StandardCharsets.UTF_8).length <= maxBytes) {
-            return text;
-        }
-        int budget = maxBytes - 3; // the ellipsis
-        int bytes = 0;
-        int i = 0;
-        while (i < text.length()) {
-            int cp = text.codePointAt(i);
-            int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-            if (bytes + n > budget) {
-                break;
-            }
-            bytes += n;
-            i += Character.charCount(cp);
-        }
-        return text.substring(0, i) + "…";
+        return Utf8.cut(text, maxBytes).length() == text.length() ? text : Utf8.cut(text, maxBytes - 3) + "…";
     }
 }

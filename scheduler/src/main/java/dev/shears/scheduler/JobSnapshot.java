@@ -119,23 +119,28 @@ public record JobSnapshot(
      *     or a stall; null when the job waits for none, and for a JobStarted (rebuilt from {@code recipeYaml})
      * @param awaitingSince when the pending command was sent
      * @param position the seq of the worker's checkpoint as far as the scheduler knows
+     * @param positionAttempt the attempt of that checkpoint's key (its StepCompleted's, its RollBack's, the one a
+     *     JobResumed restored); 0 when not known (a record written before keys were kept)
      * @param lastGoodSeq the last step within budget
      * @param lastGoodTarget its target
      * @param policyActions extra fine-tunes or roll-backs done on the current step
      * @param failureRetries retries of the pending command after retryable failures
      * @param stopAt the step a stop ends the run at, null unless stopped
-     * @param resumeExpected the toSeq of a RollBack whose JobResumed is still due, null if none
+     * @param resumeExpected the toSeq of a RollBack whose JobResumed is still due while the step after it is pending:
+     *     only in records written before the scheduler waited for a roll-back's answer; null if none
+     * @param retryTarget the target of the step to send once the pending RollBack is answered (the smaller step of a
+     *     {@code rollback} policy), null when none (the next step, or the Finalize of a stop, follows)
      * @param lastCommandSeq the seq of the last command sent
      * @param stallResends how often the pending command was sent again because nothing was heard of it
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Internal(String recipeYaml, String pendingCommand, String awaitingSince, long position,
-            long lastGoodSeq, double lastGoodTarget, int policyActions, int failureRetries, Long stopAt,
-            Long resumeExpected, long lastCommandSeq, int stallResends) {
+            int positionAttempt, long lastGoodSeq, double lastGoodTarget, int policyActions, int failureRetries,
+            Long stopAt, Long resumeExpected, Double retryTarget, long lastCommandSeq, int stallResends) {
 
         /** A new job's: nothing sent, nothing accepted. */
         static Internal start(String recipeYaml) {
-            return new Internal(recipeYaml, null, null, -1, -1, 0, 0, 0, null, null, 0, 0);
+            return new Internal(recipeYaml, null, null, -1, 0, -1, 0, 0, 0, null, null, null, 0, 0);
         }
     }
 
@@ -197,12 +202,14 @@ public record JobSnapshot(
         private String pendingCommand;
         private String awaitingSince;
         private long position;
+        private int positionAttempt;
         private long lastGoodSeq;
         private double lastGoodTarget;
         private int policyActions;
         private int failureRetries;
         private Long stopAt;
         private Long resumeExpected;
+        private Double retryTarget;
         private long lastCommandSeq;
         private int stallResends;
 
@@ -233,12 +240,14 @@ public record JobSnapshot(
             pendingCommand = in.pendingCommand;
             awaitingSince = in.awaitingSince;
             position = in.position;
+            positionAttempt = in.positionAttempt;
             lastGoodSeq = in.lastGoodSeq;
             lastGoodTarget = in.lastGoodTarget;
             policyActions = in.policyActions;
             failureRetries = in.failureRetries;
             stopAt = in.stopAt;
             resumeExpected = in.resumeExpected;
+            retryTarget = in.retryTarget;
             lastCommandSeq = in.lastCommandSeq;
             stallResends = in.stallResends;
         }
@@ -250,14 +259,20 @@ public record JobSnapshot(
         Builder accepted(StepCompleted c) {
             step = c.seq();
             position = c.seq();
+            positionAttempt = c.attempt();
             targetSparsity = c.targetSparsity();
             achievedSparsity = c.achievedSparsity();
             accuracy = c.accuracy();
             return this;
         }
 
-        /** Back at {@code seq}, a restored checkpoint. */
-        Builder restoredTo(long seq) { step = seq; position = seq; return this; }
+        /** Back at the checkpoint of key {@code (attempt, seq)}, restored; attempt 0 when the worker did not say. */
+        Builder restoredTo(long seq, int attempt) {
+            step = seq;
+            position = seq;
+            positionAttempt = attempt;
+            return this;
+        }
 
         Builder attempt(int attempt) { this.attempt = attempt; return this; }
 
@@ -299,8 +314,6 @@ public record JobSnapshot(
 
         Builder sent(long seq) { lastCommandSeq = seq; return this; }
 
-        Builder position(long seq) { position = seq; return this; }
-
         Builder lastGood(long seq, double target) { lastGoodSeq = seq; lastGoodTarget = target; return this; }
 
         Builder policyActions(int actions) { policyActions = actions; return this; }
@@ -311,12 +324,14 @@ public record JobSnapshot(
 
         Builder resumeExpected(Long seq) { resumeExpected = seq; return this; }
 
+        Builder retryTarget(Double target) { retryTarget = target; return this; }
+
         JobSnapshot build() {
             return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
                     denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
                     resultsTrimmed, publication, failure, awaiting, new Internal(recipeYaml, pendingCommand,
-                    awaitingSince, position, lastGoodSeq, lastGoodTarget, policyActions, failureRetries, stopAt,
-                    resumeExpected, lastCommandSeq, stallResends));
+                    awaitingSince, position, positionAttempt, lastGoodSeq, lastGoodTarget, policyActions,
+                    failureRetries, stopAt, resumeExpected, retryTarget, lastCommandSeq, stallResends));
         }
     }
 }

@@ -6,11 +6,16 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.common.events.CommandKey;
 import dev.shears.common.events.DeadLetter;
 import dev.shears.common.events.Decoded;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
+import dev.shears.common.events.Finalize;
+import dev.shears.common.events.JobFailed;
+import dev.shears.common.events.JobResumed;
 import dev.shears.common.events.PruneStep;
+import dev.shears.common.events.RollBack;
 import dev.shears.common.events.Topics;
 import dev.shears.common.kafka.DeadLetters;
 import java.net.URI;
@@ -52,6 +57,13 @@ class SchedulerOnKafkaTest extends BrokerTestBase {
     FakeWorker worker(boolean duplicate) {
         FakeWorker w = new FakeWorker(kafka.bootstrapServers(), topics, duplicate);
         toClose.add(w);
+        return w;
+    }
+
+    /** A worker whose step 2 of attempt 1 misses the accuracy budget (0.5 against a dense 0.9). */
+    FakeWorker workerBelowBudgetAtStep2() {
+        FakeWorker w = worker(false);
+        w.accuracy = (seq, attempt) -> seq == 2 && attempt == 1 ? 0.5 : 0.9;
         return w;
     }
 
@@ -115,8 +127,7 @@ class SchedulerOnKafkaTest extends BrokerTestBase {
     @DisplayName("a step below the budget is rolled back and retried with a smaller step, every decision on commands")
     void rollsBackOverKafka() throws Exception {
         SchedulerService s = scheduler();
-        FakeWorker w = worker(false);
-        w.accuracy = (seq, attempt) -> seq == 2 && attempt == 1 ? 0.5 : 0.9;
+        FakeWorker w = workerBelowBudgetAtStep2();
         assertThat(post(s, "/jobs", recipe("zeta", 3).replace("policy: stop", "policy: rollback")).statusCode())
                 .isEqualTo(201);
         awaitState(s, "zeta", "published");
@@ -132,6 +143,46 @@ class SchedulerOnKafkaTest extends BrokerTestBase {
         assertThat(job.path("results")).extracting(r -> r.path("decision").asText())
                 .containsExactly("dense", "ok", "rollback", "ok", "ok");
         assertThat(get(s, "/metrics").body()).contains("shears_scheduler_decisions_total{decision=\"rollback\"} 1.0");
+    }
+
+    /** It used to be taken for the failure of the PruneStep after it: that step went again, on the over-pruned model. */
+    @Test
+    @DisplayName("a RollBack that failed is sent again, and the smaller step waits for its answer")
+    void sendsAFailedRollBackAgain() throws Exception {
+        SchedulerService s = scheduler();
+        FakeWorker w = workerBelowBudgetAtStep2();
+        w.insteadOfTheFirst(RollBack.class, command -> Event.of(command.jobId(), command.seq(),
+                JobFailed.of(command, "java.io.IOException: disk", "fake-0", true)));
+        assertThat(post(s, "/jobs", recipe("theta", 3).replace("policy: stop", "policy: rollback")).statusCode())
+                .isEqualTo(201);
+        awaitState(s, "theta", "published");
+
+        assertThat(w.types("theta")).containsExactly("JobStarted", "PruneStep", "PruneStep", "SchedulerDecision",
+                "RollBack", "SchedulerDecision", "RollBack", "PruneStep", "PruneStep", "Finalize");
+        assertThat(job(s, "theta").path("history")).anySatisfy(h -> assertThat(h.path("detail").asText())
+                .startsWith("retry: retry 1 of"));
+    }
+
+    /**
+     * The worker fell back to the step's first checkpoint (the extra fine-tune's was found damaged) before the
+     * Finalize: it used to publish that model, the one the accuracy budget refused.
+     */
+    @Test
+    @DisplayName("a lost extra fine-tune is sent again under a new attempt, and the Finalize names it")
+    void sendsALostExtraFineTuneAgain() throws Exception {
+        SchedulerService s = scheduler();
+        FakeWorker w = workerBelowBudgetAtStep2();
+        w.insteadOfTheFirst(Finalize.class, command -> Event.of(command.jobId(), 2,
+                new JobResumed(2, 1, 0, List.of(new CommandKey(2, 2)), "fake-0")));
+        assertThat(post(s, "/jobs", recipe("iota", 2).replace("policy: stop", "policy: extra_fine_tune")).statusCode())
+                .isEqualTo(201);
+        awaitState(s, "iota", "published");
+
+        assertThat(w.types("iota")).containsExactly("JobStarted", "PruneStep", "PruneStep", "SchedulerDecision",
+                "PruneStep", "Finalize", "SchedulerDecision", "PruneStep", "Finalize");
+        List<Finalize> finals = w.received.stream().filter(e -> e.jobId().equals("iota")).map(Event::payload)
+                .filter(Finalize.class::isInstance).map(Finalize.class::cast).toList();
+        assertThat(finals).containsExactly(new Finalize(2, 2), new Finalize(2, 3));
     }
 
     @Test

@@ -46,7 +46,7 @@ class SchedulerStateTest extends BrokerTestBase {
         w.beforeAnswer = command -> {
             if (command.payload() instanceof PruneStep p && p.step() == 10) {
                 for (int i = 0; i < 400; i++) {
-                    w.report(command.jobId(), 9, new JobFailed(9, reason, "fake-0", false));
+                    w.report(command.jobId(), 9, new JobFailed(9, "PruneStep", 1, reason, "fake-0", false));
                 }
             }
         };

@@ -10,7 +10,7 @@ import java.util.List;
  * @param seq the step the decision is about, at least 0
  * @param decision a code, {@code [a-z][a-z0-9_]{0,63}}: one of the constants here, or a newer one
  *     (readers treat unknown codes as text)
- * @param detail the figures behind it, for people; may be empty, at most 16,384 characters
+ * @param detail the figures behind it, for people; may be empty, at most 16,384 bytes of UTF-8
  */
 public record SchedulerDecision(long seq, String decision, String detail) implements Payload {
 

@@ -187,13 +187,13 @@ class PoisonEventsTest {
                     Event e = toCommands
                             ? switch (variant) {
                                 case 0 -> Event.of(ghost, 3, new PruneStep(3, 0.5, 100, false, 1));
-                                case 1 -> Event.of(ghost, 6, new Finalize(5));
+                                case 1 -> Event.of(ghost, 6, new Finalize(5, 1));
                                 default -> Event.of(ghost, 4, new PruneStep(4, 0.6, 10, false, 2));
                             }
                             : switch (variant) {
                                 case 0 -> Event.of(ghost, 3, new StepCompleted(3, 1, 0.5, 0.5, Map.of("c.w", 0.5), 0.8,
                                         0.4, "ckpt-000003-0000000100", "worker-x", false));
-                                case 1 -> Event.of(ghost, 2, new JobFailed(2, "boom\ttab", "worker-x", true));
+                                case 1 -> Event.of(ghost, 2, new JobFailed(2, "PruneStep", 1, "boom\ttab", "worker-x", true));
                                 default -> Event.of(ghost, 6, new ModelPublished(ghost, "v1", "/x/model.zip",
                                         "0".repeat(64), 0.8, 0.5));
                             };
