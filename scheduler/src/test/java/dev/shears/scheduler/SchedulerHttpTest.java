@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.common.events.Topics;
-import dev.shears.broker.EmbeddedKafkaExtension;
 import dev.shears.scheduler.cli.JobsCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -28,7 +27,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -38,7 +36,7 @@ import picocli.CommandLine;
  * refused with a 4xx that names the field where there is one, never a 5xx, and the scheduler serves afterwards.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class SchedulerHttpTest {
+class SchedulerHttpTest extends BrokerTestBase {
     static final String TOKEN = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
     /** Every field of a recipe, with a valid value: the mutations start from here. */
     static final Map<String, String> FIELDS = new LinkedHashMap<>();
@@ -67,8 +65,6 @@ class SchedulerHttpTest {
         FIELDS.put("publish.name", "fuzzed");
     }
 
-    @RegisterExtension
-    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
     @TempDir
     static Path dir;
     SchedulerService open;

@@ -126,7 +126,9 @@ class SecurityTest {
         Decoded d = new EventCodec().decode(big);
         assertThat(d).isInstanceOfSatisfying(Rejection.class,
                 r -> assertThat(r.reason()).isEqualTo(Rejection.Reason.TOO_LARGE));
-        Event tooLarge = Event.of("x", 0, new JobStarted("job: x\n#" + "\u20ac".repeat(520_000), 1)); // 3 bytes each
+        assertThatThrownBy(() -> new JobStarted("job: x\n#" + "\u20ac".repeat(200_000), 1)) // 3 bytes each
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bytes of UTF-8");
+        Event tooLarge = Event.of("x", 0, new JobStarted("job: x\n#" + "\"".repeat(524_270), 1)); // 2 bytes in JSON
         assertThatThrownBy(() -> new EventCodec().encode(tooLarge)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(Integer.toString(EventCodec.MAX_BYTES));
     }

@@ -2,6 +2,7 @@ package dev.shears.trainer.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shears.common.events.CommandKey;
 import dev.shears.common.events.Decoded;
 import dev.shears.common.events.DeadLetter;
 import dev.shears.common.events.Event;
@@ -196,7 +197,7 @@ class WorkerTest {
 
         send(Event.of(job, 2, new PruneStep(2, 0.8, 10, false, 1)));
         await(job, StepCompleted.class, s -> s.seq() == 2);
-        send(Event.of(job, 3, new Finalize(2)));
+        send(Event.of(job, 3, new Finalize(2, 1)));
         ModelPublished published = await(job, ModelPublished.class, m -> true);
         assertThat(Checkpoints.sha256(Path.of(published.path()))).isEqualTo(published.sha256());
         assertThat(published.sparsity()).isEqualTo(0.8, org.assertj.core.data.Offset.offset(1e-4));
@@ -335,7 +336,7 @@ class WorkerTest {
         StepCompleted one = await(job, StepCompleted.class, s -> s.seq() == 1);
         assertThat(one.worker()).isEqualTo(other);
         assertThat(one.redelivered()).isFalse();
-        assertThat(of(job, JobResumed.class)).contains(new JobResumed(0, 0, other));
+        assertThat(of(job, JobResumed.class)).contains(JobResumed.of(new CommandKey(1, 0), 0, other));
         drain(Duration.ofSeconds(1));
         assertThat(of(job, StepCompleted.class).stream().filter(s -> s.seq() == 1)).hasSize(1);
         assertThat(Files.list(work.resolve("jobs").resolve(job).resolve("checkpoints")).map(p -> p.getFileName().toString())
@@ -362,7 +363,7 @@ class WorkerTest {
         assertThat(two.worker()).isEqualTo("w2");
         // w2 started from the committed offset: step 1 was not delivered again
         assertThat(of(job, StepCompleted.class)).extracting(StepCompleted::seq).containsExactly(0L, 1L, 2L);
-        assertThat(of(job, JobResumed.class)).containsExactly(new JobResumed(1, 0, "w2"));
+        assertThat(of(job, JobResumed.class)).containsExactly(JobResumed.of(new CommandKey(1, 1), 0, "w2"));
     }
 
     @Test
