@@ -33,7 +33,7 @@ import java.util.zip.ZipInputStream;
  * <p>The entries that become arrays are checked on their bytes before anything allocates them. An array entry
  * ({@code coefficients.bin}, {@code updaterState.bin}, read by {@code Nd4j.read}, which allocates native memory from
  * the lengths in its headers) is refused when its declared lengths and element sizes disagree with the bytes it holds,
- * or its shape information does not describe its data (see {@link Nd4jArrays}). A pruning-state entry is refused when
+ * or its shape information does not describe its data (see {@code Nd4jArrays}). A pruning-state entry is refused when
  * it does not hold the bytes its record in the pruning index declares (see {@link PrunedModel}), and the index when it
  * is malformed. Nothing of this calls ND4J or DL4J.
  */
