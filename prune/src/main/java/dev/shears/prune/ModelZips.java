@@ -1,6 +1,7 @@
 package dev.shears.prune;
 
 import java.io.BufferedInputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -25,12 +26,22 @@ import java.util.zip.ZipInputStream;
  * disk; when an entry's name is empty, absolute, a folder, has a {@code ..} segment, a backslash or a control character,
  * or appears twice; when its entries overlap or its central directory and its entries' own headers disagree (so that
  * DL4J, reading the entries in order, and a reader of the central directory would see different files); and when it
- * has a {@code preprocessor.bin}, the entry DL4J deserializes as a Java object. Every entry is inflated once, counting
- * bytes, and no further than its declared size: a lying header costs no more than an honest one.
+ * has a {@code preprocessor.bin}, the entry DL4J deserializes as a Java object, or a {@code noParams.marker}, with which
+ * DL4J would allocate the parameters its configuration declares instead of reading them. Every entry is inflated once,
+ * counting bytes, and no further than its declared size: a lying header costs no more than an honest one.
+ *
+ * <p>The entries that become arrays are checked on their bytes before anything allocates them. An array entry
+ * ({@code coefficients.bin}, {@code updaterState.bin}, read by {@code Nd4j.read}, which allocates native memory from
+ * the lengths in its headers) is refused when its declared lengths and element sizes disagree with the bytes it holds,
+ * or its shape information does not describe its data (see {@code Nd4jArrays}). A pruning-state entry is refused when
+ * it does not hold the bytes its record in the pruning index declares (see {@link PrunedModel}), and the index when it
+ * is malformed. Nothing of this calls ND4J or DL4J.
  */
 public final class ModelZips {
     /** The entry DL4J reads with a plain {@code ObjectInputStream}. */
     public static final String PREPROCESSOR_ENTRY = "preprocessor.bin";
+    /** The entry that tells DL4J the model has no parameters: it then allocates them from the configuration alone. */
+    static final String NO_PARAMS_ENTRY = "noParams.marker";
 
     /**
      * The bounds of {@link #check(Path, Limits)}.
@@ -115,10 +126,21 @@ public final class ModelZips {
             throw refused(file, "has an entry " + PREPROCESSOR_ENTRY + ", a Java-serialized object that DL4J would"
                     + " deserialize; Shears reads no preprocessor");
         }
+        if (names.contains(NO_PARAMS_ENTRY)) {
+            throw refused(file, "has an entry " + NO_PARAMS_ENTRY + ", with which DL4J allocates the parameters its"
+                    + " configuration declares instead of reading them; a model Shears reads has parameters");
+        }
         checkEntries(file, entries);
+        String index = PruningIndex.entryIn(names);
+        if (index != null) {
+            checkPruningState(file, index);
+        }
     }
 
-    /** Inflates the entries in file order, as DL4J does, each no further than the central directory's size for it. */
+    /**
+     * Inflates the entries in file order, as DL4J does, each no further than the central directory's size for it, and
+     * checks the headers of the array entries on the way.
+     */
     private static void checkEntries(Path file, List<ZipEntry> central) throws IOException {
         byte[] buffer = new byte[64 * 1024];
         int i = 0;
@@ -129,7 +151,11 @@ public final class ModelZips {
                     throw refused(file, "has an entry '" + e.getName() + "' at position " + i + " where its central"
                             + " directory has " + (expected == null ? "none" : "'" + expected.getName() + "'"));
                 }
-                long inflated = skip(zip, buffer, expected.getSize() + 1);
+                Counted entry = new Counted(zip, expected.getSize() + 1);
+                if (Nd4jArrays.ENTRIES.contains(e.getName())) {
+                    Nd4jArrays.check(file, e.getName(), new DataInputStream(entry), expected.getSize());
+                }
+                long inflated = entry.drain(buffer);
                 if (inflated > expected.getSize()) {
                     throw refused(file, "entry " + e.getName() + " inflates to more than the " + expected.getSize()
                             + " bytes its central directory declares");
@@ -145,13 +171,58 @@ public final class ModelZips {
         }
     }
 
-    /** Reads and drops at most {@code limit} bytes; the count read. */
-    private static long skip(InputStream in, byte[] buffer, long limit) throws IOException {
-        long total = 0;
-        for (int n; total < limit && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - total))) > 0; ) {
-            total += n;
+    /**
+     * Checks each pruning-state entry against its record in the index; run once every entry is known to inflate to its
+     * declared size.
+     */
+    private static void checkPruningState(Path file, String indexEntry) throws IOException {
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            for (PruningIndex.Parameter p : PruningIndex.read(zip, indexEntry, why -> refused(file, why)).parameters()) {
+                ZipEntry state = zip.getEntry(p.entry());
+                if (state == null || state.getSize() != p.entryBytes()) {
+                    throw refused(file, "entry " + p.entry() + " should hold " + p.entryBytes() + " bytes for "
+                            + p.described() + " with " + p.pruned() + " pruned, as " + indexEntry + " records, but "
+                            + (state == null ? "it is missing" : "holds " + state.getSize()));
+                }
+            }
         }
-        return total;
+    }
+
+    /** An entry's inflated bytes, read no further than {@code limit} and counted. */
+    private static final class Counted extends InputStream {
+        private final InputStream in;
+        private final long limit;
+        private long count;
+
+        Counted(InputStream in, long limit) {
+            this.in = in;
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = count < limit ? in.read() : -1;
+            count += b < 0 ? 0 : 1;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] into, int offset, int length) throws IOException {
+            if (count >= limit) {
+                return -1;
+            }
+            int n = in.read(into, offset, (int) Math.min(length, limit - count));
+            count += Math.max(n, 0);
+            return n;
+        }
+
+        /** Reads what is left, up to the limit; the count of all bytes read. */
+        long drain(byte[] buffer) throws IOException {
+            while (read(buffer, 0, buffer.length) > 0) {
+                continue;
+            }
+            return count;
+        }
     }
 
     private static void checkName(Path file, String name) {
@@ -167,7 +238,8 @@ public final class ModelZips {
         }
     }
 
-    private static IllegalArgumentException refused(Path file, String why) {
+    /** The exception for a refused file: its message names the file, then {@code why}, then the fix. */
+    static IllegalArgumentException refused(Path file, String why) {
         return new IllegalArgumentException("model file " + file + " " + why + "; it is refused before anything reads it"
                 + " (fix: use a model zip written by ModelSerializer.writeModel or PrunedModel.save)");
     }

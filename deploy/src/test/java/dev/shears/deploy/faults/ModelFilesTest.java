@@ -13,6 +13,7 @@ import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.publish.SparseModel;
 import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InvalidClassException;
 import java.io.ObjectInputStream;
@@ -45,7 +46,8 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 /**
  * Model files as hostile input, with the services' deserialization filter installed ({@link SerialFilter}, as every
  * entry point does): every kind of model file Shears writes still restores, a Java-serialized object in
- * {@code preprocessor.bin} never runs, and a zip bomb is refused by its limit before it is inflated.
+ * {@code preprocessor.bin} never runs, a zip bomb is refused by its limit before it is inflated, and an array header
+ * that asks for more memory than its entry holds is refused before ND4J allocates it.
  */
 class ModelFilesTest {
 
@@ -161,22 +163,58 @@ class ModelFilesTest {
                 .hasMessageContaining("possible zip bomb");
     }
 
+    @Test
+    void anArrayHeaderAskingForTerabytesIsRefusedBeforeNd4jAllocates() throws IOException {
+        Path saved = dir.resolve("saved.zip");
+        ModelSerializer.writeModel(trainedLenet5(), saved.toFile(), true);
+        Map<String, byte[]> entries = entries(saved);
+        ByteArrayOutputStream forged = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(forged)) { // Nd4j.write's layout: a vector of 2^40 floats
+            out.writeUTF("MIXED_DATA_TYPES");
+            out.writeLong(6);
+            out.writeUTF("LONG");
+            for (long v : new long[] {1, 1L << 40, 1, 8192, 1, 'c'}) {
+                out.writeLong(v);
+            }
+            out.writeUTF("MIXED_DATA_TYPES");
+            out.writeLong(1L << 40);
+            out.writeUTF("FLOAT");
+            out.write(new byte[1024]);
+        }
+        entries.put(ModelSerializer.COEFFICIENTS_BIN, forged.toByteArray());
+        Path file = zip("forged.zip", entries);
+
+        assertThatThrownBy(() -> Models.create("file:" + file, 1, new Nesterovs(), 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("model file " + file + " entry coefficients.bin declares 1099511627776 FLOAT"
+                        + " elements (4 bytes each) but holds 1024 bytes of data after its headers");
+    }
+
     /** {@code net} saved by DL4J, with {@code object} Java-serialized as its {@code preprocessor.bin}. */
     private Path withPreprocessor(MultiLayerNetwork net, Serializable object) throws IOException {
         Path saved = dir.resolve("saved.zip");
         ModelSerializer.writeModel(net, saved.toFile(), false);
-        Map<String, byte[]> entries = new LinkedHashMap<>();
-        try (ZipFile zip = new ZipFile(saved.toFile())) {
-            for (ZipEntry e : Collections.list(zip.entries())) {
-                entries.put(e.getName(), zip.getInputStream(e).readAllBytes());
-            }
-        }
+        Map<String, byte[]> entries = entries(saved);
         ByteArrayOutputStream serialized = new ByteArrayOutputStream();
         try (ObjectOutputStream out = new ObjectOutputStream(serialized)) {
             out.writeObject(object);
         }
         entries.put(ModelZips.PREPROCESSOR_ENTRY, serialized.toByteArray());
-        Path file = dir.resolve("with-preprocessor.zip");
+        return zip("with-preprocessor.zip", entries);
+    }
+
+    private static Map<String, byte[]> entries(Path zipFile) throws IOException {
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        try (ZipFile zip = new ZipFile(zipFile.toFile())) {
+            for (ZipEntry e : Collections.list(zip.entries())) {
+                entries.put(e.getName(), zip.getInputStream(e).readAllBytes());
+            }
+        }
+        return entries;
+    }
+
+    private Path zip(String name, Map<String, byte[]> entries) throws IOException {
+        Path file = dir.resolve(name);
         try (OutputStream raw = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(raw)) {
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
                 zip.putNextEntry(new ZipEntry(e.getKey()));

@@ -36,8 +36,8 @@ import picocli.CommandLine;
 /**
  * The security properties that need no running pipeline: names that cannot become paths outside their directory,
  * Kafka security settings that reach the clients, no Java deserialization in Shears' own code and the deserialization
- * filter in every service (model files as hostile input are {@link ModelFilesTest}), size limits that hold. The HTTP API's
- * token and bind address are tested on a running scheduler in {@link SchedulerHttpTest}.
+ * filter in every entry point, services and benchmarks (model files as hostile input are {@link ModelFilesTest}), size
+ * limits that hold. The HTTP API's token and bind address are tested on a running scheduler in {@link SchedulerHttpTest}.
  */
 class SecurityTest {
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -95,19 +95,16 @@ class SecurityTest {
     }
 
     @Test
-    void everyEntryPointOfAServiceInstallsTheDeserializationFilterFirst() throws IOException {
+    void everyEntryPointInstallsTheDeserializationFilterFirst() throws IOException {
         Pattern main = Pattern.compile("public static void main\\(String\\[\\] args\\)[^{]*\\{\\s*(\\S[^;]*;)");
         List<String> entryPoints = new ArrayList<>();
         for (Path f : productionSources()) {
-            if (f.toString().contains("/bench/")) {
-                continue; // benchmarks, run by hand on their own files: not services
-            }
             Matcher m = main.matcher(Files.readString(f));
             if (m.find()) {
                 entryPoints.add(ROOT.relativize(f) + ": " + m.group(1));
             }
         }
-        assertThat(entryPoints).as("entry points").hasSizeGreaterThanOrEqualTo(6)
+        assertThat(entryPoints).as("entry points, services and benchmarks").hasSizeGreaterThanOrEqualTo(14)
                 .allSatisfy(e -> assertThat(e).endsWith(": SerialFilter.install();"));
     }
 

@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
+import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -65,60 +65,68 @@ public final class SparseModel {
     }
 
     /**
-     * Reads a network written by {@link #write}.
+     * Reads a network written by {@link #write}. Before it allocates anything for the parameters it checks that the
+     * parameter count, the bitmap and the stored entries agree with the bytes the entry holds and with the
+     * configuration, so that a forged header costs no more than the bytes that carry it (up to 32 floats per bitmap byte,
+     * the encoding of a parameter that is zero).
      *
      * @throws IOException when the file is missing, truncated or not this format (the message says which)
      * @throws IllegalArgumentException when {@link ModelZips} refuses it
      */
     public static MultiLayerNetwork read(Path file) throws IOException {
         ModelZips.check(file);
-        String config = null;
-        float[] params = null;
-        try (ZipInputStream zip = new ZipInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
-            for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
-                if (CONFIG.equals(e.getName())) {
-                    config = new String(readLimited(zip, 16 << 20), StandardCharsets.UTF_8);
-                } else if (PARAMS.equals(e.getName())) {
-                    params = readParams(new DataInputStream(zip), file);
-                }
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            ZipEntry config = zip.getEntry(CONFIG);
+            ZipEntry params = zip.getEntry(PARAMS);
+            if (config == null || params == null) {
+                throw new IOException(file + " is not a Shears sparse model: it lacks " + (config == null ? CONFIG : PARAMS));
             }
+            MultiLayerConfiguration conf;
+            try (InputStream in = zip.getInputStream(config)) {
+                conf = MultiLayerConfiguration.fromJson(new String(readLimited(in, 16 << 20), StandardCharsets.UTF_8));
+            }
+            long needed = conf.getConfs().stream().mapToLong(c -> c.getLayer().initializer().numParams(c)).sum();
+            float[] values;
+            try (DataInputStream in = new DataInputStream(new BufferedInputStream(zip.getInputStream(params)))) {
+                values = readParams(in, params.getSize(), needed, file);
+            }
+            MultiLayerNetwork net = new MultiLayerNetwork(conf);
+            net.init();
+            net.setParams(Nd4j.create(values, new long[] {1, values.length}, 'c').castTo(net.params().dataType()));
+            return net;
         }
-        if (config == null || params == null) {
-            throw new IOException(file + " is not a Shears sparse model: it lacks " + (config == null ? CONFIG : PARAMS));
-        }
-        MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(config));
-        net.init();
-        if (net.numParams() != params.length) {
-            throw new IOException(file + " holds " + params.length + " parameters but its configuration needs "
-                    + net.numParams());
-        }
-        net.setParams(Nd4j.create(params, new long[] {1, params.length}, 'c').castTo(net.params().dataType()));
-        return net;
     }
 
-    private static float[] readParams(DataInputStream in, Path file) throws IOException {
+    /** The parameters of an entry of {@code size} bytes, whose configuration needs {@code needed}. */
+    private static float[] readParams(DataInputStream in, long size, long needed, Path file) throws IOException {
         if (in.readInt() != MAGIC) {
             throw new IOException(file + ": " + PARAMS + " does not start with the Shears sparse magic number");
         }
         long n = in.readLong();
-        if (n < 0 || n > MAX_PARAMS) {
-            throw new IOException(file + ": parameter count " + n + " is out of range [0, " + MAX_PARAMS + "]");
+        long header = Integer.BYTES + Long.BYTES + Integer.BYTES; // magic, parameter count, stored count
+        if (n < 0 || n > MAX_PARAMS || header + (n + 7) / 8 > size) {
+            throw new IOException(file + ": " + PARAMS + " declares " + n + " parameters (at most " + MAX_PARAMS
+                    + "), a bitmap of " + (n + 7) / 8 + " bytes, but holds " + size + " bytes");
+        }
+        if (n != needed) {
+            throw new IOException(file + " holds " + n + " parameters but its configuration needs " + needed);
         }
         byte[] bits = new byte[(int) ((n + 7) / 8)];
         in.readFully(bits);
         int nonZero = in.readInt();
+        long marked = 0;
+        for (int i = 0; i < n; i++) {
+            marked += (bits[i >>> 3] >> (i & 7)) & 1;
+        }
+        if (marked != nonZero || header + bits.length + (long) Float.BYTES * nonZero != size) {
+            throw new IOException(file + ": " + PARAMS + " marks " + marked + " entries in its bitmap, says " + nonZero
+                    + " are stored, and holds " + (size - header - bits.length) + " bytes of them (4 each)");
+        }
         float[] values = new float[(int) n];
-        int count = 0;
         for (int i = 0; i < n; i++) {
             if ((bits[i >>> 3] & (1 << (i & 7))) != 0) {
-                if (++count > nonZero) {
-                    throw new IOException(file + ": the bitmap marks more entries than the " + nonZero + " stored");
-                }
                 values[i] = in.readFloat();
             }
-        }
-        if (count != nonZero) {
-            throw new IOException(file + ": the bitmap marks " + count + " entries but " + nonZero + " are stored");
         }
         return values;
     }
