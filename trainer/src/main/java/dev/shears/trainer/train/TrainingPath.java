@@ -3,6 +3,7 @@ package dev.shears.trainer.train;
 import dev.shears.trainer.cpu.InputLayerGradients;
 import dev.shears.trainer.cpu.ReluGradients;
 import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -32,5 +33,16 @@ public final class TrainingPath {
         net.setCacheMode(CacheMode.DEVICE);
         InputLayerGradients.skip(net);
         ReluGradients.install(net);
+    }
+
+    /**
+     * Prepares {@code graph} for training as above (the input gradient skipped for each layer that reads the
+     * network's input); idempotent.
+     */
+    public static void prepare(ComputationGraph graph) {
+        graph.getConfiguration().setCacheMode(CacheMode.DEVICE);
+        graph.setCacheMode(CacheMode.DEVICE);
+        InputLayerGradients.skip(graph);
+        ReluGradients.install(graph);
     }
 }
