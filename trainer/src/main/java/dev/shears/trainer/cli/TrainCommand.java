@@ -9,6 +9,7 @@ import dev.shears.trainer.job.TrainJob;
 import dev.shears.trainer.metrics.MetricsServer;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.publish.Publication;
+import dev.shears.trainer.publish.Publisher;
 import java.io.PrintStream;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -88,13 +89,18 @@ public final class TrainCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%n%-20s %16s %16s%n", "", "dense", "published");
         out.printf(Locale.ROOT, "%-20s %16s %16s%n", "size", bytes(p.denseBytes()) + " (f32)",
                 bytes(p.sparseModel() != null ? p.sparseBytes() : p.bytes()));
-        out.printf(Locale.ROOT, "%-20s %16s %16s%n", "FLOPs / example", mega(p.denseFlops()),
-                mega(p.publishedFlops()) + (p.nonZeroFlops() < p.publishedFlops() ? " (" + mega(p.nonZeroFlops()) + " nz)" : ""));
+        out.printf(Locale.ROOT, "%-20s %16s %16s%n", "FLOPs / example", mega(p.dense().flops()),
+                mega(p.published().flops()) + (p.nonZeroFlops() < p.published().flops()
+                        ? " (" + mega(p.nonZeroFlops()) + " nz)" : ""));
+        out.printf(Locale.ROOT, "%-20s %16d %16d%n", "parameters", p.dense().parameters(), p.published().parameters());
         out.printf(Locale.ROOT, "%-20s %16.4f %16.4f  (%+.2f points)%n", "test accuracy", s.denseAccuracy(),
                 last.accuracy(), 100 * (last.accuracy() - s.denseAccuracy()));
         out.printf(Locale.ROOT, "%-20s %16s %16s%n", "sparsity", "0.00%", String.format(Locale.ROOT, "%.2f%%",
                 100 * last.achievedSparsity()));
-        out.printf(Locale.ROOT, "%-20s %13.3f ms %13.3f ms%n", "latency (batch 1)", p.maskedLatencyMs(), p.publishedLatencyMs());
+        out.printf(Locale.ROOT, "%-20s %13.3f ms %13.3f ms%n", "latency (batch 1)", p.dense().latencyMs(),
+                p.published().latencyMs());
+        out.printf(Locale.ROOT, "%-20s %13.3f ms %13.3f ms%n", "latency (batch " + Publisher.BATCH + ")",
+                p.dense().batchLatencyMs(), p.published().batchLatencyMs());
         if (!p.compactedLayers().isEmpty()) {
             out.printf(Locale.ROOT, "compacted layers (channels kept): %s%n", p.compactedLayers());
         }

@@ -1,5 +1,6 @@
 package dev.shears.trainer.publish;
 
+import dev.shears.trainer.checkpoint.Json;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -12,15 +13,18 @@ import java.nio.file.Path;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A sparse encoding of a network's parameters: the configuration as DL4J's JSON, then the flat
- * parameter vector as a bitmap of its non-zero entries followed by those entries as float32. At
+ * A sparse encoding of a model's parameters, for either DL4J kind: the configuration as DL4J's JSON (a
+ * {@link MultiLayerNetwork}'s or a {@link ComputationGraph}'s), then the flat parameter vector as a bitmap of its non-zero entries followed by those entries as float32. At
  * sparsity s it takes about {@code (1 - s) * 4 + 1/8} bytes per parameter instead of 4. Plain data
  * only: reading it never deserialises Java objects.
  */
@@ -32,12 +36,15 @@ public final class SparseModel {
 
     private SparseModel() {}
 
-    public static void write(MultiLayerNetwork net, Path file) throws IOException {
-        INDArray params = net.params().castTo(DataType.FLOAT);
+    /** Writes {@code model} (a {@link MultiLayerNetwork} or a {@link ComputationGraph}) to {@code file}, replacing it. */
+    public static void write(Model model, Path file) throws IOException {
+        String json = model instanceof ComputationGraph graph ? graph.getConfiguration().toJson()
+                : ((MultiLayerNetwork) model).getLayerWiseConfigurations().toJson();
+        INDArray params = model.params().castTo(DataType.FLOAT);
         float[] values = params.dup('c').data().asFloat();
         try (ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
             zip.putNextEntry(new ZipEntry(CONFIG));
-            zip.write(net.getLayerWiseConfigurations().toJson().getBytes(StandardCharsets.UTF_8));
+            zip.write(json.getBytes(StandardCharsets.UTF_8));
             zip.closeEntry();
             zip.putNextEntry(new ZipEntry(PARAMS));
             DataOutputStream out = new DataOutputStream(zip);
@@ -64,11 +71,11 @@ public final class SparseModel {
     }
 
     /**
-     * Reads a network written by {@link #write}.
+     * Reads a model written by {@link #write}, of the kind written.
      *
      * @throws IOException when the file is missing, truncated or not this format (the message says which)
      */
-    public static MultiLayerNetwork read(Path file) throws IOException {
+    public static Model read(Path file) throws IOException {
         String config = null;
         float[] params = null;
         try (ZipInputStream zip = new ZipInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
@@ -83,8 +90,16 @@ public final class SparseModel {
         if (config == null || params == null) {
             throw new IOException(file + " is not a Shears sparse model: it lacks " + (config == null ? CONFIG : PARAMS));
         }
-        MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(config));
-        net.init();
+        Model net;
+        if (Json.MAPPER.readTree(config).has("vertices")) { // a graph's configuration; a network's has "confs"
+            ComputationGraph graph = new ComputationGraph(ComputationGraphConfiguration.fromJson(config));
+            graph.init();
+            net = graph;
+        } else {
+            MultiLayerNetwork network = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(config));
+            network.init();
+            net = network;
+        }
         if (net.numParams() != params.length) {
             throw new IOException(file + " holds " + params.length + " parameters but its configuration needs "
                     + net.numParams());
