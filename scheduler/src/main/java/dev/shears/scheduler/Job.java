@@ -313,7 +313,7 @@ final class Job {
         if (state != JobState.FINALIZING || pending == null || pending.seq() != event.seq()) {
             return ignored(event, Disposition.DUPLICATE, "ignored: no Finalize awaits seq " + event.seq());
         }
-        publication = new Publication(p.name(), p.version(), p.path(), p.sha256(), p.accuracy(), p.sparsity());
+        publication = Publication.of(p);
         record(event, true, String.format(Locale.ROOT, "%s %s sparsity %.4f accuracy %.4f sha256 %s", p.name(),
                 p.version(), p.sparsity(), p.accuracy(), p.sha256()));
         state = JobState.PUBLISHED;

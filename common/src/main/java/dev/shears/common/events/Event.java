@@ -33,8 +33,8 @@ import java.util.UUID;
 public record Event(String type, int version, String eventId, String jobId, long seq, Instant time,
         Payload payload) {
 
-    /** The version of the contract this code writes, and the newest it reads. */
-    public static final int VERSION = 1;
+    /** The version of the contract this code writes, and the newest it reads (2: {@link ModelPublished}'s cost). */
+    public static final int VERSION = 2;
 
     /** @throws IllegalArgumentException naming the field, the value and the fix when a field is invalid */
     public Event {

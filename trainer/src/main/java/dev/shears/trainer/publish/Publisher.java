@@ -36,7 +36,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 public final class Publisher {
     private static final double COMPACTION_TOLERANCE = 1e-4;
     /** The larger batch whose latency a publication reports, besides a batch of 1. */
-    public static final int BATCH = 64;
+    public static final int BATCH = dev.shears.common.events.ModelPublished.BATCH;
 
     private Publisher() {}
 
@@ -136,6 +136,25 @@ public final class Publisher {
         } finally {
             AtomicFiles.deleteTree(tmp);
         }
+    }
+
+    /**
+     * The dense and the published cost a version's manifest records, in that order; {@link Publication.Cost} of
+     * zeros (not known) for each one it lacks (a version published before costs were recorded).
+     *
+     * @throws IOException when the manifest cannot be read
+     */
+    public static Publication.Cost[] costs(Path versionDir) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode cost = Json.MAPPER.readTree(
+                versionDir.resolve(JobDirectory.Version.MANIFEST).toFile()).path("cost");
+        Publication.Cost[] both = new Publication.Cost[2];
+        String[] names = {"dense", "published"};
+        for (int i = 0; i < 2; i++) {
+            com.fasterxml.jackson.databind.JsonNode c = cost.path(names[i]);
+            both[i] = new Publication.Cost(c.path("flops").asLong(0), c.path("parameters").asLong(0),
+                    c.path("latencyMs").asDouble(0), c.path("batchLatencyMs").asDouble(0));
+        }
+        return both;
     }
 
     /** The manifest's {@code cost}: dense (as trained) against published, each with its FLOPs, size and latency. */
