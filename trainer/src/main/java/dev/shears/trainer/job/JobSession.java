@@ -21,6 +21,8 @@ import dev.shears.trainer.model.Models;
 import dev.shears.trainer.model.TrainableModel;
 import dev.shears.trainer.publish.Publication;
 import dev.shears.trainer.publish.Publisher;
+import dev.shears.trainer.sensitivity.Sensitivity;
+import dev.shears.trainer.sensitivity.SensitivityReport;
 import dev.shears.trainer.train.MaskedTraining;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -217,6 +219,20 @@ public final class JobSession {
         progress.finish();
         trained(iterations);
         return evaluate();
+    }
+
+    /**
+     * Sensitivity analysis of the job's dense model (after {@link #pretrain}, committed as step 0): each unit the
+     * recipe prunes, alone, at each sparsity of {@code grid}, evaluated as the steps are; the model is left as it was.
+     *
+     * @throws IllegalStateException when the session is past its dense step
+     */
+    public SensitivityReport sensitivity(List<Double> grid) {
+        if (lastSeq != 0) {
+            throw new IllegalStateException("the job's newest checkpoint is step " + lastSeq + ", not its dense model"
+                    + " (fix: analyse in a new job directory, or one where only dense pre-training ran)");
+        }
+        return Sensitivity.analyse(recipe.job(), model, plan, grid, () -> evaluate().accuracy());
     }
 
     /** Training samples per second of the last training phase. */
