@@ -332,9 +332,12 @@ final class Job {
         return new Outcome(List.of(), Disposition.ACCEPTED, null, false);
     }
 
-    /** The command after the accepted position: the next step, or Finalize at the end. */
+    /**
+     * The command after the accepted position: the next step, or Finalize at the end (right after the dense step for
+     * a job that publishes a sensitivity report).
+     */
     private void next(List<Event> out) {
-        long end = stopAt != null ? stopAt : points.size();
+        long end = stopAt != null ? stopAt : recipe.publish().isSensitivityReport() ? 0 : points.size();
         if (position >= end) {
             send(out, points.size() + 1, new Finalize((int) position), true);
             state = JobState.FINALIZING;

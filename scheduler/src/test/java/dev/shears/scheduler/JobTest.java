@@ -157,6 +157,20 @@ class JobTest {
     }
 
     @Test
+    void aJobThatPublishesASensitivityReportFinalizesRightAfterItsDenseStep() {
+        Recipe r = Recipe.parse(recipe("stop", 0) + "publish:\n  artifact: sensitivity\n");
+        job = Job.submit(r, clock);
+        take(job.start());
+        answer(DENSE);
+
+        assertThat(lastCommand().payload()).isEqualTo(new Finalize(0));
+        assertThat(lastCommand().seq()).isEqualTo(5);
+        assertThat(sent).noneMatch(e -> e.payload() instanceof PruneStep);
+        publish();
+        assertThat(job.state()).isEqualTo(JobState.PUBLISHED);
+    }
+
+    @Test
     void runsTheClosedLoopToPublication() {
         submit("stop", 0);
         assertThat(job.state()).isEqualTo(JobState.SUBMITTED);

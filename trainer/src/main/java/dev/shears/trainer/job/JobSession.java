@@ -330,8 +330,17 @@ public final class JobSession {
         return checkpoints.list().stream().map(Checkpoints.Checkpoint::seq).distinct().sorted().toList();
     }
 
-    /** Finalize: remove, verify, compact, publish. Ends the session's use of the model. */
+    /**
+     * Finalize: remove, verify, compact, publish. Ends the session's use of the model. A recipe that publishes a
+     * sensitivity report ({@code publish.artifact: sensitivity}) publishes the analysis of its dense model instead.
+     */
     public Publication publish() throws IOException {
+        if (recipe.publish().isSensitivityReport()) {
+            SensitivityReport report = sensitivity(Sensitivity.DEFAULT_GRID);
+            return Publisher.publishSensitivity(model, report,
+                    report.suggest(Schedule.of(recipe.schedule()).finalSparsity()), recipe, last(), newestCheckpoint(),
+                    dir);
+        }
         return Publisher.publish(model, pruning, layerSparsity(), recipe, data, last(), newestCheckpoint(), dir);
     }
 

@@ -11,12 +11,15 @@ import dev.shears.trainer.checkpoint.Json;
 import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.data.FashionMnist;
 import dev.shears.trainer.model.TrainableModel;
+import dev.shears.trainer.sensitivity.Sensitivity;
+import dev.shears.trainer.sensitivity.SensitivityReport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -133,6 +136,49 @@ public final class Publisher {
             return new Publication(name, version.id(), dir, version.model(), sha, bytes, sparse,
                     sparseSmaller ? sparseBytes : 0, denseBytes, dense, after, nonZeroFlops, compactedLayers,
                     layerSparsity);
+        } finally {
+            AtomicFiles.deleteTree(tmp);
+        }
+    }
+
+    /**
+     * Publishes a sensitivity report of the dense model {@code model} (step {@code last}) into {@code job}'s directory
+     * instead of a model: {@code sensitivity.json} (the artifact), {@code sensitivity.txt}, {@code sensitivity.png}
+     * and a manifest, committed as a new version as a model would be. The model is not changed.
+     */
+    public static Publication publishSensitivity(TrainableModel model, SensitivityReport report,
+            SensitivityReport.Suggestion suggestion, Recipe recipe, StepResult last,
+            Optional<Checkpoints.Checkpoint> checkpoint, JobDirectory job) throws IOException {
+        String name = recipe.publish().name();
+        ModelCost cost = model.cost();
+        JobDirectory.Version version = job.newVersion(name, last.seq());
+        Path tmp = job.stage(version);
+        try {
+            Sensitivity.Files files = Sensitivity.write(report, suggestion, tmp);
+            Map<String, String> digests = new TreeMap<>();
+            for (Path f : List.of(files.json(), files.table(), files.chart())) {
+                digests.put(f.getFileName().toString(), Checkpoints.sha256(f));
+            }
+            String artifact = files.json().getFileName().toString();
+            Map<String, Object> manifest = new LinkedHashMap<>();
+            manifest.put("name", name);
+            manifest.put("version", version.id());
+            manifest.put("created", Instant.now().toString());
+            manifest.put("artifact", artifact);
+            manifest.put("files", digests);
+            manifest.put("format", "sensitivity report of the dense " + model.kind() + ": each unit the recipe prunes,"
+                    + " pruned alone on a grid of sparsities, and per-unit targets for a total of "
+                    + suggestion.target());
+            manifest.put("accuracy", last.accuracy());
+            manifest.put("lineage", JobDirectory.lineage(recipe.job(), last.seq(), checkpoint));
+            manifest.put("recipe", recipe.toYaml());
+            Files.writeString(tmp.resolve(JobDirectory.Version.MANIFEST), Json.write(manifest));
+            long bytes = Files.size(files.json());
+            job.commit(version, tmp);
+            Publication.Cost dense = new Publication.Cost(cost.flops(), cost.parameters(), 0, 0);
+            return new Publication(name, version.id(), version.dir(), version.dir().resolve(artifact),
+                    digests.get(artifact), bytes, null, 0, 4L * model.numParams(), dense, dense, cost.flops(), Map.of(),
+                    Map.of());
         } finally {
             AtomicFiles.deleteTree(tmp);
         }

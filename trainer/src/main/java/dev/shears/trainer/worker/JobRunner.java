@@ -380,8 +380,8 @@ final class JobRunner {
             sessions.remove(jobId);
             JobDirectory.Version v = earlier.get().version();
             Publication.Cost[] cost = Publisher.costs(v.dir());
-            Event published = record(call, published(name, v.id(), v.model(), earlier.get().sha256(), last, cost[0],
-                    cost[1]));
+            Event published = record(call, published(name, v.id(), earlier.get().artifact(), earlier.get().sha256(),
+                    last, cost[0], cost[1]));
             return new Outcome(published, "published before as " + name + " " + v.id()
                     + " by a delivery that stopped before recording it; recorded now, nothing published again");
         }

@@ -3,7 +3,9 @@ package dev.shears.trainer.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
 
+import dev.shears.common.recipe.Publish;
 import dev.shears.common.recipe.Recipe;
+import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.metrics.TrainerMetrics;
@@ -99,6 +101,28 @@ class TrainJobTest {
         Model back = SparseModel.read(sparse);
         assertThat(back).isInstanceOf(ComputationGraph.class);
         assertThat(back.params()).isEqualTo(published.params());
+    }
+
+    @Test
+    void aRecipeThatPublishesASensitivityReportTrainsDenseAndPublishesTheReportInsteadOfAModel() throws Exception {
+        Recipe r = onSubset("quick-resnet.yaml");
+        Recipe report = new Recipe(r.job(), r.model(), r.data(), r.training(), r.pruning(), r.schedule(), r.fineTune(),
+                r.accuracyBudget(), r.checkpoints(), new Publish("quick-resnet-sensitivity", Publish.Artifact.SENSITIVITY));
+        TrainJob.Summary summary = run(report, out, new ByteArrayOutputStream());
+
+        assertThat(summary.steps()).extracting(StepResult::seq).containsExactly(0);
+        var p = summary.publication();
+        assertThat(p.model().getFileName()).hasToString("sensitivity.json");
+        assertThat(Checkpoints.sha256(p.model())).isEqualTo(p.sha256());
+        assertThat(p.dir().resolve("sensitivity.png")).isRegularFile();
+        var json = Json.MAPPER.readTree(p.model().toFile());
+        assertThat(json.path("report").path("curves")).hasSize(6);
+        assertThat(json.path("report").path("sparsities")).hasSize(9);
+        assertThat(json.path("suggestion").path("target").asDouble()).isEqualTo(0.5);
+        JobDirectory dir = JobDirectory.at(out);
+        String checkpoint = dir.checkpoints().list().get(0).id();
+        assertThat(dir.publishedFrom("quick-resnet-sensitivity", 0, checkpoint)).hasValueSatisfying(
+                e -> assertThat(e.artifact()).isEqualTo(p.model()));
     }
 
     @Test
