@@ -10,7 +10,6 @@ import dev.shears.prune.Pruning;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.model.TrainableModel;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -84,12 +83,12 @@ public final class ResNetCompactionSpeedup implements Runnable {
                 throw new IllegalStateException("the compacted ResNet's outputs differ by " + diff);
             }
             int block = callsPerBlock(full, x);
-            double[] r = inTurns(full, small, x, block);
+            double[] r = CompactionSpeedup.inTurns(() -> full.output(x), () -> small.output(x), block, pairs, 0);
             System.out.printf(Locale.ROOT, "CASE impl=dl4j depth=%d width=%d keep=%s batch=%d params_before=%d"
                     + " params_after=%d flops_before=%d flops_after=%d max_diff=%.3e block=%d pairs=%d dense_ms=%.4f"
                     + " compacted_ms=%.4f speedup=%.4f q1=%.4f q3=%.4f%n", depth, width, keep, batch,
                     full.numParams(), small.numParams(), full.cost().flops(), small.cost().flops(), diff, block, pairs,
-                    r[0], r[1], r[2], r[3], r[4]);
+                    r[0] / 1e3, r[1] / 1e3, r[2], r[3], r[4]);
         }
     }
 
@@ -106,30 +105,4 @@ public final class ResNetCompactionSpeedup implements Runnable {
         return (int) Math.max(1, Math.round(blockMs / ((System.nanoTime() - t0) / 1e6 / calls)));
     }
 
-    /** Median ms per call of a and of b over blocks, the median ratio a/b of the pairs and its quartiles. */
-    private double[] inTurns(TrainableModel a, TrainableModel b, INDArray x, int block) {
-        double[] ta = new double[pairs];
-        double[] tb = new double[pairs];
-        double[] ratio = new double[pairs];
-        for (int p = 0; p < pairs; p++) {
-            boolean aFirst = p % 2 == 0;
-            double first = msPerCall(aFirst ? a : b, x, block);
-            double second = msPerCall(aFirst ? b : a, x, block);
-            ta[p] = aFirst ? first : second;
-            tb[p] = aFirst ? second : first;
-            ratio[p] = ta[p] / tb[p];
-        }
-        double[] sorted = ratio.clone();
-        Arrays.sort(sorted);
-        return new double[] {SideBySide.median(ta), SideBySide.median(tb), SideBySide.median(ratio), sorted[pairs / 4],
-            sorted[(3 * pairs) / 4]};
-    }
-
-    private static double msPerCall(TrainableModel model, INDArray x, int calls) {
-        long t0 = System.nanoTime();
-        for (int i = 0; i < calls; i++) {
-            model.output(x);
-        }
-        return (System.nanoTime() - t0) / 1e6 / calls;
-    }
 }

@@ -1,7 +1,6 @@
 package dev.shears.trainer.cli;
 
 import dev.shears.common.recipe.Recipe;
-import dev.shears.common.recipe.RecipeException;
 import dev.shears.common.schedule.Schedule;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.StepResult;
@@ -14,7 +13,6 @@ import dev.shears.trainer.sensitivity.Sensitivity;
 import dev.shears.trainer.sensitivity.SensitivityReport;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintStream;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -52,20 +50,9 @@ public final class SensitivityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream report = System.out;
-        Recipe recipe;
-        try {
-            recipe = Recipe.load(recipeFile);
-        } catch (NoSuchFileException e) {
-            System.err.println("shears: no recipe at " + recipeFile + " (fix: give a YAML recipe)");
+        Recipe recipe = TrainCommand.load(recipeFile, data);
+        if (recipe == null) {
             return 2;
-        } catch (RecipeException e) {
-            System.err.println("shears: " + recipeFile + ": " + e.getMessage());
-            return 2;
-        }
-        if (data != null) {
-            recipe = new Recipe(recipe.job(), recipe.model(), data, recipe.training(), recipe.pruning(),
-                    recipe.schedule(), recipe.fineTune(), recipe.accuracyBudget(), recipe.checkpoints(),
-                    recipe.publish());
         }
         Path dir = out != null ? out : Path.of("runs", "sensitivity", recipe.job());
         double target = total != null ? total : Schedule.of(recipe.schedule()).finalSparsity();

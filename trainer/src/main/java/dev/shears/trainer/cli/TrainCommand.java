@@ -42,20 +42,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream report = System.out;
-        Recipe recipe;
-        try {
-            recipe = Recipe.load(recipeFile);
-        } catch (NoSuchFileException e) {
-            System.err.println("shears: no recipe at " + recipeFile + " (fix: give a YAML recipe, e.g. "
-                    + "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml)");
+        Recipe recipe = load(recipeFile, data);
+        if (recipe == null) {
             return 2;
-        } catch (RecipeException e) {
-            System.err.println("shears: " + recipeFile + ": " + e.getMessage());
-            return 2;
-        }
-        if (data != null) {
-            recipe = new Recipe(recipe.job(), recipe.model(), data, recipe.training(), recipe.pruning(), recipe.schedule(),
-                    recipe.fineTune(), recipe.accuracyBudget(), recipe.checkpoints(), recipe.publish());
         }
         MetricsServer server = metrics.start();
         try {
@@ -75,6 +64,29 @@ public final class TrainCommand implements Callable<Integer> {
                 server.close();
             }
         }
+    }
+
+    /**
+     * The recipe in {@code file}, on {@code data} instead of its own when given; null after printing why to standard
+     * error when it cannot be read or does not validate.
+     */
+    static Recipe load(Path file, Path data) throws java.io.IOException {
+        Recipe recipe;
+        try {
+            recipe = Recipe.load(file);
+        } catch (NoSuchFileException e) {
+            System.err.println("shears: no recipe at " + file + " (fix: give a YAML recipe, e.g. "
+                    + "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml)");
+            return null;
+        } catch (RecipeException e) {
+            System.err.println("shears: " + file + ": " + e.getMessage());
+            return null;
+        }
+        if (data != null) {
+            recipe = new Recipe(recipe.job(), recipe.model(), data, recipe.training(), recipe.pruning(), recipe.schedule(),
+                    recipe.fineTune(), recipe.accuracyBudget(), recipe.checkpoints(), recipe.publish());
+        }
+        return recipe;
     }
 
     static void printSummary(PrintStream out, TrainJob.Summary s, Path dir, MetricsServer server) {
