@@ -94,6 +94,31 @@ class TrainableModelTest {
     }
 
     @Test
+    void aMobileNetResumedInAFreshProcessTrainsBitIdenticallyToOneTrainedStraightThrough() throws Exception {
+        TrainableModel straight = tiny("mobilenetv2");
+        Pruning pruning = straight.newPruning();
+        straight.setListeners(new MaskedTraining(pruning));
+        straight.prepareTraining();
+        train(straight, 0, 2);
+        pruning.globalGroupStructured(straight.dependencyGroups().prunable(), Amount.fraction(0.5), GroupImportance.L2,
+                ChannelLimits.KEEP_ONE);
+        train(straight, 2, 2);
+        new Checkpoints(dir).save(straight.model(), pruning, new CheckpointState("job", 1, 4, 0, 4, SEED, 0.5, 0.5,
+                0.5, 1.0, Map.of(), 0.5, List.of(), Instant.parse("2026-12-01T00:00:00Z")), 2);
+        train(straight, 4, 3);
+
+        Path params = dir.resolve("params.bin");
+        Path updater = dir.resolve("updater.bin");
+        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), GraphResumeProbe.class.getName(), dir.toString(), "3",
+                params.toString(), updater.toString()).inheritIO().start();
+        assertThat(process.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)).as("resume process finished").isTrue();
+        assertThat(process.exitValue()).isZero();
+        assertThat(Nd4j.readBinary(params.toFile())).isEqualTo(straight.params());
+        assertThat(Nd4j.readBinary(updater.toFile())).isEqualTo(straight.updaterState());
+    }
+
+    @Test
     void aGraphOnTheFastTrainingPathLearnsWhatDl4jsOwnPathLearns() {
         assumeTrue(CpuAcceleration.enable().oneDnn(), "oneDNN is not in use on this machine");
         TrainableModel plain = tiny("resnet");
