@@ -93,6 +93,20 @@ public final class TrainCommand implements Callable<Integer> {
         Publication p = s.publication();
         StepResult last = s.steps().get(s.steps().size() - 1);
         out.println();
+        if (p.compactedLayers().isEmpty() && p.model().getFileName().toString().equals("sensitivity.json")) {
+            out.printf(Locale.ROOT, "published the sensitivity report %s -> %s (dense accuracy %.4f)%n", p.name(),
+                    p.model(), last.accuracy());
+            out.printf(Locale.ROOT, "  sha256 %s%n  chart  %s%n", p.sha256(), p.dir().resolve("sensitivity.png"));
+        } else {
+            printModel(out, s, p, last);
+        }
+        out.printf(Locale.ROOT, "%nsummary: %s   wall time: %.0f s%n", dir.resolve("summary.json"), s.seconds());
+        if (server != null) {
+            out.printf(Locale.ROOT, "metrics were served at %s%n", server.url());
+        }
+    }
+
+    private static void printModel(PrintStream out, TrainJob.Summary s, Publication p, StepResult last) {
         out.printf(Locale.ROOT, "published %s -> %s%n", p.name(), p.model());
         out.printf(Locale.ROOT, "  sha256 %s%n", p.sha256());
         if (p.sparseModel() != null) {
@@ -115,10 +129,6 @@ public final class TrainCommand implements Callable<Integer> {
                 p.dense().batchLatencyMs(), p.published().batchLatencyMs());
         if (!p.compactedLayers().isEmpty()) {
             out.printf(Locale.ROOT, "compacted layers (channels kept): %s%n", p.compactedLayers());
-        }
-        out.printf(Locale.ROOT, "%nsummary: %s   wall time: %.0f s%n", dir.resolve("summary.json"), s.seconds());
-        if (server != null) {
-            out.printf(Locale.ROOT, "metrics were served at %s%n", server.url());
         }
     }
 

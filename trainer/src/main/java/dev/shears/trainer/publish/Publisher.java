@@ -1,5 +1,6 @@
 package dev.shears.trainer.publish;
 
+import dev.shears.common.data.InputShape;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.prune.Compaction;
 import dev.shears.prune.ModelCost;
@@ -215,8 +216,10 @@ public final class Publisher {
     }
 
     private static String inputDescription(TrainableModel model) {
-        String shape = model.isGraph() ? Arrays.toString(model.input().batchShape(1)).replace("[1,", "[batch,")
-                : "[batch, " + model.input().size() + "]";
+        InputShape in = model.input();
+        String shape = model.isGraph() && in.isImage()
+                ? "[batch, " + in.channels() + ", " + in.height() + ", " + in.width() + "]"
+                : "[batch, " + in.size() + "]";
         return shape + " float32: Fashion-MNIST pixels scaled to [0, 1], then (x - " + FashionMnist.MEAN + ") / "
                 + FashionMnist.STD;
     }
