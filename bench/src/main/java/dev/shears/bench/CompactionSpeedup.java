@@ -1,5 +1,6 @@
 package dev.shears.bench;
 
+import dev.shears.common.process.SerialFilter;
 import dev.shears.prune.Compaction;
 import dev.shears.prune.ModelCost;
 import dev.shears.trainer.cpu.CpuAcceleration;
@@ -48,6 +49,7 @@ public final class CompactionSpeedup implements Runnable {
     double blockMs = 150;
 
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new CompactionSpeedup()).execute(args));
     }
 

@@ -11,7 +11,7 @@ package dev.shears.common.events;
  * @param name the publication name, {@code [a-z0-9][a-z0-9._-]{0,63}} (the recipe's
  *     {@code publish.name})
  * @param version the version directory's name, such as {@code 20261123T120000Z}
- * @param path where the artifact lies (a file path or URI), not blank, at most 4,096 characters
+ * @param path where the artifact lies (a file path or URI), not blank, at most 4,096 bytes of UTF-8
  * @param sha256 the model file's SHA-256, 64 lower-case hex digits
  * @param accuracy test accuracy of the published model, in [0, 1]
  * @param sparsity the fraction of the selected weights that are zero, in [0, 1]

@@ -2,6 +2,7 @@ package dev.shears.deploy.cli;
 
 import dev.shears.broker.BrokerMain;
 import dev.shears.common.process.ParentWatch;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.scheduler.cli.CancelCommand;
 import dev.shears.scheduler.cli.JobsCommand;
 import dev.shears.scheduler.cli.SchedulerCommand;
@@ -31,6 +32,7 @@ public final class Shears implements Runnable {
     }
 
     public static void main(String[] args) {
+        SerialFilter.install();
         // Before the first logger: this command line's logging, not whichever logback.xml comes first on the classpath.
         if (System.getProperty("logback.configurationFile") == null) {
             System.setProperty("logback.configurationFile", "dev/shears/deploy/cli/logback.xml");

@@ -1,5 +1,6 @@
 package dev.shears.trainer.cli;
 
+import dev.shears.common.process.SerialFilter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,6 +17,7 @@ public final class TrainerCli {
 
     /** The trainer image's entry point: {@code worker --bootstrap kafka:9092 --work-dir /work ...}. */
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new TrainerCli()).execute(args));
     }
 }

@@ -280,7 +280,7 @@ public final class JobSession {
                 result.accuracy(), result.loss(), result.layerSparsity(), denseAccuracy, history, Instant.now(),
                 attempt, 0);
         try {
-            lastCheckpoint = checkpoints.save(model.model(), pruning, state, recipe.checkpoints().keepLast());
+            lastCheckpoint = checkpoints.save(model.model(), pruning, state, Checkpoints.Retention.of(recipe));
         } catch (IOException e) {
             history.clear();
             history.addAll(before);
@@ -321,7 +321,7 @@ public final class JobSession {
         Checkpoints.Restored good = found.get();
         adopt(good);
         CheckpointState state = good.state().rekeyed(attempt, discarded, Instant.now());
-        lastCheckpoint = checkpoints.save(model.model(), pruning, state, recipe.checkpoints().keepLast());
+        lastCheckpoint = checkpoints.save(model.model(), pruning, state, Checkpoints.Retention.of(recipe));
         lastAttempt = attempt;
         return state;
     }

@@ -1,5 +1,6 @@
 package dev.shears.trainer.publish;
 
+import dev.shears.prune.ModelZips;
 import dev.shears.trainer.checkpoint.Json;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -11,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
+import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -71,66 +72,80 @@ public final class SparseModel {
     }
 
     /**
-     * Reads a model written by {@link #write}, of the kind written.
+     * Reads a model written by {@link #write}, of the kind written. Before it allocates anything for the parameters it
+     * checks that the parameter count, the bitmap and the stored entries agree with the bytes the entry holds and with
+     * the configuration, so that a forged header costs no more than the bytes that carry it (up to 32 floats per bitmap
+     * byte, the encoding of a parameter that is zero).
      *
      * @throws IOException when the file is missing, truncated or not this format (the message says which)
+     * @throws IllegalArgumentException when {@link ModelZips} refuses it
      */
     public static Model read(Path file) throws IOException {
-        String config = null;
-        float[] params = null;
-        try (ZipInputStream zip = new ZipInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
-            for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
-                if (CONFIG.equals(e.getName())) {
-                    config = new String(readLimited(zip, 16 << 20), StandardCharsets.UTF_8);
-                } else if (PARAMS.equals(e.getName())) {
-                    params = readParams(new DataInputStream(zip), file);
-                }
+        ModelZips.check(file);
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            ZipEntry config = zip.getEntry(CONFIG);
+            ZipEntry params = zip.getEntry(PARAMS);
+            if (config == null || params == null) {
+                throw new IOException(file + " is not a Shears sparse model: it lacks " + (config == null ? CONFIG : PARAMS));
             }
+            String json;
+            try (InputStream in = zip.getInputStream(config)) {
+                json = new String(readLimited(in, 16 << 20), StandardCharsets.UTF_8);
+            }
+            boolean graph = Json.MAPPER.readTree(json).has("vertices"); // a network's configuration has "confs"
+            ComputationGraphConfiguration graphConf = graph ? ComputationGraphConfiguration.fromJson(json) : null;
+            MultiLayerConfiguration netConf = graph ? null : MultiLayerConfiguration.fromJson(json);
+            long needed = graph ? graphConf.getVertices().values().stream().mapToLong(v -> v.numParams(true)).sum()
+                    : netConf.getConfs().stream().mapToLong(c -> c.getLayer().initializer().numParams(c)).sum();
+            float[] values;
+            try (DataInputStream in = new DataInputStream(new BufferedInputStream(zip.getInputStream(params)))) {
+                values = readParams(in, params.getSize(), needed, file);
+            }
+            Model model;
+            if (graph) {
+                ComputationGraph g = new ComputationGraph(graphConf);
+                g.init();
+                model = g;
+            } else {
+                MultiLayerNetwork net = new MultiLayerNetwork(netConf);
+                net.init();
+                model = net;
+            }
+            model.setParams(Nd4j.create(values, new long[] {1, values.length}, 'c').castTo(model.params().dataType()));
+            return model;
         }
-        if (config == null || params == null) {
-            throw new IOException(file + " is not a Shears sparse model: it lacks " + (config == null ? CONFIG : PARAMS));
-        }
-        Model net;
-        if (Json.MAPPER.readTree(config).has("vertices")) { // a graph's configuration; a network's has "confs"
-            ComputationGraph graph = new ComputationGraph(ComputationGraphConfiguration.fromJson(config));
-            graph.init();
-            net = graph;
-        } else {
-            MultiLayerNetwork network = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(config));
-            network.init();
-            net = network;
-        }
-        if (net.numParams() != params.length) {
-            throw new IOException(file + " holds " + params.length + " parameters but its configuration needs "
-                    + net.numParams());
-        }
-        net.setParams(Nd4j.create(params, new long[] {1, params.length}, 'c').castTo(net.params().dataType()));
-        return net;
     }
 
-    private static float[] readParams(DataInputStream in, Path file) throws IOException {
+    /** The parameters of an entry of {@code size} bytes, whose configuration needs {@code needed}. */
+    private static float[] readParams(DataInputStream in, long size, long needed, Path file) throws IOException {
         if (in.readInt() != MAGIC) {
             throw new IOException(file + ": " + PARAMS + " does not start with the Shears sparse magic number");
         }
         long n = in.readLong();
-        if (n < 0 || n > MAX_PARAMS) {
-            throw new IOException(file + ": parameter count " + n + " is out of range [0, " + MAX_PARAMS + "]");
+        long header = Integer.BYTES + Long.BYTES + Integer.BYTES; // magic, parameter count, stored count
+        if (n < 0 || n > MAX_PARAMS || header + (n + 7) / 8 > size) {
+            throw new IOException(file + ": " + PARAMS + " declares " + n + " parameters (at most " + MAX_PARAMS
+                    + "), a bitmap of " + (n + 7) / 8 + " bytes, but holds " + size + " bytes");
+        }
+        if (n != needed) {
+            throw new IOException(file + " holds " + n + " parameters but its configuration needs " + needed);
         }
         byte[] bits = new byte[(int) ((n + 7) / 8)];
         in.readFully(bits);
         int nonZero = in.readInt();
+        long marked = 0;
+        for (int i = 0; i < n; i++) {
+            marked += (bits[i >>> 3] >> (i & 7)) & 1;
+        }
+        if (marked != nonZero || header + bits.length + (long) Float.BYTES * nonZero != size) {
+            throw new IOException(file + ": " + PARAMS + " marks " + marked + " entries in its bitmap, says " + nonZero
+                    + " are stored, and holds " + (size - header - bits.length) + " bytes of them (4 each)");
+        }
         float[] values = new float[(int) n];
-        int count = 0;
         for (int i = 0; i < n; i++) {
             if ((bits[i >>> 3] & (1 << (i & 7))) != 0) {
-                if (++count > nonZero) {
-                    throw new IOException(file + ": the bitmap marks more entries than the " + nonZero + " stored");
-                }
                 values[i] = in.readFloat();
             }
-        }
-        if (count != nonZero) {
-            throw new IOException(file + ": the bitmap marks " + count + " entries but " + nonZero + " are stored");
         }
         return values;
     }
