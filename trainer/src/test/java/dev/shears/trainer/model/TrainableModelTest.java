@@ -65,29 +65,37 @@ class TrainableModelTest {
         }
     }
 
+    /**
+     * A tiny graph on the training path, trained 2 iterations dense, every group pruned to half its channels, trained 2
+     * more and checkpointed (iteration 4) in {@link #dir}.
+     */
+    private TrainableModel checkpointedAfterPruning(String architecture) throws java.io.IOException {
+        TrainableModel model = tiny(architecture);
+        Pruning pruning = model.newPruning();
+        model.setListeners(new MaskedTraining(pruning));
+        model.prepareTraining();
+        train(model, 0, 2);
+        pruning.globalGroupStructured(model.dependencyGroups().prunable(), Amount.fraction(0.5), GroupImportance.L2,
+                ChannelLimits.KEEP_ONE);
+        train(model, 2, 2);
+        new Checkpoints(dir).save(model.model(), pruning, new CheckpointState("job", 1, 4, 0, 4, SEED, 0.5, 0.5, 0.5,
+                1.0, Map.of(), 0.5, List.of(), Instant.parse("2026-12-01T00:00:00Z")), 2);
+        return model;
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"resnet", "mobilenetv2"})
     void aGraphResumedFromItsCheckpointTrainsBitIdenticallyToOneTrainedStraightThrough(String architecture)
             throws Exception {
-        TrainableModel straight = tiny(architecture);
-        Pruning pruning = straight.newPruning();
-        straight.setListeners(new MaskedTraining(pruning));
-        straight.prepareTraining();
-        train(straight, 0, 3);
-        pruning.globalGroupStructured(straight.dependencyGroups().prunable(), Amount.fraction(0.5), GroupImportance.L2,
-                ChannelLimits.KEEP_ONE);
-        train(straight, 3, 2);
-        Checkpoints checkpoints = new Checkpoints(dir);
-        checkpoints.save(straight.model(), pruning, new CheckpointState("job", 1, 5, 0, 5, SEED, 0.5, 0.5, 0.5, 1.0,
-                Map.of(), 0.5, List.of(), Instant.parse("2026-12-01T00:00:00Z")), 2);
-        train(straight, 5, 4);
+        TrainableModel straight = checkpointedAfterPruning(architecture);
+        train(straight, 4, 4);
 
-        Checkpoints.Restored restored = checkpoints.restoreLatest().orElseThrow();
+        Checkpoints.Restored restored = new Checkpoints(dir).restoreLatest().orElseThrow();
         TrainableModel resumed = TrainableModel.of(restored.model().model(), SMALL);
         assertThat(resumed.isGraph()).isTrue();
         resumed.setListeners(new MaskedTraining(restored.model().pruning()));
         resumed.prepareTraining();
-        train(resumed, 5, 4);
+        train(resumed, 4, 4);
 
         assertThat(resumed.params()).isEqualTo(straight.params());
         assertThat(resumed.updaterState()).isEqualTo(straight.updaterState());
@@ -95,16 +103,7 @@ class TrainableModelTest {
 
     @Test
     void aMobileNetResumedInAFreshProcessTrainsBitIdenticallyToOneTrainedStraightThrough() throws Exception {
-        TrainableModel straight = tiny("mobilenetv2");
-        Pruning pruning = straight.newPruning();
-        straight.setListeners(new MaskedTraining(pruning));
-        straight.prepareTraining();
-        train(straight, 0, 2);
-        pruning.globalGroupStructured(straight.dependencyGroups().prunable(), Amount.fraction(0.5), GroupImportance.L2,
-                ChannelLimits.KEEP_ONE);
-        train(straight, 2, 2);
-        new Checkpoints(dir).save(straight.model(), pruning, new CheckpointState("job", 1, 4, 0, 4, SEED, 0.5, 0.5,
-                0.5, 1.0, Map.of(), 0.5, List.of(), Instant.parse("2026-12-01T00:00:00Z")), 2);
+        TrainableModel straight = checkpointedAfterPruning("mobilenetv2");
         train(straight, 4, 3);
 
         Path params = dir.resolve("params.bin");
