@@ -513,8 +513,7 @@ final class Job {
         record(event, true, String.format(Locale.ROOT, "%s %s sparsity %.4f accuracy %.4f sha256 %s", p.name(),
                 p.version(), p.sparsity(), p.accuracy(), p.sha256()));
         end(JobState.PUBLISHED);
-        s = s.toBuilder().publication(new Publication(p.name(), p.version(), p.path(), p.sha256(), p.accuracy(),
-                p.sparsity())).build();
+        s = s.toBuilder().publication(Publication.of(p)).build();
         return accepted(List.of(), null);
     }
 
@@ -527,10 +526,13 @@ final class Job {
         return new Outcome(List.of(), Disposition.ACCEPTED, null, stallCleared);
     }
 
-    /** The command after the accepted position: the next step, or Finalize at the end. */
+    /**
+     * The command after the accepted position: the next step, or Finalize at the end (right after the dense step for
+     * a job that publishes a sensitivity report).
+     */
     private void next(List<Event> out) {
         Internal in = s.internal();
-        long end = in.stopAt() != null ? in.stopAt() : s.steps();
+        long end = in.stopAt() != null ? in.stopAt() : recipe().publish().isSensitivityReport() ? 0 : s.steps();
         if (in.position() >= end) {
             send(out, s.steps() + 1, new Finalize((int) in.position(), in.positionAttempt()), true);
             s = s.toBuilder().state(JobState.FINALIZING, null).build();

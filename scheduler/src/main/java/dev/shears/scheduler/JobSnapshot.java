@@ -102,9 +102,19 @@ public record JobSnapshot(
             String decision) {
     }
 
-    /** The model a {@code ModelPublished} announced. */
+    /**
+     * The model a {@code ModelPublished} announced, with its cost dense against published (0: not known, as in a
+     * version-1 event or a state written before costs were kept).
+     */
     public record Publication(String name, String version, String path, String sha256, double accuracy,
-            double sparsity) {
+            double sparsity, long denseFlops, long flops, long denseParameters, long parameters, double denseLatencyMs,
+            double latencyMs, double denseBatchLatencyMs, double batchLatencyMs) {
+
+        static Publication of(dev.shears.common.events.ModelPublished p) {
+            return new Publication(p.name(), p.version(), p.path(), p.sha256(), p.accuracy(), p.sparsity(),
+                    p.denseFlops(), p.flops(), p.denseParameters(), p.parameters(), p.denseLatencyMs(), p.latencyMs(),
+                    p.denseBatchLatencyMs(), p.batchLatencyMs());
+        }
     }
 
     /** A command key: ordered by attempt, then seq. */

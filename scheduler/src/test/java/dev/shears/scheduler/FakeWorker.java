@@ -125,7 +125,7 @@ final class FakeWorker implements AutoCloseable {
             report(job, r.toSeq(), JobResumed.of(new CommandKey(r.attempt(), r.toSeq()), command.seq() - r.toSeq(),
                     "fake-0"));
         } else if (p instanceof Finalize f) {
-            report(job, command.seq(), new ModelPublished(job, "20261123T120000Z", "/models/" + job + ".zip",
+            report(job, command.seq(), ModelPublished.withoutCost(job, "20261123T120000Z", "/models/" + job + ".zip",
                     "0".repeat(64), 0.9, 0.5));
         }
     }

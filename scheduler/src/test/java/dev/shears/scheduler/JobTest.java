@@ -116,7 +116,8 @@ class JobTest {
     }
 
     Job.Outcome publish() {
-        return report(lastCommand().seq(), new ModelPublished("t1", "v1", "/models/t1.zip", "a".repeat(64), 0.88, 0.8));
+        return report(lastCommand().seq(), new ModelPublished("t1", "v1", "/models/t1.zip", "a".repeat(64), 0.88, 0.8,
+                82_000_000, 21_000_000, 272_474, 70_000, 4.0, 1.5, 120.0, 40.0));
     }
 
     Event lastCommand() {
@@ -177,6 +178,20 @@ class JobTest {
     }
 
     @Test
+    void aJobThatPublishesASensitivityReportFinalizesRightAfterItsDenseStep() {
+        Recipe r = Recipe.parse(recipe("stop", 0) + "publish:\n  artifact: sensitivity\n");
+        job = Job.submit(r, clock);
+        take(job.start());
+        answer(DENSE);
+
+        assertThat(lastCommand().payload()).isInstanceOfSatisfying(Finalize.class, f -> assertThat(f.lastStep()).isZero());
+        assertThat(lastCommand().seq()).isEqualTo(5);
+        assertThat(sent).noneMatch(e -> e.payload() instanceof PruneStep);
+        publish();
+        assertThat(job.state()).isEqualTo(JobState.PUBLISHED);
+    }
+
+    @Test
     void runsTheClosedLoopToPublication() {
         submit("stop", 0);
         assertThat(job.state()).isEqualTo(JobState.SUBMITTED);
@@ -205,6 +220,8 @@ class JobTest {
         assertThat(s.denseAccuracy()).isEqualTo(DENSE);
         assertThat(s.accuracy()).isEqualTo(GOOD);
         assertThat(s.publication().path()).isEqualTo("/models/t1.zip");
+        assertThat(s.publication()).extracting(JobSnapshot.Publication::flops, JobSnapshot.Publication::denseParameters,
+                JobSnapshot.Publication::batchLatencyMs).containsExactly(21_000_000L, 272_474L, 40.0);
         assertThat(s.results()).extracting(JobSnapshot.StepResult::decision)
                 .containsExactly("dense", "ok", "ok", "ok", "ok");
         assertThat(s.history()).filteredOn(h -> h.direction().equals("command")).hasSize(6);
@@ -650,7 +667,7 @@ class JobTest {
     void aPublicationForNoFinalizeIsIgnored() {
         submit("stop", 0);
         answer(DENSE);
-        assertThat(report(5, new ModelPublished("t1", "v1", "/x", "b".repeat(64), 0.8, 0.8)).disposition())
+        assertThat(report(5, ModelPublished.withoutCost("t1", "v1", "/x", "b".repeat(64), 0.8, 0.8)).disposition())
                 .isEqualTo(Job.Disposition.DUPLICATE);
         assertThat(job.state()).isEqualTo(JobState.PRUNING);
     }

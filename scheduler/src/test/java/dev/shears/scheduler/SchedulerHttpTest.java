@@ -216,6 +216,34 @@ class SchedulerHttpTest extends BrokerTestBase {
     }
 
     @Test
+    void aRecipeTheWorkersCannotRunIsRefusedAtSubmissionWithEveryProblemNamed() throws Exception {
+        HttpResponse<String> unknown = post(open, "job: graph-1\nmodel: resnt\n");
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(json.readTree(unknown.body()).path("problems").get(0).path("message").asText())
+                .contains("is not a known model").contains("did you mean resnet?");
+
+        HttpResponse<String> sizes = post(open, """
+                job: graph-2
+                model:
+                  name: resnet
+                  depth: 21
+                  widthMultiplier: 0.5
+                pruning:
+                  kinds: [conv, attention]
+                  structured:
+                    groups: channels
+                publish:
+                  artifact: report
+                """);
+        assertThat(sizes.statusCode()).as(sizes.body()).isEqualTo(400);
+        assertThat(problemFields(sizes)).contains("model.depth", "model.widthMultiplier", "pruning.kinds[1]",
+                "pruning.structured.groups", "publish.artifact");
+        assertThat(sizes.body()).contains("6n+2").contains("is for mobilenetv2 only");
+        assertThat(http.send(HttpRequest.newBuilder(open.uri().resolve("/jobs/graph-2")).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).as("nothing was submitted").isEqualTo(404);
+    }
+
+    @Test
     void badPathsAndUnknownMethodsAre4xx() throws Exception {
         Map<String, Integer> outcomes = new TreeMap<>();
         List<String> paths = List.of("/jobs/../x", "/jobs/%2e%2e/x", "/jobs/..%2fx", "/jobs/a/b/c", "/%00",

@@ -38,9 +38,11 @@ public final class EventCodec {
 
     /**
      * Upgrades of older versions: entry {@code i} turns the JSON of version {@code OLDEST + i}
-     * into that of the next version, so that an older event is read as the current one.
+     * into that of the next version, so that an older event is read as the current one. 2 to 3:
+     * a {@code ModelPublished} gains its cost fields, each 0 (not known).
      */
-    private static final List<UnaryOperator<ObjectNode>> UPGRADES = List.of(EventCodec::version1To2);
+    private static final List<UnaryOperator<ObjectNode>> UPGRADES = List.of(EventCodec::version1To2,
+            EventCodec::costNotKnown);
     /** The oldest version {@link #decode} reads. */
     static final int OLDEST = Event.VERSION - UPGRADES.size();
 
@@ -157,6 +159,19 @@ public final class EventCodec {
         } catch (FieldException e) {
             throw new Refusal(Reason.INVALID_FIELD, e.field(), e.field() + " " + e.problem());
         }
+    }
+
+    /** Version 2 to 3: a {@code ModelPublished} payload without cost fields gets them as 0. */
+    private static ObjectNode costNotKnown(ObjectNode root) {
+        if (root.path("type").asText().equals("ModelPublished") && root.get("payload") instanceof ObjectNode payload) {
+            for (String field : ModelPublished.COST_FIELDS) {
+                if (!payload.has(field)) {
+                    payload.put(field, 0);
+                }
+            }
+        }
+        root.put("version", 3);
+        return root;
     }
 
     private ObjectNode parse(byte[] bytes) throws Refusal {

@@ -59,9 +59,31 @@ class EventCodecTest {
     void theEnvelopeComesFirstInAFixedOrder() {
         String text = new String(codec.encode(EventExamples.of("PruneStep")), StandardCharsets.UTF_8);
 
-        assertThat(text).startsWith("{\"type\":\"PruneStep\",\"version\":2,\"eventId\":\"00000000-0000-4000-8000-"
+        assertThat(text).startsWith("{\"type\":\"PruneStep\",\"version\":3,\"eventId\":\"00000000-0000-4000-8000-"
                 + "000000000002\",\"jobId\":\"lenet5-fmnist-90\",\"seq\":3,\"time\":\"2026-11-23T12:00:02Z\","
                 + "\"payload\":{\"step\":3,");
+    }
+
+    @Test
+    void aVersionTwoModelPublishedIsReadWithItsCostNotKnown() throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(golden("ModelPublished"));
+        root.put("version", 2);
+        ObjectNode payload = (ObjectNode) root.get("payload");
+        ModelPublished.COST_FIELDS.forEach(payload::remove);
+        Event expected = EventExamples.of("ModelPublished");
+        ModelPublished p = (ModelPublished) expected.payload();
+
+        assertThat(codec.decode(json.writeValueAsBytes(root))).isEqualTo(new Decoded.Accepted(new Event(expected.type(),
+                Event.VERSION, expected.eventId(), expected.jobId(), expected.seq(), expected.time(),
+                ModelPublished.withoutCost(p.name(), p.version(), p.path(), p.sha256(), p.accuracy(), p.sparsity()))));
+    }
+
+    @Test
+    void aVersionOnePruneStepReadsAsItWas() throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(golden("PruneStep"));
+        root.put("version", 1);
+
+        assertThat(codec.decode(json.writeValueAsBytes(root))).isEqualTo(new Decoded.Accepted(EventExamples.of("PruneStep")));
     }
 
     @Test

@@ -76,11 +76,11 @@ class PayloadTest {
                 bad("CommandKey.attempt 0 is out of range", () -> new JobResumed(3, 1, 0, List.of(new CommandKey(0, 4)),
                         "w")),
                 bad("ModelPublished.name \"LeNet\" is not a valid name:",
-                        () -> new ModelPublished("LeNet", "1", "/m", "0".repeat(64), 0.9, 0.9)),
+                        () -> ModelPublished.withoutCost("LeNet", "1", "/m", "0".repeat(64), 0.9, 0.9)),
                 bad("ModelPublished.sha256 \"ABC\" is not a SHA-256: must be 64 lower-case hex digits",
-                        () -> new ModelPublished("m", "1", "/m", "ABC", 0.9, 0.9)),
+                        () -> ModelPublished.withoutCost("m", "1", "/m", "ABC", 0.9, 0.9)),
                 bad("ModelPublished.path \"/m\\u000a\" contains a control character",
-                        () -> new ModelPublished("m", "1", "/m\n", "0".repeat(64), 0.9, 0.9)),
+                        () -> ModelPublished.withoutCost("m", "1", "/m\n", "0".repeat(64), 0.9, 0.9)),
                 bad("SchedulerDecision.decision \"Roll back\" is not a valid code",
                         () -> new SchedulerDecision(1, "Roll back", "")));
     }
@@ -160,7 +160,7 @@ class PayloadTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(ints = {0, 3})
+    @ValueSource(ints = {0, 4})
     void theVersionMustBeOneThisCodeWrites(int version) {
         assertThatThrownBy(() -> new Event("Finalize", version, "00000000-0000-4000-8000-000000000001", "j", 4,
                 Instant.EPOCH, new Finalize(3, 1)))

@@ -8,6 +8,7 @@ import dev.shears.scheduler.cli.JobsCommand;
 import dev.shears.scheduler.cli.SchedulerCommand;
 import dev.shears.scheduler.cli.StatusCommand;
 import dev.shears.scheduler.cli.SubmitCommand;
+import dev.shears.trainer.cli.SensitivityCommand;
 import dev.shears.trainer.cli.TrainCommand;
 import dev.shears.trainer.cli.WorkerCommand;
 import picocli.CommandLine;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Command;
         description = "Prune models while they train: PyTorch's torch.nn.utils.prune on Deeplearning4j, driven over Kafka.",
         subcommands = {
             DemoCommand.class, UpCommand.class, SubmitCommand.class, JobsCommand.class, StatusCommand.class,
-            CancelCommand.class, TrainCommand.class, SchedulerCommand.class, WorkerCommand.class, BrokerMain.class},
+            CancelCommand.class, TrainCommand.class, SensitivityCommand.class, SchedulerCommand.class, WorkerCommand.class, BrokerMain.class},
         commandListHeading = "%nCommands:%n")
 public final class Shears implements Runnable {
 

@@ -195,7 +195,7 @@ class PoisonEventsTest {
                                 case 0 -> Event.of(ghost, 3, new StepCompleted(3, 1, 0.5, 0.5, Map.of("c.w", 0.5), 0.8,
                                         0.4, "ckpt-000003-0000000100", "worker-x", false));
                                 case 1 -> Event.of(ghost, 2, new JobFailed(2, "PruneStep", 1, "boom\ttab", "worker-x", true));
-                                default -> Event.of(ghost, 6, new ModelPublished(ghost, "v1", "/x/model.zip",
+                                default -> Event.of(ghost, 6, ModelPublished.withoutCost(ghost, "v1", "/x/model.zip",
                                         "0".repeat(64), 0.8, 0.5));
                             };
                     value = codec.encode(e);

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "shears", mixinStandardHelpOptions = true, version = "shears 0.1.0",
         description = "The Shears trainer: a worker on Kafka, or one job start to finish without Kafka.",
-        subcommands = {WorkerCommand.class, TrainCommand.class},
+        subcommands = {WorkerCommand.class, TrainCommand.class, SensitivityCommand.class},
         commandListHeading = "%nCommands:%n")
 public final class TrainerCli {
 

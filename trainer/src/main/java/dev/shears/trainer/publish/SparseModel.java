@@ -1,6 +1,7 @@
 package dev.shears.trainer.publish;
 
 import dev.shears.prune.ModelZips;
+import dev.shears.trainer.checkpoint.Json;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -13,15 +14,18 @@ import java.nio.file.Path;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A sparse encoding of a network's parameters: the configuration as DL4J's JSON, then the flat
- * parameter vector as a bitmap of its non-zero entries followed by those entries as float32. At
+ * A sparse encoding of a model's parameters, for either DL4J kind: the configuration as DL4J's JSON (a
+ * {@link MultiLayerNetwork}'s or a {@link ComputationGraph}'s), then the flat parameter vector as a bitmap of its non-zero entries followed by those entries as float32. At
  * sparsity s it takes about {@code (1 - s) * 4 + 1/8} bytes per parameter instead of 4. Plain data
  * only: reading it never deserialises Java objects.
  */
@@ -33,12 +37,15 @@ public final class SparseModel {
 
     private SparseModel() {}
 
-    public static void write(MultiLayerNetwork net, Path file) throws IOException {
-        INDArray params = net.params().castTo(DataType.FLOAT);
+    /** Writes {@code model} (a {@link MultiLayerNetwork} or a {@link ComputationGraph}) to {@code file}, replacing it. */
+    public static void write(Model model, Path file) throws IOException {
+        String json = model instanceof ComputationGraph graph ? graph.getConfiguration().toJson()
+                : ((MultiLayerNetwork) model).getLayerWiseConfigurations().toJson();
+        INDArray params = model.params().castTo(DataType.FLOAT);
         float[] values = params.dup('c').data().asFloat();
         try (ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
             zip.putNextEntry(new ZipEntry(CONFIG));
-            zip.write(net.getLayerWiseConfigurations().toJson().getBytes(StandardCharsets.UTF_8));
+            zip.write(json.getBytes(StandardCharsets.UTF_8));
             zip.closeEntry();
             zip.putNextEntry(new ZipEntry(PARAMS));
             DataOutputStream out = new DataOutputStream(zip);
@@ -65,15 +72,15 @@ public final class SparseModel {
     }
 
     /**
-     * Reads a network written by {@link #write}. Before it allocates anything for the parameters it checks that the
-     * parameter count, the bitmap and the stored entries agree with the bytes the entry holds and with the
-     * configuration, so that a forged header costs no more than the bytes that carry it (up to 32 floats per bitmap byte,
-     * the encoding of a parameter that is zero).
+     * Reads a model written by {@link #write}, of the kind written. Before it allocates anything for the parameters it
+     * checks that the parameter count, the bitmap and the stored entries agree with the bytes the entry holds and with
+     * the configuration, so that a forged header costs no more than the bytes that carry it (up to 32 floats per bitmap
+     * byte, the encoding of a parameter that is zero).
      *
      * @throws IOException when the file is missing, truncated or not this format (the message says which)
      * @throws IllegalArgumentException when {@link ModelZips} refuses it
      */
-    public static MultiLayerNetwork read(Path file) throws IOException {
+    public static Model read(Path file) throws IOException {
         ModelZips.check(file);
         try (ZipFile zip = new ZipFile(file.toFile())) {
             ZipEntry config = zip.getEntry(CONFIG);
@@ -81,19 +88,31 @@ public final class SparseModel {
             if (config == null || params == null) {
                 throw new IOException(file + " is not a Shears sparse model: it lacks " + (config == null ? CONFIG : PARAMS));
             }
-            MultiLayerConfiguration conf;
+            String json;
             try (InputStream in = zip.getInputStream(config)) {
-                conf = MultiLayerConfiguration.fromJson(new String(readLimited(in, 16 << 20), StandardCharsets.UTF_8));
+                json = new String(readLimited(in, 16 << 20), StandardCharsets.UTF_8);
             }
-            long needed = conf.getConfs().stream().mapToLong(c -> c.getLayer().initializer().numParams(c)).sum();
+            boolean graph = Json.MAPPER.readTree(json).has("vertices"); // a network's configuration has "confs"
+            ComputationGraphConfiguration graphConf = graph ? ComputationGraphConfiguration.fromJson(json) : null;
+            MultiLayerConfiguration netConf = graph ? null : MultiLayerConfiguration.fromJson(json);
+            long needed = graph ? graphConf.getVertices().values().stream().mapToLong(v -> v.numParams(true)).sum()
+                    : netConf.getConfs().stream().mapToLong(c -> c.getLayer().initializer().numParams(c)).sum();
             float[] values;
             try (DataInputStream in = new DataInputStream(new BufferedInputStream(zip.getInputStream(params)))) {
                 values = readParams(in, params.getSize(), needed, file);
             }
-            MultiLayerNetwork net = new MultiLayerNetwork(conf);
-            net.init();
-            net.setParams(Nd4j.create(values, new long[] {1, values.length}, 'c').castTo(net.params().dataType()));
-            return net;
+            Model model;
+            if (graph) {
+                ComputationGraph g = new ComputationGraph(graphConf);
+                g.init();
+                model = g;
+            } else {
+                MultiLayerNetwork net = new MultiLayerNetwork(netConf);
+                net.init();
+                model = net;
+            }
+            model.setParams(Nd4j.create(values, new long[] {1, values.length}, 'c').castTo(model.params().dataType()));
+            return model;
         }
     }
 

@@ -5,6 +5,7 @@ import dev.shears.trainer.cpu.MaxPooling;
 import dev.shears.trainer.cpu.ReluGradients;
 import dev.shears.trainer.cpu.UpdaterBlocks;
 import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -40,5 +41,16 @@ public final class TrainingPath {
         ReluGradients.install(net);
         MaxPooling.install(net);
         UpdaterBlocks.skipEmptyRegularization(net);
+    }
+
+    /**
+     * Prepares {@code graph} for training as above (the input gradient skipped for each layer that reads the
+     * network's input); idempotent.
+     */
+    public static void prepare(ComputationGraph graph) {
+        graph.getConfiguration().setCacheMode(CacheMode.DEVICE);
+        graph.setCacheMode(CacheMode.DEVICE);
+        InputLayerGradients.skip(graph);
+        ReluGradients.install(graph);
     }
 }

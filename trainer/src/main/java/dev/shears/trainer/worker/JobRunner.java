@@ -28,6 +28,7 @@ import dev.shears.trainer.job.JobSession;
 import dev.shears.trainer.job.Progress;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.publish.Publication;
+import dev.shears.trainer.publish.Publisher;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -388,8 +389,9 @@ final class JobRunner {
             // published by a delivery that stopped before recording it: record that version, publish no second one
             sessions.remove(jobId);
             JobDirectory.Version v = earlier.get().version();
-            Event published = record(call, new ModelPublished(name, v.id(), v.model().toAbsolutePath().toString(),
-                    earlier.get().sha256(), last.accuracy(), last.achievedSparsity()));
+            Publication.Cost[] cost = Publisher.costs(v.dir());
+            Event published = record(call, published(name, v.id(), earlier.get().artifact(), earlier.get().sha256(),
+                    last, cost[0], cost[1]));
             return new Outcome(published, "published before as " + name + " " + v.id()
                     + " by a delivery that stopped before recording it; recorded now, nothing published again");
         }
@@ -400,9 +402,16 @@ final class JobRunner {
         } finally {
             sessions.remove(jobId); // publishing made the pruning permanent: the session's model is no longer masked
         }
-        Event published = record(call, new ModelPublished(p.name(), p.version(), p.model().toAbsolutePath().toString(),
-                p.sha256(), last.accuracy(), last.achievedSparsity()));
+        Event published = record(call, published(p.name(), p.version(), p.model(), p.sha256(), last, p.dense(),
+                p.published()));
         return new Outcome(published, "published " + p.name() + " " + p.version() + " (sha256 " + p.sha256() + ")");
+    }
+
+    private static ModelPublished published(String name, String version, java.nio.file.Path model, String sha256,
+            StepResult last, Publication.Cost dense, Publication.Cost published) {
+        return new ModelPublished(name, version, model.toAbsolutePath().toString(), sha256, last.accuracy(),
+                last.achievedSparsity(), dense.flops(), published.flops(), dense.parameters(), published.parameters(),
+                dense.latencyMs(), published.latencyMs(), dense.batchLatencyMs(), published.batchLatencyMs());
     }
 
     /** Records the job's publication (what closes the job) and returns its report. */

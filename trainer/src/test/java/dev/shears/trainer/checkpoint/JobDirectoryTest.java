@@ -92,7 +92,7 @@ class JobDirectoryTest {
     @Test
     void recordsThePublicationThatClosesTheJobAndReadsItBack() throws IOException {
         JobDirectory job = at(NOW);
-        ModelPublished published = new ModelPublished("lenet5", "20261205T033605123Z-step3", "/m/model.zip",
+        ModelPublished published = ModelPublished.withoutCost("lenet5", "20261205T033605123Z-step3", "/m/model.zip",
                 "a".repeat(64), 0.9, 0.8);
         assertThat(job.published()).isEmpty();
 

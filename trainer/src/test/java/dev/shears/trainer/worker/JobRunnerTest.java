@@ -291,10 +291,33 @@ class JobRunnerTest {
         assertThat(first.get(0).seq()).isEqualTo(4);
         assertThat(Checkpoints.sha256(Path.of(published.path()))).isEqualTo(published.sha256());
         assertThat(published.sparsity()).isEqualTo(0.5, org.assertj.core.data.Offset.offset(1e-4));
+        assertThat(published.denseParameters()).isEqualTo(published.parameters()).isEqualTo(61_706);
+        assertThat(published.flops()).isEqualTo(published.denseFlops()).isPositive();
+        assertThat(published.latencyMs()).isPositive();
+        assertThat(published.batchLatencyMs()).isPositive();
 
         assertThat(apply(Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload).containsExactly(published);
         assertThat(apply(runner("w2"), Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload).contains(published);
         assertThat(((JobFailed) apply(step(2, 0.6, 3, 1)).get(0).payload()).reason()).contains("published");
+    }
+
+    @Test
+    void aJobThatPublishesASensitivityReportAnswersFinalizeOfItsDenseStepWithTheReport() throws Exception {
+        String yaml = Files.readString(Path.of("src/test/resources/recipes/quick-resnet.yaml"))
+                .replace("publish:\n  name: quick-resnet\n", "publish:\n  name: quick-resnet\n  artifact: sensitivity\n")
+                + "data: " + Path.of("src/test/resources/fashion-mnist-subset").toAbsolutePath() + "\n";
+        assertThat(yaml).contains("artifact: sensitivity");
+        assertThat(completed(apply(Event.of("quick-resnet", 0, new JobStarted(yaml, 2)))).seq()).isZero();
+
+        List<Event> reports = apply(Event.of("quick-resnet", 3, new Finalize(0, 1)));
+
+        ModelPublished report = (ModelPublished) reports.get(0).payload();
+        assertThat(Path.of(report.path()).getFileName()).hasToString("sensitivity.json");
+        assertThat(Checkpoints.sha256(Path.of(report.path()))).isEqualTo(report.sha256());
+        assertThat(report.sparsity()).isZero();
+        assertThat(Path.of(report.path()).resolveSibling("sensitivity.png")).isRegularFile();
+        assertThat(apply(runner("w2"), Event.of("quick-resnet", 3, new Finalize(0, 1)))).extracting(Event::payload)
+                .contains(report);
     }
 
     long metersOfTheJob() {
