@@ -1,6 +1,7 @@
 package dev.shears.bench;
 
 import dev.shears.common.data.InputShape;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.prune.Amount;
 import dev.shears.prune.ChannelGroup;
 import dev.shears.prune.ChannelLimits;
@@ -59,6 +60,7 @@ public final class ResNetCompactionSpeedup implements Runnable {
     double blockMs = 200;
 
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new ResNetCompactionSpeedup()).execute(args));
     }
 

@@ -131,9 +131,9 @@ class ChaosTest {
             b.put(Fault.CHECKPOINT_CORRUPT, 1);
             b.put(Fault.DUPLICATE_COMMAND, 4);
             b.put(Fault.LATE_REPORT, 4);
-            // Three steps: the faults that need a step after the first (a damaged checkpoint of step k - 1) get
-            // four chances, not two, to find a moment outside the quiet time that follows each kill.
-            return new Plan(2, 3, 300, b, 2, Duration.ofMinutes(8));
+            // Four steps: the faults that need a step after the first (a damaged checkpoint of step k - 1) get
+            // several chances to find a moment outside the quiet time that follows each kill.
+            return new Plan(2, 4, 300, b, 2, Duration.ofMinutes(8));
         }
 
         static Plan full() {
@@ -398,8 +398,10 @@ class ChaosTest {
                         killWorker(Fault.WORKER_KILL_TRAINING, p.worker(), String.format(Locale.ROOT,
                                 "%s seq %d at %.0f %%", job, p.seq(), 100 * p.fraction()));
                     }
-                } else if (p.seq() >= 1 && p.fraction() < killAt && take(Fault.BROKER_RESTART)) {
-                    // in the middle of a step: progress reports are many, so the short form finds a moment for it
+                } else if (p.seq() >= 1 && p.fraction() < killAt && left.get(Fault.WORKER_KILL_TRAINING) == 0
+                        && take(Fault.BROKER_RESTART)) {
+                    // in the middle of a step: progress reports are many, so the short form finds a moment for it;
+                    // after the kill mid-training, whose moments its quiet time would otherwise take
                     restartBroker(String.format(Locale.ROOT, "%s seq %d at %.0f %%", job, p.seq(), 100 * p.fraction()));
                 }
             } else if (e.payload() instanceof JobFailed f && f.retryable() && unwritable.containsKey(job)) {
