@@ -197,16 +197,7 @@ final class Check {
 
     /** {@code 0.9}, {@code 3} for a whole number, {@code NaN}, {@code inf}. */
     static String num(double v) {
-        if (Double.isNaN(v)) {
-            return "NaN";
-        }
-        if (Double.isInfinite(v)) {
-            return v > 0 ? "inf" : "-inf";
-        }
-        if (v == Math.rint(v) && Math.abs(v) < 1e15) {
-            return Long.toString((long) v);
-        }
-        return Double.toString(v);
+        return Quoted.number(v, "NaN", "inf");
     }
 
     private static String fix(String fix) {

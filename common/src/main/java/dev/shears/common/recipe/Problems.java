@@ -148,16 +148,7 @@ final class Problems {
 
     /** A number as the recipe would spell it: {@code 0.9}, {@code 3} for a whole double, {@code inf}. */
     static String num(double v) {
-        if (Double.isNaN(v)) {
-            return ".nan";
-        }
-        if (Double.isInfinite(v)) {
-            return v > 0 ? ".inf" : "-.inf";
-        }
-        if (v == Math.rint(v) && Math.abs(v) < 1e15) {
-            return Long.toString((long) v);
-        }
-        return Double.toString(v);
+        return Quoted.number(v, ".nan", ".inf");
     }
 
     /**

@@ -35,4 +35,18 @@ public final class Quoted {
         }
         return sb.append('"').toString();
     }
+
+    /**
+     * A number as a person would write it: {@code 0.9}, {@code 3} for a whole one; {@code nan} for NaN and {@code
+     * infinity} (with a {@code -} before it when negative) in the spelling of the text it goes into.
+     */
+    public static String number(double v, String nan, String infinity) {
+        if (Double.isNaN(v)) {
+            return nan;
+        }
+        if (Double.isInfinite(v)) {
+            return v > 0 ? infinity : "-" + infinity;
+        }
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
 }
