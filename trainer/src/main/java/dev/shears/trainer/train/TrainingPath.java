@@ -2,6 +2,7 @@ package dev.shears.trainer.train;
 
 import dev.shears.trainer.cpu.InputLayerGradients;
 import dev.shears.trainer.cpu.MaxPooling;
+import dev.shears.trainer.cpu.OneDnnConvolution;
 import dev.shears.trainer.cpu.ReluGradients;
 import dev.shears.trainer.cpu.UpdaterBlocks;
 import org.deeplearning4j.nn.conf.CacheMode;
@@ -14,6 +15,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * <ul>
  *   <li>forward results kept for back-propagation ({@link CacheMode#DEVICE}): DL4J's convolution
  *       layers otherwise run their forward convolution a second time inside back-propagation;</li>
+ *   <li>convolutions on oneDNN primitives made once per layer and input shape
+ *       ({@link OneDnnConvolution});</li>
  *   <li>no gradient with respect to the input ({@link InputLayerGradients});</li>
  *   <li>ReLU back-propagated in two vectorised passes ({@link ReluGradients});</li>
  *   <li>max pooling back-propagated in one pass, without oneDNN's copies and second forward pass
@@ -36,6 +39,7 @@ public final class TrainingPath {
     public static void prepare(MultiLayerNetwork net) {
         net.getLayerWiseConfigurations().setCacheMode(CacheMode.DEVICE);
         net.setCacheMode(CacheMode.DEVICE);
+        OneDnnConvolution.install(net);
         InputLayerGradients.skip(net);
         ReluGradients.install(net);
         MaxPooling.install(net);
