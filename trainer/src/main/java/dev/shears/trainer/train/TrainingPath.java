@@ -1,5 +1,6 @@
 package dev.shears.trainer.train;
 
+import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.InputLayerGradients;
 import dev.shears.trainer.cpu.MaxPooling;
 import dev.shears.trainer.cpu.OneDnnConvolution;
@@ -14,7 +15,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *
  * <ul>
  *   <li>forward results kept for back-propagation ({@link CacheMode#DEVICE}): DL4J's convolution
- *       layers otherwise run their forward convolution a second time inside back-propagation;</li>
+ *       layers otherwise run their forward convolution a second time inside back-propagation, and its
+ *       dense layers their product ({@link CachedPreOutputs});</li>
  *   <li>convolutions on oneDNN primitives made once per layer and input shape
  *       ({@link OneDnnConvolution});</li>
  *   <li>no gradient with respect to the input ({@link InputLayerGradients});</li>
@@ -39,6 +41,7 @@ public final class TrainingPath {
     public static void prepare(MultiLayerNetwork net) {
         net.getLayerWiseConfigurations().setCacheMode(CacheMode.DEVICE);
         net.setCacheMode(CacheMode.DEVICE);
+        CachedPreOutputs.install(net);
         OneDnnConvolution.install(net);
         InputLayerGradients.skip(net);
         ReluGradients.install(net);
