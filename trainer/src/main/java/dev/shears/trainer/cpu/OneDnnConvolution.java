@@ -40,7 +40,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 /**
  * 2-D convolution on oneDNN primitives made once per layer and input shape, as PyTorch's oneDNN path keeps them.
@@ -232,8 +231,26 @@ public final class OneDnnConvolution {
                     && bias.length() == weights.size(0);
         }
 
+        /** {@code a} itself when its elements lie in row-major order without gaps, else a row-major copy. */
         private static INDArray contiguous(INDArray a) {
-            return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
+            return rowMajor(a) ? a : a.dup('c');
+        }
+
+        /**
+         * Whether {@code a}'s elements lie in row-major order without gaps. Unlike ND4J's
+         * {@code Shape.hasDefaultStridesForShape}, it ignores the strides of dimensions of size 1 (a {@code [64, 1,
+         * 28, 28]} array, a bias row that ND4J marks column-major), and it allocates nothing.
+         */
+        static boolean rowMajor(INDArray a) {
+            long expected = 1;
+            for (int i = a.rank() - 1; i >= 0; i--) {
+                long size = a.size(i);
+                if (size != 1 && a.stride(i) != expected) {
+                    return false;
+                }
+                expected *= size;
+            }
+            return true;
         }
     }
 

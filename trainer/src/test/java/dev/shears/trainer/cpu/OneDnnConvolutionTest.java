@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
 /**
@@ -96,7 +97,7 @@ class OneDnnConvolutionTest {
         OneDnnConvolution.install(b);
         for (int i = 0; i < 3; i++) {
             a.fit(batch);
-            a.output(otherBatch.getFeatures().get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 10)), false);
+            a.output(otherBatch.getFeatures().get(NDArrayIndex.interval(0, 10)), false);
             a.fit(otherBatch);
         }
         for (int i = 0; i < 3; i++) {
@@ -121,5 +122,25 @@ class OneDnnConvolutionTest {
         INDArray inputGradient = shears.calculateGradients(batch.getFeatures(), batch.getLabels(), null, null)
                 .getSecond();
         assertThat(inputGradient.isNaN().all()).isTrue();
+    }
+
+    /** Parameters, their gradients and activations are bound as they are, without a copy, however ND4J marks them. */
+    @Test
+    void rowMajorArraysAreRecognisedWhateverTheStridesOfTheirUnitDimensions() {
+        INDArray flat = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1, 200);
+        INDArray bias = flat.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(0, 6));
+        INDArray weights = flat.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(6, 156)).reshape('c', 6, 1, 5, 5);
+        assertThat(bias.ordering()).as("ND4J's mark on a row view").isEqualTo('f');
+        assertThat(OneDnnConvolution.Helper.rowMajor(bias)).isTrue();
+        assertThat(OneDnnConvolution.Helper.rowMajor(weights)).isTrue();
+        assertThat(OneDnnConvolution.Helper.rowMajor(
+                org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 64, 1, 28, 28))).isTrue();
+
+        INDArray images = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 4, 3, 5, 5);
+        assertThat(OneDnnConvolution.Helper.rowMajor(images.permute(0, 2, 3, 1))).isFalse();
+        assertThat(OneDnnConvolution.Helper.rowMajor(images.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2))))
+                .as("two of three channels").isFalse();
+        assertThat(OneDnnConvolution.Helper.rowMajor(images.get(NDArrayIndex.interval(1, 3)))).as("two whole images")
+                .isTrue();
     }
 }
