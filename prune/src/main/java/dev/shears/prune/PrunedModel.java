@@ -156,7 +156,7 @@ public record PrunedModel(Model model, Pruning pruning) {
         Path target = file.toPath().toAbsolutePath();
         Path tmp = Files.createTempFile(target.getParent(), ".shears-save-", ".tmp");
         try {
-            ModelZip.write(model, saveUpdater, extra, tmp);
+            ModelFileWriter.write(model, saveUpdater, extra, tmp);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);

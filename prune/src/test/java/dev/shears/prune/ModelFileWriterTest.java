@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** DL4J's model file, entry for entry and byte for byte, and the extra entries after it. */
-class ModelZipTest {
+class ModelFileWriterTest {
     @TempDir
     Path dir;
 
@@ -31,7 +31,7 @@ class ModelZipTest {
         assertSameEntries(net, false);
 
         Path ours = dir.resolve("ours.zip");
-        ModelZip.write(net, true, Map.of(), ours);
+        ModelFileWriter.write(net, true, Map.of(), ours);
         MultiLayerNetwork restored = ModelSerializer.restoreMultiLayerNetwork(ours.toFile(), true);
         assertThat(restored.params()).isEqualTo(net.params());
         assertThat(restored.getUpdater().getStateViewArray()).isEqualTo(net.getUpdater().getStateViewArray());
@@ -49,7 +49,7 @@ class ModelZipTest {
         extra.put("b.json", "{}".getBytes(StandardCharsets.UTF_8));
         extra.put("a.bin", new byte[] {1, 2, 3});
         Path file = dir.resolve("extra.zip");
-        ModelZip.write(TutorialLeNet.build(4), false, extra, file);
+        ModelFileWriter.write(TutorialLeNet.build(4), false, extra, file);
         try (ZipFile zip = new ZipFile(file.toFile())) {
             assertThat(Collections.list(zip.entries()).stream().map(ZipEntry::getName))
                     .containsExactly(ModelSerializer.CONFIGURATION_JSON, ModelSerializer.COEFFICIENTS_BIN, "b.json",
@@ -62,7 +62,7 @@ class ModelZipTest {
         File theirs = dir.resolve("dl4j-" + saveUpdater + ".zip").toFile();
         ModelSerializer.writeModel(model, theirs, saveUpdater);
         Path ours = dir.resolve("ours-" + saveUpdater + ".zip");
-        ModelZip.write(model, saveUpdater, Map.of(), ours);
+        ModelFileWriter.write(model, saveUpdater, Map.of(), ours);
         try (ZipFile a = new ZipFile(theirs); ZipFile b = new ZipFile(ours.toFile())) {
             assertThat(Collections.list(b.entries()).stream().map(ZipEntry::getName))
                     .containsExactlyElementsOf(Collections.list(a.entries()).stream().map(ZipEntry::getName).toList());

@@ -32,8 +32,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * 25–26 ms of CPU, for a file 7 % larger (313 against 292 kB; stored entries: 8 ms, 735 kB). {@link ModelSerializer}
  * restores the result as it restores its own files.
  */
-final class ModelZip {
-    private ModelZip() {
+final class ModelFileWriter {
+    private ModelFileWriter() {
     }
 
     /** Writes {@code model} (with its updater state when {@code saveUpdater}) and then {@code extra}, by entry name. */
