@@ -1,5 +1,6 @@
 package dev.shears.bench;
 
+import dev.shears.common.process.SerialFilter;
 import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.cpu.InputLayerGradients;
@@ -61,6 +62,7 @@ public final class PathAblation implements Callable<Integer> {
     Path data;
 
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new PathAblation()).execute(args));
     }
 

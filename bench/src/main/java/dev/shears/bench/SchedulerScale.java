@@ -11,6 +11,7 @@ import dev.shears.common.events.ModelPublished;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import io.micrometer.core.instrument.Gauge;
@@ -76,6 +77,7 @@ public final class SchedulerScale implements Callable<Integer> {
     private final ObjectMapper json = new ObjectMapper();
 
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new SchedulerScale()).execute(args));
     }
 

@@ -1,5 +1,6 @@
 package dev.shears.bench;
 
+import dev.shears.common.process.SerialFilter;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.prune.Amount;
 import dev.shears.prune.Pruning;
@@ -57,6 +58,7 @@ public final class SideBySide {
     private SideBySide() {}
 
     public static void main(String[] args) throws Exception {
+        SerialFilter.install();
         if (args.length == 0) {
             System.err.println("usage: SideBySide mask|serve [options] (see the class comment)");
             System.exit(2);

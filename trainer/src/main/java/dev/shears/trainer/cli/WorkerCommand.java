@@ -2,6 +2,7 @@ package dev.shears.trainer.cli;
 
 import dev.shears.common.cli.KafkaOptions;
 import dev.shears.common.events.Topics;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.trainer.cpu.NativeBackend;
 import dev.shears.trainer.metrics.MetricsServer;
 import dev.shears.trainer.metrics.TrainerMetrics;
@@ -111,6 +112,7 @@ public final class WorkerCommand implements Callable<Integer> {
 
     /** Runs {@code shears worker} alone. */
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new WorkerCommand()).execute(args));
     }
 }

@@ -1,6 +1,8 @@
 package dev.shears.trainer.cpu;
 
+import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
@@ -9,6 +11,7 @@ import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelperAccess;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -63,8 +66,29 @@ public final class InputLayerGradients {
      * @return whether the first layer now skips it
      */
     public static boolean skip(MultiLayerNetwork net) {
-        if (net.getnLayers() == 0 || !(net.getLayer(0) instanceof ConvolutionLayer conv)
-                || conv.getClass() != ConvolutionLayer.class) {
+        return net.getnLayers() > 0 && skip(net.getLayer(0));
+    }
+
+    /**
+     * As {@link #skip(MultiLayerNetwork)}, for every layer of {@code graph} that reads only the network's inputs;
+     * idempotent.
+     *
+     * @return how many layers now skip it
+     */
+    public static int skip(ComputationGraph graph) {
+        List<String> inputs = graph.getConfiguration().getNetworkInputs();
+        int skipped = 0;
+        for (Map.Entry<String, List<String>> e : graph.getConfiguration().getVertexInputs().entrySet()) {
+            Layer layer = graph.getLayer(e.getKey());
+            if (layer != null && inputs.containsAll(e.getValue()) && skip(layer)) {
+                skipped++;
+            }
+        }
+        return skipped;
+    }
+
+    private static boolean skip(Layer layer) {
+        if (!(layer instanceof ConvolutionLayer conv) || conv.getClass() != ConvolutionLayer.class) {
             return false;
         }
         if (OneDnnConvolution.skipInputGradient(conv)) {

@@ -1,7 +1,9 @@
 package dev.shears.trainer.job;
 
+import dev.shears.common.data.InputShape;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.recipe.Training;
+import dev.shears.common.schedule.Schedule;
 import dev.shears.common.schedule.SchedulePoint;
 import dev.shears.prune.Pruning;
 import dev.shears.trainer.checkpoint.CheckpointState;
@@ -11,11 +13,16 @@ import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.data.Batches;
 import dev.shears.trainer.data.EvalResult;
+import dev.shears.trainer.data.Examples;
 import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.Split;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.model.Models;
+import dev.shears.trainer.model.TrainableModel;
 import dev.shears.trainer.publish.Publication;
 import dev.shears.trainer.publish.Publisher;
+import dev.shears.trainer.sensitivity.Sensitivity;
+import dev.shears.trainer.sensitivity.SensitivityReport;
 import dev.shears.trainer.train.MaskedTraining;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -28,7 +35,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
@@ -58,7 +64,7 @@ public final class JobSession {
     private final List<StepResult> history = new ArrayList<>();
     private final Checkpoints.Restored restored;
 
-    private MultiLayerNetwork net;
+    private TrainableModel model;
     private Pruning pruning;
     private MaskedTraining masked;
     private PruningPlan plan;
@@ -86,8 +92,9 @@ public final class JobSession {
             adopt(restored);
         } else {
             Training t = recipe.training();
-            net = (MultiLayerNetwork) Models.create(recipe.model().toString(), t.seed(), updater(t), t.weightDecay());
-            attach(Pruning.of(net));
+            model = TrainableModel.of(Models.create(recipe.model(), InputShape.FASHION_MNIST, Split.CLASSES, t.seed(),
+                    updater(t), t.weightDecay()), InputShape.FASHION_MNIST);
+            attach(model.newPruning());
             batches = Batches.shuffled(data.train(), t.batchSize(), t.seed());
         }
     }
@@ -161,7 +168,7 @@ public final class JobSession {
         progress.start("dense pre-training", iterations, recipe.training().batchSize());
         for (long i = 0; i < iterations; i++) {
             checkStop();
-            net.fit(batches.next());
+            model.fit(batches.next(), recipe.training().seed(), iteration);
             iteration++;
             progress.tick();
             if (rewind != null && iteration == rewindAt) {
@@ -197,7 +204,7 @@ public final class JobSession {
         if (point.rewind()) {
             rewind();
         }
-        masked.refresh(net);
+        masked.refresh(model.model());
     }
 
     /** Trains {@code iterations} more (masked) iterations and evaluates. */
@@ -205,13 +212,27 @@ public final class JobSession {
         progress.start(label, iterations, recipe.training().batchSize());
         for (long i = 0; i < iterations; i++) {
             checkStop();
-            net.fit(batches.next());
+            model.fit(batches.next(), recipe.training().seed(), iteration);
             iteration++;
             progress.tick();
         }
         progress.finish();
         trained(iterations);
         return evaluate();
+    }
+
+    /**
+     * Sensitivity analysis of the job's dense model (after {@link #pretrain}, committed as step 0): each unit the
+     * recipe prunes, alone, at each sparsity of {@code grid}, evaluated as the steps are; the model is left as it was.
+     *
+     * @throws IllegalStateException when the session is past its dense step
+     */
+    public SensitivityReport sensitivity(List<Double> grid) {
+        if (lastSeq != 0) {
+            throw new IllegalStateException("the job's newest checkpoint is step " + lastSeq + ", not its dense model"
+                    + " (fix: analyse in a new job directory, or one where only dense pre-training ran)");
+        }
+        return Sensitivity.analyse(recipe.job(), model, plan, grid, () -> evaluate().accuracy());
     }
 
     /** Training samples per second of the last training phase. */
@@ -259,7 +280,7 @@ public final class JobSession {
                 result.accuracy(), result.loss(), result.layerSparsity(), denseAccuracy, history, Instant.now(),
                 attempt, 0);
         try {
-            lastCheckpoint = checkpoints.save(net, pruning, state, recipe.checkpoints().keepLast());
+            lastCheckpoint = checkpoints.save(model.model(), pruning, state, Checkpoints.Retention.of(recipe));
         } catch (IOException e) {
             history.clear();
             history.addAll(before);
@@ -300,7 +321,7 @@ public final class JobSession {
         Checkpoints.Restored good = found.get();
         adopt(good);
         CheckpointState state = good.state().rekeyed(attempt, discarded, Instant.now());
-        lastCheckpoint = checkpoints.save(net, pruning, state, recipe.checkpoints().keepLast());
+        lastCheckpoint = checkpoints.save(model.model(), pruning, state, Checkpoints.Retention.of(recipe));
         lastAttempt = attempt;
         return state;
     }
@@ -309,9 +330,18 @@ public final class JobSession {
         return checkpoints.list().stream().map(Checkpoints.Checkpoint::seq).distinct().sorted().toList();
     }
 
-    /** Finalize: remove, verify, compact, publish. Ends the session's use of the model. */
+    /**
+     * Finalize: remove, verify, compact, publish. Ends the session's use of the model. A recipe that publishes a
+     * sensitivity report ({@code publish.artifact: sensitivity}) publishes the analysis of its dense model instead.
+     */
     public Publication publish() throws IOException {
-        return Publisher.publish(net, pruning, layerSparsity(), recipe, data, last(), newestCheckpoint(), dir);
+        if (recipe.publish().isSensitivityReport()) {
+            SensitivityReport report = sensitivity(Sensitivity.DEFAULT_GRID);
+            return Publisher.publishSensitivity(model, report,
+                    report.suggest(Schedule.of(recipe.schedule()).finalSparsity()), recipe, last(), newestCheckpoint(),
+                    dir);
+        }
+        return Publisher.publish(model, pruning, layerSparsity(), recipe, data, last(), newestCheckpoint(), dir);
     }
 
     /**
@@ -335,7 +365,7 @@ public final class JobSession {
     private void adopt(Checkpoints.Restored from) {
         CheckpointState state = from.state();
         Training t = recipe.training();
-        net = from.model().network();
+        model = TrainableModel.of(from.model().model(), InputShape.FASHION_MNIST);
         attach(from.model().pruning());
         iteration = state.iteration();
         lastSeq = state.seq();
@@ -350,10 +380,11 @@ public final class JobSession {
 
     private void attach(Pruning p) {
         pruning = p.seed(recipe.training().seed());
-        plan = new PruningPlan(recipe.pruning(), pruning, recipe.training().seed());
+        plan = new PruningPlan(recipe.pruning(), Schedule.of(recipe.schedule()).finalSparsity(), model.model(), pruning,
+                recipe.training().seed());
         masked = new MaskedTraining(pruning);
-        net.setListeners(masked);
-        dev.shears.trainer.train.TrainingPath.prepare(net);
+        model.setListeners(masked);
+        model.prepareTraining();
     }
 
     private void checkStop() {
@@ -364,7 +395,7 @@ public final class JobSession {
     }
 
     private EvalResult evaluate() {
-        return EvalResult.evaluate(net, data.test(), 1000);
+        return EvalResult.evaluate(model::output, Examples.of(data.test()), null, 1000);
     }
 
     private void trained(long iterations) {
@@ -395,7 +426,7 @@ public final class JobSession {
             state.put(name + "_mask", pruning.mask(name).dup());
         }
         pruning.loadStateDict(state);
-        net.getUpdater().getStateViewArray().assign(0);
+        model.updaterState().assign(0);
     }
 
     static IUpdater updater(Training t) {

@@ -72,6 +72,9 @@ public final class TrainJob {
                     eval.meanLoss(), iterations, seconds(start), session.samplesPerSecond(), "dense"));
         }
         for (SchedulePoint point : schedule.points()) {
+            if (recipe.publish().isSensitivityReport()) {
+                break; // the report analyses the dense model: no pruning step
+            }
             if (point.step() <= session.lastSeq()) {
                 continue;
             }

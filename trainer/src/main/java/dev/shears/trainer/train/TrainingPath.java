@@ -7,6 +7,7 @@ import dev.shears.trainer.cpu.OneDnnConvolution;
 import dev.shears.trainer.cpu.ReluGradients;
 import dev.shears.trainer.cpu.UpdaterBlocks;
 import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -47,5 +48,19 @@ public final class TrainingPath {
         ReluGradients.install(net);
         MaxPooling.install(net);
         UpdaterBlocks.skipEmptyRegularization(net);
+    }
+
+    /**
+     * Prepares {@code graph} for training: forward results kept, the input gradient skipped for each layer that reads
+     * the network's input, ReLU's two-pass gradient; idempotent. Its convolution, dense and pooling layers stay on
+     * DL4J's own path on purpose: {@link OneDnnConvolution}, {@link CachedPreOutputs} and {@link MaxPooling} install
+     * themselves in a {@link MultiLayerNetwork}'s layer array and are proven on LeNet-5's sequential layers only, not
+     * on a graph's vertices (residual additions, depthwise convolutions, layers shared by name and index).
+     */
+    public static void prepare(ComputationGraph graph) {
+        graph.getConfiguration().setCacheMode(CacheMode.DEVICE);
+        graph.setCacheMode(CacheMode.DEVICE);
+        InputLayerGradients.skip(graph);
+        ReluGradients.install(graph);
     }
 }
