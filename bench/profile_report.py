@@ -8,7 +8,8 @@ Every sample is put in one row: first by thread (JIT compilers, GC and VM, ND4J'
 then, on the job's thread, by phase (start-up, data loading, training, pruning, evaluation, checkpoints,
 publication) and, inside training, by operation (each layer's forward and backward pass, the updater, masking, data
 batching). Each row gives CPU seconds (samples x the sampling interval of CPU time), its share of all samples, the
-share of its own samples spent inside native kernels (libnd4j, oneDNN, OpenBLAS: below an Nd4jCpu exec call) as
+share of its own samples spent inside native kernels (libnd4j, oneDNN, OpenBLAS: below an Nd4jCpu exec call or a call
+into oneDNN's own API) as
 against Java/JNI (op objects, shape information, workspaces, allocation), and for training rows the milliseconds
 per training iteration.
 """
@@ -45,8 +46,9 @@ OPERATIONS = (
     (("MaskedTraining",), "masking (gradients and weights x masks)"),
     (("BaseMultiLayerUpdater.update",), "updater (Nesterov, L2)"),
     (("ReluGradients$Relu.backprop",), "ReLU backward (conv and dense layers)"),
+    (("calcBackpropGradients", "OneDnnConvolution"), "conv1, conv2 backward (oneDNN primitives; conv1: weights only)"),
     (("calcBackpropGradients", "InputLayerGradients"), "conv1 backward (weight gradient only)"),
-    (("calcBackpropGradients", "ConvolutionLayer.backpropGradient"), "conv2 backward (oneDNN conv2d_bp)"),
+    (("calcBackpropGradients", "ConvolutionLayer.backpropGradient"), "conv backward: DL4J's layer code around its helper"),
     (("calcBackpropGradients", "SubsamplingLayer.backpropGradient"), "max pooling backward"),
     (("calcBackpropGradients", "BaseOutputLayer"), "output layer backward (softmax, cross-entropy, fc3)"),
     (("calcBackpropGradients", "BaseLayer.backpropGradient"), "dense layers backward (fc1, fc2)"),
@@ -93,7 +95,8 @@ def main():
         frames = stack.split(";")
         key = classify(frames)
         samples[key] += count
-        if any("nativecpu/bindings/Nd4jCpu.exec" in f or "Nd4jCpu.execCustomOp" in f for f in frames):
+        if any("nativecpu/bindings/Nd4jCpu.exec" in f or "Nd4jCpu.execCustomOp" in f or "org/bytedeco/dnnl/" in f
+               for f in frames):
             native[key] += count
         total += count
     summary = json.load(open(summary_file))

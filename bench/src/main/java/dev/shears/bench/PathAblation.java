@@ -1,9 +1,11 @@
 package dev.shears.bench;
 
 import dev.shears.common.process.SerialFilter;
+import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.cpu.InputLayerGradients;
 import dev.shears.trainer.cpu.MaxPooling;
+import dev.shears.trainer.cpu.OneDnnConvolution;
 import dev.shears.trainer.cpu.ReluGradients;
 import dev.shears.trainer.cpu.UpdaterBlocks;
 import dev.shears.trainer.data.Batches;
@@ -34,16 +36,16 @@ import picocli.CommandLine.Option;
  *
  * <pre>
  * OMP_NUM_THREADS=1 taskset -c 0 java -XX:ActiveProcessorCount=1 -cp bench/target/benchmarks.jar \
- *     dev.shears.bench.PathAblation [--steps input,relu,pooling,updater,cache] [--pairs 20] [--block 50]
+ *     dev.shears.bench.PathAblation [--steps conv,dense,input,relu,pooling,updater,cache] [--pairs 20] [--block 50]
  * </pre>
  */
 @Command(name = "PathAblation", mixinStandardHelpOptions = true,
         description = "Each training-path step's CPU time per iteration, in turns in one JVM.")
 public final class PathAblation implements Callable<Integer> {
     /** The steps of TrainingPath, by name. */
-    static final List<String> STEPS = List.of("cache", "input", "relu", "pooling", "updater");
+    static final List<String> STEPS = List.of("cache", "dense", "conv", "input", "relu", "pooling", "updater");
 
-    @Option(names = "--steps", split = ",", defaultValue = "input,relu,pooling,updater,cache",
+    @Option(names = "--steps", split = ",", defaultValue = "conv,dense,input,relu,pooling,updater,cache",
             description = "steps to measure, each without the others left out (default ${DEFAULT-VALUE})")
     List<String> steps;
 
@@ -133,6 +135,12 @@ public final class PathAblation implements Callable<Integer> {
         if (!"cache".equals(leftOut)) {
             net.getLayerWiseConfigurations().setCacheMode(CacheMode.DEVICE);
             net.setCacheMode(CacheMode.DEVICE);
+        }
+        if (!"dense".equals(leftOut) && !"cache".equals(leftOut)) {
+            CachedPreOutputs.install(net);
+        }
+        if (!"conv".equals(leftOut)) {
+            OneDnnConvolution.install(net);
         }
         if (!"input".equals(leftOut)) {
             InputLayerGradients.skip(net);

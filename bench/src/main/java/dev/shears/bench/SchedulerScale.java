@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.broker.EmbeddedKafka;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Finalize;
+import dev.shears.common.events.JobProgress;
 import dev.shears.common.events.JobStarted;
 import dev.shears.common.events.ModelPublished;
 import dev.shears.common.events.PruneStep;
@@ -94,7 +95,8 @@ public final class SchedulerScale implements Callable<Integer> {
         return 0;
     }
 
-    String recipe(String job) {
+    /** A LeNet-5 recipe of {@code steps} steps for a fake worker: none of it is trained. */
+    static String recipe(String job, int steps) {
         return String.join("\n",
                 "job: " + job,
                 "model: lenet5",
@@ -133,7 +135,7 @@ public final class SchedulerScale implements Callable<Integer> {
             start = System.nanoTime();
             List<Future<Integer>> statuses = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                String body = recipe(String.format(Locale.ROOT, "scale-%d-%05d", n, i));
+                String body = recipe(String.format(Locale.ROOT, "scale-%d-%05d", n, i), steps);
                 statuses.add(pool.submit(() -> http.send(HttpRequest.newBuilder(jobs).timeout(Duration.ofMinutes(2))
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding())
                         .statusCode()));
@@ -147,7 +149,7 @@ public final class SchedulerScale implements Callable<Integer> {
             long deadline = start + Duration.ofMinutes(timeoutMinutes).toNanos();
             published = 0;
             while (System.nanoTime() < deadline) {
-                published = publishedJobs(jobs);
+                published = publishedJobs(http, json, jobs);
                 if (published >= accepted) {
                     break;
                 }
@@ -157,7 +159,7 @@ public final class SchedulerScale implements Callable<Integer> {
             sampler.shutdownNow();
         }
         TopicHistory history = TopicHistory.read(bootstrap, topics);
-        List<String> violations = exactlyOnce(history, n);
+        List<String> violations = exactlyOnce(history, n, steps);
         Samples reaction = history.reactions();
         Samples whileSubmitting = history.reactions(r -> r.time().isBefore(submittedAt));
         Samples afterwards = history.reactions(r -> !r.time().isBefore(submittedAt));
@@ -195,18 +197,30 @@ public final class SchedulerScale implements Callable<Integer> {
         return published == n;
     }
 
-    private int publishedJobs(URI jobs) throws Exception {
-        JsonNode list = json.readTree(http.send(HttpRequest.newBuilder(jobs).build(),
-                HttpResponse.BodyHandlers.ofString()).body()).path("jobs");
+    /** How many of the jobs {@code GET jobs} lists are published. */
+    static int publishedJobs(HttpClient http, ObjectMapper json, URI jobs) throws Exception {
         int published = 0;
-        for (JsonNode job : list) {
+        for (JsonNode job : jobList(http, json, jobs)) {
             published += job.path("state").asText().equals("published") ? 1 : 0;
         }
         return published;
     }
 
-    /** Each job: JobStarted, PruneStep 1..steps, Finalize, each once; StepCompleted 0..steps and ModelPublished, each once. */
-    private List<String> exactlyOnce(TopicHistory history, int n) {
+    /** How many jobs {@code GET jobs} lists. */
+    static int listedJobs(HttpClient http, ObjectMapper json, URI jobs) throws Exception {
+        return jobList(http, json, jobs).size();
+    }
+
+    private static JsonNode jobList(HttpClient http, ObjectMapper json, URI jobs) throws Exception {
+        return json.readTree(http.send(HttpRequest.newBuilder(jobs).build(), HttpResponse.BodyHandlers.ofString())
+                .body()).path("jobs");
+    }
+
+    /**
+     * Each of the {@code n} jobs: JobStarted, PruneStep 1..steps, Finalize, each once; StepCompleted 0..steps and
+     * ModelPublished, each once (progress reports aside); the violations, empty when there are none.
+     */
+    static List<String> exactlyOnce(TopicHistory history, int n, int steps) {
         List<String> out = new ArrayList<>();
         if (history.commands().size() != n || history.reports().size() != n) {
             out.add("jobs on commands " + history.commands().size() + ", on reports " + history.reports().size()
@@ -225,7 +239,8 @@ public final class SchedulerScale implements Callable<Integer> {
                 out.add("job " + job + " commands " + got);
             }
         });
-        history.reports().forEach((job, events) -> {
+        history.reports().forEach((job, all) -> {
+            List<Event> events = all.stream().filter(e -> !(e.payload() instanceof JobProgress)).toList();
             List<String> got = events.stream().map(e -> e.type() + " " + e.seq()).toList();
             List<String> want = new ArrayList<>();
             for (int k = 0; k <= steps; k++) {

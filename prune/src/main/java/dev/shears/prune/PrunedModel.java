@@ -5,8 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.FileSystem;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -147,18 +145,15 @@ public record PrunedModel(Model model, Pruning pruning) {
             ArrayNode shape = e.putArray("shape");
             Arrays.stream(p.shape()).forEach(shape::add);
         }
-        // DL4J writes its zip and ours are added through zipfs, which copies DL4J's entries as they
-        // are. The names have no folder: zipfs would add a folder entry, and DL4J's reader refuses those.
+        // DL4J's entries as ModelSerializer writes them, then ours. The names have no folder: DL4J's reader
+        // refuses folder entries.
+        Map<String, byte[]> extra = new LinkedHashMap<>();
+        extra.put(INDEX_ENTRY, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
+        extra.putAll(blobs);
         Path target = file.toPath().toAbsolutePath();
         Path tmp = Files.createTempFile(target.getParent(), ".shears-save-", ".tmp");
         try {
-            ModelSerializer.writeModel(model, tmp.toFile(), saveUpdater);
-            try (FileSystem zip = FileSystems.newFileSystem(tmp, Map.of())) {
-                Files.write(zip.getPath(INDEX_ENTRY), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
-                for (Map.Entry<String, byte[]> b : blobs.entrySet()) {
-                    Files.write(zip.getPath(b.getKey()), b.getValue());
-                }
-            }
+            ModelFileWriter.write(model, saveUpdater, extra, tmp);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);

@@ -19,7 +19,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.Conv2D;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
@@ -37,10 +36,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * forward convolution, takes under 2 ms. PyTorch skips it because its input does not require a
  * gradient.
  *
- * <p>{@link #skip(MultiLayerNetwork)} wraps the oneDNN helper of the network's first layer, when
- * that is a plain 2-D convolution, so that its back-propagation computes only the weight and bias
- * gradients: the weight gradient is the correlation of the input with the output gradient, one
- * oneDNN forward convolution (the batch as channels, the output gradient as the kernel):
+ * <p>{@link #skip(MultiLayerNetwork)} makes the network's first layer, when that is a plain 2-D
+ * convolution, compute only its weight and bias gradients: on {@link OneDnnConvolution}'s helper by
+ * leaving out its backward-data primitive; on DL4J's oneDNN helper by wrapping it so that the
+ * weight gradient is the correlation of the input with the output gradient, one oneDNN forward
+ * convolution (the batch as channels, the output gradient as the kernel):
  *
  * <pre>
  *   dW[o, c, i, j] = Σ_n Σ_y Σ_x  dZ[n, o, y, x] · X_padded[n, c, y + i, x + j]
@@ -60,8 +60,8 @@ public final class InputLayerGradients {
     }
 
     /**
-     * Makes the network's first layer skip its input gradient when it is a convolution on oneDNN;
-     * idempotent.
+     * Makes the network's first layer skip its input gradient when it is a convolution on oneDNN
+     * ({@link OneDnnConvolution}'s helper or DL4J's); idempotent.
      *
      * @return whether the first layer now skips it
      */
@@ -91,6 +91,9 @@ public final class InputLayerGradients {
         if (!(layer instanceof ConvolutionLayer conv) || conv.getClass() != ConvolutionLayer.class) {
             return false;
         }
+        if (OneDnnConvolution.skipInputGradient(conv)) {
+            return true;
+        }
         ConvolutionHelper helper = ConvolutionHelperAccess.get(conv);
         if (helper instanceof WeightGradientsOnly) {
             return true;
@@ -105,13 +108,14 @@ public final class InputLayerGradients {
     /** Whether {@link #skip} is in force on the network's first layer. */
     public static boolean skipped(MultiLayerNetwork net) {
         return net.getnLayers() > 0 && net.getLayer(0) instanceof ConvolutionLayer conv
-                && ConvolutionHelperAccess.get(conv) instanceof WeightGradientsOnly;
+                && (ConvolutionHelperAccess.get(conv) instanceof WeightGradientsOnly
+                        || OneDnnConvolution.skipsInputGradient(conv));
     }
 
     /** The oneDNN helper, but back-propagation yields the parameters' gradients only. */
     static final class WeightGradientsOnly implements ConvolutionHelper {
         private final ConvolutionHelper inner;
-        private INDArray noInputGradient;
+        private final NaNGradient noInputGradient = new NaNGradient();
 
         WeightGradientsOnly(ConvolutionHelper inner) {
             this.inner = inner;
@@ -157,7 +161,7 @@ public final class InputLayerGradients {
                 g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
             }
             g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGradView);
-            return new Pair<>(g, noInputGradient(input));
+            return new Pair<>(g, noInputGradient.like(input));
         }
 
         /** Stride and dilation 1, explicit symmetric padding, NCHW floats, and an output gradient of the exact size. */
@@ -168,16 +172,6 @@ public final class InputLayerGradients {
                     && dilation[0] == 1 && dilation[1] == 1
                     && input.size(2) + 2L * pad[0] - delta.size(2) + 1 == kernel[0]
                     && input.size(3) + 2L * pad[1] - delta.size(3) + 1 == kernel[1];
-        }
-
-        /** A NaN array of the input's shape, kept outside DL4J's workspaces and reused while the shape holds. */
-        private INDArray noInputGradient(INDArray input) {
-            if (noInputGradient == null || !java.util.Arrays.equals(noInputGradient.shape(), input.shape())) {
-                try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                    noInputGradient = Nd4j.valueArrayOf(input.shape(), Double.NaN, input.dataType());
-                }
-            }
-            return noInputGradient;
         }
 
         @Override

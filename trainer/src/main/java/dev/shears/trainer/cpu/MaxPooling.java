@@ -220,14 +220,13 @@ public final class MaxPooling {
         }
 
         /**
-         * {@link #backward} for 2×2 windows of stride 2: {@link #first}'s scan unrolled into selects, which do not
-         * branch on the data, and every input of a window written (zero or the gradient), so that only a row or
-         * column outside every window (an odd height or width) needs clearing first.
+         * {@link #backward} for 2×2 windows of stride 2, as a tournament: the first maximum of the top pair against
+         * the first maximum of the bottom pair, the bottom winning only when strictly greater (each pair's first
+         * element clamped to {@code -Float.MAX_VALUE}), which picks {@link #first}'s element, ties, NaN and infinities
+         * included, with two comparisons in a row instead of three; then one store per window into a cleared image.
          */
         private void backward2x2(float[] x, float[] dz, float[] dx) {
-            if (h % 2 != 0 || w % 2 != 0) {
-                Arrays.fill(dx, 0, imageSize(), 0f);
-            }
+            Arrays.fill(dx, 0, imageSize(), 0f);
             final int width = w;
             int o = 0;
             for (int c = 0; c < channels; c++) {
@@ -238,18 +237,14 @@ public final class MaxPooling {
                         float b = x[r + 1];
                         float cc = x[r + width];
                         float d = x[r + width + 1];
-                        float m = a > -Float.MAX_VALUE ? a : -Float.MAX_VALUE;
-                        boolean takeB = b > m;
-                        m = takeB ? b : m;
-                        boolean takeC = cc > m;
-                        m = takeC ? cc : m;
-                        boolean takeD = d > m;
-                        int k = takeD ? 3 : takeC ? 2 : takeB ? 1 : 0;
-                        float g = dz[o++];
-                        dx[r] = k == 0 ? g : 0f;
-                        dx[r + 1] = k == 1 ? g : 0f;
-                        dx[r + width] = k == 2 ? g : 0f;
-                        dx[r + width + 1] = k == 3 ? g : 0f;
+                        float top = a > -Float.MAX_VALUE ? a : -Float.MAX_VALUE;
+                        float bottom = cc > -Float.MAX_VALUE ? cc : -Float.MAX_VALUE;
+                        boolean right = b > top;
+                        boolean bottomRight = d > bottom;
+                        top = right ? b : top;
+                        bottom = bottomRight ? d : bottom;
+                        int at = bottom > top ? (bottomRight ? r + width + 1 : r + width) : (right ? r + 1 : r);
+                        dx[at] = dz[o++];
                     }
                 }
             }

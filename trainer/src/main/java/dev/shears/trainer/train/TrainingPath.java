@@ -1,7 +1,9 @@
 package dev.shears.trainer.train;
 
+import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.InputLayerGradients;
 import dev.shears.trainer.cpu.MaxPooling;
+import dev.shears.trainer.cpu.OneDnnConvolution;
 import dev.shears.trainer.cpu.ReluGradients;
 import dev.shears.trainer.cpu.UpdaterBlocks;
 import org.deeplearning4j.nn.conf.CacheMode;
@@ -14,7 +16,10 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *
  * <ul>
  *   <li>forward results kept for back-propagation ({@link CacheMode#DEVICE}): DL4J's convolution
- *       layers otherwise run their forward convolution a second time inside back-propagation;</li>
+ *       layers otherwise run their forward convolution a second time inside back-propagation, and its
+ *       dense layers their product ({@link CachedPreOutputs});</li>
+ *   <li>convolutions on oneDNN primitives made once per layer and input shape
+ *       ({@link OneDnnConvolution});</li>
  *   <li>no gradient with respect to the input ({@link InputLayerGradients});</li>
  *   <li>ReLU back-propagated in two vectorised passes ({@link ReluGradients});</li>
  *   <li>max pooling back-propagated in one pass, without oneDNN's copies and second forward pass
@@ -37,6 +42,8 @@ public final class TrainingPath {
     public static void prepare(MultiLayerNetwork net) {
         net.getLayerWiseConfigurations().setCacheMode(CacheMode.DEVICE);
         net.setCacheMode(CacheMode.DEVICE);
+        CachedPreOutputs.install(net);
+        OneDnnConvolution.install(net);
         InputLayerGradients.skip(net);
         ReluGradients.install(net);
         MaxPooling.install(net);
@@ -44,8 +51,11 @@ public final class TrainingPath {
     }
 
     /**
-     * Prepares {@code graph} for training as above (the input gradient skipped for each layer that reads the
-     * network's input); idempotent.
+     * Prepares {@code graph} for training: forward results kept, the input gradient skipped for each layer that reads
+     * the network's input, ReLU's two-pass gradient; idempotent. Its convolution, dense and pooling layers stay on
+     * DL4J's own path on purpose: {@link OneDnnConvolution}, {@link CachedPreOutputs} and {@link MaxPooling} install
+     * themselves in a {@link MultiLayerNetwork}'s layer array and are proven on LeNet-5's sequential layers only, not
+     * on a graph's vertices (residual additions, depthwise convolutions, layers shared by name and index).
      */
     public static void prepare(ComputationGraph graph) {
         graph.getConfiguration().setCacheMode(CacheMode.DEVICE);

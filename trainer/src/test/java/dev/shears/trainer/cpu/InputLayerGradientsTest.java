@@ -7,7 +7,6 @@ import dev.shears.trainer.data.Batches;
 import dev.shears.trainer.data.FashionMnist;
 import dev.shears.trainer.model.Models;
 import java.nio.file.Path;
-import java.util.Map;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -55,7 +54,7 @@ class InputLayerGradientsTest {
             dl4j.fit(batch);
             shears.fit(batch);
         }
-        assertThat(maxRelativeDiff(dl4j.params(), shears.params())).isLessThan(1e-6);
+        assertThat(SameNumbers.maxRelativeDiff(dl4j.params(), shears.params())).isLessThan(1e-6);
     }
 
     /** With the forward results kept for back-propagation too ({@code TrainingPath}): the same gradients again. */
@@ -69,7 +68,7 @@ class InputLayerGradientsTest {
         for (int i = 0; i < 3; i++) {
             dl4j.fit(batch);
             shears.fit(batch);
-            assertThat(maxRelativeDiff(dl4j.params(), shears.params())).as("after fit %d", i).isLessThan(1e-6);
+            assertThat(SameNumbers.maxRelativeDiff(dl4j.params(), shears.params())).as("after fit %d", i).isLessThan(1e-6);
         }
         MultiLayerNetwork fresh = Models.lenet5(4, new Nesterovs(0.01, 0.9), 5e-4);
         MultiLayerNetwork prepared = fresh.clone();
@@ -100,30 +99,17 @@ class InputLayerGradientsTest {
     }
 
     private static void assertSameGradients(MultiLayerNetwork a, MultiLayerNetwork b) {
-        for (MultiLayerNetwork n : new MultiLayerNetwork[] {a, b}) {
-            n.setInput(batch.getFeatures());
-            n.setLabels(batch.getLabels());
-            n.computeGradientAndScore();
-        }
-        assertThat(b.score()).isCloseTo(a.score(), org.assertj.core.data.Offset.offset(1e-6));
-        Map<String, INDArray> expected = a.gradient().gradientForVariable();
-        Map<String, INDArray> actual = b.gradient().gradientForVariable();
-        assertThat(actual.keySet()).isEqualTo(expected.keySet());
-        for (String k : expected.keySet()) {
-            assertThat(maxRelativeDiff(expected.get(k), actual.get(k))).as("gradient %s", k).isLessThan(1e-5);
-        }
+        SameNumbers.assertSameGradients(a, b, batch);
     }
 
-    /** max |a - b| / max |a|. */
-    private static double maxRelativeDiff(INDArray a, INDArray b) {
-        return a.sub(b).amaxNumber().doubleValue() / Math.max(1e-12, a.amaxNumber().doubleValue());
-    }
-
-    /** {@code first}, then a softmax output layer, on flat 28×28 images. */
-    static MultiLayerNetwork network(org.deeplearning4j.nn.conf.layers.Layer first) {
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.FLOAT)
-                .updater(new Nesterovs(0.01, 0.9)).weightInit(WeightInit.XAVIER).list()
-                .layer(first)
+    /** {@code layers}, then a softmax output layer, on flat 28×28 images. */
+    static MultiLayerNetwork network(org.deeplearning4j.nn.conf.layers.Layer... layers) {
+        NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder().seed(5)
+                .dataType(DataType.FLOAT).updater(new Nesterovs(0.01, 0.9)).weightInit(WeightInit.XAVIER).list();
+        for (org.deeplearning4j.nn.conf.layers.Layer layer : layers) {
+            list.layer(layer);
+        }
+        MultiLayerConfiguration conf = list
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10)
                         .activation(Activation.SOFTMAX).build())
                 .setInputType(InputType.convolutionalFlat(28, 28, 1)).build();

@@ -1,0 +1,54 @@
+package org.deeplearning4j.nn.multilayer;
+
+import java.util.List;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Trainable;
+import org.deeplearning4j.nn.api.Updater;
+import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
+
+/**
+ * Puts another object in a layer's place in a {@link MultiLayerNetwork}: its layer array, its map of layers by name
+ * (a field DL4J keeps protected) and its updater's references. For Shears' {@code dev.shears.trainer.cpu} layers,
+ * which are DL4J's own layer classes with a faster path and share the replaced layer's configuration, parameters,
+ * gradient views and updater state. Lives in DL4J's package for that one field; no reflection.
+ */
+public final class LayerReplacement {
+    private LayerReplacement() {
+    }
+
+    /**
+     * Replaces layer {@code index} of {@code net} by {@code replacement}, everywhere the network and its updater (if
+     * it has one yet) refer to it.
+     *
+     * @throws IllegalArgumentException when the index is out of range or the replacement has another index
+     */
+    public static void replace(MultiLayerNetwork net, int index, Layer replacement) {
+        Layer[] layers = net.getLayers();
+        if (index < 0 || index >= layers.length) {
+            throw new IllegalArgumentException("layer index " + index + " is out of range: the network has "
+                    + layers.length + " layers");
+        }
+        if (replacement.getIndex() != index) {
+            throw new IllegalArgumentException("the replacement for layer " + index + " has index "
+                    + replacement.getIndex() + ": set it with setIndex first");
+        }
+        Layer old = layers[index];
+        layers[index] = replacement;
+        net.layerMap.replaceAll((name, layer) -> layer == old ? replacement : layer);
+        Updater updater = net.getUpdater(false);
+        if (updater instanceof BaseMultiLayerUpdater<?> multi) {
+            multi.getLayersByName().replaceAll((name, layer) -> layer == old ? (Trainable) replacement : layer);
+            for (UpdaterBlock block : multi.getUpdaterBlocks()) {
+                List<UpdaterBlock.ParamState> states = block.getLayersAndVariablesInBlock();
+                for (int i = 0; i < states.size(); i++) {
+                    UpdaterBlock.ParamState s = states.get(i);
+                    if (s.getLayer() == old) {
+                        states.set(i, new UpdaterBlock.ParamState((Trainable) replacement, s.getParamName(),
+                                s.getParamOffsetStart(), s.getParamOffsetEnd(), s.getParamView(), s.getGradView()));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.shears.trainer.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.shears.common.data.InputShape;
+import dev.shears.trainer.cpu.CachedPreOutputs;
+import dev.shears.trainer.cpu.CpuAcceleration;
+import dev.shears.trainer.cpu.MaxPooling;
+import dev.shears.trainer.cpu.OneDnnConvolution;
+import dev.shears.trainer.data.Batches;
+import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.model.Models;
+import dev.shears.trainer.model.TrainableModel;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.Nesterovs;
+
+/**
+ * Which layers a job's model trains on: a {@link MultiLayerNetwork} on oneDNN convolutions, cached dense products
+ * and the one-pass max pooling; a {@link ComputationGraph} on DL4J's own layers (only the cache mode, the skipped
+ * input gradient and the ReLU gradients), and both learn what DL4J's path learns.
+ */
+class TrainingPathTest {
+    private static final InputShape IMAGE = InputShape.image(1, 28, 28);
+    private static List<DataSet> batches;
+
+    @BeforeAll
+    static void data() {
+        assumeTrue(CpuAcceleration.enable().oneDnn(), "oneDNN is not in use on this machine");
+        FashionMnist data = FashionMnist.load(Path.of("src/test/resources/fashion-mnist-subset")).standardized();
+        Batches stream = Batches.shuffled(data.train(), 32, 11);
+        batches = List.of(stream.next(), stream.next(), stream.next());
+    }
+
+    @Test
+    void aNetworksConvolutionsDenseLayersAndPoolingRunOnShearsHelpersAndLearnDl4jsNumbers() {
+        TrainableModel plain = TrainableModel.of(Models.lenet5(3, new Nesterovs(0.01, 0.9), 5e-4), IMAGE);
+        TrainableModel fast = plain.copy();
+        fast.prepareTraining();
+        fast.prepareTraining(); // idempotent
+
+        Layer[] layers = ((MultiLayerNetwork) fast.model()).getLayers();
+        assertThat(Arrays.stream(layers).filter(OneDnnConvolution::installed).count()).as("conv1, conv2").isEqualTo(2);
+        assertThat(Arrays.stream(layers).filter(CachedPreOutputs::installed).count()).as("fc1, fc2").isEqualTo(2);
+        assertThat(Arrays.stream(layers).filter(MaxPooling::installed).count()).as("pool1, pool2").isEqualTo(2);
+
+        trainBoth(plain, fast);
+        assertThat(maxRelativeDiff(plain.params(), fast.params())).isLessThan(1e-5);
+    }
+
+    @Test
+    void aGraphKeepsDl4jsLayersAndLearnsDl4jsNumbers() {
+        TrainableModel plain = TrainableModel.of(Models.resnet(8, 4, IMAGE, 10, 5, new Adam(0.01), 1e-4), IMAGE);
+        TrainableModel fast = plain.copy();
+        fast.prepareTraining();
+
+        ComputationGraph graph = (ComputationGraph) fast.model();
+        assertThat(graph.getConfiguration().getCacheMode()).isEqualTo(CacheMode.DEVICE);
+        assertThat(graph.getLayers()).as("no layer replaced or given Shears' convolution or pooling helper")
+                .noneMatch(l -> OneDnnConvolution.installed(l) || CachedPreOutputs.installed(l)
+                        || MaxPooling.installed(l));
+        INDArray before = fast.params().dup();
+
+        trainBoth(plain, fast);
+        assertThat(fast.params()).isNotEqualTo(before);
+        assertThat(maxRelativeDiff(plain.params(), fast.params())).isLessThan(1e-4);
+    }
+
+    private static void trainBoth(TrainableModel plain, TrainableModel fast) {
+        for (int i = 0; i < batches.size(); i++) {
+            plain.fit(batches.get(i), 7, i);
+            fast.fit(batches.get(i), 7, i);
+        }
+    }
+
+    /** The largest difference relative to the largest magnitude of {@code expected}. */
+    private static double maxRelativeDiff(INDArray expected, INDArray actual) {
+        return actual.sub(expected).amaxNumber().doubleValue() / expected.amaxNumber().doubleValue();
+    }
+}
