@@ -1,5 +1,6 @@
 package dev.shears.common.recipe;
 
+import dev.shears.common.data.RelativeName;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,7 +19,8 @@ public record ModelSource(Kind kind, Optional<Path> file) {
 
     static final String FIELD = "model";
     static final String FILE_PREFIX = "file:";
-    private static final String RULE = "must be lenet5, lenet300100 or file:<path to a DL4J ModelSerializer zip>";
+    private static final String RULE = "must be lenet5, lenet300100 or file:<path to a DL4J ModelSerializer zip"
+            + " under the worker's model root>";
 
     /** What the model is. */
     public enum Kind {
@@ -38,7 +40,10 @@ public record ModelSource(Kind kind, Optional<Path> file) {
     public static final ModelSource LENET5 = new ModelSource(Kind.LENET5, Optional.empty());
     public static final ModelSource LENET300100 = new ModelSource(Kind.LENET300100, Optional.empty());
 
-    /** @throws RecipeException when {@code file} is present for a built-in model or absent for {@code FILE} */
+    /**
+     * @throws RecipeException when {@code file} is present for a built-in model or absent for
+     *     {@code FILE}, or is not a safe path under the model root (absolute, {@code ..})
+     */
     public ModelSource {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(file, "file");
@@ -46,9 +51,13 @@ public record ModelSource(Kind kind, Optional<Path> file) {
             Problems.require(FIELD, p -> p.add(FIELD, kind, (kind == Kind.FILE ? "needs" : "takes no")
                     + " a file: " + RULE));
         }
+        file.ifPresent(f -> Problems.require(FIELD, p -> checkFile(FILE_PREFIX + f, f.toString(), p)));
     }
 
-    /** A saved network; the path is used as given (relative paths resolve against the worker's directory). */
+    /**
+     * A saved network, named by its path under the worker's model root ({@code --model-root}), such
+     * as {@code lenet5.zip} or {@code team/net.zip}; the worker re-checks it by real path.
+     */
     public static ModelSource file(Path zip) {
         return new ModelSource(Kind.FILE, Optional.of(zip));
     }
@@ -76,11 +85,14 @@ public record ModelSource(Kind kind, Optional<Path> file) {
         if (spec.startsWith(FILE_PREFIX)) {
             String path = spec.substring(FILE_PREFIX.length());
             if (path.isBlank()) {
-                p.add(FIELD, spec, "has no path after file: (fix: e.g. file:/models/lenet5.zip)");
+                p.add(FIELD, spec, "has no path after file: (fix: e.g. file:lenet5.zip)");
                 return null;
             }
             if (path.chars().anyMatch(Character::isISOControl)) {
                 p.add(FIELD, spec, "contains a control character: a path may not (fix: remove it)");
+                return null;
+            }
+            if (!checkFile(spec, path, p)) {
                 return null;
             }
             try {
@@ -91,9 +103,17 @@ public record ModelSource(Kind kind, Optional<Path> file) {
             }
         }
         String hint = Problems.closest(spec, List.of("lenet5", "lenet300100"))
-                .map(s -> "did you mean " + s + "?").orElse("e.g. lenet5, or file:/models/net.zip");
+                .map(s -> "did you mean " + s + "?").orElse("e.g. lenet5, or file:net.zip");
         p.add(FIELD, spec, "is not a known model: " + RULE + " (fix: " + hint + ")");
         return null;
+    }
+
+    /** Whether {@code path} is a safe name under the model root; adds the problem when not. */
+    private static boolean checkFile(String spec, String path, Problems p) {
+        Optional<String> why = RelativeName.problem(path);
+        why.ifPresent(w -> p.add(FIELD, spec, "names a file that " + w + ": the path after file: "
+                + RelativeName.rule("model") + " (fix: e.g. file:lenet5.zip)"));
+        return why.isEmpty();
     }
 
     /** The recipe's spelling: {@code lenet5}, {@code lenet300100} or {@code file:<path>}. */

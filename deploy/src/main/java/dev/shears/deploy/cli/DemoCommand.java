@@ -1,5 +1,6 @@
 package dev.shears.deploy.cli;
 
+import dev.shears.common.recipe.DataSpec;
 import dev.shears.common.recipe.FineTune;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.schedule.Schedule;
@@ -68,7 +69,7 @@ public final class DemoCommand implements Callable<Integer> {
             return 2;
         }
         if (quick) {
-            r = new Recipe(r.job(), r.model(), home.resolve(SUBSET).toAbsolutePath().normalize(), r.training(),
+            r = new Recipe(r.job(), r.model(), DataSpec.named(home.resolve(SUBSET).getFileName().toString()), r.training(),
                     r.pruning(), r.schedule(), new FineTune(Math.min(100, r.fineTune().iterationsPerStep())),
                     r.accuracyBudget(), r.checkpoints(), r.publish());
         }

@@ -1,5 +1,6 @@
 package dev.shears.trainer.cli;
 
+import dev.shears.common.recipe.DataSpec;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.recipe.RecipeException;
 import dev.shears.trainer.data.DatasetException;
@@ -32,8 +33,9 @@ public final class TrainCommand implements Callable<Integer> {
             description = "the job's directory: checkpoints, models/, summary.json")
     Path out;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST IDX files, instead of the recipe's")
-    Path data;
+    @Option(names = "--data", paramLabel = "NAME", description = "the data set, by name under the data root,"
+            + " instead of the recipe's")
+    String data;
 
     @Option(names = "--metrics-port", defaultValue = "9400", paramLabel = "PORT",
             description = "serve Prometheus metrics on this port (0: any free port, -1: off; default ${DEFAULT-VALUE})")
@@ -58,7 +60,9 @@ public final class TrainCommand implements Callable<Integer> {
             return 2;
         }
         if (data != null) {
-            recipe = new Recipe(recipe.job(), recipe.model(), data, recipe.training(), recipe.pruning(), recipe.schedule(),
+            DataSpec d = recipe.data();
+            recipe = new Recipe(recipe.job(), recipe.model(), new DataSpec(data, d.validation(), d.shape(),
+                    d.normalization(), d.augmentation()), recipe.training(), recipe.pruning(), recipe.schedule(),
                     recipe.fineTune(), recipe.accuracyBudget(), recipe.checkpoints(), recipe.publish());
         }
         MetricsServer server = metricsPort < 0 ? null : MetricsServer.start(metricsHost, metricsPort);

@@ -10,6 +10,7 @@ import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.data.Batches;
 import dev.shears.trainer.data.EvalResult;
 import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.Roots;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.publish.Publication;
@@ -74,7 +75,7 @@ public final class JobSession {
         this.progress = progress;
         this.metrics = metrics;
         metrics.jobOpened(recipe.job());
-        this.data = FashionMnist.load(recipe.data()).standardized();
+        this.data = FashionMnist.load(Roots.defaultData().resolve(recipe.data().name(), Roots.Kind.DIRECTORY)).standardized();
         this.checkpoints = new Checkpoints(dir.resolve("checkpoints"), recipe.checkpoints().keepLast());
         Optional<Checkpoints.Restored> found = checkpoints.restoreLatest();
         this.restored = found.filter(r -> r.state().job().equals(recipe.job())).orElse(null);

@@ -2,6 +2,7 @@ package dev.shears.trainer.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shears.common.recipe.DataSpec;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.metrics.TrainerMetrics;
@@ -27,7 +28,7 @@ class TrainJobTest {
 
     static Recipe quick() throws Exception {
         Recipe r = Recipe.load(Path.of("src/test/resources/recipes/quick.yaml"));
-        return new Recipe(r.job(), r.model(), SUBSET, r.training(), r.pruning(), r.schedule(), r.fineTune(),
+        return new Recipe(r.job(), r.model(), DataSpec.named(SUBSET.getFileName().toString()), r.training(), r.pruning(), r.schedule(), r.fineTune(),
                 r.accuracyBudget(), r.checkpoints(), r.publish());
     }
 
