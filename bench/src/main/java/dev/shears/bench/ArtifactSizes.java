@@ -107,7 +107,7 @@ public final class ArtifactSizes implements Callable<Integer> {
         }
         Path denseZip = out.resolve("dense.zip");
         ModelSerializer.writeModel(base, denseZip.toFile(), false);
-        Path denseCheckpoint = new Checkpoints(out.resolve("ckpt-dense"), 1).save(base, Pruning.of(base), state(0, 0))
+        Path denseCheckpoint = new Checkpoints(out.resolve("ckpt-dense")).save(base, Pruning.of(base), state(0, 0), 1)
                 .dir();
         System.out.printf(Locale.ROOT, "DENSE model=%s params=%d raw_bytes=%d model_zip=%d checkpoint=%d %s%n", model,
                 base.numParams(), 4 * base.numParams(), Files.size(denseZip), treeSize(denseCheckpoint),
@@ -125,7 +125,7 @@ public final class ArtifactSizes implements Callable<Integer> {
                 net.fit(batches.next());
             }
             Path sub = Files.createDirectories(out.resolve("s" + Math.round(s * 100)));
-            Path checkpoint = new Checkpoints(sub.resolve("ckpt"), 1).save(net, pruning, state(1, s)).dir();
+            Path checkpoint = new Checkpoints(sub.resolve("ckpt")).save(net, pruning, state(1, s), 1).dir();
             double achieved = pruning.report(weights).total().sparsity();
 
             // Publisher's path: permanent, compacted when that removes anything, then both encodings.

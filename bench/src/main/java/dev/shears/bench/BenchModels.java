@@ -13,7 +13,6 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
@@ -149,26 +148,5 @@ final class BenchModels {
                     + " (more than " + TOLERANCE + "); the speed-up would not be of the same function");
         }
         return diff;
-    }
-
-    /**
-     * Floating-point operations of one forward pass on one example: 2 x the multiply-adds of the convolution and
-     * dense layers, from the weights' shapes and the convolutions' output sizes (as {@code Publisher} counts them).
-     */
-    static long flops(MultiLayerNetwork net) {
-        List<INDArray> activations = net.feedForward(Nd4j.zeros(DataType.FLOAT, 1, 784), false);
-        long total = 0;
-        for (int i = 0; i < net.getnLayers(); i++) {
-            Layer conf = net.getLayer(i).conf().getLayer();
-            INDArray w = net.getLayer(i).getParam("W");
-            if (w == null || !(conf instanceof FeedForwardLayer)) {
-                continue;
-            }
-            long macs = conf instanceof ConvolutionLayer
-                    ? activations.get(i + 1).length() * (w.length() / w.size(0)) // out positions x (in x kh x kw)
-                    : w.length();
-            total += 2 * macs;
-        }
-        return total;
     }
 }

@@ -1,6 +1,7 @@
 package dev.shears.bench;
 
 import dev.shears.prune.Compaction;
+import dev.shears.prune.ModelCost;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import java.util.Arrays;
 import java.util.List;
@@ -56,10 +57,10 @@ public final class CompactionSpeedup implements Runnable {
         for (String model : models) {
             for (double s : sparsities) {
                 MultiLayerNetwork pruned = BenchModels.build(model);
-                long flopsBefore = BenchModels.flops(pruned);
+                long flopsBefore = ModelCost.of(pruned).flops();
                 Compaction.Result compacted = BenchModels.pruneStructuredAndCompact(pruned, s);
                 MultiLayerNetwork small = compacted.network();
-                long flopsAfter = BenchModels.flops(small);
+                long flopsAfter = ModelCost.of(small).flops();
                 String kept = compacted.keptChannels().entrySet().stream()
                         .map(e -> e.getKey() + ":" + e.getValue().length).collect(Collectors.joining(","));
                 for (int batch : batches) {

@@ -1,6 +1,6 @@
 package dev.shears.bench;
 
-import dev.shears.deploy.broker.EmbeddedKafka;
+import dev.shears.broker.EmbeddedKafka;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;

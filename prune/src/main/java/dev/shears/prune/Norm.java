@@ -99,6 +99,37 @@ public record Norm(double p, boolean frobenius) {
         return acc;
     }
 
+    /**
+     * The norm of a channel made of {@code count} consecutive slices whose own norms start at {@code norms[from]}
+     * (a channel flattened into several inputs): the slices' norms combined as their entries would be.
+     */
+    double combine(double[] norms, int from, int count) {
+        if (count == 1) {
+            return norms[from];
+        }
+        boolean max = p == Double.POSITIVE_INFINITY && !frobenius;
+        boolean min = p == Double.NEGATIVE_INFINITY;
+        double acc = min ? Double.POSITIVE_INFINITY : 0;
+        for (int i = from; i < from + count; i++) {
+            double x = norms[i];
+            if (max) {
+                acc = Math.max(acc, x);
+            } else if (min) {
+                acc = Math.min(acc, x);
+            } else if (p == 0 || p == 1) {
+                acc += x;
+            } else if (p == 2) {
+                acc += x * x;
+            } else {
+                acc += Math.pow(x, p);
+            }
+        }
+        if (max || min || p == 0 || p == 1) {
+            return acc;
+        }
+        return p == 2 ? Math.sqrt(acc) : Math.pow(acc, 1 / p);
+    }
+
     /** The norm of a channel of {@code n} entries that all equal 1: for size-normalised comparison. */
     double unitNorm(long n) {
         if (frobenius) {

@@ -29,6 +29,7 @@ final class ParameterTable {
     private final Map<String, INDArray> views = new LinkedHashMap<>();
     private final Map<String, java.util.function.UnaryOperator<INDArray>> toTorch = new LinkedHashMap<>();
     private final Map<String, INDArray> modelArrays = new LinkedHashMap<>();
+    private final Map<String, PrunableParameter> byLayerKey = new LinkedHashMap<>();
 
     static ParameterTable of(MultiLayerNetwork net) {
         ParameterTable table = new ParameterTable();
@@ -71,8 +72,10 @@ final class ParameterTable {
             String attribute = attribute(conf, key);
             java.util.function.UnaryOperator<INDArray> layout = a -> torchView(conf, key, a);
             INDArray view = layout.apply(param);
-            add(new PrunableParameter(layerName + "." + attribute, keyPrefix + "_" + key, layerName, kind,
-                    attribute, view.shape()), view, param, layout);
+            PrunableParameter p = new PrunableParameter(layerName + "." + attribute, keyPrefix + "_" + key, layerName,
+                    kind, attribute, view.shape());
+            add(p, view, param, layout);
+            byLayerKey.put(layerName + "\u0000" + key, p);
         }
     }
 
@@ -181,6 +184,11 @@ final class ParameterTable {
                     + ", or DL4J's keys such as 0_W)");
         }
         return p;
+    }
+
+    /** The parameter DL4J keys {@code key} in layer {@code layer} ({@code W} of {@code conv1}), or null. */
+    PrunableParameter find(String layer, String key) {
+        return byLayerKey.get(layer + "\u0000" + key);
     }
 
     boolean contains(String name) {

@@ -69,18 +69,12 @@ public record PrunedModel(Model model, Pruning pruning) {
 
     /** The model as a network; throws if the file held a graph. */
     public MultiLayerNetwork network() {
-        if (model instanceof MultiLayerNetwork net) {
-            return net;
-        }
-        throw new IllegalStateException("the restored model is a ComputationGraph (fix: call graph())");
+        return ModelKinds.network(model, "restored");
     }
 
     /** The model as a graph; throws if the file held a network. */
     public ComputationGraph graph() {
-        if (model instanceof ComputationGraph graph) {
-            return graph;
-        }
-        throw new IllegalStateException("the restored model is a MultiLayerNetwork (fix: call network())");
+        return ModelKinds.graph(model, "restored");
     }
 
     /**

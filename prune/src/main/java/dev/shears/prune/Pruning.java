@@ -284,6 +284,81 @@ public final class Pruning {
         return this;
     }
 
+    // ---- dependency groups (beyond PyTorch) -----------------------------------------------------
+
+    /**
+     * Which of the group's channels are alive: those that some masked member still has a non-zero mask entry for
+     * (every channel of a member not pruned yet).
+     */
+    public boolean[] aliveChannels(ChannelGroup group) {
+        return GroupPruning.alive(this, group);
+    }
+
+    /**
+     * The group's channel scores under {@code importance}, for every channel (dead ones score 0 or close): higher
+     * is more important. A one-member group's scores are exactly its channel norms.
+     */
+    public double[] groupImportance(ChannelGroup group, GroupImportance importance) {
+        return GroupPruning.scores(this, group, importance).local();
+    }
+
+    /**
+     * Prunes {@code amount} of the group's alive channels, those of lowest {@code importance}, from every member at
+     * once: weights, biases, batch normalisation's scale and shift, the readers' inputs. On a one-member group
+     * ({@link ChannelGroup#of}) this is exactly {@link #lnStructured}: the same channels, the same rounding. If it
+     * fails, nothing changes.
+     *
+     * @throws IllegalArgumentException when the group cannot be pruned, does not fit this model, or a count
+     *     exceeds the alive channels
+     */
+    public Pruning groupStructured(ChannelGroup group, Amount amount, GroupImportance importance) {
+        return groupStructured(group, amount, importance, ChannelLimits.NONE);
+    }
+
+    /** As {@link #groupStructured(ChannelGroup, Amount, GroupImportance)}, keeping within {@code limits}. */
+    public Pruning groupStructured(ChannelGroup group, Amount amount, GroupImportance importance, ChannelLimits limits) {
+        GroupPruning.local(this, group, amount, groupImportance(group, importance), limits);
+        return this;
+    }
+
+    /** As {@link #groupStructured(ChannelGroup, Amount, GroupImportance, ChannelLimits)}, channels chosen at random. */
+    public Pruning randomGroupStructured(ChannelGroup group, Amount amount, ChannelLimits limits) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(random.nextLong());
+        double[] scores = new double[group.channels()];
+        for (int c = 0; c < scores.length; c++) {
+            scores[c] = r.nextDouble();
+        }
+        GroupPruning.local(this, group, amount, scores, limits);
+        return this;
+    }
+
+    /**
+     * Prunes {@code amount} of the alive channels of all {@code groups} together, those of lowest per-entry
+     * {@code importance} first (Torch-Pruning's global pruning): groups whose channels matter less lose more. Each
+     * group keeps within {@code limits}, so fewer channels may go than asked; ties go to the later group and the
+     * higher channel. If it fails, nothing changes.
+     */
+    public Pruning globalGroupStructured(Collection<ChannelGroup> groups, Amount amount, GroupImportance importance,
+            ChannelLimits limits) {
+        if (groups.isEmpty()) {
+            throw new IllegalArgumentException("no groups given (fix: pass DependencyGroups.prunable())");
+        }
+        GroupPruning.global(this, List.copyOf(groups), amount, importance, limits);
+        return this;
+    }
+
+    /** Multiplies the mask of {@code name} by {@code mask} (PyTorch layout, this state takes it over). */
+    void restrict(String name, INDArray mask) {
+        PrunableParameter p = table.get(name);
+        INDArray param = table.view(p);
+        State state = states.get(p.name());
+        if (state != null) {
+            sync(state, param);
+            mask.muli(state.mask);
+        }
+        commit(p, param, mask, false);
+    }
+
     /** Makes the pruning of {@code name} permanent: the parameter keeps {@code orig * mask}, the state goes. */
     public Pruning remove(String name) {
         PrunableParameter p = table.get(name);
@@ -549,6 +624,15 @@ public final class Pruning {
                 int d = Channels.checkDim(mask.shape(), structured.dim());
                 boolean[] alive = Channels.alive(mask, d);
                 int[] kept = java.util.stream.IntStream.range(0, alive.length).filter(c -> alive[c]).toArray();
+                if (kept.length == 0) {
+                    // PyTorch hands the method an empty tensor: a fraction prunes nothing, a count > 0 is refused
+                    if (method instanceof LnStructured ln) {
+                        ln.amount().unitsToPrune(0);
+                    } else if (method instanceof RandomStructured r) {
+                        r.amount().unitsToPrune(0);
+                    }
+                    return mask.dup('c');
+                }
                 INDArray partial = method.computeMask(Channels.select(scores, d, kept), Channels.select(mask, d, kept));
                 INDArray newMask = mask.dup('c');
                 Channels.scatter(newMask, d, kept, partial);

@@ -72,4 +72,39 @@ class ResNet50PruningTest {
         Bits.assertSame(graph.params(), paramsBefore, "parameters after removeAll");
         assertThat(pruning.report(weights).total().zeros()).isEqualTo(report.total().zeros());
     }
+
+    @Test
+    void dependencyGroupsTieEveryStagesResidualOutputsTogether() {
+        DependencyGroups groups = DependencyGroups.of(resnet);
+
+        // the stem, two inner groups per bottleneck block (16 blocks), one group per stage (4)
+        assertThat(groups.all()).hasSize(1 + 2 * 16 + 4);
+        assertThat(groups.prunable()).hasSameSizeAs(groups.all());
+        ChannelGroup stage2 = groups.groupOf("res2a_branch1").orElseThrow();
+        assertThat(stage2.producers()).containsExactlyInAnyOrder("res2a_branch1", "res2a_branch2c", "res2b_branch2c",
+                "res2c_branch2c");
+        assertThat(stage2.channels()).isEqualTo(256);
+        assertThat(groups.groupOf("res5c_branch2c").orElseThrow().members())
+                .anyMatch(m -> m.parameter().equals("output.weight") && m.role() == ChannelGroup.Role.INPUT);
+    }
+
+    @Test
+    void prunedByGroupsToHalfItCompactsToAQuarterOfItsParametersWithTheSameOutputs() {
+        ComputationGraph graph = resnet.clone();
+        Pruning pruning = Pruning.of(graph);
+        DependencyGroups groups = DependencyGroups.of(graph);
+        groups.prunable().forEach(g -> pruning.groupStructured(g, Amount.fraction(0.5), GroupImportance.L2));
+        org.nd4j.linalg.api.ndarray.INDArray x = org.nd4j.linalg.factory.Nd4j.rand(
+                org.nd4j.linalg.factory.Nd4j.getRandomFactory().getNewRandomInstance(1), 1, 3, 224, 224);
+
+        Compaction.Result result = Compaction.compact(graph);
+
+        System.out.println("ResNet-50, every group pruned to half its channels: " + result.parametersBefore() + " -> "
+                + result.parametersAfter() + " parameters");
+        assertThat(result.keptChannels()).hasSize(groups.all().size());
+        // a convolution between two halved groups keeps a quarter of its weights
+        assertThat(result.parametersAfter()).isLessThan(result.parametersBefore() * 3 / 10);
+        double diff = result.graph().outputSingle(false, x).sub(graph.outputSingle(false, x)).amaxNumber().doubleValue();
+        assertThat(diff).isLessThan(1e-4);
+    }
 }

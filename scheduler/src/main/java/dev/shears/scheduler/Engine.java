@@ -2,7 +2,6 @@ package dev.shears.scheduler;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.shears.common.events.DeadLetter;
 import dev.shears.common.events.Decoded;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
@@ -12,10 +11,11 @@ import dev.shears.common.events.Rejection;
 import dev.shears.common.events.SchedulerDecision;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
+import dev.shears.common.kafka.ConsumerLag;
+import dev.shears.common.kafka.DeadLetters;
+import dev.shears.common.kafka.KafkaTopics;
 import dev.shears.common.recipe.Recipe;
-import dev.shears.scheduler.kafka.KafkaTopics;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,7 +47,6 @@ import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -90,6 +89,7 @@ final class Engine implements Runnable {
     private final Clock clock;
     private final SchedulerMetrics metrics;
     private final EventCodec codec = new EventCodec();
+    private final DeadLetters deadLetters;
     private final Map<String, Job> jobs = new HashMap<>();
     private final ConcurrentMap<String, JobSnapshot> views;
     private final ConcurrentMap<String, JobProgress> progress = new ConcurrentHashMap<>();
@@ -104,6 +104,7 @@ final class Engine implements Runnable {
         this.clock = clock;
         this.metrics = metrics;
         this.views = views;
+        this.deadLetters = DeadLetters.forProducer(producerProperties(config));
     }
 
     Map<String, JobSnapshot> views() {
@@ -434,10 +435,7 @@ final class Engine implements Runnable {
     }
 
     private ProducerRecord<String, byte[]> deadLetter(ConsumerRecord<String, byte[]> r, Rejection rejection) {
-        ProducerRecord<String, byte[]> dl = new ProducerRecord<>(Topics.dlt(r.topic()), r.key(), r.value());
-        DeadLetter.headers(rejection, r.topic(), r.partition(), r.offset())
-                .forEach((k, v) -> dl.headers().add(new RecordHeader(k, v.getBytes(StandardCharsets.UTF_8))));
-        return dl;
+        return deadLetters.of(r, rejection);
     }
 
     private void publishView(Job job) {
@@ -446,14 +444,7 @@ final class Engine implements Runnable {
     }
 
     private void updateLag() {
-        long total = 0;
-        for (TopicPartition tp : consumer.assignment()) {
-            var lag = consumer.currentLag(tp);
-            if (lag.isPresent()) {
-                total += lag.getAsLong();
-            }
-        }
-        metrics.lag(total);
+        metrics.lag(ConsumerLag.total(consumer));
     }
 
     /** The admin client's settings: the scheduler's own, then those of {@code --kafka-config}. */

@@ -24,6 +24,9 @@ public record InputShape(Layout layout, int channels, int height, int width) {
     /** The largest example: 16 Mi values. */
     public static final long MAX_VALUES = 1L << 24;
 
+    /** Fashion-MNIST and MNIST: one grey channel of 28x28. */
+    public static final InputShape FASHION_MNIST = image(1, 28, 28);
+
     /** How an example is laid out. */
     public enum Layout {
         /** Channels, rows and columns: fed to convolutions as NCHW. */

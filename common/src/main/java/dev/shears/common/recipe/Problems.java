@@ -47,6 +47,10 @@ final class Problems {
         return problems.isEmpty();
     }
 
+    int size() {
+        return problems.size();
+    }
+
     List<Problem> list() {
         return List.copyOf(problems);
     }

@@ -11,29 +11,44 @@ import java.util.OptionalInt;
  * The {@code pruning} section: which parameters are pruned, and how.
  *
  * <p>Parameters are named PyTorch-style, {@code <layer>.<attribute>} ({@code conv1.weight},
- * {@code fc1.bias}). A parameter is pruned when it matches at least one of {@code parameters} and
- * none of {@code exclude}.
+ * {@code fc1.bias}, {@code layer1.0.bn1.weight}). A parameter is pruned when it matches at least one of
+ * {@code parameters} and none of {@code exclude}, and either is a weight of one of {@code kinds} (convolution,
+ * depthwise convolution, dense) or is named exactly, without a wildcard: a glob such as {@code *} or
+ * {@code *.weight} never selects a batch normalisation's parameters or a bias; {@code bn1.weight} does.
+ *
+ * <p>Structured methods prune channels, of each parameter on its own as PyTorch does ({@code structured.groups:
+ * parameter}), or by dependency groups ({@code structured.groups: dependency}): the channels of a convolution or
+ * dense layer together with everything tied to them (batch norm, the readers' inputs, residual additions,
+ * depthwise convolutions), a group selected when one of its producers' weights is and pinned when any of its
+ * members is excluded; the schedule's targets are then fractions of the selected groups' channels.
  *
  * @param parameters globs ({@code *} any characters, {@code ?} one); at least one
+ * @param kinds which weights a glob with a wildcard selects; at least one
  * @param exclude globs taken out of what {@code parameters} selects; may be empty
  * @param method the pruning method
  * @param norm the channel norm of {@code ln_structured}: {@code "1"}, {@code "2"}, {@code "inf"},
  *     {@code "-inf"}, {@code "fro"} or another number, in canonical spelling (for the prune
  *     library's {@code Norm.parse}); present exactly for {@link Method#LN_STRUCTURED}
  * @param dim the dimension whose channels structured methods prune (0 = output units or filters),
- *     in [-4, 3]; present exactly for {@link Method#LN_STRUCTURED} and {@link Method#RANDOM_STRUCTURED}
+ *     in [-4, 3], 0 for dependency groups; present exactly for {@link Method#LN_STRUCTURED} and
+ *     {@link Method#RANDOM_STRUCTURED}
  * @param nm the pattern of {@code n_m}; present exactly for {@link Method#N_M}
- * @param scope whether the schedule's target holds over all selected parameters together or for
+ * @param scope whether the schedule's target holds over all selected parameters (or groups) together or for
  *     each on its own
+ * @param structured how structured methods choose channels; present exactly for the structured methods
+ * @param overrides per-parameter final targets that replace the schedule's; not for {@code n_m}
  */
 public record PruningSpec(
         List<String> parameters,
+        List<WeightKind> kinds,
         List<String> exclude,
         Method method,
         Optional<String> norm,
         OptionalInt dim,
         Optional<NmPattern> nm,
-        Scope scope) {
+        Scope scope,
+        Optional<Structured> structured,
+        List<TargetOverride> overrides) {
 
     static final String SECTION = "pruning";
     /** The norm ln_structured gets when none is given: L2. */
@@ -89,6 +104,152 @@ public record PruningSpec(
         }
     }
 
+    /** The weights a wildcard glob selects. */
+    public enum WeightKind {
+        /** Convolutions' weights, separable convolutions' pointwise weights. */
+        CONV,
+        /** Depthwise convolutions' weights, separable convolutions' depthwise weights. */
+        DEPTHWISE,
+        /** Dense and output layers' weights. */
+        DENSE;
+
+        /** The recipe's spelling, e.g. {@code conv}. */
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * The {@code pruning.structured} block.
+     *
+     * @param groups what one channel is pruned from
+     * @param reduction how a dependency group's members' norms combine into a channel's score; present exactly for
+     *     {@link Groups#DEPENDENCY}
+     * @param minChannels channels every dependency group keeps, in [0, 65536]; present exactly for dependency groups
+     * @param roundTo a dependency group keeps a multiple of this many channels, in [1, 4096]; present exactly for
+     *     dependency groups
+     */
+    public record Structured(Groups groups, Optional<Reduction> reduction, OptionalInt minChannels,
+            OptionalInt roundTo) {
+        static final String FIELD = SECTION + ".structured";
+        public static final int DEFAULT_MIN_CHANNELS = 1;
+        public static final int DEFAULT_ROUND_TO = 1;
+
+        /** What one channel is pruned from. */
+        public enum Groups {
+            /** Each parameter's channels on their own: PyTorch's {@code ln_structured}. */
+            PARAMETER,
+            /** Dependency groups: every parameter tied to the channel. */
+            DEPENDENCY;
+
+            @Override
+            public String toString() {
+                return name().toLowerCase(Locale.ROOT);
+            }
+        }
+
+        /** How a group's members' norms combine. */
+        public enum Reduction {
+            MEAN,
+            SUM;
+
+            @Override
+            public String toString() {
+                return name().toLowerCase(Locale.ROOT);
+            }
+        }
+
+        public static final Structured PARAMETER = new Structured(Groups.PARAMETER, Optional.empty(),
+                OptionalInt.empty(), OptionalInt.empty());
+        public static final Structured DEPENDENCY = new Structured(Groups.DEPENDENCY, Optional.of(Reduction.MEAN),
+                OptionalInt.of(DEFAULT_MIN_CHANNELS), OptionalInt.of(DEFAULT_ROUND_TO));
+
+        /** @throws RecipeException when a field is out of range or given for the wrong groups */
+        public Structured {
+            Objects.requireNonNull(groups, "groups");
+            Objects.requireNonNull(reduction, "reduction");
+            Objects.requireNonNull(minChannels, "minChannels");
+            Objects.requireNonNull(roundTo, "roundTo");
+            Groups g = groups;
+            Optional<Reduction> r = reduction;
+            OptionalInt min = minChannels;
+            OptionalInt round = roundTo;
+            Problems.require(FIELD, p -> check(g, r, min, round, p));
+        }
+
+        static void check(Groups groups, Optional<Reduction> reduction, OptionalInt minChannels, OptionalInt roundTo,
+                Problems p) {
+            if (groups == null) {
+                return;
+            }
+            boolean dependency = groups == Groups.DEPENDENCY;
+            String notUsed = "is not used by structured.groups parameter: it is for dependency groups only"
+                    + " (fix: remove it, or set groups: dependency)";
+            if (reduction != null && reduction.isPresent() != dependency) {
+                presence(p, FIELD + ".reduction", reduction, notUsed);
+            }
+            if (minChannels != null) {
+                if (minChannels.isPresent() != dependency) {
+                    presence(p, FIELD + ".minChannels", minChannels, notUsed);
+                } else if (dependency) {
+                    p.range(FIELD + ".minChannels", minChannels.getAsInt(), 0, 65536, "e.g. 1, or 8 to keep eight");
+                }
+            }
+            if (roundTo != null) {
+                if (roundTo.isPresent() != dependency) {
+                    presence(p, FIELD + ".roundTo", roundTo, notUsed);
+                } else if (dependency) {
+                    p.range(FIELD + ".roundTo", roundTo.getAsInt(), 1, 4096, "1 for none, e.g. 8 for SIMD-friendly sizes");
+                }
+            }
+        }
+
+        private static void presence(Problems p, String field, Object value, String notUsed) {
+            boolean given = value instanceof Optional<?> o ? o.isPresent() : ((OptionalInt) value).isPresent();
+            if (given) {
+                p.add(field, value, notUsed);
+            } else {
+                p.missing(field, "dependency groups need it (fix: give one, or use Structured.DEPENDENCY's defaults)");
+            }
+        }
+    }
+
+    /**
+     * One entry of {@code pruning.overrides}: the parameters (or, with dependency groups, the groups whose
+     * producers' weights) that {@code parameters} selects are pruned to {@code sparsity} at the schedule's end
+     * instead of its final target, each on its own, along the same schedule scaled by
+     * {@code sparsity / finalSparsity}. The first override that selects a parameter applies.
+     *
+     * @param parameters globs, at least one
+     * @param sparsity the final target, in [0, 1) (0 = leave them dense)
+     */
+    public record TargetOverride(List<String> parameters, double sparsity) {
+        /** @throws RecipeException when a glob is invalid or the sparsity out of range */
+        public TargetOverride {
+            List<String> ps = List.copyOf(parameters);
+            double s = sparsity;
+            Problems.require(SECTION + ".overrides", p -> check(SECTION + ".overrides[0]", ps, s, p));
+            parameters = ps;
+        }
+
+        static void check(String field, List<String> parameters, Double sparsity, Problems p) {
+            if (parameters != null) {
+                if (parameters.isEmpty()) {
+                    p.add(field + ".parameters", parameters, "selects nothing: give at least one glob"
+                            + " (fix: e.g. [\"layer3.*\"])");
+                }
+                checkGlobs(field + ".parameters", parameters, p);
+            }
+            p.range(field + ".sparsity", sparsity, 0, true, 1, false, "e.g. 0.3");
+        }
+
+        /** Whether this override selects {@code name}. */
+        public boolean selects(String name) {
+            return parameters.stream().anyMatch(g -> Glob.matches(g, name));
+        }
+    }
+
     /**
      * Keeps {@code norm} in canonical spelling.
      *
@@ -96,33 +257,76 @@ public record PruningSpec(
      */
     public PruningSpec {
         List<String> ps = List.copyOf(parameters);
+        List<WeightKind> ks = List.copyOf(kinds);
         List<String> ex = List.copyOf(exclude);
+        List<TargetOverride> os = List.copyOf(overrides);
         Optional<String> n = Objects.requireNonNull(norm, "norm");
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(dim, "dim");
         Objects.requireNonNull(nm, "nm");
         Objects.requireNonNull(scope, "scope");
-        Problems.require(SECTION, p -> check(ps, ex, method, n, dim, nm, p));
+        Objects.requireNonNull(structured, "structured");
+        Optional<Structured> st = structured;
+        Problems.require(SECTION, p -> check(ps, ks, ex, method, n, dim, nm, st, os, p));
         parameters = ps;
+        kinds = ks;
         exclude = ex;
+        overrides = os;
         norm = n.map(PruningSpec::canonicalNorm);
     }
 
-    /** Global L1 unstructured pruning of every weight ({@code *.weight}). */
+    /**
+     * A spec without kinds or overrides of its own: every kind, and per-parameter channels for the structured
+     * methods, as before dependency groups.
+     */
+    public PruningSpec(List<String> parameters, List<String> exclude, Method method, Optional<String> norm,
+            OptionalInt dim, Optional<NmPattern> nm, Scope scope) {
+        this(parameters, List.of(WeightKind.values()), exclude, method, norm, dim, nm, scope,
+                method.usesDim() ? Optional.of(Structured.PARAMETER) : Optional.empty(), List.of());
+    }
+
+    /** Global L1 unstructured pruning of every convolution, depthwise and dense weight ({@code *}). */
     public static PruningSpec defaults() {
-        return new PruningSpec(List.of("*.weight"), List.of(), Method.L1_UNSTRUCTURED, Optional.empty(),
+        return new PruningSpec(List.of("*"), List.of(), Method.L1_UNSTRUCTURED, Optional.empty(),
                 OptionalInt.empty(), Optional.empty(), Scope.GLOBAL);
     }
 
-    /** Whether the parameter called {@code name} is pruned: it matches a parameter glob and no exclude glob. */
+    /** Whether {@code name} matches a parameter glob and no exclude glob (by name only; see {@link #selects(String, Optional)}). */
     public boolean selects(String name) {
-        return parameters.stream().anyMatch(g -> Glob.matches(g, name))
-                && exclude.stream().noneMatch(g -> Glob.matches(g, name));
+        return parameters.stream().anyMatch(g -> Glob.matches(g, name)) && !excludes(name);
     }
 
-    /** The names {@link #selects selected}, in the order given. */
+    /**
+     * Whether the parameter called {@code name}, a weight of {@code kind} (empty for a batch normalisation's
+     * parameters, biases and the like), is pruned: it matches a glob and no exclude glob, and is of a selected kind
+     * or named exactly by a glob without a wildcard.
+     */
+    public boolean selects(String name, Optional<WeightKind> kind) {
+        if (excludes(name)) {
+            return false;
+        }
+        boolean byKind = kind.isPresent() && kinds.contains(kind.get());
+        return parameters.stream().anyMatch(g -> g.equals(name) || byKind && Glob.matches(g, name));
+    }
+
+    /** Whether an exclude glob matches {@code name}. */
+    public boolean excludes(String name) {
+        return exclude.stream().anyMatch(g -> Glob.matches(g, name));
+    }
+
+    /** The names {@link #selects(String) selected}, in the order given. */
     public List<String> select(Collection<String> names) {
         return names.stream().filter(this::selects).toList();
+    }
+
+    /** Whether channels are pruned by dependency groups. */
+    public boolean byDependencyGroups() {
+        return structured.map(s -> s.groups() == Structured.Groups.DEPENDENCY).orElse(false);
+    }
+
+    /** The first override that selects {@code name}, if any. */
+    public Optional<TargetOverride> overrideFor(String name) {
+        return overrides.stream().filter(o -> o.selects(name)).findFirst();
     }
 
     /**
@@ -164,8 +368,13 @@ public record PruningSpec(
     }
 
     /** The checks; a null argument was already reported as unreadable and is skipped. */
-    static void check(List<String> parameters, List<String> exclude, Method method, Optional<String> norm,
-                      OptionalInt dim, Optional<NmPattern> nm, Problems p) {
+    static void check(List<String> parameters, List<WeightKind> kinds, List<String> exclude, Method method,
+                      Optional<String> norm, OptionalInt dim, Optional<NmPattern> nm, Optional<Structured> structured,
+                      List<TargetOverride> overrides, Problems p) {
+        if (kinds != null && kinds.isEmpty()) {
+            p.add(SECTION + ".kinds", kinds, "selects no kind of weight: give at least one of conv, depthwise, dense"
+                    + " (fix: e.g. [conv, dense])");
+        }
         if (parameters != null) {
             if (parameters.isEmpty()) {
                 p.add(SECTION + ".parameters", parameters, "selects nothing: give at least one glob"
@@ -204,13 +413,30 @@ public record PruningSpec(
                 p.missing(SECTION + ".nm", "n_m needs a pattern (fix: e.g. nm: \"2:4\")");
             }
         }
+        if (structured != null) {
+            if (structured.isPresent() && !method.usesDim()) {
+                p.add(Structured.FIELD, structured.get().groups(), notUsed(method, "ln_structured and random_structured"));
+            } else if (structured.isEmpty() && method.usesDim()) {
+                p.missing(Structured.FIELD, method + " needs it (fix: e.g. Structured.PARAMETER)");
+            } else if (structured.isPresent() && structured.get().groups() == Structured.Groups.DEPENDENCY
+                    && dim != null && dim.isPresent() && dim.getAsInt() != 0) {
+                p.add(SECTION + ".dim", dim.getAsInt(), "does not apply to structured.groups dependency, which prunes"
+                        + " output channels (fix: remove dim, or set it to 0)");
+            }
+        }
+        if (overrides != null && !overrides.isEmpty() && method == Method.N_M) {
+            int n = overrides.size();
+            p.add(SECTION + ".overrides", new Problems.Raw("with " + n + (n == 1 ? " entry" : " entries")),
+                    "is not used by method n_m: it applies one pattern at the first step, there is no schedule to"
+                    + " override (fix: remove overrides, or change method)");
+        }
     }
 
     private static String notUsed(Method method, String users) {
         return "is not used by method " + method + ": it is for " + users + " only (fix: remove it, or change method)";
     }
 
-    private static void checkGlobs(String field, List<String> globs, Problems p) {
+    static void checkGlobs(String field, List<String> globs, Problems p) {
         for (int i = 0; i < globs.size(); i++) {
             String g = globs.get(i);
             if (g != null && !Glob.ALLOWED.matcher(g).matches()) {

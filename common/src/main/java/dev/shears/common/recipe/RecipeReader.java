@@ -30,7 +30,10 @@ final class RecipeReader {
             ScheduleSpec.SECTION, FineTune.SECTION, AccuracyBudget.SECTION, Checkpoints.SECTION, Publish.SECTION);
     static final List<String> TRAINING_KEYS = List.of("updater", "learningRate", "momentum", "weightDecay",
             "batchSize", "seed", "denseEpochs", "threads");
-    static final List<String> PRUNING_KEYS = List.of("parameters", "exclude", "method", "norm", "dim", "nm", "scope");
+    static final List<String> PRUNING_KEYS = List.of("parameters", "kinds", "exclude", "method", "norm", "dim", "nm",
+            "scope", "structured", "overrides");
+    static final List<String> STRUCTURED_KEYS = List.of("groups", "reduction", "minChannels", "roundTo");
+    static final List<String> OVERRIDE_KEYS = List.of("parameters", "sparsity");
     static final List<String> SCHEDULE_KEYS = List.of("kind", "initialSparsity", "finalSparsity", "steps", "power",
             "points", "rate", "rewindIteration");
     static final List<String> FINE_TUNE_KEYS = List.of("iterationsPerStep");
@@ -75,14 +78,7 @@ final class RecipeReader {
             problems.missing("job", "every recipe needs a job name (fix: e.g. job: lenet5-fmnist-90)");
         }
         Recipe.checkJob(job, problems);
-        String modelText = top.text("model", null, "lenet5, lenet300100 or file:<path>");
-        ModelSource model = null;
-        if (modelText != null) {
-            model = ModelSource.parse(modelText, problems);
-        } else if (!top.has("model") && !top.invalid("model")) {
-            problems.missing("model", "every recipe names its model (fix: model: lenet5, model: lenet300100"
-                    + " or model: file:net.zip under the worker's model root)");
-        }
+        ModelSource model = model(top);
         DataSpec data = data(top);
 
         Training training = training(top.section(Training.SECTION, TRAINING_KEYS));
@@ -97,6 +93,40 @@ final class RecipeReader {
             return null;
         }
         return new Recipe(job, model, data, training, pruning, schedule, fineTune, budget, checkpoints, publish);
+    }
+
+    private ModelSource model(Section top) {
+        if (top.entries.get("model") instanceof Mapping) {
+            Section s = top.section("model", ModelSource.KEYS);
+            String name = s.text("name", null, "resnet, mobilenetv2, vgg, lenet5, lenet300100 or file:<path>");
+            if (name == null) {
+                if (!s.has("name") && !s.invalid("name")) {
+                    problems.missing("model.name", "a model mapping names its architecture (fix: e.g. name: resnet)");
+                }
+                return null;
+            }
+            ModelSource base = ModelSource.parse(name, "model.name", problems);
+            ModelSource.Kind kind = base == null ? null : base.kind();
+            OptionalInt depth = optionalInt(s, "depth", kind == null ? null : kind.usesDepth(),
+                    kind == null || !kind.usesDepth() ? 0 : base.depth().getAsInt(),
+                    "a whole number: 6n+2 for resnet, 11, 13, 16 or 19 for vgg");
+            OptionalInt width = optionalInt(s, "width", kind == null ? null : kind.usesWidth(),
+                    kind == null || !kind.usesWidth() ? 0 : base.width().getAsInt(), "a whole number in [1, 1024]");
+            OptionalDouble multiplier = optionalDecimal(s, "widthMultiplier",
+                    kind == null ? null : kind.usesWidthMultiplier(), ModelSource.DEFAULT_WIDTH_MULTIPLIER,
+                    "a number in (0, 4]");
+            ModelSource.check(kind, base == null ? null : base.file(), depth, width, multiplier, problems);
+            return problems.isEmpty() ? new ModelSource(kind, base.file(), depth, width, multiplier) : null;
+        }
+        String text = top.text("model", null, "lenet5, lenet300100, resnet, mobilenetv2, vgg or file:<path>");
+        if (text != null) {
+            return ModelSource.parse(text, problems);
+        }
+        if (!top.has("model") && !top.invalid("model")) {
+            problems.missing("model", "every recipe names its model (fix: model: lenet5, model: resnet"
+                    + " or model: file:net.zip under the worker's model root)");
+        }
+        return null;
     }
 
     /** {@code data: <name>}, or a {@code data} section with {@code name} and the other keys. */
@@ -227,6 +257,8 @@ final class RecipeReader {
         PruningSpec d = PruningSpec.defaults();
         List<String> parameters = s.list("parameters", d.parameters(), this::globText,
                 "a list of globs such as [\"conv*.weight\", \"fc*.weight\"]");
+        List<PruningSpec.WeightKind> kinds = s.list("kinds", d.kinds(),
+                (field, item) -> enumItem(field, item, PruningSpec.WeightKind.class), "a list such as [conv, dense]");
         List<String> exclude = s.list("exclude", d.exclude(), this::globText, "a list of globs such as [\"fc3.*\"]");
         PruningSpec.Method method = s.choice("method", PruningSpec.Method.class, d.method());
         Boolean usesNorm = method == null ? null : method.usesNorm();
@@ -240,11 +272,83 @@ final class RecipeReader {
                     return text == null ? null : NmPattern.parse(text, problems);
                 });
         PruningSpec.Scope scope = s.choice("scope", PruningSpec.Scope.class, d.scope());
-        PruningSpec.check(parameters, exclude, method, norm, dim, nm, problems);
+        Optional<PruningSpec.Structured> structured;
+        if (s.has("structured") || s.invalid("structured")) {
+            PruningSpec.Structured given = structured(s.section("structured", STRUCTURED_KEYS));
+            structured = given == null ? null : Optional.of(given);
+        } else {
+            structured = method == null ? null
+                    : method.usesDim() ? Optional.of(PruningSpec.Structured.PARAMETER) : Optional.empty();
+        }
+        List<PruningSpec.TargetOverride> overrides = s.list("overrides", d.overrides(), this::override,
+                "a list of mappings such as [{parameters: [\"layer3.*\"], sparsity: 0.3}]");
+        PruningSpec.check(parameters, kinds, exclude, method, norm, dim, nm, structured, overrides, problems);
         if (!problems.isEmpty()) {
             return null;
         }
-        return new PruningSpec(parameters, exclude, method, norm, dim, nm, scope);
+        return new PruningSpec(parameters, kinds, exclude, method, norm, dim, nm, scope, structured, overrides);
+    }
+
+    private PruningSpec.Structured structured(Section s) {
+        PruningSpec.Structured.Groups groups = s.choice("groups", PruningSpec.Structured.Groups.class,
+                PruningSpec.Structured.Groups.PARAMETER);
+        Boolean dependency = groups == null ? null : groups == PruningSpec.Structured.Groups.DEPENDENCY;
+        Optional<PruningSpec.Structured.Reduction> reduction = optional(s, "reduction", dependency,
+                PruningSpec.Structured.Reduction.MEAN,
+                key -> s.choice(key, PruningSpec.Structured.Reduction.class, null));
+        OptionalInt minChannels = optionalInt(s, "minChannels", dependency, PruningSpec.Structured.DEFAULT_MIN_CHANNELS,
+                "a whole number in [0, 65536]");
+        OptionalInt roundTo = optionalInt(s, "roundTo", dependency, PruningSpec.Structured.DEFAULT_ROUND_TO,
+                "a whole number in [1, 4096]");
+        int before = problems.size();
+        PruningSpec.Structured.check(groups, reduction, minChannels, roundTo, problems);
+        if (problems.size() > before || groups == null || reduction == null || minChannels == null || roundTo == null) {
+            return null;
+        }
+        return new PruningSpec.Structured(groups, reduction, minChannels, roundTo);
+    }
+
+    private PruningSpec.TargetOverride override(String field, Node item) {
+        if (!(item instanceof Mapping)) {
+            if (!(item instanceof Invalid)) {
+                problems.add(field, new Problems.Raw(YamlTree.show(item)), "is not a mapping: an override takes"
+                        + " parameters and sparsity (fix: e.g. {parameters: [\"layer3.*\"], sparsity: 0.3})");
+            }
+            return null;
+        }
+        Section s = new Section(field, item, OVERRIDE_KEYS);
+        List<String> parameters = s.list("parameters", null, this::globText, "a list of globs such as [\"layer3.*\"]");
+        if (parameters == null && !s.has("parameters") && !s.invalid("parameters")) {
+            problems.missing(field + ".parameters", "an override selects parameters (fix: e.g. parameters: [\"layer3.*\"])");
+        }
+        Double sparsity = s.decimal("sparsity", null, "a number in [0, 1)");
+        if (sparsity == null && !s.has("sparsity") && !s.invalid("sparsity")) {
+            problems.missing(field + ".sparsity", "an override sets its final target (fix: e.g. sparsity: 0.3)");
+        }
+        int before = problems.size();
+        PruningSpec.TargetOverride.check(field, parameters, sparsity, problems);
+        if (problems.size() > before || parameters == null || sparsity == null || parameters.contains(null)) {
+            return null;
+        }
+        return new PruningSpec.TargetOverride(parameters, sparsity);
+    }
+
+    private <E extends Enum<E>> E enumItem(String field, Node item, Class<E> type) {
+        List<String> names = java.util.Arrays.stream(type.getEnumConstants()).map(Object::toString).toList();
+        if (item instanceof Scalar sc && sc.token() != JsonToken.VALUE_NULL) {
+            for (E e : type.getEnumConstants()) {
+                if (e.toString().equals(sc.text())) {
+                    return e;
+                }
+            }
+            String hint = Problems.closest(sc.text(), names).map(c -> "did you mean " + c + "?").orElse("use one of these");
+            problems.add(field, sc.text(), "is not known: must be " + Problems.oneOf(names) + " (fix: " + hint + ")");
+            return null;
+        }
+        if (!(item instanceof Invalid)) {
+            problems.add(field, new Problems.Raw(YamlTree.show(item)), "is not " + Problems.oneOf(names));
+        }
+        return null;
     }
 
     private ScheduleSpec schedule(Section s) {

@@ -24,7 +24,16 @@ final class RecipeWriter {
     static String write(Recipe r) {
         ObjectNode root = MAPPER.createObjectNode();
         root.put("job", r.job());
-        root.put("model", r.model().toString());
+        ModelSource source = r.model();
+        if (source.sized()) {
+            ObjectNode model = root.putObject("model");
+            model.put("name", source.toString());
+            source.depth().ifPresent(d -> model.put("depth", d));
+            source.width().ifPresent(w -> model.put("width", w));
+            source.widthMultiplier().ifPresent(x -> model.put("widthMultiplier", x));
+        } else {
+            root.put("model", source.toString());
+        }
         data(root.putObject(DataSpec.FIELD), r.data());
 
         Training t = r.training();
@@ -41,12 +50,28 @@ final class RecipeWriter {
         PruningSpec p = r.pruning();
         ObjectNode pruning = root.putObject(PruningSpec.SECTION);
         strings(pruning.putArray("parameters"), p.parameters());
+        strings(pruning.putArray("kinds"), p.kinds().stream().map(Object::toString).toList());
         strings(pruning.putArray("exclude"), p.exclude());
         pruning.put("method", p.method().toString());
         p.norm().ifPresent(n -> pruning.put("norm", n));
         p.dim().ifPresent(d -> pruning.put("dim", d));
         p.nm().ifPresent(nm -> pruning.put("nm", nm.toString()));
         pruning.put("scope", p.scope().toString());
+        p.structured().ifPresent(st -> {
+            ObjectNode structured = pruning.putObject("structured");
+            structured.put("groups", st.groups().toString());
+            st.reduction().ifPresent(red -> structured.put("reduction", red.toString()));
+            st.minChannels().ifPresent(m -> structured.put("minChannels", m));
+            st.roundTo().ifPresent(round -> structured.put("roundTo", round));
+        });
+        if (!p.overrides().isEmpty()) {
+            ArrayNode overrides = pruning.putArray("overrides");
+            for (PruningSpec.TargetOverride o : p.overrides()) {
+                ObjectNode entry = overrides.addObject();
+                strings(entry.putArray("parameters"), o.parameters());
+                entry.put("sparsity", o.sparsity());
+            }
+        }
 
         ScheduleSpec s = r.schedule();
         ObjectNode schedule = root.putObject(ScheduleSpec.SECTION);

@@ -33,7 +33,7 @@ class RecipeParsingTest {
         assertThat(recipe.data().validation()).isEqualTo(ValidationSplit.fraction(0.1));
         assertThat(recipe.training()).isEqualTo(new Training(Updater.NESTEROVS, 0.01, OptionalDouble.of(0.9), 0.0,
                 64, 42, 3, 0));
-        assertThat(recipe.pruning().parameters()).containsExactly("*.weight");
+        assertThat(recipe.pruning().parameters()).containsExactly("*");
         assertThat(recipe.pruning().method()).isEqualTo(Method.L1_UNSTRUCTURED);
         assertThat(recipe.pruning().scope()).isEqualTo(Scope.GLOBAL);
         assertThat(recipe.schedule()).isEqualTo(ScheduleSpec.polynomial(0.0, 0.9, 10, 3));
@@ -203,7 +203,8 @@ class RecipeParsingTest {
 
     @Test
     void aStarMatchesAcrossDots() {
-        PruningSpec pruning = PruningSpec.defaults();
+        PruningSpec pruning = new PruningSpec(List.of("*.weight"), List.of(), Method.L1_UNSTRUCTURED, Optional.empty(),
+                OptionalInt.empty(), Optional.empty(), Scope.GLOBAL);
 
         assertThat(pruning.selects("features.0.weight")).isTrue();
         assertThat(pruning.selects("features.0.weight_orig")).isFalse();
@@ -221,6 +222,52 @@ class RecipeParsingTest {
         assertThat(floor.accepts(0.849, 0.86)).isFalse();
         assertThat(drop.accepts(0.88, 0.90)).isTrue();
         assertThat(drop.accepts(0.87, 0.90)).isFalse();
+    }
+
+    @Test
+    void wildcardsSelectWeightsOfTheChosenKindsAndOnlyExactNamesSelectBatchNormsAndBiases() {
+        PruningSpec every = PruningSpec.defaults();
+        Optional<PruningSpec.WeightKind> none = Optional.empty();
+
+        assertThat(every.selects("layer1.0.conv1.weight", Optional.of(PruningSpec.WeightKind.CONV))).isTrue();
+        assertThat(every.selects("sep.pointwise_weight", Optional.of(PruningSpec.WeightKind.CONV))).isTrue();
+        assertThat(every.selects("sep.depthwise_weight", Optional.of(PruningSpec.WeightKind.DEPTHWISE))).isTrue();
+        assertThat(every.selects("layer1.0.bn1.weight", none)).isFalse();
+        assertThat(every.selects("fc.bias", none)).isFalse();
+
+        PruningSpec named = Recipe.parse(MINIMAL + "pruning:\n  parameters: [\"*.weight\", \"bn1.weight\"]\n"
+                + "  kinds: [conv]\n  exclude: [\"conv1.*\"]\n").pruning();
+        assertThat(named.selects("bn1.weight", none)).isTrue();
+        assertThat(named.selects("bn2.weight", none)).isFalse();
+        assertThat(named.selects("fc1.weight", Optional.of(PruningSpec.WeightKind.DENSE))).isFalse();
+        assertThat(named.selects("conv2.weight", Optional.of(PruningSpec.WeightKind.CONV))).isTrue();
+        assertThat(named.selects("conv1.weight", Optional.of(PruningSpec.WeightKind.CONV))).isFalse();
+    }
+
+    @Test
+    void aModelIsANameWithItsDefaultSizeOrAMappingWithItsOwn() {
+        assertThat(Recipe.parse("job: a\nmodel: resnet\n").model()).isEqualTo(ModelSource.resnet(20, 16));
+        assertThat(Recipe.parse("job: a\nmodel:\n  name: resnet\n  depth: 56\n").model())
+                .isEqualTo(ModelSource.resnet(56, 16));
+        assertThat(Recipe.parse("job: a\nmodel:\n  name: mobilenetv2\n  widthMultiplier: 0.5\n").model())
+                .isEqualTo(ModelSource.mobilenetv2(0.5));
+        assertThat(Recipe.parse("job: a\nmodel: vgg\n").model()).isEqualTo(ModelSource.vgg(11, 64));
+        assertThat(Recipe.parse("job: a\nmodel:\n  name: lenet5\n").model()).isEqualTo(ModelSource.LENET5);
+    }
+
+    @Test
+    void dependencyGroupsTakeTheirDefaultsAndOverridesTheirTargets() {
+        PruningSpec pruning = Recipe.parse(MINIMAL + "pruning:\n  method: ln_structured\n  structured:\n"
+                + "    groups: dependency\n  overrides:\n    - parameters: [\"layer3.*\"]\n      sparsity: 0.3\n")
+                .pruning();
+
+        assertThat(pruning.structured()).contains(PruningSpec.Structured.DEPENDENCY);
+        assertThat(pruning.byDependencyGroups()).isTrue();
+        assertThat(pruning.dim()).hasValue(0);
+        assertThat(pruning.overrideFor("layer3.1.conv2.weight")).map(PruningSpec.TargetOverride::sparsity).contains(0.3);
+        assertThat(pruning.overrideFor("layer2.1.conv2.weight")).isEmpty();
+        assertThat(Recipe.parse(MINIMAL + "pruning:\n  method: random_structured\n").pruning().structured())
+                .contains(PruningSpec.Structured.PARAMETER);
     }
 
     static Stream<Recipe> recipes() {
@@ -244,6 +291,18 @@ class RecipeParsingTest {
                                 OptionalInt.empty(), Optional.of(new NmPattern(2, 4)), Scope.GLOBAL),
                         ScheduleSpec.lotteryTicket(0.9, 0.2, 500), FineTune.defaults(), AccuracyBudget.defaults(),
                         Checkpoints.defaults(), new Publish("yes")),
+                new Recipe("resnet-groups", ModelSource.resnet(32, 8), DataSpec.named("d"), Training.defaults(),
+                        new PruningSpec(List.of("*"), List.of(PruningSpec.WeightKind.CONV), List.of("fc.*"),
+                                Method.LN_STRUCTURED, Optional.of("1"), OptionalInt.of(0), Optional.empty(), Scope.GLOBAL,
+                                Optional.of(new PruningSpec.Structured(PruningSpec.Structured.Groups.DEPENDENCY,
+                                        Optional.of(PruningSpec.Structured.Reduction.SUM), OptionalInt.of(4),
+                                        OptionalInt.of(8))),
+                                List.of(new PruningSpec.TargetOverride(List.of("layer1.*", "conv1.*"), 0.25))),
+                        ScheduleSpec.linear(0, 0.5, 5), FineTune.defaults(), AccuracyBudget.defaults(),
+                        Checkpoints.defaults(), new Publish("resnet-groups")),
+                new Recipe("mobile", ModelSource.mobilenetv2(0.75), DataSpec.named("d"), Training.defaults(),
+                        PruningSpec.defaults(), ScheduleSpec.defaults(), FineTune.defaults(), AccuracyBudget.defaults(),
+                        Checkpoints.defaults(), new Publish("mobile")),
                 withSchedule(base, ScheduleSpec.linear(0.25, 0.5, 3)),
                 withSchedule(base, ScheduleSpec.oneShot(0.0)),
                 withSchedule(base, ScheduleSpec.polynomial(0.1, 0.123456789012345, 10_000, 0.5)));

@@ -1,5 +1,6 @@
 package dev.shears.common.recipe;
 
+import dev.shears.common.data.InputShape;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -156,8 +157,8 @@ class RecipeValidationTest {
     @Test
     void anUnknownModelSuggestsTheClosest() {
         assertThat(onlyProblem("job: a\nmodel: lenet\n").message())
-                .isEqualTo("model \"lenet\" is not a known model: must be lenet5, lenet300100 or"
-                        + " file:<path to a DL4J ModelSerializer zip under the worker's model root> (fix: did you mean lenet5?)");
+                .isEqualTo("model \"lenet\" is not a known model: must be lenet5, lenet300100, resnet, mobilenetv2, vgg"
+                        + " or file:<path to a DL4J ModelSerializer zip under the worker's model root> (fix: did you mean lenet5?)");
     }
 
     @Test
@@ -478,5 +479,127 @@ class RecipeValidationTest {
                 .isInstanceOf(RecipeException.class).hasMessageContaining("accuracyBudget.minAccuracy is missing");
         assertThatThrownBy(() -> new Publish("Bad")).isInstanceOf(RecipeException.class);
         assertThatThrownBy(() -> new NmPattern(4, 2)).isInstanceOf(RecipeException.class);
+    }
+
+    // ---- models and what real networks need of the pruning section ----------------------------------------
+
+    @Test
+    void aResNetDepthThatIsNot6nPlus2NamesTheField() {
+        Problem p = onlyProblem("job: a\nmodel:\n  name: resnet\n  depth: 21\n");
+
+        assertThat(p.field()).isEqualTo("model.depth");
+        assertThat(p.message()).isEqualTo("model.depth 21 is not a ResNet depth: must be 6n+2 in [8, 1202], three"
+                + " stages of n basic blocks (fix: e.g. 20, 32, 44, 56 or 110)");
+    }
+
+    @Test
+    void aSizeForAnArchitectureThatHasNoneIsRefused() {
+        assertThat(onlyProblem("job: a\nmodel:\n  name: resnet\n  widthMultiplier: 0.5\n").message())
+                .isEqualTo("model.widthMultiplier 0.5 is not used by model resnet: it is for mobilenetv2 only (fix: remove it)");
+        assertThat(onlyProblem("job: a\nmodel:\n  name: mobilenetv2\n  widthMultiplier: 0\n").field())
+                .isEqualTo("model.widthMultiplier");
+        assertThat(onlyProblem("job: a\nmodel:\n  name: vgg\n  depth: 12\n").message())
+                .startsWith("model.depth 12 is not a VGG configuration: must be 11, 13, 16 or 19");
+    }
+
+    @Test
+    void aModelMappingNeedsAKnownName() {
+        assertThat(onlyProblem("job: a\nmodel:\n  depth: 20\n").message()).startsWith("model.name is missing");
+        assertThat(onlyProblem("job: a\nmodel:\n  name: resnet18\n").message())
+                .startsWith("model.name \"resnet18\" is not a known model").endsWith("(fix: did you mean resnet?)");
+        assertThat(onlyProblem("job: a\nmodel:\n  name: resnet\n  widht: 16\n").message())
+                .contains("model.widht is not a known key").contains("did you mean width?");
+    }
+
+    @Test
+    void aModelThatCannotReadTheDatasShapeIsRefusedNamingTheModelAndTheShape() {
+        RecipeException e = catchThrowableOfType(RecipeException.class,
+                () -> ModelSource.LENET5.checkFits(InputShape.image(1, 8, 8)));
+
+        assertThat(e.problems()).singleElement().satisfies(p -> {
+            assertThat(p.field()).isEqualTo("model");
+            assertThat(p.message()).isEqualTo("model lenet5 needs examples of at least 12x12 pixels: its two 5x5"
+                    + " convolutions and 2x2 poolings leave nothing of the data's 1x8x8 (fix: use resnet, mobilenetv2"
+                    + " or vgg, which take any size, or data of at least 12x12)");
+        });
+        ModelSource.resnet(20, 16).checkFits(InputShape.image(1, 8, 8));
+        ModelSource.LENET5.checkFits(InputShape.FASHION_MNIST);
+    }
+
+    @Test
+    void aConvolutionalModelRefusesFeatureVectors() {
+        assertThatThrownBy(() -> ModelSource.resnet(20, 16).checkFits(InputShape.features(54)))
+                .isInstanceOf(RecipeException.class).hasMessageContaining("reads images, and the data are 54 features");
+        ModelSource.LENET300100.checkFits(InputShape.features(54));
+    }
+
+    @Test
+    void anInputShapeOutOfRangeIsRefused() {
+        assertThatThrownBy(() -> InputShape.image(0, 28, 28)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("channels 0 is out of range");
+    }
+
+    @Test
+    void anUnknownWeightKindSuggestsTheClosest() {
+        Problem p = onlyProblem(MINIMAL + "pruning:\n  kinds: [conv, dense, depthwsie]\n");
+
+        assertThat(p.field()).isEqualTo("pruning.kinds[2]");
+        assertThat(p.message()).isEqualTo("pruning.kinds[2] \"depthwsie\" is not known: must be conv,"
+                + " depthwise or dense (fix: did you mean depthwise?)");
+        assertThat(onlyProblem(MINIMAL + "pruning:\n  kinds: []\n").message())
+                .startsWith("pruning.kinds [] selects no kind of weight");
+    }
+
+    @Test
+    void aStructuredBlockWithAnUnstructuredMethodIsRefused() {
+        assertThat(onlyProblem(MINIMAL + "pruning:\n  structured:\n    groups: dependency\n").message())
+                .isEqualTo("pruning.structured dependency is not used by method l1_unstructured: it is for"
+                        + " ln_structured and random_structured only (fix: remove it, or change method)");
+    }
+
+    @Test
+    void dependencyGroupSettingsWithPerParameterChannelsAreRefused() {
+        Problem p = onlyProblem(MINIMAL + "pruning:\n  method: ln_structured\n  structured:\n    minChannels: 4\n");
+
+        assertThat(p.field()).isEqualTo("pruning.structured.minChannels");
+        assertThat(p.message()).isEqualTo("pruning.structured.minChannels 4 is not used by structured.groups parameter:"
+                + " it is for dependency groups only (fix: remove it, or set groups: dependency)");
+    }
+
+    @Test
+    void dependencyGroupsPruneOutputChannelsSoAnotherDimIsRefused() {
+        Problem p = onlyProblem(MINIMAL + "pruning:\n  method: ln_structured\n  dim: 1\n"
+                + "  structured:\n    groups: dependency\n");
+
+        assertThat(p.field()).isEqualTo("pruning.dim");
+        assertThat(p.message()).isEqualTo("pruning.dim 1 does not apply to structured.groups dependency, which prunes"
+                + " output channels (fix: remove dim, or set it to 0)");
+    }
+
+    @Test
+    void dependencyGroupLimitsOutOfRangeAreRefused() {
+        List<Problem> problems = problems(MINIMAL + "pruning:\n  method: ln_structured\n  structured:\n"
+                + "    groups: dependency\n    minChannels: -1\n    roundTo: 0\n    reduction: max\n");
+
+        assertThat(problems).extracting(Problem::field).containsExactly("pruning.structured.reduction",
+                "pruning.structured.minChannels", "pruning.structured.roundTo");
+    }
+
+    @Test
+    void anOverrideNeedsGlobsAndATargetInRange() {
+        List<Problem> problems = problems(MINIMAL + "pruning:\n  overrides:\n"
+                + "    - parameters: [\"layer3.*\"]\n      sparsity: 1.2\n    - sparsity: 0.3\n    - \"layer1.*\"\n");
+
+        assertThat(problems).extracting(Problem::field).containsExactly("pruning.overrides[0].sparsity",
+                "pruning.overrides[1].parameters", "pruning.overrides[2]");
+        assertThat(problems.get(0).message()).startsWith("pruning.overrides[0].sparsity 1.2 is out of range: must be in [0, 1)");
+    }
+
+    @Test
+    void overridesWithNmAreRefused() {
+        assertThat(onlyProblem(MINIMAL + "pruning:\n  method: n_m\n  overrides:\n"
+                + "    - parameters: [\"fc1.*\"]\n      sparsity: 0.3\n").message())
+                .isEqualTo("pruning.overrides with 1 entry is not used by method n_m: it applies one pattern at the"
+                        + " first step, there is no schedule to override (fix: remove overrides, or change method)");
     }
 }

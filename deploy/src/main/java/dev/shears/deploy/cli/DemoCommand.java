@@ -22,6 +22,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -31,7 +32,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"The whole pipeline on this machine: Kafka (KRaft), the scheduler, 2 trainer workers and "
-            + "Prometheus; runs LeNet-5 on Fashion-MNIST pruned gradually to 90 %% and publishes the model."})
+            + "Prometheus; runs LeNet-5 on Fashion-MNIST pruned gradually to 90 %% and publishes the model.",
+            "Its directory is emptied first when an earlier demo made it; any other directory must be new or empty."})
 public final class DemoCommand implements Callable<Integer> {
     static final String RECIPE = "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml";
     static final String SUBSET = "trainer/src/test/resources/fashion-mnist-subset";
@@ -44,13 +46,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--recipe", paramLabel = "FILE", description = "Another recipe (default: " + RECIPE + ").")
     Path recipe;
 
-    @Option(names = "--workers", paramLabel = "N", defaultValue = "2", description = "Trainer workers (default: ${DEFAULT-VALUE}).")
-    int workers;
-
-    @Option(names = "--dir", paramLabel = "DIR", defaultValue = "runs/demo",
-            description = "Where everything goes: broker data, checkpoints, the model, logs (default: ${DEFAULT-VALUE});"
-                    + " emptied first when an earlier demo made it.")
-    Path dir;
+    @Mixin
+    LocalPipelineOptions local = new LocalPipelineOptions("runs/demo");
 
     @Option(names = "--keep", description = "Keep everything running after the model is published, until Ctrl-C,"
             + " to look at the metrics and Prometheus.")
@@ -73,6 +70,8 @@ public final class DemoCommand implements Callable<Integer> {
                     r.pruning(), r.schedule(), new FineTune(Math.min(100, r.fineTune().iterationsPerStep())),
                     r.accuracyBudget(), r.checkpoints(), r.publish());
         }
+        Path dir = local.dir;
+        int workers = local.workers;
         if (!prepare(dir)) {
             return 2;
         }
@@ -87,7 +86,7 @@ public final class DemoCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         LocalPipeline pipeline;
         try {
-            pipeline = LocalPipeline.start(dir, LocalPipeline.Options.defaults().withWorkers(workers));
+            pipeline = LocalPipeline.start(dir, local.pipeline());
         } catch (IllegalStateException e) {
             System.err.println("shears demo: " + e.getMessage());
             return 1;

@@ -1,7 +1,7 @@
 package dev.shears.deploy.cli;
 
-import dev.shears.deploy.broker.BrokerMain;
-import dev.shears.deploy.launch.ParentWatch;
+import dev.shears.broker.BrokerMain;
+import dev.shears.common.process.ParentWatch;
 import dev.shears.scheduler.cli.CancelCommand;
 import dev.shears.scheduler.cli.JobsCommand;
 import dev.shears.scheduler.cli.SchedulerCommand;

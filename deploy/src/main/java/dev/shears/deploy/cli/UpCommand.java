@@ -2,25 +2,23 @@ package dev.shears.deploy.cli;
 
 import dev.shears.deploy.launch.ChildProcess;
 import dev.shears.deploy.launch.LocalPipeline;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code shears up}: the pipeline on this machine (broker, scheduler, workers) in the foreground until Ctrl-C. */
 @Command(name = "up", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Runs the whole pipeline on this machine until Ctrl-C: a Kafka broker (KRaft, 127.0.0.1), the"
-                + " scheduler and trainer workers, each in its own JVM. Submit jobs to it with ./shears submit.")
+        description = {"Runs the whole pipeline on this machine until Ctrl-C: a Kafka broker (KRaft, 127.0.0.1), the"
+                + " scheduler and trainer workers, each in its own JVM. Submit jobs to it with ./shears submit.",
+                "Its directory is reused as it is: topics, checkpoints and models stay from one run to the next."})
 public final class UpCommand implements Callable<Integer> {
 
-    @Option(names = "--dir", paramLabel = "DIR", defaultValue = "runs/local",
-            description = "Broker data, checkpoints, published models and logs (default: ${DEFAULT-VALUE}); reused as it is.")
-    Path dir;
-
-    @Option(names = "--workers", paramLabel = "N", defaultValue = "2",
-            description = "Trainer workers (default: ${DEFAULT-VALUE}).")
-    int workers;
+    @Mixin
+    LocalPipelineOptions local = new LocalPipelineOptions("runs/local");
 
     @Option(names = "--broker-port", paramLabel = "PORT", defaultValue = "9092",
             description = "Kafka's port on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
@@ -32,11 +30,11 @@ public final class UpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        Path dir = local.dir;
         System.out.printf("starting the pipeline in %s ...%n", dir.toAbsolutePath());
         LocalPipeline pipeline;
         try {
-            pipeline = LocalPipeline.start(dir, LocalPipeline.Options.defaults().withWorkers(workers)
-                    .withPorts(brokerPort, schedulerPort));
+            pipeline = LocalPipeline.start(dir, local.pipeline().withPorts(brokerPort, schedulerPort));
         } catch (IllegalStateException e) {
             System.err.println("shears: " + e.getMessage());
             return 1;
@@ -56,7 +54,7 @@ public final class UpCommand implements Callable<Integer> {
         return 0;
     }
 
-    static void describe(LocalPipeline pipeline, java.io.PrintStream out) {
+    static void describe(LocalPipeline pipeline, PrintStream out) {
         out.printf("%-10s %s   (log %s)%n", "kafka", pipeline.bootstrapServers(), pipeline.kafka().logFile());
         out.printf("%-10s %s   metrics %s/metrics   (log %s)%n", "scheduler", pipeline.schedulerUrl(),
                 pipeline.schedulerUrl(), pipeline.scheduler().log());

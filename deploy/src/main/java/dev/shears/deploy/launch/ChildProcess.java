@@ -1,5 +1,7 @@
 package dev.shears.deploy.launch;
 
+import dev.shears.common.process.Jvm;
+import dev.shears.common.process.ParentWatch;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -1,6 +1,7 @@
 package dev.shears.deploy.launch;
 
-import dev.shears.deploy.broker.EmbeddedKafka;
+import dev.shears.broker.EmbeddedKafka;
+import dev.shears.common.process.ParentWatch;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,6 +2,7 @@ package dev.shears.deploy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shears.trainer.checkpoint.Checkpoints;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +51,7 @@ class DemoCommandTest {
         assertThat(Path.of(path.group(1))).exists();
         Matcher sha = Pattern.compile("(?m)^sha256\\s+([0-9a-f]{64})").matcher(text);
         assertThat(sha.find()).as("the model's digest").isTrue();
-        assertThat(dev.shears.trainer.checkpoint.Checkpoints.sha256(Path.of(path.group(1)))).isEqualTo(sha.group(1));
+        assertThat(Checkpoints.sha256(Path.of(path.group(1)))).isEqualTo(sha.group(1));
         assertThat(Files.exists(dir.resolve("demo/.shears-demo"))).isTrue();
     }
 }

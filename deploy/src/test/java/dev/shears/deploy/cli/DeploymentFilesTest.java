@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.shears.scheduler.cli.SchedulerCli;
+import dev.shears.trainer.cli.TrainerCli;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,9 +22,10 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /**
- * The deployment files stay true to the code: every container's command line is one the real {@code shears} command
- * accepts, docker-compose accepts the compose file, kustomize builds the Kubernetes manifests, and every probe asks
- * a port the container declares. (Images are not built here: Jib needs a registry or a Docker daemon.)
+ * The deployment files stay true to the code: every container's command line is one its image's command line accepts
+ * ({@code shears/scheduler}: {@link SchedulerCli}, {@code shears/trainer} and {@code shears/trainer-cuda}:
+ * {@link TrainerCli}), docker-compose accepts the compose file, kustomize builds the Kubernetes manifests, and every
+ * probe asks a port the container declares. (Images are not built here: Jib needs a registry or a Docker daemon.)
  */
 class DeploymentFilesTest {
     static final Path COMPOSE = Path.of("docker-compose.yml");
@@ -35,8 +38,9 @@ class DeploymentFilesTest {
         int ours = 0;
         for (var it = services.fields(); it.hasNext(); ) {
             var service = it.next();
-            if (service.getValue().path("image").asText().startsWith("shears/")) {
-                parses(service.getKey(), strings(service.getValue().path("command")));
+            String image = service.getValue().path("image").asText();
+            if (image.startsWith("shears/")) {
+                parses(service.getKey(), image, strings(service.getValue().path("command")));
                 ours++;
             }
         }
@@ -52,7 +56,7 @@ class DeploymentFilesTest {
                     continue;
                 }
                 List<String> args = strings(container.path("args")).stream().map(a -> a.replace("$(POD_NAME)", "pod-0")).toList();
-                parses(container.path("name").asText(), args);
+                parses(container.path("name").asText(), container.path("image").asText(), args);
                 List<String> ports = container.path("ports").findValuesAsText("name");
                 for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
                     JsonNode get = container.path(probe).path("httpGet");
@@ -78,14 +82,25 @@ class DeploymentFilesTest {
         assertThat(out).contains("kind: Deployment", "kind: StatefulSet", "kind: PersistentVolumeClaim", "nvidia.com/gpu");
     }
 
-    private static void parses(String name, List<String> args) {
+    private static void parses(String name, String image, List<String> args) {
         assertThat(args).as("%s command", name).isNotEmpty();
-        CommandLine cli = new CommandLine(new Shears());
+        CommandLine cli = new CommandLine(imageCommandLine(image));
         try {
             cli.parseArgs(args.toArray(String[]::new));
         } catch (CommandLine.ParameterException e) {
-            throw new AssertionError(name + ": shears rejects " + args + ": " + e.getMessage(), e);
+            throw new AssertionError(name + ": image " + image + " rejects " + args + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The main class Jib gives each of our images (scheduler/pom.xml, trainer/pom.xml). */
+    private static Object imageCommandLine(String image) {
+        String repository = image.substring("shears/".length()).replaceFirst(":.*", "");
+        return switch (repository) {
+            case "scheduler" -> new SchedulerCli();
+            case "trainer", "trainer-cuda" -> new TrainerCli();
+            default -> throw new AssertionError("no image " + image + " is built here (fix: shears/scheduler,"
+                    + " shears/trainer or shears/trainer-cuda)");
+        };
     }
 
     private List<JsonNode> k8sDocuments() throws Exception {

@@ -89,6 +89,15 @@ public final class Channels {
         return result;
     }
 
+    /** Channel {@code index} of {@code t} along {@code dim}: a view, one rank lower. */
+    public static INDArray slice(INDArray t, int dim, long index) {
+        org.nd4j.linalg.indexing.INDArrayIndex[] at = new org.nd4j.linalg.indexing.INDArrayIndex[t.rank()];
+        for (int d = 0; d < at.length; d++) {
+            at[d] = d == dim ? org.nd4j.linalg.indexing.NDArrayIndex.point(index) : org.nd4j.linalg.indexing.NDArrayIndex.all();
+        }
+        return t.get(at);
+    }
+
     /** Writes {@code part} (the listed channels) back into {@code whole}. */
     public static void scatter(INDArray whole, int dim, int[] channels, INDArray part) {
         copyChannels(whole, part, dim, channels, false);

@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.prune.Amount;
+import dev.shears.prune.ChannelGroup;
+import dev.shears.prune.GroupImportance;
 import dev.shears.prune.L1Unstructured;
 import dev.shears.prune.Norm;
 import dev.shears.prune.Pruning;
@@ -21,6 +23,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -62,6 +65,28 @@ class ConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
     void matchesPyTorch(Path file) throws IOException {
+        replay(file, false);
+    }
+
+    /** The fixtures that use ln_structured, its every call made on the parameter's one-member channel group. */
+    static Stream<Named<Path>> lnStructuredFixtures() throws IOException, URISyntaxException {
+        return fixtures().filter(f -> {
+            try {
+                Fixture fx = JSON.readValue(f.getPayload().toFile(), Fixture.class);
+                return fx.steps().stream().anyMatch(s -> s.op().equals("ln_structured") && s.importanceScores() == null);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("lnStructuredFixtures")
+    void oneMemberGroupsMatchPyTorchsLnStructured(Path file) throws IOException {
+        replay(file, true);
+    }
+
+    private static void replay(Path file, boolean lnThroughGroups) throws IOException {
         Fixture fx = JSON.readValue(file.toFile(), Fixture.class);
         Map<String, INDArray> tensors = new LinkedHashMap<>();
         fx.tensors().forEach((k, t) -> tensors.put(k, t.toArray()));
@@ -69,11 +94,11 @@ class ConformanceTest {
 
         switch (fx.check()) {
             case "exact" -> {
-                fx.steps().forEach(step -> run(pruning, step));
+                fx.steps().forEach(step -> run(pruning, step, lnThroughGroups));
                 checkExpected(fx, pruning);
             }
             case "property" -> {
-                fx.steps().forEach(step -> run(pruning, step));
+                fx.steps().forEach(step -> run(pruning, step, lnThroughGroups));
                 checkExpected(fx, pruning);
                 for (Fixture.Property p : fx.expectedProperties()) {
                     checkProperty(fx, pruning, p);
@@ -81,8 +106,8 @@ class ConformanceTest {
             }
             case "error" -> {
                 List<Fixture.Step> steps = fx.steps();
-                steps.subList(0, steps.size() - 1).forEach(step -> run(pruning, step));
-                Throwable thrown = catchThrowable(() -> run(pruning, steps.get(steps.size() - 1)));
+                steps.subList(0, steps.size() - 1).forEach(step -> run(pruning, step, lnThroughGroups));
+                Throwable thrown = catchThrowable(() -> run(pruning, steps.get(steps.size() - 1), lnThroughGroups));
                 checkError(fx, thrown);
                 checkExpected(fx, pruning);
             }
@@ -90,7 +115,7 @@ class ConformanceTest {
         }
     }
 
-    private static void run(Pruning pruning, Fixture.Step step) {
+    private static void run(Pruning pruning, Fixture.Step step, boolean lnThroughGroups) {
         String name = step.module() == null ? null : step.module() + "." + step.param();
         JsonNode args = step.args();
         INDArray scores = name != null && step.importanceScores() != null && step.importanceScores().containsKey(name)
@@ -98,8 +123,17 @@ class ConformanceTest {
         switch (step.op()) {
             case "l1_unstructured" -> pruning.l1Unstructured(name, amount(args), scores);
             case "random_unstructured" -> pruning.randomUnstructured(name, amount(args));
-            case "ln_structured" -> pruning.lnStructured(name, amount(args), Norm.parse(args.get("n").asText()),
-                    args.get("dim").asInt(), scores);
+            case "ln_structured" -> {
+                Norm n = Norm.parse(args.get("n").asText());
+                int dim = args.get("dim").asInt();
+                if (lnThroughGroups && scores == null) {
+                    ChannelGroup group = ChannelGroup.of(pruning.parameter(name), dim);
+                    pruning.groupStructured(group, amount(args), new GroupImportance(n, GroupImportance.Reduction.MEAN,
+                            Set.of(ChannelGroup.Role.OUTPUT)));
+                } else {
+                    pruning.lnStructured(name, amount(args), n, dim, scores);
+                }
+            }
             case "random_structured" -> pruning.randomStructured(name, amount(args), args.get("dim").asInt());
             case "identity" -> pruning.identity(name);
             case "custom_from_mask" -> pruning.customFromMask(name, step.mask().toArray());

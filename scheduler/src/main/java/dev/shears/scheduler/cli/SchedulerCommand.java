@@ -1,15 +1,13 @@
 package dev.shears.scheduler.cli;
 
-import dev.shears.common.events.Topics;
-import dev.shears.common.kafka.KafkaClientConfig;
-import dev.shears.scheduler.ApiToken;
+import dev.shears.common.cli.KafkaOptions;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,9 +26,11 @@ public final class SchedulerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT",
-            description = "Kafka bootstrap servers, e.g. 127.0.0.1:9092.")
-    String bootstrap;
+    @Mixin
+    KafkaOptions kafka;
+
+    @Mixin
+    TokenOption token;
 
     @Option(names = "--http-port", defaultValue = "" + SchedulerConfig.DEFAULT_PORT,
             description = "HTTP API port, 0 for a free one (default: ${DEFAULT-VALUE}).")
@@ -39,10 +39,6 @@ public final class SchedulerCommand implements Callable<Integer> {
     @Option(names = "--http-host", defaultValue = SchedulerConfig.DEFAULT_HOST,
             description = "Address the HTTP API binds (default: ${DEFAULT-VALUE}).")
     String httpHost;
-
-    @Option(names = "--topic-prefix", defaultValue = Topics.DEFAULT_PREFIX,
-            description = "Topic name prefix (default: ${DEFAULT-VALUE}).")
-    String topicPrefix;
 
     @Option(names = "--partitions", defaultValue = "" + SchedulerConfig.DEFAULT_PARTITIONS,
             description = "Partitions of the commands and reports topics when created (default: ${DEFAULT-VALUE}).")
@@ -53,28 +49,14 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     String transactionalId;
 
-    @Option(names = "--token-file", paramLabel = "FILE",
-            description = "A file holding the HTTP API's bearer token; every request but /health must then carry it"
-                    + " (default: $" + ApiToken.ENV + ", else no token: keep --http-host on loopback).")
-    Path tokenFile;
-
-    @Option(names = "--kafka-config", paramLabel = "FILE",
-            description = "Java properties added to every Kafka client (producer, consumers, admin): SASL, TLS,"
-                    + " e.g. security.protocol=SSL and ssl.truststore.location=...")
-    Path kafkaConfig;
-
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         SchedulerConfig config;
         try {
-            String envToken = System.getenv(ApiToken.ENV);
-            ApiToken token = tokenFile != null ? ApiToken.read(tokenFile)
-                    : envToken != null && !envToken.isBlank() ? ApiToken.of(envToken.strip()) : null;
-            config = new SchedulerConfig(bootstrap, httpHost, httpPort, new Topics(topicPrefix), partitions,
-                    transactionalId, kafkaConfig == null ? KafkaClientConfig.none() : KafkaClientConfig.load(kafkaConfig),
-                    token);
+            config = new SchedulerConfig(kafka.bootstrap(), httpHost, httpPort, kafka.topics(), partitions,
+                    transactionalId, kafka.clientConfig(), token.token());
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());
             return 2;
@@ -105,10 +87,18 @@ public final class SchedulerCommand implements Callable<Integer> {
 
     /** Runs the scheduler alone: {@code java -cp ... dev.shears.scheduler.cli.SchedulerCommand --bootstrap ...}. */
     public static void main(String[] args) {
+        logToStandardError();
+        System.exit(new CommandLine(new SchedulerCommand()).execute(args));
+    }
+
+    /**
+     * Before the first logger of a process that runs the scheduler alone: logs go to standard error (standard output
+     * carries the ready line), unless a logback configuration is given or on the classpath.
+     */
+    static void logToStandardError() {
         if (System.getProperty("logback.configurationFile") == null
                 && SchedulerCommand.class.getClassLoader().getResource("logback.xml") == null) {
             System.setProperty("logback.configurationFile", "dev/shears/scheduler/logback-scheduler.xml");
         }
-        System.exit(new CommandLine(new SchedulerCommand()).execute(args));
     }
 }

@@ -5,7 +5,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -23,11 +22,8 @@ public final class StatusCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "JOB", description = "The job id (the recipe's job).")
     String job;
 
-    @Option(names = "--watch", description = "Redraw until the job ends; exit 0 only if it is published.")
-    boolean watch;
-
-    @Option(names = "--interval", defaultValue = "1000", paramLabel = "MS", description = "Watch poll interval (ms).")
-    long interval;
+    @Mixin
+    WatchOption watch;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -35,8 +31,8 @@ public final class StatusCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try {
             SchedulerClient client = scheduler.client();
-            if (watch) {
-                return Watch.until(client, job, out, err, interval);
+            if (watch.enabled) {
+                return watch.follow(client, job, out, err);
             }
             SchedulerClient.Response r = client.get("/jobs/" + job);
             if (r.status() != 200) {

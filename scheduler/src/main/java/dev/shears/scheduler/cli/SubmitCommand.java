@@ -8,7 +8,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -26,11 +25,8 @@ public final class SubmitCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "RECIPE.yaml", description = "The recipe file.")
     Path recipe;
 
-    @Option(names = "--watch", description = "Follow the job until it ends; exit 0 only if it is published.")
-    boolean watch;
-
-    @Option(names = "--interval", defaultValue = "1000", paramLabel = "MS", description = "Watch poll interval (ms).")
-    long interval;
+    @Mixin
+    WatchOption watch;
 
     @Override
     public Integer call() throws Exception {
@@ -54,7 +50,7 @@ public final class SubmitCommand implements Callable<Integer> {
             out.println("submitted " + job + " (" + r.body().path("steps").asText() + " steps): " + client.base()
                     + "/jobs/" + job);
             out.flush();
-            return watch ? Watch.until(client, job, out, err, interval) : Views.OK;
+            return watch.enabled ? watch.follow(client, job, out, err) : Views.OK;
         } catch (SchedulerClient.Failure e) {
             err.println(e.getMessage());
             return Views.REQUEST_FAILED;

@@ -79,6 +79,14 @@ class ClientCommandsTest {
     }
 
     @Test
+    void aClientWithAnUnreadableTokenFileNamesItAndTheFixBeforeAnyRequest(@TempDir Path dir) throws Exception {
+        String url = "http://127.0.0.1:" + closedPort();
+        int code = run(new JobsCommand(), "--scheduler", url, "--token-file", dir.resolve("absent").toString());
+        assertThat(code).isNotZero();
+        assertThat(err.toString()).contains("absent").contains("fix:").doesNotContain("connection refused");
+    }
+
+    @Test
     void theSchedulerNeedsBootstrapServers() {
         assertThat(run(new SchedulerCommand())).isEqualTo(2);
         assertThat(err.toString()).contains("--bootstrap");

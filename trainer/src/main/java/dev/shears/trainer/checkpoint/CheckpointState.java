@@ -1,7 +1,6 @@
 package dev.shears.trainer.checkpoint;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import dev.shears.trainer.job.StepResult;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

@@ -5,17 +5,14 @@ import dev.shears.prune.PrunedModel;
 import dev.shears.prune.Pruning;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -37,29 +34,38 @@ import org.slf4j.LoggerFactory;
  * {@code ckpt-<seq>-<iteration>} ({@code ckpt-<seq>-<iteration>-a<attempt>} for attempts after the
  * first) holding the model with its updater and pruning state
  * ({@code model.zip}), the job's progress ({@code state.json}) and a {@code MANIFEST} of their
- * SHA-256 digests. It is written under a temporary name, flushed to disk, and committed by an
- * atomic rename, so a crash leaves either the whole checkpoint or none. {@link #restoreLatest()}
+ * SHA-256 digests. It is written under a temporary name and committed by {@link AtomicFiles}, so a
+ * crash leaves either the whole checkpoint or none, and a checkpoint written again under the same
+ * name replaces the old one without a moment with neither. {@link #restoreLatest()}
  * verifies the digests and falls back to the previous checkpoint when one does not verify.
  * Checkpoints are ordered by the key {@code (attempt, seq)} of the command that led to them, then
  * by iteration: after a roll-back or an extra fine-tune (a higher attempt) the newest checkpoint is
  * the one written last, whatever its seq. Retention keeps the newest {@code keepLast} checkpoints
  * and the most accurate one.
+ *
+ * <p>A checkpoint found damaged is {@link #setAside set aside}: kept as {@code .damaged-<name>-<millis>} for
+ * {@link #DAMAGED_KEPT} for inspection, and recorded for good as a small {@code .lost-<name>} file, since the key of the
+ * command that led to it was applied and its effect lost ({@link #lost()}).
  */
 public final class Checkpoints {
     /** How long an interrupted write's temporary directory is left before {@code save} deletes it. */
-    static final Duration ABANDONED = Duration.ofHours(1);
+    static final Duration ABANDONED = AtomicFiles.ABANDONED;
+    /** How long a damaged checkpoint is kept for inspection once set aside; its {@code .lost-} record stays. */
+    static final Duration DAMAGED_KEPT = Duration.ofDays(7);
     private static final Logger log = LoggerFactory.getLogger(Checkpoints.class);
     private static final Pattern NAME = Pattern.compile("ckpt-(\\d{6})-(\\d{10})(?:-a(\\d{6}))?");
-    /** Where {@link #setAside} moves a damaged checkpoint: {@code .damaged-<name>-<nanos>}. */
+    /** Where {@link #setAside} moves a damaged checkpoint: {@code .damaged-<name>-<millis>}. */
     private static final String DAMAGED = ".damaged-";
     private static final Pattern DAMAGED_NAME = Pattern.compile(Pattern.quote(DAMAGED) + "(" + NAME.pattern() + ")-\\d+");
+    /** The record of a checkpoint set aside: {@code .lost-<name>}, holding when and why. */
+    private static final String LOST = ".lost-";
+    private static final Pattern LOST_NAME = Pattern.compile(Pattern.quote(LOST) + "(" + NAME.pattern() + ")");
     static final String MODEL = "model.zip";
     static final String STATE = "state.json";
     static final String MANIFEST = "MANIFEST";
-    private static final ObjectMapper JSON = dev.shears.trainer.job.Json.MAPPER;
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private final Path dir;
-    private final int keepLast;
 
     /** A checkpoint on disk; {@code attempt} and {@code seq} are the key of the command that led to it. */
     public record Checkpoint(Path dir, long seq, long iteration, int attempt) {
@@ -76,16 +82,9 @@ public final class Checkpoints {
      */
     public record Restored(PrunedModel model, CheckpointState state, Path from, List<String> rejected) {}
 
-    /**
-     * @param dir the job's checkpoint directory (created when missing)
-     * @param keepLast how many of the newest checkpoints to keep, at least 1
-     */
-    public Checkpoints(Path dir, int keepLast) {
-        if (keepLast < 1) {
-            throw new IllegalArgumentException("keepLast " + keepLast + " is out of range: keep at least 1 checkpoint");
-        }
+    /** @param dir the job's checkpoint directory (created by the first {@link #save}) */
+    public Checkpoints(Path dir) {
         this.dir = dir;
-        this.keepLast = keepLast;
     }
 
     public Path dir() {
@@ -93,17 +92,22 @@ public final class Checkpoints {
     }
 
     /**
-     * Writes a checkpoint and commits it atomically; then applies retention.
+     * Writes a checkpoint and commits it atomically and durably; then keeps the newest {@code keepLast} checkpoints
+     * and the most accurate one, and deletes the rest.
      *
+     * @param keepLast how many of the newest checkpoints to keep, at least 1
      * @throws IOException when it cannot be written (nothing is committed then, and earlier
      *     checkpoints are untouched)
      */
-    public Checkpoint save(Model model, Pruning pruning, CheckpointState state) throws IOException {
-        Files.createDirectories(dir);
+    public Checkpoint save(Model model, Pruning pruning, CheckpointState state, int keepLast) throws IOException {
+        if (keepLast < 1) {
+            throw new IllegalArgumentException("keepLast " + keepLast + " is out of range: keep at least 1 checkpoint");
+        }
+        AtomicFiles.createDirectories(dir);
         String name = String.format("ckpt-%06d-%010d", state.seq(), state.iteration())
                 + (state.attempt() > 1 ? String.format("-a%06d", state.attempt()) : "");
-        Path tmp = dir.resolve(".tmp-" + name + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         Path target = dir.resolve(name);
+        Path tmp = AtomicFiles.temporary(target);
         try {
             Files.createDirectory(tmp);
             Path modelFile = tmp.resolve(MODEL);
@@ -121,52 +125,59 @@ public final class Checkpoints {
                 manifest.append(sha256(tmp.resolve(file))).append("  ").append(file).append('\n');
             }
             Files.writeString(tmp.resolve(MANIFEST), manifest, StandardCharsets.UTF_8);
-            for (String file : List.of(MODEL, STATE, MANIFEST)) {
-                fsync(tmp.resolve(file));
-            }
-            fsyncDirectory(tmp);
-            if (Files.exists(target)) {
-                deleteTree(target); // the same step and iteration again: the newer write wins
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("the file system of " + dir + " cannot rename atomically"
-                        + " (fix: put checkpoints on a local or POSIX file system)", e);
-            }
-            fsyncDirectory(dir);
+            AtomicFiles.replaceDirectory(tmp, target); // the same step and iteration again: the newer write wins
         } finally {
-            if (Files.exists(tmp)) {
-                deleteTree(tmp);
-            }
+            AtomicFiles.deleteTree(tmp);
         }
-        retain();
+        retain(keepLast);
         return new Checkpoint(target, state.seq(), state.iteration(), state.attempt());
     }
 
     /** The committed checkpoints, oldest first: by attempt, then seq, then iteration. */
     public List<Checkpoint> list() throws IOException {
-        return parse(NAME, 0);
+        return parse(NAME, 0, true);
     }
 
     /**
-     * Moves a checkpoint that does not verify aside, where it is never restored again but stays for inspection and
-     * as a record of what was lost ({@link #setAside()}).
+     * Moves a checkpoint that does not verify aside, where it is never restored again but stays for
+     * {@link #DAMAGED_KEPT} for inspection, and records for good that its key was lost ({@link #lost()}).
      */
     public void setAside(Checkpoint damaged) throws IOException {
-        Files.move(damaged.dir(), damaged.dir().resolveSibling(DAMAGED + damaged.id() + "-" + System.nanoTime()));
+        Instant now = Instant.now();
+        AtomicFiles.writeString(dir.resolve(LOST + damaged.id()), "set aside at " + now + ": " + damaged.id()
+                + " did not verify; the command that led to it was applied and its effect lost\n");
+        Path aside = dir.resolve(DAMAGED + damaged.id() + "-" + now.toEpochMilli());
+        Files.move(damaged.dir(), aside);
+        Files.setLastModifiedTime(aside, FileTime.from(now));
+        AtomicFiles.fsyncDirectory(dir);
     }
 
     /**
-     * The checkpoints {@link #setAside set aside} as damaged, oldest first: the commands that led to them were
-     * applied, and their effect is lost.
+     * The checkpoints {@link #setAside set aside} as damaged, oldest first, whether their directories are still kept or
+     * not: the commands that led to them were applied, and their effect is lost.
      */
-    public List<Checkpoint> setAside() throws IOException {
-        return parse(DAMAGED_NAME, 1);
+    public List<Checkpoint> lost() throws IOException {
+        Map<String, Checkpoint> byName = new LinkedHashMap<>();
+        for (Checkpoint c : parse(LOST_NAME, 1, false)) {
+            byName.put(nameIn(c), c);
+        }
+        for (Checkpoint c : parse(DAMAGED_NAME, 1, true)) { // set aside before the records existed
+            byName.putIfAbsent(nameIn(c), c);
+        }
+        List<Checkpoint> all = new ArrayList<>(byName.values());
+        all.sort(ORDER);
+        return all;
     }
 
-    /** The directories whose names match {@code pattern}, the checkpoint name at group {@code offset}, in key order. */
-    private List<Checkpoint> parse(Pattern pattern, int offset) throws IOException {
+    /** Key order: attempt, then seq, then iteration. */
+    private static final Comparator<Checkpoint> ORDER = Comparator.comparingInt(Checkpoint::attempt)
+            .thenComparingLong(Checkpoint::seq).thenComparingLong(Checkpoint::iteration);
+
+    /**
+     * The entries whose names match {@code pattern} (directories, or files when not {@code directories}), the checkpoint
+     * name at group {@code offset}, in key order.
+     */
+    private List<Checkpoint> parse(Pattern pattern, int offset, boolean directories) throws IOException {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
@@ -174,14 +185,13 @@ public final class Checkpoints {
         try (Stream<Path> entries = Files.list(dir)) {
             for (Path p : (Iterable<Path>) entries::iterator) {
                 Matcher m = pattern.matcher(p.getFileName().toString());
-                if (m.matches() && Files.isDirectory(p)) {
+                if (m.matches() && Files.isDirectory(p) == directories) {
                     all.add(new Checkpoint(p, Long.parseLong(m.group(offset + 1)), Long.parseLong(m.group(offset + 2)),
                             m.group(offset + 3) == null ? 1 : Integer.parseInt(m.group(offset + 3))));
                 }
             }
         }
-        all.sort(Comparator.comparingInt(Checkpoint::attempt).thenComparingLong(Checkpoint::seq)
-                .thenComparingLong(Checkpoint::iteration));
+        all.sort(ORDER);
         return all;
     }
 
@@ -203,9 +213,11 @@ public final class Checkpoints {
 
     /**
      * The newest checkpoint whose digests verify, with its progress, without loading its model:
-     * what {@link #restoreLatest()} would restore.
+     * what {@link #restoreLatest()} would restore. Like a restore, it finishes a replacement a crash interrupted; call
+     * it only while no checkpoint is being written (under the job's lock, or in the only process).
      */
     public Optional<Verified> latest() throws IOException {
+        AtomicFiles.recoverReplaced(dir);
         List<Checkpoint> all = list();
         for (int i = all.size() - 1; i >= 0; i--) {
             Checkpoint c = all.get(i);
@@ -292,28 +304,14 @@ public final class Checkpoints {
     }
 
     /**
-     * Deletes the temporary directories of writes that a crash interrupted (a process killed before its rename): those
-     * untouched for {@link #ABANDONED}, far longer than any write takes, so that a write in progress on another machine
-     * sharing the directory is never disturbed.
+     * Keeps the newest {@code keepLast} and the most accurate checkpoint; deletes the rest, the temporary directories
+     * of writes a crash interrupted once {@link #ABANDONED}, and the damaged checkpoints set aside over
+     * {@link #DAMAGED_KEPT} ago (their {@code .lost-} records stay).
      */
-    private void removeAbandonedWrites() throws IOException {
-        long cutoff = System.currentTimeMillis() - ABANDONED.toMillis();
-        try (var entries = Files.list(dir)) {
-            for (Path p : entries.filter(f -> f.getFileName().toString().startsWith(".tmp-")).toList()) {
-                try {
-                    if (Files.getLastModifiedTime(p).toMillis() < cutoff) {
-                        deleteTree(p);
-                    }
-                } catch (IOException e) {
-                    // gone already, or another process cleans it: either way not ours to report
-                }
-            }
-        }
-    }
-
-    /** Keeps the newest {@code keepLast} and the most accurate checkpoint; deletes the rest. */
-    private void retain() throws IOException {
-        removeAbandonedWrites();
+    private void retain(int keepLast) throws IOException {
+        Instant now = Instant.now();
+        AtomicFiles.removeAbandoned(dir, now);
+        removeOldDamaged(now);
         List<Checkpoint> all = list();
         if (all.size() <= keepLast) {
             return;
@@ -333,22 +331,37 @@ public final class Checkpoints {
         }
         for (Checkpoint c : all.subList(0, all.size() - keepLast)) {
             if (!c.equals(best)) {
-                deleteTree(c.dir());
+                AtomicFiles.deleteTree(c.dir());
             }
         }
     }
 
-    private void removeLeftovers() throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        try (Stream<Path> entries = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) entries::iterator) {
-                if (p.getFileName().toString().startsWith(".tmp-")) {
-                    deleteTree(p);
-                }
+    private void removeOldDamaged(Instant now) throws IOException {
+        long cutoff = now.minus(DAMAGED_KEPT).toEpochMilli();
+        for (Checkpoint d : parse(DAMAGED_NAME, 1, true)) {
+            if (Files.getLastModifiedTime(d.dir()).toMillis() >= cutoff) {
+                continue;
             }
+            String name = nameIn(d);
+            Path record = dir.resolve(LOST + name);
+            if (!Files.exists(record)) { // set aside before the records existed: keep what it says first
+                AtomicFiles.writeString(record, "set aside before " + now + ": " + name + " did not verify\n");
+            }
+            AtomicFiles.deleteTree(d.dir());
         }
+    }
+
+    /** The checkpoint name inside the name of a damaged directory or a lost record. */
+    private static String nameIn(Checkpoint c) {
+        return NAME.matcher(c.id()).results().findFirst().orElseThrow().group();
+    }
+
+    /** Deletes every temporary directory and puts back a checkpoint a crashed replacement left aside. */
+    private void removeLeftovers() throws IOException {
+        for (Path p : AtomicFiles.entries(dir, AtomicFiles.TEMPORARY)) {
+            AtomicFiles.deleteTree(p);
+        }
+        AtomicFiles.recoverReplaced(dir);
     }
 
     /** The SHA-256 of a file, in lower-case hex. */
@@ -362,37 +375,6 @@ public final class Checkpoints {
             return HexFormat.of().formatHex(digest.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("this JVM has no SHA-256", e);
-        }
-    }
-
-    private static void fsync(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
-    }
-
-    private static void fsyncDirectory(Path directory) {
-        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException e) {
-            // Some file systems cannot sync a directory; the rename is still atomic there.
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
         }
     }
 

@@ -3,20 +3,20 @@ package dev.shears.trainer.cli;
 import dev.shears.common.recipe.DataSpec;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.recipe.RecipeException;
+import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.data.DatasetException;
 import dev.shears.trainer.job.Progress;
-import dev.shears.trainer.job.StepResult;
 import dev.shears.trainer.job.TrainJob;
 import dev.shears.trainer.metrics.MetricsServer;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.publish.Publication;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code shears train}: a whole pruning job in one process, without Kafka. */
@@ -37,13 +37,8 @@ public final class TrainCommand implements Callable<Integer> {
             + " instead of the recipe's")
     String data;
 
-    @Option(names = "--metrics-port", defaultValue = "9400", paramLabel = "PORT",
-            description = "serve Prometheus metrics on this port (0: any free port, -1: off; default ${DEFAULT-VALUE})")
-    int metricsPort;
-
-    @Option(names = "--metrics-host", defaultValue = "127.0.0.1", paramLabel = "HOST",
-            description = "address to bind the metrics endpoint (default ${DEFAULT-VALUE}; 0.0.0.0 exposes it)")
-    String metricsHost;
+    @Mixin
+    MetricsOptions metrics = new MetricsOptions(9400);
 
     @Override
     public Integer call() throws Exception {
@@ -65,15 +60,14 @@ public final class TrainCommand implements Callable<Integer> {
                     d.normalization(), d.augmentation()), recipe.training(), recipe.pruning(), recipe.schedule(),
                     recipe.fineTune(), recipe.accuracyBudget(), recipe.checkpoints(), recipe.publish());
         }
-        MetricsServer server = metricsPort < 0 ? null : MetricsServer.start(metricsHost, metricsPort);
+        MetricsServer server = metrics.start();
         try {
-            TrainerMetrics metrics = new TrainerMetrics(server == null
-                    ? new io.micrometer.core.instrument.simple.SimpleMeterRegistry() : server.registry(), "local");
+            TrainerMetrics trainerMetrics = new TrainerMetrics(MetricsOptions.registry(server), "local");
             report.printf("shears train: job %s, recipe %s, out %s%n", recipe.job(), recipeFile, out);
             if (server != null) {
                 report.printf("metrics: %s%n", server.url());
             }
-            TrainJob.Summary summary = new TrainJob(recipe, out, Progress.console(), report, metrics).run();
+            TrainJob.Summary summary = new TrainJob(recipe, out, Progress.console(), report, trainerMetrics).run();
             printSummary(report, summary, out, server);
             return 0;
         } catch (DatasetException e) {

@@ -1,17 +1,18 @@
 package dev.shears.trainer.cli;
 
+import dev.shears.common.cli.KafkaOptions;
 import dev.shears.common.events.Topics;
-import dev.shears.common.kafka.KafkaClientConfig;
 import dev.shears.trainer.metrics.MetricsServer;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.worker.Worker;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.shears.trainer.worker.WorkerConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -26,9 +27,11 @@ import picocli.CommandLine.Option;
                         + " committing and another worker redoes it from the last checkpoint."})
 public final class WorkerCommand implements Callable<Integer> {
 
-    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT",
-            description = "Kafka bootstrap servers, e.g. 127.0.0.1:9092")
-    String bootstrap;
+    @Mixin
+    KafkaOptions kafka;
+
+    @Mixin
+    MetricsOptions metrics = new MetricsOptions(0);
 
     @Option(names = "--worker-id", paramLabel = "ID", description = "this worker's id in reports and metrics"
             + " (default: host-pid)")
@@ -38,21 +41,9 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "the directory shared by all workers: jobs/<job>/ checkpoints and models (default ${DEFAULT-VALUE})")
     Path workDir;
 
-    @Option(names = "--topic-prefix", defaultValue = Topics.DEFAULT_PREFIX, paramLabel = "PREFIX",
-            description = "topics are <prefix>.commands, <prefix>.reports, ... (default ${DEFAULT-VALUE})")
-    String topicPrefix;
-
-    @Option(names = "--group", defaultValue = Worker.Builder.DEFAULT_GROUP, paramLabel = "GROUP",
+    @Option(names = "--group", defaultValue = WorkerConfig.DEFAULT_GROUP, paramLabel = "GROUP",
             description = "the consumer group of the workers (default ${DEFAULT-VALUE})")
     String group;
-
-    @Option(names = "--metrics-port", defaultValue = "0", paramLabel = "PORT",
-            description = "serve Prometheus metrics on this port (0: any free port, -1: off; default ${DEFAULT-VALUE})")
-    int metricsPort;
-
-    @Option(names = "--metrics-host", defaultValue = "127.0.0.1", paramLabel = "HOST",
-            description = "address to bind the metrics endpoint (default ${DEFAULT-VALUE}; 0.0.0.0 exposes it)")
-    String metricsHost;
 
     @Option(names = "--session-timeout-ms", defaultValue = "10000", paramLabel = "MS",
             description = "how long the group waits for a silent worker before its jobs move (default ${DEFAULT-VALUE})")
@@ -62,41 +53,27 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "at shutdown, how long a running step may take to finish (default ${DEFAULT-VALUE})")
     long graceSeconds;
 
-    @Option(names = "--kafka-config", paramLabel = "FILE",
-            description = "Java properties added to the worker's Kafka consumer and producer: SASL, TLS, e.g."
-                    + " security.protocol=SSL and ssl.truststore.location=...")
-    Path kafkaConfig;
-
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
         Topics topics;
+        WorkerConfig config;
         try {
-            topics = new Topics(topicPrefix);
-        } catch (IllegalArgumentException e) {
-            System.err.println("shears worker: " + e.getMessage());
-            return 2;
-        }
-        Worker.Builder builder;
-        try {
-            builder = Worker.builder(bootstrap).workDir(workDir).topics(topics).group(group)
-                    .sessionTimeout(Duration.ofMillis(sessionTimeoutMs)).grace(Duration.ofSeconds(graceSeconds)).out(out);
+            topics = kafka.topics();
+            config = WorkerConfig.of(kafka.bootstrap()).withWorkDir(workDir).withTopics(topics).withGroup(group)
+                    .withSessionTimeout(Duration.ofMillis(sessionTimeoutMs)).withGrace(Duration.ofSeconds(graceSeconds))
+                    .withKafka(kafka.clientConfig());
             if (workerId != null) {
-                builder.workerId(workerId);
-            }
-            if (kafkaConfig != null) {
-                builder.kafka(KafkaClientConfig.load(kafkaConfig));
+                config = config.withWorkerId(workerId);
             }
         } catch (IllegalArgumentException e) {
             System.err.println("shears worker: " + e.getMessage());
             return 2;
         }
-        String id = workerId != null ? workerId : Worker.Builder.defaultWorkerId();
-        builder.workerId(id);
-        MetricsServer server = metricsPort < 0 ? null : MetricsServer.start(metricsHost, metricsPort);
+        String id = config.workerId();
+        MetricsServer server = metrics.start();
         try {
-            builder.metrics(new TrainerMetrics(server == null ? new SimpleMeterRegistry() : server.registry(), id));
-            Worker worker = builder.build();
+            Worker worker = new Worker(config, new TrainerMetrics(MetricsOptions.registry(server), id), out);
             Thread hook = new Thread(() -> {
                 worker.close();
                 out.printf("worker %s stopped%n", id);

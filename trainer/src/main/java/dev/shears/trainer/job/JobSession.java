@@ -6,6 +6,8 @@ import dev.shears.common.schedule.SchedulePoint;
 import dev.shears.prune.Pruning;
 import dev.shears.trainer.checkpoint.CheckpointState;
 import dev.shears.trainer.checkpoint.Checkpoints;
+import dev.shears.trainer.checkpoint.JobDirectory;
+import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.data.Batches;
 import dev.shears.trainer.data.EvalResult;
@@ -17,7 +19,6 @@ import dev.shears.trainer.publish.Publication;
 import dev.shears.trainer.publish.Publisher;
 import dev.shears.trainer.train.MaskedTraining;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,12 +44,14 @@ import org.nd4j.linalg.learning.config.Sgd;
  * and publishing. Whoever drives it decides the order and the policy: {@link TrainJob} in one
  * process, a worker following the scheduler's events.
  *
- * <p>Opening a session restores the job's newest good checkpoint when there is one. A session is
- * used by one thread at a time; {@link #stopWhen} lets another thread stop its training.
+ * <p>Opening a session restores the job's newest good checkpoint when there is one. Everything on disk goes through the
+ * job's {@link JobDirectory}. A session is used by one thread at a time; {@link #stopWhen} lets another thread stop its
+ * training. The model is made in the constructor or restored from a checkpoint ({@code adopt}); the data is loaded in the
+ * constructor and read by the batches and {@code evaluate}.
  */
 public final class JobSession {
     private final Recipe recipe;
-    private final Path dir;
+    private final JobDirectory dir;
     private final Progress progress;
     private final TrainerMetrics metrics;
     private final FashionMnist data;
@@ -68,7 +71,7 @@ public final class JobSession {
     private double denseAccuracy = Double.NaN;
     private volatile BooleanSupplier stop = () -> false;
 
-    private JobSession(Recipe recipe, Path dir, Progress progress, TrainerMetrics metrics) throws IOException {
+    private JobSession(Recipe recipe, JobDirectory dir, Progress progress, TrainerMetrics metrics) throws IOException {
         CpuAcceleration.enable();
         this.recipe = recipe;
         this.dir = dir;
@@ -76,7 +79,8 @@ public final class JobSession {
         this.metrics = metrics;
         metrics.jobOpened(recipe.job());
         this.data = FashionMnist.load(Roots.defaultData().resolve(recipe.data().name(), Roots.Kind.DIRECTORY)).standardized();
-        this.checkpoints = new Checkpoints(dir.resolve("checkpoints"), recipe.checkpoints().keepLast());
+        this.checkpoints = dir.checkpoints();
+        dir.removeAbandoned();
         Optional<Checkpoints.Restored> found = checkpoints.restoreLatest();
         this.restored = found.filter(r -> r.state().job().equals(recipe.job())).orElse(null);
         if (restored != null) {
@@ -90,7 +94,8 @@ public final class JobSession {
     }
 
     /** Opens the job in {@code dir}, resuming from its newest good checkpoint if it has one. */
-    public static JobSession open(Recipe recipe, Path dir, Progress progress, TrainerMetrics metrics) throws IOException {
+    public static JobSession open(Recipe recipe, JobDirectory dir, Progress progress, TrainerMetrics metrics)
+            throws IOException {
         return new JobSession(recipe, dir, progress, metrics);
     }
 
@@ -122,11 +127,6 @@ public final class JobSession {
     /** The checkpoint written or restored last, if any. */
     public Optional<Checkpoints.Checkpoint> lastCheckpoint() {
         return Optional.ofNullable(lastCheckpoint);
-    }
-
-    /** The job's checkpoints. */
-    public Checkpoints checkpoints() {
-        return checkpoints;
     }
 
     /**
@@ -260,7 +260,7 @@ public final class JobSession {
                 result.accuracy(), result.loss(), result.layerSparsity(), denseAccuracy, history, Instant.now(),
                 attempt, 0);
         try {
-            lastCheckpoint = checkpoints.save(net, pruning, state);
+            lastCheckpoint = checkpoints.save(net, pruning, state, recipe.checkpoints().keepLast());
         } catch (IOException e) {
             history.clear();
             history.addAll(before);
@@ -301,7 +301,7 @@ public final class JobSession {
         Checkpoints.Restored good = found.get();
         adopt(good);
         CheckpointState state = good.state().rekeyed(attempt, discarded, Instant.now());
-        lastCheckpoint = checkpoints.save(net, pruning, state);
+        lastCheckpoint = checkpoints.save(net, pruning, state, recipe.checkpoints().keepLast());
         lastAttempt = attempt;
         return state;
     }
@@ -312,21 +312,25 @@ public final class JobSession {
 
     /** Finalize: remove, verify, compact, publish. Ends the session's use of the model. */
     public Publication publish() throws IOException {
-        return Publisher.publish(net, pruning, plan, recipe, data, last(), newestCheckpointDir(), dir.resolve("models"));
+        return Publisher.publish(net, pruning, layerSparsity(), recipe, data, last(), newestCheckpoint(), dir);
     }
 
-    /** The version a {@link #publish()} of this same step and checkpoint made before, if one did. */
-    public Optional<Publisher.Earlier> publishedBefore() throws IOException {
-        return Publisher.publishedBefore(dir.resolve("models"), recipe.publish().name(), last().seq(), newestCheckpointDir());
+    /**
+     * The version a {@link #publish()} of this same step and checkpoint made before, if one did (it stopped before the
+     * job recorded it); see {@link JobDirectory#publishedFrom}.
+     */
+    public Optional<JobDirectory.Earlier> publishedBefore() throws IOException {
+        return dir.publishedFrom(recipe.publish().name(), last().seq(),
+                newestCheckpoint().map(Checkpoints.Checkpoint::id).orElse(""));
     }
 
     private StepResult last() {
         return history.get(history.size() - 1);
     }
 
-    private Path newestCheckpointDir() throws IOException {
+    private Optional<Checkpoints.Checkpoint> newestCheckpoint() throws IOException {
         List<Checkpoints.Checkpoint> all = checkpoints.list();
-        return all.isEmpty() ? null : all.get(all.size() - 1).dir();
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
     }
 
     private void adopt(Checkpoints.Restored from) {
@@ -376,23 +380,18 @@ public final class JobSession {
     }
 
     private void saveRewind(Map<String, INDArray> rewind) throws IOException {
-        Path rewindDir = dir.resolve("rewind");
-        Files.createDirectories(rewindDir);
         for (Map.Entry<String, INDArray> e : rewind.entrySet()) {
-            Nd4j.saveBinary(e.getValue(), rewindDir.resolve(e.getKey() + ".bin").toFile());
+            dir.writeRewind(e.getKey(), file -> Nd4j.saveBinary(e.getValue(), file.toFile()));
         }
     }
 
     /** Lottery ticket: survivors go back to their values at the rewind iteration; the updater starts over. */
     private void rewind() throws IOException {
-        Path rewindDir = dir.resolve("rewind");
         Map<String, INDArray> state = new LinkedHashMap<>();
         for (String name : plan.names()) {
-            Path file = rewindDir.resolve(name + ".bin");
-            if (!Files.exists(file)) {
-                throw new IOException("no rewind snapshot " + file + " (fix: the job directory lost its rewind/ folder;"
-                        + " start the job again in a new directory)");
-            }
+            Path file = dir.rewind(name).orElseThrow(() -> new IOException("no rewind snapshot of " + name + " in "
+                    + dir.path() + " (fix: the job directory lost its rewind/ folder; start the job again in a new"
+                    + " directory)"));
             state.put(name + "_orig", Nd4j.readBinary(file.toFile()));
             state.put(name + "_mask", pruning.mask(name).dup());
         }

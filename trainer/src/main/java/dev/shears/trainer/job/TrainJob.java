@@ -6,12 +6,14 @@ import dev.shears.common.recipe.Recipe;
 import dev.shears.common.schedule.Schedule;
 import dev.shears.common.schedule.SchedulePoint;
 import dev.shears.trainer.checkpoint.CheckpointState;
+import dev.shears.trainer.checkpoint.JobDirectory;
+import dev.shears.trainer.checkpoint.Json;
+import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.data.EvalResult;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.publish.Publication;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -51,7 +53,8 @@ public final class TrainJob {
     public Summary run() throws IOException {
         long started = System.nanoTime();
         String job = recipe.job();
-        JobSession session = JobSession.open(recipe, out, progress, metrics);
+        JobDirectory dir = JobDirectory.at(out);
+        JobSession session = JobSession.open(recipe, dir, progress, metrics);
         String restoredFrom = session.restored().map(r -> r.from().toString()).orElse(null);
         session.restored().ifPresent(r -> metrics.restored(job, 0));
         session.restored().ifPresent(r -> report.printf(Locale.ROOT, "resumed %s from %s: step %d done, iteration %d%n",
@@ -81,8 +84,7 @@ public final class TrainJob {
         Publication publication = session.publish();
         Summary summary = new Summary(job, history, publication, session.denseAccuracy(),
                 history.get(history.size() - 1).accuracy(), seconds(started), restoredFrom);
-        Files.createDirectories(out);
-        Files.writeString(out.resolve("summary.json"), Json.write(summary));
+        dir.writeSummary(Json.write(summary));
         return summary;
     }
 

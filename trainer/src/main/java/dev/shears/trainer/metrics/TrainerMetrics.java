@@ -2,10 +2,13 @@ package dev.shears.trainer.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -14,12 +17,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * The trainer's metrics (Micrometer names; Prometheus adds units and {@code _total}): target and
  * achieved sparsity per job and per layer, accuracy and loss per split, training throughput, step
  * and checkpoint durations, checkpoint failures, restores and steps redone on restore. Tags are
- * bounded: {@code job}, {@code layer}, {@code split}, {@code worker}.
+ * bounded: {@code job}, {@code layer}, {@code split}, {@code worker}; a job's meters live from its first metric on this
+ * worker until {@link #removeJob}, so that a worker running jobs one after another does not keep every job's series.
  */
 public final class TrainerMetrics {
     private final MeterRegistry registry;
     private final String worker;
-    private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
+    private final Map<GaugeKey, AtomicLong> gauges = new ConcurrentHashMap<>();
+
+    /** A gauge's identity: its name and tags. */
+    private record GaugeKey(String name, Tags tags) {}
 
     public TrainerMetrics(MeterRegistry registry, String worker) {
         this.registry = registry;
@@ -32,8 +39,7 @@ public final class TrainerMetrics {
 
     /** Sets a gauge, registering it on first use; values are kept as doubles. */
     private void gauge(String name, String description, Tags tags, double value) {
-        String key = name + tags;
-        AtomicLong bits = gauges.computeIfAbsent(key, k -> {
+        AtomicLong bits = gauges.computeIfAbsent(new GaugeKey(name, tags), k -> {
             AtomicLong holder = new AtomicLong(Double.doubleToLongBits(Double.NaN));
             Gauge.builder(name, holder, h -> Double.longBitsToDouble(h.get())).description(description)
                     .tags(tags).register(registry);
@@ -111,6 +117,24 @@ public final class TrainerMetrics {
     private Counter stepsLost(String job) {
         return Counter.builder("shears.restore.steps.lost").description("steps that had to be redone after a restore")
                 .tags("job", job, "worker", worker).register(registry);
+    }
+
+    /**
+     * Removes every meter of job {@code job} (those tagged {@code job=<job>}) from the registry: the job ended here, or
+     * moved to another worker. A later metric of the job registers its meters again, counters from 0.
+     */
+    public void removeJob(String job) {
+        for (Meter m : List.copyOf(registry.getMeters())) {
+            if (m.getId().getTags().stream().anyMatch(t -> isJob(t, job))) {
+                registry.remove(m);
+            }
+        }
+        // after the registry: a gauge set meanwhile goes to a holder that is dropped here, and registers anew next time
+        gauges.keySet().removeIf(k -> k.tags().stream().anyMatch(t -> isJob(t, job)));
+    }
+
+    private static boolean isJob(Tag tag, String job) {
+        return tag.getKey().equals("job") && tag.getValue().equals(job);
     }
 
     /** A record read from the commands topic, by event type; {@code service=worker}. */

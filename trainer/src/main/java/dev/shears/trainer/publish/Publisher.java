@@ -2,30 +2,25 @@ package dev.shears.trainer.publish;
 
 import dev.shears.common.recipe.Recipe;
 import dev.shears.prune.Compaction;
+import dev.shears.prune.ModelCost;
 import dev.shears.prune.Pruning;
+import dev.shears.trainer.checkpoint.AtomicFiles;
 import dev.shears.trainer.checkpoint.Checkpoints;
+import dev.shears.trainer.checkpoint.JobDirectory;
+import dev.shears.trainer.checkpoint.Json;
+import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.data.FashionMnist;
-import dev.shears.trainer.job.Json;
-import dev.shears.trainer.job.PruningPlan;
-import dev.shears.trainer.job.StepResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -33,21 +28,31 @@ import org.nd4j.linalg.factory.Nd4j;
  * Finalize: makes the pruning permanent ({@code remove}), checks that the permanent model gives the
  * masked model's outputs on a probe batch, compacts structurally pruned layers (checking outputs
  * again), writes the model with a manifest (SHA-256, sparsity per layer, accuracy, recipe and
- * lineage) into {@code <models>/<name>/<version>/}, and points {@code <models>/<name>/latest} at it.
+ * lineage) as a new version of the job's directory ({@link JobDirectory#newVersion}), committed atomically and
+ * durably, and points the model's {@code latest} at it.
  */
 public final class Publisher {
     private static final double COMPACTION_TOLERANCE = 1e-4;
 
     private Publisher() {}
 
-    public static Publication publish(MultiLayerNetwork net, Pruning pruning, PruningPlan plan, Recipe recipe,
-            FashionMnist data, StepResult last, Path checkpoint, Path models) throws IOException {
+    /**
+     * Publishes the masked model {@code net} of step {@code last} into {@code job}'s directory; the pruning is permanent
+     * afterwards, and {@code net} no longer masked.
+     *
+     * @param layerSparsity the sparsity of each pruned parameter, for the manifest
+     * @param checkpoint the checkpoint the model comes from, recorded in the manifest's lineage
+     * @throws IllegalStateException when the permanent or compacted model's outputs differ from the masked model's;
+     *     nothing is published then
+     */
+    public static Publication publish(MultiLayerNetwork net, Pruning pruning, Map<String, Double> layerSparsity,
+            Recipe recipe, FashionMnist data, StepResult last, Optional<Checkpoints.Checkpoint> checkpoint,
+            JobDirectory job) throws IOException {
         String name = recipe.publish().name();
         INDArray probe = probe(data);
-        Map<String, Double> layerSparsity = plan.layerSparsity(pruning);
         INDArray masked = net.output(probe);
         MultiLayerNetwork before = net.clone();
-        long denseFlops = flops(net, false);
+        long denseFlops = ModelCost.of(net).flops();
 
         pruning.removeAll();
         INDArray permanent = net.output(probe);
@@ -55,7 +60,7 @@ public final class Publisher {
             throw new IllegalStateException("the permanent model's outputs differ from the masked model's on the probe"
                     + " batch (largest difference " + permanent.sub(masked).amaxNumber() + "); nothing was published");
         }
-        long nonZeroFlops = flops(net, true);
+        long nonZeroFlops = ModelCost.nonZero(net).flops();
         Compaction.Result compacted = Compaction.compact(net);
         MultiLayerNetwork published = net;
         Map<String, Integer> compactedLayers = new LinkedHashMap<>();
@@ -69,108 +74,59 @@ public final class Publisher {
             published = compacted.network();
             compacted.keptChannels().forEach((layer, kept) -> compactedLayers.put(layer, kept.length));
         }
-        long publishedFlops = flops(published, false);
+        long publishedFlops = ModelCost.of(published).flops();
         double[] latency = latencyMs(before, published, probe);
         double maskedLatency = latency[0];
         double publishedLatency = latency[1];
 
-        String version = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now())
-                + "-step" + last.seq();
-        Path modelDir = models.resolve(name);
-        Path tmp = modelDir.resolve(".tmp-" + version);
-        Path dir = modelDir.resolve(version);
-        Files.createDirectories(tmp);
-        Path modelFile = tmp.resolve("model.zip");
-        ModelSerializer.writeModel(published, modelFile.toFile(), false);
-        Path sparseFile = tmp.resolve("model.sparse.zip");
-        SparseModel.write(published, sparseFile);
-        long bytes = Files.size(modelFile);
-        long sparseBytes = Files.size(sparseFile);
-        boolean sparseSmaller = sparseBytes < bytes;
-        if (!sparseSmaller) {
-            Files.delete(sparseFile);
-        } else if (!SparseModel.read(sparseFile).params().equals(published.params())) {
-            throw new IllegalStateException("the sparse encoding does not read back to the same parameters; nothing was published");
-        }
-        String sha = Checkpoints.sha256(modelFile);
-        Map<String, Object> manifest = new LinkedHashMap<>();
-        manifest.put("name", name);
-        manifest.put("version", version);
-        manifest.put("created", Instant.now().toString());
-        manifest.put("files", sparseSmaller
-                ? Map.of("model.zip", sha, "model.sparse.zip", Checkpoints.sha256(sparseFile))
-                : Map.of("model.zip", sha));
-        manifest.put("format", "DL4J ModelSerializer (MultiLayerNetwork), pruning made permanent"
-                + (compactedLayers.isEmpty() ? "" : ", structurally pruned layers compacted"));
-        manifest.put("input", "[batch, 784] float32: Fashion-MNIST pixels scaled to [0, 1], then (x - "
-                + FashionMnist.MEAN + ") / " + FashionMnist.STD);
-        manifest.put("accuracy", last.accuracy());
-        manifest.put("loss", last.loss());
-        manifest.put("sparsity", last.achievedSparsity());
-        manifest.put("layerSparsity", layerSparsity);
-        manifest.put("compactedLayers", compactedLayers);
-        manifest.put("parameters", Map.of("before", compacted.parametersBefore(), "after", published.numParams()));
-        manifest.put("lineage", Map.of("job", recipe.job(), "step", last.seq(),
-                "checkpoint", checkpoint == null ? "" : checkpoint.toString()));
-        manifest.put("recipe", recipe.toYaml());
-        Files.writeString(tmp.resolve("manifest.json"), Json.write(manifest));
-        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        pointLatest(modelDir, version);
-        long denseBytes = 4L * compacted.parametersBefore();
-        return new Publication(name, version, dir, dir.resolve("model.zip"), sha, bytes,
-                sparseSmaller ? dir.resolve("model.sparse.zip") : null, sparseSmaller ? sparseBytes : 0, denseBytes,
-                denseFlops, publishedFlops, nonZeroFlops, maskedLatency, publishedLatency, compactedLayers, layerSparsity);
-    }
-
-    /**
-     * A version published before from the same step and checkpoint: a worker that stopped between publishing and
-     * recording it (the job's {@code published.json}) left it, and publishing again would make a second version of
-     * one job. {@code latest} is pointed at it again when it is the newest version and the stop came before that.
-     *
-     * @param version the version directory's name
-     * @param model its model file
-     * @param sha256 the model file's SHA-256 as its manifest records it
-     */
-    public record Earlier(String version, Path model, String sha256) {}
-
-    /** The version of {@code <models>/<name>} whose manifest's lineage is {@code step} and {@code checkpoint}, if any. */
-    public static Optional<Earlier> publishedBefore(Path models, String name, long step, Path checkpoint)
-            throws IOException {
-        Path modelDir = models.resolve(name);
-        if (!Files.isDirectory(modelDir)) {
-            return Optional.empty();
-        }
-        List<Path> versions;
-        try (var listing = Files.list(modelDir)) {
-            versions = listing.filter(d -> !d.getFileName().toString().startsWith(".") && !Files.isSymbolicLink(d)
-                    && Files.isRegularFile(d.resolve("manifest.json"))).sorted().toList();
-        }
-        // by the checkpoint's name, unique in the job: another worker may see the job's directory under another path
-        String wanted = checkpoint == null ? "" : checkpoint.getFileName().toString();
-        for (Path dir : versions) {
-            var manifest = Json.MAPPER.readTree(dir.resolve("manifest.json").toFile());
-            var lineage = manifest.path("lineage");
-            String from = String.valueOf(Path.of(lineage.path("checkpoint").asText()).getFileName());
-            if (lineage.path("step").asLong(-1) == step && from.equals(wanted)) {
-                String version = dir.getFileName().toString();
-                Path latest = modelDir.resolve("latest");
-                if (dir.equals(versions.get(versions.size() - 1))
-                        && !(Files.isSymbolicLink(latest) && Files.readSymbolicLink(latest).toString().equals(version))) {
-                    pointLatest(modelDir, version);
-                }
-                return Optional.of(new Earlier(version, dir.resolve("model.zip"),
-                        manifest.path("files").path("model.zip").asText()));
+        JobDirectory.Version version = job.newVersion(name, last.seq());
+        Path tmp = job.stage(version);
+        try {
+            Path modelFile = tmp.resolve(JobDirectory.Version.MODEL);
+            ModelSerializer.writeModel(published, modelFile.toFile(), false);
+            Path sparseFile = tmp.resolve(JobDirectory.Version.SPARSE_MODEL);
+            SparseModel.write(published, sparseFile);
+            long bytes = Files.size(modelFile);
+            long sparseBytes = Files.size(sparseFile);
+            boolean sparseSmaller = sparseBytes < bytes;
+            if (!sparseSmaller) {
+                Files.delete(sparseFile);
+            } else if (!SparseModel.read(sparseFile).params().equals(published.params())) {
+                throw new IllegalStateException("the sparse encoding does not read back to the same parameters;"
+                        + " nothing was published");
             }
+            String sha = Checkpoints.sha256(modelFile);
+            Map<String, Object> manifest = new LinkedHashMap<>();
+            manifest.put("name", name);
+            manifest.put("version", version.id());
+            manifest.put("created", Instant.now().toString());
+            manifest.put("files", sparseSmaller
+                    ? Map.of(JobDirectory.Version.MODEL, sha, JobDirectory.Version.SPARSE_MODEL,
+                            Checkpoints.sha256(sparseFile))
+                    : Map.of(JobDirectory.Version.MODEL, sha));
+            manifest.put("format", "DL4J ModelSerializer (MultiLayerNetwork), pruning made permanent"
+                    + (compactedLayers.isEmpty() ? "" : ", structurally pruned layers compacted"));
+            manifest.put("input", "[batch, 784] float32: Fashion-MNIST pixels scaled to [0, 1], then (x - "
+                    + FashionMnist.MEAN + ") / " + FashionMnist.STD);
+            manifest.put("accuracy", last.accuracy());
+            manifest.put("loss", last.loss());
+            manifest.put("sparsity", last.achievedSparsity());
+            manifest.put("layerSparsity", layerSparsity);
+            manifest.put("compactedLayers", compactedLayers);
+            manifest.put("parameters", Map.of("before", compacted.parametersBefore(), "after", published.numParams()));
+            manifest.put("lineage", JobDirectory.lineage(recipe.job(), last.seq(), checkpoint));
+            manifest.put("recipe", recipe.toYaml());
+            Files.writeString(tmp.resolve(JobDirectory.Version.MANIFEST), Json.write(manifest));
+            job.commit(version, tmp);
+            Path dir = version.dir();
+            long denseBytes = 4L * compacted.parametersBefore();
+            Path sparse = sparseSmaller ? dir.resolve(JobDirectory.Version.SPARSE_MODEL) : null;
+            return new Publication(name, version.id(), dir, version.model(), sha, bytes, sparse,
+                    sparseSmaller ? sparseBytes : 0, denseBytes, denseFlops, publishedFlops, nonZeroFlops, maskedLatency,
+                    publishedLatency, compactedLayers, layerSparsity);
+        } finally {
+            AtomicFiles.deleteTree(tmp);
         }
-        return Optional.empty();
-    }
-
-    /** {@code latest} becomes a symbolic link to {@code version}, replaced atomically. */
-    private static void pointLatest(Path modelDir, String version) throws IOException {
-        Path link = modelDir.resolve("latest");
-        Path tmp = modelDir.resolve(".latest-" + System.nanoTime());
-        Files.createSymbolicLink(tmp, Path.of(version));
-        Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static INDArray probe(FashionMnist data) {
@@ -203,35 +159,5 @@ public final class Publisher {
         Arrays.sort(ta);
         Arrays.sort(tb);
         return new double[] {ta[ta.length / 2], tb[tb.length / 2]};
-    }
-
-    /**
-     * FLOPs (2 x multiply-adds) of one forward pass on one example, from the layers' output sizes;
-     * with {@code nonZeroOnly}, multiply-adds with a zero weight are not counted.
-     */
-    static long flops(MultiLayerNetwork net, boolean nonZeroOnly) {
-        INDArray x = Nd4j.zeros(DataType.FLOAT, 1, net.getLayerWiseConfigurations().getInputPreProcess(0) == null
-                ? net.layerInputSize(0) : 784);
-        List<INDArray> activations = net.feedForward(x, false);
-        long total = 0;
-        for (int i = 0; i < net.getnLayers(); i++) {
-            Layer conf = net.getLayer(i).conf().getLayer();
-            INDArray w = net.getLayer(i).getParam("W");
-            if (w == null || !(conf instanceof FeedForwardLayer)) {
-                continue;
-            }
-            double density = nonZeroOnly ? w.neq(0).castTo(DataType.INT64).sumNumber().doubleValue() / w.length() : 1;
-            long macs;
-            if (conf instanceof ConvolutionLayer) {
-                INDArray output = activations.get(i + 1);
-                long outputPositions = output.length(); // channels x height x width
-                long perOutput = w.length() / w.size(0); // in x kh x kw
-                macs = outputPositions * perOutput;
-            } else {
-                macs = w.length();
-            }
-            total += Math.round(2 * macs * density);
-        }
-        return total;
     }
 }

@@ -1,5 +1,6 @@
 package dev.shears.trainer.worker;
 
+import dev.shears.trainer.checkpoint.JobDirectory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,13 +23,12 @@ import java.util.function.Consumer;
  * both would apply it. With it, the new owner waits, then finds the zombie's checkpoint and
  * acknowledges the command as a redelivery, or, if the zombie stopped, applies it once.
  *
- * <p>An exclusive lock on {@code <job dir>/.lock} ({@link FileChannel#tryLock()}: {@code fcntl}
+ * <p>An exclusive lock on the job's {@link JobDirectory#lockFile()} ({@link FileChannel#tryLock()}: {@code fcntl}
  * locks, released by the kernel when a holder dies, SIGKILL included), so the work directory must
  * be on a file system whose locks all workers see: a local one, or NFSv4 and the like. The file
  * names its holder, for the message of whoever waits.
  */
 final class JobLock implements AutoCloseable {
-    static final String FILE = ".lock";
     private static final Duration RETRY = Duration.ofMillis(20);
 
     private final FileChannel channel;
@@ -40,7 +40,7 @@ final class JobLock implements AutoCloseable {
     }
 
     /**
-     * Takes the lock of the job in {@code jobDir} (created when absent), waiting while another
+     * Takes the lock of {@code job} (its directory is created when absent), waiting while another
      * worker holds it.
      *
      * @param holder who takes it, written into the file (e.g. {@code worker-2})
@@ -49,10 +49,10 @@ final class JobLock implements AutoCloseable {
      * @throws CancellationException when {@code stop} held while waiting
      * @throws IOException when the lock file cannot be opened or locked
      */
-    static JobLock acquire(Path jobDir, String holder, BooleanSupplier stop, Consumer<String> waiting)
+    static JobLock acquire(JobDirectory job, String holder, BooleanSupplier stop, Consumer<String> waiting)
             throws IOException {
-        Files.createDirectories(jobDir);
-        Path file = jobDir.resolve(FILE);
+        job.create();
+        Path file = job.lockFile();
         FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         boolean told = false;
@@ -72,7 +72,7 @@ final class JobLock implements AutoCloseable {
                     return new JobLock(channel, lock);
                 }
                 if (stop.getAsBoolean()) {
-                    throw new CancellationException("stopped while waiting for the lock of " + jobDir);
+                    throw new CancellationException("stopped while waiting for the lock of " + job.path());
                 }
                 if (!told) {
                     told = true;
@@ -82,7 +82,7 @@ final class JobLock implements AutoCloseable {
                     Thread.sleep(RETRY.toMillis());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new CancellationException("interrupted while waiting for the lock of " + jobDir);
+                    throw new CancellationException("interrupted while waiting for the lock of " + job.path());
                 }
             }
         } catch (IOException | RuntimeException e) {

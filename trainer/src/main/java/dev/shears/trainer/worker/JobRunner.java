@@ -1,9 +1,7 @@
 package dev.shears.trainer.worker;
 
 import dev.shears.common.events.CancelJob;
-import dev.shears.common.events.Decoded;
 import dev.shears.common.events.Event;
-import dev.shears.common.events.EventCodec;
 import dev.shears.common.events.Finalize;
 import dev.shears.common.events.JobFailed;
 import dev.shears.common.events.JobResumed;
@@ -20,19 +18,16 @@ import dev.shears.common.schedule.Schedule;
 import dev.shears.common.schedule.SchedulePoint;
 import dev.shears.trainer.checkpoint.CheckpointState;
 import dev.shears.trainer.checkpoint.Checkpoints;
+import dev.shears.trainer.checkpoint.JobDirectory;
+import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.data.DatasetException;
 import dev.shears.trainer.data.EvalResult;
 import dev.shears.trainer.job.JobSession;
 import dev.shears.trainer.job.Progress;
-import dev.shears.trainer.job.StepResult;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.publish.Publication;
-import dev.shears.trainer.publish.Publisher;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,11 +38,14 @@ import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Applies commands to jobs in a shared work directory ({@code <work-dir>/jobs/<jobId>/}), following
- * the worker's table in {@code common/EVENTS.md}: the newest good checkpoint records the key
- * {@code (A, S)} of the last command applied, and a command with key {@code (a, s)} is a
+ * Applies commands to jobs in a shared work directory ({@code <work-dir>/jobs/<jobId>/}, laid out by
+ * {@link JobDirectory}), following the worker's table in {@code common/EVENTS.md}: the newest good checkpoint records
+ * the key {@code (A, S)} of the last command applied, and a command with key {@code (a, s)} is a
  * redelivery (acknowledged again from the checkpoint), superseded (ignored), the next step, an
  * extra fine-tune, a roll-back, the finalization, or a gap ({@link JobFailed}, not retryable).
  *
@@ -56,31 +54,52 @@ import java.util.function.BooleanSupplier;
  * never apply the same command both. Keeps an open {@link JobSession} per job for speed, trusted
  * only while its checkpoint is still the newest on disk; {@link #forget} drops it whenever another
  * worker may have moved the job on. The first time this runner sees a job whose checkpoint it did
- * not write (another worker's, or its own before a restart), it reports {@link JobResumed}.
+ * not write (another worker's, or its own before a restart), it reports {@link JobResumed}. A job's metrics are
+ * removed once it ends here (published, cancelled, failed for good) or is {@link #release}d.
  *
- * <p>{@link #apply} is called by one thread at a time; {@link #running()} and {@link #forget} may be
+ * <p>{@link #apply} is called by one thread at a time; {@link #running()}, {@link #forget} and {@link #release} may be
  * called from others.
  */
 final class JobRunner {
-    static final String RECIPE = "recipe.yaml";
-    static final String PUBLISHED = "published.json";
-    static final String CANCELLED = "cancelled.txt";
-
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JobRunner.class);
-    private final Path jobsDir;
+    private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+    private final Path workDir;
     private final String worker;
     private final TrainerMetrics metrics;
-    private final EventCodec codec = new EventCodec();
+    private final Map<String, JobDirectory> directories = new ConcurrentHashMap<>();
     private final Map<String, JobSession> sessions = new ConcurrentHashMap<>();
+    /** The key of each job's checkpoint this runner wrote or announced last. */
     private final Map<String, Key> known = new ConcurrentHashMap<>();
+    /** The step training now, for progress reports: a snapshot set and cleared by {@link #apply}. */
     private volatile Running running;
-    /** When the command being applied reached this worker. */
-    private Instant received = Instant.now();
 
     /** What {@link #apply} did: the reports to send, in order, and one line for the log. */
     record Outcome(List<Event> reports, String summary) {
         Outcome {
             reports = List.copyOf(reports);
+        }
+
+        Outcome(Event report, String summary) {
+            this(List.of(report), summary);
+        }
+
+        /** Nothing to report. */
+        static Outcome quiet(String summary) {
+            return new Outcome(List.of(), summary);
+        }
+
+        /** This outcome after {@code earlier}'s reports and summary. */
+        Outcome after(Optional<Outcome> earlier) {
+            return earlier.map(e -> new Outcome(Stream.concat(e.reports.stream(), reports.stream()).toList(),
+                    e.summary + "; " + summary)).orElse(this);
+        }
+
+        /**
+         * Whether it ends the job's work here: a publication, or a failure that sending the command again cannot fix
+         * (the scheduler's policy decides what comes next, if anything).
+         */
+        boolean endsJob() {
+            return reports.stream().map(Event::payload).anyMatch(p -> p instanceof ModelPublished
+                    || p instanceof JobFailed f && !f.retryable());
         }
     }
 
@@ -98,6 +117,21 @@ final class JobRunner {
         public String toString() {
             return "(attempt " + attempt + ", seq " + seq + ")";
         }
+
+        /** The key of the command that led to a checkpoint. */
+        static Key of(Checkpoints.Checkpoint c) {
+            return new Key(c.attempt(), c.seq());
+        }
+    }
+
+    /**
+     * One call of {@link #apply}: the command, its job's directory, when to stop training, and when the command reached
+     * this worker (for its log line).
+     */
+    private record Call(Event command, JobDirectory dir, BooleanSupplier stop, Instant received) {
+        String jobId() {
+            return command.jobId();
+        }
     }
 
     /**
@@ -106,14 +140,9 @@ final class JobRunner {
      * @param metrics where metrics go
      */
     JobRunner(Path workDir, String worker, TrainerMetrics metrics) {
-        this.jobsDir = workDir.resolve("jobs");
+        this.workDir = workDir;
         this.worker = worker;
         this.metrics = metrics;
-    }
-
-    /** The job's directory. */
-    Path jobDir(String jobId) {
-        return jobsDir.resolve(jobId);
     }
 
     /** The step training now, if any. */
@@ -129,9 +158,19 @@ final class JobRunner {
         sessions.remove(jobId);
     }
 
-    /** Drops every open session. */
-    void forgetAll() {
-        sessions.clear();
+    /**
+     * Lets the job go for good, as when its partition moved to another worker: drops its session and removes its
+     * metrics from this worker's registry (the job's next command here opens and registers them again).
+     */
+    void release(String jobId) {
+        forget(jobId);
+        ended(jobId);
+    }
+
+    /** The job's work here is over (or may be: its next command opens what it needs again): its metrics go. */
+    private void ended(String jobId) {
+        directories.remove(jobId);
+        metrics.removeJob(jobId);
     }
 
     /**
@@ -149,87 +188,88 @@ final class JobRunner {
 
     /** {@link #apply(Event, BooleanSupplier)} of a command this worker received at {@code received} (for its log). */
     Outcome apply(Event command, BooleanSupplier stop, Instant received) {
-        this.received = received;
         String jobId = command.jobId();
-        Payload payload = command.payload();
-        if (payload instanceof SchedulerDecision d) {
-            return new Outcome(List.of(), "decision " + d.decision() + (d.detail().isEmpty() ? "" : ": " + d.detail()));
+        if (command.payload() instanceof SchedulerDecision d) {
+            return Outcome.quiet("decision " + d.decision() + (d.detail().isEmpty() ? "" : ": " + d.detail()));
         }
-        List<Event> reports = new ArrayList<>();
-        Path dir = jobDir(jobId);
+        Call call = new Call(command, directories.computeIfAbsent(jobId, id -> JobDirectory.in(workDir, id)), stop,
+                received);
+        Optional<Outcome> resumed = Optional.empty();
+        Outcome outcome;
         // A job without a directory has no state to fence: only its start or a cancel creates one (a command for an
         // unknown job is a gap, and leaves nothing behind).
-        boolean creates = payload instanceof JobStarted || payload instanceof CancelJob;
-        try (JobLock lock = !creates && !Files.isDirectory(dir) ? null : JobLock.acquire(dir, worker, stop,
+        boolean creates = command.payload() instanceof JobStarted || command.payload() instanceof CancelJob;
+        try (JobLock lock = !creates && !call.dir().exists() ? null : JobLock.acquire(call.dir(), worker, stop,
                 holder -> log.info("job {}: waiting for {}, which holds its directory, to finish applying a command",
                         jobId, holder))) {
-            Optional<Checkpoints.Verified> latest = latest(jobId, dir);
-            Optional<Key> current = latest.map(v -> new Key(v.state().attempt(), v.state().seq()));
-            String resumed = latest.map(v -> noticeRestore(jobId, dir, v, reports)).orElse("");
-            Outcome outcome = decide(command, dir, latest, current, stop, reports);
-            return resumed.isEmpty() ? outcome : new Outcome(outcome.reports(), resumed + "; " + outcome.summary());
+            Optional<Checkpoints.Verified> latest = latest(call);
+            resumed = latest.flatMap(v -> noticeRestore(call, v));
+            outcome = decide(call, latest).after(resumed);
         } catch (CancellationException e) {
             forget(jobId);
             throw e;
         } catch (IOException e) {
             forget(jobId);
-            return failed(command, reports, e.getMessage(), true);
+            outcome = failed(call, e.getMessage(), true).after(resumed);
         } catch (RuntimeException e) {
             forget(jobId);
-            return failed(command, reports, e.getClass().getSimpleName() + ": " + e.getMessage(), false);
+            outcome = failed(call, e.getClass().getSimpleName() + ": " + e.getMessage(), false).after(resumed);
         } finally {
             running = null;
         }
+        if (outcome.endsJob()) {
+            ended(jobId);
+        }
+        return outcome;
     }
 
-    private Outcome decide(Event command, Path dir, Optional<Checkpoints.Verified> latest, Optional<Key> current,
-            BooleanSupplier stop, List<Event> reports) throws IOException {
-        String jobId = command.jobId();
+    private Outcome decide(Call call, Optional<Checkpoints.Verified> latest) throws IOException {
+        Event command = call.command();
         Payload payload = command.payload();
+        Optional<Key> current = latest.map(v -> new Key(v.state().attempt(), v.state().seq()));
         if (payload instanceof CancelJob c) {
-            sessions.remove(jobId);
-            Files.createDirectories(dir);
-            writeAtomically(dir.resolve(CANCELLED), c.reason());
-            return new Outcome(reports, "cancelled: " + c.reason());
+            call.dir().create();
+            call.dir().markCancelled(c.reason());
+            release(call.jobId());
+            return Outcome.quiet("cancelled: " + c.reason());
         }
         if (payload instanceof Finalize f) {
-            Optional<ModelPublished> published = published(dir);
+            Optional<ModelPublished> published = call.dir().published();
             if (published.isPresent()) {
-                reports.add(Event.of(jobId, command.seq(), published.get()));
-                return new Outcome(reports, "redelivered: published before as " + published.get().version());
+                return new Outcome(Event.of(call.jobId(), command.seq(), published.get()),
+                        "redelivered: published before as " + published.get().version());
             }
             if (current.isEmpty() || f.lastStep() != current.get().seq()) {
-                return gap(command, current, reports);
+                return gap(call, current);
             }
-            return finalizeJob(command, f, dir, reports);
+            return finalizeJob(call);
         }
         Key key = keyOf(payload, command.seq());
         if (current.isEmpty()) {
-            if (payload instanceof JobStarted js) {
-                return start(command, js, dir, stop, reports);
-            }
-            return gap(command, current, reports);
+            return payload instanceof JobStarted js ? start(call, js) : gap(call, current);
         }
         Key now = current.get();
         int order = key.compareTo(now);
         if (order == 0) {
-            return redelivery(command, latest.get(), reports);
+            return redelivery(call, latest.get());
         }
         if (order < 0) {
-            return new Outcome(reports, "superseded by " + now + ": nothing to do");
+            return Outcome.quiet("superseded by " + now + ": nothing to do");
         }
-        Optional<Key> lost = lostUpTo(dir);
+        Optional<Key> lost = call.dir().checkpoints().lost().stream().map(Key::of).max(Key::compareTo);
         if (lost.isPresent() && key.attempt() <= lost.get().attempt()) {
-            return new Outcome(reports, "superseded: " + key + " was applied before and its checkpoint found damaged"
-                    + " (lost up to " + lost.get() + "); the scheduler sends it again under a new attempt");
+            // That attempt's steps above (A, S) were applied and their checkpoint found damaged: applying one again
+            // could apply its key twice, while the scheduler, told by JobResumed, sends them under a higher attempt.
+            return Outcome.quiet("superseded: " + key + " was applied before and its checkpoint found damaged (lost up"
+                    + " to " + lost.get() + "); the scheduler sends it again under a new attempt");
         }
         if (payload instanceof PruneStep p && (p.step() == now.seq() + 1 || p.step() == now.seq())) {
-            return prune(command, p, p.step() == now.seq(), dir, stop, reports);
+            return prune(call, p, p.step() == now.seq());
         }
         if (payload instanceof RollBack r && r.attempt() > now.attempt() && r.toSeq() <= now.seq()) {
-            return rollBack(command, r, dir, reports);
+            return rollBack(call, r);
         }
-        return gap(command, current, reports);
+        return gap(call, current);
     }
 
     /**
@@ -247,123 +287,119 @@ final class JobRunner {
         return new Key(1, seq);
     }
 
-    private Outcome start(Event command, JobStarted js, Path dir, BooleanSupplier stop, List<Event> reports)
-            throws IOException {
-        String jobId = command.jobId();
+    private Outcome start(Call call, JobStarted js) throws IOException {
+        String jobId = call.jobId();
         Recipe recipe;
         try {
             recipe = named(Recipe.parse(js.recipeYaml()), jobId);
         } catch (RecipeException e) {
-            return failed(command, reports, "the recipe cannot be used: " + e.getMessage(), false);
+            return failed(call, "the recipe cannot be used: " + e.getMessage(), false);
         }
-        Files.createDirectories(dir);
-        writeAtomically(dir.resolve(RECIPE), js.recipeYaml());
+        call.dir().create();
+        call.dir().writeRecipe(js.recipeYaml());
         sessions.remove(jobId);
-        JobSession session = open(jobId, recipe, dir);
-        session.stopWhen(stop);
+        JobSession session = open(call, recipe);
+        session.stopWhen(call.stop());
         metrics.step(jobId, 0, js.steps());
         long started = System.nanoTime();
-        running = new Running(jobId, 0, progressOf(session));
-        effectStarts(command);
+        running = new Running(jobId, 0, session.progress());
+        effectStarts(call.command());
         EvalResult eval = session.pretrain();
         StepResult result = new StepResult(0, 0, session.achievedSparsity(), session.layerSparsity(), eval.accuracy(),
                 eval.meanLoss(), session.iteration(), seconds(started), session.samplesPerSecond(), "dense");
-        return commit(command, session, result, 1, reports, String.format(Locale.ROOT,
-                "dense pre-training: accuracy %.4f", eval.accuracy()));
+        return commit(call, session, result, 1, String.format(Locale.ROOT, "dense pre-training: accuracy %.4f",
+                eval.accuracy()));
     }
 
-    private Outcome prune(Event command, PruneStep p, boolean extra, Path dir, BooleanSupplier stop, List<Event> reports)
-            throws IOException {
-        String jobId = command.jobId();
-        Optional<Outcome> closed = closed(command, dir, reports);
+    private Outcome prune(Call call, PruneStep p, boolean extra) throws IOException {
+        Optional<Outcome> closed = closed(call);
         if (closed.isPresent()) {
             return closed.get();
         }
-        JobSession session = session(jobId, dir);
-        session.stopWhen(stop);
+        Event command = call.command();
+        String jobId = call.jobId();
+        JobSession session = session(call);
+        session.stopWhen(call.stop());
         long started = System.nanoTime();
         long before = session.iteration();
-        running = new Running(jobId, p.step(), progressOf(session));
+        running = new Running(jobId, p.step(), session.progress());
         Duration arrived = Duration.between(command.time(), Instant.now());
         session.applyMask(new SchedulePoint(p.step(), p.targetSparsity(), p.rewind()));
         Duration latency = effectStarts(command);
         EvalResult eval = session.fineTune("step " + p.step() + " fine-tune", p.fineTuneIterations());
         if (!Double.isFinite(eval.meanLoss())) {
             forget(jobId);
-            return failed(command, reports, "step " + p.step() + " diverged: test loss " + eval.meanLoss()
+            return failed(call, "step " + p.step() + " diverged: test loss " + eval.meanLoss()
                     + " (fix: a lower learning rate or a smaller step in sparsity)", false);
         }
         StepResult result = new StepResult(p.step(), p.targetSparsity(), session.achievedSparsity(),
                 session.layerSparsity(), eval.accuracy(), eval.meanLoss(), session.iteration() - before, seconds(started),
                 session.samplesPerSecond(), extra ? "extra fine-tune" : "ok");
         metrics.step(jobId, p.step(), Schedule.of(session.recipe().schedule()).steps());
-        Outcome outcome = commit(command, session, result, p.attempt(), reports, String.format(Locale.ROOT,
+        Outcome outcome = commit(call, session, result, p.attempt(), String.format(Locale.ROOT,
                 "%s to %.4f: achieved %.4f, accuracy %.4f, mask applied %.3f ms after the command was created"
                         + " (%.3f ms computing it; received by this worker %.3f ms after it was created)",
                 extra ? "extra fine-tune at" : "pruned", p.targetSparsity(), result.achievedSparsity(), eval.accuracy(),
                 latency.toNanos() / 1e6, latency.minus(arrived).toNanos() / 1e6,
-                Duration.between(command.time(), received).toNanos() / 1e6));
+                Duration.between(command.time(), call.received()).toNanos() / 1e6));
         metrics.stepDuration(jobId, Duration.ofNanos(System.nanoTime() - started));
         return outcome;
     }
 
-    private Outcome rollBack(Event command, RollBack r, Path dir, List<Event> reports) throws IOException {
-        String jobId = command.jobId();
-        Optional<Outcome> closed = closed(command, dir, reports);
+    private Outcome rollBack(Call call, RollBack r) throws IOException {
+        Optional<Outcome> closed = closed(call);
         if (closed.isPresent()) {
             return closed.get();
         }
-        JobSession session = session(jobId, dir);
-        if (session.checkpoints().list().stream().noneMatch(c -> c.seq() == r.toSeq())) {
-            return failed(command, reports, "no checkpoint of step " + r.toSeq() + " is kept (fix: roll back to a step"
-                    + " the recipe's checkpoints.keepLast retains)", false);
+        String jobId = call.jobId();
+        JobSession session = session(call);
+        if (call.dir().checkpoints().list().stream().noneMatch(c -> c.seq() == r.toSeq())) {
+            return failed(call, "no checkpoint of step " + r.toSeq() + " is kept (fix: roll back to a step the recipe's"
+                    + " checkpoints.keepLast retains)", false);
         }
-        effectStarts(command);
+        effectStarts(call.command());
         CheckpointState state = session.rollBackTo(r.toSeq(), r.attempt());
         known.put(jobId, new Key(r.attempt(), r.toSeq()));
-        reports.add(Event.of(jobId, r.toSeq(), new JobResumed(r.toSeq(), state.stepsUndone(), worker)));
-        return new Outcome(reports, "rolled back to step " + r.toSeq() + ", " + state.stepsUndone() + " steps undone: "
-                + r.reason());
+        return new Outcome(Event.of(jobId, r.toSeq(), new JobResumed(r.toSeq(), state.stepsUndone(), worker)),
+                "rolled back to step " + r.toSeq() + ", " + state.stepsUndone() + " steps undone: " + r.reason());
     }
 
-    private Outcome finalizeJob(Event command, Finalize f, Path dir, List<Event> reports) throws IOException {
-        String jobId = command.jobId();
-        Optional<Outcome> closed = closed(command, dir, reports);
+    private Outcome finalizeJob(Call call) throws IOException {
+        Optional<Outcome> closed = closed(call);
         if (closed.isPresent()) {
             return closed.get();
         }
-        JobSession session = session(jobId, dir);
+        String jobId = call.jobId();
+        JobSession session = session(call);
         StepResult last = session.history().get(session.history().size() - 1);
         String name = session.recipe().publish().name();
-        Optional<Publisher.Earlier> earlier = session.publishedBefore();
+        Optional<JobDirectory.Earlier> earlier = session.publishedBefore();
         if (earlier.isPresent()) {
             // published by a delivery that stopped before recording it: record that version, publish no second one
             sessions.remove(jobId);
-            Publisher.Earlier e = earlier.get();
-            record(command, dir, reports, new ModelPublished(name, e.version(), e.model().toAbsolutePath().toString(),
-                    e.sha256(), last.accuracy(), last.achievedSparsity()));
-            return new Outcome(reports, "published before as " + name + " " + e.version()
+            JobDirectory.Version v = earlier.get().version();
+            Event published = record(call, new ModelPublished(name, v.id(), v.model().toAbsolutePath().toString(),
+                    earlier.get().sha256(), last.accuracy(), last.achievedSparsity()));
+            return new Outcome(published, "published before as " + name + " " + v.id()
                     + " by a delivery that stopped before recording it; recorded now, nothing published again");
         }
         Publication p;
-        effectStarts(command);
+        effectStarts(call.command());
         try {
             p = session.publish();
         } finally {
             sessions.remove(jobId); // publishing made the pruning permanent: the session's model is no longer masked
         }
-        record(command, dir, reports, new ModelPublished(p.name(), p.version(), p.model().toAbsolutePath().toString(),
+        Event published = record(call, new ModelPublished(p.name(), p.version(), p.model().toAbsolutePath().toString(),
                 p.sha256(), last.accuracy(), last.achievedSparsity()));
-        return new Outcome(reports, "published " + p.name() + " " + p.version() + " (sha256 " + p.sha256() + ")");
+        return new Outcome(published, "published " + p.name() + " " + p.version() + " (sha256 " + p.sha256() + ")");
     }
 
-    /** Writes the job's {@code published.json} (what closes the job) and reports it. */
-    private void record(Event command, Path dir, List<Event> reports, ModelPublished published) throws IOException {
-        Event event = Event.of(command.jobId(), command.seq(), published);
-        Files.write(dir.resolve(PUBLISHED + ".tmp"), codec.encode(event));
-        Files.move(dir.resolve(PUBLISHED + ".tmp"), dir.resolve(PUBLISHED), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
-        reports.add(event);
+    /** Records the job's publication (what closes the job) and returns its report. */
+    private Event record(Call call, ModelPublished published) throws IOException {
+        Event event = Event.of(call.jobId(), call.command().seq(), published);
+        call.dir().recordPublished(event);
+        return event;
     }
 
     /** Records how long after its creation the command's effect starts, now; see {@link TrainerMetrics#commandLatency}. */
@@ -373,73 +409,57 @@ final class JobRunner {
         return latency;
     }
 
-    private Outcome redelivery(Event command, Checkpoints.Verified at, List<Event> reports) {
-        String jobId = command.jobId();
+    private Outcome redelivery(Call call, Checkpoints.Verified at) {
+        String jobId = call.jobId();
         CheckpointState s = at.state();
-        if (command.payload() instanceof RollBack r) {
-            reports.add(Event.of(jobId, r.toSeq(), new JobResumed(r.toSeq(), s.stepsUndone(), worker)));
-            return new Outcome(reports, "redelivered: rolled back to step " + r.toSeq() + " before");
+        if (call.command().payload() instanceof RollBack r) {
+            return new Outcome(Event.of(jobId, r.toSeq(), new JobResumed(r.toSeq(), s.stepsUndone(), worker)),
+                    "redelivered: rolled back to step " + r.toSeq() + " before");
         }
-        reports.add(Event.of(jobId, s.seq(), new StepCompleted(s.seq(), s.attempt(), s.targetSparsity(),
-                s.achievedSparsity(), s.layerSparsity(), s.accuracy(), s.loss(), at.checkpoint().id(), worker, true)));
-        return new Outcome(reports, "redelivered: acknowledged again from " + at.checkpoint().id());
+        return new Outcome(Event.of(jobId, s.seq(), new StepCompleted(s.seq(), s.attempt(), s.targetSparsity(),
+                s.achievedSparsity(), s.layerSparsity(), s.accuracy(), s.loss(), at.checkpoint().id(), worker, true)),
+                "redelivered: acknowledged again from " + at.checkpoint().id());
     }
 
-    private Outcome commit(Event command, JobSession session, StepResult result, int attempt, List<Event> reports,
-            String summary) throws IOException {
-        String jobId = command.jobId();
+    private Outcome commit(Call call, JobSession session, StepResult result, int attempt, String summary)
+            throws IOException {
+        String jobId = call.jobId();
         session.commit(result, attempt);
         known.put(jobId, new Key(attempt, result.seq()));
         String id = session.lastCheckpoint().orElseThrow().id();
-        reports.add(Event.of(jobId, result.seq(), new StepCompleted(result.seq(), attempt, result.targetSparsity(),
-                result.achievedSparsity(), result.layerSparsity(), result.accuracy(), result.loss(), id, worker, false)));
-        return new Outcome(reports, summary + ", checkpoint " + id);
+        return new Outcome(Event.of(jobId, result.seq(), new StepCompleted(result.seq(), attempt,
+                result.targetSparsity(), result.achievedSparsity(), result.layerSparsity(), result.accuracy(),
+                result.loss(), id, worker, false)), summary + ", checkpoint " + id);
     }
 
-    private Outcome gap(Event command, Optional<Key> current, List<Event> reports) {
+    private Outcome gap(Call call, Optional<Key> current) {
+        Event command = call.command();
         String what = command.payload() instanceof Finalize f ? "Finalize of step " + f.lastStep()
                 : command.type() + " " + keyOf(command.payload(), command.seq());
-        return failed(command, reports, what + " does not follow the job's last applied command "
+        return failed(call, what + " does not follow the job's last applied command "
                 + current.map(Key::toString).orElse("(none: the job has no checkpoint)")
                 + " (fix: send the commands of a job in order, from JobStarted)", false);
     }
 
-    private Outcome failed(Event command, List<Event> reports, String reason, boolean retryable) {
+    private Outcome failed(Call call, String reason, boolean retryable) {
         String text = reason == null || reason.isBlank() ? "failed" : reason;
         if (text.length() > 16_000) {
             text = text.substring(0, 16_000);
         }
-        reports.add(Event.of(command.jobId(), command.seq(), new JobFailed(command.seq(), text, worker, retryable)));
-        return new Outcome(reports, "failed" + (retryable ? " (retryable)" : "") + ": " + text);
-    }
-
-    /** The key of the command that led to a checkpoint. */
-    private static Key keyOf(Checkpoints.Checkpoint c) {
-        return new Key(c.attempt(), c.seq());
-    }
-
-    /**
-     * The newest key whose checkpoint was found damaged and set aside: commands up to it were applied and their
-     * effect lost. A newer command of that attempt or an older one is stale: applying it could apply a key a second
-     * time, while the scheduler, told by {@link JobResumed}, sends the lost steps again under a higher attempt.
-     */
-    private static Optional<Key> lostUpTo(Path dir) throws IOException {
-        return new Checkpoints(dir.resolve("checkpoints"), Integer.MAX_VALUE).setAside().stream()
-                .map(JobRunner::keyOf).max(Key::compareTo);
+        long seq = call.command().seq();
+        return new Outcome(Event.of(call.jobId(), seq, new JobFailed(seq, text, worker, retryable)),
+                "failed" + (retryable ? " (retryable)" : "") + ": " + text);
     }
 
     /** A job that was published or cancelled applies no more commands. */
-    private Optional<Outcome> closed(Event command, Path dir, List<Event> reports) throws IOException {
-        if (Files.exists(dir.resolve(PUBLISHED))) {
-            return Optional.of(failed(command, reports, "job " + command.jobId() + " is published and done: it applies"
-                    + " no more commands (fix: submit a new job)", false));
+    private Optional<Outcome> closed(Call call) throws IOException {
+        if (call.dir().published().isPresent()) {
+            return Optional.of(failed(call, "job " + call.jobId() + " is published and done: it applies no more"
+                    + " commands (fix: submit a new job)", false));
         }
-        if (Files.exists(dir.resolve(CANCELLED))) {
-            return Optional.of(failed(command, reports, "job " + command.jobId() + " was cancelled ("
-                    + Files.readString(dir.resolve(CANCELLED)).strip() + "): it applies no more commands"
-                    + " (fix: submit a new job)", false));
-        }
-        return Optional.empty();
+        Optional<String> cancelled = call.dir().cancelled();
+        return cancelled.map(why -> failed(call, "job " + call.jobId() + " was cancelled (" + why + "): it applies no"
+                + " more commands (fix: submit a new job)", false));
     }
 
     /**
@@ -447,17 +467,18 @@ final class JobRunner {
      * from disk (another worker moved the job on while this one held its partition no more: the
      * session is stale and dropped).
      */
-    private Optional<Checkpoints.Verified> latest(String jobId, Path dir) throws IOException {
-        Checkpoints onDisk = new Checkpoints(dir.resolve("checkpoints"), Integer.MAX_VALUE);
-        JobSession open = sessions.get(jobId);
+    private Optional<Checkpoints.Verified> latest(Call call) throws IOException {
+        Checkpoints onDisk = call.dir().checkpoints();
+        JobSession open = sessions.get(call.jobId());
         if (open != null && open.lastCheckpoint().isPresent()) {
             Checkpoints.Checkpoint c = open.lastCheckpoint().get();
             List<Checkpoints.Checkpoint> all = onDisk.list();
-            if (!all.isEmpty() && all.get(all.size() - 1).dir().getFileName().equals(c.dir().getFileName())) {
+            if (!all.isEmpty() && all.get(all.size() - 1).id().equals(c.id())) {
                 return Optional.of(new Checkpoints.Verified(c, Checkpoints.readState(c.dir())));
             }
-            log.info("job {}: newer checkpoints than this worker's session ({}): reopened from disk", jobId, c.id());
-            forget(jobId);
+            log.info("job {}: newer checkpoints than this worker's session ({}): reopened from disk", call.jobId(),
+                    c.id());
+            forget(call.jobId());
         }
         return onDisk.latest();
     }
@@ -466,16 +487,17 @@ final class JobRunner {
      * Reports {@link JobResumed} the first time this runner finds a job at a checkpoint it did not
      * write: another worker's, or this worker's before a restart or a rebalance; and whenever newer
      * checkpoints failed to verify, even if the one restored is the one it knew: those steps are lost.
-     * The damaged checkpoints are set aside ({@code .damaged-<name>}) so that they are reported once.
+     * The damaged checkpoints are set aside so that they are reported once.
      */
-    private String noticeRestore(String jobId, Path dir, Checkpoints.Verified at, List<Event> reports) {
+    private Optional<Outcome> noticeRestore(Call call, Checkpoints.Verified at) {
+        String jobId = call.jobId();
         Key key = new Key(at.state().attempt(), at.state().seq());
+        Checkpoints checkpoints = call.dir().checkpoints();
         long lost = 0;
-        Checkpoints checkpoints = new Checkpoints(dir.resolve("checkpoints"), Integer.MAX_VALUE);
         List<Checkpoints.Checkpoint> damaged = new ArrayList<>();
         try {
             for (Checkpoints.Checkpoint c : checkpoints.list()) {
-                if (keyOf(c).compareTo(key) > 0) {
+                if (Key.of(c).compareTo(key) > 0) {
                     lost = Math.max(lost, c.seq() - key.seq()); // newer checkpoints that did not verify
                     damaged.add(c);
                 }
@@ -484,7 +506,7 @@ final class JobRunner {
             // counted as nothing lost; the scheduler still learns the seq restored
         }
         if (key.equals(known.get(jobId)) && damaged.isEmpty()) {
-            return "";
+            return Optional.empty();
         }
         for (Checkpoints.Checkpoint d : damaged) {
             try {
@@ -495,60 +517,35 @@ final class JobRunner {
         }
         known.put(jobId, key);
         metrics.restored(jobId, lost);
-        reports.add(Event.of(jobId, key.seq(), new JobResumed(key.seq(), lost, worker)));
-        return "resumed from " + at.checkpoint().id() + " " + key + (lost > 0 ? ", " + lost + " steps lost" : "");
+        return Optional.of(new Outcome(Event.of(jobId, key.seq(), new JobResumed(key.seq(), lost, worker)),
+                "resumed from " + at.checkpoint().id() + " " + key + (lost > 0 ? ", " + lost + " steps lost" : "")));
     }
 
-    private JobSession session(String jobId, Path dir) throws IOException {
-        JobSession open = sessions.get(jobId);
+    private JobSession session(Call call) throws IOException {
+        JobSession open = sessions.get(call.jobId());
         if (open != null) {
             return open;
         }
-        Path recipeFile = dir.resolve(RECIPE);
-        if (!Files.exists(recipeFile)) {
-            throw new IOException("job " + jobId + " has checkpoints but no " + recipeFile + " (fix: the work directory"
-                    + " must be the one shared by every worker, --work-dir)");
-        }
-        Recipe recipe = named(Recipe.parse(Files.readString(recipeFile, StandardCharsets.UTF_8)), jobId);
-        return open(jobId, recipe, dir);
+        String yaml = call.dir().recipe().orElseThrow(() -> new IOException("job " + call.jobId() + " has checkpoints"
+                + " but no recipe in " + call.dir().path() + " (fix: the work directory must be the one shared by every"
+                + " worker, --work-dir)"));
+        return open(call, named(Recipe.parse(yaml), call.jobId()));
     }
 
-    private JobSession open(String jobId, Recipe recipe, Path dir) throws IOException {
+    private JobSession open(Call call, Recipe recipe) throws IOException {
         JobSession session;
         try {
-            session = JobSession.open(recipe, dir, Progress.silent(), metrics);
+            session = JobSession.open(recipe, call.dir(), Progress.silent(), metrics);
         } catch (DatasetException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
-        sessions.put(jobId, session);
+        sessions.put(call.jobId(), session);
         return session;
-    }
-
-    private static Progress progressOf(JobSession session) {
-        return session.progress();
     }
 
     private static Recipe named(Recipe r, String jobId) {
         return r.job().equals(jobId) ? r : new Recipe(jobId, r.model(), r.data(), r.training(), r.pruning(), r.schedule(),
                 r.fineTune(), r.accuracyBudget(), r.checkpoints(), r.publish());
-    }
-
-    private Optional<ModelPublished> published(Path dir) throws IOException {
-        Path file = dir.resolve(PUBLISHED);
-        if (!Files.exists(file)) {
-            return Optional.empty();
-        }
-        Decoded d = codec.decode(Files.readAllBytes(file));
-        if (d instanceof Decoded.Accepted a && a.event().payload() instanceof ModelPublished m) {
-            return Optional.of(m);
-        }
-        throw new IOException(file + " does not hold a ModelPublished event: " + d + " (fix: remove it to publish again)");
-    }
-
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static double seconds(long since) {

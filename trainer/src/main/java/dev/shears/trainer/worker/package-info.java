@@ -6,6 +6,9 @@
  * the command line.
  *
  * <p>Inside: {@code JobRunner} decides and applies one command without Kafka (the table, the
- * sessions kept open per job, the reports); {@code Worker} is the consumer loop around it.
+ * sessions kept open per job, the reports); {@code Worker} is the consumer loop around it, with
+ * {@code PartitionQueue} (one partition's commands in order, Kafka-free), {@code ReportSender} (reports
+ * and dead letters, acknowledged) and {@link dev.shears.trainer.worker.WorkerConfig} (its settings). A
+ * job's files are named by {@link dev.shears.trainer.checkpoint.JobDirectory}.
  */
 package dev.shears.trainer.worker;

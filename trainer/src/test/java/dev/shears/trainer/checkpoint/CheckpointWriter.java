@@ -19,7 +19,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 public final class CheckpointWriter {
 
     public static void main(String[] args) throws Exception {
-        Checkpoints checkpoints = new Checkpoints(Path.of(args[0]), 2);
+        Checkpoints checkpoints = new Checkpoints(Path.of(args[0]));
         var restored = checkpoints.restoreLatest();
         MultiLayerNetwork net = restored.map(r -> r.model().network()).orElseGet(ResumeProbe::network);
         Pruning pruning = restored.map(r -> r.model().pruning()).orElseGet(() -> Pruning.of(net));
@@ -34,7 +34,7 @@ public final class CheckpointWriter {
             System.out.println("writing " + seq);
             System.out.flush();
             checkpoints.save(net, pruning, new CheckpointState("crash", seq, seq, 0, seq, 7, 0, 0, 0.5, 1.0,
-                    Map.of(), 0.5, List.of(), Instant.now()));
+                    Map.of(), 0.5, List.of(), Instant.now()), 2);
             System.out.println("saved " + seq);
             System.out.flush();
         }

@@ -41,8 +41,8 @@ class CheckpointsTest {
         ResumeProbe.train(net, 0, 3);
         pruning.l1Unstructured("conv.weight", Amount.fraction(0.5));
         ResumeProbe.train(net, 3, 2);
-        Checkpoints checkpoints = new Checkpoints(dir, 3);
-        checkpoints.save(net, pruning, state(1, 5, 0.8));
+        Checkpoints checkpoints = new Checkpoints(dir);
+        checkpoints.save(net, pruning, state(1, 5, 0.8), 3);
 
         Checkpoints.Restored restored = checkpoints.restoreLatest().orElseThrow();
         MultiLayerNetwork back = restored.model().network();
@@ -58,11 +58,11 @@ class CheckpointsTest {
     void fallsBackToThePreviousCheckpointWhenTheNewestIsCorrupt() throws IOException {
         MultiLayerNetwork net = ResumeProbe.network();
         Pruning pruning = Pruning.of(net);
-        Checkpoints checkpoints = new Checkpoints(dir, 5);
-        checkpoints.save(net, pruning, state(1, 10, 0.7));
+        Checkpoints checkpoints = new Checkpoints(dir);
+        checkpoints.save(net, pruning, state(1, 10, 0.7), 5);
         INDArray first = net.params().dup();
         ResumeProbe.train(net, 10, 2);
-        Checkpoints.Checkpoint newest = checkpoints.save(net, pruning, state(2, 12, 0.8));
+        Checkpoints.Checkpoint newest = checkpoints.save(net, pruning, state(2, 12, 0.8), 5);
         try (RandomAccessFile f = new RandomAccessFile(newest.dir().resolve(Checkpoints.MODEL).toFile(), "rw")) {
             f.seek(f.length() / 2);
             int b = f.read();
@@ -79,9 +79,9 @@ class CheckpointsTest {
     void fallsBackWhenTheNewestIsTruncatedOrHalfWritten() throws IOException {
         MultiLayerNetwork net = ResumeProbe.network();
         Pruning pruning = Pruning.of(net);
-        Checkpoints checkpoints = new Checkpoints(dir, 5);
-        checkpoints.save(net, pruning, state(1, 10, 0.7));
-        Checkpoints.Checkpoint newest = checkpoints.save(net, pruning, state(2, 12, 0.8));
+        Checkpoints checkpoints = new Checkpoints(dir);
+        checkpoints.save(net, pruning, state(1, 10, 0.7), 5);
+        Checkpoints.Checkpoint newest = checkpoints.save(net, pruning, state(2, 12, 0.8), 5);
         try (RandomAccessFile f = new RandomAccessFile(newest.dir().resolve(Checkpoints.MODEL).toFile(), "rw")) {
             f.setLength(f.length() / 3);
         }
@@ -95,35 +95,81 @@ class CheckpointsTest {
     void aFailedWriteCommitsNothingAndLeavesEarlierCheckpointsIntact() throws IOException {
         MultiLayerNetwork net = ResumeProbe.network();
         Pruning pruning = Pruning.of(net);
-        Checkpoints checkpoints = new Checkpoints(dir, 5);
-        checkpoints.save(net, pruning, state(1, 10, 0.7));
+        Checkpoints checkpoints = new Checkpoints(dir);
+        checkpoints.save(net, pruning, state(1, 10, 0.7), 5);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-xr-xr-x"));
         try {
             boolean root = "root".equals(System.getProperty("user.name"));
             if (!root) { // root writes through permissions; the check below still runs for others
-                assertThatThrownBy(() -> checkpoints.save(net, pruning, state(2, 12, 0.8)))
+                assertThatThrownBy(() -> checkpoints.save(net, pruning, state(2, 12, 0.8), 5))
                         .isInstanceOf(IOException.class);
             }
         } finally {
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
-        Checkpoints broken = new Checkpoints(dir.resolve("not-a-dir"), 5);
+        Checkpoints broken = new Checkpoints(dir.resolve("not-a-dir"));
         Files.writeString(dir.resolve("not-a-dir"), "a file where the directory should be");
-        assertThatThrownBy(() -> broken.save(net, pruning, state(2, 12, 0.8))).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> broken.save(net, pruning, state(2, 12, 0.8), 5)).isInstanceOf(IOException.class);
         assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).containsExactly(1L);
         assertThat(checkpoints.restoreLatest()).map(r -> r.state().seq()).contains(1L);
+    }
+
+    /** The old checkpoint used to be deleted before the new one was renamed in: a crash between left neither. */
+    @Test
+    void aCheckpointWrittenAgainUnderItsNameIsNeverAbsentInBetween() throws IOException {
+        MultiLayerNetwork net = ResumeProbe.network();
+        Pruning pruning = Pruning.of(net);
+        Checkpoints checkpoints = new Checkpoints(dir);
+        Checkpoints.Checkpoint first = checkpoints.save(net, pruning, state(1, 10, 0.7), 5);
+        // a crash between the two renames of a second save of the same name: the first is aside, the second unborn
+        Files.move(first.dir(), dir.resolve(AtomicFiles.REPLACED + first.id() + "-42"));
+
+        assertThat(checkpoints.latest()).map(v -> v.checkpoint().id()).contains(first.id());
+        assertThat(checkpoints.restoreLatest()).map(r -> r.state().accuracy()).contains(0.7);
+        checkpoints.save(net, pruning, state(1, 10, 0.75), 5);
+        assertThat(checkpoints.restoreLatest()).map(r -> r.state().accuracy()).contains(0.75);
+        try (var names = Files.list(dir)) {
+            assertThat(names.map(p -> p.getFileName().toString())).containsExactly(first.id());
+        }
+    }
+
+    @Test
+    void aDamagedCheckpointIsRecordedAsLostForGoodAndItsDirectoryDeletedAfterAWeek() throws IOException {
+        MultiLayerNetwork net = ResumeProbe.network();
+        Pruning pruning = Pruning.of(net);
+        Checkpoints checkpoints = new Checkpoints(dir);
+        checkpoints.save(net, pruning, state(1, 10, 0.7), 5);
+        checkpoints.setAside(checkpoints.save(net, pruning, state(2, 20, 0.7), 5));
+        // set aside before the records existed: only the directory's name says what was lost
+        Files.createDirectories(dir.resolve(".damaged-ckpt-000003-0000000030-a000002-123456789"));
+        assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).containsExactly(1L);
+        assertThat(checkpoints.lost()).extracting(Checkpoints.Checkpoint::seq, Checkpoints.Checkpoint::attempt)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(2L, 1), org.assertj.core.groups.Tuple.tuple(3L, 2));
+
+        try (var damaged = Files.list(dir)) {
+            for (Path d : damaged.filter(p -> p.getFileName().toString().startsWith(".damaged-")).toList()) {
+                Files.setLastModifiedTime(d, java.nio.file.attribute.FileTime.from(
+                        Instant.now().minus(Checkpoints.DAMAGED_KEPT).minusSeconds(60)));
+            }
+        }
+        checkpoints.save(net, pruning, state(4, 40, 0.7), 5);
+
+        try (var names = Files.list(dir)) {
+            assertThat(names.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".damaged-"));
+        }
+        assertThat(checkpoints.lost()).extracting(Checkpoints.Checkpoint::seq).containsExactly(2L, 3L);
     }
 
     @Test
     void keepsTheNewestAndTheMostAccurate() throws IOException {
         MultiLayerNetwork net = ResumeProbe.network();
         Pruning pruning = Pruning.of(net);
-        Checkpoints checkpoints = new Checkpoints(dir, 2);
-        checkpoints.save(net, pruning, state(1, 10, 0.70));
-        checkpoints.save(net, pruning, state(2, 20, 0.95));
-        checkpoints.save(net, pruning, state(3, 30, 0.80));
-        checkpoints.save(net, pruning, state(4, 40, 0.60));
-        checkpoints.save(net, pruning, state(5, 50, 0.65));
+        Checkpoints checkpoints = new Checkpoints(dir);
+        checkpoints.save(net, pruning, state(1, 10, 0.70), 2);
+        checkpoints.save(net, pruning, state(2, 20, 0.95), 2);
+        checkpoints.save(net, pruning, state(3, 30, 0.80), 2);
+        checkpoints.save(net, pruning, state(4, 40, 0.60), 2);
+        checkpoints.save(net, pruning, state(5, 50, 0.65), 2);
         assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).containsExactly(2L, 4L, 5L);
     }
 
@@ -131,10 +177,11 @@ class CheckpointsTest {
     void ordersByTheCommandKeySoThatAHigherAttemptAtALowerSeqIsTheNewest() throws IOException {
         MultiLayerNetwork net = ResumeProbe.network();
         Pruning pruning = Pruning.of(net);
-        Checkpoints checkpoints = new Checkpoints(dir, 5);
-        checkpoints.save(net, pruning, state(1, 10, 0.7));
-        checkpoints.save(net, pruning, state(3, 30, 0.7));
-        Checkpoints.Checkpoint rolledBack = checkpoints.save(net, pruning, state(1, 10, 0.7).rekeyed(2, 2, Instant.EPOCH));
+        Checkpoints checkpoints = new Checkpoints(dir);
+        checkpoints.save(net, pruning, state(1, 10, 0.7), 5);
+        checkpoints.save(net, pruning, state(3, 30, 0.7), 5);
+        Checkpoints.Checkpoint rolledBack = checkpoints.save(net, pruning,
+                state(1, 10, 0.7).rekeyed(2, 2, Instant.EPOCH), 5);
 
         assertThat(rolledBack.id()).isEqualTo("ckpt-000001-0000000010-a000002");
         assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq, Checkpoints.Checkpoint::attempt)
@@ -160,7 +207,7 @@ class CheckpointsTest {
 
     @Test
     void emptyDirectoryRestoresNothing() throws IOException {
-        assertThat(new Checkpoints(dir.resolve("none"), 1).restoreLatest()).isEqualTo(Optional.empty());
+        assertThat(new Checkpoints(dir.resolve("none")).restoreLatest()).isEqualTo(Optional.empty());
     }
 
     @Test
@@ -173,7 +220,7 @@ class CheckpointsTest {
         ResumeProbe.train(straight, 0, 3);
         pruning.l1Unstructured("fc.weight", Amount.fraction(0.5));
         ResumeProbe.train(straight, 3, k - 3);
-        new Checkpoints(dir, 3).save(straight, pruning, state(1, k, 0.5));
+        new Checkpoints(dir).save(straight, pruning, state(1, k, 0.5), 3);
         ResumeProbe.train(straight, k, m);
 
         Path out = dir.resolve("params.bin");
@@ -240,7 +287,7 @@ class CheckpointsTest {
                     killedInsideAWrite++;
                 }
             }
-            Checkpoints.Restored newest = new Checkpoints(jobDir, 2).restoreLatest().orElseThrow();
+            Checkpoints.Restored newest = new Checkpoints(jobDir).restoreLatest().orElseThrow();
             assertThat(newest.state().seq()).as("kill %d: newest good checkpoint vs last saved", kill)
                     .isGreaterThanOrEqualTo(lastSaved);
             assertThat(newest.model().pruning().isPruned("fc.weight")).isTrue();
@@ -255,9 +302,9 @@ class CheckpointsTest {
                         Instant.now().minus(Checkpoints.ABANDONED).minusSeconds(60)));
             }
         }
-        Checkpoints.Restored newest = new Checkpoints(jobDir, 2).restoreLatest().orElseThrow();
-        new Checkpoints(jobDir, 2).save(newest.model().network(), newest.model().pruning(),
-                state(newest.state().seq() + 1, newest.state().iteration() + 1, 0.5));
+        Checkpoints.Restored newest = new Checkpoints(jobDir).restoreLatest().orElseThrow();
+        new Checkpoints(jobDir).save(newest.model().network(), newest.model().pruning(),
+                state(newest.state().seq() + 1, newest.state().iteration() + 1, 0.5), 2);
         try (var left = Files.list(jobDir)) {
             assertThat(left.map(f -> f.getFileName().toString())).noneMatch(n -> n.startsWith(".tmp-"));
         }

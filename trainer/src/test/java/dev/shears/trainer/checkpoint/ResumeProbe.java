@@ -24,7 +24,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 public final class ResumeProbe {
 
     public static void main(String[] args) throws Exception {
-        Checkpoints.Restored restored = new Checkpoints(Path.of(args[0]), 3).restoreLatest().orElseThrow();
+        Checkpoints.Restored restored = new Checkpoints(Path.of(args[0])).restoreLatest().orElseThrow();
         MultiLayerNetwork net = restored.model().network();
         net.setListeners(new MaskedTraining(restored.model().pruning()));
         train(net, restored.state().iteration(), Integer.parseInt(args[1]));

@@ -6,6 +6,7 @@ import dev.shears.common.recipe.FineTune;
 import dev.shears.common.recipe.PruningSpec;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.recipe.ScheduleSpec;
+import dev.shears.trainer.checkpoint.StepResult;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.util.List;

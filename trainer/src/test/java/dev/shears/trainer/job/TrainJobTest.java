@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.shears.common.recipe.DataSpec;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.trainer.checkpoint.Checkpoints;
+import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.publish.SparseModel;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -71,7 +72,7 @@ class TrainJobTest {
     void resumesFromTheLastGoodCheckpointAndFinishesTheSameSteps() throws Exception {
         run(quick(), out, new ByteArrayOutputStream());
         // Lose the last step's checkpoint, as if the process had died during step 3.
-        Checkpoints checkpoints = new Checkpoints(out.resolve("checkpoints"), 2);
+        Checkpoints checkpoints = new Checkpoints(out.resolve("checkpoints"));
         for (Checkpoints.Checkpoint c : checkpoints.list()) {
             if (c.seq() > 2) {
                 try (var walk = Files.walk(c.dir())) {

@@ -125,7 +125,8 @@ class ModelsTest {
     void createRejectsAnUnknownNameListingTheValidOnes() {
         assertThatThrownBy(() -> Models.create("resnet18", 1, SGD, 0))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("unknown model 'resnet18': valid are lenet5, lenet300100, or file:<path to a DL4J model zip>");
+                .hasMessage("model has a problem: model \"resnet18\" is not a known model: must be lenet5, lenet300100,"
+                        + " resnet, mobilenetv2, vgg or file:<path to a DL4J ModelSerializer zip> (fix: did you mean resnet?)");
     }
 
     @Test

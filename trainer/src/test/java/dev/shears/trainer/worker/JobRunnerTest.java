@@ -15,6 +15,7 @@ import dev.shears.common.events.RollBack;
 import dev.shears.common.events.SchedulerDecision;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.trainer.checkpoint.Checkpoints;
+import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -77,7 +78,7 @@ class JobRunnerTest {
     }
 
     List<Checkpoints.Checkpoint> checkpoints() throws Exception {
-        return new Checkpoints(work.resolve("jobs").resolve(JOB).resolve("checkpoints"), 100).list();
+        return JobDirectory.in(work, JOB).checkpoints().list();
     }
 
     @Test
@@ -189,6 +190,7 @@ class JobRunnerTest {
         List<Event> skipped = apply(step(2, 0.5, 3, 1));
         assertThat(((JobFailed) skipped.get(0).payload()).reason()).contains("(attempt 1, seq 0)");
         assertThat(checkpoints()).hasSize(1);
+        assertThat(metersOfTheJob()).as("a job failed for good keeps no metrics here").isZero();
         assertThat(apply(Event.of(JOB, 4, new Finalize(3)))).extracting(e -> e.payload().type()).containsExactly("JobFailed");
     }
 
@@ -216,6 +218,34 @@ class JobRunnerTest {
         assertThat(((JobFailed) apply(step(2, 0.6, 3, 1)).get(0).payload()).reason()).contains("published");
     }
 
+    long metersOfTheJob() {
+        return registry.getMeters().stream().filter(m -> JOB.equals(m.getId().getTag("job"))).count();
+    }
+
+    @Test
+    void aJobsMetricsAreRemovedOnceItIsPublished() throws Exception {
+        apply(started());
+        apply(step(1, 0.5, 3, 1));
+        assertThat(metersOfTheJob()).isPositive();
+
+        apply(Event.of(JOB, 4, new Finalize(1)));
+
+        assertThat(metersOfTheJob()).isZero();
+    }
+
+    @Test
+    void aJobsMetricsAreRemovedWhenItIsLetGoOrCancelledAndComeBackWithIt() throws Exception {
+        apply(started());
+        runner.release(JOB); // its partition moved to another worker
+        assertThat(metersOfTheJob()).isZero();
+
+        apply(step(1, 0.5, 3, 1)); // and came back
+        assertThat(metersOfTheJob()).isPositive();
+        apply(Event.of(JOB, 1, new CancelJob("cancelled by alice")));
+
+        assertThat(metersOfTheJob()).isZero();
+    }
+
     @Test
     void aFinalizeRedeliveredAfterAStopBetweenPublishingAndRecordingItPublishesNoSecondVersion() throws Exception {
         apply(started());
@@ -224,7 +254,7 @@ class JobRunnerTest {
         Path models = Path.of(published.path()).getParent().getParent();
         // the stop: the version directory was moved into place, latest and published.json were not written (latest
         // is left pointing at an older version, so that it has to be pointed again)
-        Files.delete(work.resolve("jobs").resolve(JOB).resolve(JobRunner.PUBLISHED));
+        Files.delete(work.resolve("jobs").resolve(JOB).resolve("published.json"));
         Files.delete(models.resolve("latest"));
         Path older = Files.createDirectories(models.resolve("20000101T000000Z-step1"));
         Files.copy(models.resolve(published.version()).resolve("manifest.json"), older.resolve("manifest.json"));
@@ -238,7 +268,7 @@ class JobRunnerTest {
             assertThat(versions.map(v -> v.getFileName().toString())).containsExactlyInAnyOrder(published.version(), older.getFileName().toString(), "latest");
         }
         assertThat(Files.readSymbolicLink(models.resolve("latest"))).hasToString(published.version());
-        assertThat(work.resolve("jobs").resolve(JOB).resolve(JobRunner.PUBLISHED)).exists();
+        assertThat(work.resolve("jobs").resolve(JOB).resolve("published.json")).exists();
         assertThat(apply(Event.of(JOB, 4, new Finalize(1)))).extracting(Event::payload).containsExactly(published);
     }
 
@@ -289,12 +319,12 @@ class JobRunnerTest {
     @Test
     void aStepWaitingForAnotherWorkersLockStopsWhenTold() throws Exception {
         apply(started());
-        Path jobDir = work.resolve("jobs").resolve(JOB);
+        JobDirectory jobDir = JobDirectory.in(work, JOB);
         try (JobLock held = JobLock.acquire(jobDir, "w9", () -> false, holder -> { })) {
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
             assertThatThrownBy(() -> runner("w2").apply(step(1, 0.5, 3, 1), () -> System.nanoTime() > until))
                     .isInstanceOf(CancellationException.class);
-            assertThat(Files.readString(jobDir.resolve(JobLock.FILE))).startsWith("w9 (pid ");
+            assertThat(Files.readString(jobDir.lockFile())).startsWith("w9 (pid ");
         }
         assertThat(completed(apply(step(1, 0.5, 3, 1))).redelivered()).isFalse();
     }
