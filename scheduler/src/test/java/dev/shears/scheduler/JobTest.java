@@ -80,7 +80,7 @@ class JobTest {
     }
 
     Job.Outcome completed(long seq, int attempt, double target, double accuracy) {
-        return report(seq, new StepCompleted(seq, attempt, target, target, Map.of("0_W", target), accuracy, 0.3,
+        return report(seq, new StepCompleted(seq, attempt, target, target, Map.of("0_W", target), accuracy, accuracy, 0.3,
                 "ckpt-" + seq + "-" + attempt, "trainer-0", false));
     }
 
@@ -207,7 +207,7 @@ class JobTest {
         answer(DENSE);
         answer(GOOD);
         int before = sent.size();
-        Job.Outcome dup = report(1, new StepCompleted(1, 1, targets.get(0), targets.get(0), Map.of(), GOOD, 0.3,
+        Job.Outcome dup = report(1, new StepCompleted(1, 1, targets.get(0), targets.get(0), Map.of(), GOOD, GOOD, 0.3,
                 "ckpt-1-1", "trainer-0", true));
         assertThat(dup.disposition()).isEqualTo(Job.Disposition.DUPLICATE);
         assertThat(dup.commands()).isEmpty();

@@ -9,7 +9,7 @@ import java.util.UUID;
  * {@link EventCodec}:
  *
  * <pre>{@code
- * {"type":"PruneStep","version":1,"eventId":"0b6f3c9e-…","jobId":"lenet5-fmnist-90","seq":3,
+ * {"type":"PruneStep","version":2,"eventId":"0b6f3c9e-…","jobId":"lenet5-fmnist-90","seq":3,
  *  "time":"2026-11-23T12:00:00Z","payload":{"step":3,"targetSparsity":0.5,…}}
  * }</pre>
  *
@@ -34,7 +34,7 @@ public record Event(String type, int version, String eventId, String jobId, long
         Payload payload) {
 
     /** The version of the contract this code writes, and the newest it reads. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     /** @throws IllegalArgumentException naming the field, the value and the fix when a field is invalid */
     public Event {

@@ -37,10 +37,14 @@ public final class EventCodec {
 
     /**
      * Upgrades of older versions: entry {@code i} turns the JSON of version {@code OLDEST + i}
-     * into that of the next version, so that an older event is read as the current one. None yet:
-     * version 1 is the first.
+     * into that of the next version, so that an older event is read as the current one.
+     *
+     * <p>1 to 2: {@code StepCompleted} gained {@code testAccuracy}, and its {@code accuracy} became the
+     * validation split's. A version 1 report measured {@code accuracy} on the test split, and its budget
+     * was judged on it: it is read with that figure as both, so that a job in flight keeps being judged
+     * on what its earlier steps were.
      */
-    private static final List<UnaryOperator<ObjectNode>> UPGRADES = List.of();
+    private static final List<UnaryOperator<ObjectNode>> UPGRADES = List.of(EventCodec::testAccuracyFromAccuracy);
     /** The oldest version {@link #decode} reads. */
     static final int OLDEST = Event.VERSION - UPGRADES.size();
 
@@ -222,6 +226,15 @@ public final class EventCodec {
         return new Refusal(Reason.UNKNOWN_TYPE, "type", "type " + Quoted.of(type) + " is not an event type this"
                 + " code knows: " + String.join(", ", known) + like + " (fix: a newer producer's type needs this"
                 + " consumer upgraded; then replay the event from the dead-letter topic)");
+    }
+
+    /** Version 1 to 2: a {@code StepCompleted}'s test accuracy is its {@code accuracy}; nothing else changed. */
+    private static ObjectNode testAccuracyFromAccuracy(ObjectNode root) {
+        if (root.path("type").asText("").equals("StepCompleted") && root.get("payload") instanceof ObjectNode p
+                && p.has("accuracy") && !p.has("testAccuracy")) {
+            p.set("testAccuracy", p.get("accuracy"));
+        }
+        return root;
     }
 
     private interface EnvelopeCheck {

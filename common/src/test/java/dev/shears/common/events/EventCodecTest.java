@@ -59,9 +59,33 @@ class EventCodecTest {
     void theEnvelopeComesFirstInAFixedOrder() {
         String text = new String(codec.encode(EventExamples.of("PruneStep")), StandardCharsets.UTF_8);
 
-        assertThat(text).startsWith("{\"type\":\"PruneStep\",\"version\":1,\"eventId\":\"00000000-0000-4000-8000-"
+        assertThat(text).startsWith("{\"type\":\"PruneStep\",\"version\":2,\"eventId\":\"00000000-0000-4000-8000-"
                 + "000000000002\",\"jobId\":\"lenet5-fmnist-90\",\"seq\":3,\"time\":\"2026-11-23T12:00:02Z\","
                 + "\"payload\":{\"step\":3,");
+    }
+
+    @Test
+    void aVersion1StepCompletedReadsItsAccuracyAsBothValidationAndTest() throws IOException {
+        StepCompleted now = (StepCompleted) EventExamples.of("StepCompleted").payload();
+        try (InputStream in = EventCodecTest.class.getResourceAsStream("/events/v1/StepCompleted.json")) {
+            Event old = ((Decoded.Accepted) codec.decode(in.readAllBytes())).event();
+
+            assertThat(old.version()).isEqualTo(Event.VERSION);
+            assertThat(old.payload()).isEqualTo(new StepCompleted(now.seq(), now.attempt(), now.targetSparsity(),
+                    now.achievedSparsity(), now.layerSparsity(), now.accuracy(), now.accuracy(), now.loss(),
+                    now.checkpointId(), now.worker(), now.redelivered()));
+        }
+    }
+
+    @Test
+    void aVersion2StepCompletedWithoutTestAccuracyIsMissingAField() throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(codec.encode(EventExamples.of("StepCompleted")));
+        ((ObjectNode) root.get("payload")).remove("testAccuracy");
+
+        Rejection r = (Rejection) codec.decode(json.writeValueAsBytes(root));
+
+        assertThat(r.reason()).isEqualTo(Rejection.Reason.MISSING_FIELD);
+        assertThat(r.field()).isEqualTo("payload.testAccuracy");
     }
 
     @Test

@@ -167,14 +167,14 @@ class RejectionTest {
     @Test
     void aNewerVersionIsUnsupportedWhateverElseItHolds() {
         Rejection r = reject(mutate("PruneStep", root -> {
-            root.put("version", 2);
-            root.put("type", "PruneStepV2");
+            root.put("version", 3);
+            root.put("type", "PruneStepV3");
             root.remove("payload");
         }));
 
         assertThat(r.reason()).isEqualTo(Reason.UNSUPPORTED_VERSION);
         assertThat(r.field()).isEqualTo("version");
-        assertThat(r.message()).isEqualTo("version 2 is newer than the versions this code reads, 1 to 1 (fix: upgrade"
+        assertThat(r.message()).isEqualTo("version 3 is newer than the versions this code reads, 1 to 2 (fix: upgrade"
                 + " this consumer, then replay the event from the dead-letter topic; consumers are upgraded before"
                 + " producers)");
     }
@@ -185,7 +185,7 @@ class RejectionTest {
         Rejection r = reject(mutate("PruneStep", root -> root.put("version", version)));
 
         assertThat(r.reason()).isEqualTo(Reason.UNSUPPORTED_VERSION);
-        assertThat(r.message()).startsWith("version " + version + " is older than the versions this code reads, 1 to 1");
+        assertThat(r.message()).startsWith("version " + version + " is older than the versions this code reads, 1 to 2");
     }
 
     // wrong_payload
