@@ -48,7 +48,10 @@ public record Recipe(
     /** The largest recipe read: 1 MiB of UTF-8. */
     public static final int MAX_BYTES = 1 << 20;
 
-    /** @throws RecipeException when {@code job} is not a valid name */
+    /**
+     * @throws RecipeException when {@code job} is not a valid name, or the model cannot read the data's
+     *     declared {@code data.shape} ({@link ModelSource#checkFits})
+     */
     public Recipe {
         Objects.requireNonNull(job, "job");
         Objects.requireNonNull(model, "model");
@@ -60,7 +63,17 @@ public record Recipe(
         Objects.requireNonNull(accuracyBudget, "accuracyBudget");
         Objects.requireNonNull(checkpoints, "checkpoints");
         Objects.requireNonNull(publish, "publish");
-        Problems.require("recipe", p -> checkJob(job, p));
+        Problems.require("recipe", p -> {
+            checkJob(job, p);
+            checkFits(model, data, p);
+        });
+    }
+
+    /** The model against the shape the data section declares, when it declares one. */
+    static void checkFits(ModelSource model, DataSpec data, Problems p) {
+        if (model != null && data != null) {
+            data.shape().ifPresent(shape -> model.checkFits(shape, p));
+        }
     }
 
     /** A recipe with every section at its defaults, published under the job's name. */

@@ -88,6 +88,7 @@ final class RecipeReader {
         AccuracyBudget budget = budget(top.section(AccuracyBudget.SECTION, BUDGET_KEYS));
         Checkpoints checkpoints = checkpoints(top.section(Checkpoints.SECTION, CHECKPOINT_KEYS));
         Publish publish = publish(top.section(Publish.SECTION, PUBLISH_KEYS), job);
+        Recipe.checkFits(model, data, problems);
 
         if (!problems.isEmpty()) {
             return null;

@@ -16,6 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DataFieldTest {
 
     private static final String MINIMAL = "job: a\nmodel: lenet5\n";
+    /** A model that reads images of any size. */
+    private static final String ANY_SIZE = "job: a\nmodel: resnet\n";
 
     private static List<Problem> problems(String yaml) {
         return catchThrowableOfType(RecipeException.class, () -> Recipe.parse(yaml)).problems();
@@ -117,6 +119,20 @@ class DataFieldTest {
     }
 
     @Test
+    void aModelThatCannotReadTheDeclaredShapeIsRefusedAtSubmission() {
+        assertThat(problems(MINIMAL + "data: {name: d, shape: [1, 8, 8]}\n")).singleElement().satisfies(p -> {
+            assertThat(p.field()).isEqualTo("model");
+            assertThat(p.message()).contains("needs examples of at least 12x12").contains("1x8x8").contains("fix:");
+        });
+        assertThat(Recipe.parse(ANY_SIZE + "data: {name: d, shape: [1, 8, 8]}\n").data().shape())
+                .hasValue(InputShape.image(1, 8, 8));
+        assertThat(catchThrowableOfType(RecipeException.class, () -> new Recipe("a", ModelSource.LENET5,
+                Recipe.parse(ANY_SIZE + "data: {name: d, shape: [1, 8, 8]}\n").data(), Training.defaults(),
+                PruningSpec.defaults(), ScheduleSpec.defaults(), FineTune.defaults(), AccuracyBudget.defaults(),
+                Checkpoints.defaults(), new Publish("a"))).problems()).extracting(Problem::field).containsExactly("model");
+    }
+
+    @Test
     void aNormalizationGivesOneMeanAndOnePositiveStdPerChannel() {
         assertThat(problems(MINIMAL + "data: {name: d, normalization: {mean: [0.5, 0.5], std: [0.2]}}\n"))
                 .singleElement().extracting(Problem::field).isEqualTo("data.normalization.std");
@@ -124,7 +140,7 @@ class DataFieldTest {
                 .singleElement().extracting(Problem::field).isEqualTo("data.normalization.std[0]");
         assertThat(problems(MINIMAL + "data: {name: d, normalization: {mean: [0.5]}}\n"))
                 .singleElement().extracting(Problem::field).isEqualTo("data.normalization.std");
-        assertThat(problems(MINIMAL + "data: {name: d, shape: [3, 8, 8], normalization: {mean: [0.5], std: [0.2]}}\n"))
+        assertThat(problems(ANY_SIZE + "data: {name: d, shape: [3, 8, 8], normalization: {mean: [0.5], std: [0.2]}}\n"))
                 .singleElement().extracting(Problem::field).isEqualTo("data.normalization");
     }
 
@@ -154,7 +170,7 @@ class DataFieldTest {
 
     @Test
     void aDataSectionRoundTripsThroughYaml() {
-        Recipe recipe = Recipe.parse(MINIMAL + "data: {name: a/b, validation: 7, shape: [3, 4, 5],"
+        Recipe recipe = Recipe.parse(ANY_SIZE + "data: {name: a/b, validation: 7, shape: [3, 4, 5],"
                 + " normalization: {mean: [1, 2, 3], std: [0.5, 0.25, 2]}, augmentation: {crop: 2, flip: true}}\n");
 
         assertThat(Recipe.parse(recipe.toYaml())).isEqualTo(recipe);
