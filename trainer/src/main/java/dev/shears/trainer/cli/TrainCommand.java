@@ -4,7 +4,10 @@ import dev.shears.common.recipe.DataSpec;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.recipe.RecipeException;
 import dev.shears.trainer.checkpoint.StepResult;
+import dev.shears.trainer.data.DataConfig;
 import dev.shears.trainer.data.DatasetException;
+import dev.shears.trainer.data.JobInputs;
+import dev.shears.trainer.data.Roots;
 import dev.shears.trainer.job.Progress;
 import dev.shears.trainer.job.TrainJob;
 import dev.shears.trainer.metrics.MetricsServer;
@@ -40,6 +43,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     MetricsOptions metrics = new MetricsOptions(9400);
 
+    @Mixin
+    DataOptions dataOptions = new DataOptions();
+
     @Override
     public Integer call() throws Exception {
         PrintStream report = System.out;
@@ -60,6 +66,13 @@ public final class TrainCommand implements Callable<Integer> {
                     d.normalization(), d.augmentation()), recipe.training(), recipe.pruning(), recipe.schedule(),
                     recipe.fineTune(), recipe.accuracyBudget(), recipe.checkpoints(), recipe.publish());
         }
+        DataConfig dataConfig;
+        try {
+            dataConfig = dataOptions.config();
+        } catch (IllegalArgumentException e) {
+            System.err.println("shears: " + e.getMessage());
+            return 2;
+        }
         MetricsServer server = metrics.start();
         try {
             TrainerMetrics trainerMetrics = new TrainerMetrics(MetricsOptions.registry(server), "local");
@@ -67,9 +80,14 @@ public final class TrainCommand implements Callable<Integer> {
             if (server != null) {
                 report.printf("metrics: %s%n", server.url());
             }
-            TrainJob.Summary summary = new TrainJob(recipe, out, Progress.console(), report, trainerMetrics).run();
+            JobInputs inputs = dataConfig.inputs(Path.of(System.getProperty("java.io.tmpdir"), "shears-data-train"));
+            TrainJob.Summary summary = new TrainJob(recipe, out, inputs, Progress.console(), report, trainerMetrics)
+                    .run();
             printSummary(report, summary, out, server);
             return 0;
+        } catch (Roots.UnavailableException e) {
+            System.err.println("shears: " + e.getMessage() + " [" + e.detail() + "]");
+            return 3;
         } catch (DatasetException e) {
             System.err.println("shears: " + e.getMessage());
             return 3;
@@ -94,8 +112,11 @@ public final class TrainCommand implements Callable<Integer> {
                 bytes(p.sparseModel() != null ? p.sparseBytes() : p.bytes()));
         out.printf(Locale.ROOT, "%-20s %16s %16s%n", "FLOPs / example", mega(p.denseFlops()),
                 mega(p.publishedFlops()) + (p.nonZeroFlops() < p.publishedFlops() ? " (" + mega(p.nonZeroFlops()) + " nz)" : ""));
-        out.printf(Locale.ROOT, "%-20s %16.4f %16.4f  (%+.2f points)%n", "test accuracy", s.denseAccuracy(),
-                last.accuracy(), 100 * (last.accuracy() - s.denseAccuracy()));
+        StepResult dense = s.steps().get(0);
+        out.printf(Locale.ROOT, "%-20s %16.4f %16.4f  (%+.2f points)%n", "validation accuracy", dense.accuracy(),
+                last.accuracy(), 100 * (last.accuracy() - dense.accuracy()));
+        out.printf(Locale.ROOT, "%-20s %16.4f %16.4f  (%+.2f points)%n", "test accuracy", dense.testAccuracy(),
+                last.testAccuracy(), 100 * (last.testAccuracy() - dense.testAccuracy()));
         out.printf(Locale.ROOT, "%-20s %16s %16s%n", "sparsity", "0.00%", String.format(Locale.ROOT, "%.2f%%",
                 100 * last.achievedSparsity()));
         out.printf(Locale.ROOT, "%-20s %13.3f ms %13.3f ms%n", "latency (batch 1)", p.maskedLatencyMs(), p.publishedLatencyMs());

@@ -9,7 +9,7 @@ import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.Json;
 import dev.shears.trainer.checkpoint.StepResult;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.JobData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,13 +22,14 @@ import java.util.Optional;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Finalize: makes the pruning permanent ({@code remove}), checks that the permanent model gives the
  * masked model's outputs on a probe batch, compacts structurally pruned layers (checking outputs
- * again), writes the model with a manifest (SHA-256, sparsity per layer, accuracy, recipe and
- * lineage) as a new version of the job's directory ({@link JobDirectory#newVersion}), committed atomically and
+ * again), writes the model with a manifest (SHA-256, sparsity per layer, validation and test accuracy, the input
+ * contract — shape, layout, normalisation per channel, class names —, recipe and lineage) as a new version of the job's directory ({@link JobDirectory#newVersion}), committed atomically and
  * durably, and points the model's {@code latest} at it.
  */
 public final class Publisher {
@@ -41,15 +42,16 @@ public final class Publisher {
      * afterwards, and {@code net} no longer masked.
      *
      * @param layerSparsity the sparsity of each pruned parameter, for the manifest
+     * @param data the job's data: the probe batch, and the input contract the manifest states
      * @param checkpoint the checkpoint the model comes from, recorded in the manifest's lineage
      * @throws IllegalStateException when the permanent or compacted model's outputs differ from the masked model's;
      *     nothing is published then
      */
     public static Publication publish(MultiLayerNetwork net, Pruning pruning, Map<String, Double> layerSparsity,
-            Recipe recipe, FashionMnist data, StepResult last, Optional<Checkpoints.Checkpoint> checkpoint,
+            Recipe recipe, JobData data, StepResult last, Optional<Checkpoints.Checkpoint> checkpoint,
             JobDirectory job) throws IOException {
         String name = recipe.publish().name();
-        INDArray probe = probe(data);
+        INDArray probe = data.probe(256);
         INDArray masked = net.output(probe);
         MultiLayerNetwork before = net.clone();
         long denseFlops = ModelCost.of(net).flops();
@@ -106,10 +108,9 @@ public final class Publisher {
                     : Map.of(JobDirectory.Version.MODEL, sha));
             manifest.put("format", "DL4J ModelSerializer (MultiLayerNetwork), pruning made permanent"
                     + (compactedLayers.isEmpty() ? "" : ", structurally pruned layers compacted"));
-            manifest.put("input", "[batch, 784] float32: Fashion-MNIST pixels scaled to [0, 1], then (x - "
-                    + FashionMnist.MEAN + ") / " + FashionMnist.STD);
-            manifest.put("accuracy", last.accuracy());
-            manifest.put("loss", last.loss());
+            manifest.put("input", data.inputContract());
+            manifest.put("accuracy", splits(last.accuracy(), last.testAccuracy()));
+            manifest.put("loss", splits(last.loss(), last.testLoss()));
             manifest.put("sparsity", last.achievedSparsity());
             manifest.put("layerSparsity", layerSparsity);
             manifest.put("compactedLayers", compactedLayers);
@@ -129,10 +130,22 @@ public final class Publisher {
         }
     }
 
-    private static INDArray probe(FashionMnist data) {
-        int n = Math.min(256, data.test().size());
-        float[] images = Arrays.copyOf(data.test().images(), n * dev.shears.trainer.data.Split.PIXELS);
-        return Nd4j.create(images, new long[] {n, dev.shears.trainer.data.Split.PIXELS}, 'c');
+    /** The indices of the first example of a batch of {@code rank} dimensions, kept as a batch of one. */
+    private static INDArrayIndex[] firstExample(int rank) {
+        INDArrayIndex[] first = new INDArrayIndex[rank];
+        first[0] = NDArrayIndex.interval(0, 1);
+        for (int d = 1; d < rank; d++) {
+            first[d] = NDArrayIndex.all();
+        }
+        return first;
+    }
+
+    /** A figure on the validation and the test split, in that order. */
+    private static Map<String, Double> splits(double validation, double test) {
+        Map<String, Double> both = new LinkedHashMap<>();
+        both.put("validation", validation);
+        both.put("test", test);
+        return both;
     }
 
     /**
@@ -140,7 +153,7 @@ public final class Publisher {
      * over 300 runs each after 50 of warm-up.
      */
     static double[] latencyMs(MultiLayerNetwork a, MultiLayerNetwork b, INDArray probe) {
-        INDArray one = probe.getRow(0, true).dup();
+        INDArray one = probe.get(firstExample(probe.rank())).dup();
         for (int i = 0; i < 50; i++) {
             a.output(one);
             b.output(one);

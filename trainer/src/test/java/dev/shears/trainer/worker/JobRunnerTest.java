@@ -16,6 +16,7 @@ import dev.shears.common.events.SchedulerDecision;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;
+import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -44,12 +45,12 @@ class JobRunnerTest {
     JobRunner runner;
 
     JobRunner runner(String worker) {
-        return new JobRunner(work, worker, new TrainerMetrics(registry, worker));
+        return new JobRunner(work, worker, new TrainerMetrics(registry, worker), Subset.inputs(), Long.MAX_VALUE);
     }
 
     /** The quick recipe on the subset. */
     static String recipeYaml() throws Exception {
-        return Files.readString(Path.of("src/test/resources/recipes/quick.yaml")) + "data: " + Path.of("src/test/resources/fashion-mnist-subset").toAbsolutePath() + "\n";
+        return Files.readString(Path.of("src/test/resources/recipes/quick.yaml")) + "data: " + Subset.NAME + "\n";
     }
 
     static Event started() throws Exception {

@@ -20,6 +20,8 @@ import dev.shears.common.kafka.DeadLetters;
 import dev.shears.common.kafka.KafkaClientConfig;
 import dev.shears.common.kafka.KafkaTopics;
 import dev.shears.trainer.checkpoint.Checkpoints;
+import dev.shears.trainer.data.DataConfig;
+import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -58,7 +60,6 @@ import org.junit.jupiter.api.io.TempDir;
  * reads the reports. The job is the quick recipe on the committed Fashion-MNIST subset.
  */
 class WorkerTest {
-    static final Path SUBSET = Path.of("../trainer/src/test/resources/fashion-mnist-subset").toAbsolutePath().normalize();
     static final Path QUICK = Path.of("../trainer/src/test/resources/recipes/quick.yaml");
     static final Duration TIMEOUT = Duration.ofSeconds(60);
     static final AtomicInteger UNIQUE = new AtomicInteger();
@@ -129,7 +130,8 @@ class WorkerTest {
     Worker worker(String id, TrainerMetrics metrics, Map<String, String> consumerSettings) {
         WorkerConfig config = WorkerConfig.of(kafka.bootstrapServers()).withWorkerId(id).withWorkDir(work)
                 .withTopics(topics).withGroup(group).withSessionTimeout(Duration.ofSeconds(6))
-                .withProgressInterval(Duration.ofMillis(300)).withKafka(KafkaClientConfig.of(consumerSettings));
+                .withProgressInterval(Duration.ofMillis(300)).withKafka(KafkaClientConfig.of(consumerSettings))
+                .withData(DataConfig.defaults().withDataRoots(List.of(Subset.root())));
         Worker w = new Worker(config, metrics, System.out).start();
         workers.add(w);
         return w;
@@ -143,7 +145,7 @@ class WorkerTest {
     static final String UNUSABLE = "job: job-x\nmodel: lenet5\nno-such-section: 1\n";
 
     static String recipe(String job) throws Exception {
-        return Files.readString(QUICK).replace("job: quick-lenet5", "job: " + job) + "data: " + SUBSET + "\n";
+        return Files.readString(QUICK).replace("job: quick-lenet5", "job: " + job) + "data: " + Subset.NAME + "\n";
     }
 
     void send(Event e) throws Exception {
