@@ -99,6 +99,36 @@ class JobRunnerTest {
         assertThat(checkpoints()).hasSize(1);
     }
 
+    /**
+     * Two jobs interleaved on one runner whose session budget holds none: each command closes the other job's session,
+     * and the next one reopens it from its checkpoint (model, updater, data position, normalisation), so every step
+     * reports exactly what a runner that keeps both sessions open reports.
+     */
+    @Test
+    void sessionsPastTheBudgetAreClosedAndReopenFromTheirCheckpointsWithTheSameResults(@TempDir Path other)
+            throws Exception {
+        JobRunner open = new JobRunner(work, "w1", new TrainerMetrics(registry, "w1"), Subset.inputs(),
+                Long.MAX_VALUE);
+        SimpleMeterRegistry tightRegistry = new SimpleMeterRegistry();
+        JobRunner tight = new JobRunner(other, "w2", new TrainerMetrics(tightRegistry, "w2"), Subset.inputs(), 0);
+        List<Event> commands = List.of(Event.of("job-a", 0, new JobStarted(recipeYaml(), 2)),
+                Event.of("job-b", 0, new JobStarted(recipeYaml(), 2)),
+                Event.of("job-a", 1, new PruneStep(1, 0.5, 10, false, 1)),
+                Event.of("job-b", 1, new PruneStep(1, 0.5, 10, false, 1)),
+                Event.of("job-a", 2, new PruneStep(2, 0.8, 10, false, 1)),
+                Event.of("job-b", 2, new PruneStep(2, 0.8, 10, false, 1)));
+
+        for (Event command : commands) {
+            StepCompleted kept = completed(apply(open, command));
+            StepCompleted reopened = completed(apply(tight, command));
+
+            assertThat(reopened).usingRecursiveComparison().ignoringFields("checkpointId", "worker").isEqualTo(kept);
+            assertThat(tightRegistry.get("shears.worker.sessions").gauge().value()).isEqualTo(1);
+        }
+        assertThat(registry.get("shears.worker.sessions").gauge().value()).isEqualTo(2);
+        assertThat(registry.get("shears.worker.session.bytes").gauge().value()).isPositive();
+    }
+
     @Test
     void timesEachAppliedCommandFromItsCreationToItsEffectButNotARedelivery() throws Exception {
         apply(started());
