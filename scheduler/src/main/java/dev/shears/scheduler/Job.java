@@ -87,6 +87,7 @@ final class Job {
     private Double targetSparsity;
     private Double achievedSparsity;
     private Double accuracy;
+    private Double testAccuracy;
     private Double denseAccuracy;
     private String worker;
     private Instant submitted;
@@ -197,6 +198,7 @@ final class Job {
         targetSparsity = s.targetSparsity();
         achievedSparsity = s.achievedSparsity();
         accuracy = s.accuracy();
+        testAccuracy = s.testAccuracy();
         failureRetries = 0;
         pending = null;
         List<Event> out = new ArrayList<>();
@@ -212,7 +214,7 @@ final class Job {
         Verdict verdict = BudgetPolicy.decide(recipe.accuracyBudget(), s.accuracy(), denseAccuracy, policyActions);
         record(event, true, summary(s) + ", " + verdict.code());
         result(s, verdict.code());
-        String miss = String.format(Locale.ROOT, "accuracy %.4f below the budget (%s) at seq %d attempt %d",
+        String miss = String.format(Locale.ROOT, "validation accuracy %.4f below the budget (%s) at seq %d attempt %d",
                 s.accuracy(), budgetText(), s.seq(), s.attempt());
         switch (verdict) {
             case ACCEPT -> {
@@ -314,7 +316,7 @@ final class Job {
             return ignored(event, Disposition.DUPLICATE, "ignored: no Finalize awaits seq " + event.seq());
         }
         publication = new Publication(p.name(), p.version(), p.path(), p.sha256(), p.accuracy(), p.sparsity());
-        record(event, true, String.format(Locale.ROOT, "%s %s sparsity %.4f accuracy %.4f sha256 %s", p.name(),
+        record(event, true, String.format(Locale.ROOT, "%s %s sparsity %.4f test accuracy %.4f sha256 %s", p.name(),
                 p.version(), p.sparsity(), p.accuracy(), p.sha256()));
         state = JobState.PUBLISHED;
         pending = null;
@@ -443,7 +445,7 @@ final class Job {
 
     private void result(StepCompleted s, String decision) {
         results.addLast(new StepResult(s.seq(), s.attempt(), s.targetSparsity(), s.achievedSparsity(), s.accuracy(),
-                decision));
+                s.testAccuracy(), decision));
         while (results.size() > RESULTS_LIMIT) {
             results.removeFirst();
         }
@@ -456,8 +458,9 @@ final class Job {
     }
 
     private static String summary(StepCompleted s) {
-        return String.format(Locale.ROOT, "target %.4f achieved %.4f accuracy %.4f%s", s.targetSparsity(),
-                s.achievedSparsity(), s.accuracy(), s.redelivered() ? " (redelivered)" : "");
+        return String.format(Locale.ROOT, "target %.4f achieved %.4f validation accuracy %.4f test %.4f%s",
+                s.targetSparsity(), s.achievedSparsity(), s.accuracy(), s.testAccuracy(),
+                s.redelivered() ? " (redelivered)" : "");
     }
 
     private static String describe(Command c) {
@@ -489,6 +492,7 @@ final class Job {
         String pendingText = pending == null ? null : new String(CODEC.encode(pending), StandardCharsets.UTF_8);
         double floor = recipe.accuracyBudget().floor(denseAccuracy == null ? Double.NaN : denseAccuracy);
         return new JobSnapshot(id, state, step, points.size(), attempt, targetSparsity, achievedSparsity, accuracy,
+                testAccuracy,
                 denseAccuracy, Double.isNaN(floor) ? null : floor, worker, submitted.toString(), updated.toString(), new ArrayList<>(history),
                 new ArrayList<>(results), publication, failure, awaiting,
                 new Internal(recipeYaml, pendingText, awaitingSince == null ? null : awaitingSince.toString(),
@@ -510,6 +514,7 @@ final class Job {
         job.targetSparsity = s.targetSparsity();
         job.achievedSparsity = s.achievedSparsity();
         job.accuracy = s.accuracy();
+        job.testAccuracy = s.testAccuracy();
         job.denseAccuracy = s.denseAccuracy();
         job.worker = s.worker();
         job.submitted = Instant.parse(s.submitted());

@@ -15,8 +15,9 @@ import java.util.Objects;
  * @param attempt the job's attempt, from 1, raised by every redo
  * @param targetSparsity the target of the last accepted step, null before any
  * @param achievedSparsity what the last accepted step achieved, null before any
- * @param accuracy the last accepted step's test accuracy, null before any
- * @param denseAccuracy seq 0's accuracy, null before it
+ * @param accuracy the last accepted step's validation accuracy (what the accuracy budget reads), null before any
+ * @param testAccuracy the last accepted step's test accuracy (reported only), null before any
+ * @param denseAccuracy seq 0's validation accuracy, null before it
  * @param accuracyFloor the lowest accuracy the recipe's budget accepts, null while it depends on a dense accuracy not
  *     known yet
  * @param worker the worker that reported last, null before any
@@ -39,6 +40,7 @@ public record JobSnapshot(
         Double targetSparsity,
         Double achievedSparsity,
         Double accuracy,
+        Double testAccuracy,
         Double denseAccuracy,
         Double accuracyFloor,
         String worker,
@@ -75,14 +77,16 @@ public record JobSnapshot(
     /**
      * An accepted StepCompleted and what the accuracy budget made of it.
      *
+     * @param accuracy the validation accuracy, which the budget judged
+     * @param testAccuracy the test accuracy, reported only; null in rows stored before it was reported
      * @param decision {@code dense} for seq 0, {@code ok}, or the decision code: {@code extra_fine_tune},
      *     {@code rollback}, {@code stop}
      */
     public record StepResult(long seq, int attempt, double targetSparsity, double achievedSparsity, double accuracy,
-            String decision) {
+            Double testAccuracy, String decision) {
     }
 
-    /** The model a {@code ModelPublished} announced. */
+    /** The model a {@code ModelPublished} announced; {@code accuracy} is its test accuracy. */
     public record Publication(String name, String version, String path, String sha256, double accuracy,
             double sparsity) {
     }

@@ -87,6 +87,7 @@ final class SchedulerMetrics {
         jobGauge("shears.scheduler.job.sparsity.target", job, JobSnapshot::targetSparsity);
         jobGauge("shears.scheduler.job.sparsity.achieved", job, JobSnapshot::achievedSparsity);
         jobGauge("shears.scheduler.job.accuracy", job, JobSnapshot::accuracy);
+        jobGauge("shears.scheduler.job.test.accuracy", job, JobSnapshot::testAccuracy);
         jobGauge("shears.scheduler.job.accuracy.floor", job, JobSnapshot::accuracyFloor);
         Gauge.builder("shears.scheduler.job.step", views, v -> v.containsKey(job) ? v.get(job).step() : Double.NaN)
                 .tag("job", job).register(registry);
