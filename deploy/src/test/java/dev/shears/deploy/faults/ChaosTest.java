@@ -75,7 +75,7 @@ class ChaosTest {
     static final Plan PLAN = FULL ? Plan.full() : Plan.quick();
     static final double FINAL_SPARSITY = 0.8;
     static final double ACCURACY_TOLERANCE = 0.005;
-    static final LocalPipeline.Options OPTIONS = LocalPipeline.Options.defaults().withWorkers(2).withSessionTimeoutMs(6000);
+    static final LocalPipeline.Options OPTIONS = TestRecipes.pipeline().withWorkers(2).withSessionTimeoutMs(6000);
 
     /** The kinds of fault, in the order of the summary. */
     enum Fault {

@@ -72,7 +72,7 @@ class PoisonEventsTest {
 
     @BeforeAll
     void start() {
-        pipeline = LocalPipeline.start(dir, LocalPipeline.Options.defaults().withWorkers(1).withSessionTimeoutMs(6000));
+        pipeline = LocalPipeline.start(dir, TestRecipes.pipeline().withWorkers(1).withSessionTimeoutMs(6000));
     }
 
     @AfterAll

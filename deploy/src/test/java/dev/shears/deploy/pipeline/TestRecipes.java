@@ -1,14 +1,22 @@
 package dev.shears.deploy.pipeline;
 
+import dev.shears.deploy.launch.LocalPipeline;
 import java.nio.file.Path;
+import java.util.List;
 
 /** The recipes the pipeline tests submit: LeNet-5 on the committed Fashion-MNIST subset, small enough for CI. */
 public final class TestRecipes {
-    /** The 2,000 + 500 image subset committed with the trainer's tests. */
-    public static final Path SUBSET =
-            Path.of("../trainer/src/test/resources/fashion-mnist-subset").toAbsolutePath().normalize();
+    /** The 2,000 + 500 image subset committed with the trainer's tests, by its name under {@link #DATA_ROOT}. */
+    public static final String SUBSET = "fashion-mnist-subset";
+    /** The data root the workers find the subset under: the trainer's test resources. */
+    public static final Path DATA_ROOT = Path.of("../trainer/src/test/resources").toAbsolutePath().normalize();
 
     private TestRecipes() {
+    }
+
+    /** {@link LocalPipeline.Options#defaults()} whose workers find the subset under {@link #DATA_ROOT}. */
+    public static LocalPipeline.Options pipeline() {
+        return LocalPipeline.Options.defaults().withDataRoots(List.of(DATA_ROOT));
     }
 
     /**
