@@ -1,11 +1,12 @@
 package dev.shears.bench;
 
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.prune.Amount;
 import dev.shears.prune.Pruning;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.LoadedDataset;
 import dev.shears.trainer.job.PruningPlan;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.train.MaskedTraining;
@@ -139,7 +140,8 @@ public final class SideBySide {
     static void serve(Map<String, String> o) throws IOException {
         Recipe recipe = Recipe.load(Path.of(o.getOrDefault("recipe", "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml")));
         var t = recipe.training();
-        FashionMnist data = FashionMnist.load(Path.of(o.getOrDefault("data", recipe.data().toString()))).standardized();
+        LoadedDataset data = LoadedDataset.read(o.containsKey("data") ? Path.of(o.get("data"))
+                : BenchModels.FASHION_MNIST.resolveSibling(recipe.data().name()));
         MultiLayerNetwork net = Models.lenet5(t.seed(), new Nesterovs(t.learningRate(),
                 t.momentum().orElse(dev.shears.common.recipe.Training.DEFAULT_MOMENTUM)), t.weightDecay());
         Pruning pruning = Pruning.of(net).seed(t.seed());
@@ -147,7 +149,8 @@ public final class SideBySide {
         MaskedTraining masked = new MaskedTraining(pruning);
         net.setListeners(masked);
         dev.shears.trainer.train.TrainingPath.prepare(net); // as JobSession does
-        Batches batches = Batches.shuffled(data.train(), t.batchSize(), t.seed());
+        Batches batches = Batches.shuffled(data.trainExamples().flat(), BenchModels.FASHION_MNIST_FLAT, t.batchSize(),
+                t.seed(), Augmentation.NONE);
         var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
         System.out.println("READY");
         System.out.flush();

@@ -3,10 +3,10 @@ package dev.shears.trainer.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.model.Models;
-import java.nio.file.Path;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -35,8 +35,9 @@ class InputLayerGradientsTest {
     @BeforeAll
     static void oneDnn() {
         assumeTrue(CpuAcceleration.enable().oneDnn(), "oneDNN is not in use on this machine");
-        FashionMnist data = FashionMnist.load(Path.of("src/test/resources/fashion-mnist-subset")).standardized();
-        batch = Batches.shuffled(data.train(), 64, 7).next();
+        // as the trainer fed LeNet-5 before it took images: flat vectors, standardised with Fashion-MNIST's figures
+        batch = Batches.shuffled(Subset.load().trainExamples().flat(), Subset.standard(784), 64, 7,
+                Augmentation.NONE).next();
     }
 
     @Test
