@@ -3,6 +3,7 @@ package dev.shears.trainer.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.shears.common.data.InputShape;
 import dev.shears.common.events.CancelJob;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Finalize;
@@ -17,6 +18,7 @@ import dev.shears.common.events.StepCompleted;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.data.Subset;
+import dev.shears.trainer.model.Models;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -27,6 +29,9 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -127,6 +132,22 @@ class JobRunnerTest {
         }
         assertThat(registry.get("shears.worker.sessions").gauge().value()).isEqualTo(2);
         assertThat(registry.get("shears.worker.session.bytes").gauge().value()).isPositive();
+    }
+
+    /** {@code model: file:<name>} names a saved network under the worker's model roots; the job starts from it. */
+    @Test
+    void aSavedModelIsFoundByItsNameUnderTheModelRoot(@TempDir Path models) throws Exception {
+        MultiLayerNetwork saved = Models.lenet5(InputShape.FASHION_MNIST, 10, 3, new Nesterovs(0.01, 0.9), 0);
+        ModelSerializer.writeModel(saved, Files.createDirectories(models.resolve("team")).resolve("lenet5.zip").toFile(),
+                true);
+        JobRunner withModels = new JobRunner(work, "w1", new TrainerMetrics(registry, "w1"),
+                Subset.inputs(List.of(models)), Long.MAX_VALUE);
+
+        StepCompleted dense = completed(apply(withModels, Event.of(JOB, 0, new JobStarted(
+                recipeYaml().replace("model: lenet5", "model: file:team/lenet5.zip"), 3))));
+
+        assertThat(dense.accuracy()).isGreaterThan(0.5);
+        assertThat(dense.layerSparsity()).containsKeys("conv1.weight", "fc3.weight");
     }
 
     @Test
