@@ -113,7 +113,7 @@ class PoisonEventsTest {
         }));
         c.add(new Category("seq as float", "invalid_field", e -> bytes(e.put("seq", 3.5).toString())));
         c.add(new Category("unknown type", "unknown_type", e -> bytes(e.put("type", "ExplodeStep").toString())));
-        c.add(new Category("future version", "unsupported_version", e -> bytes(e.put("version", 2).toString())));
+        c.add(new Category("future version", "unsupported_version", e -> bytes(e.put("version", Event.VERSION + 1).toString())));
         c.add(new Category("missing eventId", "missing_field", e -> {
             e.remove("eventId");
             return bytes(e.toString());

@@ -23,9 +23,10 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Data a user brings, through the whole pipeline (a broker, the scheduler and a worker, each its own process): an image
@@ -69,27 +70,19 @@ class OwnDataTest {
         }
     }
 
-    @Test
-    void anImageFolderJobIsPublishedWithItsValidationSplitDecidingTheBudget() throws Exception {
-        JsonNode manifest = publish("own-png", "lenet5", "fmnist-png");
+    @ParameterizedTest(name = "{2} ({1})")
+    @CsvSource({"own-png, lenet5, fmnist-png, NCHW, '[1,28,28]', 1, 0-t-shirt",
+        "own-csv, lenet300100, fmnist-csv, NF, '[784]', 784, 0"})
+    void aJobOnItIsPublishedWithItsValidationSplitDecidingTheBudget(String job, String model, String data,
+            String layout, String shape, int normalised, String firstClass) throws Exception {
+        JsonNode input = publish(job, model, data).path("input");
 
-        JsonNode input = manifest.path("input");
-        assertThat(input.path("layout").asText()).isEqualTo("NCHW");
-        assertThat(input.path("shape").toString()).isEqualTo("[1,28,28]");
-        assertThat(input.path("classNames").get(0).asText()).isEqualTo("0-t-shirt");
-        assertThat(input.path("normalization").path("mean")).hasSize(1);
-        assertThat(input.path("normalization").path("mean").get(0).asDouble()).isBetween(0.2, 0.4);
-    }
-
-    @Test
-    void aCsvJobIsPublishedWithItsValidationSplitDecidingTheBudget() throws Exception {
-        JsonNode manifest = publish("own-csv", "lenet300100", "fmnist-csv");
-
-        JsonNode input = manifest.path("input");
-        assertThat(input.path("layout").asText()).isEqualTo("NF");
-        assertThat(input.path("shape").toString()).isEqualTo("[784]");
-        assertThat(input.path("normalization").path("std")).hasSize(784);
+        assertThat(input.path("layout").asText()).isEqualTo(layout);
+        assertThat(input.path("shape").toString()).isEqualTo(shape);
+        assertThat(input.path("normalization").path("mean")).hasSize(normalised);
+        assertThat(input.path("normalization").path("std")).hasSize(normalised);
         assertThat(input.path("classes").asInt()).isEqualTo(10);
+        assertThat(input.path("classNames").get(0).asText()).isEqualTo(firstClass);
     }
 
     /**
@@ -152,36 +145,12 @@ class OwnDataTest {
         }
     }
 
-    /** Four dense epochs, two steps to 50 % global L1, the budget a floor of {@link #FLOOR} that stops the job. */
+    /**
+     * Four dense epochs, two steps to 50 % global L1 of 30 fine-tune iterations each, the budget a floor of
+     * {@link #FLOOR} that stops the job.
+     */
     static String recipe(String job, String model, String data) {
-        return """
-                job: %s
-                model: %s
-                data: %s
-                training:
-                  updater: nesterovs
-                  learningRate: 0.01
-                  momentum: 0.9
-                  batchSize: 64
-                  seed: 7
-                  denseEpochs: 4
-                pruning:
-                  method: l1_unstructured
-                  scope: global
-                schedule:
-                  kind: polynomial
-                  initialSparsity: 0.0
-                  finalSparsity: 0.5
-                  steps: 2
-                  power: 3
-                fineTune:
-                  iterationsPerStep: 30
-                accuracyBudget:
-                  minAccuracy: %s
-                  policy: stop
-                publish:
-                  name: %s
-                """.formatted(job, model, data, FLOOR, job);
+        return TestRecipes.recipe(job, model, data, 4, 0.5, 2, 30, FLOOR);
     }
 
     static void export(String format, Path out) throws IOException, InterruptedException {
