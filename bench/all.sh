@@ -2,8 +2,10 @@
 # Every performance figure of the README in one command (issue 7), one harness after the other so that they do not
 # share the CPUs:
 #
-#   bench/side-by-side.sh N     Shears against PyTorch: the whole LeNet-5 job, training throughput in turns, global
-#                               masks on LeNet-5 and at 84M parameters, LeNet-5 compaction and artifact sizes
+#   bench/side-by-side.sh CPUS  Shears against PyTorch, both pinned to CPUS: the whole LeNet-5 job (5 alternated runs
+#                               each), training, evaluation and checkpoints in turns, global masks on LeNet-5 and at
+#                               84M parameters
+#   bench/profile.sh CPUS       where the job's CPU time goes (async-profiler), pinned the same way
 #   bench/compaction.sh         compaction speed-up (LeNet-5 and a VGG-style net, 50 % and 75 % of the filters) and
 #                               artifact and checkpoint sizes against sparsity
 #   bench/pipeline-overhead.sh  PruneStep latency through Kafka, Kafka's transactional path alone, and how many
@@ -11,17 +13,18 @@
 #
 # Each harness writes its report to bench/results/ and its block of README.md's Performance section (with the
 # machine, the date and the command), so the README shows what was measured last, never figures typed by hand.
-# About 35 minutes on a 2-core machine; needs python3-torch and dataset-fashion-mnist (./shears demo installs both,
-# or: apt-get install -y python3-torch dataset-fashion-mnist).
+# About an hour on a 2-core machine; side-by-side.sh installs what it needs (python3-torch, libopenblas0-pthread,
+# dataset-fashion-mnist) when missing. Run it on a quiet machine: the reports print the load average.
 #
-# Usage: bench/all.sh [N]      N threads for the side-by-side comparison (default 1)
-#   ONLY="side-by-side compaction pipeline"   which harnesses to run (default: all three)
+# Usage: bench/all.sh [CPUS]   the CPUs (a taskset list) the side-by-side comparison and the profile are pinned to
+#                              (default 0: one core)
+#   ONLY="side-by-side profile compaction pipeline"   which harnesses to run (default: all four)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ONLY="${ONLY:-side-by-side compaction pipeline}"
-THREADS="${1:-1}"
-[[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || { echo "all.sh: N must be a thread count >= 1, got '$THREADS'" >&2; exit 1; }
+ONLY="${ONLY:-side-by-side profile compaction pipeline}"
+CPUS="${1:-0}"
+taskset -c "$CPUS" true 2>/dev/null || { echo "all.sh: CPUS must be a CPU list taskset accepts (0, 0-1, ...), got '$CPUS'" >&2; exit 1; }
 
 run() {
     local name="$1"; shift
@@ -32,6 +35,7 @@ run() {
     echo "==== $name done in $((SECONDS - t0)) s" >&2
 }
 
-run side-by-side "$ROOT/bench/side-by-side.sh" "$THREADS"
+run side-by-side "$ROOT/bench/side-by-side.sh" "$CPUS"
+run profile "$ROOT/bench/profile.sh" "$CPUS"
 run compaction "$ROOT/bench/compaction.sh"
 run pipeline "$ROOT/bench/pipeline-overhead.sh"

@@ -1,34 +1,44 @@
 #!/usr/bin/python3
-"""Training throughput of Shears and PyTorch measured in turns, for bench/side-by-side.sh.
+"""Two trainers measured in turns: Shears against PyTorch (bench/side-by-side.sh), or two builds or JVM settings of
+Shears against each other (an A/B of a change).
 
-On a machine shared with other work a figure taken at one time and another taken minutes later
-compare the load as much as the code. Here both trainers run at once, each waiting on its standard
-input: Shears (`SideBySide serve`: the job's own loop, net.fit on Batches with MaskedTraining) and
-PyTorch (`torch_lenet5.py --serve`: the same loop in PyTorch). They train LeNet-5 on Fashion-MNIST
-(batch 64) in alternating blocks of `--block` iterations, the order flipping every pair, so that
-both see the same load; only one computes at a time. First dense (after `--warmup` iterations
-each), then both prune to `--sparsity` (global L1, as a job step) and the masked fine-tuning is
-measured the same way. The ratio is the median of the per-pair ratios; CPU time per block is read
-from /proc/<pid>/stat (all threads of each process).
+On a machine shared with other work a figure taken at one time and another taken minutes later compare the load
+as much as the code. Here both trainers run at once, each waiting on its standard input, and only one computes at
+a time: Shears (`SideBySide serve`: the job's own loop, net.fit on Batches with MaskedTraining, TrainingPath) and
+PyTorch (`torch_lenet5.py --serve`: the same loop in PyTorch). They train LeNet-5 on Fashion-MNIST (batch 64) in
+alternating blocks of `--block` iterations, the order flipping every pair, so that both see the same load. Phases:
 
-Prints `RESULT <key>=<value>` lines and a short table on stderr.
+  dense       training, after `--warmup` iterations each
+  masked      training after both pruned to `--sparsity` (global L1, as a job step)
+  eval        the job's evaluation of the 10,000 test images (batches of 1000)
+  checkpoint  the job's checkpoint (Shears' Checkpoints.save; PyTorch's torch.save + fsync + SHA-256 + rename)
 
-  /usr/bin/python3 bench/interleave.py --threads 1 --jar bench/target/benchmarks.jar [--pairs 11]
-      [--block 150] [--warmup 200] [--sparsity 0.9] [--recipe R] [--data DIR]
+Each block reports its wall time and its CPU time read inside the process: the training thread's (the JVM's
+thread CPU time; Python's time.thread_time) and the whole process's (user + system of all threads, JIT and GC
+included; getrusage). The ratio of a phase is the median of the per-pair ratios A/B, for samples per second and
+for samples per process-CPU-second; quartiles and range are printed beside.
+
+Prints `RESULT <key>=<value>` lines on stdout and a table on stderr. Pin the whole command with `taskset -c CPUS`:
+both children inherit it.
+
+  /usr/bin/python3 bench/interleave.py --threads 1 [--jar bench/target/benchmarks.jar] [--pairs 9] [--block 150]
+  /usr/bin/python3 bench/interleave.py --ab A.jar B.jar [--jvm-a="-XX:..."] [--jvm-b="..."]   # Shears vs Shears
 """
 import argparse
 import os
+import shlex
 import statistics
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TICK = os.sysconf("SC_CLK_TCK")
+PHASES = ("dense", "masked", "eval", "checkpoint")
 
 
 class Trainer:
     def __init__(self, name, cmd, env):
         self.name = name
+        self.cmd = cmd
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
                                      bufsize=1)
         self.expect("READY")
@@ -37,19 +47,15 @@ class Trainer:
         for line in self.proc.stdout:
             if line.startswith(word):
                 return line.split()
-        sys.exit(f"interleave: {self.name} ended before answering {word} (exit code {self.proc.wait()})")
-
-    def cpu(self):
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime, all threads
+        sys.exit(f"interleave: {self.name} ended before answering {word} (exit code {self.proc.wait()}): "
+                 + " ".join(self.cmd))
 
     def run(self, command):
-        c0 = self.cpu()
+        """(wall s, samples, thread CPU s, process CPU s) of one command."""
         self.proc.stdin.write(command + "\n")
         self.proc.stdin.flush()
-        _, seconds, samples = self.expect("DONE")
-        return float(seconds), int(samples), self.cpu() - c0
+        _, wall, samples, thread_cpu, process_cpu = self.expect("DONE")[:5]
+        return float(wall), int(samples), float(thread_cpu), float(process_cpu)
 
     def close(self):
         try:
@@ -57,71 +63,120 @@ class Trainer:
             self.proc.stdin.flush()
         except BrokenPipeError:
             pass
-        self.proc.wait(timeout=60)
+        self.proc.wait(timeout=120)
 
 
-def measure(a, b, pairs, block):
-    """Alternating blocks; per side the samples/s of each block, and the per-pair ratios a/b."""
-    rate = {a.name: [], b.name: []}
-    cpu_rate = {a.name: [], b.name: []}
-    ratios = []
+def quartiles(values):
+    return statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+
+
+def measure(a, b, pairs, command):
+    """Alternating blocks, the order flipping every pair. Per side the blocks' (samples or 1)/wall, /thread CPU and
+    /process CPU; and the per-pair ratios a/b of the first and the last."""
+    blocks = {a.name: [], b.name: []}
     for p in range(pairs):
         order = (a, b) if p % 2 == 0 else (b, a)
-        got = {}
         for t in order:
-            seconds, samples, cpu = t.run(f"train {block}")
-            got[t.name] = samples / seconds
-            rate[t.name].append(samples / seconds)
-            cpu_rate[t.name].append(samples / cpu if cpu > 0 else float("nan"))
-        ratios.append(got[a.name] / got[b.name])
-    return rate, cpu_rate, ratios
+            wall, samples, thread_cpu, process_cpu = t.run(command)
+            work = samples if samples else 1
+            blocks[t.name].append((work / wall, work / thread_cpu if thread_cpu > 0 else float("nan"),
+                                   work / process_cpu if process_cpu > 0 else float("nan"), wall, process_cpu))
+    return blocks
+
+
+def report(phase, a, b, blocks, unit):
+    def col(name, i):
+        return [x[i] for x in blocks[name]]
+    lines = []
+    for i, what in ((0, "per_s"), (1, "per_thread_cpu_s"), (2, "per_cpu_s")):
+        for name in (a, b):
+            lines.append((f"{phase}_{name}_{unit}_{what}", statistics.median(col(name, i))))
+        ratios = [x / y for x, y in zip(col(a, i), col(b, i))]
+        q = quartiles(ratios)
+        lines += [(f"{phase}_ratio_{what}", statistics.median(ratios)), (f"{phase}_ratio_{what}_q1", q[0]),
+                  (f"{phase}_ratio_{what}_q3", q[2]), (f"{phase}_ratio_{what}_min", min(ratios)),
+                  (f"{phase}_ratio_{what}_max", max(ratios))]
+    for name in (a, b):
+        lines.append((f"{phase}_{name}_wall_s", statistics.median(col(name, 3))))
+        lines.append((f"{phase}_{name}_cpu_s", statistics.median(col(name, 4))))
+    for k, v in lines:
+        print(f"RESULT {k}={v:.6g}")
+    r = dict(lines)
+    print(f"{phase:>10}: {a} {r[f'{phase}_{a}_{unit}_per_s']:9.1f} {unit}/s, {b} {r[f'{phase}_{b}_{unit}_per_s']:9.1f};"
+          f" {a}/{b} {r[f'{phase}_ratio_per_s']:.3f} (q1 {r[f'{phase}_ratio_per_s_q1']:.3f}, q3"
+          f" {r[f'{phase}_ratio_per_s_q3']:.3f}); per CPU-second {r[f'{phase}_{a}_{unit}_per_cpu_s']:9.1f} against"
+          f" {r[f'{phase}_{b}_{unit}_per_cpu_s']:9.1f}, {a}/{b} {r[f'{phase}_ratio_per_cpu_s']:.3f}"
+          f" (q1 {r[f'{phase}_ratio_per_cpu_s_q1']:.3f}, q3 {r[f'{phase}_ratio_per_cpu_s_q3']:.3f})",
+          file=sys.stderr, flush=True)
+
+
+def shears(name, jar, jvm, threads, args, env):
+    return Trainer(name, ["java", *shlex.split(jvm), f"-XX:ActiveProcessorCount={threads}", "-cp", jar,
+                          "dev.shears.bench.SideBySide", "serve", "--recipe", args.recipe, "--data", args.data], env)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--jar", default=os.path.join(HERE, "target", "benchmarks.jar"))
+    ap.add_argument("--jvm", default="-Xmx768m -Xmn96m -XX:+UseSerialGC",
+                    help="JVM options for Shears (default %(default)s: what ./shears train uses)")
+    ap.add_argument("--ab", nargs=2, metavar=("JAR_A", "JAR_B"), help="Shears against Shears: two builds")
+    ap.add_argument("--jvm-a", help="JVM options of A (default --jvm)")
+    ap.add_argument("--jvm-b", help="JVM options of B (default --jvm)")
+    ap.add_argument("--openblas", default="/usr/lib/x86_64-linux-gnu/openblas-pthread",
+                    help="put this directory first on PyTorch's LD_LIBRARY_PATH ('' to leave the library path alone)")
     ap.add_argument("--recipe", default=os.path.join(HERE, "..", "trainer", "src", "main", "resources", "recipes",
                                                      "lenet5-fmnist-90.yaml"))
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    ap.add_argument("--pairs", type=int, default=11)
-    ap.add_argument("--block", type=int, default=150)
-    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--phases", default=",".join(PHASES), help="which of " + ",".join(PHASES))
+    ap.add_argument("--pairs", type=int, default=9, help="pairs of training blocks per phase")
+    ap.add_argument("--block", type=int, default=150, help="iterations per training block")
+    ap.add_argument("--eval-pairs", type=int, default=5)
+    ap.add_argument("--checkpoint-pairs", type=int, default=7)
+    ap.add_argument("--warmup", type=int, default=1000,
+                    help="training iterations before measuring, each side (default %(default)s: past most of the JIT)")
     ap.add_argument("--sparsity", type=float, default=0.9)
     args = ap.parse_args()
+    phases = args.phases.split(",")
 
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OMP_WAIT_POLICY="PASSIVE")
-    shears = Trainer("shears", ["java", "-Xmx2g", "-cp", args.jar, "dev.shears.bench.SideBySide", "serve",
-                                "--recipe", args.recipe, "--data", args.data], env)
-    torch = Trainer("torch", [sys.executable, os.path.join(HERE, "torch_lenet5.py"), "--serve",
-                              "--threads", str(args.threads), "--data", args.data], env)
+    n = str(args.threads)
+    env = dict(os.environ, OMP_NUM_THREADS=n, OMP_WAIT_POLICY="PASSIVE", OPENBLAS_NUM_THREADS=n, MKL_NUM_THREADS=n)
+    if args.ab:
+        a = shears("a", args.ab[0], args.jvm_a or args.jvm, n, args, env)
+        b = shears("b", args.ab[1], args.jvm_b or args.jvm, n, args, env)
+    else:
+        a = shears("shears", args.jar, args.jvm, n, args, env)
+        torch_env = dict(env)
+        if args.openblas:
+            torch_env["LD_LIBRARY_PATH"] = args.openblas + (
+                ":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+        b = Trainer("torch", [sys.executable, os.path.join(HERE, "torch_lenet5.py"), "--serve", "--threads", n,
+                              "--data", args.data], torch_env)
     try:
-        for t in (shears, torch):
+        for t in (a, b):
             t.run(f"train {args.warmup}")
-        results = {}
-        for phase in ("dense", "masked"):
-            if phase == "masked":
-                for t in (shears, torch):
-                    t.run(f"prune {args.sparsity}")
-                    t.run(f"train {args.warmup // 2}")  # the masked path warmed up as well
-            rate, cpu_rate, ratios = measure(shears, torch, args.pairs, args.block)
-            results[phase] = (rate, cpu_rate, ratios)
-            q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
-            print(f"RESULT {phase}_shears_samples_per_s={statistics.median(rate['shears']):.1f}")
-            print(f"RESULT {phase}_torch_samples_per_s={statistics.median(rate['torch']):.1f}")
-            print(f"RESULT {phase}_ratio={statistics.median(ratios):.4f}")
-            print(f"RESULT {phase}_ratio_q1={q[0]:.4f}")
-            print(f"RESULT {phase}_ratio_q3={q[2]:.4f}")
-            print(f"RESULT {phase}_shears_samples_per_cpu_s={statistics.median(cpu_rate['shears']):.1f}")
-            print(f"RESULT {phase}_torch_samples_per_cpu_s={statistics.median(cpu_rate['torch']):.1f}")
-            print(f"{phase:>6}: Shears {statistics.median(rate['shears']):7.0f} samples/s, PyTorch "
-                  f"{statistics.median(rate['torch']):7.0f}; ratio median {statistics.median(ratios):.3f} "
-                  f"(q1 {q[0]:.3f}, q3 {q[2]:.3f}); per ratio {', '.join(f'{r:.2f}' for r in ratios)}",
-                  file=sys.stderr, flush=True)
+        if "dense" in phases:
+            report("dense", a.name, b.name, measure(a, b, args.pairs, f"train {args.block}"), "samples")
+        if "masked" in phases:
+            for t in (a, b):
+                t.run(f"prune {args.sparsity}")
+                t.run(f"train {args.warmup // 2}")  # the masked path warmed up as well
+            report("masked", a.name, b.name, measure(a, b, args.pairs, f"train {args.block}"), "samples")
+        if "eval" in phases:
+            for t in (a, b):
+                t.run("eval")
+            report("eval", a.name, b.name, measure(a, b, args.eval_pairs, "eval"), "samples")
+        if "checkpoint" in phases:
+            for t in (a, b):
+                t.run("checkpoint")
+            report("checkpoint", a.name, b.name, measure(a, b, args.checkpoint_pairs, "checkpoint"), "checkpoints")
         print(f"RESULT pairs={args.pairs}")
         print(f"RESULT block={args.block}")
+        print(f"RESULT eval_pairs={args.eval_pairs}")
+        print(f"RESULT checkpoint_pairs={args.checkpoint_pairs}")
     finally:
-        for t in (shears, torch):
+        for t in (a, b):
             t.close()
 
 

@@ -1,63 +1,76 @@
 #!/usr/bin/env bash
-# Shears vs PyTorch on the whole LeNet-5 / Fashion-MNIST gradual-pruning job, in one invocation:
+# Shears against PyTorch on the whole LeNet-5 / Fashion-MNIST gradual-pruning job, both on the same cores with the
+# same thread counts and the same work, in one invocation:
 #
-#   job        ./shears train --recipe trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml (3 dense
-#              epochs, cubic schedule to 90 % global L1 in 10 steps of 469 fine-tune iterations, batch 64,
-#              Nesterov SGD 0.01/0.9) against bench/torch_lenet5.py, the same job in PyTorch 1.13
-#              (Debian's python3-torch): dense and masked fine-tuning throughput, whole-job wall time
-#              (each process timed from the outside), dense and final test accuracy
-#   throughput the same two training loops measured in turns (bench/interleave.py: both processes alive,
-#              alternating blocks of iterations, so that other work on the machine slows both alike):
-#              dense and masked (90 %) fine-tuning samples/s, median of the per-pair ratios
-#   mask       global L1 mask computation on LeNet-5's weights, warm, median of many
-#              (SideBySide mask / torch_lenet5.py --no-job), and at 84M parameters (bench/mask-vs-torch.sh)
+#   job     ./shears train --recipe trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml (3 dense epochs, cubic
+#           schedule to 90 % global L1 in 10 steps of 469 fine-tune iterations, batch 64, Nesterov SGD 0.01/0.9,
+#           the test set evaluated after every step, a checkpoint after every step) against bench/torch_lenet5.py,
+#           the same job in PyTorch 1.13 (Debian's python3-torch) on Debian's OpenBLAS: REPS runs of each, alternated
+#           (S P, P S, S P, ...), each process under /usr/bin/time -v (wall, user + system CPU, peak RSS)
+#   turns   the training loops, the evaluation and the checkpoint measured in turns (bench/interleave.py: both
+#           processes alive, alternating blocks, so that other work on the machine slows both alike): samples per
+#           second and per CPU-second (CPU time read inside each process), dense and masked (90 %)
+#   mask    global L1 mask computation on LeNet-5's weights, warm, median of many (SideBySide mask /
+#           torch_lenet5.py --no-job), and at 84M parameters (mask84: bench/mask-vs-torch.sh)
 #
-# (Compaction speed-ups and artifact sizes, where PyTorch's pruning has no counterpart, are bench/compaction.sh's;
-# bench/all.sh runs this script, that one and bench/pipeline-overhead.sh in one go.)
+# Fairness: every process runs under `taskset -c CPUS`; THREADS = the number of CPUs in that list goes to
+# OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS (OMP_WAIT_POLICY=PASSIVE) for both, to
+# torch.set_num_threads, and to the JVMs as -XX:ActiveProcessorCount. PyTorch runs on OpenBLAS: Debian's python3-torch
+# links libblas.so.3, which Debian's alternatives point at the reference BLAS unless an optimized one is installed;
+# this script installs libopenblas0-pthread when it is missing and puts its directory first on PyTorch's
+# LD_LIBRARY_PATH (the machine's alternatives are left as they are), then records the libraries the process mapped
+# (/proc/<pid>/maps) and torch.__config__.show(). Nothing else should run meanwhile: the report prints the load
+# average before and after every part.
 #
-# then prints the tables with the ratios Shears/PyTorch and the goals. Both sides get the same thread
-# count: OMP_NUM_THREADS=N and OMP_WAIT_POLICY=PASSIVE in both environments, torch.set_num_threads(N);
-# the JVMs of the micro-benchmarks also get -XX:ActiveProcessorCount=N (the training job runs as a user
-# runs it, through ./shears).
-#
-# Usage: bench/side-by-side.sh [N]          (N threads, default 1; THREADS=N works too)
-#   MASK84=run|skip|FILE  the 84M mask comparison: run bench/mask-vs-torch.sh (default), skip it, or
-#                         reuse the printed output of an earlier run saved in FILE
-#   MASK84_JMH_ARGS="..." JMH options for that run (default: MaskBenchmark's own, 3 warm-up and 5 measured
-#                         iterations); MASK84_TORCH_ARGS likewise (default: torch_masks.py's 1 + 3 repetitions)
-#   PARTS="job throughput mask mask84"  what to run (default: all)
-#   PAIRS=11 BLOCK=150    pairs and iterations per block of the throughput part
-#   QUICK=1               a short job (1 dense epoch, 2 steps of 50 iterations) to try the script out;
-#                         its figures are not the job's
-#   KEEP=DIR              keep the runs' outputs (models, checkpoints, logs) in DIR
-#   REBUILD=1             rebuild bench/target/benchmarks.jar and the trainer even when present
+# Usage: bench/side-by-side.sh [CPUS]          CPUS: a taskset list, default 0 (one core); CPUS=... works too
+#   REPS=5                 whole-job runs of each side (at least 5 for a reported figure)
+#   PARTS="job turns mask mask84"   what to run (default: all)
+#   PAIRS=9 BLOCK=150      pairs and iterations per block of the training phases in turns
+#   SHEARS_JAVA_OPTS=...   JVM options replacing the launcher's defaults for ./shears train (-XX:ActiveProcessorCount
+#                          is added through SHEARS_JAVA_EXTRA_OPTS either way)
+#   QUICK=1                a short job (1 dense epoch, 2 steps of 50 iterations), 1 run each, to try the script;
+#                          its figures are not the job's and the README is left alone
+#   KEEP=DIR               keep the runs' outputs (models, checkpoints, logs) in DIR
+#   REBUILD=1              rebuild bench/target/benchmarks.jar even when present
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/bench/target/benchmarks.jar"
 TORCH_PY=/usr/bin/python3
-THREADS="${1:-${THREADS:-1}}"
-PARTS="${PARTS:-job throughput mask mask84}"
+CPUS="${1:-${CPUS:-0}}"
+PARTS="${PARTS:-job turns mask mask84}"
+REPS="${REPS:-5}"
 RECIPE="$ROOT/trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml"
 DATA=/usr/share/datasets/fashion-mnist
-export OMP_NUM_THREADS="$THREADS"
-export OMP_WAIT_POLICY=PASSIVE
+OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
 
 die() { echo "side-by-side: $*" >&2; exit 1; }
 has() { [[ " $PARTS " == *" $1 "* ]]; }
 
-[[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || die "N must be a thread count >= 1, got '$THREADS'"
-[ -x "$TORCH_PY" ] || die "$TORCH_PY not found (fix: apt-get install -y python3-torch)"
-"$TORCH_PY" -c 'import torch' 2>/dev/null \
-    || die "$TORCH_PY has no torch module (fix: apt-get install -y python3-torch)"
+THREADS="$(taskset -c "$CPUS" nproc 2>/dev/null)" || die "CPUS='$CPUS' is not a CPU list taskset accepts (e.g. 0, 0-1, 2,3)"
+[[ "$REPS" =~ ^[1-9][0-9]*$ ]] || die "REPS must be >= 1, got '$REPS'"
+
+# What the comparison needs, installed when missing (Debian packages; root).
+missing=()
+[ -x "$TORCH_PY" ] && "$TORCH_PY" -c 'import torch' 2>/dev/null || missing+=(python3-torch)
+[ -f "$OPENBLAS_DIR/libblas.so.3" ] || missing+=(libopenblas0-pthread)
+[ -x /usr/bin/time ] || missing+=(time)
+[ -f "$DATA/train-images-idx3-ubyte.gz" ] || missing+=(dataset-fashion-mnist)
+if ((${#missing[@]})); then
+    [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]} (fix: apt-get install -y ${missing[*]} as root)"
+    echo "== installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "${missing[@]}" >&2 || { apt-get update -q >&2 && apt-get install -y -q "${missing[@]}" >&2; } \
+        || die "apt-get install ${missing[*]} failed"
+fi
 command -v java >/dev/null || die "no java on PATH (fix: install a JDK 17)"
-[ -f "$DATA/train-images-idx3-ubyte.gz" ] || die "no Fashion-MNIST in $DATA (fix: apt-get install -y dataset-fashion-mnist)"
 
 if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$JAR" ] || [ -n "$(find "$ROOT"/{prune,common,trainer,bench}/src/main \
         "$ROOT"/{prune,common,trainer,bench}/pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]; then
-    echo "== building bench/target/benchmarks.jar and the trainer (mvn -pl trainer,bench -am package)" >&2
+    echo "== building bench/target/benchmarks.jar (mvn -pl trainer,bench -am package)" >&2
     (cd "$ROOT" && mvn -B -q -Dstyle.color=never -pl trainer,bench -am package -DskipTests) >&2 || die "build failed"
 fi
+"$ROOT/shears" train --help > /dev/null || die "./shears does not start (its build log: target/shears-build.log)"
 
 if [ -n "${KEEP:-}" ]; then
     TMP="$KEEP"; mkdir -p "$TMP"
@@ -66,80 +79,100 @@ else
     trap 'rm -rf "$TMP"' EXIT
 fi
 load() { cut -d' ' -f1-3 /proc/loadavg; }
-JAVA_BENCH=(java -Xmx2g "-XX:ActiveProcessorCount=$THREADS" -cp "$JAR" dev.shears.bench.SideBySide)
 START="$(date '+%Y-%m-%d %H:%M:%S %z')"
 echo "$START" > "$TMP/start"
 : > "$TMP/loads"
+note_load() { echo "$1 $(load)" >> "$TMP/loads"; }
+
+export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS" OMP_WAIT_POLICY=PASSIVE
+export SHEARS_JAVA_EXTRA_OPTS="${SHEARS_JAVA_EXTRA_OPTS:+$SHEARS_JAVA_EXTRA_OPTS }-XX:ActiveProcessorCount=$THREADS"
+TORCH_LD="$OPENBLAS_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+JAVA_BENCH=(java -Xmx2g "-XX:ActiveProcessorCount=$THREADS" -cp "$JAR" dev.shears.bench.SideBySide)
+PIN=(taskset -c "$CPUS")
+{
+    echo "cpus=$CPUS"
+    echo "threads=$THREADS"
+    echo "shears_java_opts=${SHEARS_JAVA_OPTS:-launcher defaults for train} $SHEARS_JAVA_EXTRA_OPTS"
+    echo "torch_ld_library_path=$TORCH_LD"
+    echo "blas_alternative=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo none)"
+    echo "openblas_package=$(dpkg-query -W -f '${Package} ${Version}' libopenblas0-pthread 2>/dev/null || echo none)"
+    echo "torch_package=$(dpkg-query -W -f '${Package} ${Version}' python3-torch 2>/dev/null || echo none)"
+} > "$TMP/setup"
 
 TORCH_JOB_ARGS=()
 if [ "${QUICK:-0}" = 1 ]; then
-    echo "== QUICK=1: a short job, not the recipe's" >&2
+    echo "== QUICK=1: a short job, not the recipe's, one run each" >&2
     sed -e 's/^\(  denseEpochs:\).*/\1 1/' -e 's/^\(  steps:\).*/\1 2/' -e 's/^\(  iterationsPerStep:\).*/\1 50/' \
         "$RECIPE" > "$TMP/quick.yaml"
     RECIPE="$TMP/quick.yaml"
     TORCH_JOB_ARGS=(--dense-epochs 1 --steps 2 --iters 50)
+    REPS=1
 fi
 
-# Runs a command with `time`; its wall, user and system seconds go to $TMP/$1.time.
+# One whole job under /usr/bin/time -v, pinned: $TMP/NAME.{log,err,timev}.
 timed() {
     local name="$1"; shift
-    local TIMEFORMAT='%R %U %S'
-    { time "$@" > "$TMP/$name.log" 2> "$TMP/$name.err"; } 2> "$TMP/$name.time" \
+    "${PIN[@]}" /usr/bin/time -v -o "$TMP/$name.timev" "$@" > "$TMP/$name.log" 2> "$TMP/$name.err" \
         || { tail -30 "$TMP/$name.err" >&2; die "$name failed (log above)"; }
-    echo "$name $(load)" >> "$TMP/loads"
+    note_load "$name"
+}
+shears_job() {
+    timed "shears_job_$1" "$ROOT/shears" train --recipe "$RECIPE" --out "$TMP/shears-job-$1" --metrics-port -1
+}
+torch_job() {
+    timed "torch_job_$1" env LD_LIBRARY_PATH="$TORCH_LD" "$TORCH_PY" "$ROOT/bench/torch_lenet5.py" \
+        --threads "$THREADS" --no-mask --out "$TMP/torch-job-$1" --config "$TMP/torch-config.txt" "${TORCH_JOB_ARGS[@]}"
 }
 
 if has job; then
-    echo "== job: Shears (./shears train, OMP_NUM_THREADS=$THREADS), load $(load)" >&2
-    timed shears_job "$ROOT/shears" train --recipe "$RECIPE" --out "$TMP/shears-job" --metrics-port -1
-    grep -E '^(step|[0-9]+ )' "$TMP/shears_job.log" >&2 || true
-    echo "== job: PyTorch (bench/torch_lenet5.py --threads $THREADS), load $(load)" >&2
-    timed torch_job "$TORCH_PY" "$ROOT/bench/torch_lenet5.py" --threads "$THREADS" --no-mask \
-        --out "$TMP/torch-job" "${TORCH_JOB_ARGS[@]}"
-    cat "$TMP/torch_job.err" >&2
+    for i in $(seq 1 "$REPS"); do
+        if ((i % 2)); then order=(shears torch); else order=(torch shears); fi
+        for side in "${order[@]}"; do
+            echo "== job $i/$REPS: $side (taskset -c $CPUS, $THREADS thread(s)), load $(load)" >&2
+            "${side}_job" "$i"
+        done
+    done
 fi
-if has throughput; then
-    echo "== throughput in turns: bench/interleave.py (pairs ${PAIRS:-11}, blocks of ${BLOCK:-150}), load $(load)" >&2
-    timed throughput "$TORCH_PY" "$ROOT/bench/interleave.py" --threads "$THREADS" --jar "$JAR" --recipe "$RECIPE" \
-        --data "$DATA" --pairs "${PAIRS:-11}" --block "${BLOCK:-150}"
-    cat "$TMP/throughput.err" | grep -E '^ *(dense|masked):' >&2 || true
+if has turns; then
+    echo "== in turns: bench/interleave.py (pairs ${PAIRS:-9}, blocks of ${BLOCK:-150}), load $(load)" >&2
+    "${PIN[@]}" "$TORCH_PY" "$ROOT/bench/interleave.py" --threads "$THREADS" --jar "$JAR" --recipe "$RECIPE" \
+        --data "$DATA" --openblas "$OPENBLAS_DIR" --pairs "${PAIRS:-9}" --block "${BLOCK:-150}" \
+        > "$TMP/turns.log" 2> "$TMP/turns.err" || { tail -30 "$TMP/turns.err" >&2; die "interleave.py failed"; }
+    note_load turns
+    grep -E '^ *(dense|masked|eval|checkpoint):' "$TMP/turns.err" >&2 || true
 fi
 if has mask; then
     echo "== mask on LeNet-5: Shears (SideBySide mask), load $(load)" >&2
-    timed shears_mask "${JAVA_BENCH[@]}" mask --recipe "$RECIPE"
+    "${PIN[@]}" "${JAVA_BENCH[@]}" mask --recipe "$RECIPE" > "$TMP/shears_mask.log" 2> "$TMP/shears_mask.err" \
+        || die "SideBySide mask failed"
+    note_load shears_mask
     echo "== mask on LeNet-5: PyTorch (torch_lenet5.py --no-job), load $(load)" >&2
-    timed torch_mask "$TORCH_PY" "$ROOT/bench/torch_lenet5.py" --threads "$THREADS" --no-job
+    LD_LIBRARY_PATH="$TORCH_LD" "${PIN[@]}" "$TORCH_PY" "$ROOT/bench/torch_lenet5.py" --threads "$THREADS" --no-job \
+        > "$TMP/torch_mask.log" 2> "$TMP/torch_mask.err" || die "torch_lenet5.py --no-job failed"
+    note_load torch_mask
 fi
 if has mask84; then
-    case "${MASK84:-run}" in
-        skip) ;;
-        run)
-            echo "== mask at 84M parameters: bench/mask-vs-torch.sh (THREADS=$THREADS), load $(load)" >&2
-            THREADS="$THREADS" JMH_ARGS="${MASK84_JMH_ARGS:-}" TORCH_ARGS="${MASK84_TORCH_ARGS:-}" \
-                "$ROOT/bench/mask-vs-torch.sh" > "$TMP/mask84.log" 2> "$TMP/mask84.err" \
-                || { tail -30 "$TMP/mask84.err" >&2; die "mask-vs-torch.sh failed"; }
-            echo "mask84 $(load)" >> "$TMP/loads" ;;
-        *)
-            [ -f "$MASK84" ] || die "MASK84=$MASK84: no such file (run, skip, or a saved mask-vs-torch.sh output)"
-            cp "$MASK84" "$TMP/mask84.log" ;;
-    esac
+    echo "== mask at 84M parameters: bench/mask-vs-torch.sh (THREADS=$THREADS, pinned), load $(load)" >&2
+    LD_LIBRARY_PATH="$TORCH_LD" THREADS="$THREADS" "${PIN[@]}" "$ROOT/bench/mask-vs-torch.sh" \
+        > "$TMP/mask84.log" 2> "$TMP/mask84.err" || { tail -30 "$TMP/mask84.err" >&2; die "mask-vs-torch.sh failed"; }
+    note_load mask84
 fi
-"$TORCH_PY" "$ROOT/bench/side_by_side_report.py" "$TMP" "$THREADS" "$START" "$PARTS" "${QUICK:-0}" "${MASK84:-run}" \
-    > "$TMP/report.txt" || die "the report failed"
+
+"$TORCH_PY" "$ROOT/bench/side_by_side_report.py" "$TMP" "$REPS" "$PARTS" "${QUICK:-0}" > "$TMP/report.txt" \
+    || die "the report failed"
 cat "$TMP/report.txt"
-REPORT="$TMP/report.md"
-{
-    echo "# Side by side with PyTorch"
-    echo
-    echo "- command: \`bench/side-by-side.sh $THREADS\` with PARTS=\"$PARTS\""
-    echo
-    echo '```'
-    cat "$TMP/report.txt"
-    echo '```'
-} > "$REPORT"
-# A real run (not QUICK) becomes the README's side-by-side block, with its machine, date and command.
+# A real run (not QUICK) becomes the README's side-by-side block, with its machine, date, pinning and command.
 if [ "${QUICK:-0}" != 1 ]; then
+    REPORT="$ROOT/bench/results/side-by-side.md"
     mkdir -p "$ROOT/bench/results"
-    cp "$REPORT" "$ROOT/bench/results/side-by-side.md"
-    python3 "$ROOT/bench/readme_results.py" side-by-side "$ROOT/bench/results/side-by-side.md"
+    {
+        echo "# Side by side with PyTorch"
+        echo
+        echo "- command: \`bench/side-by-side.sh $CPUS\` with PARTS=\"$PARTS\" REPS=$REPS"
+        echo
+        echo '```'
+        cat "$TMP/report.txt"
+        echo '```'
+    } > "$REPORT"
+    "$TORCH_PY" "$ROOT/bench/readme_results.py" side-by-side "$REPORT"
 fi

@@ -31,13 +31,17 @@ Prints machine-readable lines, one figure each:
 
   RESULT <key>=<value>
 
-Keys: torch, threads, dense_samples_per_s, finetune_samples_per_s, dense_seconds, finetune_seconds,
-eval_seconds, checkpoint_seconds, prune_in_job_ms, finalize_seconds, job_seconds, process_seconds,
-dense_accuracy, final_accuracy, final_sparsity, checkpoint_bytes (the last checkpoint), model_bytes (the
-final state_dict), mask_oneshot_ms, mask_step_ms (medians), their minima, mask_reps.
+Keys: torch, blas (the BLAS, LAPACK and oneDNN libraries this process mapped, from /proc/self/maps),
+openblas_num_threads, threads, omp_num_threads, dense_samples_per_s, finetune_samples_per_s, dense_seconds,
+finetune_seconds, eval_seconds, train_cpu_seconds and eval_cpu_seconds (getrusage, all threads), evaluations,
+checkpoint_seconds, prune_in_job_ms, finalize_seconds, job_seconds, process_seconds, dense_accuracy,
+final_accuracy, final_sparsity, checkpoint_bytes (the last checkpoint), model_bytes (the final state_dict),
+mask_oneshot_ms, mask_step_ms (medians), their minima, mask_reps. --config FILE writes torch.__config__.show()
+and parallel_info() there.
 
-Run with Debian's interpreter:
-  OMP_NUM_THREADS=1 /usr/bin/python3 bench/torch_lenet5.py --threads 1 --out /tmp/torch-run
+Run with Debian's interpreter, on OpenBLAS (bench/side-by-side.sh does this, pinned):
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \
+      /usr/bin/python3 bench/torch_lenet5.py --threads 1 --out /tmp/torch-run
   /usr/bin/python3 bench/torch_lenet5.py --threads 1 --no-job      # the mask benchmark only
   /usr/bin/python3 bench/torch_lenet5.py --threads 1 --serve       # training on command (interleave.py)
 """
@@ -45,6 +49,7 @@ import argparse
 import gzip
 import hashlib
 import os
+import resource
 import statistics
 import struct
 import sys
@@ -205,12 +210,12 @@ def job(args):
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, nesterov=True)
     batches = Batches(xtr, ytr, args.batch, args.seed)
     per_epoch = (xtr.shape[0] + args.batch - 1) // args.batch
-    timing = {"eval": 0.0, "checkpoint": 0.0, "prune": 0.0, "checkpoint_bytes": 0}
+    timing = {"eval": 0.0, "checkpoint": 0.0, "prune": 0.0, "checkpoint_bytes": 0, "train_cpu": 0.0, "eval_cpu": 0.0}
     ckpt_dir = os.path.join(args.out, "checkpoints")
 
     def train(iterations):
         samples = 0
-        t = time.perf_counter()
+        t, c = time.perf_counter(), process_cpu()
         for _ in range(iterations):
             x, y = batches.next()
             opt.zero_grad(set_to_none=True)
@@ -218,12 +223,15 @@ def job(args):
             loss.backward()
             opt.step()
             samples += x.shape[0]
+        timing["train_cpu"] += process_cpu() - c
         return samples, time.perf_counter() - t
 
     def timed_eval():
-        t = time.perf_counter()
+        t, c = time.perf_counter(), process_cpu()
         acc, loss = evaluate(model, xte, yte)
         timing["eval"] += time.perf_counter() - t
+        timing["eval_cpu"] += process_cpu() - c
+        timing["evaluations"] = timing.get("evaluations", 0) + 1
         return acc, loss
 
     def save(seq, target, acc):
@@ -283,6 +291,9 @@ def job(args):
     result("dense_seconds", f"{dense_seconds:.3f}")
     result("finetune_seconds", f"{ft_seconds:.3f}")
     result("eval_seconds", f"{timing['eval']:.3f}")
+    result("train_cpu_seconds", f"{timing['train_cpu']:.3f}")
+    result("eval_cpu_seconds", f"{timing['eval_cpu']:.3f}")
+    result("evaluations", timing["evaluations"])
     result("checkpoint_seconds", f"{timing['checkpoint']:.3f}")
     result("prune_in_job_ms", f"{timing['prune'] * 1000:.3f}")
     result("finalize_seconds", f"{finalize:.3f}")
@@ -299,18 +310,23 @@ def job(args):
 
 def serve(args):
     """The job's training loop driven from stdin, one command a line: `train K` (K iterations), `prune S`
-    (to the absolute sparsity S, as a job step), `quit`; each answered by `DONE <seconds> <samples>` on
-    stdout, after a first `READY`."""
-    (xtr, ytr), _ = load(args.data)
+    (to the absolute sparsity S, as a job step), `eval` (the test set, batches of 1000, as the job),
+    `checkpoint` (the job's checkpoint into a temporary directory keeping the last 3), `quit`; each answered by
+    `DONE <wall s> <samples> <this thread's CPU s> <the process's CPU s>` on stdout (time.thread_time and
+    getrusage(RUSAGE_SELF) user + system), after a first `READY`."""
+    import tempfile
+    (xtr, ytr), (xte, yte) = load(args.data)
     torch.manual_seed(args.seed)
     model = LeNet5()
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, nesterov=True)
     batches = Batches(xtr, ytr, args.batch, args.seed)
+    ckpt_dir = tempfile.mkdtemp(prefix="side-by-side-checkpoints-")
     model.train()
     print("READY", flush=True)
+    step = 0
     for line in sys.stdin:
         cmd = line.split()
-        t = time.perf_counter()
+        t, thread0, process0 = time.perf_counter(), time.thread_time(), process_cpu()
         samples = 0
         if cmd[0] == "train":
             for _ in range(int(cmd[1])):
@@ -320,12 +336,38 @@ def serve(args):
                 opt.step()
                 samples += x.shape[0]
         elif cmd[0] == "prune":
+            step += 1
             prune_to(model, float(cmd[1]))
+        elif cmd[0] == "eval":
+            evaluate(model, xte, yte)
+            samples = xte.shape[0]
+        elif cmd[0] == "checkpoint":
+            checkpoint(ckpt_dir, step, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step}, 3)
         elif cmd[0] == "quit":
             return
         else:
             sys.exit("unknown command " + line)
-        print(f"DONE {time.perf_counter() - t} {samples}", flush=True)
+        print(f"DONE {time.perf_counter() - t} {samples} {time.thread_time() - thread0} {process_cpu() - process0}",
+              flush=True)
+
+
+def process_cpu():
+    """User + system CPU seconds of this process, all threads (getrusage)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def blas_in_use():
+    """The BLAS and LAPACK libraries mapped into this process (after a matrix product), as real paths."""
+    torch.ones(8, 8) @ torch.ones(8, 8)
+    found = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            name = os.path.basename(path)
+            if path.startswith("/") and any(k in name for k in ("blas", "lapack", "mkl", "dnnl")):
+                found.add(os.path.realpath(path))
+    return sorted(found)
 
 
 # ---- the mask micro-benchmark ---------------------------------------------------------------------
@@ -393,6 +435,7 @@ def main():
     ap.add_argument("--no-mask", action="store_true", help="skip the mask micro-benchmark")
     ap.add_argument("--mask-warmup", type=int, default=100)
     ap.add_argument("--mask-reps", type=int, default=500)
+    ap.add_argument("--config", help="write torch.__config__.show() and parallel_info() to this file")
     ap.add_argument("--serve", action="store_true", help="train on command from stdin (bench/interleave.py)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -400,6 +443,12 @@ def main():
         serve(args)
         return
     result("torch", torch.__version__)
+    result("blas", " ".join(blas_in_use()))
+    result("openblas_num_threads", os.environ.get("OPENBLAS_NUM_THREADS", "unset"))
+    if args.config:
+        with open(args.config, "w") as f:
+            f.write(torch.__config__.show())
+            f.write(torch.__config__.parallel_info())
     result("threads", torch.get_num_threads())
     result("omp_num_threads", os.environ.get("OMP_NUM_THREADS", "unset"))
     if not args.no_mask:

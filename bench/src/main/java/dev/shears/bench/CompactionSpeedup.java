@@ -1,5 +1,6 @@
 package dev.shears.bench;
 
+import dev.shears.common.process.SerialFilter;
 import dev.shears.prune.Compaction;
 import dev.shears.prune.ModelCost;
 import dev.shears.trainer.cpu.CpuAcceleration;
@@ -48,6 +49,7 @@ public final class CompactionSpeedup implements Runnable {
     double blockMs = 150;
 
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new CompactionSpeedup()).execute(args));
     }
 
@@ -100,17 +102,22 @@ public final class CompactionSpeedup implements Runnable {
      * blocks), the median of the per-pair ratios a/b, and its quartiles.
      */
     static double[] interleaved(MultiLayerNetwork a, MultiLayerNetwork b, INDArray x, int block, int pairs, int warmup) {
+        return inTurns(() -> a.output(x), () -> b.output(x), block, pairs, warmup);
+    }
+
+    /** As {@link #interleaved}, for any two calls {@code a} and {@code b}. */
+    static double[] inTurns(Runnable a, Runnable b, int block, int pairs, int warmup) {
         for (int i = 0; i < warmup; i++) {
-            a.output(x);
-            b.output(x);
+            a.run();
+            b.run();
         }
         double[] ta = new double[pairs];
         double[] tb = new double[pairs];
         double[] ratio = new double[pairs];
         for (int p = 0; p < pairs; p++) {
             boolean aFirst = p % 2 == 0;
-            double first = block(aFirst ? a : b, x, block);
-            double second = block(aFirst ? b : a, x, block);
+            double first = block(aFirst ? a : b, block);
+            double second = block(aFirst ? b : a, block);
             ta[p] = aFirst ? first : second;
             tb[p] = aFirst ? second : first;
             ratio[p] = ta[p] / tb[p];
@@ -121,10 +128,10 @@ public final class CompactionSpeedup implements Runnable {
             sorted[(3 * pairs) / 4]};
     }
 
-    private static double block(MultiLayerNetwork net, INDArray x, int calls) {
+    private static double block(Runnable call, int calls) {
         long t0 = System.nanoTime();
         for (int i = 0; i < calls; i++) {
-            net.output(x);
+            call.run();
         }
         return (System.nanoTime() - t0) / 1e3 / calls;
     }

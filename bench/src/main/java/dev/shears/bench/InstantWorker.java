@@ -102,7 +102,7 @@ final class InstantWorker implements Runnable, AutoCloseable {
         }
         if (command.payload() instanceof Finalize) {
             published.incrementAndGet();
-            return Event.of(job, command.seq(), new ModelPublished(job, "v1", "/nonexistent/" + job + "/model.zip",
+            return Event.of(job, command.seq(), ModelPublished.withoutCost(job, "v1", "/nonexistent/" + job + "/model.zip",
                     "0".repeat(64), ACCURACY, 0.5));
         }
         return null;

@@ -1,5 +1,6 @@
 package dev.shears.bench;
 
+import dev.shears.common.process.SerialFilter;
 import dev.shears.prune.Amount;
 import dev.shears.prune.Pruning;
 import java.io.IOException;
@@ -44,6 +45,7 @@ public final class MaskMemory {
     private MaskMemory() {}
 
     public static void main(String[] args) throws Exception {
+        SerialFilter.install();
         if (!clearHighWaterMark()) {
             System.err.println("MaskMemory: cannot reset VmHWM through /proc/self/clear_refs; peaks would be wrong");
             System.exit(2);

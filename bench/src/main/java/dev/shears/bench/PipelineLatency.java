@@ -5,6 +5,7 @@ import dev.shears.common.events.Event;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.deploy.launch.LocalPipeline;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -68,6 +69,7 @@ public final class PipelineLatency implements Callable<Integer> {
     int timeoutMinutes;
 
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new PipelineLatency()).execute(args));
     }
 

@@ -10,6 +10,7 @@ import dev.shears.common.events.ModelPublished;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import io.micrometer.core.instrument.Gauge;
@@ -75,6 +76,7 @@ public final class SchedulerScale implements Callable<Integer> {
     private final ObjectMapper json = new ObjectMapper();
 
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new SchedulerScale()).execute(args));
     }
 

@@ -1,17 +1,25 @@
 package dev.shears.bench;
 
+import dev.shears.common.process.SerialFilter;
 import dev.shears.common.recipe.Augmentation;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.prune.Amount;
 import dev.shears.prune.Pruning;
+import dev.shears.trainer.checkpoint.CheckpointState;
+import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.data.Batches;
+import dev.shears.trainer.data.EvalResult;
 import dev.shears.trainer.data.LoadedDataset;
 import dev.shears.trainer.job.PruningPlan;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.train.MaskedTraining;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,6 +59,7 @@ public final class SideBySide {
     private SideBySide() {}
 
     public static void main(String[] args) throws Exception {
+        SerialFilter.install();
         if (args.length == 0) {
             System.err.println("usage: SideBySide mask|serve [options] (see the class comment)");
             System.exit(2);
@@ -132,10 +141,15 @@ public final class SideBySide {
 
     /**
      * Training on command, for {@code bench/interleave.py}: the job's own training loop (LeNet-5 from the recipe,
-     * {@link Batches}, {@link MaskedTraining} as listener, {@link PruningPlan} for pruning) driven line by line from
-     * standard input, so that another process can be timed in turns with this one. Commands: {@code train K} (K
-     * iterations), {@code prune S} (to the absolute sparsity S, as a job step), {@code quit}. Each is answered on
-     * standard output by {@code DONE <seconds> <samples>}; {@code READY} comes first.
+     * {@link Batches}, {@link MaskedTraining} as listener, {@link PruningPlan} for pruning,
+     * {@link dev.shears.trainer.train.TrainingPath} as the job prepares it) driven line by line from standard input, so
+     * that another process can be timed in turns with this one. Commands: {@code train K} (K iterations),
+     * {@code prune S} (to the absolute sparsity S, as a job step), {@code eval} (the job's evaluation of the test set,
+     * batches of 1000), {@code checkpoint} (the job's checkpoint, {@link Checkpoints#save}, into a temporary
+     * directory keeping the last 3), {@code quit}. Each is answered on standard output by
+     * {@code DONE <wall s> <samples> <this thread's CPU s> <the process's CPU s>}, CPU times read inside the process
+     * (the JVM's thread CPU time, and the process's user + system time, JIT and GC threads included); {@code READY}
+     * comes first.
      */
     static void serve(Map<String, String> o) throws IOException {
         Recipe recipe = Recipe.load(Path.of(o.getOrDefault("recipe", "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml")));
@@ -151,13 +165,21 @@ public final class SideBySide {
         dev.shears.trainer.train.TrainingPath.prepare(net); // as JobSession does
         Batches batches = Batches.shuffled(data.trainExamples().flat(), BenchModels.FASHION_MNIST_FLAT, t.batchSize(),
                 t.seed(), Augmentation.NONE);
+        Path checkpointDir = Files.createTempDirectory("side-by-side-checkpoints");
+        Checkpoints checkpoints = new Checkpoints(checkpointDir);
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
         System.out.println("READY");
         System.out.flush();
         int step = 0;
+        long iterations = 0;
         for (String line; (line = in.readLine()) != null; ) {
             String[] cmd = line.trim().split("\\s+");
             long t0 = System.nanoTime();
+            long thread0 = threads.getCurrentThreadCpuTime();
+            long process0 = os.getProcessCpuTime();
             long samples = 0;
             switch (cmd[0]) {
                 case "train" -> {
@@ -167,17 +189,26 @@ public final class SideBySide {
                         net.fit(batch);
                         samples += batch.numExamples();
                     }
+                    iterations += k;
                 }
                 case "prune" -> {
                     plan.apply(pruning, Double.parseDouble(cmd[1]), ++step);
                     masked.refresh(net);
+                }
+                case "eval" -> samples = EvalResult.evaluate(net, data.testExamples().flat(), BenchModels.FASHION_MNIST_FLAT,
+                        1000).samples();
+                case "checkpoint" -> {
+                    Batches.Position at = batches.position();
+                    checkpoints.save(net, pruning, new CheckpointState(recipe.job(), step, iterations, at.epoch(),
+                            at.batchIndex(), t.seed(), 0, 0, 0, 0, Map.of(), 0, List.of(), Instant.now()), 3);
                 }
                 case "quit" -> {
                     return;
                 }
                 default -> throw new IllegalArgumentException("unknown command " + line);
             }
-            System.out.println("DONE " + (System.nanoTime() - t0) / 1e9 + " " + samples);
+            System.out.println("DONE " + (System.nanoTime() - t0) / 1e9 + " " + samples + " "
+                    + (threads.getCurrentThreadCpuTime() - thread0) / 1e9 + " " + (os.getProcessCpuTime() - process0) / 1e9);
             System.out.flush();
         }
     }

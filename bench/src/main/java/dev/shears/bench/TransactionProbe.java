@@ -1,6 +1,7 @@
 package dev.shears.bench;
 
 import dev.shears.broker.EmbeddedKafka;
+import dev.shears.common.process.SerialFilter;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +66,7 @@ public final class TransactionProbe implements Callable<Integer> {
     Path dir;
 
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new TransactionProbe()).execute(args));
     }
 

@@ -1,6 +1,7 @@
 package dev.shears.broker;
 
 import dev.shears.common.process.ParentWatch;
+import dev.shears.common.process.SerialFilter;
 
 import kafka.tools.StorageTool;
 
@@ -23,6 +24,7 @@ public final class BrokerProcess {
     }
 
     public static void main(String[] args) throws Exception {
+        SerialFilter.install();
         if (args.length != 2) {
             System.err.println("usage: BrokerProcess <server.properties> <cluster id>");
             System.exit(2);

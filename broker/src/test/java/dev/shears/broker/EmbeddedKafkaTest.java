@@ -18,33 +18,27 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@link BrokerScenarios} on the embedded KRaft broker, and what only it can do: stop, kill, restart. */
 @DisplayName("Embedded KRaft broker")
 class EmbeddedKafkaTest extends BrokerScenarios {
 
-    @TempDir
-    static Path dataDir;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension broker = new EmbeddedKafkaExtension();
 
+    /** The broker of this class: the extension's, replaced when a test starts a new one on its data directory. */
     static EmbeddedKafka kafka;
 
     @BeforeAll
     static void startBroker() {
-        kafka = EmbeddedKafka.start(dataDir);
+        kafka = broker.broker();
         System.err.printf("Kafka %s broker ready in %d ms%n", EmbeddedKafka.kafkaVersion(),
                 kafka.lastStartupTime().toMillis());
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
     }
 
     @Override
@@ -58,7 +52,7 @@ class EmbeddedKafkaTest extends BrokerScenarios {
         assertThat(kafka.bootstrapServers()).isEqualTo("127.0.0.1:" + kafka.port());
         assertThat(kafka.controllerPort()).isNotEqualTo(kafka.port());
         assertThat(kafka.clusterId()).isNotBlank();
-        assertThat(dataDir.resolve("kafka-logs/meta.properties")).exists();
+        assertThat(broker.dataDir().resolve("kafka-logs/meta.properties")).exists();
         assertThat(kafka.logFile()).exists();
         assertThat(kafka.isRunning()).isTrue();
         assertThat(EmbeddedKafka.kafkaVersion()).startsWith("4.");
@@ -87,8 +81,7 @@ class EmbeddedKafkaTest extends BrokerScenarios {
         assertThat(committedOffsets(group)).isEqualTo(1000);
 
         // A new EmbeddedKafka on the used data directory (a launcher run again) keeps its cluster and data.
-        kafka.close();
-        kafka = EmbeddedKafka.start(dataDir, EmbeddedKafka.Options.defaults().withPort(kafka.port()));
+        kafka = broker.reopen();
         System.err.printf("started again on the used data directory in %d ms%n", kafka.lastStartupTime().toMillis());
         assertThat(kafka.clusterId()).isEqualTo(clusterId);
         assertThat(committedOffsets(group)).isEqualTo(1000);

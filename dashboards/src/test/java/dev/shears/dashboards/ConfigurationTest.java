@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The shipped monitoring configuration is what Prometheus and Grafana accept: {@code promtool check config},
@@ -15,10 +16,18 @@ import org.junit.jupiter.api.Test;
  */
 class ConfigurationTest {
     static final Path PROMETHEUS = Expressions.DIR.resolve("prometheus");
+    /** Where the shipped configuration reads the scheduler's API token: the compose secret. */
+    static final String SCHEDULER_TOKEN = "/run/secrets/shears-api-token";
 
     @Test
-    void promtoolAcceptsTheScrapeConfiguration() throws Exception {
-        Promtool r = Promtool.run(PROMETHEUS, "check", "config", "prometheus.yml");
+    void promtoolAcceptsTheScrapeConfiguration(@TempDir Path dir) throws Exception {
+        // The scheduler's token is a secret of the deployment, mounted at run time; promtool wants the file to exist.
+        String config = Files.readString(PROMETHEUS.resolve("prometheus.yml"));
+        assertThat(config).contains(SCHEDULER_TOKEN);
+        Path token = Files.writeString(dir.resolve("token"), "0123456789abcdef0123456789abcdef\n");
+        Files.writeString(dir.resolve("prometheus.yml"), config.replace(SCHEDULER_TOKEN, token.toString())
+                .replace("rules/*.yml", PROMETHEUS.resolve("rules").toAbsolutePath() + "/*.yml"));
+        Promtool r = Promtool.run(dir, "check", "config", "prometheus.yml");
         assertThat(r.status()).as(r.output()).isZero();
         assertThat(r.output()).contains("SUCCESS: 1 rule files found");
     }

@@ -34,8 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The dashboards and the alert rules on a real Prometheus (Debian's package) scraping a real pipeline: a KRaft broker,
  * the scheduler and two workers, one job run to publication on the committed data subset, and one undecodable
- * command. Then every PromQL expression of the dashboards must return data, every rule must evaluate and find data
- * for every metric it reads, and the dead-letter alert must be firing.
+ * command. Then every PromQL expression of the dashboards must return data over the run (as a panel draws it: a range
+ * query, since a job's own meters leave the workers when the job ends), every rule must evaluate and find data over
+ * the run for every metric it reads, and the dead-letter alert must be firing.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PrometheusTest {
@@ -82,6 +83,7 @@ class PrometheusTest {
         HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs"))
                 .POST(HttpRequest.BodyPublishers.ofString(recipe)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(201);
+        long started = System.currentTimeMillis() / 1000 - 5;
         awaitState("published", Duration.ofMinutes(5));
 
         deadLetterOneCommand();
@@ -91,7 +93,7 @@ class PrometheusTest {
         List<String> failures = new ArrayList<>();
         int checked = 0;
         for (Expressions.Expression e : Expressions.all()) {
-            JsonNode r = query(e.resolved());
+            JsonNode r = e.rule() ? query(e.resolved()) : queryRange(e.resolved(), started);
             checked++;
             if (!"success".equals(r.path("status").asText())) {
                 failures.add(e + ": " + r.path("error").asText() + " in " + e.resolved());
@@ -99,7 +101,7 @@ class PrometheusTest {
                 failures.add(e + ": no data for " + e.resolved());
             } else if (e.rule()) {
                 for (String metric : e.metrics()) {
-                    if (query("count(" + metric + ")").path("data").path("result").isEmpty()) {
+                    if (query("count(last_over_time(" + metric + "[10m]))").path("data").path("result").isEmpty()) {
                         failures.add(e + ": no data for metric " + metric);
                     }
                 }
@@ -154,7 +156,17 @@ class PrometheusTest {
     }
 
     private JsonNode query(String promql) throws Exception {
-        URI uri = prometheus.url().resolve("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+        return get("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+    }
+
+    /** {@code promql} over [{@code start}, now] in steps of a second, as a dashboard panel queries it. */
+    private JsonNode queryRange(String promql, long start) throws Exception {
+        return get("/api/v1/query_range?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8) + "&start=" + start
+                + "&end=" + System.currentTimeMillis() / 1000 + "&step=1");
+    }
+
+    private JsonNode get(String pathAndQuery) throws Exception {
+        URI uri = prometheus.url().resolve(pathAndQuery);
         return json.readTree(http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body());
     }
 }

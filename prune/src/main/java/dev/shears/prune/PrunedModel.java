@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.deeplearning4j.nn.api.Model;
@@ -51,11 +52,7 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  */
 public record PrunedModel(Model model, Pruning pruning) {
     /** The index entry. */
-    public static final String INDEX_ENTRY = "shears-pruning.json";
-    /** Where the first version of this class put the index (same format); still read. */
-    private static final String LEGACY_INDEX_ENTRY = "shears/pruning.json";
-    private static final String FORMAT = "shears-pruning";
-    private static final int VERSION = 1;
+    public static final String INDEX_ENTRY = PruningIndex.ENTRY;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public PrunedModel {
@@ -99,10 +96,11 @@ public record PrunedModel(Model model, Pruning pruning) {
      *
      * @param loadUpdater whether to load the updater's state, as in {@link ModelSerializer}
      * @throws IOException when the file cannot be read
-     * @throws IllegalArgumentException when the file is not a DL4J model, or its pruning entries
-     *     do not fit the model (the message names the entry)
+     * @throws IllegalArgumentException when the file is not a DL4J model, {@link ModelZips} refuses it, or its
+     *     pruning entries do not fit the model (the message names the entry)
      */
     public static PrunedModel restore(File file, boolean loadUpdater) throws IOException {
+        ModelZips.check(file.toPath());
         try (ZipFile zip = new ZipFile(file)) {
             JsonNode config = readJson(zip, ModelSerializer.CONFIGURATION_JSON, file);
             boolean graph = config.has("vertices");
@@ -114,8 +112,7 @@ public record PrunedModel(Model model, Pruning pruning) {
             Model model = graph ? ModelSerializer.restoreComputationGraph(file, loadUpdater)
                     : ModelSerializer.restoreMultiLayerNetwork(file, loadUpdater);
             Pruning pruning = graph ? Pruning.of((ComputationGraph) model) : Pruning.of((MultiLayerNetwork) model);
-            String indexEntry = zip.getEntry(INDEX_ENTRY) != null ? INDEX_ENTRY
-                    : zip.getEntry(LEGACY_INDEX_ENTRY) != null ? LEGACY_INDEX_ENTRY : null;
+            String indexEntry = PruningIndex.entryIn(zip.stream().map(ZipEntry::getName).collect(Collectors.toSet()));
             if (indexEntry != null) {
                 pruning.loadStateDict(readState(zip, indexEntry, file, pruning, graph));
             }
@@ -133,7 +130,7 @@ public record PrunedModel(Model model, Pruning pruning) {
      */
     public void save(File file, boolean saveUpdater) throws IOException {
         ObjectNode index = JSON.createObjectNode();
-        index.put("format", FORMAT).put("version", VERSION)
+        index.put("format", PruningIndex.FORMAT).put("version", PruningIndex.VERSION)
                 .put("model", model instanceof ComputationGraph ? "ComputationGraph" : "MultiLayerNetwork");
         ArrayNode entries = index.putArray("parameters");
         Map<String, byte[]> blobs = new LinkedHashMap<>();
@@ -192,7 +189,7 @@ public record PrunedModel(Model model, Pruning pruning) {
             pruned += x == 1.0 ? 0 : 1;
         }
         int n = m.length;
-        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact((bits ? (n + 7) / 8 : (long) n * size) + (long) pruned * size));
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(PruningIndex.Parameter.entryBytes(n, size, bits, pruned)));
         if (bits) {
             for (int i = 0; i < n; i += 8) {
                 int b = 0;
@@ -215,56 +212,38 @@ public record PrunedModel(Model model, Pruning pruning) {
 
     // ---- reading -------------------------------------------------------------------------------
 
+    /** The pruning state; {@link ModelZips#check} has checked the index and the size of every entry it names. */
     private static Map<String, INDArray> readState(ZipFile zip, String indexEntry, File file, Pruning pruning,
             boolean graph) throws IOException {
-        JsonNode index = readJson(zip, indexEntry, file);
-        if (!FORMAT.equals(index.path("format").asText()) || index.path("version").asInt(-1) != VERSION) {
-            throw new IllegalArgumentException(indexEntry + " in " + file + " has format '" + index.path("format").asText()
-                    + "' version " + index.path("version") + ", expected '" + FORMAT + "' version " + VERSION
-                    + " (fix: restore it with the Shears version that wrote it)");
-        }
+        PruningIndex.Index index = PruningIndex.read(zip, indexEntry, why -> new IllegalArgumentException("model file "
+                + file + " " + why + " (fix: the file was edited or damaged; save the model again)"));
         String kind = graph ? "ComputationGraph" : "MultiLayerNetwork";
-        if (!kind.equals(index.path("model").asText())) {
-            throw new IllegalArgumentException(indexEntry + " in " + file + " was written for a " + index.path("model").asText()
+        if (!kind.equals(index.model())) {
+            throw new IllegalArgumentException(indexEntry + " in " + file + " was written for a " + index.model()
                     + " but the file holds a " + kind + " (fix: the file was edited or assembled by hand; save it again)");
         }
         Map<String, INDArray> state = new LinkedHashMap<>();
-        for (JsonNode e : index.path("parameters")) {
-            String entry = e.path("entry").asText();
-            String name = e.path("name").asText();
+        for (PruningIndex.Parameter e : index.parameters()) {
+            String entry = e.entry();
+            String name = e.name();
             if (!pruning.parameters().stream().anyMatch(p -> p.name().equals(name))) {
                 throw new IllegalArgumentException(indexEntry + " names parameter '" + name + "' (" + entry
                         + "), which the model in " + file + " does not have (fix: the file was edited; save it again)");
             }
             PrunableParameter p = pruning.parameter(name);
             INDArray param = pruning.weight(name);
-            long[] shape = new long[e.path("shape").size()];
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = e.path("shape").get(i).asLong();
-            }
-            if (!Arrays.equals(shape, p.shape()) || !param.dataType().name().equals(e.path("dtype").asText())) {
-                throw new IllegalArgumentException(entry + " holds " + name + " as " + e.path("dtype").asText()
+            long[] shape = e.shape();
+            if (!Arrays.equals(shape, p.shape()) || !param.dataType().name().equals(e.dtype())) {
+                throw new IllegalArgumentException(entry + " holds " + name + " as " + e.dtype()
                         + Arrays.toString(shape) + " but the model's is " + param.dataType() + Arrays.toString(p.shape())
                         + " (fix: the index does not match the model; save it again)");
             }
             int size = Element.of(param.dataType(), entry).bytes;
-            boolean bits = "bits".equals(e.path("mask").asText());
-            if (!bits && !"dense".equals(e.path("mask").asText())) {
-                throw new IllegalArgumentException(indexEntry + " in " + file + " stores the mask of " + name + " as '"
-                        + e.path("mask").asText() + "', expected 'bits' or 'dense' (fix: the file was edited; save it again)");
-            }
-            long pruned = e.path("pruned").asLong(-1);
-            int n = Math.toIntExact(p.size());
-            long expected = (bits ? (n + 7) / 8 : (long) n * size) + pruned * size;
-            ZipEntry z = zip.getEntry(entry);
-            if (z == null || pruned < 0 || pruned > n || z.getSize() != expected) {
-                throw new IllegalArgumentException(entry + " in " + file + " should hold " + expected + " bytes for " + name
-                        + Arrays.toString(shape) + " with " + pruned + " pruned, but "
-                        + (z == null ? "it is missing" : "holds " + z.getSize())
-                        + " (fix: the file is truncated or damaged; save the model again)");
-            }
+            boolean bits = e.bits();
+            long pruned = e.pruned();
+            int n = e.elements();
             ByteBuffer in;
-            try (InputStream s = zip.getInputStream(z)) {
+            try (InputStream s = zip.getInputStream(zip.getEntry(entry))) {
                 in = ByteBuffer.wrap(s.readAllBytes());
             }
             INDArray mask;

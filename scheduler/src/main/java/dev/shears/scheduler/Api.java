@@ -14,11 +14,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
@@ -28,8 +29,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP API: {@code POST /jobs} (recipe YAML), {@code GET /jobs}, {@code GET /jobs/{id}},
- * {@code POST /jobs/{id}/cancel}, {@code GET /metrics}, {@code GET /health}. Reads come from the
- * engine's published views; submit and cancel are handed to the engine thread.
+ * {@code POST /jobs/{id}/cancel}, {@code DELETE /jobs/{id}}, {@code GET /metrics}, {@code GET /health}. Reads come
+ * from the engine's published views; submit, cancel and delete are handed to the engine thread.
+ *
+ * <p>Exchanges run on {@link #THREADS} threads, each with {@code timeout} to read its request and write its answer
+ * (the wait for the engine aside; see {@link ExchangePool}), and at most half of them wait for the engine at once:
+ * slow clients and a slow broker hold a bounded part of the server, and {@code /health} is answered meanwhile.
  *
  * <p>With an {@link ApiToken}, every request but {@code GET /health} (for probes; it tells only up or down and the
  * number of jobs) must carry {@code Authorization: Bearer <token>} or gets 401. {@code /metrics} is behind the token
@@ -44,25 +49,29 @@ final class Api {
     private static final Pattern JOB = Pattern.compile("/jobs/([^/]+)");
     private static final Pattern CANCEL = Pattern.compile("/jobs/([^/]+)/cancel");
     private static final long ENGINE_TIMEOUT_S = 60;
+    /** Threads that serve exchanges. */
+    static final int THREADS = 16;
 
     private final Engine engine;
     private final PrometheusMeterRegistry registry;
     private final ApiToken token;
     private final HttpServer server;
-    private final ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
-        Thread t = new Thread(r, "shears-scheduler-http");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExchangePool exchanges;
+    private final Semaphore engineCalls = new Semaphore(THREADS / 2);
 
-    /** @param token the bearer token requests must carry, or null for none */
-    Api(Engine engine, PrometheusMeterRegistry registry, String host, int port, ApiToken token) throws IOException {
+    /**
+     * @param token the bearer token requests must carry, or null for none
+     * @param timeout how long an exchange may take to read its request and write its answer, the engine's work aside
+     */
+    Api(Engine engine, PrometheusMeterRegistry registry, String host, int port, ApiToken token, Duration timeout)
+            throws IOException {
         this.engine = engine;
         this.registry = registry;
         this.token = token;
+        this.exchanges = new ExchangePool(THREADS, timeout);
         this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
         server.createContext("/", this::handle);
-        server.setExecutor(executor);
+        server.setExecutor(exchanges);
     }
 
     void start() {
@@ -75,11 +84,18 @@ final class Api {
 
     void stop() {
         server.stop(0);
-        executor.shutdownNow();
+        exchanges.close();
     }
 
     private void handle(HttpExchange x) throws IOException {
         try (x) {
+            route(x);
+        }
+    }
+
+    /** Answers one exchange; a failure is answered too (the exchange is still open here). */
+    private void route(HttpExchange x) throws IOException {
+        try {
             String path = x.getRequestURI().getPath();
             String method = x.getRequestMethod();
             Matcher job = JOB.matcher(path);
@@ -108,22 +124,33 @@ final class Api {
             } else if (job.matches()) {
                 if (method.equals("GET")) {
                     get(x, job.group(1));
+                } else if (method.equals("DELETE")) {
+                    delete(x, job.group(1));
                 } else {
-                    notAllowed(x, "GET");
+                    notAllowed(x, "GET, DELETE");
                 }
             } else if ((path.equals("/metrics") || path.equals("/health")) && !method.equals("GET")) {
                 notAllowed(x, "GET");
             } else if (path.equals("/metrics")) {
                 send(x, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
             } else if (path.equals("/health")) {
-                boolean up = engine.running();
-                ObjectNode body = Engine.JSON.createObjectNode().put("status", up ? "up" : "down")
+                Engine.Health health = engine.health();
+                ObjectNode body = Engine.JSON.createObjectNode().put("status", health.up() ? "up" : "down")
                         .put("jobs", engine.views().size());
-                json(x, up ? 200 : 503, body);
+                if (!health.up()) {
+                    body.put("reason", health.reason());
+                }
+                json(x, health.up() ? 200 : 503, body);
             } else {
                 error(x, 404, "no resource " + path + " (fix: use /jobs, /jobs/{id}, /jobs/{id}/cancel, /metrics or"
                         + " /health)");
             }
+        } catch (Engine.TooLarge e) {
+            error(x, 413, e.getMessage());
+        } catch (Engine.Unavailable e) {
+            x.getResponseHeaders().set("Retry-After", "10");
+            error(x, 503, "the scheduler could not do it now: " + e.getMessage() + " (fix: try again; GET /health"
+                    + " says whether the scheduler runs)");
         } catch (RuntimeException e) {
             log.error("HTTP {} {} failed", x.getRequestMethod(), x.getRequestURI(), e);
             try {
@@ -207,10 +234,30 @@ final class Api {
         }
     }
 
-    /** Runs work on the engine thread and waits; rethrows what it threw. */
-    private <T> T onEngine(java.util.concurrent.Callable<T> work) {
+    private void delete(HttpExchange x, String id) throws IOException {
         try {
-            return engine.call(work).get(ENGINE_TIMEOUT_S, TimeUnit.SECONDS);
+            onEngine(() -> {
+                engine.delete(id);
+                return id;
+            });
+            send(x, 204, "application/json", "");
+        } catch (Engine.NotFound e) {
+            error(x, 404, e.getMessage() + " (fix: GET /jobs lists the jobs)");
+        } catch (Engine.Conflict e) {
+            error(x, 409, e.getMessage());
+        }
+    }
+
+    /**
+     * Runs work on the engine thread and waits, without the exchange's deadline running; rethrows what it threw. At
+     * most half the threads wait at once: the others serve reads and {@code /health}.
+     */
+    private <T> T onEngine(Callable<T> work) {
+        if (!engineCalls.tryAcquire()) {
+            throw new Engine.Unavailable(THREADS / 2 + " requests already wait for the scheduler", null);
+        }
+        try {
+            return exchanges.waiting(() -> engine.call(work).get(ENGINE_TIMEOUT_S, TimeUnit.SECONDS));
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
@@ -222,6 +269,12 @@ final class Api {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        } finally {
+            engineCalls.release();
         }
     }
 

@@ -4,13 +4,16 @@ import dev.shears.common.events.Rejection;
 import dev.shears.common.events.SchedulerDecision;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.ToDoubleFunction;
 
 /** The scheduler's meters: base units, tags bounded by event types, decision codes, states and job ids. */
@@ -20,12 +23,19 @@ final class SchedulerMetrics {
 
     private final MeterRegistry registry;
     private final Map<String, JobSnapshot> views;
-    private final Set<String> jobsSeen = ConcurrentHashMap.newKeySet();
+    private final Map<String, Instant> heard;
+    /** Each job's meters, so that a forgotten job's go without a scan of the registry. */
+    private final Map<String, Set<Meter>> jobMeters = new ConcurrentHashMap<>();
     private final AtomicLong lag = new AtomicLong();
 
-    SchedulerMetrics(MeterRegistry registry, Map<String, JobSnapshot> views) {
+    /**
+     * @param views the jobs, read by the per-job gauges
+     * @param heard when each waiting job's pending command was last heard of, read by the progress gauge
+     */
+    SchedulerMetrics(MeterRegistry registry, Map<String, JobSnapshot> views, Map<String, Instant> heard) {
         this.registry = registry;
         this.views = views;
+        this.heard = heard;
         for (JobState state : JobState.values()) {
             Gauge.builder("shears.scheduler.jobs", views, v -> v.values().stream().filter(j -> j.state() == state).count())
                     .description("jobs by state").tag("state", state.label()).register(registry);
@@ -71,34 +81,57 @@ final class SchedulerMetrics {
     }
 
     void stepDuration(String job, Duration duration) {
-        Timer.builder("shears.scheduler.step.duration").description("from a command sent to its StepCompleted accepted")
-                .tag("job", job).register(registry).record(duration);
+        Timer timer = Timer.builder("shears.scheduler.step.duration")
+                .description("from a command sent to its StepCompleted accepted").tag("job", job).register(registry);
+        jobMeters.computeIfAbsent(job, j -> ConcurrentHashMap.newKeySet()).add(timer);
+        timer.record(duration);
     }
 
     void lag(long records) {
         lag.set(records);
     }
 
-    /** Registers the per-job gauges the first time a job is seen. */
-    void job(String job) {
-        if (!jobsSeen.add(job)) {
-            return;
-        }
-        jobGauge("shears.scheduler.job.sparsity.target", job, JobSnapshot::targetSparsity);
-        jobGauge("shears.scheduler.job.sparsity.achieved", job, JobSnapshot::achievedSparsity);
-        jobGauge("shears.scheduler.job.accuracy", job, JobSnapshot::accuracy);
-        jobGauge("shears.scheduler.job.test.accuracy", job, JobSnapshot::testAccuracy);
-        jobGauge("shears.scheduler.job.accuracy.floor", job, JobSnapshot::accuracyFloor);
-        Gauge.builder("shears.scheduler.job.step", views, v -> v.containsKey(job) ? v.get(job).step() : Double.NaN)
-                .tag("job", job).register(registry);
+    /** {@code shears_scheduler_running}: 1 while the engine runs and can write to Kafka, 0 once it stopped. */
+    void running(BooleanSupplier up) {
+        Gauge.builder("shears.scheduler.running", up, u -> u.getAsBoolean() ? 1 : 0)
+                .description("1 while the scheduler's engine runs, 0 once it stopped (it then exits to be restarted)")
+                .strongReference(true).register(registry);
     }
 
-    private void jobGauge(String name, String job, java.util.function.Function<JobSnapshot, Double> field) {
+    /** Registers the per-job gauges the first time a job is seen. */
+    void job(String job) {
+        Set<Meter> meters = ConcurrentHashMap.newKeySet();
+        if (jobMeters.putIfAbsent(job, meters) != null) {
+            return;
+        }
+        meters.add(jobGauge("shears.scheduler.job.sparsity.target", job, JobSnapshot::targetSparsity));
+        meters.add(jobGauge("shears.scheduler.job.sparsity.achieved", job, JobSnapshot::achievedSparsity));
+        meters.add(jobGauge("shears.scheduler.job.accuracy", job, JobSnapshot::accuracy));
+        meters.add(jobGauge("shears.scheduler.job.test.accuracy", job, JobSnapshot::testAccuracy));
+        meters.add(jobGauge("shears.scheduler.job.accuracy.floor", job, JobSnapshot::accuracyFloor));
+        meters.add(jobGauge("shears.scheduler.job.step", job, s -> (double) s.step()));
+        meters.add(jobGauge("shears.scheduler.job.failed", job, s -> s.state() == JobState.FAILED ? 1.0 : 0.0));
+        meters.add(Gauge.builder("shears.scheduler.job.progress.timestamp", heard, h -> {
+            Instant at = h.get(job);
+            return at == null ? Double.NaN : at.toEpochMilli() / 1000.0;
+        }).description("when the job's pending command was last heard of (a report of it), NaN when none is pending")
+                .baseUnit("seconds").tag("job", job).register(registry));
+    }
+
+    /** Removes the meters of a forgotten job: its gauges and its step durations. */
+    void forget(String job) {
+        Set<Meter> meters = jobMeters.remove(job);
+        if (meters != null) {
+            meters.forEach(registry::remove);
+        }
+    }
+
+    private Gauge jobGauge(String name, String job, java.util.function.Function<JobSnapshot, Double> field) {
         ToDoubleFunction<Map<String, JobSnapshot>> f = v -> {
             JobSnapshot s = v.get(job);
             Double d = s == null ? null : field.apply(s);
             return d == null ? Double.NaN : d;
         };
-        Gauge.builder(name, views, f).tag("job", job).register(registry);
+        return Gauge.builder(name, views, f).tag("job", job).register(registry);
     }
 }

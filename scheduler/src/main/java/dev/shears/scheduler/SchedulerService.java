@@ -8,7 +8,10 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,18 +22,25 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #start} returns once the topics exist, every job is rebuilt from the state topic, the
  * earlier scheduler with the same transactional id is fenced, and the HTTP API listens. {@link
  * #close} finishes the transaction in progress, then closes the clients and the API. Thread-safe.
+ *
+ * <p>When its Kafka producer cannot go on (fenced by another scheduler with the same transactional id, or a failed
+ * transaction that cannot be aborted), the service stops its engine, answers {@code /health} with 503 and calls the
+ * {@code onFatal} it was started with; the command line exits then, so that the process is restarted.
  */
 public final class SchedulerService implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SchedulerService.class);
-    /** How long start-up may wait for Kafka. */
+    /**
+     * How long each step of start-up may wait for Kafka; the rebuild of the jobs from the state topic may take longer
+     * as a whole, as long as records keep coming.
+     */
     public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
 
     private final Engine engine;
     private final Api api;
     private final Thread thread;
     private final PrometheusMeterRegistry registry;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private SchedulerService(Engine engine, Api api, Thread thread, PrometheusMeterRegistry registry) {
         this.engine = engine;
@@ -40,20 +50,36 @@ public final class SchedulerService implements AutoCloseable {
     }
 
     /**
-     * Starts a scheduler.
+     * Starts a scheduler that, when its producer cannot go on, stops and reports itself down.
      *
      * @throws IllegalStateException when Kafka is not reachable or the topics are not ready within
      *     {@link #STARTUP_TIMEOUT}
      * @throws UncheckedIOException when the HTTP port cannot be bound
      */
     public static SchedulerService start(SchedulerConfig config) {
+        return start(config, cause -> { });
+    }
+
+    /**
+     * Starts a scheduler.
+     *
+     * @param onFatal called once, on the engine's thread after it closed its Kafka clients, with the error that
+     *     stopped it; the command line exits the process there
+     * @throws IllegalStateException when Kafka is not reachable or the topics are not ready within
+     *     {@link #STARTUP_TIMEOUT}
+     * @throws UncheckedIOException when the HTTP port cannot be bound
+     */
+    public static SchedulerService start(SchedulerConfig config, Consumer<Throwable> onFatal) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         ConcurrentHashMap<String, JobSnapshot> views = new ConcurrentHashMap<>();
-        Engine engine = new Engine(config, Clock.systemUTC(), new SchedulerMetrics(registry, views), views);
+        ConcurrentHashMap<String, Instant> heard = new ConcurrentHashMap<>();
+        SchedulerMetrics metrics = new SchedulerMetrics(registry, views, heard);
+        Engine engine = new Engine(config, Clock.systemUTC(), metrics, views, heard, onFatal);
+        metrics.running(() -> engine.health().up());
         engine.open(STARTUP_TIMEOUT);
         Api api;
         try {
-            api = new Api(engine, registry, config.httpHost(), config.httpPort(), config.token());
+            api = new Api(engine, registry, config.httpHost(), config.httpPort(), config.token(), config.httpTimeout());
         } catch (IOException e) {
             engine.stop();
             engine.run(); // stopped: only closes the Kafka clients
@@ -64,13 +90,7 @@ public final class SchedulerService implements AutoCloseable {
             log.warn("the HTTP API listens on {} without a token: anyone who reaches it can submit and cancel jobs"
                     + " (fix: --token-file FILE or ${}, or --http-host 127.0.0.1)", config.httpHost(), ApiToken.ENV);
         }
-        Thread thread = new Thread(() -> {
-            try {
-                engine.run();
-            } catch (RuntimeException e) {
-                log.error("scheduler engine stopped", e);
-            }
-        }, "shears-scheduler-engine");
+        Thread thread = new Thread(engine, "shears-scheduler-engine");
         thread.start();
         api.start();
         return new SchedulerService(engine, api, thread, registry);
@@ -92,7 +112,7 @@ public final class SchedulerService implements AutoCloseable {
         return registry;
     }
 
-    /** Whether the engine still runs (false after {@link #close} or a fatal Kafka error). */
+    /** Whether the engine still runs (false after {@link #close} or a fatal Kafka error, when /health says 503). */
     public boolean running() {
         return thread.isAlive() && engine.running();
     }

@@ -1,5 +1,6 @@
 package dev.shears.scheduler;
 
+import dev.shears.common.events.CommandKey;
 import dev.shears.common.events.Decoded;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
@@ -48,6 +49,10 @@ final class FakeWorker implements AutoCloseable {
     /** Answers nothing with a seq above this (commands stay in {@link #held}) until raised. */
     final AtomicLong holdAbove = new AtomicLong(Long.MAX_VALUE);
     final List<Event> held = new CopyOnWriteArrayList<>();
+    /** Called with each command read, before it is answered or held: a test sends extra reports from here. */
+    volatile java.util.function.Consumer<Event> beforeAnswer = command -> { };
+    /** The report it sends in place of its answer to a command, or null for its own; see {@link #insteadOfTheFirst}. */
+    private volatile java.util.function.Function<Event, Event> instead = command -> null;
     /** The accuracy it reports for a (seq, attempt); 0.9 unless a test says otherwise. */
     volatile java.util.function.BiFunction<Long, Integer, Double> accuracy = (seq, attempt) -> 0.9;
     private volatile boolean running = true;
@@ -79,6 +84,7 @@ final class FakeWorker implements AutoCloseable {
                     Decoded d = codec.decode(r.value());
                     if (d instanceof Decoded.Accepted a) {
                         received.add(a.event());
+                        beforeAnswer.accept(a.event());
                         if (a.event().seq() > holdAbove.get()) {
                             held.add(a.event());
                         } else {
@@ -102,7 +108,10 @@ final class FakeWorker implements AutoCloseable {
     private void answer(Event command) {
         Payload p = command.payload();
         String job = command.jobId();
-        if (p instanceof JobStarted) {
+        Event other = instead.apply(command);
+        if (other != null) {
+            report(job, other.seq(), other.payload());
+        } else if (p instanceof JobStarted) {
             report(job, 0, completed(0, 1, 0, false));
             if (duplicate) {
                 report(job, 0, completed(0, 1, 0, true));
@@ -113,11 +122,19 @@ final class FakeWorker implements AutoCloseable {
                 report(job, s.step(), completed(s.step(), s.attempt(), s.targetSparsity(), true));
             }
         } else if (p instanceof RollBack r) {
-            report(job, r.toSeq(), new JobResumed(r.toSeq(), command.seq() - r.toSeq(), "fake-0"));
+            report(job, r.toSeq(), JobResumed.of(new CommandKey(r.attempt(), r.toSeq()), command.seq() - r.toSeq(),
+                    "fake-0"));
         } else if (p instanceof Finalize f) {
-            report(job, command.seq(), new ModelPublished(job, "20261123T120000Z", "/models/" + job + ".zip",
+            report(job, command.seq(), ModelPublished.withoutCost(job, "20261123T120000Z", "/models/" + job + ".zip",
                     "0".repeat(64), 0.9, 0.5));
         }
+    }
+
+    /** Answers the first command of {@code type} with the report {@code report} makes of it, in place of its answer. */
+    void insteadOfTheFirst(Class<? extends Payload> type, java.util.function.Function<Event, Event> report) {
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        instead = command -> type.isInstance(command.payload()) && done.compareAndSet(false, true)
+                ? report.apply(command) : null;
     }
 
     private StepCompleted completed(long seq, int attempt, double target, boolean redelivered) {

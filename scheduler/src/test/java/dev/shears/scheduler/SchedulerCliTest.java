@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.shears.common.events.CancelJob;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Topics;
-import dev.shears.broker.EmbeddedKafka;
 import dev.shears.scheduler.cli.CancelCommand;
 import dev.shears.scheduler.cli.JobsCommand;
 import dev.shears.scheduler.cli.SchedulerCommand;
@@ -36,11 +35,7 @@ import picocli.CommandLine;
 
 /** The command-line tools against a real scheduler on a real broker. */
 @DisplayName("Scheduler command line")
-class SchedulerCliTest {
-
-    @TempDir
-    static Path dataDir;
-    static EmbeddedKafka kafka;
+class SchedulerCliTest extends BrokerTestBase {
     static SchedulerService scheduler;
     static FakeWorker worker;
     static final Topics TOPICS = new Topics("cli");
@@ -52,7 +47,6 @@ class SchedulerCliTest {
 
     @BeforeAll
     static void start() {
-        kafka = EmbeddedKafka.start(dataDir);
         scheduler = SchedulerService.start(SchedulerConfig.of(kafka.bootstrapServers()).withHttp("127.0.0.1", 0)
                 .withTopics(TOPICS).withPartitions(2).withTransactionalId("shears-scheduler-cli"));
         worker = new FakeWorker(kafka.bootstrapServers(), TOPICS, false);
@@ -66,9 +60,6 @@ class SchedulerCliTest {
         if (scheduler != null) {
             scheduler.close();
         }
-        if (kafka != null) {
-            kafka.close();
-        }
     }
 
     int run(Object command, String... args) {
@@ -79,14 +70,14 @@ class SchedulerCliTest {
         return new CommandLine(command).setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(all);
     }
 
-    Path recipe(String job, int steps) throws Exception {
-        return Files.writeString(dir.resolve(job + ".yaml"), SchedulerOnKafkaTest.recipe(job, steps));
+    Path recipeFile(String job, int steps) throws Exception {
+        return Files.writeString(dir.resolve(job + ".yaml"), recipe(job, steps));
     }
 
     @Test
     @DisplayName("submit --watch follows a job to publication and exits 0; jobs and status show it")
     void submitWatchJobsStatus() throws Exception {
-        assertThat(run(new SubmitCommand(), "--watch", "--interval", "100", recipe("cli-one", 2).toString()))
+        assertThat(run(new SubmitCommand(), "--watch", "--interval", "100", recipeFile("cli-one", 2).toString()))
                 .as(err.toString()).isZero();
         assertThat(out.toString()).contains("submitted cli-one (2 steps)").contains("published cli-one")
                 .contains("sha256    " + "0".repeat(64)).contains("/models/cli-one.zip");
@@ -107,7 +98,7 @@ class SchedulerCliTest {
     void cancel() throws Exception {
         worker.holdAbove.set(0);
         try {
-            assertThat(run(new SubmitCommand(), recipe("cli-two", 3).toString())).isZero();
+            assertThat(run(new SubmitCommand(), recipeFile("cli-two", 3).toString())).isZero();
             await().atMost(Duration.ofSeconds(30)).until(() -> worker.held.stream()
                     .anyMatch(e -> e.jobId().equals("cli-two")));
             assertThat(run(new CancelCommand(), "cli-two")).as(err.toString()).isZero();

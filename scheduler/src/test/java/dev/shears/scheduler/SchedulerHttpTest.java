@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.common.events.Topics;
-import dev.shears.broker.EmbeddedKafka;
 import dev.shears.scheduler.cli.JobsCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -37,7 +36,7 @@ import picocli.CommandLine;
  * refused with a 4xx that names the field where there is one, never a 5xx, and the scheduler serves afterwards.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class SchedulerHttpTest {
+class SchedulerHttpTest extends BrokerTestBase {
     static final String TOKEN = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
     /** Every field of a recipe, with a valid value: the mutations start from here. */
     static final Map<String, String> FIELDS = new LinkedHashMap<>();
@@ -68,7 +67,6 @@ class SchedulerHttpTest {
 
     @TempDir
     static Path dir;
-    EmbeddedKafka kafka;
     SchedulerService open;
     SchedulerService guarded;
     final HttpClient http = HttpClient.newHttpClient();
@@ -79,7 +77,6 @@ class SchedulerHttpTest {
 
     @BeforeAll
     void start() {
-        kafka = EmbeddedKafka.start(dir.resolve("kafka"));
         open = SchedulerService.start(SchedulerConfig.of(kafka.bootstrapServers()).withHttp("127.0.0.1", 0)
                 .withTopics(new Topics("http-open")).withPartitions(1).withTransactionalId("http-open"));
         guarded = SchedulerService.start(SchedulerConfig.of(kafka.bootstrapServers()).withHttp("127.0.0.1", 0)
@@ -89,7 +86,7 @@ class SchedulerHttpTest {
 
     @AfterAll
     void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {guarded, open, kafka}) {
+        for (AutoCloseable c : new AutoCloseable[] {guarded, open}) {
             try {
                 if (c != null) {
                     c.close();
@@ -245,6 +242,34 @@ class SchedulerHttpTest {
         assertThat(post(open, recipe("roots-" + jobs.incrementAndGet(), "model", "file:team/lenet5.zip"))
                 .statusCode()).as("a name under the model root").isEqualTo(201);
         assertServes(open);
+    }
+
+    @Test
+    void aRecipeTheWorkersCannotRunIsRefusedAtSubmissionWithEveryProblemNamed() throws Exception {
+        HttpResponse<String> unknown = post(open, "job: graph-1\nmodel: resnt\n");
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(json.readTree(unknown.body()).path("problems").get(0).path("message").asText())
+                .contains("is not a known model").contains("did you mean resnet?");
+
+        HttpResponse<String> sizes = post(open, """
+                job: graph-2
+                model:
+                  name: resnet
+                  depth: 21
+                  widthMultiplier: 0.5
+                pruning:
+                  kinds: [conv, attention]
+                  structured:
+                    groups: channels
+                publish:
+                  artifact: report
+                """);
+        assertThat(sizes.statusCode()).as(sizes.body()).isEqualTo(400);
+        assertThat(problemFields(sizes)).contains("model.depth", "model.widthMultiplier", "pruning.kinds[1]",
+                "pruning.structured.groups", "publish.artifact");
+        assertThat(sizes.body()).contains("6n+2").contains("is for mobilenetv2 only");
+        assertThat(http.send(HttpRequest.newBuilder(open.uri().resolve("/jobs/graph-2")).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).as("nothing was submitted").isEqualTo(404);
     }
 
     @Test

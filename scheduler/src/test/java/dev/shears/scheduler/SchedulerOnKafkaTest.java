@@ -6,26 +6,28 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.common.events.CommandKey;
 import dev.shears.common.events.DeadLetter;
 import dev.shears.common.events.Decoded;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
+import dev.shears.common.events.Finalize;
+import dev.shears.common.events.JobFailed;
+import dev.shears.common.events.JobResumed;
 import dev.shears.common.events.PruneStep;
+import dev.shears.common.events.RollBack;
 import dev.shears.common.events.Topics;
-import dev.shears.broker.EmbeddedKafka;
 import dev.shears.common.kafka.DeadLetters;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -40,61 +42,17 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The scheduler service against a real KRaft broker, with a fake worker on the other side of the topics. */
 @DisplayName("Scheduler on a real broker")
-class SchedulerOnKafkaTest {
+class SchedulerOnKafkaTest extends BrokerTestBase {
 
     static final Duration WAIT = Duration.ofSeconds(30);
     static final ObjectMapper JSON = new ObjectMapper();
-    static final AtomicInteger COUNTER = new AtomicInteger();
-
-    @TempDir
-    static Path dataDir;
-    static EmbeddedKafka kafka;
 
     final HttpClient http = HttpClient.newHttpClient();
-    final List<AutoCloseable> toClose = new ArrayList<>();
-    Topics topics;
-    String transactionalId;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(dataDir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
-
-    /** A scheduler on its own topics (a fresh prefix per test) and HTTP port. */
-    SchedulerService scheduler() {
-        if (topics == null) {
-            int n = COUNTER.incrementAndGet();
-            topics = new Topics("t" + n);
-            transactionalId = "shears-scheduler-t" + n;
-        }
-        SchedulerService s = SchedulerService.start(SchedulerConfig.of(kafka.bootstrapServers()).withHttp("127.0.0.1", 0)
-                .withTopics(topics).withPartitions(2).withTransactionalId(transactionalId));
-        toClose.add(s);
-        return s;
-    }
 
     FakeWorker worker(boolean duplicate) {
         FakeWorker w = new FakeWorker(kafka.bootstrapServers(), topics, duplicate);
@@ -102,21 +60,11 @@ class SchedulerOnKafkaTest {
         return w;
     }
 
-    static String recipe(String job, int steps) {
-        return """
-                job: %s
-                model: lenet5
-                schedule:
-                  kind: linear
-                  initialSparsity: 0.1
-                  finalSparsity: 0.5
-                  steps: %d
-                fineTune:
-                  iterationsPerStep: 10
-                accuracyBudget:
-                  maxDrop: 0.05
-                  policy: stop
-                """.formatted(job, steps);
+    /** A worker whose step 2 of attempt 1 misses the accuracy budget (0.5 against a dense 0.9). */
+    FakeWorker workerBelowBudgetAtStep2() {
+        FakeWorker w = worker(false);
+        w.accuracy = (seq, attempt) -> seq == 2 && attempt == 1 ? 0.5 : 0.9;
+        return w;
     }
 
     HttpResponse<String> post(SchedulerService s, String path, String body) throws Exception {
@@ -179,8 +127,7 @@ class SchedulerOnKafkaTest {
     @DisplayName("a step below the budget is rolled back and retried with a smaller step, every decision on commands")
     void rollsBackOverKafka() throws Exception {
         SchedulerService s = scheduler();
-        FakeWorker w = worker(false);
-        w.accuracy = (seq, attempt) -> seq == 2 && attempt == 1 ? 0.5 : 0.9;
+        FakeWorker w = workerBelowBudgetAtStep2();
         assertThat(post(s, "/jobs", recipe("zeta", 3).replace("policy: stop", "policy: rollback")).statusCode())
                 .isEqualTo(201);
         awaitState(s, "zeta", "published");
@@ -196,6 +143,46 @@ class SchedulerOnKafkaTest {
         assertThat(job.path("results")).extracting(r -> r.path("decision").asText())
                 .containsExactly("dense", "ok", "rollback", "ok", "ok");
         assertThat(get(s, "/metrics").body()).contains("shears_scheduler_decisions_total{decision=\"rollback\"} 1.0");
+    }
+
+    /** It used to be taken for the failure of the PruneStep after it: that step went again, on the over-pruned model. */
+    @Test
+    @DisplayName("a RollBack that failed is sent again, and the smaller step waits for its answer")
+    void sendsAFailedRollBackAgain() throws Exception {
+        SchedulerService s = scheduler();
+        FakeWorker w = workerBelowBudgetAtStep2();
+        w.insteadOfTheFirst(RollBack.class, command -> Event.of(command.jobId(), command.seq(),
+                JobFailed.of(command, "java.io.IOException: disk", "fake-0", true)));
+        assertThat(post(s, "/jobs", recipe("theta", 3).replace("policy: stop", "policy: rollback")).statusCode())
+                .isEqualTo(201);
+        awaitState(s, "theta", "published");
+
+        assertThat(w.types("theta")).containsExactly("JobStarted", "PruneStep", "PruneStep", "SchedulerDecision",
+                "RollBack", "SchedulerDecision", "RollBack", "PruneStep", "PruneStep", "Finalize");
+        assertThat(job(s, "theta").path("history")).anySatisfy(h -> assertThat(h.path("detail").asText())
+                .startsWith("retry: retry 1 of"));
+    }
+
+    /**
+     * The worker fell back to the step's first checkpoint (the extra fine-tune's was found damaged) before the
+     * Finalize: it used to publish that model, the one the accuracy budget refused.
+     */
+    @Test
+    @DisplayName("a lost extra fine-tune is sent again under a new attempt, and the Finalize names it")
+    void sendsALostExtraFineTuneAgain() throws Exception {
+        SchedulerService s = scheduler();
+        FakeWorker w = workerBelowBudgetAtStep2();
+        w.insteadOfTheFirst(Finalize.class, command -> Event.of(command.jobId(), 2,
+                new JobResumed(2, 1, 0, List.of(new CommandKey(2, 2)), "fake-0")));
+        assertThat(post(s, "/jobs", recipe("iota", 2).replace("policy: stop", "policy: extra_fine_tune")).statusCode())
+                .isEqualTo(201);
+        awaitState(s, "iota", "published");
+
+        assertThat(w.types("iota")).containsExactly("JobStarted", "PruneStep", "PruneStep", "SchedulerDecision",
+                "PruneStep", "Finalize", "SchedulerDecision", "PruneStep", "Finalize");
+        List<Finalize> finals = w.received.stream().filter(e -> e.jobId().equals("iota")).map(Event::payload)
+                .filter(Finalize.class::isInstance).map(Finalize.class::cast).toList();
+        assertThat(finals).containsExactly(new Finalize(2, 2), new Finalize(2, 3));
     }
 
     @Test
@@ -302,7 +289,7 @@ class SchedulerOnKafkaTest {
 
     /** The one record of the reports' dead-letter topic (read_committed). */
     ConsumerRecord<String, byte[]> theDeadLetter() {
-        Map<String, Object> c = new HashMap<>(kafka.clientProperties());
+        Map<String, Object> c = new HashMap<>(kafka.broker().clientProperties());
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         try (KafkaConsumer<String, byte[]> dlt = new KafkaConsumer<>(c, new StringDeserializer(),
                 new ByteArrayDeserializer())) {
@@ -315,12 +302,9 @@ class SchedulerOnKafkaTest {
     @Test
     @DisplayName("read_committed consumers see commands only from committed transactions: a zombie's open one is fenced")
     void fencesTheZombieAndHidesItsUncommittedCommands() throws Exception {
-        int n = COUNTER.incrementAndGet();
-        topics = new Topics("t" + n);
-        transactionalId = "shears-scheduler-t" + n;
-        kafka.createTopic(topics.commands(), 2);
-        Map<String, Object> p = new HashMap<>(kafka.clientProperties());
-        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        kafka.broker().createTopic(topics.commands(), 2);
+        Map<String, Object> p = new HashMap<>(kafka.broker().clientProperties());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config().transactionalId());
         EventCodec codec = new EventCodec();
         try (KafkaProducer<String, byte[]> zombie = new KafkaProducer<>(p, new StringSerializer(),
                 new ByteArraySerializer())) {
@@ -338,7 +322,7 @@ class SchedulerOnKafkaTest {
             assertThatThrownBy(zombie::commitTransaction).as("the scheduler's start fenced the zombie")
                     .isInstanceOfAny(ProducerFencedException.class, InvalidProducerEpochException.class);
 
-            Map<String, Object> c = new HashMap<>(kafka.clientProperties());
+            Map<String, Object> c = new HashMap<>(kafka.broker().clientProperties());
             c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
             try (KafkaConsumer<String, byte[]> uncommitted = new KafkaConsumer<>(c, new StringDeserializer(),
                     new ByteArrayDeserializer())) {

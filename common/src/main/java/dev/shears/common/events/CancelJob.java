@@ -4,7 +4,7 @@ package dev.shears.common.events;
  * Stops a job where it is: the worker abandons the step in progress, keeps the checkpoints and
  * publishes nothing. Sent with the seq of the last command sent before it. Idempotent.
  *
- * @param reason why, for people: not blank, at most 16,384 characters
+ * @param reason why, for people: not blank, at most 16,384 bytes of UTF-8
  */
 public record CancelJob(String reason) implements Command {
 

@@ -1,6 +1,7 @@
 package dev.shears.common.events;
 
 import dev.shears.common.text.Quoted;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -119,18 +120,34 @@ final class Check {
     }
 
     /**
-     * Free text shown to people (a reason, a detail): at most {@code max} characters, no control
+     * Free text shown to people (a reason, a detail, a path): at most {@code maxBytes} bytes of UTF-8, no control
      * characters other than tab, line feed and carriage return.
      */
-    void text(String field, String value, int max, boolean mayBeBlank, String fix) {
+    void text(String field, String value, int maxBytes, boolean mayBeBlank, String fix) {
+        boundedText(field, value, maxBytes, mayBeBlank, fix,
+                "shorten it, cutting between characters; keep the first lines of a stack trace");
+    }
+
+    /** Like {@link #text}, with {@code fix} also the fix of a value too long. */
+    void utf8Text(String field, String value, int maxBytes, boolean mayBeBlank, String fix) {
+        boundedText(field, value, maxBytes, mayBeBlank, fix, fix);
+    }
+
+    private void boundedText(String field, String value, int maxBytes, boolean mayBeBlank, String blankFix,
+            String longFix) {
         present(field, value);
         if (!mayBeBlank && value.isBlank()) {
-            throw fail(field, value, "is blank" + fix(fix));
+            throw fail(field, value, "is blank" + fix(blankFix));
         }
-        if (value.length() > max) {
-            throw fail(field, value, "is too long: " + value.length() + " characters, at most " + max
-                    + fix("shorten it; keep the first lines of a stack trace"));
+        int bytes = value.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > maxBytes) {
+            throw fail(field, value, "is too long: " + bytes + " bytes of UTF-8, at most " + maxBytes + fix(longFix));
         }
+        unicodeText(field, value);
+    }
+
+    /** No lone surrogate, no control character other than tab, line feed and carriage return. */
+    private void unicodeText(String field, String value) {
         int lone = loneSurrogate(value);
         if (lone >= 0) {
             throw fail(field, value, String.format(Locale.ROOT, "contains the lone surrogate U+%04X at index %d:"

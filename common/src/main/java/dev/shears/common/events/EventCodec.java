@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shears.common.events.Rejection.Reason;
 import dev.shears.common.text.Quoted;
+import dev.shears.common.text.Utf8;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -37,14 +38,16 @@ public final class EventCodec {
 
     /**
      * Upgrades of older versions: entry {@code i} turns the JSON of version {@code OLDEST + i}
-     * into that of the next version, so that an older event is read as the current one.
+     * into that of the next version, so that an older event is read as the current one. 2 to 3:
+     * a {@code ModelPublished} gains its cost fields, each 0 (not known).
      *
-     * <p>1 to 2: {@code StepCompleted} gained {@code testAccuracy}, and its {@code accuracy} became the
-     * validation split's. A version 1 report measured {@code accuracy} on the test split, and its budget
+     * <p>3 to 4: {@code StepCompleted} gained {@code testAccuracy}, and its {@code accuracy} became the
+     * validation split's. An earlier report measured {@code accuracy} on the test split, and its budget
      * was judged on it: it is read with that figure as both, so that a job in flight keeps being judged
      * on what its earlier steps were.
      */
-    private static final List<UnaryOperator<ObjectNode>> UPGRADES = List.of(EventCodec::testAccuracyFromAccuracy);
+    private static final List<UnaryOperator<ObjectNode>> UPGRADES = List.of(EventCodec::version1To2,
+            EventCodec::costNotKnown, EventCodec::testAccuracyFromAccuracy);
     /** The oldest version {@link #decode} reads. */
     static final int OLDEST = Event.VERSION - UPGRADES.size();
 
@@ -101,6 +104,34 @@ public final class EventCodec {
         }
     }
 
+    /**
+     * Version 1 to 2. {@code JobFailed} names the command it answers ({@code command}, {@code attempt}),
+     * {@code JobResumed} the key it restored and the keys it lost ({@code restoredAttempt}, {@code lost}), and
+     * {@code Finalize} the attempt of the checkpoint it publishes ({@code attempt}): a version-1 event did not say,
+     * which version 2 writes as {@code ""}, {@code 0} and no lost keys (any fields of those names it had were not part
+     * of its version, and go). Free text ({@code reason}, {@code detail}) was limited to 16,384 characters, now to as
+     * many bytes of UTF-8: a longer one is cut, between characters.
+     */
+    static ObjectNode version1To2(ObjectNode root) {
+        JsonNode type = root.get("type");
+        if (root.get("payload") instanceof ObjectNode payload && type != null && type.isTextual()) {
+            switch (type.textValue()) {
+                case "JobFailed" -> payload.put("command", "").put("attempt", 0);
+                case "JobResumed" -> payload.put("restoredAttempt", 0).putArray("lost");
+                case "Finalize" -> payload.put("attempt", 0);
+                default -> { }
+            }
+            for (String text : List.of("reason", "detail")) {
+                JsonNode node = payload.get(text);
+                if (node != null && node.isTextual()) {
+                    payload.put(text, Utf8.cut(node.textValue(), Limits.TEXT));
+                }
+            }
+        }
+        root.put("version", 2);
+        return root;
+    }
+
     private Event read(byte[] bytes) throws Refusal {
         ObjectNode root = parse(bytes);
         // the version first: a newer version may lack or rename any other field
@@ -133,6 +164,19 @@ public final class EventCodec {
         } catch (FieldException e) {
             throw new Refusal(Reason.INVALID_FIELD, e.field(), e.field() + " " + e.problem());
         }
+    }
+
+    /** Version 2 to 3: a {@code ModelPublished} payload without cost fields gets them as 0. */
+    private static ObjectNode costNotKnown(ObjectNode root) {
+        if (root.path("type").asText().equals("ModelPublished") && root.get("payload") instanceof ObjectNode payload) {
+            for (String field : ModelPublished.COST_FIELDS) {
+                if (!payload.has(field)) {
+                    payload.put(field, 0);
+                }
+            }
+        }
+        root.put("version", 3);
+        return root;
     }
 
     private ObjectNode parse(byte[] bytes) throws Refusal {
@@ -228,12 +272,13 @@ public final class EventCodec {
                 + " consumer upgraded; then replay the event from the dead-letter topic)");
     }
 
-    /** Version 1 to 2: a {@code StepCompleted}'s test accuracy is its {@code accuracy}; nothing else changed. */
+    /** Version 3 to 4: a {@code StepCompleted}'s test accuracy is its {@code accuracy}; nothing else changed. */
     private static ObjectNode testAccuracyFromAccuracy(ObjectNode root) {
         if (root.path("type").asText("").equals("StepCompleted") && root.get("payload") instanceof ObjectNode p
                 && p.has("accuracy") && !p.has("testAccuracy")) {
             p.set("testAccuracy", p.get("accuracy"));
         }
+        root.put("version", 4);
         return root;
     }
 

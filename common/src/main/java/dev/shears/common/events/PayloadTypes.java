@@ -1,6 +1,7 @@
 package dev.shears.common.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shears.common.text.Quoted;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * The payload records as JSON. The event types are the records permitted by {@link Payload}
@@ -70,14 +72,19 @@ final class PayloadTypes {
     }
 
     static ObjectNode write(Payload payload, JsonNodeFactory nodes) {
-        Shape shape = BY_CLASS.get(payload.getClass());
+        return writeRecord((Record) payload, nodes);
+    }
+
+    /** A record's components as the fields of an object, in order. */
+    private static ObjectNode writeRecord(Record record, JsonNodeFactory nodes) {
+        String owner = record.getClass().getSimpleName();
         ObjectNode out = nodes.objectNode();
-        for (RecordComponent component : shape.components()) {
+        for (RecordComponent component : record.getClass().getRecordComponents()) {
             Object value;
             try {
-                value = component.getAccessor().invoke(payload);
+                value = component.getAccessor().invoke(record);
             } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("cannot read " + shape.name() + "." + component.getName(), e);
+                throw new IllegalStateException("cannot read " + owner + "." + component.getName(), e);
             }
             if (value instanceof Integer i) {
                 out.put(component.getName(), i);
@@ -92,8 +99,11 @@ final class PayloadTypes {
             } else if (value instanceof Map<?, ?> map) {
                 ObjectNode inner = out.putObject(component.getName());
                 map.forEach((k, v) -> inner.put((String) k, (Double) v));
+            } else if (value instanceof List<?> list) {
+                ArrayNode inner = out.putArray(component.getName());
+                list.forEach(element -> inner.add(writeRecord((Record) element, nodes)));
             } else {
-                throw new IllegalStateException(shape.name() + "." + component.getName() + " has a type the codec"
+                throw new IllegalStateException(owner + "." + component.getName() + " has a type the codec"
                         + " cannot write: " + component.getGenericType());
             }
         }
@@ -213,7 +223,54 @@ final class PayloadTypes {
             }
             return map;
         }
+        if (javaType instanceof ParameterizedType p && p.getRawType() == List.class
+                && p.getActualTypeArguments()[0] instanceof Class<?> element && element.isRecord()) {
+            if (!node.isArray()) {
+                throw invalid(type, field, node, "is " + kind(node) + ", not an array (fix: e.g. [], or [{"
+                        + String.join(": 1, ", fieldsOf(element)) + ": 1}])");
+            }
+            List<Object> list = new ArrayList<>();
+            for (int i = 0; i < node.size(); i++) {
+                list.add(readRecord(type, field + "[" + i + "]", element, node.get(i)));
+            }
+            return list;
+        }
         throw new IllegalStateException(type + " has a field of a type the codec cannot read: " + javaType);
+    }
+
+    /** A record nested in a payload (an element of a list), strict as the payload itself. */
+    private static Object readRecord(String type, String field, Class<?> record, JsonNode node) throws Refusal {
+        List<String> fields = fieldsOf(record);
+        if (!node.isObject()) {
+            throw invalid(type, field, node, "is " + kind(node) + ", not an object (fix: {"
+                    + String.join(", ", fields) + "})");
+        }
+        RecordComponent[] components = record.getRecordComponents();
+        Object[] args = new Object[components.length];
+        for (int i = 0; i < components.length; i++) {
+            String name = field + "." + components[i].getName();
+            if (absent(node.get(components[i].getName()))) {
+                throw new Refusal(Rejection.Reason.MISSING_FIELD, name, type + " " + name
+                        + " is missing (fix: each element has " + String.join(", ", fields) + ")");
+            }
+            args[i] = value(type, name, components[i].getGenericType(), node.get(components[i].getName()));
+        }
+        try {
+            return record.getDeclaredConstructor(Stream.of(components).map(RecordComponent::getType)
+                    .toArray(Class<?>[]::new)).newInstance(args);
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof FieldException f) {
+                throw new Refusal(Rejection.Reason.INVALID_FIELD, field + "." + f.field(),
+                        type + " " + field + "." + f.field() + " " + f.problem());
+            }
+            throw new IllegalStateException("the " + record.getSimpleName() + " constructor failed", e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot construct " + record.getSimpleName(), e);
+        }
+    }
+
+    private static List<String> fieldsOf(Class<?> record) {
+        return Stream.of(record.getRecordComponents()).map(RecordComponent::getName).toList();
     }
 
     static boolean absent(JsonNode node) {

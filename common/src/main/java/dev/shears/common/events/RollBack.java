@@ -10,7 +10,7 @@ package dev.shears.common.events;
  *
  * @param toSeq the seq whose checkpoint to restore, in [0, 10000]
  * @param attempt the job's new attempt, at least 2
- * @param reason why, for people: not blank, at most 16,384 characters
+ * @param reason why, for people: not blank, at most 16,384 bytes of UTF-8
  */
 public record RollBack(long toSeq, int attempt, String reason) implements Command {
 

@@ -10,7 +10,7 @@ import java.util.List;
  * @param seq the step the decision is about, at least 0
  * @param decision a code, {@code [a-z][a-z0-9_]{0,63}}: one of the constants here, or a newer one
  *     (readers treat unknown codes as text)
- * @param detail the figures behind it, for people; may be empty, at most 16,384 characters
+ * @param detail the figures behind it, for people; may be empty, at most 16,384 bytes of UTF-8
  */
 public record SchedulerDecision(long seq, String decision, String detail) implements Payload {
 
@@ -24,8 +24,12 @@ public record SchedulerDecision(long seq, String decision, String detail) implem
     public static final String RETRY = "retry";
     /** Send again the steps a worker lost (it resumed from an older checkpoint than the last step accepted). */
     public static final String REDO = "redo";
+    /** Send a command again, under the same key, after nothing was heard of it for the scheduler's stall timeout. */
+    public static final String RESEND = "resend";
+    /** Fail the job: nothing was heard of its command through every resend (a {@link CancelJob} follows). */
+    public static final String STALLED = "stalled";
     /** The codes this version of the scheduler decides; readers must still accept others. */
-    public static final List<String> CODES = List.of(EXTRA_FINE_TUNE, ROLLBACK, STOP, RETRY, REDO);
+    public static final List<String> CODES = List.of(EXTRA_FINE_TUNE, ROLLBACK, STOP, RETRY, REDO, RESEND, STALLED);
 
     /** @throws IllegalArgumentException when a field is out of range */
     public SchedulerDecision {

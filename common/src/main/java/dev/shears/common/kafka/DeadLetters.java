@@ -4,6 +4,7 @@ import dev.shears.common.events.DeadLetter;
 import dev.shears.common.events.EventCodec;
 import dev.shears.common.events.Rejection;
 import dev.shears.common.events.Topics;
+import dev.shears.common.text.Utf8;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -97,7 +98,8 @@ public final class DeadLetters {
         Objects.requireNonNull(record, "record");
         List<Header> headers = new ArrayList<>();
         DeadLetter.headers(rejection, record.topic(), record.partition(), record.offset()).forEach((name, text) ->
-                headers.add(new Header(name, name.equals(DeadLetter.DETAIL) ? cut(text, MAX_DETAIL_BYTES) : text)));
+                headers.add(new Header(name, name.equals(DeadLetter.DETAIL) ? Utf8.cut(text, MAX_DETAIL_BYTES)
+                        : text)));
         String key = record.key();
         byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
         byte[] value = record.value();
@@ -109,7 +111,7 @@ public final class DeadLetters {
             if (room < 0 && keyBytes != null) {
                 headers.add(new Header(KEY_SHA256, sha256(keyBytes)));
                 headers.add(new Header(KEY_BYTES, Integer.toString(keyBytes.length)));
-                key = cut(key, maxRecordBytes - upperBound(new byte[0], new byte[0], headers));
+                key = Utf8.cut(key, Math.max(0, maxRecordBytes - upperBound(new byte[0], new byte[0], headers)));
                 room = 0;
             }
             value = Arrays.copyOf(original, Math.max(0, Math.min(room, original.length)));
@@ -137,19 +139,6 @@ public final class DeadLetters {
             size += VARINT + h.name().getBytes(StandardCharsets.UTF_8).length + VARINT + h.value().length;
         }
         return (int) Math.min(Integer.MAX_VALUE, size);
-    }
-
-    /** The longest prefix of {@code text} of at most {@code maxBytes} UTF-8 bytes, never splitting a character. */
-    static String cut(String text, int maxBytes) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length <= maxBytes) {
-            return text;
-        }
-        int end = Math.max(0, maxBytes);
-        while (end > 0 && (bytes[end] & 0xC0) == 0x80) {
-            end--; // a continuation byte: the character starts before it
-        }
-        return new String(bytes, 0, end, StandardCharsets.UTF_8);
     }
 
     private static String sha256(byte[] bytes) {

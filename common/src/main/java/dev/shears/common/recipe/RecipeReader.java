@@ -40,7 +40,7 @@ final class RecipeReader {
     static final List<String> BUDGET_KEYS = List.of("minAccuracy", "maxDrop", "policy", "extraIterations",
             "maxRetries");
     static final List<String> CHECKPOINT_KEYS = List.of("keepLast");
-    static final List<String> PUBLISH_KEYS = List.of("name");
+    static final List<String> PUBLISH_KEYS = List.of("name", "artifact");
     static final List<String> DATA_KEYS = List.of("name", "validation", "shape", "normalization", "augmentation");
     static final List<String> NORMALIZATION_KEYS = List.of("mean", "std");
     static final List<String> AUGMENTATION_KEYS = List.of("crop", "flip");
@@ -408,12 +408,13 @@ final class RecipeReader {
     }
 
     private Publish publish(Section s, String job) {
+        Publish.Artifact artifact = s.choice("artifact", Publish.Artifact.class, Publish.Artifact.MODEL);
         String name = s.text("name", null, "a name such as lenet5-fmnist-90");
         if (name == null && !s.has("name") && !s.invalid("name")) {
-            return job == null || !problems.isEmpty() ? null : new Publish(job);
+            return job == null || artifact == null || !problems.isEmpty() ? null : new Publish(job, artifact);
         }
         Publish.check(name, problems);
-        return problems.isEmpty() && name != null ? new Publish(name) : null;
+        return problems.isEmpty() && name != null && artifact != null ? new Publish(name, artifact) : null;
     }
 
     /**

@@ -102,7 +102,8 @@ final class RecipeWriter {
         budget.put("maxRetries", b.maxRetries());
 
         root.putObject(Checkpoints.SECTION).put("keepLast", r.checkpoints().keepLast());
-        root.putObject(Publish.SECTION).put("name", r.publish().name());
+        root.putObject(Publish.SECTION).put("name", r.publish().name()).put("artifact",
+                r.publish().artifact().toString());
         try {
             return MAPPER.writeValueAsString(root);
         } catch (JsonProcessingException e) {

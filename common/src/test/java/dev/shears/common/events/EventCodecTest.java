@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Events survive the codec unchanged, and their JSON stays what the golden files under {@code events/} say. */
 class EventCodecTest {
@@ -59,26 +60,34 @@ class EventCodecTest {
     void theEnvelopeComesFirstInAFixedOrder() {
         String text = new String(codec.encode(EventExamples.of("PruneStep")), StandardCharsets.UTF_8);
 
-        assertThat(text).startsWith("{\"type\":\"PruneStep\",\"version\":2,\"eventId\":\"00000000-0000-4000-8000-"
+        assertThat(text).startsWith("{\"type\":\"PruneStep\",\"version\":4,\"eventId\":\"00000000-0000-4000-8000-"
                 + "000000000002\",\"jobId\":\"lenet5-fmnist-90\",\"seq\":3,\"time\":\"2026-11-23T12:00:02Z\","
                 + "\"payload\":{\"step\":3,");
     }
 
     @Test
     void aVersion1StepCompletedReadsItsAccuracyAsBothValidationAndTest() throws IOException {
-        StepCompleted now = (StepCompleted) EventExamples.of("StepCompleted").payload();
-        try (InputStream in = EventCodecTest.class.getResourceAsStream("/events/v1/StepCompleted.json")) {
-            Event old = ((Decoded.Accepted) codec.decode(in.readAllBytes())).event();
+        Event old = ((Decoded.Accepted) codec.decode(golden("v1/StepCompleted"))).event();
 
-            assertThat(old.version()).isEqualTo(Event.VERSION);
-            assertThat(old.payload()).isEqualTo(new StepCompleted(now.seq(), now.attempt(), now.targetSparsity(),
-                    now.achievedSparsity(), now.layerSparsity(), now.accuracy(), now.accuracy(), now.loss(),
-                    now.checkpointId(), now.worker(), now.redelivered()));
-        }
+        assertThat(old.version()).isEqualTo(Event.VERSION);
+        assertThat(old.payload()).isEqualTo(accuracyAsBoth((StepCompleted) EventExamples.of("StepCompleted").payload()));
+    }
+
+    @ParameterizedTest(name = "version {0}")
+    @ValueSource(ints = {2, 3})
+    void aStepCompletedBeforeVersion4ReadsItsAccuracyAsBothValidationAndTest(int version) throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(golden("StepCompleted"));
+        root.put("version", version);
+        ((ObjectNode) root.get("payload")).remove("testAccuracy");
+        Event expected = EventExamples.of("StepCompleted");
+
+        assertThat(codec.decode(json.writeValueAsBytes(root))).isEqualTo(new Decoded.Accepted(new Event(expected.type(),
+                Event.VERSION, expected.eventId(), expected.jobId(), expected.seq(), expected.time(),
+                accuracyAsBoth((StepCompleted) expected.payload()))));
     }
 
     @Test
-    void aVersion2StepCompletedWithoutTestAccuracyIsMissingAField() throws IOException {
+    void aVersion4StepCompletedWithoutTestAccuracyIsMissingAField() throws IOException {
         ObjectNode root = (ObjectNode) json.readTree(codec.encode(EventExamples.of("StepCompleted")));
         ((ObjectNode) root.get("payload")).remove("testAccuracy");
 
@@ -86,6 +95,28 @@ class EventCodecTest {
 
         assertThat(r.reason()).isEqualTo(Rejection.Reason.MISSING_FIELD);
         assertThat(r.field()).isEqualTo("payload.testAccuracy");
+    }
+
+    @Test
+    void aVersionTwoModelPublishedIsReadWithItsCostNotKnown() throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(golden("ModelPublished"));
+        root.put("version", 2);
+        ObjectNode payload = (ObjectNode) root.get("payload");
+        ModelPublished.COST_FIELDS.forEach(payload::remove);
+        Event expected = EventExamples.of("ModelPublished");
+        ModelPublished p = (ModelPublished) expected.payload();
+
+        assertThat(codec.decode(json.writeValueAsBytes(root))).isEqualTo(new Decoded.Accepted(new Event(expected.type(),
+                Event.VERSION, expected.eventId(), expected.jobId(), expected.seq(), expected.time(),
+                ModelPublished.withoutCost(p.name(), p.version(), p.path(), p.sha256(), p.accuracy(), p.sparsity()))));
+    }
+
+    @Test
+    void aVersionOnePruneStepReadsAsItWas() throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(golden("PruneStep"));
+        root.put("version", 1);
+
+        assertThat(codec.decode(json.writeValueAsBytes(root))).isEqualTo(new Decoded.Accepted(EventExamples.of("PruneStep")));
     }
 
     @Test
@@ -128,12 +159,94 @@ class EventCodecTest {
 
     @Test
     void encodingRefusesAnEventNoConsumerWouldRead() {
-        // 500,000 characters, within JobStarted's limit, but 1,250,000 bytes of UTF-8
-        Event big = Event.of("j", 0, new JobStarted("\u00e9\u20ac".repeat(250_000), 1));
+        // 524,280 bytes of UTF-8, within JobStarted's limit, but JSON writes each quote as two bytes
+        Event big = Event.of("j", 0, new JobStarted("\"".repeat(524_280), 1));
 
         assertThatThrownBy(() -> codec.encode(big))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageMatching("the JobStarted event of job j is 125\\d{4} bytes as JSON, over the 1048576 bytes \\(1 MiB\\) that consumers read .*");
+                .hasMessageMatching("the JobStarted event of job j is 1048\\d{3} bytes as JSON, over the 1048576 bytes \\(1 MiB\\) that consumers read .*");
+    }
+
+    @Test
+    void aJobStartedsRecipeIsBoundedInBytesNotCharacters() {
+        // 200,000 characters, but 600,000 bytes of UTF-8
+        String wide = "\u20ac".repeat(200_000);
+
+        assertThatThrownBy(() -> new JobStarted(wide, 1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("600000 bytes of UTF-8, at most 524288");
+        assertThat(new JobStarted("\u20ac".repeat(174_762), 1).recipeYaml()).hasSize(174_762);
+    }
+
+    @Test
+    void aVersion1JobFailedReadsAsOneThatDoesNotNameItsCommand() throws IOException {
+        Event event = ((Decoded.Accepted) codec.decode(golden("v1/JobFailed"))).event();
+
+        assertThat(event.version()).isEqualTo(Event.VERSION);
+        assertThat(event.payload()).isEqualTo(new JobFailed(3, "", 0, "java.io.IOException: No space left on device\n"
+                + "\tat Checkpoints.write", "trainer-0", true));
+        assertThat(((JobFailed) event.payload()).answers(Event.of(EventExamples.JOB, 3, new PruneStep(3, 0.5, 1, false,
+                7)))).as("matched by its seq alone, as version 1 was").isTrue();
+    }
+
+    @Test
+    void aVersion1JobResumedReadsAsOneThatDoesNotNameItsKeys() throws IOException {
+        Event event = ((Decoded.Accepted) codec.decode(golden("v1/JobResumed"))).event();
+
+        assertThat(event.payload()).isEqualTo(new JobResumed(2, 0, 1, List.of(), "trainer-1"));
+        assertThat(((JobResumed) event.payload()).restored()).isEmpty();
+    }
+
+    @Test
+    void aVersion1FinalizeReadsAsOneThatDoesNotNameItsAttempt() throws IOException {
+        Event event = ((Decoded.Accepted) codec.decode(golden("v1/Finalize"))).event();
+
+        assertThat(event.payload()).isEqualTo(new Finalize(10, 0));
+        assertThat(((Finalize) event.payload()).key()).isEmpty();
+    }
+
+    @Test
+    void aVersion1EventOfAnUnchangedTypeReadsAsItWas() throws IOException {
+        assertThat(codec.decode(golden("v1/PruneStep"))).isEqualTo(new Decoded.Accepted(EventExamples.of("PruneStep")));
+    }
+
+    @Test
+    void version1FieldsOfTheNewNamesAreNotReadAndItsLongTextIsCutToTheBytesVersion2Allows() throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(golden("v1/JobFailed"));
+        ObjectNode payload = (ObjectNode) root.get("payload");
+        payload.put("command", "RollBack").put("attempt", 9);
+        payload.put("reason", "\u20ac".repeat(16_384)); // 16,384 characters, 49,152 bytes
+
+        JobFailed failed = (JobFailed) ((Decoded.Accepted) codec.decode(json.writeValueAsBytes(root))).event().payload();
+
+        assertThat(failed.command()).isEmpty();
+        assertThat(failed.attempt()).isZero();
+        assertThat(failed.reason()).isEqualTo("\u20ac".repeat(5461));
+    }
+
+    @Test
+    void lostKeysAreCheckedOneByOneWithTheirPath() throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(golden("JobResumed"));
+        ((ObjectNode) root.get("payload").get("lost").get(0)).put("attempt", 0);
+        Rejection outOfRange = (Rejection) codec.decode(json.writeValueAsBytes(root));
+        ((ObjectNode) root.get("payload").get("lost").get(0)).remove("attempt");
+        Rejection missing = (Rejection) codec.decode(json.writeValueAsBytes(root));
+        ((ObjectNode) root.get("payload")).putArray("lost").add(3);
+        Rejection notAnObject = (Rejection) codec.decode(json.writeValueAsBytes(root));
+
+        assertThat(outOfRange.reason()).isEqualTo(Rejection.Reason.INVALID_FIELD);
+        assertThat(outOfRange.field()).isEqualTo("payload.lost[0].attempt");
+        assertThat(outOfRange.message()).startsWith("JobResumed payload.lost[0].attempt 0 is out of range");
+        assertThat(missing.reason()).isEqualTo(Rejection.Reason.MISSING_FIELD);
+        assertThat(missing.field()).isEqualTo("payload.lost[0].attempt");
+        assertThat(notAnObject.field()).isEqualTo("payload.lost[0]");
+        assertThat(notAnObject.message()).contains("3 is a number, not an object");
+    }
+
+    /** The report as a version before 4 said it: one accuracy, the test split's, read as both. */
+    private static StepCompleted accuracyAsBoth(StepCompleted now) {
+        return new StepCompleted(now.seq(), now.attempt(), now.targetSparsity(), now.achievedSparsity(),
+                now.layerSparsity(), now.accuracy(), now.accuracy(), now.loss(), now.checkpointId(), now.worker(),
+                now.redelivered());
     }
 
     private static byte[] golden(String type) throws IOException {

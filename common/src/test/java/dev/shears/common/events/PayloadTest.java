@@ -8,6 +8,7 @@ import dev.shears.common.recipe.Recipe;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -34,7 +35,9 @@ class PayloadTest {
                 bad("PruneStep.fineTuneIterations -1 is out of range", () -> new PruneStep(1, 0.5, -1, false, 1)),
                 bad("PruneStep.attempt 0 is out of range: must be a whole number in [1, 1000000]",
                         () -> new PruneStep(1, 0.5, 10, false, 0)),
-                bad("Finalize.lastStep -1 is out of range", () -> new Finalize(-1)),
+                bad("Finalize.lastStep -1 is out of range", () -> new Finalize(-1, 1)),
+                bad("Finalize.attempt -1 is out of range: must be a whole number in [0, 1000000]",
+                        () -> new Finalize(3, -1)),
                 bad("CancelJob.reason is missing (null)", () -> new CancelJob(null)),
                 bad("RollBack.attempt 1 is out of range: must be a whole number in [2, 1000000] (fix: a roll-back"
                         + " raises the job's attempt", () -> new RollBack(3, 1, "accuracy")),
@@ -53,16 +56,33 @@ class PayloadTest {
                 bad("StepCompleted.checkpointId \"../ckpt\" is not a valid id",
                         () -> new StepCompleted(1, 1, 0.5, 0.5, layers, 0.9, 0.88, 0.1, "../ckpt", "w", false)),
                 bad("JobProgress.fraction 1.5 is out of range", () -> new JobProgress(1, 1.5, 10, "w")),
-                bad("JobFailed.worker \"trainer 0\" is not a valid id", () -> new JobFailed(1, "disk", "trainer 0", true)),
-                bad("JobFailed.reason \"" + "x".repeat(80) + "...\" is too long: 16385 characters, at most 16384",
-                        () -> new JobFailed(1, "x".repeat(16_385), "w", true)),
-                bad("JobResumed.stepsRedone -2 is out of range", () -> new JobResumed(3, -2, "w")),
+                bad("JobFailed.worker \"trainer 0\" is not a valid id",
+                        () -> new JobFailed(1, "PruneStep", 1, "disk", "trainer 0", true)),
+                bad("JobFailed.command \"prune step\" is not an event type",
+                        () -> new JobFailed(1, "prune step", 1, "disk", "w", true)),
+                bad("JobFailed.attempt 2 is out of range: must be a whole number in [0, 0] (fix: 0 when the command is"
+                        + " not named)", () -> new JobFailed(1, "", 2, "disk", "w", true)),
+                bad("JobFailed.reason \"" + "x".repeat(80) + "...\" is too long: 16385 bytes of UTF-8, at most 16384",
+                        () -> new JobFailed(1, "PruneStep", 1, "x".repeat(16_385), "w", true)),
+                bad("JobFailed.reason \"" + "\u00fc".repeat(80) + "...\" is too long: 16386 bytes of UTF-8, at most"
+                        + " 16384", () -> new JobFailed(1, "PruneStep", 1, "\u00fc".repeat(8_193), "w", true)),
+                bad("CancelJob.reason \"" + "\u20ac".repeat(80) + "...\" is too long: 16386 bytes of UTF-8",
+                        () -> new CancelJob("\u20ac".repeat(5_462))),
+                bad("JobResumed.stepsRedone -2 is out of range", () -> new JobResumed(3, 1, -2, List.of(), "w")),
+                bad("JobResumed.lost[0] \"(attempt 2, seq 3)\" is not above the key restored",
+                        () -> new JobResumed(3, 2, 0, List.of(new CommandKey(2, 3)), "w")),
+                bad("JobResumed.lost[1] \"(attempt 2, seq 4)\" is not above the key restored and the keys before it",
+                        () -> new JobResumed(3, 1, 0, List.of(new CommandKey(2, 5), new CommandKey(2, 4)), "w")),
+                bad("JobResumed.lost[0] \"(attempt 2, seq 4)\" is not above the key restored",
+                        () -> new JobResumed(3, 0, 0, List.of(new CommandKey(2, 4)), "w")),
+                bad("CommandKey.attempt 0 is out of range", () -> new JobResumed(3, 1, 0, List.of(new CommandKey(0, 4)),
+                        "w")),
                 bad("ModelPublished.name \"LeNet\" is not a valid name:",
-                        () -> new ModelPublished("LeNet", "1", "/m", "0".repeat(64), 0.9, 0.9)),
+                        () -> ModelPublished.withoutCost("LeNet", "1", "/m", "0".repeat(64), 0.9, 0.9)),
                 bad("ModelPublished.sha256 \"ABC\" is not a SHA-256: must be 64 lower-case hex digits",
-                        () -> new ModelPublished("m", "1", "/m", "ABC", 0.9, 0.9)),
+                        () -> ModelPublished.withoutCost("m", "1", "/m", "ABC", 0.9, 0.9)),
                 bad("ModelPublished.path \"/m\\u000a\" contains a control character",
-                        () -> new ModelPublished("m", "1", "/m\n", "0".repeat(64), 0.9, 0.9)),
+                        () -> ModelPublished.withoutCost("m", "1", "/m\n", "0".repeat(64), 0.9, 0.9)),
                 bad("SchedulerDecision.decision \"Roll back\" is not a valid code",
                         () -> new SchedulerDecision(1, "Roll back", "")));
     }
@@ -92,7 +112,7 @@ class PayloadTest {
 
     @Test
     void theTypeOfAPayloadIsItsRecordsSimpleName() {
-        assertThat(new Finalize(3).type()).isEqualTo("Finalize");
+        assertThat(new Finalize(3, 1).type()).isEqualTo("Finalize");
         assertThat(new SchedulerDecision(1, SchedulerDecision.STOP, "").type()).isEqualTo("SchedulerDecision");
     }
 
@@ -111,11 +131,11 @@ class PayloadTest {
         return Stream.of(
                 Arguments.of(new JobStarted("job: j", 10), 1L, "must be 0 for JobStarted"),
                 Arguments.of(new PruneStep(3, 0.5, 10, false, 1), 2L, "must equal the PruneStep's step, 3"),
-                Arguments.of(new Finalize(10), 10L, "must be past the Finalize's lastStep 10"),
+                Arguments.of(new Finalize(10, 1), 10L, "must be past the Finalize's lastStep 10"),
                 Arguments.of(new RollBack(4, 2, "r"), 3L, "must be at least the RollBack's toSeq 4"),
-                Arguments.of(new JobResumed(2, 1, "w"), 3L, "must equal the JobResumed's restoredSeq, 2"),
+                Arguments.of(new JobResumed(2, 1, 1, List.of(), "w"), 3L, "must equal the JobResumed's restoredSeq, 2"),
                 Arguments.of(new JobProgress(3, 0.5, 1, "w"), 4L, "must equal the JobProgress's seq, 3"),
-                Arguments.of(new JobFailed(3, "r", "w", true), 4L, "must equal the JobFailed's seq, 3"),
+                Arguments.of(new JobFailed(3, "PruneStep", 1, "r", "w", true), 4L, "must equal the JobFailed's seq, 3"),
                 Arguments.of(new SchedulerDecision(3, "stop", ""), 4L, "must equal the SchedulerDecision's seq, 3"),
                 Arguments.of(EventExamples.of("StepCompleted").payload(), 4L, "must equal the StepCompleted's seq, 3"));
     }
@@ -142,10 +162,10 @@ class PayloadTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(ints = {0, 3})
+    @ValueSource(ints = {0, 5})
     void theVersionMustBeOneThisCodeWrites(int version) {
         assertThatThrownBy(() -> new Event("Finalize", version, "00000000-0000-4000-8000-000000000001", "j", 4,
-                Instant.EPOCH, new Finalize(3)))
+                Instant.EPOCH, new Finalize(3, 1)))
                 .hasMessageStartingWith("Event.version " + version + " is not a version this code writes or reads");
     }
 

@@ -167,14 +167,14 @@ class RejectionTest {
     @Test
     void aNewerVersionIsUnsupportedWhateverElseItHolds() {
         Rejection r = reject(mutate("PruneStep", root -> {
-            root.put("version", 3);
-            root.put("type", "PruneStepV3");
+            root.put("version", 5);
+            root.put("type", "PruneStepV5");
             root.remove("payload");
         }));
 
         assertThat(r.reason()).isEqualTo(Reason.UNSUPPORTED_VERSION);
         assertThat(r.field()).isEqualTo("version");
-        assertThat(r.message()).isEqualTo("version 3 is newer than the versions this code reads, 1 to 2 (fix: upgrade"
+        assertThat(r.message()).isEqualTo("version 5 is newer than the versions this code reads, 1 to 4 (fix: upgrade"
                 + " this consumer, then replay the event from the dead-letter topic; consumers are upgraded before"
                 + " producers)");
     }
@@ -185,7 +185,7 @@ class RejectionTest {
         Rejection r = reject(mutate("PruneStep", root -> root.put("version", version)));
 
         assertThat(r.reason()).isEqualTo(Reason.UNSUPPORTED_VERSION);
-        assertThat(r.message()).startsWith("version " + version + " is older than the versions this code reads, 1 to 2");
+        assertThat(r.message()).startsWith("version " + version + " is older than the versions this code reads, 1 to 4");
     }
 
     // wrong_payload
@@ -208,7 +208,7 @@ class RejectionTest {
 
         assertThat(r.reason()).isEqualTo(Reason.WRONG_PAYLOAD);
         assertThat(r.message()).isEqualTo("the payload of this Finalize event has none of its fields, only"
-                + " \"last_step\" (fix: a Finalize payload has lastStep)");
+                + " \"last_step\" (fix: a Finalize payload has lastStep, attempt)");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -218,7 +218,7 @@ class RejectionTest {
 
         assertThat(r.reason()).isEqualTo(Reason.WRONG_PAYLOAD);
         assertThat(r.message()).startsWith("Finalize payload " + payload + " is a");
-        assertThat(r.message()).endsWith(", not an object (fix: send {lastStep})");
+        assertThat(r.message()).endsWith(", not an object (fix: send {lastStep, attempt})");
     }
 
     // invalid_field

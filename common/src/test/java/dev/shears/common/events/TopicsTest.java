@@ -33,7 +33,7 @@ class TopicsTest {
         assertThat(EventExamples.all()).allSatisfy(e -> assertThat(topics.topicFor(e.payload()))
                 .isEqualTo(e.payload() instanceof Report ? "shears.reports" : "shears.commands"));
         assertThat(topics.topicFor(new SchedulerDecision(1, "stop", ""))).isEqualTo("shears.commands");
-        assertThat(topics.topicFor(new JobFailed(1, "x", "w", false))).isEqualTo("shears.reports");
+        assertThat(topics.topicFor(new JobFailed(1, "PruneStep", 1, "x", "w", false))).isEqualTo("shears.reports");
     }
 
     @ParameterizedTest(name = "\"{0}\"")

@@ -2,11 +2,13 @@ package dev.shears.deploy.cli;
 
 import dev.shears.broker.BrokerMain;
 import dev.shears.common.process.ParentWatch;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.scheduler.cli.CancelCommand;
 import dev.shears.scheduler.cli.JobsCommand;
 import dev.shears.scheduler.cli.SchedulerCommand;
 import dev.shears.scheduler.cli.StatusCommand;
 import dev.shears.scheduler.cli.SubmitCommand;
+import dev.shears.trainer.cli.SensitivityCommand;
 import dev.shears.trainer.cli.TrainCommand;
 import dev.shears.trainer.cli.WorkerCommand;
 import picocli.CommandLine;
@@ -17,7 +19,7 @@ import picocli.CommandLine.Command;
         description = "Prune models while they train: PyTorch's torch.nn.utils.prune on Deeplearning4j, driven over Kafka.",
         subcommands = {
             DemoCommand.class, UpCommand.class, SubmitCommand.class, JobsCommand.class, StatusCommand.class,
-            CancelCommand.class, TrainCommand.class, SchedulerCommand.class, WorkerCommand.class, BrokerMain.class},
+            CancelCommand.class, TrainCommand.class, SensitivityCommand.class, SchedulerCommand.class, WorkerCommand.class, BrokerMain.class},
         commandListHeading = "%nCommands:%n")
 public final class Shears implements Runnable {
 
@@ -30,6 +32,7 @@ public final class Shears implements Runnable {
     }
 
     public static void main(String[] args) {
+        SerialFilter.install();
         // Before the first logger: this command line's logging, not whichever logback.xml comes first on the classpath.
         if (System.getProperty("logback.configurationFile") == null) {
             System.setProperty("logback.configurationFile", "dev/shears/deploy/cli/logback.xml");

@@ -21,8 +21,15 @@ import dev.shears.deploy.pipeline.TestRecipes;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -35,6 +42,11 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -54,13 +66,15 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The chaos run: jobs on the committed data subset run to publication on the real pipeline (a KRaft broker, the
  * scheduler and workers, each its own JVM) while this test injects faults, driven by the events it reads live:
- * workers SIGKILLed in the middle of training, right after a {@code StepCompleted} (between checkpoint and commit) and
- * during finalize, each replaced; the scheduler SIGKILLed and restarted; the broker stopped and restarted; a job's
- * checkpoint directory made unwritable during a step; commands and old {@code StepCompleted}s sent again, late and out
- * of order. It then audits the whole history ({@link History}) and prints one line per fault kind.
+ * workers SIGKILLed in the middle of training, right after a {@code StepCompleted} (between checkpoint and commit),
+ * when {@code Finalize} is on the topic and while the model is being published (the moment the publisher's temporary
+ * version directory appears), each replaced; the scheduler SIGKILLed and restarted; the broker stopped and restarted;
+ * a job's checkpoint directory made unwritable during a step; commands and old {@code StepCompleted}s sent again, late
+ * and out of order. It then audits the whole history and the published versions on disk ({@link History}) and prints
+ * one line per fault kind.
  *
- * <p>The short form runs in {@code mvn verify}. The full form (more jobs and steps, at least 10 worker kills, the
- * broker restart):
+ * <p>The short form runs in {@code mvn verify}, one of each fault. The full form (more jobs and steps, at least 10
+ * worker kills):
  *
  * <pre>
  * mvn -B -o verify -pl deploy -am -Dshears.faults=full -Dtest='dev.shears.deploy.faults.*Test' \
@@ -82,6 +96,7 @@ class ChaosTest {
         WORKER_KILL_TRAINING("kill worker mid-training"),
         WORKER_KILL_AFTER_STEP("kill worker after StepCompleted"),
         WORKER_KILL_FINALIZE("kill worker in finalize"),
+        WORKER_KILL_PUBLISHING("kill worker while publishing"),
         SCHEDULER_KILL("kill+restart scheduler"),
         BROKER_RESTART("stop+restart broker"),
         CHECKPOINT_UNWRITABLE("checkpoint dir unwritable"),
@@ -97,7 +112,7 @@ class ChaosTest {
 
         boolean killsWorker() {
             return this == WORKER_KILL_TRAINING || this == WORKER_KILL_AFTER_STEP || this == WORKER_KILL_FINALIZE
-                    || this == CHECKPOINT_CORRUPT;
+                    || this == WORKER_KILL_PUBLISHING || this == CHECKPOINT_CORRUPT;
         }
     }
 
@@ -109,15 +124,16 @@ class ChaosTest {
             b.put(Fault.WORKER_KILL_TRAINING, 1);
             b.put(Fault.WORKER_KILL_AFTER_STEP, 1);
             b.put(Fault.WORKER_KILL_FINALIZE, 1);
+            b.put(Fault.WORKER_KILL_PUBLISHING, 1);
             b.put(Fault.SCHEDULER_KILL, 1);
-            b.put(Fault.BROKER_RESTART, 0);
+            b.put(Fault.BROKER_RESTART, 1);
             b.put(Fault.CHECKPOINT_UNWRITABLE, 1);
             b.put(Fault.CHECKPOINT_CORRUPT, 1);
             b.put(Fault.DUPLICATE_COMMAND, 4);
             b.put(Fault.LATE_REPORT, 4);
-            // Three steps: the faults that need a step after the first (a damaged checkpoint of step k - 1) get
-            // four chances, not two, to find a moment outside the quiet time that follows each kill.
-            return new Plan(2, 3, 300, b, 2, Duration.ofMinutes(8));
+            // Four steps: the faults that need a step after the first (a damaged checkpoint of step k - 1) get
+            // several chances to find a moment outside the quiet time that follows each kill.
+            return new Plan(2, 4, 300, b, 2, Duration.ofMinutes(8));
         }
 
         static Plan full() {
@@ -125,6 +141,7 @@ class ChaosTest {
             b.put(Fault.WORKER_KILL_TRAINING, 6);
             b.put(Fault.WORKER_KILL_AFTER_STEP, 5);
             b.put(Fault.WORKER_KILL_FINALIZE, 2);
+            b.put(Fault.WORKER_KILL_PUBLISHING, 2);
             b.put(Fault.SCHEDULER_KILL, 2);
             b.put(Fault.BROKER_RESTART, 1);
             b.put(Fault.CHECKPOINT_UNWRITABLE, 2);
@@ -305,6 +322,7 @@ class ChaosTest {
         final Set<String> seen = new HashSet<>();
         final Map<String, Long> corrupted = new HashMap<>();
         final double killAt = 0.2 + 0.6 * random.nextDouble();
+        final Map<Long, ChildProcess> workerByPid = new ConcurrentHashMap<>();
         long quietUntil;
         int workersStarted = 2;
 
@@ -318,7 +336,10 @@ class ChaosTest {
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
             long deadline = System.nanoTime() + PLAN.timeout().toNanos();
-            try (KafkaConsumer<String, byte[]> consumer = History.consumer(pipeline.bootstrapServers(), "chaos-live")) {
+            pipeline.workers().forEach(w -> workerByPid.put(w.pid(), w));
+            try (KafkaConsumer<String, byte[]> consumer = History.consumer(pipeline.bootstrapServers(), "chaos-live");
+                 PublicationKiller publications = new PublicationKiller(PLAN.budget().get(Fault.WORKER_KILL_PUBLISHING))) {
+                this.publications = publications;
                 consumer.subscribe(List.of(topics.commands(), topics.reports()));
                 while (!published.containsAll(jobs)) {
                     assertThat(System.nanoTime()).as("every job published within %s (none stuck); published %s;"
@@ -335,6 +356,9 @@ class ChaosTest {
                             onReport(e, record.value());
                         }
                     }
+                    for (PublicationKiller.Killed k; (k = publications.killed.poll()) != null; ) {
+                        onPublicationKill(k);
+                    }
                 }
             } finally {
                 unwritable.values().forEach(d -> ReadOnly.set(d, false));
@@ -342,9 +366,14 @@ class ChaosTest {
             return injections;
         }
 
-        void onCommand(Event e, byte[] bytes) {
+        PublicationKiller publications;
+
+        void onCommand(Event e, byte[] bytes) throws IOException {
             if (e.payload() instanceof JobStarted || e.payload() instanceof PruneStep) {
                 commandsOf.computeIfAbsent(e.jobId(), k -> new ArrayList<>()).add(bytes);
+            }
+            if (e.payload() instanceof Finalize) {
+                publications.arm(e.jobId());
             }
             if (e.payload() instanceof Finalize && finalizing.add(e.jobId()) && workerOf.containsKey(e.jobId())
                     && take(Fault.WORKER_KILL_FINALIZE)) {
@@ -352,7 +381,7 @@ class ChaosTest {
             }
         }
 
-        void onReport(Event e, byte[] bytes) {
+        void onReport(Event e, byte[] bytes) throws IOException {
             String job = e.jobId();
             if (e.payload() instanceof JobProgress p) {
                 workerOf.put(job, p.worker());
@@ -372,6 +401,11 @@ class ChaosTest {
                         killWorker(Fault.WORKER_KILL_TRAINING, p.worker(), String.format(Locale.ROOT,
                                 "%s seq %d at %.0f %%", job, p.seq(), 100 * p.fraction()));
                     }
+                } else if (p.seq() >= 1 && p.fraction() < killAt && left.get(Fault.WORKER_KILL_TRAINING) == 0
+                        && take(Fault.BROKER_RESTART)) {
+                    // in the middle of a step: progress reports are many, so the short form finds a moment for it;
+                    // after the kill mid-training, whose moments its quiet time would otherwise take
+                    restartBroker(String.format(Locale.ROOT, "%s seq %d at %.0f %%", job, p.seq(), 100 * p.fraction()));
                 }
             } else if (e.payload() instanceof JobFailed f && f.retryable() && unwritable.containsKey(job)) {
                 ReadOnly.set(unwritable.remove(job), false);
@@ -387,10 +421,13 @@ class ChaosTest {
                 if (s.redelivered()) {
                     return;
                 }
+                if (s.seq() == PLAN.steps()) {
+                    publications.arm(job);
+                }
                 if (s.seq() >= 1 && take(Fault.SCHEDULER_KILL)) {
                     restartScheduler(job + " seq " + s.seq());
                 } else if (s.seq() >= 1 && take(Fault.BROKER_RESTART)) {
-                    restartBroker();
+                    restartBroker("after " + job + " seq " + s.seq());
                 } else if (take(Fault.WORKER_KILL_AFTER_STEP)) {
                     killWorker(Fault.WORKER_KILL_AFTER_STEP, s.worker(), job + " seq " + s.seq());
                 }
@@ -423,12 +460,47 @@ class ChaosTest {
                 left.merge(f, 1, Integer::sum);
                 return;
             }
-            Set<String> hit = workerOf.entrySet().stream().filter(w -> w.getValue().equals(worker))
-                    .map(Map.Entry::getKey).filter(j -> !published.contains(j)).collect(Collectors.toSet());
+            Set<String> hit = jobsOf(worker);
             pipeline.worker(worker).kill();
             record(f, hit, worker + " (SIGKILL) at " + when);
-            pipeline.startWorker("worker-" + (++workersStarted));
+            replaceWorker();
+        }
+
+        /** The unpublished jobs whose last report came from {@code worker}. */
+        Set<String> jobsOf(String worker) {
+            return workerOf.entrySet().stream().filter(w -> w.getValue().equals(worker))
+                    .map(Map.Entry::getKey).filter(j -> !published.contains(j)).collect(Collectors.toSet());
+        }
+
+        /** Starts a worker in place of a killed one; then no other kill for a while. */
+        void replaceWorker() {
+            ChildProcess w = pipeline.startWorker("worker-" + (++workersStarted));
+            workerByPid.put(w.pid(), w);
             quietUntil = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+        }
+
+        /**
+         * A worker the {@link PublicationKiller} killed: a kill during publication when the publisher's temporary
+         * directory is still there (the kill came before the rename that publishes), else a kill in finalize just
+         * after publishing, and the budget of kills during publication is given back.
+         */
+        void onPublicationKill(PublicationKiller.Killed k) throws IOException {
+            k.worker().kill(); // already SIGKILLed: waits until it is gone
+            Set<String> hit = new HashSet<>(jobsOf(k.worker().name()));
+            hit.add(k.job());
+            if (Files.isDirectory(k.tmp())) {
+                List<String> files;
+                try (var list = Files.list(k.tmp())) {
+                    files = list.map(f -> f.getFileName().toString()).sorted().toList();
+                }
+                record(Fault.WORKER_KILL_PUBLISHING, hit, k.worker().name() + " (SIGKILL) while publishing " + k.job()
+                        + ": left " + k.tmp().getFileName() + " holding " + files);
+            } else {
+                publications.left.incrementAndGet();
+                record(Fault.WORKER_KILL_FINALIZE, hit, k.worker().name() + " (SIGKILL) just after publishing "
+                        + k.job() + " (the rename came before the kill)");
+            }
+            replaceWorker();
         }
 
         /**
@@ -456,7 +528,7 @@ class ChaosTest {
                 corrupted.put(job, p.seq() - 1);
                 killWorker(Fault.CHECKPOINT_CORRUPT, p.worker(), (truncate ? "truncated " : "corrupted ")
                         + checkpoints.relativize(model) + ", then killed the worker of " + job + " seq " + p.seq());
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         }
@@ -469,10 +541,10 @@ class ChaosTest {
             quietUntil = System.nanoTime() + Duration.ofSeconds(8).toNanos();
         }
 
-        void restartBroker() {
+        void restartBroker(String when) {
             Set<String> hit = jobs.stream().filter(j -> !published.contains(j)).collect(Collectors.toSet());
             pipeline.kafka().stop();
-            record(Fault.BROKER_RESTART, hit, "broker stopped");
+            record(Fault.BROKER_RESTART, hit, "broker stopped " + when);
             sleep(Duration.ofSeconds(3));
             pipeline.kafka().restart();
             quietUntil = System.nanoTime() + Duration.ofSeconds(15).toNanos();
@@ -482,6 +554,86 @@ class ChaosTest {
             Injection i = new Injection(f, Set.copyOf(hit), detail);
             injections.add(i);
             System.out.println("injected " + f.label + ": " + detail + ", jobs " + hit);
+        }
+
+        /**
+         * Kills the worker that publishes a job the moment the publisher's temporary version directory appears, with
+         * no hook in the product: an inotify watch ({@link WatchService}) on the job's publication directory
+         * {@code jobs/<job>/models/<name>/} (created when armed, as the publisher would), armed when the job's last
+         * step is done, and the pid in the job's lock file {@code jobs/<job>/.lock}, which the worker applying a
+         * command holds and names itself in. The SIGKILL is sent from the watching thread, milliseconds after the
+         * directory appears; the main loop then replaces the worker ({@link #onPublicationKill}).
+         */
+        final class PublicationKiller implements AutoCloseable {
+            record Killed(String job, ChildProcess worker, Path tmp) {}
+
+            static final Pattern HOLDER_PID = Pattern.compile("\\(pid (\\d+)\\)");
+            final WatchService watch = FileSystems.getDefault().newWatchService();
+            final Map<WatchKey, String> jobOf = new ConcurrentHashMap<>();
+            final AtomicInteger left;
+            final BlockingQueue<Killed> killed = new LinkedBlockingQueue<>();
+            final Thread thread = new Thread(this::watch, "chaos-publication-watch");
+
+            PublicationKiller(int budget) throws IOException {
+                left = new AtomicInteger(budget);
+                thread.setDaemon(true);
+                thread.start();
+            }
+
+            /** Watches the publication directory of {@code job} for its next temporary version directory, once. */
+            void arm(String job) throws IOException {
+                if (left.get() <= 0 || published.contains(job) || jobOf.containsValue(job)) {
+                    return;
+                }
+                Path dir = Files.createDirectories(pipeline.workDir().resolve("jobs").resolve(job).resolve("models")
+                        .resolve(job)); // the recipes publish under the job's name
+                jobOf.put(dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE), job);
+            }
+
+            private void watch() {
+                try {
+                    while (true) {
+                        WatchKey key = watch.take();
+                        String job = jobOf.get(key);
+                        for (WatchEvent<?> e : key.pollEvents()) {
+                            if (job != null && e.context() instanceof Path name && name.toString().startsWith(".tmp-")
+                                    && left.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                                killPublisher(job, ((Path) key.watchable()).resolve(name));
+                                jobOf.remove(key);
+                                key.cancel();
+                                job = null;
+                            }
+                        }
+                        key.reset();
+                    }
+                } catch (InterruptedException | ClosedWatchServiceException e) {
+                    // closed: the run is over
+                }
+            }
+
+            private void killPublisher(String job, Path tmp) {
+                try {
+                    Matcher m = HOLDER_PID.matcher(Files.readString(pipeline.workDir().resolve("jobs").resolve(job)
+                            .resolve(".lock")));
+                    ChildProcess worker = m.find() ? workerByPid.get(Long.parseLong(m.group(1))) : null;
+                    if (worker == null || !worker.isAlive()) {
+                        left.incrementAndGet();
+                        System.out.println("publication of " + job + " began, but its lock names no live worker of this"
+                                + " run: nothing killed");
+                        return;
+                    }
+                    ProcessHandle.of(worker.pid()).ifPresent(ProcessHandle::destroyForcibly);
+                    killed.add(new Killed(job, worker, tmp));
+                } catch (IOException e) {
+                    left.incrementAndGet();
+                    System.out.println("publication of " + job + " began, but its lock could not be read: " + e);
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                watch.close();
+            }
         }
     }
 

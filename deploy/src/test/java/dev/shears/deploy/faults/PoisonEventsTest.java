@@ -113,7 +113,8 @@ class PoisonEventsTest {
         }));
         c.add(new Category("seq as float", "invalid_field", e -> bytes(e.put("seq", 3.5).toString())));
         c.add(new Category("unknown type", "unknown_type", e -> bytes(e.put("type", "ExplodeStep").toString())));
-        c.add(new Category("future version", "unsupported_version", e -> bytes(e.put("version", Event.VERSION + 1).toString())));
+        c.add(new Category("future version", "unsupported_version",
+                e -> bytes(e.put("version", Event.VERSION + 1).toString())));
         c.add(new Category("missing eventId", "missing_field", e -> {
             e.remove("eventId");
             return bytes(e.toString());
@@ -187,14 +188,14 @@ class PoisonEventsTest {
                     Event e = toCommands
                             ? switch (variant) {
                                 case 0 -> Event.of(ghost, 3, new PruneStep(3, 0.5, 100, false, 1));
-                                case 1 -> Event.of(ghost, 6, new Finalize(5));
+                                case 1 -> Event.of(ghost, 6, new Finalize(5, 1));
                                 default -> Event.of(ghost, 4, new PruneStep(4, 0.6, 10, false, 2));
                             }
                             : switch (variant) {
                                 case 0 -> Event.of(ghost, 3, new StepCompleted(3, 1, 0.5, 0.5, Map.of("c.w", 0.5), 0.8,
                                         0.79, 0.4, "ckpt-000003-0000000100", "worker-x", false));
-                                case 1 -> Event.of(ghost, 2, new JobFailed(2, "boom\ttab", "worker-x", true));
-                                default -> Event.of(ghost, 6, new ModelPublished(ghost, "v1", "/x/model.zip",
+                                case 1 -> Event.of(ghost, 2, new JobFailed(2, "PruneStep", 1, "boom\ttab", "worker-x", true));
+                                default -> Event.of(ghost, 6, ModelPublished.withoutCost(ghost, "v1", "/x/model.zip",
                                         "0".repeat(64), 0.8, 0.5));
                             };
                     value = codec.encode(e);

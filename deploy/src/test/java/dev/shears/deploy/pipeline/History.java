@@ -2,6 +2,8 @@ package dev.shears.deploy.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.common.events.Decoded;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
@@ -18,7 +20,9 @@ import dev.shears.prune.Pruning;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.model.Models;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,7 +47,9 @@ import org.nd4j.linalg.learning.config.Sgd;
 /**
  * A job's complete event history as Kafka holds it, and the audit of the contract of {@code common/EVENTS.md} on it:
  * command keys that never go down, every step applied at most once and completed in order, one publication at the
- * final sparsity with a digest that matches its file. The pipeline and fault-injection tests share it.
+ * final sparsity with a digest that matches its file, and on disk exactly one version directory for it, whose manifest
+ * gives that digest (a publication that a crash kept out of the events still leaves its directory). The pipeline and
+ * fault-injection tests share it.
  *
  * <p>Records are told apart by {@code eventId}: a record delivered or re-sent twice with the same id is one event; a
  * second application of a command would be a second event with an id of its own, and is counted as duplicated.
@@ -124,13 +130,17 @@ public final class History {
      * @param appliedTwice keys {@code attempt:seq} with more than one StepCompleted that applied them
      * @param inconsistent keys whose answers describe more than one checkpoint
      * @param completedSeqs the seqs completed, in the order of their first completion
-     * @param lost the steps 0..steps never completed, plus one when nothing was published
-     * @param duplicated second applications plus inconsistent keys plus publications beyond the first
+     * @param lost the steps 0..steps never completed, plus one when nothing was published or no version of it is on
+     *     disk
+     * @param duplicated second applications plus inconsistent keys plus publications beyond the first, counted in the
+     *     events or on disk, whichever has more
      * @param publications the distinct publications
+     * @param versionsOnDisk the version directories beside the first publication's ({@code <models>/<name>/}, not
+     *     counting hidden ones such as an interrupted publication's {@code .tmp-} or the {@code latest} link), sorted
      */
     public record Audit(String job, int events, List<Event> keysGoingDown, List<String> appliedTwice,
                         List<String> inconsistent, List<Long> completedSeqs, int lost, int duplicated,
-                        List<ModelPublished> publications) {
+                        List<ModelPublished> publications, List<String> versionsOnDisk) {
 
         /** The model published, if exactly one was. */
         public ModelPublished publication() {
@@ -184,17 +194,33 @@ public final class History {
         }
         List<ModelPublished> publications = reports.stream().filter(r -> r.payload() instanceof ModelPublished)
                 .map(r -> (ModelPublished) r.payload()).distinct().toList();
+        List<String> onDisk = publications.isEmpty() ? List.of()
+                : versionsOnDisk(Path.of(publications.get(0).path()).toAbsolutePath().getParent().getParent());
         int lost = (int) LongStream.rangeClosed(0, steps).filter(s -> !seqs.contains(s)).count()
-                + (publications.isEmpty() ? 1 : 0);
-        int duplicated = twice.size() + inconsistent.size() + Math.max(0, publications.size() - 1);
+                + (publications.isEmpty() || onDisk.isEmpty() ? 1 : 0);
+        int duplicated = twice.size() + inconsistent.size() + Math.max(0, Math.max(publications.size(), onDisk.size()) - 1);
         return new Audit(job, commands.size() + reports.size(), down, twice, inconsistent, seqs, lost, duplicated,
-                publications);
+                publications, onDisk);
+    }
+
+    /** The names of the version directories in a publication's directory: not hidden, not links; sorted. */
+    static List<String> versionsOnDisk(Path publicationDir) {
+        if (!Files.isDirectory(publicationDir)) {
+            return List.of();
+        }
+        try (var list = Files.list(publicationDir)) {
+            return list.filter(d -> Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS))
+                    .map(d -> d.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
      * Asserts the contract on an audit: keys never down, each key applied once with one checkpoint, steps 0..steps
      * completed in order, one publication of exactly {@code expectedPruned} of {@code prunable} entries whose file
-     * matches its digest.
+     * matches its digest, and on disk its version directory alone, with a manifest that gives the same version and
+     * digest, {@code latest} pointing at it.
      */
     public static void assertExactlyOnce(Audit a, int steps, long prunable, long expectedPruned) throws IOException {
         assertThat(a.keysGoingDown()).as("%s: command keys never go down", a.job()).isEmpty();
@@ -207,6 +233,15 @@ public final class History {
         Path file = Path.of(model.path());
         assertThat(Files.exists(file)).as("%s: %s exists", a.job(), file).isTrue();
         assertThat(Checkpoints.sha256(file)).as("%s: digest of %s", a.job(), file).isEqualTo(model.sha256());
+        Path versionDir = file.toAbsolutePath().getParent();
+        assertThat(a.versionsOnDisk()).as("%s: the version directories in %s", a.job(), versionDir.getParent())
+                .containsExactly(model.version());
+        JsonNode manifest = new ObjectMapper().readTree(versionDir.resolve("manifest.json").toFile());
+        assertThat(manifest.path("version").asText()).as("%s: the manifest's version", a.job()).isEqualTo(model.version());
+        assertThat(manifest.path("files").path("model.zip").asText()).as("%s: the manifest's digest of model.zip", a.job())
+                .isEqualTo(model.sha256());
+        assertThat(Files.readSymbolicLink(versionDir.resolveSibling("latest"))).as("%s: latest", a.job())
+                .isEqualTo(Path.of(model.version()));
         assertThat(a.lost()).as("%s: lost", a.job()).isZero();
         assertThat(a.duplicated()).as("%s: duplicated", a.job()).isZero();
     }

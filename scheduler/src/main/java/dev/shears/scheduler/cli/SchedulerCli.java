@@ -1,5 +1,6 @@
 package dev.shears.scheduler.cli;
 
+import dev.shears.common.process.SerialFilter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,6 +18,7 @@ public final class SchedulerCli {
 
     /** The scheduler image's entry point: {@code scheduler --bootstrap kafka:9092 ...}. */
     public static void main(String[] args) {
+        SerialFilter.install();
         SchedulerCommand.logToStandardError();
         System.exit(new CommandLine(new SchedulerCli()).execute(args));
     }

@@ -1,9 +1,11 @@
 package dev.shears.scheduler.cli;
 
 import dev.shears.common.cli.KafkaOptions;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -49,6 +51,29 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     String transactionalId;
 
+    @Option(names = "--stall-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "1h",
+            description = "How long a job's command may go without a report of it before it is sent again (same key),"
+                    + " and after --stall-resends of those the job fails; 0: never. Keep it above the longest step"
+                    + " and the longest wait of a job queued behind others on a worker (default: ${DEFAULT-VALUE}).")
+    Duration stallTimeout;
+
+    @Option(names = "--stall-resends", defaultValue = "" + SchedulerConfig.DEFAULT_STALL_RESENDS,
+            description = "How often a stalled command is sent again before its job fails (default: ${DEFAULT-VALUE}).")
+    int stallResends;
+
+    @Option(names = "--retain-ended", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "7d",
+            description = "How long an ended job (published, failed, cancelled) is kept before it is forgotten:"
+                    + " its state record deleted, its gauges gone; 0: until DELETE /jobs/{id} (default: ${DEFAULT-VALUE}).")
+    Duration retainEnded;
+
+    @Option(names = "--http-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "30s",
+            description = "How long one HTTP exchange may take to read its request and write its answer"
+                    + " (default: ${DEFAULT-VALUE}).")
+    Duration httpTimeout;
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
@@ -56,14 +81,18 @@ public final class SchedulerCommand implements Callable<Integer> {
         SchedulerConfig config;
         try {
             config = new SchedulerConfig(kafka.bootstrap(), httpHost, httpPort, kafka.topics(), partitions,
-                    transactionalId, kafka.clientConfig(), token.token());
+                    transactionalId, kafka.clientConfig(), token.token(), stallTimeout, stallResends, retainEnded,
+                    httpTimeout);
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());
             return 2;
         }
         SchedulerService service;
         try {
-            service = SchedulerService.start(config);
+            service = SchedulerService.start(config, cause -> {
+                err.println("scheduler stopped: " + cause + "; exiting so that it is restarted");
+                err.flush();
+            });
         } catch (RuntimeException e) {
             StringBuilder why = new StringBuilder(String.valueOf(e.getMessage()));
             for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
@@ -87,6 +116,7 @@ public final class SchedulerCommand implements Callable<Integer> {
 
     /** Runs the scheduler alone: {@code java -cp ... dev.shears.scheduler.cli.SchedulerCommand --bootstrap ...}. */
     public static void main(String[] args) {
+        SerialFilter.install();
         logToStandardError();
         System.exit(new CommandLine(new SchedulerCommand()).execute(args));
     }

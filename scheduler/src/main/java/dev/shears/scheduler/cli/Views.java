@@ -1,6 +1,7 @@
 package dev.shears.scheduler.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.shears.common.events.ModelPublished;
 import java.io.PrintWriter;
 import java.util.Locale;
 
@@ -106,8 +107,24 @@ final class Views {
                     p.path("version").asText(), num(p.path("sparsity")), num(p.path("accuracy")));
             out.printf(Locale.ROOT, "path      %s%n", p.path("path").asText());
             out.printf(Locale.ROOT, "sha256    %s%n", p.path("sha256").asText());
+            if (p.path("denseFlops").asLong() > 0) {
+                out.println();
+                out.printf(Locale.ROOT, "%-20s %14s %14s%n", "", "dense", "published");
+                out.printf(Locale.ROOT, "%-20s %14s %14s%n", "FLOPs / example", mega(p.path("denseFlops")),
+                        mega(p.path("flops")));
+                out.printf(Locale.ROOT, "%-20s %14d %14d%n", "parameters", p.path("denseParameters").asLong(),
+                        p.path("parameters").asLong());
+                out.printf(Locale.ROOT, "%-20s %11.3f ms %11.3f ms%n", "latency (batch 1)",
+                        p.path("denseLatencyMs").asDouble(), p.path("latencyMs").asDouble());
+                out.printf(Locale.ROOT, "%-20s %11.3f ms %11.3f ms%n", "latency (batch " + ModelPublished.BATCH + ")",
+                        p.path("denseBatchLatencyMs").asDouble(), p.path("batchLatencyMs").asDouble());
+            }
         }
         out.flush();
+    }
+
+    private static String mega(JsonNode flops) {
+        return String.format(Locale.ROOT, "%.2f M", flops.asLong() / 1e6);
     }
 
     /** Prints each problem of a 400 answer, or its error. */

@@ -1,6 +1,8 @@
 package dev.shears.trainer.checkpoint;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.common.recipe.AccuracyBudget;
+import dev.shears.common.recipe.Recipe;
 import dev.shears.prune.PrunedModel;
 import dev.shears.prune.Pruning;
 import java.io.IOException;
@@ -19,7 +21,9 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -40,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * verifies the digests and falls back to the previous checkpoint when one does not verify.
  * Checkpoints are ordered by the key {@code (attempt, seq)} of the command that led to them, then
  * by iteration: after a roll-back or an extra fine-tune (a higher attempt) the newest checkpoint is
- * the one written last, whatever its seq. Retention keeps the newest {@code keepLast} checkpoints
- * and the most accurate one.
+ * the one written last, whatever its seq. Retention keeps the newest {@code keepLast} checkpoints,
+ * the most accurate one, and the newest one its accuracy budget accepts: the one a roll-back returns
+ * to ({@link Retention}).
  *
  * <p>A checkpoint found damaged is {@link #setAside set aside}: kept as {@code .damaged-<name>-<millis>} for
  * {@link #DAMAGED_KEPT} for inspection, and recorded for good as a small {@code .lost-<name>} file, since the key of the
@@ -82,6 +87,42 @@ public final class Checkpoints {
      */
     public record Restored(PrunedModel model, CheckpointState state, Path from, List<String> rejected) {}
 
+    /**
+     * What {@link #save} keeps: the newest {@code keepLast} checkpoints, the most accurate one, and the newest one that
+     * {@code accepted} holds for. A roll-back returns to the last step the scheduler accepted, the newest checkpoint
+     * within the accuracy budget; with extra fine-tunes or roll-backs of one step, more than {@code keepLast} newer
+     * checkpoints may follow it, and retention must not delete it.
+     *
+     * @param keepLast how many of the newest checkpoints to keep, at least 1
+     * @param accepted whether a checkpoint's progress is one the scheduler accepted (a roll-back may return to it)
+     */
+    public record Retention(int keepLast, Predicate<CheckpointState> accepted) {
+
+        /** @throws IllegalArgumentException when {@code keepLast} is below 1 */
+        public Retention {
+            if (keepLast < 1) {
+                throw new IllegalArgumentException("keepLast " + keepLast
+                        + " is out of range: keep at least 1 checkpoint");
+            }
+            Objects.requireNonNull(accepted, "accepted");
+        }
+
+        /**
+         * The recipe's: its {@code checkpoints.keepLast}, and the checkpoints its accuracy budget accepts, as the
+         * scheduler judges them (the dense model, seq 0, always: it is the budget's reference).
+         */
+        public static Retention of(Recipe recipe) {
+            AccuracyBudget budget = recipe.accuracyBudget();
+            return new Retention(recipe.checkpoints().keepLast(),
+                    s -> s.seq() == 0 || budget.accepts(s.accuracy(), s.denseAccuracy()));
+        }
+
+        /** The newest {@code keepLast} and the most accurate checkpoint, none kept for its budget. */
+        public static Retention keepLast(int keepLast) {
+            return new Retention(keepLast, s -> false);
+        }
+    }
+
     /** @param dir the job's checkpoint directory (created by the first {@link #save}) */
     public Checkpoints(Path dir) {
         this.dir = dir;
@@ -100,9 +141,18 @@ public final class Checkpoints {
      *     checkpoints are untouched)
      */
     public Checkpoint save(Model model, Pruning pruning, CheckpointState state, int keepLast) throws IOException {
-        if (keepLast < 1) {
-            throw new IllegalArgumentException("keepLast " + keepLast + " is out of range: keep at least 1 checkpoint");
-        }
+        return save(model, pruning, state, Retention.keepLast(keepLast));
+    }
+
+    /**
+     * Writes a checkpoint and commits it atomically and durably; then keeps what {@code retention} says (the newest
+     * {@code keepLast}, the most accurate, the newest accepted) and deletes the rest.
+     *
+     * @throws IOException when it cannot be written (nothing is committed then, and earlier
+     *     checkpoints are untouched)
+     */
+    public Checkpoint save(Model model, Pruning pruning, CheckpointState state, Retention retention)
+            throws IOException {
         AtomicFiles.createDirectories(dir);
         String name = String.format("ckpt-%06d-%010d", state.seq(), state.iteration())
                 + (state.attempt() > 1 ? String.format("-a%06d", state.attempt()) : "");
@@ -129,7 +179,7 @@ public final class Checkpoints {
         } finally {
             AtomicFiles.deleteTree(tmp);
         }
-        retain(keepLast);
+        retain(retention);
         return new Checkpoint(target, state.seq(), state.iteration(), state.attempt());
     }
 
@@ -234,7 +284,7 @@ public final class Checkpoints {
     /** A checkpoint whose digests verified, and its progress. */
     public record Verified(Checkpoint checkpoint, CheckpointState state) {}
 
-    private Optional<Restored> restoreNewest(java.util.function.Predicate<Checkpoint> which) throws IOException {
+    private Optional<Restored> restoreNewest(Predicate<Checkpoint> which) throws IOException {
         removeLeftovers();
         List<Checkpoint> all = list();
         List<String> rejected = new ArrayList<>();
@@ -304,33 +354,38 @@ public final class Checkpoints {
     }
 
     /**
-     * Keeps the newest {@code keepLast} and the most accurate checkpoint; deletes the rest, the temporary directories
-     * of writes a crash interrupted once {@link #ABANDONED}, and the damaged checkpoints set aside over
-     * {@link #DAMAGED_KEPT} ago (their {@code .lost-} records stay).
+     * Keeps the newest {@code keepLast}, the most accurate and the newest accepted checkpoint; deletes the rest, the
+     * temporary directories of writes a crash interrupted once {@link #ABANDONED}, and the damaged checkpoints set
+     * aside over {@link #DAMAGED_KEPT} ago (their {@code .lost-} records stay).
      */
-    private void retain(int keepLast) throws IOException {
+    private void retain(Retention retention) throws IOException {
         Instant now = Instant.now();
         AtomicFiles.removeAbandoned(dir, now);
         removeOldDamaged(now);
         List<Checkpoint> all = list();
+        int keepLast = retention.keepLast();
         if (all.size() <= keepLast) {
             return;
         }
         Checkpoint best = null;
+        Checkpoint accepted = null;
         double bestAccuracy = Double.NEGATIVE_INFINITY;
         for (Checkpoint c : all) {
             try {
-                double accuracy = readState(c.dir()).accuracy();
-                if (accuracy > bestAccuracy) {
-                    bestAccuracy = accuracy;
+                CheckpointState state = readState(c.dir());
+                if (state.accuracy() > bestAccuracy) {
+                    bestAccuracy = state.accuracy();
                     best = c;
                 }
+                if (retention.accepted().test(state)) {
+                    accepted = c; // key order: the last one that holds is the newest
+                }
             } catch (IOException e) {
-                // an unreadable checkpoint is never the best
+                // an unreadable checkpoint is never the best, nor one to return to
             }
         }
         for (Checkpoint c : all.subList(0, all.size() - keepLast)) {
-            if (!c.equals(best)) {
+            if (!c.equals(best) && !c.equals(accepted)) {
                 AtomicFiles.deleteTree(c.dir());
             }
         }

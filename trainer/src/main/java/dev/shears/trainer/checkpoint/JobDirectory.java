@@ -276,9 +276,17 @@ public final class JobDirectory {
      * the job: another worker may see the job's directory under another path.
      *
      * @param version the version
-     * @param sha256 its model file's SHA-256
+     * @param sha256 its model file's SHA-256 (or its report's, for a version that published a report)
+     * @param artifact the file that SHA-256 is of: {@link Version#model()}, or the report the manifest's
+     *     {@code artifact} names
      */
-    public record Earlier(Version version, String sha256) {}
+    public record Earlier(Version version, String sha256, Path artifact) {
+
+        /** A published model: its file is {@link Version#model()}. */
+        public Earlier(Version version, String sha256) {
+            this(version, sha256, version.model());
+        }
+    }
 
     /**
      * The version of model {@code name} whose manifest's lineage is {@code step} and {@code checkpointId}, if any
@@ -295,7 +303,8 @@ public final class JobDirectory {
                 if (v.equals(all.get(all.size() - 1)) && !latest(name).equals(Optional.of(v.id()))) {
                     pointLatest(v);
                 }
-                return Optional.of(new Earlier(v, manifest.path("files").path(Version.MODEL).asText()));
+                String file = manifest.path("artifact").asText(Version.MODEL);
+                return Optional.of(new Earlier(v, manifest.path("files").path(file).asText(), v.dir().resolve(file)));
             }
         }
         return Optional.empty();

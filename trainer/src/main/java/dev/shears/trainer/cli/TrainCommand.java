@@ -13,6 +13,7 @@ import dev.shears.trainer.job.TrainJob;
 import dev.shears.trainer.metrics.MetricsServer;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.publish.Publication;
+import dev.shears.trainer.publish.Publisher;
 import java.io.PrintStream;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -49,22 +50,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream report = System.out;
-        Recipe recipe;
-        try {
-            recipe = Recipe.load(recipeFile);
-        } catch (NoSuchFileException e) {
-            System.err.println("shears: no recipe at " + recipeFile + " (fix: give a YAML recipe, e.g. "
-                    + "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml)");
+        Recipe recipe = load(recipeFile, data);
+        if (recipe == null) {
             return 2;
-        } catch (RecipeException e) {
-            System.err.println("shears: " + recipeFile + ": " + e.getMessage());
-            return 2;
-        }
-        if (data != null) {
-            DataSpec d = recipe.data();
-            recipe = new Recipe(recipe.job(), recipe.model(), new DataSpec(data, d.validation(), d.shape(),
-                    d.normalization(), d.augmentation()), recipe.training(), recipe.pruning(), recipe.schedule(),
-                    recipe.fineTune(), recipe.accuracyBudget(), recipe.checkpoints(), recipe.publish());
         }
         DataConfig dataConfig;
         try {
@@ -98,10 +86,49 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * The recipe in {@code file}, on {@code data} instead of its own when given; null after printing why to standard
+     * error when it cannot be read or does not validate.
+     */
+    static Recipe load(Path file, String data) throws java.io.IOException {
+        Recipe recipe;
+        try {
+            recipe = Recipe.load(file);
+        } catch (NoSuchFileException e) {
+            System.err.println("shears: no recipe at " + file + " (fix: give a YAML recipe, e.g. "
+                    + "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml)");
+            return null;
+        } catch (RecipeException e) {
+            System.err.println("shears: " + file + ": " + e.getMessage());
+            return null;
+        }
+        if (data != null) {
+            DataSpec d = recipe.data();
+            recipe = new Recipe(recipe.job(), recipe.model(), new DataSpec(data, d.validation(), d.shape(),
+                    d.normalization(), d.augmentation()), recipe.training(), recipe.pruning(), recipe.schedule(),
+                    recipe.fineTune(), recipe.accuracyBudget(), recipe.checkpoints(), recipe.publish());
+        }
+        return recipe;
+    }
+
     static void printSummary(PrintStream out, TrainJob.Summary s, Path dir, MetricsServer server) {
         Publication p = s.publication();
         StepResult last = s.steps().get(s.steps().size() - 1);
         out.println();
+        if (p.compactedLayers().isEmpty() && p.model().getFileName().toString().equals("sensitivity.json")) {
+            out.printf(Locale.ROOT, "published the sensitivity report %s -> %s (dense accuracy %.4f)%n", p.name(),
+                    p.model(), last.accuracy());
+            out.printf(Locale.ROOT, "  sha256 %s%n  chart  %s%n", p.sha256(), p.dir().resolve("sensitivity.png"));
+        } else {
+            printModel(out, s, p, last);
+        }
+        out.printf(Locale.ROOT, "%nsummary: %s   wall time: %.0f s%n", dir.resolve("summary.json"), s.seconds());
+        if (server != null) {
+            out.printf(Locale.ROOT, "metrics were served at %s%n", server.url());
+        }
+    }
+
+    private static void printModel(PrintStream out, TrainJob.Summary s, Publication p, StepResult last) {
         out.printf(Locale.ROOT, "published %s -> %s%n", p.name(), p.model());
         out.printf(Locale.ROOT, "  sha256 %s%n", p.sha256());
         if (p.sparseModel() != null) {
@@ -110,22 +137,23 @@ public final class TrainCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%n%-20s %16s %16s%n", "", "dense", "published");
         out.printf(Locale.ROOT, "%-20s %16s %16s%n", "size", bytes(p.denseBytes()) + " (f32)",
                 bytes(p.sparseModel() != null ? p.sparseBytes() : p.bytes()));
-        out.printf(Locale.ROOT, "%-20s %16s %16s%n", "FLOPs / example", mega(p.denseFlops()),
-                mega(p.publishedFlops()) + (p.nonZeroFlops() < p.publishedFlops() ? " (" + mega(p.nonZeroFlops()) + " nz)" : ""));
+        out.printf(Locale.ROOT, "%-20s %16s %16s%n", "FLOPs / example", mega(p.dense().flops()),
+                mega(p.published().flops()) + (p.nonZeroFlops() < p.published().flops()
+                        ? " (" + mega(p.nonZeroFlops()) + " nz)" : ""));
+        out.printf(Locale.ROOT, "%-20s %16d %16d%n", "parameters", p.dense().parameters(), p.published().parameters());
         StepResult dense = s.steps().get(0);
-        out.printf(Locale.ROOT, "%-20s %16.4f %16.4f  (%+.2f points)%n", "validation accuracy", dense.accuracy(),
-                last.accuracy(), 100 * (last.accuracy() - dense.accuracy()));
+        out.printf(Locale.ROOT, "%-20s %16.4f %16.4f  (%+.2f points)%n", "validation accuracy", s.denseAccuracy(),
+                last.accuracy(), 100 * (last.accuracy() - s.denseAccuracy()));
         out.printf(Locale.ROOT, "%-20s %16.4f %16.4f  (%+.2f points)%n", "test accuracy", dense.testAccuracy(),
                 last.testAccuracy(), 100 * (last.testAccuracy() - dense.testAccuracy()));
         out.printf(Locale.ROOT, "%-20s %16s %16s%n", "sparsity", "0.00%", String.format(Locale.ROOT, "%.2f%%",
                 100 * last.achievedSparsity()));
-        out.printf(Locale.ROOT, "%-20s %13.3f ms %13.3f ms%n", "latency (batch 1)", p.maskedLatencyMs(), p.publishedLatencyMs());
+        out.printf(Locale.ROOT, "%-20s %13.3f ms %13.3f ms%n", "latency (batch 1)", p.dense().latencyMs(),
+                p.published().latencyMs());
+        out.printf(Locale.ROOT, "%-20s %13.3f ms %13.3f ms%n", "latency (batch " + Publisher.BATCH + ")",
+                p.dense().batchLatencyMs(), p.published().batchLatencyMs());
         if (!p.compactedLayers().isEmpty()) {
             out.printf(Locale.ROOT, "compacted layers (channels kept): %s%n", p.compactedLayers());
-        }
-        out.printf(Locale.ROOT, "%nsummary: %s   wall time: %.0f s%n", dir.resolve("summary.json"), s.seconds());
-        if (server != null) {
-            out.printf(Locale.ROOT, "metrics were served at %s%n", server.url());
         }
     }
 

@@ -2,6 +2,8 @@ package dev.shears.trainer.cli;
 
 import dev.shears.common.cli.KafkaOptions;
 import dev.shears.common.events.Topics;
+import dev.shears.common.process.SerialFilter;
+import dev.shears.trainer.cpu.NativeBackend;
 import dev.shears.trainer.metrics.MetricsServer;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.worker.Worker;
@@ -76,7 +78,13 @@ public final class WorkerCommand implements Callable<Integer> {
         String id = config.workerId();
         MetricsServer server = metrics.start();
         try {
-            Worker worker = new Worker(config, new TrainerMetrics(MetricsOptions.registry(server), id), out);
+            TrainerMetrics trainerMetrics = new TrainerMetrics(MetricsOptions.registry(server), id);
+            NativeBackend backend = NativeBackend.current();
+            trainerMetrics.backend(backend);
+            if (server != null) {
+                server.health(backend.health());
+            }
+            Worker worker = new Worker(config, trainerMetrics, out);
             Thread hook = new Thread(() -> {
                 worker.close();
                 out.printf("worker %s stopped%n", id);
@@ -108,6 +116,7 @@ public final class WorkerCommand implements Callable<Integer> {
 
     /** Runs {@code shears worker} alone. */
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new WorkerCommand()).execute(args));
     }
 }

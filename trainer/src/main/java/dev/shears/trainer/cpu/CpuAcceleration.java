@@ -171,6 +171,7 @@ public final class CpuAcceleration {
         }
         status = snapshot(backend, paths, reason);
         log.info("{}", status);
+        log.info("JVM: {}", jvm());
         warnAboutThreads(status);
         return status;
     }
@@ -187,6 +188,18 @@ public final class CpuAcceleration {
         }
         return snapshot(enabled.backend(), new String[] {enabled.convolution(), enabled.pooling(), enabled.batchNorm()},
                 enabled.reason());
+    }
+
+    /**
+     * One line about the JVM that runs ND4J: its version, the options it was started with, its maximum heap and
+     * the processors it sees, e.g. {@code 17.0.15, options [-Xmx768m, -XX:+UseSerialGC], max heap 768 MB,
+     * 1 processor(s)}.
+     */
+    public static String jvm() {
+        java.lang.management.RuntimeMXBean runtime = java.lang.management.ManagementFactory.getRuntimeMXBean();
+        return Runtime.version() + ", options " + runtime.getInputArguments() + ", max heap "
+                + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MB, "
+                + Runtime.getRuntime().availableProcessors() + " processor(s)";
     }
 
     /** One line: oneDNN on/off per layer kind, OpenMP and BLAS threads, wait policy. */

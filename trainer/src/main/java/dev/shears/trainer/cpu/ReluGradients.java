@@ -2,7 +2,9 @@ package dev.shears.trainer.cpu;
 
 import java.io.IOException;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
@@ -38,20 +40,32 @@ public final class ReluGradients {
     }
 
     /**
-     * Gives every layer of {@code net} whose activation is the plain ReLU the faster back-propagation;
-     * idempotent. Returns how many layers use it.
+     * Gives every layer of {@code net} whose activation is the plain ReLU (activation layers included) the faster
+     * back-propagation; idempotent. Returns how many layers use it.
      */
     public static int install(MultiLayerNetwork net) {
+        return install(net.getLayers());
+    }
+
+    /** As {@link #install(MultiLayerNetwork)}, for every layer of a graph. */
+    public static int install(ComputationGraph graph) {
+        return install(graph.getLayers());
+    }
+
+    private static int install(Layer[] layers) {
         int installed = 0;
-        for (Layer layer : net.getLayers()) {
-            if (!(layer.conf().getLayer() instanceof BaseLayer conf)) {
-                continue;
-            }
-            IActivation fn = conf.getActivationFn();
+        for (Layer layer : layers) {
+            org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
+            IActivation fn = conf instanceof BaseLayer base ? base.getActivationFn()
+                    : conf instanceof ActivationLayer activation ? activation.getActivationFn() : null;
             if (fn instanceof Relu) {
                 installed++;
             } else if (fn != null && fn.getClass() == ActivationReLU.class && plain((ActivationReLU) fn)) {
-                conf.setActivationFn(new Relu());
+                if (conf instanceof BaseLayer base) {
+                    base.setActivationFn(new Relu());
+                } else {
+                    ((ActivationLayer) conf).setActivationFn(new Relu());
+                }
                 installed++;
             }
         }

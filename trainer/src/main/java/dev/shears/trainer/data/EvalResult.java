@@ -2,6 +2,7 @@ package dev.shears.trainer.data;
 
 import dev.shears.common.data.Normalization;
 import java.util.Arrays;
+import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -49,6 +50,17 @@ public record EvalResult(int samples, int correct, double meanLoss) {
      *                                  outputs, or does not output the examples' number of classes
      */
     public static EvalResult evaluate(Model model, Examples examples, Normalization normalization, int batchSize) {
+        return evaluate(features -> output(model, features), examples, normalization, batchSize);
+    }
+
+    /**
+     * As {@link #evaluate(Model, Examples, Normalization, int)}, for any classifier: {@code forward} gives the class
+     * probabilities {@code [batch, classes]} of a batch of features in inference mode.
+     *
+     * @throws IllegalArgumentException if {@code forward} does not output the examples' number of classes
+     */
+    public static EvalResult evaluate(UnaryOperator<INDArray> forward, Examples examples, Normalization normalization,
+            int batchSize) {
         Batches batches = Batches.inOrder(examples, normalization, batchSize);
         int classes = examples.shape().classes();
         int correct = 0;
@@ -56,7 +68,7 @@ public record EvalResult(int samples, int correct, double meanLoss) {
         for (int b = 0; b < batches.batchesPerEpoch(); b++) {
             DataSet batch = batches.next();
             int rows = batch.numExamples();
-            float[] probabilities = probabilities(model, batch.getFeatures(), rows, classes);
+            float[] probabilities = probabilities(forward.apply(batch.getFeatures()), rows, classes);
             int from = b * batchSize;
             for (int row = 0; row < rows; row++) {
                 int label = examples.label(from + row);
@@ -77,20 +89,21 @@ public record EvalResult(int samples, int correct, double meanLoss) {
         return new EvalResult(examples.size(), correct, loss / examples.size());
     }
 
-    private static float[] probabilities(Model model, INDArray features, int rows, int classes) {
-        INDArray output;
+    private static INDArray output(Model model, INDArray features) {
         if (model instanceof MultiLayerNetwork network) {
-            output = network.output(features, false);
+            return network.output(features, false);
         } else if (model instanceof ComputationGraph graph) {
             if (graph.getNumInputArrays() != 1 || graph.getNumOutputArrays() != 1) {
                 throw new IllegalArgumentException("a graph with " + graph.getNumInputArrays() + " inputs and "
                         + graph.getNumOutputArrays() + " outputs cannot be evaluated: it needs exactly one of each");
             }
-            output = graph.outputSingle(false, features);
-        } else {
-            throw new IllegalArgumentException("cannot evaluate a " + model.getClass().getName()
-                    + ": pass a MultiLayerNetwork or a ComputationGraph");
+            return graph.outputSingle(false, features);
         }
+        throw new IllegalArgumentException("cannot evaluate a " + model.getClass().getName()
+                + ": pass a MultiLayerNetwork or a ComputationGraph");
+    }
+
+    private static float[] probabilities(INDArray output, int rows, int classes) {
         if (output.rank() != 2 || output.size(0) != rows || output.size(1) != classes) {
             throw new IllegalArgumentException("the model outputs " + Arrays.toString(output.shape())
                     + " for " + rows + " examples, expected [" + rows + ", " + classes

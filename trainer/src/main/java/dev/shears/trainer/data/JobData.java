@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.api.Model;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -91,6 +92,18 @@ public final class JobData {
         int batch = evaluationBatch();
         return new Evaluation(EvalResult.evaluate(model, partition.validation(), partition.normalization(), batch),
                 EvalResult.evaluate(model, partition.test(), partition.normalization(), batch));
+    }
+
+    /**
+     * As {@link #evaluate(Model)}, for any classifier: {@code forward} gives the class probabilities
+     * {@code [batch, classes]} of a batch of normalised features, in inference mode.
+     *
+     * @throws IllegalArgumentException when {@code forward} does not output these classes
+     */
+    public Evaluation evaluate(UnaryOperator<INDArray> forward) {
+        int batch = evaluationBatch();
+        return new Evaluation(EvalResult.evaluate(forward, partition.validation(), partition.normalization(), batch),
+                EvalResult.evaluate(forward, partition.test(), partition.normalization(), batch));
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.shears.trainer.job;
 import dev.shears.common.recipe.ModelSource;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.recipe.Training;
+import dev.shears.common.schedule.Schedule;
 import dev.shears.common.schedule.SchedulePoint;
 import dev.shears.prune.Pruning;
 import dev.shears.trainer.checkpoint.CheckpointState;
@@ -16,8 +17,11 @@ import dev.shears.trainer.data.JobData;
 import dev.shears.trainer.data.JobInputs;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.model.Models;
+import dev.shears.trainer.model.TrainableModel;
 import dev.shears.trainer.publish.Publication;
 import dev.shears.trainer.publish.Publisher;
+import dev.shears.trainer.sensitivity.Sensitivity;
+import dev.shears.trainer.sensitivity.SensitivityReport;
 import dev.shears.trainer.train.MaskedTraining;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -30,7 +34,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
@@ -61,7 +64,7 @@ public final class JobSession {
     private final List<StepResult> history = new ArrayList<>();
     private final Checkpoints.Restored restored;
 
-    private MultiLayerNetwork net;
+    private TrainableModel model;
     private Pruning pruning;
     private MaskedTraining masked;
     private PruningPlan plan;
@@ -92,11 +95,12 @@ public final class JobSession {
         if (restored != null) {
             adopt(restored);
         } else {
-            net = (MultiLayerNetwork) (recipe.model().kind() == ModelSource.Kind.FILE
+            org.deeplearning4j.nn.api.Model built = recipe.model().kind() == ModelSource.Kind.FILE
                     ? saved(inputs, recipe.model().file().orElseThrow())
                     : Models.create(recipe.model(), data.shape().input(), data.shape().classes(), t.seed(), updater(t),
-                            t.weightDecay()));
-            attach(Pruning.of(net));
+                            t.weightDecay());
+            model = TrainableModel.of(built, data.shape().input());
+            attach(model.newPruning());
         }
     }
 
@@ -176,7 +180,7 @@ public final class JobSession {
         progress.start("dense pre-training", iterations, recipe.training().batchSize());
         for (long i = 0; i < iterations; i++) {
             checkStop();
-            net.fit(batches.next());
+            model.fit(batches.next(), recipe.training().seed(), iteration);
             iteration++;
             progress.tick();
             if (rewind != null && iteration == rewindAt) {
@@ -212,7 +216,7 @@ public final class JobSession {
         if (point.rewind()) {
             rewind();
         }
-        masked.refresh(net);
+        masked.refresh(model.model());
     }
 
     /** Trains {@code iterations} more (masked) iterations and evaluates. */
@@ -220,13 +224,27 @@ public final class JobSession {
         progress.start(label, iterations, recipe.training().batchSize());
         for (long i = 0; i < iterations; i++) {
             checkStop();
-            net.fit(batches.next());
+            model.fit(batches.next(), recipe.training().seed(), iteration);
             iteration++;
             progress.tick();
         }
         progress.finish();
         trained(iterations);
         return evaluate();
+    }
+
+    /**
+     * Sensitivity analysis of the job's dense model (after {@link #pretrain}, committed as step 0): each unit the
+     * recipe prunes, alone, at each sparsity of {@code grid}, evaluated as the steps are; the model is left as it was.
+     *
+     * @throws IllegalStateException when the session is past its dense step
+     */
+    public SensitivityReport sensitivity(List<Double> grid) {
+        if (lastSeq != 0) {
+            throw new IllegalStateException("the job's newest checkpoint is step " + lastSeq + ", not its dense model"
+                    + " (fix: analyse in a new job directory, or one where only dense pre-training ran)");
+        }
+        return Sensitivity.analyse(recipe.job(), model, plan, grid, () -> evaluate().accuracy());
     }
 
     /** Training samples per second of the last training phase. */
@@ -275,7 +293,7 @@ public final class JobSession {
                 result.accuracy(), result.loss(), result.layerSparsity(), denseAccuracy, history, Instant.now(),
                 attempt, 0, result.testAccuracy(), data.normalization());
         try {
-            lastCheckpoint = checkpoints.save(net, pruning, state, recipe.checkpoints().keepLast());
+            lastCheckpoint = checkpoints.save(model.model(), pruning, state, Checkpoints.Retention.of(recipe));
         } catch (IOException e) {
             history.clear();
             history.addAll(before);
@@ -316,7 +334,7 @@ public final class JobSession {
         Checkpoints.Restored good = found.get();
         adopt(good);
         CheckpointState state = good.state().rekeyed(attempt, discarded, Instant.now());
-        lastCheckpoint = checkpoints.save(net, pruning, state, recipe.checkpoints().keepLast());
+        lastCheckpoint = checkpoints.save(model.model(), pruning, state, Checkpoints.Retention.of(recipe));
         lastAttempt = attempt;
         return state;
     }
@@ -325,9 +343,18 @@ public final class JobSession {
         return checkpoints.list().stream().map(Checkpoints.Checkpoint::seq).distinct().sorted().toList();
     }
 
-    /** Finalize: remove, verify, compact, publish. Ends the session's use of the model. */
+    /**
+     * Finalize: remove, verify, compact, publish. Ends the session's use of the model. A recipe that publishes a
+     * sensitivity report ({@code publish.artifact: sensitivity}) publishes the analysis of its dense model instead.
+     */
     public Publication publish() throws IOException {
-        return Publisher.publish(net, pruning, layerSparsity(), recipe, data, last(), newestCheckpoint(), dir);
+        if (recipe.publish().isSensitivityReport()) {
+            SensitivityReport report = sensitivity(Sensitivity.DEFAULT_GRID);
+            return Publisher.publishSensitivity(model, report,
+                    report.suggest(Schedule.of(recipe.schedule()).finalSparsity()), recipe, last(), newestCheckpoint(),
+                    dir);
+        }
+        return Publisher.publish(model, pruning, layerSparsity(), recipe, data, last(), newestCheckpoint(), dir);
     }
 
     /**
@@ -350,7 +377,7 @@ public final class JobSession {
 
     private void adopt(Checkpoints.Restored from) {
         CheckpointState state = from.state();
-        net = from.model().network();
+        model = TrainableModel.of(from.model().model(), data.shape().input());
         attach(from.model().pruning());
         iteration = state.iteration();
         lastSeq = state.seq();
@@ -364,10 +391,11 @@ public final class JobSession {
 
     private void attach(Pruning p) {
         pruning = p.seed(recipe.training().seed());
-        plan = new PruningPlan(recipe.pruning(), pruning, recipe.training().seed());
+        plan = new PruningPlan(recipe.pruning(), Schedule.of(recipe.schedule()).finalSparsity(), model.model(), pruning,
+                recipe.training().seed());
         masked = new MaskedTraining(pruning);
-        net.setListeners(masked);
-        dev.shears.trainer.train.TrainingPath.prepare(net);
+        model.setListeners(masked);
+        model.prepareTraining();
     }
 
     private void checkStop() {
@@ -378,7 +406,7 @@ public final class JobSession {
     }
 
     private Evaluation evaluate() {
-        return data.evaluate(net);
+        return data.evaluate(model::output);
     }
 
     private void trained(long iterations) {
@@ -409,7 +437,7 @@ public final class JobSession {
             state.put(name + "_mask", pruning.mask(name).dup());
         }
         pruning.loadStateDict(state);
-        net.getUpdater().getStateViewArray().assign(0);
+        model.updaterState().assign(0);
     }
 
     /**
@@ -431,7 +459,7 @@ public final class JobSession {
      * its data's indices and staging arrays.
      */
     public long footprintBytes() {
-        return 6L * Float.BYTES * net.numParams() + data.heapBytes();
+        return 6L * Float.BYTES * model.numParams() + data.heapBytes();
     }
 
     static IUpdater updater(Training t) {

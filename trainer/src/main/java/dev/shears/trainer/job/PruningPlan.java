@@ -154,6 +154,54 @@ public final class PruningPlan {
         return groups;
     }
 
+    /**
+     * One thing this plan prunes, for a sensitivity analysis: a dependency group (its size in channels) or a
+     * parameter (its size in entries).
+     */
+    public record Unit(String name, long size) {}
+
+    /** What this plan prunes, each on its own: its dependency groups, or else its parameters, in model order. */
+    public List<Unit> units(Pruning pruning) {
+        if (spec.byDependencyGroups()) {
+            return groups.stream().map(g -> new Unit(g.name(), g.channels())).toList();
+        }
+        return names.stream().map(n -> new Unit(n, pruning.parameter(n).size())).toList();
+    }
+
+    /**
+     * Prunes {@code unit} alone to {@code sparsity} of its channels or entries, by the plan's method (for N:M, its
+     * pattern whatever the sparsity); the rest of the model stays as it is.
+     *
+     * @throws IllegalArgumentException when {@code unit} is not one of {@link #units}
+     */
+    public void pruneAlone(Pruning pruning, String unit, double sparsity) {
+        if (spec.byDependencyGroups()) {
+            ChannelGroup g = groups.stream().filter(x -> x.name().equals(unit)).findFirst().orElseThrow(
+                    () -> new IllegalArgumentException("unit " + unit + " is not a group this plan prunes (fix: one"
+                            + " of " + groups.stream().map(ChannelGroup::name).toList() + ")"));
+            PruningSpec.Structured st = spec.structured().orElseThrow();
+            ChannelLimits limits = new ChannelLimits(st.minChannels().orElse(PruningSpec.Structured.DEFAULT_MIN_CHANNELS),
+                    st.roundTo().orElse(PruningSpec.Structured.DEFAULT_ROUND_TO));
+            Amount k = Amount.count(Sparsity.unitsToPrune(g.channels(), 0, sparsity));
+            if (spec.method() == PruningSpec.Method.LN_STRUCTURED) {
+                pruning.groupStructured(g, k, importance(st), limits);
+            } else {
+                pruning.seed(seed).randomGroupStructured(g, k, limits);
+            }
+            return;
+        }
+        if (!names.contains(unit)) {
+            throw new IllegalArgumentException("unit " + unit + " is not a parameter this plan prunes (fix: one of "
+                    + names + ")");
+        }
+        if (spec.method() == PruningSpec.Method.N_M) {
+            var nm = spec.nm().orElseThrow();
+            pruning.apply(unit, new SemiStructured(nm.n(), nm.m(), 1));
+        } else {
+            pruneAlone(pruning, unit, sparsity, seed);
+        }
+    }
+
     /** Prunes, on top of what is already pruned, up to the absolute {@code target} sparsity. */
     public void apply(Pruning pruning, double target, int step) {
         long stepSeed = seed * 1_000_003L + step;

@@ -78,6 +78,9 @@ public final class TrainJob {
                     seconds(start), session.samplesPerSecond(), "dense"));
         }
         for (SchedulePoint point : schedule.points()) {
+            if (recipe.publish().isSensitivityReport()) {
+                break; // the report analyses the dense model: no pruning step
+            }
             if (point.step() <= session.lastSeq()) {
                 continue;
             }

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 public final class MetricsServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final HttpServer server;
+    private volatile byte[] health = "ok\n".getBytes(StandardCharsets.UTF_8);
 
     private MetricsServer(PrometheusMeterRegistry registry, HttpServer server) {
         this.registry = registry;
@@ -45,8 +46,9 @@ public final class MetricsServer implements AutoCloseable {
                 out.write(body);
             }
         });
+        MetricsServer metrics = new MetricsServer(registry, server);
         server.createContext("/health", exchange -> {
-            byte[] body = "ok\n".getBytes(StandardCharsets.UTF_8);
+            byte[] body = metrics.health;
             exchange.sendResponseHeaders(200, body.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(body);
@@ -54,7 +56,15 @@ public final class MetricsServer implements AutoCloseable {
         });
         server.setExecutor(null);
         server.start();
-        return new MetricsServer(registry, server);
+        return metrics;
+    }
+
+    /**
+     * What {@code /health} answers from now on, with status 200: {@code ok} until this is called, e.g. the worker's
+     * {@code {"status":"ok","backend":"CPU","devices":["cpu"],"threads":1}}.
+     */
+    public void health(String body) {
+        health = (body.endsWith("\n") ? body : body + "\n").getBytes(StandardCharsets.UTF_8);
     }
 
     public PrometheusMeterRegistry registry() {

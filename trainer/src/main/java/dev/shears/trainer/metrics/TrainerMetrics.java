@@ -48,6 +48,17 @@ public final class TrainerMetrics {
         bits.set(Double.doubleToLongBits(value));
     }
 
+    /**
+     * {@code shears_worker_info{backend, device, worker} 1}, one series per device: the ND4J backend this worker
+     * computes on ({@code CPU}, {@code CUDA}) and its devices ({@code cpu}, {@code cuda:0 <name>}).
+     */
+    public void backend(dev.shears.trainer.cpu.NativeBackend backend) {
+        for (String device : backend.devices()) {
+            gauge("shears.worker.info", "the ND4J backend and device this worker computes on (value 1)",
+                    Tags.of("backend", backend.backend(), "device", device, "worker", worker), 1);
+        }
+    }
+
     public void sparsity(String job, double target, double achieved, Map<String, Double> perLayer) {
         gauge("shears.sparsity.target", "absolute target sparsity of the current step", Tags.of("job", job), target);
         gauge("shears.sparsity.achieved", "achieved sparsity over the pruned parameters", Tags.of("job", job), achieved);

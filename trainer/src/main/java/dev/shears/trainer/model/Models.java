@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.shears.common.data.InputShape;
 import dev.shears.common.recipe.ModelSource;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.prune.ModelZips;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -229,8 +230,9 @@ public final class Models {
      * the file has one, so that training can continue as it would have.
      *
      * @return a {@link MultiLayerNetwork} or a {@link ComputationGraph}, as saved
-     * @throws IllegalArgumentException if the file is missing, unreadable, not a zip, not a DL4J
-     *                                  model, or damaged; the message names the file
+     * @throws IllegalArgumentException if the file is missing, unreadable, not a zip, refused by
+     *                                  {@link ModelZips}, not a DL4J model, or damaged; the message
+     *                                  names the file
      */
     public static Model load(Path file) {
         if (!Files.isRegularFile(file)) {
@@ -254,6 +256,7 @@ public final class Models {
         String notAModel = "model file " + file + " is not a DL4J model: ";
         String fix = "; pass a zip written by ModelSerializer.writeModel";
         try (ZipFile zip = new ZipFile(file.toFile())) {
+            ModelZips.check(file); // before anything inflates an entry: refused with the limit it breaks
             ZipEntry entry = zip.getEntry(ModelSerializer.CONFIGURATION_JSON);
             if (entry == null) {
                 throw new IllegalArgumentException(notAModel + "the zip has no "

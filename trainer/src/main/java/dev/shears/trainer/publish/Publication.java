@@ -15,14 +15,23 @@ import java.util.Map;
  * @param sparseModel the sparse encoding, when it is smaller than the dense file (else null)
  * @param sparseBytes its size (0 when none)
  * @param denseBytes the size of the same model saved dense before pruning (float32 parameters)
- * @param denseFlops multiply-adds x2 of one forward pass of the architecture as trained
- * @param publishedFlops the same for the published (compacted) model
+ * @param dense what the model as trained costs: its architecture before compaction, every weight counted
+ * @param published what the published (compacted) model costs
  * @param nonZeroFlops FLOPs counting only the non-zero weights (what sparse kernels could reach)
- * @param maskedLatencyMs batch-1 inference latency of the masked model before compaction, median ms
- * @param publishedLatencyMs the same for the published model
  * @param compactedLayers layers made physically smaller, with the channels kept
  * @param layerSparsity sparsity per pruned parameter
  */
 public record Publication(String name, String version, Path dir, Path model, String sha256, long bytes, Path sparseModel,
-        long sparseBytes, long denseBytes, long denseFlops, long publishedFlops, long nonZeroFlops, double maskedLatencyMs,
-        double publishedLatencyMs, Map<String, Integer> compactedLayers, Map<String, Double> layerSparsity) {}
+        long sparseBytes, long denseBytes, Cost dense, Cost published, long nonZeroFlops,
+        Map<String, Integer> compactedLayers, Map<String, Double> layerSparsity) {
+
+    /**
+     * What one model costs.
+     *
+     * @param flops 2 x multiply-adds of one forward pass on one example ({@code ModelCost})
+     * @param parameters every parameter
+     * @param latencyMs inference latency of a batch of 1, median ms
+     * @param batchLatencyMs inference latency of a batch of {@link Publisher#BATCH} examples, median ms
+     */
+    public record Cost(long flops, long parameters, double latencyMs, double batchLatencyMs) {}
+}

@@ -10,16 +10,18 @@ import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.Json;
 import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.data.JobData;
+import dev.shears.trainer.model.TrainableModel;
+import dev.shears.trainer.sensitivity.Sensitivity;
+import dev.shears.trainer.sensitivity.SensitivityReport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import java.util.TreeMap;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.INDArrayIndex;
@@ -34,12 +36,14 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class Publisher {
     private static final double COMPACTION_TOLERANCE = 1e-4;
+    /** The larger batch whose latency a publication reports, besides a batch of 1. */
+    public static final int BATCH = dev.shears.common.events.ModelPublished.BATCH;
 
     private Publisher() {}
 
     /**
-     * Publishes the masked model {@code net} of step {@code last} into {@code job}'s directory; the pruning is permanent
-     * afterwards, and {@code net} no longer masked.
+     * Publishes the masked model {@code model} of step {@code last} into {@code job}'s directory; the pruning is
+     * permanent afterwards, and {@code model} no longer masked.
      *
      * @param layerSparsity the sparsity of each pruned parameter, for the manifest
      * @param data the job's data: the probe batch, and the input contract the manifest states
@@ -47,47 +51,51 @@ public final class Publisher {
      * @throws IllegalStateException when the permanent or compacted model's outputs differ from the masked model's;
      *     nothing is published then
      */
-    public static Publication publish(MultiLayerNetwork net, Pruning pruning, Map<String, Double> layerSparsity,
+    public static Publication publish(TrainableModel model, Pruning pruning, Map<String, Double> layerSparsity,
             Recipe recipe, JobData data, StepResult last, Optional<Checkpoints.Checkpoint> checkpoint,
             JobDirectory job) throws IOException {
         String name = recipe.publish().name();
         INDArray probe = data.probe(256);
-        INDArray masked = net.output(probe);
-        MultiLayerNetwork before = net.clone();
-        long denseFlops = ModelCost.of(net).flops();
+        INDArray masked = model.output(probe);
+        TrainableModel before = model.copy();
+        ModelCost denseCost = model.cost();
 
         pruning.removeAll();
-        INDArray permanent = net.output(probe);
+        INDArray permanent = model.output(probe);
         if (!permanent.equals(masked)) {
             throw new IllegalStateException("the permanent model's outputs differ from the masked model's on the probe"
                     + " batch (largest difference " + permanent.sub(masked).amaxNumber() + "); nothing was published");
         }
-        long nonZeroFlops = ModelCost.nonZero(net).flops();
-        Compaction.Result compacted = Compaction.compact(net);
-        MultiLayerNetwork published = net;
+        long nonZeroFlops = model.nonZeroCost().flops();
+        Compaction.Result compacted = model.compact();
+        TrainableModel published = model;
         Map<String, Integer> compactedLayers = new LinkedHashMap<>();
-        if (!compacted.keptChannels().isEmpty()) {
-            INDArray small = compacted.network().output(probe);
-            double diff = small.sub(masked).amaxNumber().doubleValue();
+        Map<String, int[]> keptChannels = new TreeMap<>(compacted.keptChannels());
+        if (!keptChannels.isEmpty()) {
+            TrainableModel small = model.with(compacted.model());
+            double diff = small.output(probe).sub(masked).amaxNumber().doubleValue();
             if (diff > COMPACTION_TOLERANCE) {
                 throw new IllegalStateException("the compacted model's outputs differ from the masked model's by " + diff
                         + " (more than " + COMPACTION_TOLERANCE + "); nothing was published");
             }
-            published = compacted.network();
-            compacted.keptChannels().forEach((layer, kept) -> compactedLayers.put(layer, kept.length));
+            published = small;
+            keptChannels.forEach((layer, kept) -> compactedLayers.put(layer, kept.length));
         }
-        long publishedFlops = ModelCost.of(published).flops();
-        double[] latency = latencyMs(before, published, probe);
-        double maskedLatency = latency[0];
-        double publishedLatency = latency[1];
+        ModelCost publishedCost = published.cost();
+        Latency.Pair one = Latency.compare(before, published, rows(probe, 1));
+        Latency.Pair batch = Latency.compare(before, published, rows(probe, BATCH));
+        Publication.Cost dense = new Publication.Cost(denseCost.flops(), denseCost.parameters(), one.firstMs(),
+                batch.firstMs());
+        Publication.Cost after = new Publication.Cost(publishedCost.flops(), publishedCost.parameters(), one.secondMs(),
+                batch.secondMs());
 
         JobDirectory.Version version = job.newVersion(name, last.seq());
         Path tmp = job.stage(version);
         try {
             Path modelFile = tmp.resolve(JobDirectory.Version.MODEL);
-            ModelSerializer.writeModel(published, modelFile.toFile(), false);
+            ModelSerializer.writeModel(published.model(), modelFile.toFile(), false);
             Path sparseFile = tmp.resolve(JobDirectory.Version.SPARSE_MODEL);
-            SparseModel.write(published, sparseFile);
+            SparseModel.write(published.model(), sparseFile);
             long bytes = Files.size(modelFile);
             long sparseBytes = Files.size(sparseFile);
             boolean sparseSmaller = sparseBytes < bytes;
@@ -106,15 +114,17 @@ public final class Publisher {
                     ? Map.of(JobDirectory.Version.MODEL, sha, JobDirectory.Version.SPARSE_MODEL,
                             Checkpoints.sha256(sparseFile))
                     : Map.of(JobDirectory.Version.MODEL, sha));
-            manifest.put("format", "DL4J ModelSerializer (MultiLayerNetwork), pruning made permanent"
-                    + (compactedLayers.isEmpty() ? "" : ", structurally pruned layers compacted"));
+            manifest.put("format", "DL4J ModelSerializer (" + published.kind() + "), pruning made permanent"
+                    + (compactedLayers.isEmpty() ? "" : ", structurally pruned channels removed"));
             manifest.put("input", data.inputContract());
             manifest.put("accuracy", splits(last.accuracy(), last.testAccuracy()));
             manifest.put("loss", splits(last.loss(), last.testLoss()));
             manifest.put("sparsity", last.achievedSparsity());
             manifest.put("layerSparsity", layerSparsity);
             manifest.put("compactedLayers", compactedLayers);
+            manifest.put("keptChannels", keptChannels);
             manifest.put("parameters", Map.of("before", compacted.parametersBefore(), "after", published.numParams()));
+            manifest.put("cost", costs(dense, after, nonZeroFlops));
             manifest.put("lineage", JobDirectory.lineage(recipe.job(), last.seq(), checkpoint));
             manifest.put("recipe", recipe.toYaml());
             Files.writeString(tmp.resolve(JobDirectory.Version.MANIFEST), Json.write(manifest));
@@ -123,21 +133,94 @@ public final class Publisher {
             long denseBytes = 4L * compacted.parametersBefore();
             Path sparse = sparseSmaller ? dir.resolve(JobDirectory.Version.SPARSE_MODEL) : null;
             return new Publication(name, version.id(), dir, version.model(), sha, bytes, sparse,
-                    sparseSmaller ? sparseBytes : 0, denseBytes, denseFlops, publishedFlops, nonZeroFlops, maskedLatency,
-                    publishedLatency, compactedLayers, layerSparsity);
+                    sparseSmaller ? sparseBytes : 0, denseBytes, dense, after, nonZeroFlops, compactedLayers,
+                    layerSparsity);
         } finally {
             AtomicFiles.deleteTree(tmp);
         }
     }
 
-    /** The indices of the first example of a batch of {@code rank} dimensions, kept as a batch of one. */
-    private static INDArrayIndex[] firstExample(int rank) {
-        INDArrayIndex[] first = new INDArrayIndex[rank];
-        first[0] = NDArrayIndex.interval(0, 1);
-        for (int d = 1; d < rank; d++) {
+    /**
+     * Publishes a sensitivity report of the dense model {@code model} (step {@code last}) into {@code job}'s directory
+     * instead of a model: {@code sensitivity.json} (the artifact), {@code sensitivity.txt}, {@code sensitivity.png}
+     * and a manifest, committed as a new version as a model would be. The model is not changed.
+     */
+    public static Publication publishSensitivity(TrainableModel model, SensitivityReport report,
+            SensitivityReport.Suggestion suggestion, Recipe recipe, StepResult last,
+            Optional<Checkpoints.Checkpoint> checkpoint, JobDirectory job) throws IOException {
+        String name = recipe.publish().name();
+        ModelCost cost = model.cost();
+        JobDirectory.Version version = job.newVersion(name, last.seq());
+        Path tmp = job.stage(version);
+        try {
+            Sensitivity.Files files = Sensitivity.write(report, suggestion, tmp);
+            Map<String, String> digests = new TreeMap<>();
+            for (Path f : List.of(files.json(), files.table(), files.chart())) {
+                digests.put(f.getFileName().toString(), Checkpoints.sha256(f));
+            }
+            String artifact = files.json().getFileName().toString();
+            Map<String, Object> manifest = new LinkedHashMap<>();
+            manifest.put("name", name);
+            manifest.put("version", version.id());
+            manifest.put("created", Instant.now().toString());
+            manifest.put("artifact", artifact);
+            manifest.put("files", digests);
+            manifest.put("format", "sensitivity report of the dense " + model.kind() + ": each unit the recipe prunes,"
+                    + " pruned alone on a grid of sparsities, and per-unit targets for a total of "
+                    + suggestion.target());
+            manifest.put("accuracy", splits(last.accuracy(), last.testAccuracy()));
+            manifest.put("lineage", JobDirectory.lineage(recipe.job(), last.seq(), checkpoint));
+            manifest.put("recipe", recipe.toYaml());
+            Files.writeString(tmp.resolve(JobDirectory.Version.MANIFEST), Json.write(manifest));
+            long bytes = Files.size(files.json());
+            job.commit(version, tmp);
+            Publication.Cost dense = new Publication.Cost(cost.flops(), cost.parameters(), 0, 0);
+            return new Publication(name, version.id(), version.dir(), version.dir().resolve(artifact),
+                    digests.get(artifact), bytes, null, 0, 4L * model.numParams(), dense, dense, cost.flops(), Map.of(),
+                    Map.of());
+        } finally {
+            AtomicFiles.deleteTree(tmp);
+        }
+    }
+
+    /**
+     * The dense and the published cost a version's manifest records, in that order; {@link Publication.Cost} of
+     * zeros (not known) for each one it lacks (a version published before costs were recorded).
+     *
+     * @throws IOException when the manifest cannot be read
+     */
+    public static Publication.Cost[] costs(Path versionDir) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode cost = Json.MAPPER.readTree(
+                versionDir.resolve(JobDirectory.Version.MANIFEST).toFile()).path("cost");
+        Publication.Cost[] both = new Publication.Cost[2];
+        String[] names = {"dense", "published"};
+        for (int i = 0; i < 2; i++) {
+            com.fasterxml.jackson.databind.JsonNode c = cost.path(names[i]);
+            both[i] = new Publication.Cost(c.path("flops").asLong(0), c.path("parameters").asLong(0),
+                    c.path("latencyMs").asDouble(0), c.path("batchLatencyMs").asDouble(0));
+        }
+        return both;
+    }
+
+    /** The manifest's {@code cost}: dense (as trained) against published, each with its FLOPs, size and latency. */
+    private static Map<String, Object> costs(Publication.Cost dense, Publication.Cost published, long nonZeroFlops) {
+        Map<String, Object> cost = new LinkedHashMap<>();
+        cost.put("dense", dense);
+        cost.put("published", published);
+        cost.put("nonZeroFlops", nonZeroFlops);
+        cost.put("latency", "median ms of inference on one thread of this worker, dense and published measured"
+                + " alternately; batchLatencyMs is for a batch of " + BATCH);
+        return cost;
+    }
+
+    /** The first {@code n} rows of the probe (all of them when it has fewer). */
+    private static INDArray rows(INDArray probe, int n) {
+        INDArrayIndex[] first = new INDArrayIndex[probe.rank()];
+        first[0] = NDArrayIndex.interval(0, Math.min(n, probe.size(0)));
+        for (int d = 1; d < first.length; d++) {
             first[d] = NDArrayIndex.all();
         }
-        return first;
+        return probe.get(first).dup();
     }
 
     /** A figure on the validation and the test split, in that order. */
@@ -146,31 +229,5 @@ public final class Publisher {
         both.put("validation", validation);
         both.put("test", test);
         return both;
-    }
-
-    /**
-     * Median batch-1 latency of two models, in ms, measured alternately (so both see the same load)
-     * over 300 runs each after 50 of warm-up.
-     */
-    static double[] latencyMs(MultiLayerNetwork a, MultiLayerNetwork b, INDArray probe) {
-        INDArray one = probe.get(firstExample(probe.rank())).dup();
-        for (int i = 0; i < 50; i++) {
-            a.output(one);
-            b.output(one);
-        }
-        double[] ta = new double[300];
-        double[] tb = new double[300];
-        for (int i = 0; i < ta.length; i++) {
-            long t0 = System.nanoTime();
-            a.output(one);
-            long t1 = System.nanoTime();
-            b.output(one);
-            long t2 = System.nanoTime();
-            ta[i] = (t1 - t0) / 1e6;
-            tb[i] = (t2 - t1) / 1e6;
-        }
-        Arrays.sort(ta);
-        Arrays.sort(tb);
-        return new double[] {ta[ta.length / 2], tb[tb.length / 2]};
     }
 }

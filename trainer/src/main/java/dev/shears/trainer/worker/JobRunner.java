@@ -1,6 +1,7 @@
 package dev.shears.trainer.worker;
 
 import dev.shears.common.events.CancelJob;
+import dev.shears.common.events.CommandKey;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Finalize;
 import dev.shears.common.events.JobFailed;
@@ -16,6 +17,7 @@ import dev.shears.common.recipe.Recipe;
 import dev.shears.common.recipe.RecipeException;
 import dev.shears.common.schedule.Schedule;
 import dev.shears.common.schedule.SchedulePoint;
+import dev.shears.common.text.Utf8;
 import dev.shears.trainer.checkpoint.CheckpointState;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;
@@ -29,6 +31,7 @@ import dev.shears.trainer.job.JobSession;
 import dev.shears.trainer.job.Progress;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.publish.Publication;
+import dev.shears.trainer.publish.Publisher;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +41,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
@@ -79,7 +83,7 @@ final class JobRunner {
     private final Map<String, JobDirectory> directories = new ConcurrentHashMap<>();
     private final Map<String, JobSession> sessions = new ConcurrentHashMap<>();
     /** The key of each job's checkpoint this runner wrote or announced last. */
-    private final Map<String, Key> known = new ConcurrentHashMap<>();
+    private final Map<String, CommandKey> known = new ConcurrentHashMap<>();
     /** The step training now, for progress reports: a snapshot set and cleared by {@link #apply}. */
     private volatile Running running;
 
@@ -116,24 +120,6 @@ final class JobRunner {
 
     /** A training step in progress, for progress reports. */
     record Running(String jobId, long seq, Progress progress) {}
-
-    /** A command key, ordered by attempt, then seq. */
-    record Key(int attempt, long seq) implements Comparable<Key> {
-        @Override
-        public int compareTo(Key o) {
-            return attempt != o.attempt ? Integer.compare(attempt, o.attempt) : Long.compare(seq, o.seq);
-        }
-
-        @Override
-        public String toString() {
-            return "(attempt " + attempt + ", seq " + seq + ")";
-        }
-
-        /** The key of the command that led to a checkpoint. */
-        static Key of(Checkpoints.Checkpoint c) {
-            return new Key(c.attempt(), c.seq());
-        }
-    }
 
     /**
      * One call of {@link #apply}: the command, its job's directory, when to stop training, and when the command reached
@@ -299,7 +285,7 @@ final class JobRunner {
     private Outcome decide(Call call, Optional<Checkpoints.Verified> latest) throws IOException {
         Event command = call.command();
         Payload payload = command.payload();
-        Optional<Key> current = latest.map(v -> new Key(v.state().attempt(), v.state().seq()));
+        Optional<CommandKey> current = latest.map(v -> new CommandKey(v.state().attempt(), v.state().seq()));
         if (payload instanceof CancelJob c) {
             call.dir().create();
             call.dir().markCancelled(c.reason());
@@ -315,13 +301,19 @@ final class JobRunner {
             if (current.isEmpty() || f.lastStep() != current.get().seq()) {
                 return gap(call, current);
             }
+            if (f.key().isPresent() && !f.key().get().equals(current.get())) {
+                return failed(call, "Finalize of step " + f.lastStep() + " asks for the checkpoint " + f.key().get()
+                        + ", the step the scheduler accepted, but the job's is " + current.get() + " (the other was"
+                        + " found damaged, or not written yet): it is not published (fix: none needed; the scheduler"
+                        + " sends the lost command again when it reads this worker's JobResumed)", false);
+            }
             return finalizeJob(call);
         }
-        Key key = keyOf(payload, command.seq());
+        CommandKey key = keyOf(payload, command.seq());
         if (current.isEmpty()) {
             return payload instanceof JobStarted js ? start(call, js) : gap(call, current);
         }
-        Key now = current.get();
+        CommandKey now = current.get();
         int order = key.compareTo(now);
         if (order == 0) {
             return redelivery(call, latest.get());
@@ -329,15 +321,28 @@ final class JobRunner {
         if (order < 0) {
             return Outcome.quiet("superseded by " + now + ": nothing to do");
         }
-        Optional<Key> lost = call.dir().checkpoints().lost().stream().map(Key::of).max(Key::compareTo);
+        Optional<CommandKey> lost = call.dir().checkpoints().lost().stream().map(JobRunner::keyOf)
+                .max(CommandKey::compareTo);
         if (lost.isPresent() && key.attempt() <= lost.get().attempt()) {
             // That attempt's steps above (A, S) were applied and their checkpoint found damaged: applying one again
             // could apply its key twice, while the scheduler, told by JobResumed, sends them under a higher attempt.
             return Outcome.quiet("superseded: " + key + " was applied before and its checkpoint found damaged (lost up"
                     + " to " + lost.get() + "); the scheduler sends it again under a new attempt");
         }
-        if (payload instanceof PruneStep p && (p.step() == now.seq() + 1 || p.step() == now.seq())) {
-            return prune(call, p, p.step() == now.seq());
+        if (payload instanceof PruneStep p && p.step() == now.seq() + 1) {
+            return prune(call, p, false);
+        }
+        if (payload instanceof PruneStep p && p.step() == now.seq()) {
+            double target = latest.get().state().targetSparsity();
+            if (Double.compare(p.targetSparsity(), target) != 0) {
+                // Not an extra fine-tune: a step at another target belongs after a roll-back to the step before it (a
+                // RollBack that failed, and whose retry came anyway, must not fine-tune the over-pruned model).
+                return failed(call, String.format(Locale.ROOT, "PruneStep %s at target %s is not an extra fine-tune"
+                        + " of the checkpoint %s, pruned to %s: an extra fine-tune keeps the checkpoint's target"
+                        + " (fix: a step at another target follows a RollBack to the step before it)", key,
+                        p.targetSparsity(), now, target), false);
+            }
+            return prune(call, p, true);
         }
         if (payload instanceof RollBack r && r.attempt() > now.attempt() && r.toSeq() <= now.seq()) {
             return rollBack(call, r);
@@ -350,14 +355,19 @@ final class JobRunner {
      * {@code RollBack} is keyed by the state it leads to, {@code (attempt, toSeq)}, so that a
      * redelivered roll-back is recognised until a later step ran.
      */
-    static Key keyOf(Payload payload, long seq) {
+    static CommandKey keyOf(Payload payload, long seq) {
         if (payload instanceof PruneStep p) {
-            return new Key(p.attempt(), p.step());
+            return new CommandKey(p.attempt(), p.step());
         }
         if (payload instanceof RollBack r) {
-            return new Key(r.attempt(), r.toSeq());
+            return new CommandKey(r.attempt(), r.toSeq());
         }
-        return new Key(1, seq);
+        return new CommandKey(1, seq);
+    }
+
+    /** The key of the command that led to a checkpoint. */
+    static CommandKey keyOf(Checkpoints.Checkpoint c) {
+        return new CommandKey(c.attempt(), c.seq());
     }
 
     private Outcome start(Call call, JobStarted js) throws IOException {
@@ -433,8 +443,9 @@ final class JobRunner {
         }
         effectStarts(call.command());
         CheckpointState state = session.rollBackTo(r.toSeq(), r.attempt());
-        known.put(jobId, new Key(r.attempt(), r.toSeq()));
-        return new Outcome(Event.of(jobId, r.toSeq(), new JobResumed(r.toSeq(), state.stepsUndone(), worker)),
+        CommandKey restored = new CommandKey(r.attempt(), r.toSeq());
+        known.put(jobId, restored);
+        return new Outcome(Event.of(jobId, r.toSeq(), JobResumed.of(restored, state.stepsUndone(), worker)),
                 "rolled back to step " + r.toSeq() + ", " + state.stepsUndone() + " steps undone: " + r.reason());
     }
 
@@ -452,8 +463,9 @@ final class JobRunner {
             // published by a delivery that stopped before recording it: record that version, publish no second one
             forget(jobId);
             JobDirectory.Version v = earlier.get().version();
-            Event published = record(call, new ModelPublished(name, v.id(), v.model().toAbsolutePath().toString(),
-                    earlier.get().sha256(), last.testAccuracy(), last.achievedSparsity()));
+            Publication.Cost[] cost = Publisher.costs(v.dir());
+            Event published = record(call, published(name, v.id(), earlier.get().artifact(), earlier.get().sha256(),
+                    last, cost[0], cost[1]));
             return new Outcome(published, "published before as " + name + " " + v.id()
                     + " by a delivery that stopped before recording it; recorded now, nothing published again");
         }
@@ -464,9 +476,17 @@ final class JobRunner {
         } finally {
             forget(jobId); // publishing made the pruning permanent: the session's model is no longer masked
         }
-        Event published = record(call, new ModelPublished(p.name(), p.version(), p.model().toAbsolutePath().toString(),
-                p.sha256(), last.testAccuracy(), last.achievedSparsity()));
+        Event published = record(call, published(p.name(), p.version(), p.model(), p.sha256(), last, p.dense(),
+                p.published()));
         return new Outcome(published, "published " + p.name() + " " + p.version() + " (sha256 " + p.sha256() + ")");
+    }
+
+    /** The report of a publication: the published model's test accuracy (the validation split decided the steps). */
+    private static ModelPublished published(String name, String version, java.nio.file.Path model, String sha256,
+            StepResult last, Publication.Cost dense, Publication.Cost published) {
+        return new ModelPublished(name, version, model.toAbsolutePath().toString(), sha256, last.testAccuracy(),
+                last.achievedSparsity(), dense.flops(), published.flops(), dense.parameters(), published.parameters(),
+                dense.latencyMs(), published.latencyMs(), dense.batchLatencyMs(), published.batchLatencyMs());
     }
 
     /** Records the job's publication (what closes the job) and returns its report. */
@@ -487,7 +507,8 @@ final class JobRunner {
         String jobId = call.jobId();
         CheckpointState s = at.state();
         if (call.command().payload() instanceof RollBack r) {
-            return new Outcome(Event.of(jobId, r.toSeq(), new JobResumed(r.toSeq(), s.stepsUndone(), worker)),
+            return new Outcome(Event.of(jobId, r.toSeq(), JobResumed.of(new CommandKey(r.attempt(), r.toSeq()),
+                    s.stepsUndone(), worker)),
                     "redelivered: rolled back to step " + r.toSeq() + " before");
         }
         return new Outcome(Event.of(jobId, s.seq(), new StepCompleted(s.seq(), s.attempt(), s.targetSparsity(),
@@ -500,30 +521,27 @@ final class JobRunner {
             throws IOException {
         String jobId = call.jobId();
         session.commit(result, attempt);
-        known.put(jobId, new Key(attempt, result.seq()));
+        known.put(jobId, new CommandKey(attempt, result.seq()));
         String id = session.lastCheckpoint().orElseThrow().id();
         return new Outcome(Event.of(jobId, result.seq(), new StepCompleted(result.seq(), attempt,
                 result.targetSparsity(), result.achievedSparsity(), result.layerSparsity(), result.accuracy(),
                 result.testAccuracy(), result.loss(), id, worker, false)), summary + ", checkpoint " + id);
     }
 
-    private Outcome gap(Call call, Optional<Key> current) {
+    private Outcome gap(Call call, Optional<CommandKey> current) {
         Event command = call.command();
         String what = command.payload() instanceof Finalize f ? "Finalize of step " + f.lastStep()
                 : command.type() + " " + keyOf(command.payload(), command.seq());
         return failed(call, what + " does not follow the job's last applied command "
-                + current.map(Key::toString).orElse("(none: the job has no checkpoint)")
+                + current.map(CommandKey::toString).orElse("(none: the job has no checkpoint)")
                 + " (fix: send the commands of a job in order, from JobStarted)", false);
     }
 
+    /** The command's {@link JobFailed}, naming it; a reason over the event's limit is cut, between characters. */
     private Outcome failed(Call call, String reason, boolean retryable) {
-        String text = reason == null || reason.isBlank() ? "failed" : reason;
-        if (text.length() > 16_000) {
-            text = text.substring(0, 16_000);
-        }
-        long seq = call.command().seq();
-        return new Outcome(Event.of(call.jobId(), seq, new JobFailed(seq, text, worker, retryable)),
-                "failed" + (retryable ? " (retryable)" : "") + ": " + text);
+        String text = Utf8.cut(reason == null || reason.isBlank() ? "failed" : reason, JobFailed.MAX_REASON_BYTES);
+        return new Outcome(Event.of(call.jobId(), call.command().seq(), JobFailed.of(call.command(), text, worker,
+                retryable)), "failed" + (retryable ? " (retryable)" : "") + ": " + text);
     }
 
     /** A job that was published or cancelled applies no more commands. */
@@ -566,19 +584,19 @@ final class JobRunner {
      */
     private Optional<Outcome> noticeRestore(Call call, Checkpoints.Verified at) {
         String jobId = call.jobId();
-        Key key = new Key(at.state().attempt(), at.state().seq());
+        CommandKey key = new CommandKey(at.state().attempt(), at.state().seq());
         Checkpoints checkpoints = call.dir().checkpoints();
         long lost = 0;
         List<Checkpoints.Checkpoint> damaged = new ArrayList<>();
         try {
             for (Checkpoints.Checkpoint c : checkpoints.list()) {
-                if (Key.of(c).compareTo(key) > 0) {
+                if (keyOf(c).compareTo(key) > 0) {
                     lost = Math.max(lost, c.seq() - key.seq()); // newer checkpoints that did not verify
                     damaged.add(c);
                 }
             }
         } catch (IOException e) {
-            // counted as nothing lost; the scheduler still learns the seq restored
+            // counted as nothing lost; the scheduler still learns the key restored
         }
         if (key.equals(known.get(jobId)) && damaged.isEmpty()) {
             return Optional.empty();
@@ -592,8 +610,11 @@ final class JobRunner {
         }
         known.put(jobId, key);
         metrics.restored(jobId, lost);
-        return Optional.of(new Outcome(Event.of(jobId, key.seq(), new JobResumed(key.seq(), lost, worker)),
-                "resumed from " + at.checkpoint().id() + " " + key + (lost > 0 ? ", " + lost + " steps lost" : "")));
+        List<CommandKey> keys = new ArrayList<>(new TreeSet<>(damaged.stream().map(JobRunner::keyOf).toList()));
+        keys = keys.subList(Math.max(0, keys.size() - JobResumed.MAX_LOST), keys.size());
+        return Optional.of(new Outcome(Event.of(jobId, key.seq(), new JobResumed(key.seq(), key.attempt(), lost, keys,
+                worker)), "resumed from " + at.checkpoint().id() + " " + key + (keys.isEmpty() ? ""
+                : ", lost " + keys + " (" + lost + " steps)")));
     }
 
     private JobSession session(Call call) throws IOException {

@@ -2,7 +2,9 @@ package dev.shears.trainer.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.groups.Tuple.tuple;
 
+import dev.shears.common.recipe.Recipe;
 import dev.shears.prune.Amount;
 import dev.shears.prune.Pruning;
 import dev.shears.trainer.train.MaskedTraining;
@@ -171,6 +173,63 @@ class CheckpointsTest {
         checkpoints.save(net, pruning, state(4, 40, 0.60), 2);
         checkpoints.save(net, pruning, state(5, 50, 0.65), 2);
         assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).containsExactly(2L, 4L, 5L);
+    }
+
+    /** The retention of a recipe with these budget and checkpoint sections. */
+    static Checkpoints.Retention retentionOf(String sections) {
+        return Checkpoints.Retention.of(Recipe.parse("job: job-1\nmodel: lenet5\n" + sections));
+    }
+
+    /**
+     * {@code extra_fine_tune} with keepLast 3 and maxRetries 2: after the step that failed its budget and two extra
+     * fine-tunes of it, three newer checkpoints follow the last accepted one, which the stop's roll-back needs. It used
+     * to be deleted (it is not the most accurate: the dense model is), and the roll-back failed for good.
+     */
+    @Test
+    void keepsTheNewestCheckpointTheBudgetAcceptsForARollBackToReturnTo() throws IOException {
+        MultiLayerNetwork net = ResumeProbe.network();
+        Pruning pruning = Pruning.of(net);
+        Checkpoints checkpoints = new Checkpoints(dir);
+        Checkpoints.Retention retention = retentionOf("""
+                accuracyBudget:
+                  maxDrop: 0.05
+                  policy: extra_fine_tune
+                  maxRetries: 2
+                checkpoints:
+                  keepLast: 3
+                """);
+        checkpoints.save(net, pruning, state(0, 0, 0.90), retention); // dense, the most accurate
+        checkpoints.save(net, pruning, state(1, 10, 0.88), retention); // within 0.05 of 0.90: accepted
+        checkpoints.save(net, pruning, state(2, 20, 0.70), retention); // below the budget
+        checkpoints.save(net, pruning, state(2, 30, 0.72).rekeyed(2, 0, Instant.EPOCH), retention); // extra fine-tune
+        checkpoints.save(net, pruning, state(2, 40, 0.74).rekeyed(3, 0, Instant.EPOCH), retention); // and another
+
+        assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq, Checkpoints.Checkpoint::attempt)
+                .containsExactly(tuple(0L, 1), tuple(1L, 1), tuple(2L, 1), tuple(2L, 2), tuple(2L, 3));
+        assertThat(checkpoints.restore(1)).as("the roll-back's checkpoint").isPresent();
+
+        checkpoints.save(net, pruning, state(1, 10, 0.88).rekeyed(4, 2, Instant.EPOCH), retention); // the roll-back
+        assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq, Checkpoints.Checkpoint::attempt)
+                .as("the roll-back's own checkpoint is the newest accepted now; the one it copied may go")
+                .containsExactly(tuple(0L, 1), tuple(2L, 2), tuple(2L, 3), tuple(1L, 4));
+    }
+
+    @Test
+    void theDenseModelIsAlwaysOneToReturnToEvenBelowAMinimumAccuracy() throws IOException {
+        MultiLayerNetwork net = ResumeProbe.network();
+        Pruning pruning = Pruning.of(net);
+        Checkpoints checkpoints = new Checkpoints(dir);
+        Checkpoints.Retention retention = retentionOf("""
+                accuracyBudget:
+                  minAccuracy: 0.95
+                checkpoints:
+                  keepLast: 1
+                """);
+        checkpoints.save(net, pruning, state(0, 0, 0.60), retention);
+        checkpoints.save(net, pruning, state(1, 10, 0.70), retention); // the most accurate, kept for that
+        checkpoints.save(net, pruning, state(2, 20, 0.65), retention);
+
+        assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).containsExactly(0L, 1L, 2L);
     }
 
     @Test

@@ -92,14 +92,14 @@ class JobDirectoryTest {
     @Test
     void recordsThePublicationThatClosesTheJobAndReadsItBack() throws IOException {
         JobDirectory job = at(NOW);
-        ModelPublished published = new ModelPublished("lenet5", "20261205T033605123Z-step3", "/m/model.zip",
+        ModelPublished published = ModelPublished.withoutCost("lenet5", "20261205T033605123Z-step3", "/m/model.zip",
                 "a".repeat(64), 0.9, 0.8);
         assertThat(job.published()).isEmpty();
 
         job.recordPublished(Event.of("job-a", 4, published));
 
         assertThat(job.published()).contains(published);
-        assertThatThrownBy(() -> job.recordPublished(Event.of("job-a", 4, new JobFailed(4, "no", "w1", false))))
+        assertThatThrownBy(() -> job.recordPublished(Event.of("job-a", 4, new JobFailed(4, "Finalize", 1, "no", "w1", false))))
                 .hasMessageContaining("JobFailed");
         Files.writeString(work.resolve("jobs/job-a/published.json"), "{");
         assertThatThrownBy(job::published).isInstanceOf(IOException.class).hasMessageContaining("fix:");

@@ -1,9 +1,12 @@
 package dev.shears.trainer.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 
 import dev.shears.common.recipe.DataSpec;
+import dev.shears.common.recipe.Publish;
 import dev.shears.common.recipe.Recipe;
+import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.data.Subset;
@@ -16,6 +19,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import dev.shears.trainer.checkpoint.Json;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
@@ -27,7 +33,11 @@ class TrainJobTest {
     Path out;
 
     static Recipe quick() throws Exception {
-        Recipe r = Recipe.load(Path.of("src/test/resources/recipes/quick.yaml"));
+        return onSubset("quick.yaml");
+    }
+
+    static Recipe onSubset(String file) throws Exception {
+        Recipe r = Recipe.load(Path.of("src/test/resources/recipes", file));
         return new Recipe(r.job(), r.model(), DataSpec.named(Subset.NAME), r.training(), r.pruning(), r.schedule(), r.fineTune(),
                 r.accuracyBudget(), r.checkpoints(), r.publish());
     }
@@ -65,6 +75,54 @@ class TrainJobTest {
         assertThat(out.resolve("models/quick-lenet5/latest").toRealPath()).isEqualTo(p.dir().toRealPath());
         assertThat(Files.readString(p.dir().resolve("manifest.json"))).contains(p.sha256()).contains("\"job\" : \"quick-lenet5\"");
         assertThat(out.resolve("summary.json")).exists();
+    }
+
+    @Test
+    void aResNetPrunedByDependencyGroupsIsPublishedCompactedWithEveryGroupAtHalfItsChannels() throws Exception {
+        TrainJob.Summary summary = run(onSubset("quick-resnet.yaml"), out, new ByteArrayOutputStream());
+
+        assertThat(summary.steps()).extracting(StepResult::seq).containsExactly(0, 1, 2);
+        assertThat(summary.steps().get(2).achievedSparsity()).isEqualTo(0.5);
+        var p = summary.publication();
+        ComputationGraph published = ModelSerializer.restoreComputationGraph(p.model().toFile());
+        assertThat(published.numParams()).isEqualTo(p.published().parameters()).isLessThan(p.dense().parameters());
+        assertThat(p.published().flops()).isLessThan(p.dense().flops() / 2);
+        // ResNet-8 of width 4: one residual group per stage (the first with the stem), one inner group per block
+        assertThat(p.compactedLayers()).containsOnly(entry("conv1", 2), entry("layer1.0.conv1", 2),
+                entry("layer2.0.conv1", 4), entry("layer2.0.conv2", 4), entry("layer3.0.conv1", 8),
+                entry("layer3.0.conv2", 8));
+        var manifest = Json.MAPPER.readTree(p.dir().resolve("manifest.json").toFile());
+        assertThat(manifest.path("format").asText()).contains("ComputationGraph");
+        assertThat(manifest.path("keptChannels").path("layer2.0.conv1")).hasSize(4);
+        assertThat(manifest.path("cost").path("dense").path("batchLatencyMs").asDouble()).isPositive();
+        assertThat(manifest.path("cost").path("published").path("parameters").asLong()).isEqualTo(published.numParams());
+        Path sparse = out.resolve("graph.sparse.zip");
+        SparseModel.write(published, sparse);
+        Model back = SparseModel.read(sparse);
+        assertThat(back).isInstanceOf(ComputationGraph.class);
+        assertThat(back.params()).isEqualTo(published.params());
+    }
+
+    @Test
+    void aRecipeThatPublishesASensitivityReportTrainsDenseAndPublishesTheReportInsteadOfAModel() throws Exception {
+        Recipe r = onSubset("quick-resnet.yaml");
+        Recipe report = new Recipe(r.job(), r.model(), r.data(), r.training(), r.pruning(), r.schedule(), r.fineTune(),
+                r.accuracyBudget(), r.checkpoints(), new Publish("quick-resnet-sensitivity", Publish.Artifact.SENSITIVITY));
+        TrainJob.Summary summary = run(report, out, new ByteArrayOutputStream());
+
+        assertThat(summary.steps()).extracting(StepResult::seq).containsExactly(0);
+        var p = summary.publication();
+        assertThat(p.model().getFileName()).hasToString("sensitivity.json");
+        assertThat(Checkpoints.sha256(p.model())).isEqualTo(p.sha256());
+        assertThat(p.dir().resolve("sensitivity.png")).isRegularFile();
+        var json = Json.MAPPER.readTree(p.model().toFile());
+        assertThat(json.path("report").path("curves")).hasSize(6);
+        assertThat(json.path("report").path("sparsities")).hasSize(9);
+        assertThat(json.path("suggestion").path("target").asDouble()).isEqualTo(0.5);
+        JobDirectory dir = JobDirectory.at(out);
+        String checkpoint = dir.checkpoints().list().get(0).id();
+        assertThat(dir.publishedFrom("quick-resnet-sensitivity", 0, checkpoint)).hasValueSatisfying(
+                e -> assertThat(e.artifact()).isEqualTo(p.model()));
     }
 
     @Test

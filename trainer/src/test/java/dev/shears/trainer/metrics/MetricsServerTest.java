@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import dev.shears.trainer.cpu.NativeBackend;
 import org.junit.jupiter.api.Test;
 
 class MetricsServerTest {
@@ -31,6 +32,32 @@ class MetricsServerTest {
                     .contains("shears_accuracy{job=\"job-a\",split=\"test\"} 0.88")
                     .contains("shears_checkpoint_duration_seconds_count{job=\"job-a\"} 1")
                     .contains("shears_restore_steps_lost_total{job=\"job-a\",worker=\"w1\"} 2.0");
+        }
+    }
+
+    @Test
+    void healthAndTheInfoGaugeNameTheBackendAndDevicesTheWorkerComputesOn() throws Exception {
+        try (MetricsServer server = MetricsServer.start("127.0.0.1", 0)) {
+            HttpClient http = HttpClient.newHttpClient();
+            URI health = URI.create(server.url()).resolve("/health");
+            assertThat(http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()).body())
+                    .as("before the worker reports").isEqualTo("ok\n");
+
+            NativeBackend backend = NativeBackend.current();
+            assertThat(backend.backend()).isEqualTo("CPU");
+            assertThat(backend.devices()).containsExactly("cpu");
+            TrainerMetrics metrics = new TrainerMetrics(server.registry(), "w1");
+            metrics.backend(backend);
+            server.health(backend.health());
+
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(health).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("{\"status\":\"ok\",\"backend\":\"CPU\",\"devices\":[\"cpu\"],\"threads\":"
+                    + backend.threads() + "}\n");
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(server.url())).build(),
+                    HttpResponse.BodyHandlers.ofString()).body())
+                    .contains("shears_worker_info{backend=\"CPU\",device=\"cpu\",worker=\"w1\"} 1\n");
         }
     }
 }

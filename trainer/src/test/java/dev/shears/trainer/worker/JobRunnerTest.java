@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.shears.common.data.InputShape;
 import dev.shears.common.events.CancelJob;
+import dev.shears.common.events.CommandKey;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Finalize;
 import dev.shears.common.events.JobFailed;
@@ -211,11 +212,11 @@ class JobRunnerTest {
         List<Event> resumed = apply(Event.of(JOB, 2, new RollBack(1, 2, "accuracy below budget")));
         assertThat(resumed).singleElement().satisfies(e -> {
             assertThat(e.seq()).isEqualTo(1);
-            assertThat(e.payload()).isEqualTo(new JobResumed(1, 1, "w1"));
+            assertThat(e.payload()).isEqualTo(JobResumed.of(new CommandKey(2, 1), 1, "w1"));
         });
         // a redelivered roll-back is acknowledged again, not applied again
         assertThat(apply(Event.of(JOB, 2, new RollBack(1, 2, "accuracy below budget"))))
-                .extracting(Event::payload).containsExactly(new JobResumed(1, 1, "w1"));
+                .extracting(Event::payload).containsExactly(JobResumed.of(new CommandKey(2, 1), 1, "w1"));
 
         StepCompleted two = completed(apply(step(2, 0.5, 3, 2)));
         assertThat(two.attempt()).isEqualTo(2);
@@ -223,10 +224,88 @@ class JobRunnerTest {
         // and a second worker that opens the job now resumes from the step of the new attempt
         JobRunner other = runner("w2");
         List<Event> redelivered = apply(other, step(2, 0.5, 3, 2));
-        assertThat(redelivered).extracting(Event::payload).first().isEqualTo(new JobResumed(2, 0, "w2"));
+        assertThat(redelivered).extracting(Event::payload).first().isEqualTo(JobResumed.of(new CommandKey(2, 2), 0, "w2"));
         assertThat(((StepCompleted) redelivered.get(1).payload()).checkpointId()).isEqualTo(two.checkpointId());
         assertThat(apply(Event.of(JOB, 2, new RollBack(1, 2, "late")))).isEmpty();
         assertThat(one.checkpointId()).isNotEqualTo(two.checkpointId());
+    }
+
+    /**
+     * A PruneStep of the checkpoint's seq under a higher attempt at another target is the step a roll-back retries,
+     * arriving without its roll-back (one that failed): it used to be applied as an extra fine-tune of the over-pruned
+     * model. It is refused now, and applies once the roll-back came.
+     */
+    @Test
+    void anExtraFineTuneIsAcceptedOnlyAtTheCheckpointsTarget() throws Exception {
+        apply(started());
+        apply(step(1, 0.3, 3, 1));
+        apply(step(2, 0.6, 3, 1));
+        List<Checkpoints.Checkpoint> before = checkpoints();
+
+        List<Event> refused = apply(step(2, 0.45, 3, 2));
+        assertThat(refused).singleElement().satisfies(e -> {
+            JobFailed f = (JobFailed) e.payload();
+            assertThat(f.command()).isEqualTo("PruneStep");
+            assertThat(f.attempt()).isEqualTo(2);
+            assertThat(f.retryable()).isFalse();
+            assertThat(f.reason()).contains("not an extra fine-tune of the checkpoint (attempt 1, seq 2), pruned to 0.6")
+                    .contains("fix:");
+        });
+        assertThat(checkpoints()).isEqualTo(before);
+
+        apply(Event.of(JOB, 2, new RollBack(1, 2, "accuracy below budget")));
+        StepCompleted retried = completed(apply(step(2, 0.45, 3, 2)));
+        assertThat(retried.attempt()).isEqualTo(2);
+        assertThat(retried.targetSparsity()).isEqualTo(0.45);
+        assertThat(completed(apply(step(2, 0.45, 5, 3))).attempt()).as("an extra fine-tune at the checkpoint's target")
+                .isEqualTo(3);
+    }
+
+    /**
+     * The extra fine-tune's checkpoint is found damaged after the scheduler accepted it and sent Finalize: the worker
+     * falls back to the step's first checkpoint, the model the accuracy budget refused. It used to publish that one.
+     */
+    @Test
+    void aFinalizeOfAnotherAttemptThanTheCheckpointsIsRefusedAndTheLostKeyReported() throws Exception {
+        apply(started());
+        apply(step(1, 0.5, 3, 1));
+        StepCompleted extra = completed(apply(step(1, 0.5, 3, 2)));
+        runner.forget(JOB);
+        Path model = work.resolve("jobs").resolve(JOB).resolve("checkpoints").resolve(extra.checkpointId())
+                .resolve("model.zip");
+        byte[] bytes = Files.readAllBytes(model);
+        bytes[bytes.length / 2] ^= 0x5a;
+        Files.write(model, bytes);
+
+        List<Event> reports = apply(Event.of(JOB, 4, new Finalize(1, 2)));
+        assertThat(reports).extracting(Event::payload).first()
+                .isEqualTo(new JobResumed(1, 1, 0, List.of(new CommandKey(2, 1)), "w1"));
+        assertThat(reports.get(1).payload()).isInstanceOfSatisfying(JobFailed.class, f -> {
+            assertThat(f.command()).isEqualTo("Finalize");
+            assertThat(f.attempt()).isEqualTo(2);
+            assertThat(f.retryable()).isFalse();
+            assertThat(f.reason()).contains("checkpoint (attempt 2, seq 1)").contains("(attempt 1, seq 1)");
+        });
+        assertThat(reports).hasSize(2);
+        assertThat(work.resolve("jobs").resolve(JOB).resolve("models")).as("nothing published").doesNotExist();
+
+        // the scheduler sends the lost extra fine-tune again under a new attempt, then its Finalize
+        StepCompleted again = completed(apply(step(1, 0.5, 3, 3)));
+        assertThat(apply(Event.of(JOB, 4, new Finalize(1, again.attempt())))).extracting(e -> e.payload().type())
+                .containsExactly("ModelPublished");
+    }
+
+    @Test
+    void aFailuresReasonIsCutToTheEventsLimitInBytesBetweenCharacters() throws Exception {
+        StringBuilder yaml = new StringBuilder("job: quick-lenet5\nmodel: lenet5\n");
+        for (int i = 0; i < 400; i++) {
+            yaml.append("\u043a\u043b\u044e\u0447".repeat(15)).append(i).append(": 1\n"); // Cyrillic, 2 bytes a letter
+        }
+        JobFailed failed = (JobFailed) apply(Event.of(JOB, 0, new JobStarted(yaml.toString(), 3))).get(0).payload();
+
+        assertThat(failed.reason()).startsWith("the recipe cannot be used");
+        assertThat(failed.reason().getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                .isBetween(JobFailed.MAX_REASON_BYTES - 3, JobFailed.MAX_REASON_BYTES);
     }
 
     @Test
@@ -243,7 +322,7 @@ class JobRunnerTest {
         assertThat(((JobFailed) skipped.get(0).payload()).reason()).contains("(attempt 1, seq 0)");
         assertThat(checkpoints()).hasSize(1);
         assertThat(metersOfTheJob()).as("a job failed for good keeps no metrics here").isZero();
-        assertThat(apply(Event.of(JOB, 4, new Finalize(3)))).extracting(e -> e.payload().type()).containsExactly("JobFailed");
+        assertThat(apply(Event.of(JOB, 4, new Finalize(3, 1)))).extracting(e -> e.payload().type()).containsExactly("JobFailed");
     }
 
     @Test
@@ -259,15 +338,38 @@ class JobRunnerTest {
     void publishesOnFinalizeAndAnswersARedeliveredFinalizeWithTheSamePublication() throws Exception {
         apply(started());
         apply(step(1, 0.5, 3, 1));
-        List<Event> first = apply(Event.of(JOB, 4, new Finalize(1)));
+        List<Event> first = apply(Event.of(JOB, 4, new Finalize(1, 1)));
         ModelPublished published = (ModelPublished) first.get(0).payload();
         assertThat(first.get(0).seq()).isEqualTo(4);
         assertThat(Checkpoints.sha256(Path.of(published.path()))).isEqualTo(published.sha256());
         assertThat(published.sparsity()).isEqualTo(0.5, org.assertj.core.data.Offset.offset(1e-4));
+        assertThat(published.denseParameters()).isEqualTo(published.parameters()).isEqualTo(61_706);
+        assertThat(published.flops()).isEqualTo(published.denseFlops()).isPositive();
+        assertThat(published.latencyMs()).isPositive();
+        assertThat(published.batchLatencyMs()).isPositive();
 
-        assertThat(apply(Event.of(JOB, 4, new Finalize(1)))).extracting(Event::payload).containsExactly(published);
-        assertThat(apply(runner("w2"), Event.of(JOB, 4, new Finalize(1)))).extracting(Event::payload).contains(published);
+        assertThat(apply(Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload).containsExactly(published);
+        assertThat(apply(runner("w2"), Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload).contains(published);
         assertThat(((JobFailed) apply(step(2, 0.6, 3, 1)).get(0).payload()).reason()).contains("published");
+    }
+
+    @Test
+    void aJobThatPublishesASensitivityReportAnswersFinalizeOfItsDenseStepWithTheReport() throws Exception {
+        String yaml = Files.readString(Path.of("src/test/resources/recipes/quick-resnet.yaml"))
+                .replace("publish:\n  name: quick-resnet\n", "publish:\n  name: quick-resnet\n  artifact: sensitivity\n")
+                + "data: " + Path.of("src/test/resources/fashion-mnist-subset").toAbsolutePath() + "\n";
+        assertThat(yaml).contains("artifact: sensitivity");
+        assertThat(completed(apply(Event.of("quick-resnet", 0, new JobStarted(yaml, 2)))).seq()).isZero();
+
+        List<Event> reports = apply(Event.of("quick-resnet", 3, new Finalize(0, 1)));
+
+        ModelPublished report = (ModelPublished) reports.get(0).payload();
+        assertThat(Path.of(report.path()).getFileName()).hasToString("sensitivity.json");
+        assertThat(Checkpoints.sha256(Path.of(report.path()))).isEqualTo(report.sha256());
+        assertThat(report.sparsity()).isZero();
+        assertThat(Path.of(report.path()).resolveSibling("sensitivity.png")).isRegularFile();
+        assertThat(apply(runner("w2"), Event.of("quick-resnet", 3, new Finalize(0, 1)))).extracting(Event::payload)
+                .contains(report);
     }
 
     long metersOfTheJob() {
@@ -280,7 +382,7 @@ class JobRunnerTest {
         apply(step(1, 0.5, 3, 1));
         assertThat(metersOfTheJob()).isPositive();
 
-        apply(Event.of(JOB, 4, new Finalize(1)));
+        apply(Event.of(JOB, 4, new Finalize(1, 1)));
 
         assertThat(metersOfTheJob()).isZero();
     }
@@ -302,7 +404,7 @@ class JobRunnerTest {
     void aFinalizeRedeliveredAfterAStopBetweenPublishingAndRecordingItPublishesNoSecondVersion() throws Exception {
         apply(started());
         apply(step(1, 0.5, 3, 1));
-        ModelPublished published = (ModelPublished) apply(Event.of(JOB, 4, new Finalize(1))).get(0).payload();
+        ModelPublished published = (ModelPublished) apply(Event.of(JOB, 4, new Finalize(1, 1))).get(0).payload();
         Path models = Path.of(published.path()).getParent().getParent();
         // the stop: the version directory was moved into place, latest and published.json were not written (latest
         // is left pointing at an older version, so that it has to be pointed again)
@@ -314,14 +416,14 @@ class JobRunnerTest {
                 .replace("ckpt-", "other-ckpt-"));
         Files.createSymbolicLink(models.resolve("latest"), older.getFileName());
 
-        List<Event> again = apply(runner("w2"), Event.of(JOB, 4, new Finalize(1)));
-        assertThat(again).extracting(Event::payload).containsExactly(new JobResumed(1, 0, "w2"), published);
+        List<Event> again = apply(runner("w2"), Event.of(JOB, 4, new Finalize(1, 1)));
+        assertThat(again).extracting(Event::payload).containsExactly(JobResumed.of(new CommandKey(1, 1), 0, "w2"), published);
         try (var versions = Files.list(models)) {
             assertThat(versions.map(v -> v.getFileName().toString())).containsExactlyInAnyOrder(published.version(), older.getFileName().toString(), "latest");
         }
         assertThat(Files.readSymbolicLink(models.resolve("latest"))).hasToString(published.version());
         assertThat(work.resolve("jobs").resolve(JOB).resolve("published.json")).exists();
-        assertThat(apply(Event.of(JOB, 4, new Finalize(1)))).extracting(Event::payload).containsExactly(published);
+        assertThat(apply(Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload).containsExactly(published);
     }
 
     @Test
@@ -358,7 +460,7 @@ class JobRunnerTest {
         }).reports());
         assertThat(training.await(60, TimeUnit.SECONDS)).isTrue();
         List<Event> answer = apply(owner, step(1, 0.5, 8, 1));
-        assertThat(answer).extracting(Event::payload).first().isEqualTo(new JobResumed(1, 0, "w2"));
+        assertThat(answer).extracting(Event::payload).first().isEqualTo(JobResumed.of(new CommandKey(1, 1), 0, "w2"));
         StepCompleted second = completed(answer.subList(1, 2));
         StepCompleted applied = completed(first.get(60, TimeUnit.SECONDS));
 
@@ -411,7 +513,7 @@ class JobRunnerTest {
 
         JobRunner other = runner("w2");
         List<Event> reports = apply(other, step(2, 0.6, 3, 1));
-        assertThat(reports).extracting(Event::payload).first().isEqualTo(new JobResumed(1, 0, "w2"));
+        assertThat(reports).extracting(Event::payload).first().isEqualTo(JobResumed.of(new CommandKey(1, 1), 0, "w2"));
         assertThat(completed(reports.subList(1, 2)).seq()).isEqualTo(2);
         assertThat(registry.get("shears.restores").tag("worker", "w2").counter().count()).isEqualTo(1);
         // once told, it does not say it again
@@ -433,7 +535,8 @@ class JobRunnerTest {
         // The partition comes back to w1, whose last known checkpoint (seq 0) is now again the newest that verifies.
         // Step 2 of attempt 1 is stale now: the scheduler, told of the loss, redoes from step 1 under attempt 2.
         JobRunner.Outcome stale = w1.apply(step(2, 0.6, 3, 1), () -> false);
-        assertThat(stale.reports()).extracting(Event::payload).containsExactly(new JobResumed(0, 1, "w1"));
+        assertThat(stale.reports()).extracting(Event::payload).containsExactly(new JobResumed(0, 1, 1,
+                List.of(new CommandKey(1, 1)), "w1"));
         assertThat(stale.summary()).contains("superseded");
         // Step 1 of attempt 1 delivered again (a duplicate, or a command queued behind the lost one) is not applied a
         // second time, although the job is back at step 0: that key was applied once already.

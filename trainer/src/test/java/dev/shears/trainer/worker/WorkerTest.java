@@ -2,6 +2,7 @@ package dev.shears.trainer.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shears.common.events.CommandKey;
 import dev.shears.common.events.Decoded;
 import dev.shears.common.events.DeadLetter;
 import dev.shears.common.events.Event;
@@ -15,7 +16,7 @@ import dev.shears.common.events.ModelPublished;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
-import dev.shears.broker.EmbeddedKafka;
+import dev.shears.broker.EmbeddedKafkaExtension;
 import dev.shears.common.kafka.DeadLetters;
 import dev.shears.common.kafka.KafkaClientConfig;
 import dev.shears.common.kafka.KafkaTopics;
@@ -49,10 +50,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -64,9 +64,8 @@ class WorkerTest {
     static final Duration TIMEOUT = Duration.ofSeconds(60);
     static final AtomicInteger UNIQUE = new AtomicInteger();
 
-    @TempDir
-    static Path brokerDir;
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
 
     @TempDir
     Path work;
@@ -78,18 +77,6 @@ class WorkerTest {
     KafkaProducer<String, byte[]> producer;
     KafkaConsumer<String, byte[]> reportsConsumer;
     final List<Event> reports = new ArrayList<>();
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
 
     /** Fresh topics and a fresh group for each test: {@code commands} with the given partitions. */
     void topics(int commandPartitions) {
@@ -216,7 +203,7 @@ class WorkerTest {
 
         send(Event.of(job, 2, new PruneStep(2, 0.8, 10, false, 1)));
         await(job, StepCompleted.class, s -> s.seq() == 2);
-        send(Event.of(job, 3, new Finalize(2)));
+        send(Event.of(job, 3, new Finalize(2, 1)));
         ModelPublished published = await(job, ModelPublished.class, m -> true);
         assertThat(Checkpoints.sha256(Path.of(published.path()))).isEqualTo(published.sha256());
         assertThat(published.sparsity()).isEqualTo(0.8, org.assertj.core.data.Offset.offset(1e-4));
@@ -402,7 +389,7 @@ class WorkerTest {
         StepCompleted one = await(job, StepCompleted.class, s -> s.seq() == 1);
         assertThat(one.worker()).isEqualTo(other);
         assertThat(one.redelivered()).isFalse();
-        assertThat(of(job, JobResumed.class)).contains(new JobResumed(0, 0, other));
+        assertThat(of(job, JobResumed.class)).contains(JobResumed.of(new CommandKey(1, 0), 0, other));
         drain(Duration.ofSeconds(1));
         assertThat(of(job, StepCompleted.class).stream().filter(s -> s.seq() == 1)).hasSize(1);
         assertThat(Files.list(work.resolve("jobs").resolve(job).resolve("checkpoints")).map(p -> p.getFileName().toString())
@@ -429,7 +416,7 @@ class WorkerTest {
         assertThat(two.worker()).isEqualTo("w2");
         // w2 started from the committed offset: step 1 was not delivered again
         assertThat(of(job, StepCompleted.class)).extracting(StepCompleted::seq).containsExactly(0L, 1L, 2L);
-        assertThat(of(job, JobResumed.class)).containsExactly(new JobResumed(1, 0, "w2"));
+        assertThat(of(job, JobResumed.class)).containsExactly(JobResumed.of(new CommandKey(1, 1), 0, "w2"));
     }
 
     @Test

@@ -1,0 +1,110 @@
+package dev.shears.bench;
+
+import dev.shears.common.data.InputShape;
+import dev.shears.common.process.SerialFilter;
+import dev.shears.prune.Amount;
+import dev.shears.prune.ChannelGroup;
+import dev.shears.prune.ChannelLimits;
+import dev.shears.prune.Compaction;
+import dev.shears.prune.GroupImportance;
+import dev.shears.prune.Pruning;
+import dev.shears.trainer.cpu.CpuAcceleration;
+import dev.shears.trainer.model.Models;
+import dev.shears.trainer.model.TrainableModel;
+import java.util.List;
+import java.util.Locale;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The ResNet graph compacted after structured pruning by dependency groups, against the same graph at full shapes:
+ * a CIFAR ResNet for Fashion-MNIST (1x28x28, 10 classes) whose every prunable group is pruned to {@code --keep} of
+ * its channels (L2 group norms, each group on its own, as the recipe {@code resnet20-fmnist-structured} does), made
+ * permanent and compacted; both run inference alternately in one JVM, block by block (the order flips every pair),
+ * so that other work on the machine slows both alike. The speed-up is the median of the per-pair ratios.
+ *
+ * <p>Prints one line per batch size, {@code CASE key=value ...}: depth, width, batch, parameters and FLOPs per example
+ * of both, the largest output difference, the median ms per call of each, the median ratio and its quartiles.
+ * {@code bench/compacted-resnet.sh} runs it on one pinned thread next to {@code bench/torch_resnet.py}, the same
+ * architecture in PyTorch.
+ *
+ * <pre>
+ * taskset -c 0 env OMP_NUM_THREADS=1 java -XX:ActiveProcessorCount=1 -cp bench/target/benchmarks.jar \
+ *     dev.shears.bench.ResNetCompactionSpeedup [--depth 20] [--width 16] [--keep 0.5] [--batches 1,64]
+ * </pre>
+ */
+@Command(name = "ResNetCompactionSpeedup", mixinStandardHelpOptions = true,
+        description = "A ResNet compacted by dependency groups against its full shapes, timed in turns in one JVM.")
+public final class ResNetCompactionSpeedup implements Runnable {
+    @Option(names = "--depth", description = "6n+2 (default: 20)")
+    int depth = 20;
+
+    @Option(names = "--width", description = "the first stage's channels (default: 16)")
+    int width = 16;
+
+    @Option(names = "--keep", description = "the fraction of every group's channels kept (default: 0.5)")
+    double keep = 0.5;
+
+    @Option(names = "--batches", split = ",", description = "batch sizes (default: 1,64)")
+    List<Integer> batches = List.of(1, 64);
+
+    @Option(names = "--pairs", description = "alternating pairs of blocks per batch size (default: 21)")
+    int pairs = 21;
+
+    @Option(names = "--block-ms", description = "about how long one block of calls lasts, ms (default: 200)")
+    double blockMs = 200;
+
+    public static void main(String[] args) {
+        SerialFilter.install();
+        System.exit(new CommandLine(new ResNetCompactionSpeedup()).execute(args));
+    }
+
+    @Override
+    public void run() {
+        System.out.println("CPU " + CpuAcceleration.enable());
+        InputShape shape = InputShape.FASHION_MNIST;
+        TrainableModel full = TrainableModel.of(Models.resnet(depth, width, shape, 10, BenchModels.SEED,
+                new Nesterovs(0.05, 0.9), 0), shape);
+        Pruning pruning = full.newPruning();
+        for (ChannelGroup g : full.dependencyGroups().prunable()) {
+            pruning.groupStructured(g, Amount.fraction(1 - keep), GroupImportance.L2, ChannelLimits.KEEP_ONE);
+        }
+        pruning.removeAll();
+        Compaction.Result result = full.compact();
+        TrainableModel small = full.with(result.model());
+        for (int batch : batches) {
+            Nd4j.getRandom().setSeed(batch);
+            INDArray x = Nd4j.rand(DataType.FLOAT, batch, 1, 28, 28);
+            double diff = small.output(x).sub(full.output(x)).amaxNumber().doubleValue();
+            if (diff > BenchModels.TOLERANCE) {
+                throw new IllegalStateException("the compacted ResNet's outputs differ by " + diff);
+            }
+            int block = callsPerBlock(full, x);
+            double[] r = CompactionSpeedup.inTurns(() -> full.output(x), () -> small.output(x), block, pairs, 0);
+            System.out.printf(Locale.ROOT, "CASE impl=dl4j depth=%d width=%d keep=%s batch=%d params_before=%d"
+                    + " params_after=%d flops_before=%d flops_after=%d max_diff=%.3e block=%d pairs=%d dense_ms=%.4f"
+                    + " compacted_ms=%.4f speedup=%.4f q1=%.4f q3=%.4f%n", depth, width, keep, batch,
+                    full.numParams(), small.numParams(), full.cost().flops(), small.cost().flops(), diff, block, pairs,
+                    r[0] / 1e3, r[1] / 1e3, r[2], r[3], r[4]);
+        }
+    }
+
+    private int callsPerBlock(TrainableModel model, INDArray x) {
+        for (int i = 0; i < 3; i++) {
+            model.output(x);
+        }
+        long t0 = System.nanoTime();
+        int calls = 0;
+        while (System.nanoTime() - t0 < 100_000_000L || calls < 2) {
+            model.output(x);
+            calls++;
+        }
+        return (int) Math.max(1, Math.round(blockMs / ((System.nanoTime() - t0) / 1e6 / calls)));
+    }
+
+}
