@@ -357,7 +357,7 @@ class JobRunnerTest {
     void aJobThatPublishesASensitivityReportAnswersFinalizeOfItsDenseStepWithTheReport() throws Exception {
         String yaml = Files.readString(Path.of("src/test/resources/recipes/quick-resnet.yaml"))
                 .replace("publish:\n  name: quick-resnet\n", "publish:\n  name: quick-resnet\n  artifact: sensitivity\n")
-                + "data: " + Path.of("src/test/resources/fashion-mnist-subset").toAbsolutePath() + "\n";
+                + "data: " + Subset.NAME + "\n";
         assertThat(yaml).contains("artifact: sensitivity");
         assertThat(completed(apply(Event.of("quick-resnet", 0, new JobStarted(yaml, 2)))).seq()).isZero();
 
