@@ -795,8 +795,7 @@ class JobTest {
     @Test
     void aStateRecordOverItsBoundLosesItsOldestHistoryAndCountsIt() {
         // a recipe of 350,000 bytes leaves less room for the history than the bound it would take alone
-        Recipe r = Recipe.parse(recipe("stop", 0).replace("model: lenet5", "model: \"file:/models/"
-                + "m".repeat(350_000) + ".zip\""));
+        Recipe r = Recipe.parse(SchedulerTransactionsTest.withGlobs(recipe("stop", 0), 35_000));
         targets = Schedule.of(r.schedule()).points().stream().map(p -> p.targetSparsity()).toList();
         job = Job.submit(r, clock);
         take(job.start());
