@@ -1,6 +1,7 @@
 package dev.shears.bench;
 
 import dev.shears.common.process.SerialFilter;
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.prune.Amount;
 import dev.shears.prune.Compaction;
 import dev.shears.prune.PrunableParameter;
@@ -10,7 +11,7 @@ import dev.shears.trainer.checkpoint.CheckpointState;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.LoadedDataset;
 import dev.shears.trainer.publish.Publisher;
 import dev.shears.trainer.publish.SparseModel;
 import dev.shears.trainer.train.MaskedTraining;
@@ -67,7 +68,7 @@ public final class ArtifactSizes implements Callable<Integer> {
     List<Double> sparsities = List.of(0.5, 0.8, 0.9, 0.95);
 
     @Option(names = "--data", description = "Fashion-MNIST directory (default: ${DEFAULT-VALUE})")
-    Path data = FashionMnist.DEFAULT_DIR;
+    Path data = BenchModels.FASHION_MNIST;
 
     @Option(names = "--dir", description = "keep the files in this directory (default: a temporary one, deleted)")
     Path dir;
@@ -87,7 +88,7 @@ public final class ArtifactSizes implements Callable<Integer> {
         System.out.println("CPU " + CpuAcceleration.enable());
         boolean keep = dir != null;
         Path root = keep ? Files.createDirectories(dir) : Files.createTempDirectory("shears-sizes-");
-        FashionMnist fmnist = FashionMnist.load(data).standardized();
+        LoadedDataset fmnist = LoadedDataset.read(data);
         try {
             for (String model : models) {
                 sizes(model, fmnist, root.resolve(model));
@@ -100,9 +101,10 @@ public final class ArtifactSizes implements Callable<Integer> {
         return 0;
     }
 
-    private void sizes(String model, FashionMnist fmnist, Path out) throws IOException {
+    private void sizes(String model, LoadedDataset fmnist, Path out) throws IOException {
         Files.createDirectories(out);
-        Batches batches = Batches.shuffled(fmnist.train(), 64, BenchModels.SEED);
+        Batches batches = Batches.shuffled(fmnist.trainExamples().flat(), BenchModels.FASHION_MNIST_FLAT, 64,
+                BenchModels.SEED, Augmentation.NONE);
         MultiLayerNetwork base = BenchModels.build(model);
         for (int i = 0; i < DENSE_ITERATIONS.get(model); i++) {
             base.fit(batches.next());

@@ -1,10 +1,13 @@
 package dev.shears.bench;
 
+import dev.shears.common.data.Normalization;
 import dev.shears.prune.Amount;
 import dev.shears.prune.Compaction;
 import dev.shears.prune.Norm;
 import dev.shears.prune.Pruning;
+import dev.shears.trainer.data.Roots;
 import dev.shears.trainer.model.Models;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -45,6 +48,13 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 final class BenchModels {
 
     static final long SEED = 42;
+    /**
+     * Fashion-MNIST's pixels standardised as PyTorch users do ({@code Normalize((0.2860,), (0.3530,))}), fed flat:
+     * what the benchmarks' models and their PyTorch counterparts read.
+     */
+    static final Normalization FASHION_MNIST_FLAT = Normalization.uniform(784, 0.2860, 0.3530);
+    /** Where Debian's dataset-fashion-mnist installs Fashion-MNIST. */
+    static final Path FASHION_MNIST = Roots.DEBIAN_DATASETS.resolve("fashion-mnist");
     static final List<String> NAMES = List.of("lenet5", "vgg");
     /** Publisher's tolerance between the compacted and the uncompacted model's outputs. */
     static final double TOLERANCE = 1e-4;

@@ -110,7 +110,7 @@ final class InstantWorker implements Runnable, AutoCloseable {
 
     private static Event completed(String job, long seq, int attempt, double target) {
         return Event.of(job, seq, new StepCompleted(seq, attempt, target, target, Map.of("fc1.weight", target), ACCURACY,
-                0.3, "ckpt-" + seq, ID, false));
+                ACCURACY, 0.3, "ckpt-" + seq, ID, false));
     }
 
     @Override

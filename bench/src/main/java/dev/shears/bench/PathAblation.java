@@ -1,6 +1,7 @@
 package dev.shears.bench;
 
 import dev.shears.common.process.SerialFilter;
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.cpu.InputLayerGradients;
@@ -9,7 +10,8 @@ import dev.shears.trainer.cpu.OneDnnConvolution;
 import dev.shears.trainer.cpu.ReluGradients;
 import dev.shears.trainer.cpu.UpdaterBlocks;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.Examples;
+import dev.shears.trainer.data.LoadedDataset;
 import dev.shears.trainer.model.Models;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -75,15 +77,15 @@ public final class PathAblation implements Callable<Integer> {
             }
         }
         System.out.println("RESULT cpu=" + CpuAcceleration.enable());
-        FashionMnist set = FashionMnist.load(data).standardized();
+        Examples train = LoadedDataset.read(data).trainExamples().flat();
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (String step : steps) {
             MultiLayerNetwork with = Models.lenet5(42, new Nesterovs(0.01, 0.9), 0);
             MultiLayerNetwork without = with.clone();
             prepare(with, null);
             prepare(without, step);
-            Batches a = Batches.shuffled(set.train(), 64, 42);
-            Batches b = Batches.shuffled(set.train(), 64, 42);
+            Batches a = Batches.shuffled(train, BenchModels.FASHION_MNIST_FLAT, 64, 42, Augmentation.NONE);
+            Batches b = Batches.shuffled(train, BenchModels.FASHION_MNIST_FLAT, 64, 42, Augmentation.NONE);
             for (int i = 0; i < warmup; i++) {
                 with.fit(a.next());
                 without.fit(b.next());

@@ -78,7 +78,7 @@ public final class PipelineLatency implements Callable<Integer> {
         return String.join("\n",
                 "job: " + JOB,
                 "model: lenet5",
-                "data: " + data.toAbsolutePath().normalize(),
+                "data: " + data.toAbsolutePath().normalize().getFileName(),
                 "training: {updater: nesterovs, learningRate: 0.01, momentum: 0.9, batchSize: 64, seed: 7, denseEpochs: "
                         + denseEpochs + "}",
                 "pruning: {parameters: [\"conv*.weight\", \"fc*.weight\"], method: l1_unstructured, scope: global}",
@@ -94,7 +94,8 @@ public final class PipelineLatency implements Callable<Integer> {
         Path work = dir != null ? dir : Files.createTempDirectory("pipeline-latency");
         HttpClient http = HttpClient.newHttpClient();
         ObjectMapper json = new ObjectMapper();
-        try (LocalPipeline pipeline = LocalPipeline.start(work, LocalPipeline.Options.defaults().withWorkers(1))) {
+        try (LocalPipeline pipeline = LocalPipeline.start(work, LocalPipeline.Options.defaults().withWorkers(1)
+                .withDataRoots(java.util.List.of(data.toAbsolutePath().normalize().getParent())))) {
             URI api = pipeline.schedulerUrl();
             HttpResponse<String> posted = http.send(HttpRequest.newBuilder(api.resolve("/jobs"))
                     .POST(HttpRequest.BodyPublishers.ofString(recipe())).build(), HttpResponse.BodyHandlers.ofString());

@@ -97,7 +97,7 @@ public final class SchedulerLoad implements Callable<Integer> {
         LocalPipeline.Options defaults = LocalPipeline.Options.defaults();
         LocalPipeline.Options options = new LocalPipeline.Options(0, "load", defaults.partitions(), 0, 0,
                 defaults.sessionTimeoutMs(), List.of("-Xmx" + schedulerHeap, "-XX:+UseSerialGC"), defaults.env(),
-                defaults.startupTimeout());
+                defaults.startupTimeout(), defaults.dataRoots(), defaults.modelRoots());
         Topics topics = new Topics(options.topicPrefix());
         try (LocalPipeline pipeline = LocalPipeline.start(work, options)) {
             List<SlowWorker> fakes = new ArrayList<>();

@@ -1,6 +1,7 @@
 package dev.shears.bench;
 
 import dev.shears.common.process.SerialFilter;
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.prune.Amount;
 import dev.shears.prune.Pruning;
@@ -9,7 +10,7 @@ import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.data.Batches;
 import dev.shears.trainer.data.EvalResult;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.LoadedDataset;
 import dev.shears.trainer.job.PruningPlan;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.train.MaskedTraining;
@@ -153,7 +154,8 @@ public final class SideBySide {
     static void serve(Map<String, String> o) throws IOException {
         Recipe recipe = Recipe.load(Path.of(o.getOrDefault("recipe", "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml")));
         var t = recipe.training();
-        FashionMnist data = FashionMnist.load(Path.of(o.getOrDefault("data", recipe.data().toString()))).standardized();
+        LoadedDataset data = LoadedDataset.read(o.containsKey("data") ? Path.of(o.get("data"))
+                : BenchModels.FASHION_MNIST.resolveSibling(recipe.data().name()));
         MultiLayerNetwork net = Models.lenet5(t.seed(), new Nesterovs(t.learningRate(),
                 t.momentum().orElse(dev.shears.common.recipe.Training.DEFAULT_MOMENTUM)), t.weightDecay());
         Pruning pruning = Pruning.of(net).seed(t.seed());
@@ -161,7 +163,8 @@ public final class SideBySide {
         MaskedTraining masked = new MaskedTraining(pruning);
         net.setListeners(masked);
         dev.shears.trainer.train.TrainingPath.prepare(net); // as JobSession does
-        Batches batches = Batches.shuffled(data.train(), t.batchSize(), t.seed());
+        Batches batches = Batches.shuffled(data.trainExamples().flat(), BenchModels.FASHION_MNIST_FLAT, t.batchSize(),
+                t.seed(), Augmentation.NONE);
         Path checkpointDir = Files.createTempDirectory("side-by-side-checkpoints");
         Checkpoints checkpoints = new Checkpoints(checkpointDir);
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -192,7 +195,8 @@ public final class SideBySide {
                     plan.apply(pruning, Double.parseDouble(cmd[1]), ++step);
                     masked.refresh(net);
                 }
-                case "eval" -> samples = EvalResult.evaluate(net, data.test(), 1000).samples();
+                case "eval" -> samples = EvalResult.evaluate(net, data.testExamples().flat(), BenchModels.FASHION_MNIST_FLAT,
+                        1000).samples();
                 case "checkpoint" -> {
                     Batches.Position at = batches.position();
                     checkpoints.save(net, pruning, new CheckpointState(recipe.job(), step, iterations, at.epoch(),

@@ -149,7 +149,7 @@ final class SlowWorker implements Runnable, AutoCloseable {
         timer.schedule(() -> {
             held.decrementAndGet();
             send(Event.of(job, seq, new StepCompleted(seq, attempt, target, target, Map.of("fc1.weight", target),
-                    ACCURACY, 0.3, "ckpt-" + seq, id, false)));
+                    ACCURACY, ACCURACY, 0.3, "ckpt-" + seq, id, false)));
         }, holdMs, TimeUnit.MILLISECONDS);
     }
 

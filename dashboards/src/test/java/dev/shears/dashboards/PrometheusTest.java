@@ -42,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PrometheusTest {
     static final Path QUICK = Path.of("../trainer/src/test/resources/recipes/quick.yaml").toAbsolutePath().normalize();
     static final Path SUBSET = Path.of("../trainer/src/test/resources/fashion-mnist-subset").toAbsolutePath().normalize();
+    static final String SUBSET_NAME = "fashion-mnist-subset";
     static final String JOB = "dash-quick";
 
     @TempDir
@@ -53,7 +54,8 @@ class PrometheusTest {
 
     @BeforeAll
     void start() throws Exception {
-        pipeline = LocalPipeline.start(dir.resolve("pipeline"), LocalPipeline.Options.defaults().withWorkers(2));
+        pipeline = LocalPipeline.start(dir.resolve("pipeline"), LocalPipeline.Options.defaults().withWorkers(2)
+                .withDataRoots(java.util.List.of(SUBSET.getParent())));
         List<String> workers = new ArrayList<>();
         for (ChildProcess w : pipeline.workers()) {
             URI metrics = pipeline.workerMetrics(w);
@@ -77,7 +79,7 @@ class PrometheusTest {
 
     @Test
     void everyDashboardAndRuleExpressionReturnsDataAndTheDeadLetterAlertFires() throws Exception {
-        String recipe = Files.readString(QUICK).replace("job: quick-lenet5", "job: " + JOB) + "data: " + SUBSET + "\n";
+        String recipe = Files.readString(QUICK).replace("job: quick-lenet5", "job: " + JOB) + "data: " + SUBSET_NAME + "\n";
         HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs"))
                 .POST(HttpRequest.BodyPublishers.ofString(recipe)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(201);

@@ -124,7 +124,7 @@ final class Job {
         String now = clock.instant().toString();
         double floor = recipe.accuracyBudget().floor(Double.NaN);
         int steps = Schedule.of(recipe.schedule()).points().size();
-        JobSnapshot s = new JobSnapshot(recipe.job(), JobState.SUBMITTED, -1, steps, 1, null, null, null, null,
+        JobSnapshot s = new JobSnapshot(recipe.job(), JobState.SUBMITTED, -1, steps, 1, null, null, null, null, null,
                 Double.isNaN(floor) ? null : floor, null, now, now, null, List.of(), 0, List.of(), 0, null, null, null,
                 Internal.start(recipe.toYaml()));
         return new Job(s, recipe, null, clock);
@@ -320,7 +320,7 @@ final class Job {
                 in.policyActions());
         record(event, true, summary(c) + ", " + verdict.code());
         result(c, verdict.code());
-        String miss = String.format(Locale.ROOT, "accuracy %.4f below the budget (%s) at seq %d attempt %d",
+        String miss = String.format(Locale.ROOT, "validation accuracy %.4f below the budget (%s) at seq %d attempt %d",
                 c.accuracy(), budgetText(), c.seq(), c.attempt());
         int maxRetries = recipe().accuracyBudget().maxRetries();
         switch (verdict) {
@@ -492,7 +492,7 @@ final class Job {
 
     /** The newest step within budget before {@code seq} (under {@code attempt} or before), the dense model if none. */
     private StepResult lastGoodBefore(long seq, int attempt) {
-        StepResult found = new StepResult(0, 1, 0, 0, 0, "dense");
+        StepResult found = new StepResult(0, 1, 0, 0, 0, null, "dense");
         for (StepResult x : s.results()) {
             if (x.seq() < seq && x.attempt() <= attempt && (x.decision().equals("ok") || x.decision().equals("dense"))
                     && (x.attempt() > found.attempt() || x.attempt() == found.attempt() && x.seq() >= found.seq())) {
@@ -510,7 +510,7 @@ final class Job {
         if (s.state() != JobState.FINALIZING || pending == null || pending.seq() != event.seq()) {
             return ignored(event, Disposition.DUPLICATE, "ignored: no Finalize awaits seq " + event.seq());
         }
-        record(event, true, String.format(Locale.ROOT, "%s %s sparsity %.4f accuracy %.4f sha256 %s", p.name(),
+        record(event, true, String.format(Locale.ROOT, "%s %s sparsity %.4f test accuracy %.4f sha256 %s", p.name(),
                 p.version(), p.sparsity(), p.accuracy(), p.sha256()));
         end(JobState.PUBLISHED);
         s = s.toBuilder().publication(Publication.of(p)).build();
@@ -648,7 +648,7 @@ final class Job {
 
     private void result(StepCompleted c, String decision) {
         StepResult r = new StepResult(c.seq(), c.attempt(), c.targetSparsity(), c.achievedSparsity(), c.accuracy(),
-                decision);
+                c.testAccuracy(), decision);
         List<StepResult> results = appended(s.results(), r, RESULTS_LIMIT);
         s = s.toBuilder().results(results, s.resultsTrimmed() + s.results().size() + 1 - results.size()).build();
     }
@@ -694,8 +694,9 @@ final class Job {
     }
 
     private static String summary(StepCompleted c) {
-        return String.format(Locale.ROOT, "target %.4f achieved %.4f accuracy %.4f%s", c.targetSparsity(),
-                c.achievedSparsity(), c.accuracy(), c.redelivered() ? " (redelivered)" : "");
+        return String.format(Locale.ROOT, "target %.4f achieved %.4f validation accuracy %.4f test %.4f%s",
+                c.targetSparsity(), c.achievedSparsity(), c.accuracy(), c.testAccuracy(),
+                c.redelivered() ? " (redelivered)" : "");
     }
 
     private static String describe(Command c) {

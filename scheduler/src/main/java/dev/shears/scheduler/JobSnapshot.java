@@ -24,8 +24,9 @@ import java.util.Objects;
  * @param attempt the job's attempt, from 1, raised by every redo
  * @param targetSparsity the target of the last accepted step, null before any
  * @param achievedSparsity what the last accepted step achieved, null before any
- * @param accuracy the last accepted step's test accuracy, null before any
- * @param denseAccuracy seq 0's accuracy, null before it
+ * @param accuracy the last accepted step's validation accuracy (what the accuracy budget reads), null before any
+ * @param testAccuracy the last accepted step's test accuracy (reported only), null before any
+ * @param denseAccuracy seq 0's validation accuracy, null before it
  * @param accuracyFloor the lowest accuracy the recipe's budget accepts, null while it depends on a dense accuracy not
  *     known yet
  * @param worker the worker that reported last, null before any
@@ -53,6 +54,7 @@ public record JobSnapshot(
         Double targetSparsity,
         Double achievedSparsity,
         Double accuracy,
+        Double testAccuracy,
         Double denseAccuracy,
         Double accuracyFloor,
         String worker,
@@ -95,16 +97,18 @@ public record JobSnapshot(
     /**
      * An accepted StepCompleted and what the accuracy budget made of it.
      *
+     * @param accuracy the validation accuracy, which the budget judged
+     * @param testAccuracy the test accuracy, reported only; null in rows stored before it was reported
      * @param decision {@code dense} for seq 0, {@code ok}, or the decision code: {@code extra_fine_tune},
      *     {@code rollback}, {@code stop}
      */
     public record StepResult(long seq, int attempt, double targetSparsity, double achievedSparsity, double accuracy,
-            String decision) {
+            Double testAccuracy, String decision) {
     }
 
     /**
      * The model a {@code ModelPublished} announced, with its cost dense against published (0: not known, as in a
-     * version-1 event or a state written before costs were kept).
+     * version-1 event or a state written before costs were kept); {@code accuracy} is its test accuracy.
      */
     public record Publication(String name, String version, String path, String sha256, double accuracy,
             double sparsity, long denseFlops, long flops, long denseParameters, long parameters, double denseLatencyMs,
@@ -196,6 +200,7 @@ public record JobSnapshot(
         private Double targetSparsity;
         private Double achievedSparsity;
         private Double accuracy;
+        private Double testAccuracy;
         private Double denseAccuracy;
         private Double accuracyFloor;
         private String worker;
@@ -233,6 +238,7 @@ public record JobSnapshot(
             targetSparsity = s.targetSparsity;
             achievedSparsity = s.achievedSparsity;
             accuracy = s.accuracy;
+            testAccuracy = s.testAccuracy;
             denseAccuracy = s.denseAccuracy;
             accuracyFloor = s.accuracyFloor;
             worker = s.worker;
@@ -273,6 +279,7 @@ public record JobSnapshot(
             targetSparsity = c.targetSparsity();
             achievedSparsity = c.achievedSparsity();
             accuracy = c.accuracy();
+            testAccuracy = c.testAccuracy();
             return this;
         }
 
@@ -338,7 +345,7 @@ public record JobSnapshot(
 
         JobSnapshot build() {
             return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                    denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                    testAccuracy, denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
                     resultsTrimmed, publication, failure, awaiting, new Internal(recipeYaml, pendingCommand,
                     awaitingSince, position, positionAttempt, lastGoodSeq, lastGoodTarget, policyActions,
                     failureRetries, stopAt, resumeExpected, retryTarget, lastCommandSeq, stallResends));

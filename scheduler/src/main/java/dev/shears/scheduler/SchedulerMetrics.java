@@ -107,6 +107,7 @@ final class SchedulerMetrics {
         meters.add(jobGauge("shears.scheduler.job.sparsity.target", job, JobSnapshot::targetSparsity));
         meters.add(jobGauge("shears.scheduler.job.sparsity.achieved", job, JobSnapshot::achievedSparsity));
         meters.add(jobGauge("shears.scheduler.job.accuracy", job, JobSnapshot::accuracy));
+        meters.add(jobGauge("shears.scheduler.job.test.accuracy", job, JobSnapshot::testAccuracy));
         meters.add(jobGauge("shears.scheduler.job.accuracy.floor", job, JobSnapshot::accuracyFloor));
         meters.add(jobGauge("shears.scheduler.job.step", job, s -> (double) s.step()));
         meters.add(jobGauge("shears.scheduler.job.failed", job, s -> s.state() == JobState.FAILED ? 1.0 : 0.0));

@@ -138,8 +138,8 @@ final class FakeWorker implements AutoCloseable {
     }
 
     private StepCompleted completed(long seq, int attempt, double target, boolean redelivered) {
-        return new StepCompleted(seq, attempt, target, target, Map.of("0_W", target), accuracy.apply(seq, attempt), 0.25,
-                "ckpt-" + seq + "-" + attempt, "fake-0", redelivered);
+        return new StepCompleted(seq, attempt, target, target, Map.of("0_W", target), accuracy.apply(seq, attempt),
+                accuracy.apply(seq, attempt), 0.25, "ckpt-" + seq + "-" + attempt, "fake-0", redelivered);
     }
 
     void report(String job, long seq, Payload payload) {

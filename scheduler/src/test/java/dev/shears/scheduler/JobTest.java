@@ -82,7 +82,7 @@ class JobTest {
     }
 
     Job.Outcome completed(long seq, int attempt, double target, double accuracy) {
-        return report(seq, new StepCompleted(seq, attempt, target, target, Map.of("0_W", target), accuracy, 0.3,
+        return report(seq, new StepCompleted(seq, attempt, target, target, Map.of("0_W", target), accuracy, accuracy, 0.3,
                 "ckpt-" + seq + "-" + attempt, "trainer-0", false));
     }
 
@@ -245,7 +245,7 @@ class JobTest {
         answer(DENSE);
         answer(GOOD);
         int before = sent.size();
-        Job.Outcome dup = report(1, new StepCompleted(1, 1, targets.get(0), targets.get(0), Map.of(), GOOD, 0.3,
+        Job.Outcome dup = report(1, new StepCompleted(1, 1, targets.get(0), targets.get(0), Map.of(), GOOD, GOOD, 0.3,
                 "ckpt-1-1", "trainer-0", true));
         assertThat(dup.disposition()).isEqualTo(Job.Disposition.DUPLICATE);
         assertThat(dup.commands()).isEmpty();
@@ -795,8 +795,7 @@ class JobTest {
     @Test
     void aStateRecordOverItsBoundLosesItsOldestHistoryAndCountsIt() {
         // a recipe of 350,000 bytes leaves less room for the history than the bound it would take alone
-        Recipe r = Recipe.parse(recipe("stop", 0).replace("model: lenet5", "model: \"file:/models/"
-                + "m".repeat(350_000) + ".zip\""));
+        Recipe r = Recipe.parse(SchedulerTransactionsTest.withGlobs(recipe("stop", 0), 35_000));
         targets = Schedule.of(r.schedule()).points().stream().map(p -> p.targetSparsity()).toList();
         job = Job.submit(r, clock);
         take(job.start());

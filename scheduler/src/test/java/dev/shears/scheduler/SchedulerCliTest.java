@@ -88,8 +88,9 @@ class SchedulerCliTest extends BrokerTestBase {
 
         out.getBuffer().setLength(0);
         assertThat(run(new StatusCommand(), "cli-one")).isZero();
-        assertThat(out.toString()).contains("SEQ").containsPattern("\\s0\\s+1\\s+0\\.0000\\s+0\\.0000\\s+0\\.9000\\s+dense")
-                .containsPattern("\\s2\\s+1\\s+0\\.5000\\s+0\\.5000\\s+0\\.9000\\s+ok");
+        assertThat(out.toString()).contains("SEQ").contains("VAL ACC  TEST ACC")
+                .containsPattern("\\s0\\s+1\\s+0\\.0000\\s+0\\.0000\\s+0\\.9000\\s+0\\.9000\\s+dense")
+                .containsPattern("\\s2\\s+1\\s+0\\.5000\\s+0\\.5000\\s+0\\.9000\\s+0\\.9000\\s+ok");
     }
 
     @Test

@@ -43,7 +43,7 @@ class SchedulerHttpTest extends BrokerTestBase {
 
     static {
         FIELDS.put("model", "lenet5");
-        FIELDS.put("data", "\"../trainer/src/test/resources/fashion-mnist-subset\"");
+        FIELDS.put("data", "fashion-mnist-subset");
         FIELDS.put("training.updater", "nesterovs");
         FIELDS.put("training.learningRate", "0.01");
         FIELDS.put("training.momentum", "0.9");
@@ -212,6 +212,35 @@ class SchedulerHttpTest extends BrokerTestBase {
         System.out.printf("HTTP fuzz: %d requests, status counts %s; accepted as valid: %s%n", requests, outcomes,
                 accepted);
         assertThat(outcomes.keySet()).as("no 5xx").noneMatch(s -> s.startsWith("5"));
+        assertServes(open);
+    }
+
+    /**
+     * Data sets and saved models are names under the workers' roots: an absolute path or .. is refused at submission
+     * with 400 naming the field, before any worker sees it (a worker checks again by real path).
+     */
+    @Test
+    void aRecipeNamingAPathOutsideTheRootsIsRefusedNamingTheField() throws Exception {
+        Map<String, String> refused = new LinkedHashMap<>();
+        refused.put("/etc", "data");
+        refused.put("\"../secrets\"", "data");
+        refused.put("mine/../../etc", "data");
+        refused.put("\"~/data\"", "data");
+        refused.put("{name: /etc, validation: 0.1}", "data.name");
+        refused.put("{name: \"a/../../b\"}", "data.name");
+        for (Map.Entry<String, String> e : refused.entrySet()) {
+            HttpResponse<String> r = post(open, recipe("roots-" + jobs.incrementAndGet(), "data", e.getKey()));
+            assertThat(r.statusCode()).as("data: %s -> %s", e.getKey(), r.body()).isEqualTo(400);
+            assertThat(problemFields(r)).as("data: %s", e.getKey()).containsExactly(e.getValue());
+            assertThat(r.body()).contains("fix:");
+        }
+        for (String model : List.of("file:/etc/passwd", "\"file:../models/x.zip\"", "{name: \"file:/x.zip\"}")) {
+            HttpResponse<String> r = post(open, recipe("roots-" + jobs.incrementAndGet(), "model", model));
+            assertThat(r.statusCode()).as("model: %s -> %s", model, r.body()).isEqualTo(400);
+            assertThat(problemFields(r)).as("model: %s", model).singleElement().asString().startsWith("model");
+        }
+        assertThat(post(open, recipe("roots-" + jobs.incrementAndGet(), "model", "file:team/lenet5.zip"))
+                .statusCode()).as("a name under the model root").isEqualTo(201);
         assertServes(open);
     }
 

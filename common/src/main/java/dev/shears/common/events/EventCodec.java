@@ -40,9 +40,14 @@ public final class EventCodec {
      * Upgrades of older versions: entry {@code i} turns the JSON of version {@code OLDEST + i}
      * into that of the next version, so that an older event is read as the current one. 2 to 3:
      * a {@code ModelPublished} gains its cost fields, each 0 (not known).
+     *
+     * <p>3 to 4: {@code StepCompleted} gained {@code testAccuracy}, and its {@code accuracy} became the
+     * validation split's. An earlier report measured {@code accuracy} on the test split, and its budget
+     * was judged on it: it is read with that figure as both, so that a job in flight keeps being judged
+     * on what its earlier steps were.
      */
     private static final List<UnaryOperator<ObjectNode>> UPGRADES = List.of(EventCodec::version1To2,
-            EventCodec::costNotKnown);
+            EventCodec::costNotKnown, EventCodec::testAccuracyFromAccuracy);
     /** The oldest version {@link #decode} reads. */
     static final int OLDEST = Event.VERSION - UPGRADES.size();
 
@@ -265,6 +270,16 @@ public final class EventCodec {
         return new Refusal(Reason.UNKNOWN_TYPE, "type", "type " + Quoted.of(type) + " is not an event type this"
                 + " code knows: " + String.join(", ", known) + like + " (fix: a newer producer's type needs this"
                 + " consumer upgraded; then replay the event from the dead-letter topic)");
+    }
+
+    /** Version 3 to 4: a {@code StepCompleted}'s test accuracy is its {@code accuracy}; nothing else changed. */
+    private static ObjectNode testAccuracyFromAccuracy(ObjectNode root) {
+        if (root.path("type").asText("").equals("StepCompleted") && root.get("payload") instanceof ObjectNode p
+                && p.has("accuracy") && !p.has("testAccuracy")) {
+            p.set("testAccuracy", p.get("accuracy"));
+        }
+        root.put("version", 4);
+        return root;
     }
 
     private interface EnvelopeCheck {

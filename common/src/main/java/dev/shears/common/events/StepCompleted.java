@@ -17,16 +17,18 @@ import java.util.Map;
  * @param achievedSparsity the fraction of the selected weights pruned after the step, in [0, 1]
  * @param layerSparsity sparsity in [0, 1] per pruned parameter, in model order; names are not
  *     blank, at most 256 characters, without control characters
- * @param accuracy test accuracy after fine-tuning, in [0, 1]
- * @param loss test loss after fine-tuning, finite, at least 0
+ * @param accuracy accuracy on the validation split (held out of the training data) after fine-tuning, in [0, 1]:
+ *     what the accuracy budget reads
+ * @param testAccuracy accuracy on the test split after fine-tuning, in [0, 1]: reported only, never decides
+ * @param loss validation loss after fine-tuning, finite, at least 0
  * @param checkpointId the checkpoint written for this seq
  * @param worker the worker that ran the step
  * @param redelivered true when the command was already applied and this report acknowledges it
  *     again (from the checkpoint) without training
  */
 public record StepCompleted(long seq, int attempt, double targetSparsity, double achievedSparsity,
-        Map<String, Double> layerSparsity, double accuracy, double loss, String checkpointId, String worker,
-        boolean redelivered) implements Report {
+        Map<String, Double> layerSparsity, double accuracy, double testAccuracy, double loss, String checkpointId,
+        String worker, boolean redelivered) implements Report {
 
     /** @throws IllegalArgumentException when a field is out of range */
     public StepCompleted {
@@ -36,7 +38,8 @@ public record StepCompleted(long seq, int attempt, double targetSparsity, double
         c.range("targetSparsity", targetSparsity, 0, 1, false, "the target of the command this report answers");
         c.range("achievedSparsity", achievedSparsity, 0, 1, true, "a fraction of the selected weights");
         layerSparsity = layers(c, "layerSparsity", layerSparsity);
-        c.range("accuracy", accuracy, 0, 1, true, "a fraction of the test set, e.g. 0.89, not a percentage");
+        c.range("accuracy", accuracy, 0, 1, true, "a fraction of the validation split, e.g. 0.89, not a percentage");
+        c.range("testAccuracy", testAccuracy, 0, 1, true, "a fraction of the test split, e.g. 0.89, not a percentage");
         c.nonNegative("loss", loss, "a diverged step (NaN or infinite loss) is reported as JobFailed");
         c.token("checkpointId", checkpointId, "ckpt-000003-0000001500");
         c.token("worker", worker, "trainer-0");

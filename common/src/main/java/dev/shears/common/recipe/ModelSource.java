@@ -1,6 +1,7 @@
 package dev.shears.common.recipe;
 
 import dev.shears.common.data.InputShape;
+import dev.shears.common.data.RelativeName;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -41,7 +42,7 @@ public record ModelSource(Kind kind, Optional<Path> file, OptionalInt depth, Opt
     static final String FILE_PREFIX = "file:";
     static final List<String> KEYS = List.of("name", "depth", "width", "widthMultiplier");
     private static final String RULE = "must be lenet5, lenet300100, resnet, mobilenetv2, vgg or"
-            + " file:<path to a DL4J ModelSerializer zip>";
+            + " file:<path to a DL4J ModelSerializer zip under the worker's model root>";
     /** ResNet-20's depth and width. */
     public static final int DEFAULT_RESNET_DEPTH = 20;
     public static final int DEFAULT_RESNET_WIDTH = 16;
@@ -101,7 +102,10 @@ public record ModelSource(Kind kind, Optional<Path> file, OptionalInt depth, Opt
     public static final ModelSource LENET5 = builtIn(Kind.LENET5);
     public static final ModelSource LENET300100 = builtIn(Kind.LENET300100);
 
-    /** @throws RecipeException when a field is given for a kind that does not use it, missing, or out of range */
+    /**
+     * @throws RecipeException when a field is given for a kind that does not use it, missing, or out of range, or
+     *     when the file is not a safe path under the model root (absolute, {@code ..})
+     */
     public ModelSource {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(file, "file");
@@ -142,7 +146,10 @@ public record ModelSource(Kind kind, Optional<Path> file, OptionalInt depth, Opt
                 OptionalDouble.of(widthMultiplier));
     }
 
-    /** A saved network; the path is used as given (relative paths resolve against the worker's directory). */
+    /**
+     * A saved network, named by its path under the worker's model root ({@code --model-root}), such
+     * as {@code lenet5.zip} or {@code team/net.zip}; the worker re-checks it by real path.
+     */
     public static ModelSource file(Path zip) {
         return new ModelSource(Kind.FILE, Optional.of(zip), OptionalInt.empty(), OptionalInt.empty(),
                 OptionalDouble.empty());
@@ -174,11 +181,14 @@ public record ModelSource(Kind kind, Optional<Path> file, OptionalInt depth, Opt
         if (spec.startsWith(FILE_PREFIX)) {
             String path = spec.substring(FILE_PREFIX.length());
             if (path.isBlank()) {
-                p.add(field, spec, "has no path after file: (fix: e.g. file:/models/lenet5.zip)");
+                p.add(field, spec, "has no path after file: (fix: e.g. file:lenet5.zip)");
                 return null;
             }
             if (path.chars().anyMatch(Character::isISOControl)) {
                 p.add(field, spec, "contains a control character: a path may not (fix: remove it)");
+                return null;
+            }
+            if (!checkFile(field, spec, path, p)) {
                 return null;
             }
             try {
@@ -190,7 +200,7 @@ public record ModelSource(Kind kind, Optional<Path> file, OptionalInt depth, Opt
         }
         List<String> names = Arrays.stream(Kind.values()).filter(k -> k != Kind.FILE).map(Kind::toString).toList();
         String hint = Problems.closest(spec, names)
-                .map(s -> "did you mean " + s + "?").orElse("e.g. lenet5, resnet, or file:/models/net.zip");
+                .map(s -> "did you mean " + s + "?").orElse("e.g. lenet5, resnet, or file:net.zip");
         p.add(field, spec, "is not a known model: " + RULE + " (fix: " + hint + ")");
         return null;
     }
@@ -203,6 +213,9 @@ public record ModelSource(Kind kind, Optional<Path> file, OptionalInt depth, Opt
         }
         if (file != null && file.isPresent() != (kind == Kind.FILE)) {
             p.add(FIELD, kind, (kind == Kind.FILE ? "needs" : "takes no") + " a file: " + RULE);
+        }
+        if (file != null) {
+            file.ifPresent(f -> checkFile(FIELD, FILE_PREFIX + f, f.toString(), p));
         }
         if (depth != null) {
             if (depth.isPresent() != kind.usesDepth()) {
@@ -234,6 +247,14 @@ public record ModelSource(Kind kind, Optional<Path> file, OptionalInt depth, Opt
                         "e.g. 1.0, or 0.5 for half the channels");
             }
         }
+    }
+
+    /** Whether {@code path} is a safe name under the model root; adds the problem when not. */
+    private static boolean checkFile(String field, String spec, String path, Problems p) {
+        Optional<String> why = RelativeName.problem(path);
+        why.ifPresent(w -> p.add(field, spec, "names a file that " + w + ": the path after file: "
+                + RelativeName.rule("model") + " (fix: e.g. file:lenet5.zip)"));
+        return why.isEmpty();
     }
 
     private static void presence(Problems p, String field, Object value, Kind kind, String users) {

@@ -23,7 +23,8 @@ import java.util.Objects;
  *
  * @param job the job's name, {@code [a-z0-9][a-z0-9._-]{0,63}}: safe as a file name and a label
  * @param model the model to prune
- * @param data the Fashion-MNIST directory (default {@code /usr/share/datasets/fashion-mnist})
+ * @param data the data set, named under the worker's data roots, and its split, shape, normalisation and
+ *     augmentation (default {@code fashion-mnist})
  * @param training the {@code training} section
  * @param pruning the {@code pruning} section
  * @param schedule the {@code schedule} section
@@ -35,7 +36,7 @@ import java.util.Objects;
 public record Recipe(
         String job,
         ModelSource model,
-        Path data,
+        DataSpec data,
         Training training,
         PruningSpec pruning,
         ScheduleSpec schedule,
@@ -47,7 +48,10 @@ public record Recipe(
     /** The largest recipe read: 1 MiB of UTF-8. */
     public static final int MAX_BYTES = 1 << 20;
 
-    /** @throws RecipeException when {@code job} is not a valid name */
+    /**
+     * @throws RecipeException when {@code job} is not a valid name, or the model cannot read the data's
+     *     declared {@code data.shape} ({@link ModelSource#checkFits})
+     */
     public Recipe {
         Objects.requireNonNull(job, "job");
         Objects.requireNonNull(model, "model");
@@ -59,12 +63,22 @@ public record Recipe(
         Objects.requireNonNull(accuracyBudget, "accuracyBudget");
         Objects.requireNonNull(checkpoints, "checkpoints");
         Objects.requireNonNull(publish, "publish");
-        Problems.require("recipe", p -> checkJob(job, p));
+        Problems.require("recipe", p -> {
+            checkJob(job, p);
+            checkFits(model, data, p);
+        });
+    }
+
+    /** The model against the shape the data section declares, when it declares one. */
+    static void checkFits(ModelSource model, DataSpec data, Problems p) {
+        if (model != null && data != null) {
+            data.shape().ifPresent(shape -> model.checkFits(shape, p));
+        }
     }
 
     /** A recipe with every section at its defaults, published under the job's name. */
     public static Recipe withDefaults(String job, ModelSource model) {
-        return new Recipe(job, model, RecipeReader.DEFAULT_DATA, Training.defaults(), PruningSpec.defaults(),
+        return new Recipe(job, model, DataSpec.defaults(), Training.defaults(), PruningSpec.defaults(),
                 ScheduleSpec.defaults(), FineTune.defaults(), AccuracyBudget.defaults(), Checkpoints.defaults(),
                 new Publish(job));
     }

@@ -1,14 +1,14 @@
 package dev.shears.common.recipe;
 
 import com.fasterxml.jackson.core.JsonToken;
+import dev.shears.common.data.InputShape;
+import dev.shears.common.data.Normalization;
 import dev.shears.common.recipe.YamlTree.Invalid;
 import dev.shears.common.recipe.YamlTree.Mapping;
 import dev.shears.common.recipe.YamlTree.Node;
 import dev.shears.common.recipe.YamlTree.Scalar;
 import dev.shears.common.recipe.YamlTree.Sequence;
 import java.math.BigInteger;
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,8 +41,9 @@ final class RecipeReader {
             "maxRetries");
     static final List<String> CHECKPOINT_KEYS = List.of("keepLast");
     static final List<String> PUBLISH_KEYS = List.of("name", "artifact");
-
-    static final Path DEFAULT_DATA = Path.of("/usr/share/datasets/fashion-mnist");
+    static final List<String> DATA_KEYS = List.of("name", "validation", "shape", "normalization", "augmentation");
+    static final List<String> NORMALIZATION_KEYS = List.of("mean", "std");
+    static final List<String> AUGMENTATION_KEYS = List.of("crop", "flip");
 
     private final Problems problems;
 
@@ -78,7 +79,7 @@ final class RecipeReader {
         }
         Recipe.checkJob(job, problems);
         ModelSource model = model(top);
-        Path data = path(top, "data", DEFAULT_DATA);
+        DataSpec data = data(top);
 
         Training training = training(top.section(Training.SECTION, TRAINING_KEYS));
         PruningSpec pruning = pruning(top.section(PruningSpec.SECTION, PRUNING_KEYS));
@@ -87,6 +88,7 @@ final class RecipeReader {
         AccuracyBudget budget = budget(top.section(AccuracyBudget.SECTION, BUDGET_KEYS));
         Checkpoints checkpoints = checkpoints(top.section(Checkpoints.SECTION, CHECKPOINT_KEYS));
         Publish publish = publish(top.section(Publish.SECTION, PUBLISH_KEYS), job);
+        Recipe.checkFits(model, data, problems);
 
         if (!problems.isEmpty()) {
             return null;
@@ -123,28 +125,115 @@ final class RecipeReader {
         }
         if (!top.has("model") && !top.invalid("model")) {
             problems.missing("model", "every recipe names its model (fix: model: lenet5, model: resnet"
-                    + " or model: file:/path/to/net.zip)");
+                    + " or model: file:net.zip under the worker's model root)");
         }
         return null;
     }
 
-    private Path path(Section s, String key, Path fallback) {
-        String text = s.text(key, null, "a directory path");
-        if (text == null) {
-            return s.has(key) || s.invalid(key) ? null : fallback;
+    /** {@code data: <name>}, or a {@code data} section with {@code name} and the other keys. */
+    private DataSpec data(Section top) {
+        if (!top.has("data")) {
+            return top.invalid("data") ? null : DataSpec.defaults();
         }
-        String field = s.field(key);
-        if (text.isBlank() || text.chars().anyMatch(Character::isISOControl)) {
-            problems.add(field, text, "is not a usable path: it is blank or holds a control character"
-                    + " (fix: e.g. " + fallback + ")");
+        if (top.isScalar("data")) {
+            String name = top.text("data", null, "a data set name such as fashion-mnist");
+            DataSpec.checkName(DataSpec.FIELD, name, "fashion-mnist", problems);
+            return problems.isEmpty() ? DataSpec.named(name) : null;
+        }
+        Section s = top.section(DataSpec.FIELD, DATA_KEYS);
+        String name = s.text("name", null, "a data set name such as fashion-mnist");
+        if (name == null && !s.has("name") && !s.invalid("name")) {
+            problems.missing(s.field("name"), "a data section names its data set (fix: e.g. name: fashion-mnist)");
+        }
+        ValidationSplit validation = validation(s);
+        Optional<InputShape> shape = s.has("shape") ? Optional.ofNullable(shape(s)) : s.invalid("shape") ? null
+                : Optional.empty();
+        Optional<Normalization> normalization = s.has("normalization")
+                ? Optional.ofNullable(normalization(s.section("normalization", NORMALIZATION_KEYS)))
+                : s.invalid("normalization") ? null : Optional.empty();
+        Augmentation augmentation = augmentation(s.section("augmentation", AUGMENTATION_KEYS));
+        DataSpec.check(s.field("name"), name, shape, normalization, augmentation, problems);
+        if (!problems.isEmpty()) {
             return null;
         }
-        try {
-            return Path.of(text);
-        } catch (InvalidPathException e) {
-            problems.add(field, text, "is not a valid path: " + e.getReason() + " (fix: e.g. " + fallback + ")");
+        return new DataSpec(name, validation, shape, normalization, augmentation);
+    }
+
+    private ValidationSplit validation(Section s) {
+        if (!s.has("validation")) {
+            return s.invalid("validation") ? null : ValidationSplit.DEFAULT;
+        }
+        Double value = s.decimal("validation", null, "a fraction in (0, 0.5] or a whole number of examples");
+        if (value == null) {
             return null;
         }
+        boolean whole = s.isWholeNumber("validation");
+        int count = whole ? (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, value)) : 0;
+        ValidationSplit.check(whole ? 0 : value, count, problems);
+        return problems.isEmpty() ? new ValidationSplit(whole ? 0 : value, count) : null;
+    }
+
+    private InputShape shape(Section s) {
+        String field = s.field("shape");
+        List<Long> dims = s.list("shape", null, this::wholeItem, "[channels, height, width] such as [3, 32, 32]");
+        if (dims == null || dims.contains(null)) {
+            return null;
+        }
+        if (dims.size() != 3) {
+            problems.add(field, dims, "is not [channels, height, width]: it has " + dims.size()
+                    + " numbers (fix: e.g. [1, 28, 28] for grey images, [3, 32, 32] for colour)");
+            return null;
+        }
+        long channels = dims.get(0);
+        if (channels != 1 && channels != 3) {
+            problems.add(field, dims, "has " + channels + " channels: images are grey (1) or colour (3)"
+                    + " (fix: e.g. [3, 32, 32])");
+        }
+        for (int i = 1; i < 3; i++) {
+            if (dims.get(i) < 1 || dims.get(i) > 1024) {
+                problems.add(field, dims, "has a side of " + dims.get(i) + ": height and width must be in [1, 1024]"
+                        + " (fix: e.g. [3, 32, 32])");
+                return null;
+            }
+        }
+        return problems.isEmpty() ? InputShape.image((int) channels, dims.get(1).intValue(), dims.get(2).intValue())
+                : null;
+    }
+
+    private Normalization normalization(Section s) {
+        List<Double> mean = s.list("mean", null, numberItems("a channel's mean"), "a list with one mean per channel");
+        List<Double> std = s.list("std", null, numberItems("a channel's std"), "a list with one std per channel");
+        for (String key : NORMALIZATION_KEYS) {
+            if (!s.has(key) && !s.invalid(key)) {
+                problems.missing(s.field(key), "a normalization gives both mean and std, one per channel"
+                        + " (fix: e.g. mean: [0.286] and std: [0.353])");
+            }
+        }
+        if (mean == null || std == null || mean.contains(null) || std.contains(null)) {
+            return null;
+        }
+        if (mean.isEmpty() || mean.size() != std.size()) {
+            problems.add(s.field("std"), std, "has " + std.size() + " values for " + mean.size() + " means: give"
+                    + " one mean and one std per channel (fix: e.g. mean: [0.286] and std: [0.353])");
+            return null;
+        }
+        for (int i = 0; i < std.size(); i++) {
+            if (!Double.isFinite(mean.get(i))) {
+                problems.add(s.field("mean") + "[" + i + "]", mean.get(i), "is not a finite number");
+            }
+            if (!(std.get(i) > 0) || !Double.isFinite(std.get(i))) {
+                problems.add(s.field("std") + "[" + i + "]", std.get(i), "is out of range: a std must be finite"
+                        + " and > 0 (fix: e.g. 0.353)");
+            }
+        }
+        return problems.isEmpty() ? new Normalization(mean, std) : null;
+    }
+
+    private Augmentation augmentation(Section s) {
+        Integer crop = s.integer("crop", Augmentation.NONE.crop(), "a whole number of pixels in [0, 64]");
+        Boolean flip = s.bool("flip", Augmentation.NONE.flip());
+        Augmentation.check(crop, problems);
+        return problems.isEmpty() && flip != null ? new Augmentation(crop, flip) : null;
     }
 
     private Training training(Section s) {
@@ -266,7 +355,7 @@ final class RecipeReader {
     private ScheduleSpec schedule(Section s) {
         ScheduleSpec d = ScheduleSpec.defaults();
         ScheduleSpec.Kind kind = s.choice("kind", ScheduleSpec.Kind.class, d.kind());
-        List<Double> points = s.list("points", List.of(), this::numberItem, "a list of sparsities such as [0.5, 0.75, 0.9]");
+        List<Double> points = s.list("points", List.of(), numberItems("a sparsity in (0, 1)"), "a list of sparsities such as [0.5, 0.75, 0.9]");
         Double finalDefault = d.finalSparsity();
         if (kind == ScheduleSpec.Kind.POINTS) {
             finalDefault = points == null || points.isEmpty() || points.contains(null) ? null : points.get(points.size() - 1);
@@ -370,13 +459,28 @@ final class RecipeReader {
         return null;
     }
 
-    private Double numberItem(String field, Node item) {
-        if (item instanceof Scalar sc && sc.number() != null) {
-            return sc.number().doubleValue();
+    /** Reads items that must be numbers; {@code rule} says what each one is, such as "a sparsity in (0, 1)". */
+    private ItemReader<Double> numberItems(String rule) {
+        return (field, item) -> {
+            if (item instanceof Scalar sc && sc.number() != null) {
+                return sc.number().doubleValue();
+            }
+            if (!(item instanceof Invalid)) {
+                problems.add(field, new Problems.Raw(YamlTree.show(item)), "is not a number: each item must be "
+                        + rule + quotedNumberHint(item));
+            }
+            return null;
+        };
+    }
+
+    private Long wholeItem(String field, Node item) {
+        if (item instanceof Scalar sc && sc.token() == JsonToken.VALUE_NUMBER_INT && sc.number() != null
+                && sc.number().longValue() >= 0 && sc.number().longValue() < 1_000_000) {
+            return sc.number().longValue();
         }
         if (!(item instanceof Invalid)) {
-            problems.add(field, new Problems.Raw(YamlTree.show(item)), "is not a number: each point must be a"
-                    + " sparsity in (0, 1)" + quotedNumberHint(item));
+            problems.add(field, new Problems.Raw(YamlTree.show(item)), "is not a whole number in [1, 1024]"
+                    + quotedNumberHint(item));
         }
         return null;
     }
@@ -439,6 +543,28 @@ final class RecipeReader {
         boolean has(String key) {
             Node n = entries.get(key);
             return n != null && !(n instanceof Invalid) && !(n instanceof Scalar s && s.isNull());
+        }
+
+        /** Whether {@code key} has a scalar value. */
+        boolean isScalar(String key) {
+            return node(key) instanceof Scalar;
+        }
+
+        /** Whether {@code key}'s value is written as a whole number (no fraction, no exponent). */
+        boolean isWholeNumber(String key) {
+            return node(key) instanceof Scalar sc && sc.token() == JsonToken.VALUE_NUMBER_INT;
+        }
+
+        /** A boolean; the default when absent; null after reporting anything else. */
+        Boolean bool(String key, Boolean dflt) {
+            Node n = node(key);
+            if (n == null) {
+                return dflt;
+            }
+            if (n instanceof Scalar sc && (sc.token() == JsonToken.VALUE_TRUE || sc.token() == JsonToken.VALUE_FALSE)) {
+                return sc.token() == JsonToken.VALUE_TRUE;
+            }
+            return wrong(key, "true or false", "true or false", "");
         }
 
         /** Whether {@code key}'s value was already reported. */

@@ -34,7 +34,7 @@ final class RecipeWriter {
         } else {
             root.put("model", source.toString());
         }
-        root.put("data", r.data().toString());
+        data(root.putObject(DataSpec.FIELD), r.data());
 
         Training t = r.training();
         ObjectNode training = root.putObject(Training.SECTION);
@@ -109,6 +109,25 @@ final class RecipeWriter {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write a recipe as YAML: " + e.getMessage(), e);
         }
+    }
+
+    private static void data(ObjectNode data, DataSpec d) {
+        data.put("name", d.name());
+        ValidationSplit v = d.validation();
+        if (v.count() > 0) {
+            data.put("validation", v.count());
+        } else {
+            data.put("validation", v.fraction());
+        }
+        d.shape().ifPresent(s -> data.putArray("shape").add(s.channels()).add(s.height()).add(s.width()));
+        d.normalization().ifPresent(n -> {
+            ObjectNode normalization = data.putObject("normalization");
+            n.mean().forEach(normalization.putArray("mean")::add);
+            n.std().forEach(normalization.putArray("std")::add);
+        });
+        ObjectNode augmentation = data.putObject("augmentation");
+        augmentation.put("crop", d.augmentation().crop());
+        augmentation.put("flip", d.augmentation().flip());
     }
 
     private static void strings(ArrayNode array, java.util.List<String> values) {

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Events survive the codec unchanged, and their JSON stays what the golden files under {@code events/} say. */
 class EventCodecTest {
@@ -59,9 +60,41 @@ class EventCodecTest {
     void theEnvelopeComesFirstInAFixedOrder() {
         String text = new String(codec.encode(EventExamples.of("PruneStep")), StandardCharsets.UTF_8);
 
-        assertThat(text).startsWith("{\"type\":\"PruneStep\",\"version\":3,\"eventId\":\"00000000-0000-4000-8000-"
+        assertThat(text).startsWith("{\"type\":\"PruneStep\",\"version\":4,\"eventId\":\"00000000-0000-4000-8000-"
                 + "000000000002\",\"jobId\":\"lenet5-fmnist-90\",\"seq\":3,\"time\":\"2026-11-23T12:00:02Z\","
                 + "\"payload\":{\"step\":3,");
+    }
+
+    @Test
+    void aVersion1StepCompletedReadsItsAccuracyAsBothValidationAndTest() throws IOException {
+        Event old = ((Decoded.Accepted) codec.decode(golden("v1/StepCompleted"))).event();
+
+        assertThat(old.version()).isEqualTo(Event.VERSION);
+        assertThat(old.payload()).isEqualTo(accuracyAsBoth((StepCompleted) EventExamples.of("StepCompleted").payload()));
+    }
+
+    @ParameterizedTest(name = "version {0}")
+    @ValueSource(ints = {2, 3})
+    void aStepCompletedBeforeVersion4ReadsItsAccuracyAsBothValidationAndTest(int version) throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(golden("StepCompleted"));
+        root.put("version", version);
+        ((ObjectNode) root.get("payload")).remove("testAccuracy");
+        Event expected = EventExamples.of("StepCompleted");
+
+        assertThat(codec.decode(json.writeValueAsBytes(root))).isEqualTo(new Decoded.Accepted(new Event(expected.type(),
+                Event.VERSION, expected.eventId(), expected.jobId(), expected.seq(), expected.time(),
+                accuracyAsBoth((StepCompleted) expected.payload()))));
+    }
+
+    @Test
+    void aVersion4StepCompletedWithoutTestAccuracyIsMissingAField() throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(codec.encode(EventExamples.of("StepCompleted")));
+        ((ObjectNode) root.get("payload")).remove("testAccuracy");
+
+        Rejection r = (Rejection) codec.decode(json.writeValueAsBytes(root));
+
+        assertThat(r.reason()).isEqualTo(Rejection.Reason.MISSING_FIELD);
+        assertThat(r.field()).isEqualTo("payload.testAccuracy");
     }
 
     @Test
@@ -207,6 +240,13 @@ class EventCodecTest {
         assertThat(missing.field()).isEqualTo("payload.lost[0].attempt");
         assertThat(notAnObject.field()).isEqualTo("payload.lost[0]");
         assertThat(notAnObject.message()).contains("3 is a number, not an object");
+    }
+
+    /** The report as a version before 4 said it: one accuracy, the test split's, read as both. */
+    private static StepCompleted accuracyAsBoth(StepCompleted now) {
+        return new StepCompleted(now.seq(), now.attempt(), now.targetSparsity(), now.achievedSparsity(),
+                now.layerSparsity(), now.accuracy(), now.accuracy(), now.loss(), now.checkpointId(), now.worker(),
+                now.redelivered());
     }
 
     private static byte[] golden(String type) throws IOException {

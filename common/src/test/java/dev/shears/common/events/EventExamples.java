@@ -33,8 +33,8 @@ final class EventExamples {
                 event(3, 11, new Finalize(10, 2)),
                 event(4, 4, new CancelJob("cancelled by alice")),
                 event(5, 5, new RollBack(4, 2, "accuracy 0.81 below the budget 0.88 at step 5")),
-                event(6, 3, new StepCompleted(3, 1, 0.5, 0.49998, layers, 0.8914, 0.3012, "ckpt-000003-0000001500",
-                        "trainer-0", false)),
+                event(6, 3, new StepCompleted(3, 1, 0.5, 0.49998, layers, 0.8914, 0.8862, 0.3012,
+                        "ckpt-000003-0000001500", "trainer-0", false)),
                 event(7, 3, new JobProgress(3, 0.25, 2400.5, "trainer-0")),
                 event(8, 3, new JobFailed(3, "PruneStep", 1, "java.io.IOException: No space left on device\n\tat"
                         + " Checkpoints.write", "trainer-0", true)),

@@ -42,17 +42,19 @@ class PayloadTest {
                 bad("RollBack.attempt 1 is out of range: must be a whole number in [2, 1000000] (fix: a roll-back"
                         + " raises the job's attempt", () -> new RollBack(3, 1, "accuracy")),
                 bad("StepCompleted.achievedSparsity 1.01 is out of range: must be in [0, 1]",
-                        () -> new StepCompleted(1, 1, 0.5, 1.01, layers, 0.9, 0.1, "c", "w", false)),
+                        () -> new StepCompleted(1, 1, 0.5, 1.01, layers, 0.9, 0.88, 0.1, "c", "w", false)),
                 bad("StepCompleted.layerSparsity[\"0_W\"] is missing (null)", () -> {
                     Map<String, Double> nulls = new HashMap<>();
                     nulls.put("0_W", null);
-                    return new StepCompleted(1, 1, 0.5, 0.5, nulls, 0.9, 0.1, "c", "w", false);
+                    return new StepCompleted(1, 1, 0.5, 0.5, nulls, 0.9, 0.88, 0.1, "c", "w", false);
                 }),
                 bad("StepCompleted.loss inf is out of range: must be in [0, inf) (fix: a diverged step (NaN or"
                         + " infinite loss) is reported as JobFailed)",
-                        () -> new StepCompleted(1, 1, 0.5, 0.5, layers, 0.9, Double.POSITIVE_INFINITY, "c", "w", false)),
+                        () -> new StepCompleted(1, 1, 0.5, 0.5, layers, 0.9, 0.88, Double.POSITIVE_INFINITY, "c", "w", false)),
+                bad("StepCompleted.testAccuracy 89 is out of range: must be in [0, 1]",
+                        () -> new StepCompleted(1, 1, 0.5, 0.5, layers, 0.9, 89, 0.1, "c", "w", false)),
                 bad("StepCompleted.checkpointId \"../ckpt\" is not a valid id",
-                        () -> new StepCompleted(1, 1, 0.5, 0.5, layers, 0.9, 0.1, "../ckpt", "w", false)),
+                        () -> new StepCompleted(1, 1, 0.5, 0.5, layers, 0.9, 0.88, 0.1, "../ckpt", "w", false)),
                 bad("JobProgress.fraction 1.5 is out of range", () -> new JobProgress(1, 1.5, 10, "w")),
                 bad("JobFailed.worker \"trainer 0\" is not a valid id",
                         () -> new JobFailed(1, "PruneStep", 1, "disk", "trainer 0", true)),
@@ -101,7 +103,7 @@ class PayloadTest {
         layers.put("6_W", 0.9);
         layers.put("0_W", 0.5);
 
-        StepCompleted s = new StepCompleted(1, 1, 0.5, 0.5, layers, 0.9, 0.1, "c", "w", false);
+        StepCompleted s = new StepCompleted(1, 1, 0.5, 0.5, layers, 0.9, 0.88, 0.1, "c", "w", false);
         layers.put("2_W", 0.1);
 
         assertThat(s.layerSparsity()).containsExactly(Map.entry("6_W", 0.9), Map.entry("0_W", 0.5));
@@ -160,7 +162,7 @@ class PayloadTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(ints = {0, 4})
+    @ValueSource(ints = {0, 5})
     void theVersionMustBeOneThisCodeWrites(int version) {
         assertThatThrownBy(() -> new Event("Finalize", version, "00000000-0000-4000-8000-000000000001", "j", 4,
                 Instant.EPOCH, new Finalize(3, 1)))

@@ -167,14 +167,14 @@ class RejectionTest {
     @Test
     void aNewerVersionIsUnsupportedWhateverElseItHolds() {
         Rejection r = reject(mutate("PruneStep", root -> {
-            root.put("version", 4);
-            root.put("type", "PruneStepV4");
+            root.put("version", 5);
+            root.put("type", "PruneStepV5");
             root.remove("payload");
         }));
 
         assertThat(r.reason()).isEqualTo(Reason.UNSUPPORTED_VERSION);
         assertThat(r.field()).isEqualTo("version");
-        assertThat(r.message()).isEqualTo("version 4 is newer than the versions this code reads, 1 to 3 (fix: upgrade"
+        assertThat(r.message()).isEqualTo("version 5 is newer than the versions this code reads, 1 to 4 (fix: upgrade"
                 + " this consumer, then replay the event from the dead-letter topic; consumers are upgraded before"
                 + " producers)");
     }
@@ -185,7 +185,7 @@ class RejectionTest {
         Rejection r = reject(mutate("PruneStep", root -> root.put("version", version)));
 
         assertThat(r.reason()).isEqualTo(Reason.UNSUPPORTED_VERSION);
-        assertThat(r.message()).startsWith("version " + version + " is older than the versions this code reads, 1 to 3");
+        assertThat(r.message()).startsWith("version " + version + " is older than the versions this code reads, 1 to 4");
     }
 
     // wrong_payload

@@ -2,6 +2,8 @@ package dev.shears.common.recipe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shears.common.data.InputShape;
+import dev.shears.common.data.Normalization;
 import dev.shears.common.recipe.AccuracyBudget.Policy;
 import dev.shears.common.recipe.PruningSpec.Method;
 import dev.shears.common.recipe.PruningSpec.Scope;
@@ -27,7 +29,8 @@ class RecipeParsingTest {
         Recipe recipe = Recipe.parse(MINIMAL);
 
         assertThat(recipe).isEqualTo(Recipe.withDefaults("lenet5-fmnist-90", ModelSource.LENET5));
-        assertThat(recipe.data()).isEqualTo(Path.of("/usr/share/datasets/fashion-mnist"));
+        assertThat(recipe.data()).isEqualTo(DataSpec.named("fashion-mnist"));
+        assertThat(recipe.data().validation()).isEqualTo(ValidationSplit.fraction(0.1));
         assertThat(recipe.training()).isEqualTo(new Training(Updater.NESTEROVS, 0.01, OptionalDouble.of(0.9), 0.0,
                 64, 42, 3, 0));
         assertThat(recipe.pruning().parameters()).containsExactly("*");
@@ -46,8 +49,13 @@ class RecipeParsingTest {
     void everyFieldIsReadAsWritten() {
         Recipe recipe = Recipe.parse("""
                 job: full.recipe_1
-                model: file:/models/lenet.zip
-                data: /data/fmnist
+                model: file:team/lenet.zip
+                data:
+                  name: mine/fmnist
+                  validation: 5000
+                  shape: [3, 32, 32]
+                  normalization: {mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26]}
+                  augmentation: {crop: 4, flip: true}
                 training:
                   updater: adam
                   learningRate: 1e-3
@@ -81,8 +89,11 @@ class RecipeParsingTest {
 
         assertThat(recipe.job()).isEqualTo("full.recipe_1");
         assertThat(recipe.model().kind()).isEqualTo(ModelSource.Kind.FILE);
-        assertThat(recipe.model().file()).hasValue(Path.of("/models/lenet.zip"));
-        assertThat(recipe.data()).isEqualTo(Path.of("/data/fmnist"));
+        assertThat(recipe.model().file()).hasValue(Path.of("team/lenet.zip"));
+        assertThat(recipe.data()).isEqualTo(new DataSpec("mine/fmnist", ValidationSplit.count(5000),
+                Optional.of(InputShape.image(3, 32, 32)),
+                Optional.of(new Normalization(List.of(0.49, 0.48, 0.45), List.of(0.25, 0.24, 0.26))),
+                new Augmentation(4, true)));
         assertThat(recipe.training()).isEqualTo(new Training(Updater.ADAM, 1e-3, OptionalDouble.empty(), 0.0005,
                 128, -7, 0, 4));
         assertThat(recipe.pruning()).isEqualTo(new PruningSpec(List.of("conv*.weight", "fc?.weight"),
@@ -263,7 +274,9 @@ class RecipeParsingTest {
         Recipe base = Recipe.withDefaults("round-trip", ModelSource.LENET5);
         return Stream.of(
                 base,
-                new Recipe("quoted-2", ModelSource.file(Path.of("/tmp/a b/net.zip")), Path.of("relative/dir"),
+                new Recipe("quoted-2", ModelSource.file(Path.of("models/net-1.zip")), new DataSpec("relative/dir",
+                        ValidationSplit.fraction(0.30000000000000004), Optional.of(InputShape.image(1, 7, 9)),
+                        Optional.of(Normalization.uniform(1, -0.5, 1e-3)), new Augmentation(64, false)),
                         new Training(Updater.SGD, 0.1, OptionalDouble.empty(), 1e-4, 1, Long.MIN_VALUE, 1000, 1024),
                         new PruningSpec(List.of("conv?.weight", "*"), List.of("fc3.weight"), Method.LN_STRUCTURED,
                                 Optional.of("fro"), OptionalInt.of(-1), Optional.empty(), Scope.LOCAL),
@@ -272,12 +285,13 @@ class RecipeParsingTest {
                         new AccuracyBudget(OptionalDouble.empty(), OptionalDouble.of(0.5), Policy.EXTRA_FINE_TUNE,
                                 OptionalInt.of(1), 100),
                         new Checkpoints(1), new Publish("null")),
-                new Recipe("1e5", ModelSource.LENET300100, Path.of("/d"), Training.defaults(),
+                new Recipe("1e5", ModelSource.LENET300100, new DataSpec("d", ValidationSplit.count(1), Optional.empty(),
+                        Optional.empty(), new Augmentation(0, true)), Training.defaults(),
                         new PruningSpec(List.of("fc*.weight"), List.of(), Method.N_M, Optional.empty(),
                                 OptionalInt.empty(), Optional.of(new NmPattern(2, 4)), Scope.GLOBAL),
                         ScheduleSpec.lotteryTicket(0.9, 0.2, 500), FineTune.defaults(), AccuracyBudget.defaults(),
                         Checkpoints.defaults(), new Publish("yes")),
-                new Recipe("resnet-groups", ModelSource.resnet(32, 8), Path.of("/d"), Training.defaults(),
+                new Recipe("resnet-groups", ModelSource.resnet(32, 8), DataSpec.named("d"), Training.defaults(),
                         new PruningSpec(List.of("*"), List.of(PruningSpec.WeightKind.CONV), List.of("fc.*"),
                                 Method.LN_STRUCTURED, Optional.of("1"), OptionalInt.of(0), Optional.empty(), Scope.GLOBAL,
                                 Optional.of(new PruningSpec.Structured(PruningSpec.Structured.Groups.DEPENDENCY,
@@ -286,7 +300,7 @@ class RecipeParsingTest {
                                 List.of(new PruningSpec.TargetOverride(List.of("layer1.*", "conv1.*"), 0.25))),
                         ScheduleSpec.linear(0, 0.5, 5), FineTune.defaults(), AccuracyBudget.defaults(),
                         Checkpoints.defaults(), new Publish("resnet-groups")),
-                new Recipe("mobile", ModelSource.mobilenetv2(0.75), Path.of("/d"), Training.defaults(),
+                new Recipe("mobile", ModelSource.mobilenetv2(0.75), DataSpec.named("d"), Training.defaults(),
                         PruningSpec.defaults(), ScheduleSpec.defaults(), FineTune.defaults(), AccuracyBudget.defaults(),
                         Checkpoints.defaults(), new Publish("mobile")),
                 withSchedule(base, ScheduleSpec.linear(0.25, 0.5, 3)),

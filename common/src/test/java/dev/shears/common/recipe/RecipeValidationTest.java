@@ -158,7 +158,7 @@ class RecipeValidationTest {
     void anUnknownModelSuggestsTheClosest() {
         assertThat(onlyProblem("job: a\nmodel: lenet\n").message())
                 .isEqualTo("model \"lenet\" is not a known model: must be lenet5, lenet300100, resnet, mobilenetv2, vgg"
-                        + " or file:<path to a DL4J ModelSerializer zip> (fix: did you mean lenet5?)");
+                        + " or file:<path to a DL4J ModelSerializer zip under the worker's model root> (fix: did you mean lenet5?)");
     }
 
     @Test

@@ -1,7 +1,9 @@
 package dev.shears.deploy.cli;
 
+import dev.shears.common.recipe.DataSpec;
 import dev.shears.common.recipe.FineTune;
 import dev.shears.common.recipe.Recipe;
+import dev.shears.common.recipe.ValidationSplit;
 import dev.shears.common.schedule.Schedule;
 import dev.shears.deploy.launch.ChildProcess;
 import dev.shears.deploy.launch.LocalPipeline;
@@ -35,7 +37,9 @@ import picocli.CommandLine.Option;
             "Its directory is emptied first when an earlier demo made it; any other directory must be new or empty."})
 public final class DemoCommand implements Callable<Integer> {
     static final String RECIPE = "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml";
-    static final String SUBSET = "trainer/src/test/resources/fashion-mnist-subset";
+    /** The committed subset's data root and its name there. */
+    static final String SUBSET_ROOT = "trainer/src/test/resources";
+    static final String SUBSET = "fashion-mnist-subset";
     static final String MARKER = ".shears-demo";
 
     @Option(names = "--quick", description = "The committed 2,000-image subset and 100 fine-tune iterations per step:"
@@ -65,9 +69,12 @@ public final class DemoCommand implements Callable<Integer> {
             return 2;
         }
         if (quick) {
-            r = new Recipe(r.job(), r.model(), home.resolve(SUBSET).toAbsolutePath().normalize(), r.training(),
-                    r.pruning(), r.schedule(), new FineTune(Math.min(100, r.fineTune().iterationsPerStep())),
-                    r.accuracyBudget(), r.checkpoints(), r.publish());
+            DataSpec d = r.data();
+            // the subset's 2,000 training images: the default tenth of them for validation
+            r = new Recipe(r.job(), r.model(), new DataSpec(SUBSET, ValidationSplit.DEFAULT, d.shape(), d.normalization(),
+                    d.augmentation()), r.training(), r.pruning(), r.schedule(),
+                    new FineTune(Math.min(100, r.fineTune().iterationsPerStep())), r.accuracyBudget(), r.checkpoints(),
+                    r.publish());
         }
         Path dir = local.dir;
         int workers = local.workers;
@@ -85,7 +92,7 @@ public final class DemoCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         LocalPipeline pipeline;
         try {
-            pipeline = LocalPipeline.start(dir, local.pipeline());
+            pipeline = LocalPipeline.start(dir, options(home));
         } catch (IllegalStateException e) {
             System.err.println("shears demo: " + e.getMessage());
             return 1;
@@ -119,6 +126,17 @@ public final class DemoCommand implements Callable<Integer> {
                 pipeline.close();
             }
         }
+    }
+
+    /** The pipeline's options; the quick demo's workers also find the committed subset by its name. */
+    LocalPipeline.Options options(Path home) {
+        LocalPipeline.Options options = local.pipeline();
+        if (!quick) {
+            return options;
+        }
+        List<Path> roots = new ArrayList<>(options.dataRoots());
+        roots.add(home.resolve(SUBSET_ROOT));
+        return options.withDataRoots(roots);
     }
 
     /** Makes {@code dir} ready: new, or emptied when an earlier demo made it; anything else is left alone. */

@@ -2,6 +2,7 @@ package dev.shears.deploy.launch;
 
 import dev.shears.broker.EmbeddedKafka;
 import dev.shears.common.process.ParentWatch;
+import dev.shears.trainer.data.Roots;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,10 +33,15 @@ public final class LocalPipeline implements AutoCloseable {
     private ChildProcess scheduler;
     private URI schedulerUrl;
 
-    /** The knobs of a local pipeline; {@link #defaults()} suits a laptop. */
+    /**
+     * The knobs of a local pipeline; {@link #defaults()} suits a laptop.
+     *
+     * @param dataRoots  the workers' {@code --data-root}s, where recipes' data set names resolve, in search order
+     * @param modelRoots the workers' {@code --model-root}s, where {@code model: file:<name>} resolves; none for none
+     */
     public record Options(int workers, String topicPrefix, int partitions, int brokerPort, int schedulerPort,
                           int sessionTimeoutMs, List<String> jvmOptions, Map<String, String> env,
-                          Duration startupTimeout) {
+                          Duration startupTimeout, List<Path> dataRoots, List<Path> modelRoots) {
         public Options {
             if (workers < 0 || workers > 64) {
                 throw new IllegalArgumentException("workers " + workers + " is out of range: must be in [0, 64]"
@@ -43,37 +49,59 @@ public final class LocalPipeline implements AutoCloseable {
             }
             jvmOptions = List.copyOf(jvmOptions);
             env = Map.copyOf(env);
+            dataRoots = dataRoots.stream().map(p -> p.toAbsolutePath().normalize()).toList();
+            modelRoots = modelRoots.stream().map(p -> p.toAbsolutePath().normalize()).toList();
         }
 
         /**
          * Two workers, topics {@code shears.*} with 6 partitions, ports picked free, 10 s sessions, 2 GiB heaps, one
-         * OpenMP thread per worker that does not spin (two LeNet workers share a small machine's cores).
+         * OpenMP thread per worker that does not spin (two LeNet workers share a small machine's cores), data sets
+         * under {@code /usr/share/datasets} (where {@code dataset-fashion-mnist} installs), no model root.
          */
         public static Options defaults() {
             Map<String, String> env = new LinkedHashMap<>();
             env.put("OMP_NUM_THREADS", "1");
             env.put("OMP_WAIT_POLICY", "PASSIVE");
-            return new Options(2, "shears", 6, 0, 0, 10_000, List.of("-Xmx2g"), env, Duration.ofSeconds(180));
+            return new Options(2, "shears", 6, 0, 0, 10_000, List.of("-Xmx2g"), env, Duration.ofSeconds(180),
+                    List.of(Roots.DEBIAN_DATASETS), List.of());
         }
 
         public Options withWorkers(int n) {
             return new Options(n, topicPrefix, partitions, brokerPort, schedulerPort, sessionTimeoutMs, jvmOptions, env,
-                    startupTimeout);
+                    startupTimeout, dataRoots, modelRoots);
         }
 
         public Options withPorts(int broker, int scheduler) {
             return new Options(workers, topicPrefix, partitions, broker, scheduler, sessionTimeoutMs, jvmOptions, env,
-                    startupTimeout);
+                    startupTimeout, dataRoots, modelRoots);
         }
 
         public Options withSessionTimeoutMs(int ms) {
             return new Options(workers, topicPrefix, partitions, brokerPort, schedulerPort, ms, jvmOptions, env,
-                    startupTimeout);
+                    startupTimeout, dataRoots, modelRoots);
+        }
+
+        /** With these data roots, searched in order. */
+        public Options withDataRoots(List<Path> roots) {
+            return new Options(workers, topicPrefix, partitions, brokerPort, schedulerPort, sessionTimeoutMs,
+                    jvmOptions, env, startupTimeout, roots, modelRoots);
+        }
+
+        /** With these model roots, searched in order. */
+        public Options withModelRoots(List<Path> roots) {
+            return new Options(workers, topicPrefix, partitions, brokerPort, schedulerPort, sessionTimeoutMs,
+                    jvmOptions, env, startupTimeout, dataRoots, roots);
+        }
+
+        /** With these options for each child JVM (the scheduler's and the workers'), e.g. {@code -Xmx2g}. */
+        public Options withJvmOptions(List<String> options) {
+            return new Options(workers, topicPrefix, partitions, brokerPort, schedulerPort, sessionTimeoutMs,
+                    options, env, startupTimeout, dataRoots, modelRoots);
         }
 
         public Options withTopicPrefix(String prefix) {
             return new Options(workers, prefix, partitions, brokerPort, schedulerPort, sessionTimeoutMs, jvmOptions, env,
-                    startupTimeout);
+                    startupTimeout, dataRoots, modelRoots);
         }
     }
 
@@ -118,11 +146,18 @@ public final class LocalPipeline implements AutoCloseable {
 
     /** Starts one more worker in the group, with its own log {@code logs/<id>.log}. */
     public synchronized ChildProcess startWorker(String id) {
-        ChildProcess worker = ChildProcess.start(id, List.of("worker", "--bootstrap", kafka.bootstrapServers(),
-                        "--worker-id", id, "--work-dir", workDir().toString(), "--topic-prefix", options.topicPrefix(),
-                        "--metrics-port", "0", "--session-timeout-ms", Integer.toString(options.sessionTimeoutMs())),
-                options.jvmOptions(), options.env(), dir.resolve("logs/" + id + ".log"), WORKER_READY,
-                options.startupTimeout());
+        return startWorker(id, options.jvmOptions());
+    }
+
+    /** {@link #startWorker(String)} with other options for its JVM than the pipeline's, e.g. another heap. */
+    public synchronized ChildProcess startWorker(String id, List<String> jvmOptions) {
+        List<String> args = new ArrayList<>(List.of("worker", "--bootstrap", kafka.bootstrapServers(),
+                "--worker-id", id, "--work-dir", workDir().toString(), "--topic-prefix", options.topicPrefix(),
+                "--metrics-port", "0", "--session-timeout-ms", Integer.toString(options.sessionTimeoutMs())));
+        options.dataRoots().forEach(root -> args.addAll(List.of("--data-root", root.toString())));
+        options.modelRoots().forEach(root -> args.addAll(List.of("--model-root", root.toString())));
+        ChildProcess worker = ChildProcess.start(id, args, jvmOptions, options.env(),
+                dir.resolve("logs/" + id + ".log"), WORKER_READY, options.startupTimeout());
         workers.add(worker);
         return worker;
     }

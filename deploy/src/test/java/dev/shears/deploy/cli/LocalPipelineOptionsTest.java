@@ -24,4 +24,26 @@ class LocalPipelineOptionsTest {
         assertThat(up.local.pipeline().workers()).isEqualTo(2);
         assertThat(demo.local.pipeline().workers()).isEqualTo(3);
     }
+
+    @Test
+    void workersFindDataUnderDataThenDebiansPackagesAndTheQuickDemoAlsoFindsTheCommittedSubset() {
+        UpCommand up = new UpCommand();
+        new CommandLine(up).parseArgs();
+        UpCommand told = new UpCommand();
+        new CommandLine(told).parseArgs("--data-root", "/srv/sets", "--data-root", "mine", "--model-root", "/srv/nets");
+        DemoCommand quick = new DemoCommand();
+        new CommandLine(quick).parseArgs("--quick");
+        DemoCommand full = new DemoCommand();
+        new CommandLine(full).parseArgs();
+
+        assertThat(up.local.pipeline().dataRoots()).containsExactly(Path.of("data").toAbsolutePath(),
+                Path.of("/usr/share/datasets"));
+        assertThat(up.local.pipeline().modelRoots()).containsExactly(Path.of("models").toAbsolutePath());
+        assertThat(told.local.pipeline().dataRoots()).containsExactly(Path.of("/srv/sets"),
+                Path.of("mine").toAbsolutePath());
+        assertThat(told.local.pipeline().modelRoots()).containsExactly(Path.of("/srv/nets"));
+        assertThat(quick.options(Path.of("/opt/shears")).dataRoots()).containsExactly(Path.of("data").toAbsolutePath(),
+                Path.of("/usr/share/datasets"), Path.of("/opt/shears/trainer/src/test/resources"));
+        assertThat(full.options(Path.of("/opt/shears")).dataRoots()).isEqualTo(up.local.pipeline().dataRoots());
+    }
 }

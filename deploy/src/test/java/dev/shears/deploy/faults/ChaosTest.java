@@ -89,7 +89,7 @@ class ChaosTest {
     static final Plan PLAN = FULL ? Plan.full() : Plan.quick();
     static final double FINAL_SPARSITY = 0.8;
     static final double ACCURACY_TOLERANCE = 0.005;
-    static final LocalPipeline.Options OPTIONS = LocalPipeline.Options.defaults().withWorkers(2).withSessionTimeoutMs(6000);
+    static final LocalPipeline.Options OPTIONS = TestRecipes.pipeline().withWorkers(2).withSessionTimeoutMs(6000);
 
     /** The kinds of fault, in the order of the summary. */
     enum Fault {
@@ -191,7 +191,8 @@ class ChaosTest {
         Path referenceRecipe = Files.writeString(dir.resolve("reference.yaml"),
                 TestRecipes.lenet5("reference", FINAL_SPARSITY, PLAN.steps(), PLAN.iterationsPerStep()));
         ChildProcess reference = ChildProcess.start("reference", List.of("train", "--recipe", referenceRecipe.toString(),
-                        "--out", dir.resolve("reference").toString(), "--metrics-port", "-1"), OPTIONS.jvmOptions(),
+                        "--out", dir.resolve("reference").toString(), "--metrics-port", "-1", "--data-root",
+                        TestRecipes.DATA_ROOT.toString()), OPTIONS.jvmOptions(),
                 OPTIONS.env(), dir.resolve("reference.log"), Pattern.compile("shears train: job"), Duration.ofMinutes(3));
 
         List<String> jobs = IntStream.rangeClosed(1, PLAN.jobs()).mapToObj(i -> "chaos-" + i).toList();
@@ -224,7 +225,9 @@ class ChaosTest {
         }
         assertThat(reference.isAlive()).as("the reference run ended; log %s", reference.log()).isFalse();
         JsonNode unfaulted = new ObjectMapper().readTree(dir.resolve("reference/summary.json").toFile());
-        double referenceAccuracy = unfaulted.path("finalAccuracy").asDouble(Double.NaN);
+        JsonNode referenceLast = unfaulted.path("steps").get(unfaulted.path("steps").size() - 1);
+        // what ModelPublished reports: the published model's test accuracy
+        double referenceAccuracy = referenceLast.path("testAccuracy").asDouble(Double.NaN);
         List<Double> referenceSteps = new ArrayList<>();
         unfaulted.path("steps").forEach(step -> referenceSteps.add(step.path("accuracy").asDouble()));
         System.out.printf(Locale.ROOT, "unfaulted reference: accuracy by step %s, published %.4f%n", referenceSteps,

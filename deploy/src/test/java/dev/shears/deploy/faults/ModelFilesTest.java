@@ -156,7 +156,7 @@ class ModelFilesTest {
             zip.closeEntry();
         }
 
-        assertThatThrownBy(() -> Models.create("file:" + file, 1, new Nesterovs(), 0))
+        assertThatThrownBy(() -> Models.load(file))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("model file " + file + " inflates to 104857612 bytes, more than "
                         + ModelZips.Limits.DEFAULT.maxRatio() + " times its")
@@ -184,7 +184,7 @@ class ModelFilesTest {
         entries.put(ModelSerializer.COEFFICIENTS_BIN, forged.toByteArray());
         Path file = zip("forged.zip", entries);
 
-        assertThatThrownBy(() -> Models.create("file:" + file, 1, new Nesterovs(), 0))
+        assertThatThrownBy(() -> Models.load(file))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("model file " + file + " entry coefficients.bin declares 1099511627776 FLOAT"
                         + " elements (4 bytes each) but holds 1024 bytes of data after its headers");

@@ -72,7 +72,7 @@ class PoisonEventsTest {
 
     @BeforeAll
     void start() {
-        pipeline = LocalPipeline.start(dir, LocalPipeline.Options.defaults().withWorkers(1).withSessionTimeoutMs(6000));
+        pipeline = LocalPipeline.start(dir, TestRecipes.pipeline().withWorkers(1).withSessionTimeoutMs(6000));
     }
 
     @AfterAll
@@ -137,7 +137,7 @@ class PoisonEventsTest {
     }
 
     static ObjectNode report(String job) {
-        return tree(Event.of(job, 3, new StepCompleted(3, 1, 0.5, 0.5, Map.of("conv1.weight", 0.5), 0.8, 0.4,
+        return tree(Event.of(job, 3, new StepCompleted(3, 1, 0.5, 0.5, Map.of("conv1.weight", 0.5), 0.8, 0.79, 0.4,
                 "ckpt-000003-0000000100", "worker-x", false)));
     }
 
@@ -193,7 +193,7 @@ class PoisonEventsTest {
                             }
                             : switch (variant) {
                                 case 0 -> Event.of(ghost, 3, new StepCompleted(3, 1, 0.5, 0.5, Map.of("c.w", 0.5), 0.8,
-                                        0.4, "ckpt-000003-0000000100", "worker-x", false));
+                                        0.79, 0.4, "ckpt-000003-0000000100", "worker-x", false));
                                 case 1 -> Event.of(ghost, 2, new JobFailed(2, "PruneStep", 1, "boom\ttab", "worker-x", true));
                                 default -> Event.of(ghost, 6, ModelPublished.withoutCost(ghost, "v1", "/x/model.zip",
                                         "0".repeat(64), 0.8, 0.5));

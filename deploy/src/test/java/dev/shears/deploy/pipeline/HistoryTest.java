@@ -42,7 +42,7 @@ class HistoryTest {
     }
 
     List<Event> reports(String version, String sha) {
-        return List.of(Event.of("job", 0, new StepCompleted(0, 1, 0, 0, Map.of(), 0.8, 0.5, "ckpt-0", "w", false)),
+        return List.of(Event.of("job", 0, new StepCompleted(0, 1, 0, 0, Map.of(), 0.8, 0.8, 0.5, "ckpt-0", "w", false)),
                 Event.of("job", 1, ModelPublished.withoutCost("job", version, dir.resolve("models/job").resolve(version)
                         .resolve("model.zip").toString(), sha, 0.8, 0)));
     }

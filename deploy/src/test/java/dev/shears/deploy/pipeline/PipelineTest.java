@@ -50,7 +50,7 @@ class PipelineTest {
 
     @BeforeAll
     void start() {
-        pipeline = LocalPipeline.start(dir, LocalPipeline.Options.defaults().withWorkers(2).withSessionTimeoutMs(6000));
+        pipeline = LocalPipeline.start(dir, TestRecipes.pipeline().withWorkers(2).withSessionTimeoutMs(6000));
     }
 
     @AfterAll

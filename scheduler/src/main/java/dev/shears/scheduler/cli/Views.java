@@ -15,7 +15,7 @@ final class Views {
     static final int JOB_CANCELLED = 4;
 
     private static final int BAR = 20;
-    private static final String RESULT_FORMAT = "%5s %8s %8s %9s %9s  %s%n";
+    private static final String RESULT_FORMAT = "%5s %8s %8s %9s %9s %9s  %s%n";
 
     private Views() {
     }
@@ -34,12 +34,13 @@ final class Views {
     }
 
     static void jobsTable(PrintWriter out, JsonNode jobs) {
-        String format = "%-28s %-12s %-8s %-8s %-9s %-9s %-14s %s%n";
-        out.printf(Locale.ROOT, format, "JOB", "STATE", "STEP", "TARGET", "ACHIEVED", "ACCURACY", "WORKER", "UPDATED");
+        String format = "%-28s %-12s %-8s %-8s %-9s %-9s %-9s %-14s %s%n";
+        out.printf(Locale.ROOT, format, "JOB", "STATE", "STEP", "TARGET", "ACHIEVED", "VAL ACC", "TEST ACC", "WORKER",
+                "UPDATED");
         for (JsonNode j : jobs) {
             out.printf(Locale.ROOT, format, j.path("job").asText(), j.path("state").asText(), stepText(j),
                     num(j.path("targetSparsity")), num(j.path("achievedSparsity")), num(j.path("accuracy")),
-                    text(j.path("worker")), text(j.path("updated")));
+                    num(j.path("testAccuracy")), text(j.path("worker")), text(j.path("updated")));
         }
         if (jobs.isEmpty()) {
             out.println("(no jobs: submit one with ./shears submit RECIPE.yaml)");
@@ -53,7 +54,8 @@ final class Views {
         out.printf(Locale.ROOT, "step      %s (attempt %s)%n", stepText(j), j.path("attempt").asText());
         out.printf(Locale.ROOT, "sparsity  target %s, achieved %s%n", num(j.path("targetSparsity")),
                 num(j.path("achievedSparsity")));
-        out.printf(Locale.ROOT, "accuracy  %s (dense %s)%n", num(j.path("accuracy")), num(j.path("denseAccuracy")));
+        out.printf(Locale.ROOT, "accuracy  validation %s (dense %s; decides the budget), test %s%n",
+                num(j.path("accuracy")), num(j.path("denseAccuracy")), num(j.path("testAccuracy")));
         out.printf(Locale.ROOT, "worker    %s%n", text(j.path("worker")));
         out.printf(Locale.ROOT, "submitted %s, updated %s%n", text(j.path("submitted")), text(j.path("updated")));
         if (!j.path("failure").isNull() && !j.path("failure").isMissingNode()) {
@@ -86,13 +88,14 @@ final class Views {
     }
 
     static void resultsHeader(PrintWriter out) {
-        out.printf(Locale.ROOT, RESULT_FORMAT, "SEQ", "ATTEMPT", "TARGET", "ACHIEVED", "ACCURACY", "DECISION");
+        out.printf(Locale.ROOT, RESULT_FORMAT, "SEQ", "ATTEMPT", "TARGET", "ACHIEVED", "VAL ACC", "TEST ACC",
+                "DECISION");
     }
 
     static void resultRow(PrintWriter out, JsonNode r) {
         out.printf(Locale.ROOT, RESULT_FORMAT, r.path("seq").asText(), r.path("attempt").asText(),
                 num(r.path("targetSparsity")), num(r.path("achievedSparsity")), num(r.path("accuracy")),
-                r.path("decision").asText());
+                num(r.path("testAccuracy")), r.path("decision").asText());
     }
 
     /** Where the model went, once published. */
@@ -100,7 +103,7 @@ final class Views {
         JsonNode p = j.path("publication");
         if (p.isObject()) {
             out.println();
-            out.printf(Locale.ROOT, "published %s version %s: sparsity %s, accuracy %s%n", p.path("name").asText(),
+            out.printf(Locale.ROOT, "published %s version %s: sparsity %s, test accuracy %s%n", p.path("name").asText(),
                     p.path("version").asText(), num(p.path("sparsity")), num(p.path("accuracy")));
             out.printf(Locale.ROOT, "path      %s%n", p.path("path").asText());
             out.printf(Locale.ROOT, "sha256    %s%n", p.path("sha256").asText());

@@ -1,6 +1,7 @@
 package dev.shears.trainer.checkpoint;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import dev.shears.common.data.Normalization;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -17,10 +18,10 @@ import java.util.Map;
  * @param seed the job's seed (data order and ND4J's RNG are derived from it)
  * @param targetSparsity the absolute sparsity this step aimed at
  * @param achievedSparsity the sparsity reached over the pruned parameters
- * @param accuracy test accuracy after the step, in [0, 1]
- * @param loss test loss after the step
+ * @param accuracy validation accuracy after the step, in [0, 1]: what the accuracy budget reads
+ * @param loss validation loss after the step
  * @param layerSparsity achieved sparsity per pruned parameter
- * @param denseAccuracy test accuracy of the dense model (the accuracy budget's reference)
+ * @param denseAccuracy validation accuracy of the dense model (the accuracy budget's reference)
  * @param history every step's result so far, in order
  * @param time when the checkpoint was taken
  * @param attempt the attempt of the command that led here; with {@code seq}, the key
@@ -28,11 +29,15 @@ import java.util.Map;
  *     (checkpoints written before attempts existed read as 1)
  * @param stepsUndone when this checkpoint was written by a roll-back: how many completed steps the
  *     roll-back discarded; else 0
+ * @param testAccuracy test accuracy after the step, in [0, 1]: reported only
+ * @param normalization the normalisation the job's data is fed with (measured once from its training split, or
+ *     given): a resume feeds the data exactly so, whatever its data root holds now; null in checkpoints written before
+ *     it was recorded
  */
 public record CheckpointState(String job, long seq, long iteration, long epoch, long batchInEpoch, long seed,
         double targetSparsity, double achievedSparsity, double accuracy, double loss,
         Map<String, Double> layerSparsity, double denseAccuracy, List<StepResult> history, Instant time,
-        int attempt, long stepsUndone) {
+        int attempt, long stepsUndone, double testAccuracy, Normalization normalization) {
 
     @JsonCreator
     public CheckpointState {
@@ -48,12 +53,13 @@ public record CheckpointState(String job, long seq, long iteration, long epoch, 
             double targetSparsity, double achievedSparsity, double accuracy, double loss,
             Map<String, Double> layerSparsity, double denseAccuracy, List<StepResult> history, Instant time) {
         this(job, seq, iteration, epoch, batchInEpoch, seed, targetSparsity, achievedSparsity, accuracy, loss,
-                layerSparsity, denseAccuracy, history, time, 1, 0);
+                layerSparsity, denseAccuracy, history, time, 1, 0, accuracy, null);
     }
 
     /** The same progress recorded under another command key, e.g. after a roll-back to it. */
     public CheckpointState rekeyed(int newAttempt, long newStepsUndone, Instant newTime) {
         return new CheckpointState(job, seq, iteration, epoch, batchInEpoch, seed, targetSparsity, achievedSparsity,
-                accuracy, loss, layerSparsity, denseAccuracy, history, newTime, newAttempt, newStepsUndone);
+                accuracy, loss, layerSparsity, denseAccuracy, history, newTime, newAttempt, newStepsUndone, testAccuracy,
+                normalization);
     }
 }

@@ -5,7 +5,9 @@ import dev.shears.common.schedule.Schedule;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.data.DatasetException;
-import dev.shears.trainer.data.EvalResult;
+import dev.shears.trainer.data.Evaluation;
+import dev.shears.trainer.data.JobInputs;
+import dev.shears.trainer.data.Roots;
 import dev.shears.trainer.job.JobSession;
 import dev.shears.trainer.job.Progress;
 import dev.shears.trainer.metrics.TrainerMetrics;
@@ -17,6 +19,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -44,8 +47,12 @@ public final class SensitivityCommand implements Callable<Integer> {
             + " to (default: 0.1,0.2,...,0.9)")
     List<Double> grid = Sensitivity.DEFAULT_GRID;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "the Fashion-MNIST directory, instead of the recipe's")
-    Path data;
+    @Option(names = "--data", paramLabel = "NAME", description = "the data set, by name under the data root,"
+            + " instead of the recipe's")
+    String data;
+
+    @Mixin
+    DataOptions dataOptions = new DataOptions();
 
     @Override
     public Integer call() throws Exception {
@@ -57,27 +64,35 @@ public final class SensitivityCommand implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("runs", "sensitivity", recipe.job());
         double target = total != null ? total : Schedule.of(recipe.schedule()).finalSparsity();
         try {
-            Sensitivity.Files files = run(recipe, dir, grid, target, Progress.console(), report);
+            JobInputs inputs = dataOptions.config().inputs(Path.of(System.getProperty("java.io.tmpdir"),
+                    "shears-data-sensitivity"));
+            Sensitivity.Files files = run(recipe, dir, inputs, grid, target, Progress.console(), report);
             report.printf("%nreport: %s%ntable:  %s%nchart:  %s%n", files.json(), files.table(), files.chart());
             return 0;
+        } catch (Roots.UnavailableException e) {
+            System.err.println("shears: " + e.getMessage() + " [" + e.detail() + "]");
+            return 3;
         } catch (DatasetException | IllegalArgumentException | IllegalStateException e) {
             System.err.println("shears: " + e.getMessage());
             return 3;
         }
     }
 
-    /** Trains (or resumes) the dense model in {@code dir}, analyses it and writes the report there. */
-    static Sensitivity.Files run(Recipe recipe, Path dir, List<Double> grid, double total, Progress progress,
-            PrintStream report) throws java.io.IOException {
-        JobSession session = JobSession.open(recipe, JobDirectory.at(dir), progress,
+    /**
+     * Trains (or resumes) the dense model in {@code dir} on the data {@code inputs} finds, analyses it on the
+     * validation split and writes the report there.
+     */
+    static Sensitivity.Files run(Recipe recipe, Path dir, JobInputs inputs, List<Double> grid, double total,
+            Progress progress, PrintStream report) throws java.io.IOException {
+        JobSession session = JobSession.open(recipe, JobDirectory.at(dir), inputs, progress,
                 new TrainerMetrics(new SimpleMeterRegistry(), "sensitivity"));
         if (session.lastSeq() < 0) {
             long start = System.nanoTime();
-            EvalResult eval = session.pretrain();
-            session.commit(new StepResult(0, 0, 0, session.layerSparsity(), eval.accuracy(), eval.meanLoss(),
-                    session.iteration(), (System.nanoTime() - start) / 1e9, session.samplesPerSecond(), "dense"));
+            Evaluation eval = session.pretrain();
+            session.commit(new StepResult(0, 0, 0, session.layerSparsity(), eval, session.iteration(),
+                    (System.nanoTime() - start) / 1e9, session.samplesPerSecond(), "dense"));
         }
-        report.printf("sensitivity of %s: dense accuracy %.4f; each unit pruned alone at %s%n", recipe.job(),
+        report.printf("sensitivity of %s: dense accuracy %.4f (validation); each unit pruned alone at %s%n", recipe.job(),
                 session.denseAccuracy(), grid);
         SensitivityReport analysis = session.sensitivity(grid);
         SensitivityReport.Suggestion suggestion = analysis.suggest(total);

@@ -1,9 +1,13 @@
 package dev.shears.trainer.cli;
 
+import dev.shears.common.recipe.DataSpec;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.recipe.RecipeException;
 import dev.shears.trainer.checkpoint.StepResult;
+import dev.shears.trainer.data.DataConfig;
 import dev.shears.trainer.data.DatasetException;
+import dev.shears.trainer.data.JobInputs;
+import dev.shears.trainer.data.Roots;
 import dev.shears.trainer.job.Progress;
 import dev.shears.trainer.job.TrainJob;
 import dev.shears.trainer.metrics.MetricsServer;
@@ -33,17 +37,28 @@ public final class TrainCommand implements Callable<Integer> {
             description = "the job's directory: checkpoints, models/, summary.json")
     Path out;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST IDX files, instead of the recipe's")
-    Path data;
+    @Option(names = "--data", paramLabel = "NAME", description = "the data set, by name under the data root,"
+            + " instead of the recipe's")
+    String data;
 
     @Mixin
     MetricsOptions metrics = new MetricsOptions(9400);
+
+    @Mixin
+    DataOptions dataOptions = new DataOptions();
 
     @Override
     public Integer call() throws Exception {
         PrintStream report = System.out;
         Recipe recipe = load(recipeFile, data);
         if (recipe == null) {
+            return 2;
+        }
+        DataConfig dataConfig;
+        try {
+            dataConfig = dataOptions.config();
+        } catch (IllegalArgumentException e) {
+            System.err.println("shears: " + e.getMessage());
             return 2;
         }
         MetricsServer server = metrics.start();
@@ -53,9 +68,14 @@ public final class TrainCommand implements Callable<Integer> {
             if (server != null) {
                 report.printf("metrics: %s%n", server.url());
             }
-            TrainJob.Summary summary = new TrainJob(recipe, out, Progress.console(), report, trainerMetrics).run();
+            JobInputs inputs = dataConfig.inputs(Path.of(System.getProperty("java.io.tmpdir"), "shears-data-train"));
+            TrainJob.Summary summary = new TrainJob(recipe, out, inputs, Progress.console(), report, trainerMetrics)
+                    .run();
             printSummary(report, summary, out, server);
             return 0;
+        } catch (Roots.UnavailableException e) {
+            System.err.println("shears: " + e.getMessage() + " [" + e.detail() + "]");
+            return 3;
         } catch (DatasetException e) {
             System.err.println("shears: " + e.getMessage());
             return 3;
@@ -70,7 +90,7 @@ public final class TrainCommand implements Callable<Integer> {
      * The recipe in {@code file}, on {@code data} instead of its own when given; null after printing why to standard
      * error when it cannot be read or does not validate.
      */
-    static Recipe load(Path file, Path data) throws java.io.IOException {
+    static Recipe load(Path file, String data) throws java.io.IOException {
         Recipe recipe;
         try {
             recipe = Recipe.load(file);
@@ -83,7 +103,9 @@ public final class TrainCommand implements Callable<Integer> {
             return null;
         }
         if (data != null) {
-            recipe = new Recipe(recipe.job(), recipe.model(), data, recipe.training(), recipe.pruning(), recipe.schedule(),
+            DataSpec d = recipe.data();
+            recipe = new Recipe(recipe.job(), recipe.model(), new DataSpec(data, d.validation(), d.shape(),
+                    d.normalization(), d.augmentation()), recipe.training(), recipe.pruning(), recipe.schedule(),
                     recipe.fineTune(), recipe.accuracyBudget(), recipe.checkpoints(), recipe.publish());
         }
         return recipe;
@@ -119,8 +141,11 @@ public final class TrainCommand implements Callable<Integer> {
                 mega(p.published().flops()) + (p.nonZeroFlops() < p.published().flops()
                         ? " (" + mega(p.nonZeroFlops()) + " nz)" : ""));
         out.printf(Locale.ROOT, "%-20s %16d %16d%n", "parameters", p.dense().parameters(), p.published().parameters());
-        out.printf(Locale.ROOT, "%-20s %16.4f %16.4f  (%+.2f points)%n", "test accuracy", s.denseAccuracy(),
+        StepResult dense = s.steps().get(0);
+        out.printf(Locale.ROOT, "%-20s %16.4f %16.4f  (%+.2f points)%n", "validation accuracy", s.denseAccuracy(),
                 last.accuracy(), 100 * (last.accuracy() - s.denseAccuracy()));
+        out.printf(Locale.ROOT, "%-20s %16.4f %16.4f  (%+.2f points)%n", "test accuracy", dense.testAccuracy(),
+                last.testAccuracy(), 100 * (last.testAccuracy() - dense.testAccuracy()));
         out.printf(Locale.ROOT, "%-20s %16s %16s%n", "sparsity", "0.00%", String.format(Locale.ROOT, "%.2f%%",
                 100 * last.achievedSparsity()));
         out.printf(Locale.ROOT, "%-20s %13.3f ms %13.3f ms%n", "latency (batch 1)", p.dense().latencyMs(),

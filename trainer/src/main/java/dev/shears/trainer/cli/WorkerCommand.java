@@ -35,6 +35,9 @@ public final class WorkerCommand implements Callable<Integer> {
     @Mixin
     MetricsOptions metrics = new MetricsOptions(0);
 
+    @Mixin
+    DataOptions data = new DataOptions();
+
     @Option(names = "--worker-id", paramLabel = "ID", description = "this worker's id in reports and metrics"
             + " (default: host-pid)")
     String workerId;
@@ -64,7 +67,7 @@ public final class WorkerCommand implements Callable<Integer> {
             topics = kafka.topics();
             config = WorkerConfig.of(kafka.bootstrap()).withWorkDir(workDir).withTopics(topics).withGroup(group)
                     .withSessionTimeout(Duration.ofMillis(sessionTimeoutMs)).withGrace(Duration.ofSeconds(graceSeconds))
-                    .withKafka(kafka.clientConfig());
+                    .withKafka(kafka.clientConfig()).withData(data.config());
             if (workerId != null) {
                 config = config.withWorkerId(workerId);
             }
@@ -89,8 +92,9 @@ public final class WorkerCommand implements Callable<Integer> {
             }, "shears-worker-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             worker.start();
-            out.printf("worker %s ready: group %s, topic %s, work dir %s%s%n", id, group, topics.commands(),
-                    workDir.toAbsolutePath(), server == null ? "" : ", metrics " + server.url());
+            out.printf("worker %s ready: group %s, topic %s, work dir %s, data roots %s%s%n", id, group,
+                    topics.commands(), workDir.toAbsolutePath(), config.data().dataRoots(),
+                    server == null ? "" : ", metrics " + server.url());
             out.flush();
             worker.awaitStopped();
             try {

@@ -128,20 +128,6 @@ public final class Batches {
         return new Batches(examples, normalization, batchSize, 0, false, Augmentation.NONE);
     }
 
-    /**
-     * Legacy Fashion-MNIST batches, {@code [batch, 784]}, of a split whose pixels the caller has
-     * already standardised; as {@link #shuffled(Examples, Normalization, int, long, Augmentation)}
-     * with no normalisation and no augmentation.
-     */
-    public static Batches shuffled(Split split, int batchSize, long seed) {
-        return new Batches(Examples.of(split), null, batchSize, seed, true, Augmentation.NONE);
-    }
-
-    /** Legacy Fashion-MNIST batches in order; see {@link #shuffled(Split, int, long)}. */
-    public static Batches inOrder(Split split, int batchSize) {
-        return new Batches(Examples.of(split), null, batchSize, 0, false, Augmentation.NONE);
-    }
-
     /** Returns the batch at {@link #position()} and moves past it (to the next epoch after its last batch). */
     public DataSet next() {
         if (orderEpoch != epoch) {

@@ -22,6 +22,9 @@ public final class DataCache {
     private record Key(Path dir, Optional<InputShape> resize) {
     }
 
+    /** The shipped recipes' data set: a missing one is told how to install it. */
+    private static final String FASHION_MNIST = "fashion-mnist";
+
     private final Roots roots;
     private final long budgetBytes;
     private final Path spillDir;
@@ -50,7 +53,17 @@ public final class DataCache {
      * @throws DatasetException when its files are not valid, naming the file, the record and the fix
      */
     public synchronized LoadedDataset get(String name, Optional<InputShape> resize) {
-        Key key = new Key(roots.resolve(name, Roots.Kind.DIRECTORY), resize);
+        Key key;
+        try {
+            key = new Key(roots.resolve(name, Roots.Kind.DIRECTORY), resize);
+        } catch (Roots.UnavailableException e) {
+            if (!name.equals(FASHION_MNIST)) {
+                throw e;
+            }
+            throw new Roots.UnavailableException(e.getMessage().replaceFirst("\\)$", "; Debian's package"
+                    + " dataset-fashion-mnist installs it under /usr/share/datasets: apt-get install -y"
+                    + " dataset-fashion-mnist)"), e.detail());
+        }
         LoadedDataset data = loaded.get(key);
         if (data == null) {
             data = LoadedDataset.load(key.dir(), name, resize, Math.max(0, budgetBytes - heapBytes()), spillDir);

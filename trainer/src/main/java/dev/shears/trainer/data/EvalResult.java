@@ -37,28 +37,13 @@ public record EvalResult(int samples, int correct, double meanLoss) {
     }
 
     /**
-     * Evaluates {@code model} on every example of {@code split}, {@code batchSize} at a time, in
-     * inference mode (no dropout, no parameter change). The loss is that of the model's output taken
-     * as class probabilities (clamped to [1e-10, 1 - 1e-10] as DL4J's MCXENT does), without any
-     * regularization term: for a softmax/MCXENT network without weight decay it equals DL4J's
-     * score.
-     *
-     * @param model     a {@link MultiLayerNetwork} or a {@link ComputationGraph} with one input of
-     *                  {@code [batch, 784]} features and one output of {@code [batch, 10]}
-     *                  probabilities
-     * @param batchSize examples per forward pass, >= 1 (1000 suits LeNet-5 on the CPU)
-     * @throws IllegalArgumentException if the model is of another kind, has several inputs or
-     *                                  outputs, or does not output 10 classes
-     */
-    public static EvalResult evaluate(Model model, Split split, int batchSize) {
-        return evaluate(model, Examples.of(split), null, batchSize);
-    }
-
-    /**
      * Evaluates {@code model} on {@code examples} normalised by {@code normalization} (as
-     * {@link Batches#inOrder} stages them), {@code batchSize} at a time; otherwise as
-     * {@link #evaluate(Model, Split, int)}.
+     * {@link Batches#inOrder} stages them), {@code batchSize} at a time, in inference mode (no dropout, no parameter
+     * change). The loss is that of the model's output taken as class probabilities (clamped to [1e-10, 1 - 1e-10] as
+     * DL4J's MCXENT does), without any regularization term: for a softmax/MCXENT network without weight decay it
+     * equals DL4J's score.
      *
+     * @param batchSize examples per forward pass, >= 1 (1000 suits LeNet-5 on the CPU)
      * @param model a {@link MultiLayerNetwork} or a {@link ComputationGraph} with one input shaped
      *              as the examples' batches and one output of {@code [batch, classes]} probabilities
      * @throws IllegalArgumentException if the model is of another kind, has several inputs or

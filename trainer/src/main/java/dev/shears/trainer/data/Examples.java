@@ -26,16 +26,14 @@ public final class Examples {
     }
 
     /**
-     * A legacy Fashion-MNIST split as examples of 784 features, its floats taken as they are (not
-     * copied): batches of it are {@code [batch, 784]} as before.
+     * The same examples as flat vectors of {@code channels x height x width} features (channel by channel, as PyTorch's
+     * {@code flatten}), for models that read a flat input: batches of them are {@code [batch, features]}. Features
+     * stay features.
      */
-    public static Examples of(Split split) {
-        int[] labels = new int[split.size()];
-        for (int i = 0; i < labels.length; i++) {
-            labels[i] = split.labels()[i];
-        }
-        return new Examples(Store.wrap(split.images(), Split.PIXELS, labels), null,
-                new DataShape(InputShape.features(Split.PIXELS), Split.CLASSES), FashionMnist.CLASS_NAMES);
+    public Examples flat() {
+        InputShape input = shape.input();
+        return input.isImage() ? new Examples(store, rows, new DataShape(InputShape.features(input.size()),
+                shape.classes()), classNames) : this;
     }
 
     /** The number of examples. */

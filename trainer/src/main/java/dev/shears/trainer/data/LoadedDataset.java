@@ -205,6 +205,27 @@ public final class LoadedDataset {
         return IntStream.range(0, store.size()).map(store::label).max().orElse(0);
     }
 
+    /**
+     * The data set in {@code dir}, read whole onto the heap, outside any worker: for tools and tests that read one data
+     * set directly (a worker reads through its {@link DataCache}, under its data roots).
+     *
+     * @throws DatasetException as {@link DataCache#get}
+     */
+    public static LoadedDataset read(Path dir) {
+        Path abs = dir.toAbsolutePath().normalize();
+        return load(abs, abs.getFileName().toString(), Optional.empty(), Long.MAX_VALUE, abs);
+    }
+
+    /** Every training example, none held out, in the files' order. */
+    public Examples trainExamples() {
+        return new Examples(train, null, shape, classNames);
+    }
+
+    /** Every test example, in the files' order. */
+    public Examples testExamples() {
+        return new Examples(test, null, shape, classNames);
+    }
+
     /** The data set's name under its data root. */
     public String name() {
         return name;

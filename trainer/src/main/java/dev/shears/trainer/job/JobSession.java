@@ -1,6 +1,6 @@
 package dev.shears.trainer.job;
 
-import dev.shears.common.data.InputShape;
+import dev.shears.common.recipe.ModelSource;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.recipe.Training;
 import dev.shears.common.schedule.Schedule;
@@ -12,10 +12,9 @@ import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.EvalResult;
-import dev.shears.trainer.data.Examples;
-import dev.shears.trainer.data.FashionMnist;
-import dev.shears.trainer.data.Split;
+import dev.shears.trainer.data.Evaluation;
+import dev.shears.trainer.data.JobData;
+import dev.shears.trainer.data.JobInputs;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.model.TrainableModel;
@@ -51,15 +50,16 @@ import org.nd4j.linalg.learning.config.Sgd;
  *
  * <p>Opening a session restores the job's newest good checkpoint when there is one. Everything on disk goes through the
  * job's {@link JobDirectory}. A session is used by one thread at a time; {@link #stopWhen} lets another thread stop its
- * training. The model is made in the constructor or restored from a checkpoint ({@code adopt}); the data is loaded in the
- * constructor and read by the batches and {@code evaluate}.
+ * training. The model is made in the constructor or restored from a checkpoint ({@code adopt}); the data comes from the
+ * worker's shared data sets ({@link JobInputs}) as the session's {@link JobData}, fed with the normalisation the job's
+ * checkpoints record.
  */
 public final class JobSession {
     private final Recipe recipe;
     private final JobDirectory dir;
     private final Progress progress;
     private final TrainerMetrics metrics;
-    private final FashionMnist data;
+    private final JobData data;
     private final Checkpoints checkpoints;
     private final List<StepResult> history = new ArrayList<>();
     private final Checkpoints.Restored restored;
@@ -68,7 +68,7 @@ public final class JobSession {
     private Pruning pruning;
     private MaskedTraining masked;
     private PruningPlan plan;
-    private Batches batches;
+    private final Batches batches;
     private long iteration;
     private long lastSeq = -1;
     private int lastAttempt = 1;
@@ -76,33 +76,45 @@ public final class JobSession {
     private double denseAccuracy = Double.NaN;
     private volatile BooleanSupplier stop = () -> false;
 
-    private JobSession(Recipe recipe, JobDirectory dir, Progress progress, TrainerMetrics metrics) throws IOException {
+    private JobSession(Recipe recipe, JobDirectory dir, JobInputs inputs, Progress progress, TrainerMetrics metrics)
+            throws IOException {
         CpuAcceleration.enable();
         this.recipe = recipe;
         this.dir = dir;
         this.progress = progress;
         this.metrics = metrics;
         metrics.jobOpened(recipe.job());
-        this.data = FashionMnist.load(recipe.data()).standardized();
         this.checkpoints = dir.checkpoints();
         dir.removeAbandoned();
         Optional<Checkpoints.Restored> found = checkpoints.restoreLatest();
         this.restored = found.filter(r -> r.state().job().equals(recipe.job())).orElse(null);
+        Training t = recipe.training();
+        this.data = JobData.open(recipe.data(), t.seed(), t.batchSize(), inputs.data(),
+                Optional.ofNullable(restored).map(r -> r.state().normalization()));
+        this.batches = data.batches();
         if (restored != null) {
             adopt(restored);
         } else {
-            Training t = recipe.training();
-            model = TrainableModel.of(Models.create(recipe.model(), InputShape.FASHION_MNIST, Split.CLASSES, t.seed(),
-                    updater(t), t.weightDecay()), InputShape.FASHION_MNIST);
+            org.deeplearning4j.nn.api.Model built = recipe.model().kind() == ModelSource.Kind.FILE
+                    ? saved(inputs, recipe.model().file().orElseThrow())
+                    : Models.create(recipe.model(), data.shape().input(), data.shape().classes(), t.seed(), updater(t),
+                            t.weightDecay());
+            model = TrainableModel.of(built, data.shape().input());
             attach(model.newPruning());
-            batches = Batches.shuffled(data.train(), t.batchSize(), t.seed());
         }
     }
 
-    /** Opens the job in {@code dir}, resuming from its newest good checkpoint if it has one. */
-    public static JobSession open(Recipe recipe, JobDirectory dir, Progress progress, TrainerMetrics metrics)
-            throws IOException {
-        return new JobSession(recipe, dir, progress, metrics);
+    /**
+     * Opens the job in {@code dir}, resuming from its newest good checkpoint if it has one, with the data and saved
+     * models {@code inputs} finds.
+     *
+     * @throws dev.shears.trainer.data.Roots.UnavailableException when no root holds the data set or the saved model the
+     *     recipe names (the message is safe to send back)
+     * @throws dev.shears.trainer.data.DatasetException when the data set's files are not valid or do not fit the recipe
+     */
+    public static JobSession open(Recipe recipe, JobDirectory dir, JobInputs inputs, Progress progress,
+            TrainerMetrics metrics) throws IOException {
+        return new JobSession(recipe, dir, inputs, progress, metrics);
     }
 
     /** The job's recipe. */
@@ -158,7 +170,7 @@ public final class JobSession {
     }
 
     /** Dense pre-training for the recipe's epochs, then evaluation; commit with {@link #commit}. */
-    public EvalResult pretrain() throws IOException {
+    public Evaluation pretrain() throws IOException {
         long iterations = (long) recipe.training().denseEpochs() * batches.batchesPerEpoch();
         Map<String, INDArray> rewind = recipe.schedule().kind().isLotteryTicket() ? new LinkedHashMap<>() : null;
         long rewindAt = recipe.schedule().rewindIteration().orElse(0L);
@@ -184,13 +196,13 @@ public final class JobSession {
             }
             saveRewind(rewind);
         }
-        EvalResult eval = evaluate();
+        Evaluation eval = evaluate();
         denseAccuracy = eval.accuracy();
         return eval;
     }
 
     /** Prunes to the point's absolute target (rewinding for lottery tickets), fine-tunes and evaluates. */
-    public EvalResult prune(SchedulePoint point, long fineTuneIterations) throws IOException {
+    public Evaluation prune(SchedulePoint point, long fineTuneIterations) throws IOException {
         applyMask(point);
         return fineTune("step " + point.step() + " fine-tune", fineTuneIterations);
     }
@@ -208,7 +220,7 @@ public final class JobSession {
     }
 
     /** Trains {@code iterations} more (masked) iterations and evaluates. */
-    public EvalResult fineTune(String label, long iterations) {
+    public Evaluation fineTune(String label, long iterations) {
         progress.start(label, iterations, recipe.training().batchSize());
         for (long i = 0; i < iterations; i++) {
             checkStop();
@@ -272,13 +284,14 @@ public final class JobSession {
         history.removeIf(h -> h.seq() >= result.seq());
         history.add(result);
         metrics.sparsity(job, result.targetSparsity(), result.achievedSparsity(), result.layerSparsity());
-        metrics.evaluation(job, "test", result.accuracy(), result.loss());
+        metrics.evaluation(job, "validation", result.accuracy(), result.loss());
+        metrics.evaluation(job, "test", result.testAccuracy(), result.testLoss());
         long start = System.nanoTime();
         Batches.Position position = batches.position();
         CheckpointState state = new CheckpointState(job, result.seq(), iteration, position.epoch(),
                 position.batchIndex(), recipe.training().seed(), result.targetSparsity(), result.achievedSparsity(),
                 result.accuracy(), result.loss(), result.layerSparsity(), denseAccuracy, history, Instant.now(),
-                attempt, 0);
+                attempt, 0, result.testAccuracy(), data.normalization());
         try {
             lastCheckpoint = checkpoints.save(model.model(), pruning, state, Checkpoints.Retention.of(recipe));
         } catch (IOException e) {
@@ -364,8 +377,7 @@ public final class JobSession {
 
     private void adopt(Checkpoints.Restored from) {
         CheckpointState state = from.state();
-        Training t = recipe.training();
-        model = TrainableModel.of(from.model().model(), InputShape.FASHION_MNIST);
+        model = TrainableModel.of(from.model().model(), data.shape().input());
         attach(from.model().pruning());
         iteration = state.iteration();
         lastSeq = state.seq();
@@ -374,7 +386,6 @@ public final class JobSession {
         history.clear();
         history.addAll(state.history());
         denseAccuracy = state.denseAccuracy();
-        batches = Batches.shuffled(data.train(), t.batchSize(), t.seed());
         batches.seek(new Batches.Position((int) state.epoch(), (int) state.batchInEpoch()));
     }
 
@@ -394,8 +405,8 @@ public final class JobSession {
         }
     }
 
-    private EvalResult evaluate() {
-        return EvalResult.evaluate(model::output, Examples.of(data.test()), null, 1000);
+    private Evaluation evaluate() {
+        return data.evaluate(model::output);
     }
 
     private void trained(long iterations) {
@@ -427,6 +438,28 @@ public final class JobSession {
         }
         pruning.loadStateDict(state);
         model.updaterState().assign(0);
+    }
+
+    /**
+     * The saved model {@code name} under the model roots; what goes wrong is told by its name, not by where it lies on
+     * this worker's disk.
+     */
+    private static org.deeplearning4j.nn.api.Model saved(JobInputs inputs, Path name) {
+        Path file = inputs.model(name);
+        try {
+            return Models.load(file);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().replace(file.toString(), "file:" + name), e);
+        }
+    }
+
+    /**
+     * What this session holds beyond the worker's shared data sets, in bytes, as an estimate for the worker's session
+     * budget: the model's parameters, gradients, updater state and pruning state (about six floats per parameter), and
+     * its data's indices and staging arrays.
+     */
+    public long footprintBytes() {
+        return 6L * Float.BYTES * model.numParams() + data.heapBytes();
     }
 
     static IUpdater updater(Training t) {

@@ -9,7 +9,8 @@ import dev.shears.trainer.checkpoint.CheckpointState;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.Json;
 import dev.shears.trainer.checkpoint.StepResult;
-import dev.shears.trainer.data.EvalResult;
+import dev.shears.trainer.data.Evaluation;
+import dev.shears.trainer.data.JobInputs;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.publish.Publication;
 import java.io.IOException;
@@ -22,11 +23,13 @@ import java.util.Locale;
 /**
  * One training job run in one process, start to finish: dense pre-training, every schedule step
  * (prune to the absolute target, fine-tune, evaluate, apply the accuracy budget, checkpoint), then
- * finalize and publish. Resumes from its last good checkpoint when there is one.
+ * finalize and publish. Resumes from its last good checkpoint when there is one. The validation split decides the
+ * accuracy budget; the table shows the test accuracy beside it.
  */
 public final class TrainJob {
     private final Recipe recipe;
     private final Path out;
+    private final JobInputs inputs;
     private final Progress progress;
     private final PrintStream report;
     private final TrainerMetrics metrics;
@@ -38,13 +41,16 @@ public final class TrainJob {
     /**
      * @param recipe the job
      * @param out the job's directory: checkpoints, the published model and {@code summary.json}
+     * @param inputs where the recipe's data set (and saved model, if any) are found
      * @param progress where progress is drawn
      * @param report where the per-step table is printed
      * @param metrics where metrics go
      */
-    public TrainJob(Recipe recipe, Path out, Progress progress, PrintStream report, TrainerMetrics metrics) {
+    public TrainJob(Recipe recipe, Path out, JobInputs inputs, Progress progress, PrintStream report,
+            TrainerMetrics metrics) {
         this.recipe = recipe;
         this.out = out;
+        this.inputs = inputs;
         this.progress = progress;
         this.report = report;
         this.metrics = metrics;
@@ -54,7 +60,7 @@ public final class TrainJob {
         long started = System.nanoTime();
         String job = recipe.job();
         JobDirectory dir = JobDirectory.at(out);
-        JobSession session = JobSession.open(recipe, dir, progress, metrics);
+        JobSession session = JobSession.open(recipe, dir, inputs, progress, metrics);
         String restoredFrom = session.restored().map(r -> r.from().toString()).orElse(null);
         session.restored().ifPresent(r -> metrics.restored(job, 0));
         session.restored().ifPresent(r -> report.printf(Locale.ROOT, "resumed %s from %s: step %d done, iteration %d%n",
@@ -66,10 +72,10 @@ public final class TrainJob {
         session.history().forEach(this::printRow);
         if (session.lastSeq() < 0) {
             long start = System.nanoTime();
-            EvalResult eval = session.pretrain();
+            Evaluation eval = session.pretrain();
             long iterations = session.iteration();
-            commit(session, new StepResult(0, 0, session.achievedSparsity(), session.layerSparsity(), eval.accuracy(),
-                    eval.meanLoss(), iterations, seconds(start), session.samplesPerSecond(), "dense"));
+            commit(session, new StepResult(0, 0, session.achievedSparsity(), session.layerSparsity(), eval, iterations,
+                    seconds(start), session.samplesPerSecond(), "dense"));
         }
         for (SchedulePoint point : schedule.points()) {
             if (recipe.publish().isSensitivityReport()) {
@@ -103,15 +109,15 @@ public final class TrainJob {
         long before = session.iteration();
         AccuracyBudget budget = recipe.accuracyBudget();
         double target = point.targetSparsity();
-        EvalResult eval = session.prune(point, recipe.fineTune().iterationsPerStep());
+        Evaluation eval = session.prune(point, recipe.fineTune().iterationsPerStep());
         String decision = "ok";
         for (int actions = 0; ; actions++) {
             BudgetPolicy.Verdict verdict = BudgetPolicy.decide(budget, eval.accuracy(), session.denseAccuracy(), actions);
             switch (verdict) {
                 case ACCEPT -> {
                     commit(session, new StepResult(point.step(), target, session.achievedSparsity(),
-                            session.layerSparsity(), eval.accuracy(), eval.meanLoss(), session.iteration() - before,
-                            seconds(start), session.samplesPerSecond(), decision));
+                            session.layerSparsity(), eval, session.iteration() - before, seconds(start),
+                            session.samplesPerSecond(), decision));
                     metrics.stepDuration(recipe.job(), Duration.ofNanos(System.nanoTime() - start));
                     return true;
                 }
@@ -132,8 +138,10 @@ public final class TrainJob {
                 case STOP -> {
                     double missed = eval.accuracy();
                     CheckpointState good = session.rollBack();
+                    StepResult kept = session.history().get(session.history().size() - 1);
                     printRow(new StepResult(point.step(), target, session.achievedSparsity(), session.layerSparsity(),
-                            good.accuracy(), good.loss(), session.iteration() - before, seconds(start),
+                            kept.accuracy(), kept.loss(), kept.testAccuracy(), kept.testLoss(),
+                            session.iteration() - before, seconds(start),
                             session.samplesPerSecond(), String.format(Locale.ROOT,
                                     "stopped: accuracy %.4f below budget, back to step %d", missed, good.seq())));
                     return false;
@@ -152,13 +160,14 @@ public final class TrainJob {
     }
 
     private void printHeader() {
-        report.printf(Locale.ROOT, "%n%-5s %8s %9s %9s %8s %7s %10s  %s%n", "step", "target", "achieved", "accuracy", "loss",
-                "time", "samples/s", "decision");
+        report.printf(Locale.ROOT, "%n%-5s %8s %9s %9s %9s %8s %7s %10s  %s%n", "step", "target", "achieved",
+                "val acc", "test acc", "val loss", "time", "samples/s", "decision");
     }
 
     private void printRow(StepResult r) {
-        report.printf(Locale.ROOT, "%-5d %7.2f%% %8.2f%% %9.4f %8.4f %6.0fs %10.0f  %s%n", r.seq(), 100 * r.targetSparsity(),
-                100 * r.achievedSparsity(), r.accuracy(), r.loss(), r.seconds(), r.samplesPerSecond(), r.decision());
+        report.printf(Locale.ROOT, "%-5d %7.2f%% %8.2f%% %9.4f %9.4f %8.4f %6.0fs %10.0f  %s%n", r.seq(),
+                100 * r.targetSparsity(), 100 * r.achievedSparsity(), r.accuracy(), r.testAccuracy(), r.loss(),
+                r.seconds(), r.samplesPerSecond(), r.decision());
         report.flush();
     }
 }

@@ -71,6 +71,22 @@ public final class TrainerMetrics {
         gauge("shears.loss", "mean cross-entropy on a split", Tags.of("job", job, "split", split), loss);
     }
 
+    /**
+     * The job sessions this worker keeps open and their estimated size in bytes (what its session budget counts); the
+     * data sets they share are counted by {@link #dataSets}.
+     */
+    public void sessions(int open, long bytes) {
+        gauge("shears.worker.sessions", "job sessions open on this worker", Tags.of("worker", worker), open);
+        gauge("shears.worker.session.bytes", "estimated bytes of the open job sessions", Tags.of("worker", worker),
+                bytes);
+    }
+
+    /** The heap bytes the data sets this worker loaded hold (streamed ones: their labels only). */
+    public void dataSets(long heapBytes) {
+        gauge("shears.worker.data.bytes", "heap bytes of the data sets loaded, shared by its sessions",
+                Tags.of("worker", worker), heapBytes);
+    }
+
     public void step(String job, int seq, int steps) {
         gauge("shears.step", "the schedule step being worked on (0 = dense pre-training)", Tags.of("job", job), seq);
         gauge("shears.steps", "the number of schedule steps", Tags.of("job", job), steps);

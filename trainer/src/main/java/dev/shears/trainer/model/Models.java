@@ -110,7 +110,11 @@ public final class Models {
         return lenet300100(InputShape.FASHION_MNIST, 10, seed, updater, weightDecay);
     }
 
-    /** LeNet-300-100 on {@code c·h·w} features and {@code classes} classes. Input {@code InputType.feedForward}. */
+    /**
+     * LeNet-300-100 on {@code c·h·w} features and {@code classes} classes. Input {@code InputType.feedForward} for
+     * features; for images {@code InputType.convolutional(h, w, c)}, flattened channel by channel as PyTorch's
+     * {@code flatten} does, so that the same batches feed it as feed LeNet-5.
+     */
     public static MultiLayerNetwork lenet300100(InputShape input, int classes, long seed, IUpdater updater,
             double weightDecay) {
         MultiLayerConfiguration conf = base(seed, updater, weightDecay)
@@ -118,7 +122,8 @@ public final class Models {
                 .layer(new DenseLayer.Builder().name("fc1").nOut(300).activation(Activation.RELU).build())
                 .layer(new DenseLayer.Builder().name("fc2").nOut(100).activation(Activation.RELU).build())
                 .layer(output("fc3", checkClasses(classes)))
-                .setInputType(InputType.feedForward(input.size()))
+                .setInputType(input.isImage() ? InputType.convolutional(input.height(), input.width(), input.channels())
+                        : InputType.feedForward(input.size()))
                 .build();
         return initialised(conf);
     }

@@ -1,6 +1,5 @@
 package dev.shears.trainer.publish;
 
-import dev.shears.common.data.InputShape;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.prune.Compaction;
 import dev.shears.prune.ModelCost;
@@ -10,7 +9,7 @@ import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.Json;
 import dev.shears.trainer.checkpoint.StepResult;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.JobData;
 import dev.shears.trainer.model.TrainableModel;
 import dev.shears.trainer.sensitivity.Sensitivity;
 import dev.shears.trainer.sensitivity.SensitivityReport;
@@ -18,23 +17,21 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Finalize: makes the pruning permanent ({@code remove}), checks that the permanent model gives the
  * masked model's outputs on a probe batch, compacts structurally pruned layers (checking outputs
- * again), writes the model with a manifest (SHA-256, sparsity per layer, accuracy, recipe and
- * lineage) as a new version of the job's directory ({@link JobDirectory#newVersion}), committed atomically and
+ * again), writes the model with a manifest (SHA-256, sparsity per layer, validation and test accuracy, the input
+ * contract — shape, layout, normalisation per channel, class names —, recipe and lineage) as a new version of the job's directory ({@link JobDirectory#newVersion}), committed atomically and
  * durably, and points the model's {@code latest} at it.
  */
 public final class Publisher {
@@ -49,15 +46,16 @@ public final class Publisher {
      * permanent afterwards, and {@code model} no longer masked.
      *
      * @param layerSparsity the sparsity of each pruned parameter, for the manifest
+     * @param data the job's data: the probe batch, and the input contract the manifest states
      * @param checkpoint the checkpoint the model comes from, recorded in the manifest's lineage
      * @throws IllegalStateException when the permanent or compacted model's outputs differ from the masked model's;
      *     nothing is published then
      */
     public static Publication publish(TrainableModel model, Pruning pruning, Map<String, Double> layerSparsity,
-            Recipe recipe, FashionMnist data, StepResult last, Optional<Checkpoints.Checkpoint> checkpoint,
+            Recipe recipe, JobData data, StepResult last, Optional<Checkpoints.Checkpoint> checkpoint,
             JobDirectory job) throws IOException {
         String name = recipe.publish().name();
-        INDArray probe = probe(data);
+        INDArray probe = data.probe(256);
         INDArray masked = model.output(probe);
         TrainableModel before = model.copy();
         ModelCost denseCost = model.cost();
@@ -118,9 +116,9 @@ public final class Publisher {
                     : Map.of(JobDirectory.Version.MODEL, sha));
             manifest.put("format", "DL4J ModelSerializer (" + published.kind() + "), pruning made permanent"
                     + (compactedLayers.isEmpty() ? "" : ", structurally pruned channels removed"));
-            manifest.put("input", inputDescription(published));
-            manifest.put("accuracy", last.accuracy());
-            manifest.put("loss", last.loss());
+            manifest.put("input", data.inputContract());
+            manifest.put("accuracy", splits(last.accuracy(), last.testAccuracy()));
+            manifest.put("loss", splits(last.loss(), last.testLoss()));
             manifest.put("sparsity", last.achievedSparsity());
             manifest.put("layerSparsity", layerSparsity);
             manifest.put("compactedLayers", compactedLayers);
@@ -170,7 +168,7 @@ public final class Publisher {
             manifest.put("format", "sensitivity report of the dense " + model.kind() + ": each unit the recipe prunes,"
                     + " pruned alone on a grid of sparsities, and per-unit targets for a total of "
                     + suggestion.target());
-            manifest.put("accuracy", last.accuracy());
+            manifest.put("accuracy", splits(last.accuracy(), last.testAccuracy()));
             manifest.put("lineage", JobDirectory.lineage(recipe.job(), last.seq(), checkpoint));
             manifest.put("recipe", recipe.toYaml());
             Files.writeString(tmp.resolve(JobDirectory.Version.MANIFEST), Json.write(manifest));
@@ -215,23 +213,21 @@ public final class Publisher {
         return cost;
     }
 
-    private static String inputDescription(TrainableModel model) {
-        InputShape in = model.input();
-        String shape = model.isGraph() && in.isImage()
-                ? "[batch, " + in.channels() + ", " + in.height() + ", " + in.width() + "]"
-                : "[batch, " + in.size() + "]";
-        return shape + " float32: Fashion-MNIST pixels scaled to [0, 1], then (x - " + FashionMnist.MEAN + ") / "
-                + FashionMnist.STD;
-    }
-
     /** The first {@code n} rows of the probe (all of them when it has fewer). */
     private static INDArray rows(INDArray probe, int n) {
-        return probe.get(NDArrayIndex.interval(0, Math.min(n, probe.size(0)))).dup();
+        INDArrayIndex[] first = new INDArrayIndex[probe.rank()];
+        first[0] = NDArrayIndex.interval(0, Math.min(n, probe.size(0)));
+        for (int d = 1; d < first.length; d++) {
+            first[d] = NDArrayIndex.all();
+        }
+        return probe.get(first).dup();
     }
 
-    private static INDArray probe(FashionMnist data) {
-        int n = Math.min(256, data.test().size());
-        float[] images = Arrays.copyOf(data.test().images(), n * dev.shears.trainer.data.Split.PIXELS);
-        return Nd4j.create(images, new long[] {n, dev.shears.trainer.data.Split.PIXELS}, 'c');
+    /** A figure on the validation and the test split, in that order. */
+    private static Map<String, Double> splits(double validation, double test) {
+        Map<String, Double> both = new LinkedHashMap<>();
+        both.put("validation", validation);
+        both.put("test", test);
+        return both;
     }
 }

@@ -23,7 +23,10 @@ import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.data.DatasetException;
-import dev.shears.trainer.data.EvalResult;
+import dev.shears.trainer.data.Evaluation;
+import dev.shears.trainer.data.JobInputs;
+import dev.shears.trainer.data.MemoryBudget;
+import dev.shears.trainer.data.Roots;
 import dev.shears.trainer.job.JobSession;
 import dev.shears.trainer.job.Progress;
 import dev.shears.trainer.metrics.TrainerMetrics;
@@ -57,7 +60,10 @@ import org.slf4j.LoggerFactory;
  * so that a worker still finishing a step of a partition it lost and the partition's new owner
  * never apply the same command both. Keeps an open {@link JobSession} per job for speed, trusted
  * only while its checkpoint is still the newest on disk; {@link #forget} drops it whenever another
- * worker may have moved the job on. The first time this runner sees a job whose checkpoint it did
+ * worker may have moved the job on. The open sessions share the worker's data sets ({@link JobInputs}) and are kept
+ * within a {@link MemoryBudget}: past it, the least recently used are closed, to be reopened from their checkpoints when
+ * their jobs' next commands come. A command that runs out of memory drops its half-trained session and throws the
+ * {@link OutOfMemoryError} on: the worker exits rather than apply it again in a damaged JVM. The first time this runner sees a job whose checkpoint it did
  * not write (another worker's, or its own before a restart), it reports {@link JobResumed}. A job's metrics are
  * removed once it ends here (published, cancelled, failed for good) or is {@link #release}d.
  *
@@ -69,6 +75,11 @@ final class JobRunner {
     private final Path workDir;
     private final String worker;
     private final TrainerMetrics metrics;
+    private final JobInputs inputs;
+    /** The open sessions' estimated sizes, least recently used first. */
+    private final MemoryBudget<String> budget;
+    /** The size each job's session had when last counted, to make room before it opens again. */
+    private final Map<String, Long> lastSize = new ConcurrentHashMap<>();
     private final Map<String, JobDirectory> directories = new ConcurrentHashMap<>();
     private final Map<String, JobSession> sessions = new ConcurrentHashMap<>();
     /** The key of each job's checkpoint this runner wrote or announced last. */
@@ -124,11 +135,15 @@ final class JobRunner {
      * @param workDir the directory shared by all workers; jobs live in {@code jobs/<jobId>/} under it
      * @param worker this worker's id, as reports name it
      * @param metrics where metrics go
+     * @param inputs where recipes' data sets and saved models are found; its data sets are shared by every session
+     * @param sessionBudgetBytes what the open sessions may take together ({@link JobSession#footprintBytes()}), >= 0
      */
-    JobRunner(Path workDir, String worker, TrainerMetrics metrics) {
+    JobRunner(Path workDir, String worker, TrainerMetrics metrics, JobInputs inputs, long sessionBudgetBytes) {
         this.workDir = workDir;
         this.worker = worker;
         this.metrics = metrics;
+        this.inputs = inputs;
+        this.budget = new MemoryBudget<>(sessionBudgetBytes);
     }
 
     /** The step training now, if any. */
@@ -142,6 +157,8 @@ final class JobRunner {
      */
     void forget(String jobId) {
         sessions.remove(jobId);
+        budget.remove(jobId);
+        metrics.sessions(sessions.size(), budget.usedBytes());
     }
 
     /**
@@ -156,6 +173,7 @@ final class JobRunner {
     /** The job's work here is over (or may be: its next command opens what it needs again): its metrics go. */
     private void ended(String jobId) {
         directories.remove(jobId);
+        lastSize.remove(jobId);
         metrics.removeJob(jobId);
     }
 
@@ -194,19 +212,74 @@ final class JobRunner {
         } catch (CancellationException e) {
             forget(jobId);
             throw e;
+        } catch (OutOfMemoryError e) {
+            forget(jobId);
+            throw e;
         } catch (IOException e) {
             forget(jobId);
             outcome = failed(call, e.getMessage(), true).after(resumed);
         } catch (RuntimeException e) {
             forget(jobId);
-            outcome = failed(call, e.getClass().getSimpleName() + ": " + e.getMessage(), false).after(resumed);
+            Optional<OutOfMemoryError> oom = outOfMemory(e);
+            if (oom.isPresent()) {
+                throw oom.get();
+            }
+            outcome = failed(call, reason(e), false).after(resumed);
         } finally {
             running = null;
+        }
+        JobSession open = sessions.get(jobId);
+        if (open != null) {
+            counted(jobId, open);
         }
         if (outcome.endsJob()) {
             ended(jobId);
         }
         return outcome;
+    }
+
+    /** Counts {@code session} at its present size and closes the least recently used others past the budget. */
+    private void counted(String jobId, JobSession session) {
+        long bytes = session.footprintBytes();
+        lastSize.put(jobId, bytes);
+        budget.use(jobId, bytes);
+        evictFor(0, jobId);
+        metrics.dataSets(inputs.data().heapBytes());
+    }
+
+    /** Closes the least recently used sessions but {@code jobId}'s so that {@code incoming} more bytes fit. */
+    private void evictFor(long incoming, String jobId) {
+        for (String other : budget.evictFor(incoming, List.of(jobId))) {
+            log.info("job {}: session closed to keep the open sessions within {} bytes; its next command reopens it"
+                    + " from its checkpoint", other, budget.budgetBytes());
+            forget(other);
+        }
+        metrics.sessions(sessions.size(), budget.usedBytes());
+    }
+
+    /** The out-of-memory error behind {@code e}, if one is (ND4J and DL4J wrap some of theirs). */
+    private static Optional<OutOfMemoryError> outOfMemory(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof OutOfMemoryError oom) {
+                return Optional.of(oom);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Why a command failed, for its {@link JobFailed}: the data's and saved models' messages as they are (they name
+     * the recipe's names and the fix, never the worker's paths), anything else with its exception's name.
+     */
+    private static String reason(RuntimeException e) {
+        if (e.getCause() instanceof Roots.UnavailableException u) {
+            log.warn("{} ({})", u.getMessage(), u.detail());
+            return u.getMessage();
+        }
+        if (e.getCause() instanceof DatasetException d) {
+            return d.getMessage();
+        }
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
     private Outcome decide(Call call, Optional<Checkpoints.Verified> latest) throws IOException {
@@ -307,18 +380,18 @@ final class JobRunner {
         }
         call.dir().create();
         call.dir().writeRecipe(js.recipeYaml());
-        sessions.remove(jobId);
+        forget(jobId);
         JobSession session = open(call, recipe);
         session.stopWhen(call.stop());
         metrics.step(jobId, 0, js.steps());
         long started = System.nanoTime();
         running = new Running(jobId, 0, session.progress());
         effectStarts(call.command());
-        EvalResult eval = session.pretrain();
-        StepResult result = new StepResult(0, 0, session.achievedSparsity(), session.layerSparsity(), eval.accuracy(),
-                eval.meanLoss(), session.iteration(), seconds(started), session.samplesPerSecond(), "dense");
-        return commit(call, session, result, 1, String.format(Locale.ROOT, "dense pre-training: accuracy %.4f",
-                eval.accuracy()));
+        Evaluation eval = session.pretrain();
+        StepResult result = new StepResult(0, 0, session.achievedSparsity(), session.layerSparsity(), eval,
+                session.iteration(), seconds(started), session.samplesPerSecond(), "dense");
+        return commit(call, session, result, 1, String.format(Locale.ROOT, "dense pre-training: validation accuracy"
+                + " %.4f, test %.4f", eval.accuracy(), eval.testAccuracy()));
     }
 
     private Outcome prune(Call call, PruneStep p, boolean extra) throws IOException {
@@ -336,20 +409,21 @@ final class JobRunner {
         Duration arrived = Duration.between(command.time(), Instant.now());
         session.applyMask(new SchedulePoint(p.step(), p.targetSparsity(), p.rewind()));
         Duration latency = effectStarts(command);
-        EvalResult eval = session.fineTune("step " + p.step() + " fine-tune", p.fineTuneIterations());
+        Evaluation eval = session.fineTune("step " + p.step() + " fine-tune", p.fineTuneIterations());
         if (!Double.isFinite(eval.meanLoss())) {
             forget(jobId);
-            return failed(call, "step " + p.step() + " diverged: test loss " + eval.meanLoss()
+            return failed(call, "step " + p.step() + " diverged: validation loss " + eval.meanLoss()
                     + " (fix: a lower learning rate or a smaller step in sparsity)", false);
         }
         StepResult result = new StepResult(p.step(), p.targetSparsity(), session.achievedSparsity(),
-                session.layerSparsity(), eval.accuracy(), eval.meanLoss(), session.iteration() - before, seconds(started),
+                session.layerSparsity(), eval, session.iteration() - before, seconds(started),
                 session.samplesPerSecond(), extra ? "extra fine-tune" : "ok");
         metrics.step(jobId, p.step(), Schedule.of(session.recipe().schedule()).steps());
         Outcome outcome = commit(call, session, result, p.attempt(), String.format(Locale.ROOT,
-                "%s to %.4f: achieved %.4f, accuracy %.4f, mask applied %.3f ms after the command was created"
+                "%s to %.4f: achieved %.4f, validation accuracy %.4f (test %.4f), mask applied %.3f ms after the command was created"
                         + " (%.3f ms computing it; received by this worker %.3f ms after it was created)",
                 extra ? "extra fine-tune at" : "pruned", p.targetSparsity(), result.achievedSparsity(), eval.accuracy(),
+                eval.testAccuracy(),
                 latency.toNanos() / 1e6, latency.minus(arrived).toNanos() / 1e6,
                 Duration.between(command.time(), call.received()).toNanos() / 1e6));
         metrics.stepDuration(jobId, Duration.ofNanos(System.nanoTime() - started));
@@ -387,7 +461,7 @@ final class JobRunner {
         Optional<JobDirectory.Earlier> earlier = session.publishedBefore();
         if (earlier.isPresent()) {
             // published by a delivery that stopped before recording it: record that version, publish no second one
-            sessions.remove(jobId);
+            forget(jobId);
             JobDirectory.Version v = earlier.get().version();
             Publication.Cost[] cost = Publisher.costs(v.dir());
             Event published = record(call, published(name, v.id(), earlier.get().artifact(), earlier.get().sha256(),
@@ -400,16 +474,17 @@ final class JobRunner {
         try {
             p = session.publish();
         } finally {
-            sessions.remove(jobId); // publishing made the pruning permanent: the session's model is no longer masked
+            forget(jobId); // publishing made the pruning permanent: the session's model is no longer masked
         }
         Event published = record(call, published(p.name(), p.version(), p.model(), p.sha256(), last, p.dense(),
                 p.published()));
         return new Outcome(published, "published " + p.name() + " " + p.version() + " (sha256 " + p.sha256() + ")");
     }
 
+    /** The report of a publication: the published model's test accuracy (the validation split decided the steps). */
     private static ModelPublished published(String name, String version, java.nio.file.Path model, String sha256,
             StepResult last, Publication.Cost dense, Publication.Cost published) {
-        return new ModelPublished(name, version, model.toAbsolutePath().toString(), sha256, last.accuracy(),
+        return new ModelPublished(name, version, model.toAbsolutePath().toString(), sha256, last.testAccuracy(),
                 last.achievedSparsity(), dense.flops(), published.flops(), dense.parameters(), published.parameters(),
                 dense.latencyMs(), published.latencyMs(), dense.batchLatencyMs(), published.batchLatencyMs());
     }
@@ -437,7 +512,8 @@ final class JobRunner {
                     "redelivered: rolled back to step " + r.toSeq() + " before");
         }
         return new Outcome(Event.of(jobId, s.seq(), new StepCompleted(s.seq(), s.attempt(), s.targetSparsity(),
-                s.achievedSparsity(), s.layerSparsity(), s.accuracy(), s.loss(), at.checkpoint().id(), worker, true)),
+                s.achievedSparsity(), s.layerSparsity(), s.accuracy(), s.testAccuracy(), s.loss(), at.checkpoint().id(),
+                worker, true)),
                 "redelivered: acknowledged again from " + at.checkpoint().id());
     }
 
@@ -449,7 +525,7 @@ final class JobRunner {
         String id = session.lastCheckpoint().orElseThrow().id();
         return new Outcome(Event.of(jobId, result.seq(), new StepCompleted(result.seq(), attempt,
                 result.targetSparsity(), result.achievedSparsity(), result.layerSparsity(), result.accuracy(),
-                result.loss(), id, worker, false)), summary + ", checkpoint " + id);
+                result.testAccuracy(), result.loss(), id, worker, false)), summary + ", checkpoint " + id);
     }
 
     private Outcome gap(Call call, Optional<CommandKey> current) {
@@ -553,13 +629,15 @@ final class JobRunner {
     }
 
     private JobSession open(Call call, Recipe recipe) throws IOException {
+        evictFor(lastSize.getOrDefault(call.jobId(), 0L), call.jobId());
         JobSession session;
         try {
-            session = JobSession.open(recipe, call.dir(), Progress.silent(), metrics);
+            session = JobSession.open(recipe, call.dir(), inputs, Progress.silent(), metrics);
         } catch (DatasetException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         sessions.put(call.jobId(), session);
+        counted(call.jobId(), session);
         return session;
     }
 

@@ -16,6 +16,7 @@ import dev.shears.common.kafka.DeadLetters;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.worker.PartitionQueue.Disposition;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -73,6 +74,9 @@ import org.slf4j.LoggerFactory;
  *       without committing; the new owner redoes it from the checkpoint. {@link #close()} lets a
  *       running step finish within the grace period, else stops it the same way, then leaves the
  *       group.
+ *   <li><b>Out of memory, out.</b> A command that runs out of memory is not committed and its half-trained session is
+ *       dropped; the worker stops with that error as its {@link #failure()} (its process exits non-zero, to be
+ *       restarted), and the command goes to whichever worker takes its partition, from the job's checkpoint.
  * </ul>
  *
  * <p>While a step trains, the worker reports {@link JobProgress} every {@link WorkerConfig#progressInterval()}.
@@ -118,7 +122,9 @@ public final class Worker implements AutoCloseable {
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.out = Objects.requireNonNull(out, "out");
         metrics.deadLetterReasons(Arrays.stream(Rejection.Reason.values()).map(Rejection.Reason::code).toList());
-        this.runner = new JobRunner(config.workDir(), id, metrics);
+        this.runner = new JobRunner(config.workDir(), id, metrics,
+                config.data().inputs(Path.of(System.getProperty("java.io.tmpdir"), "shears-data-" + id)),
+                config.data().sessionBudgetBytes());
         this.consumer = new KafkaConsumer<>(config.consumerProperties());
         Properties producer = config.producerProperties();
         this.sender = new ReportSender(new KafkaProducer<>(producer), config.topics().reports(),
@@ -222,6 +228,9 @@ public final class Worker implements AutoCloseable {
                     if (queues.values().stream().allMatch(q -> q.running().isEmpty())) {
                         break;
                     }
+                }
+                if (failure.get() != null) {
+                    break; // out of memory on the training thread: stop without committing what it applied
                 }
                 ConsumerRecords<String, byte[]> records;
                 try {
@@ -340,6 +349,14 @@ public final class Worker implements AutoCloseable {
             JobRunner.Outcome outcome;
             try {
                 outcome = runner.apply(event, running::stopRequested, running.item().received());
+            } catch (OutOfMemoryError e) {
+                failure.compareAndSet(null, e);
+                log.error("worker {}: {} ran out of memory; its session is dropped and the worker stops without"
+                        + " committing it (fix: a larger heap, -Xmx, or a smaller --session-budget-mb or model)", id,
+                        coordinates(record), e);
+                print(event, "out of memory: the worker stops; the command is applied again from the checkpoint");
+                consumer.wakeup();
+                return Disposition.STOPPED;
             } catch (CancellationException e) {
                 PartitionQueue.Stop why = running.stopped().orElse(new PartitionQueue.Stop(StopReason.SHUTDOWN,
                         "interrupted"));

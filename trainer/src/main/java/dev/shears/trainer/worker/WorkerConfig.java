@@ -2,6 +2,7 @@ package dev.shears.trainer.worker;
 
 import dev.shears.common.events.Topics;
 import dev.shears.common.kafka.KafkaClientConfig;
+import dev.shears.trainer.data.DataConfig;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,10 +30,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * @param maxPollRecords records fetched per poll, and waiting per partition before it is paused; at least 1
  * @param kafka settings added to the consumer and the producer (SASL, TLS, timeouts); {@link KafkaClientConfig#none()}
  *     for none
+ * @param data where recipes' data sets and saved models are found, and the memory budgets of data sets and job sessions
  */
 public record WorkerConfig(String bootstrapServers, String workerId, Path workDir, Topics topics, String group,
         Duration sessionTimeout, Duration grace, Duration progressInterval, int maxPollRecords,
-        KafkaClientConfig kafka) {
+        KafkaClientConfig kafka, DataConfig data) {
 
     /** The consumer group workers share by default. */
     public static final String DEFAULT_GROUP = "shears-workers";
@@ -42,6 +44,7 @@ public record WorkerConfig(String bootstrapServers, String workerId, Path workDi
         Objects.requireNonNull(workDir, "workDir");
         Objects.requireNonNull(topics, "topics");
         Objects.requireNonNull(kafka, "kafka");
+        Objects.requireNonNull(data, "data");
         if (bootstrapServers == null || bootstrapServers.isBlank()) {
             throw new IllegalArgumentException("bootstrap servers '" + bootstrapServers + "' are empty (fix: give"
                     + " host:port of a broker, e.g. 127.0.0.1:9092)");
@@ -66,12 +69,12 @@ public record WorkerConfig(String bootstrapServers, String workerId, Path workDi
     /**
      * The defaults on {@code bootstrapServers}: id {@link #defaultWorkerId()}, work directory {@code runs/work}, topics
      * under {@code shears}, group {@value #DEFAULT_GROUP}, session timeout 10 s, grace 30 s, progress every 2 s, 10
-     * records per poll, no Kafka settings beyond the worker's own.
+     * records per poll, no Kafka settings beyond the worker's own, {@link DataConfig#defaults()}.
      */
     public static WorkerConfig of(String bootstrapServers) {
         return new WorkerConfig(bootstrapServers, defaultWorkerId(), Path.of("runs", "work"), Topics.defaults(),
                 DEFAULT_GROUP, Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(2), 10,
-                KafkaClientConfig.none());
+                KafkaClientConfig.none(), DataConfig.defaults());
     }
 
     /** {@code <host>-<pid>}: unique among the workers of one machine. */
@@ -89,49 +92,49 @@ public record WorkerConfig(String bootstrapServers, String workerId, Path workDi
     /** With another id in reports and metrics; see {@link #workerId()}. */
     public WorkerConfig withWorkerId(String workerId) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
-                progressInterval, maxPollRecords, kafka);
+                progressInterval, maxPollRecords, kafka, data);
     }
 
     /** With another work directory, the one every worker of the group shares. */
     public WorkerConfig withWorkDir(Path workDir) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
-                progressInterval, maxPollRecords, kafka);
+                progressInterval, maxPollRecords, kafka, data);
     }
 
     /** With other topic names. */
     public WorkerConfig withTopics(Topics topics) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
-                progressInterval, maxPollRecords, kafka);
+                progressInterval, maxPollRecords, kafka, data);
     }
 
     /** With another consumer group: workers of one group share the partitions. */
     public WorkerConfig withGroup(String group) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
-                progressInterval, maxPollRecords, kafka);
+                progressInterval, maxPollRecords, kafka, data);
     }
 
     /** With another session timeout; positive. */
     public WorkerConfig withSessionTimeout(Duration sessionTimeout) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
-                progressInterval, maxPollRecords, kafka);
+                progressInterval, maxPollRecords, kafka, data);
     }
 
     /** With another grace period for {@link Worker#close()}; zero or more. */
     public WorkerConfig withGrace(Duration grace) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
-                progressInterval, maxPollRecords, kafka);
+                progressInterval, maxPollRecords, kafka, data);
     }
 
     /** With another interval between progress reports; positive. */
     public WorkerConfig withProgressInterval(Duration progressInterval) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
-                progressInterval, maxPollRecords, kafka);
+                progressInterval, maxPollRecords, kafka, data);
     }
 
     /** With another number of records per poll and per paused partition; at least 1. */
     public WorkerConfig withMaxPollRecords(int maxPollRecords) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
-                progressInterval, maxPollRecords, kafka);
+                progressInterval, maxPollRecords, kafka, data);
     }
 
     /**
@@ -140,7 +143,13 @@ public record WorkerConfig(String bootstrapServers, String workerId, Path workDi
      */
     public WorkerConfig withKafka(KafkaClientConfig kafka) {
         return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
-                progressInterval, maxPollRecords, kafka);
+                progressInterval, maxPollRecords, kafka, data);
+    }
+
+    /** With other data and model roots and memory budgets. */
+    public WorkerConfig withData(DataConfig data) {
+        return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
+                progressInterval, maxPollRecords, kafka, data);
     }
 
     private static void positive(String what, Duration d) {

@@ -2,10 +2,10 @@ package dev.shears.trainer.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.model.Models;
-import java.nio.file.Path;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
@@ -23,8 +23,9 @@ class CachedPreOutputsTest {
     @BeforeAll
     static void data() {
         CpuAcceleration.enable();
-        FashionMnist data = FashionMnist.load(Path.of("src/test/resources/fashion-mnist-subset")).standardized();
-        batches = Batches.shuffled(data.train(), 64, 11);
+        // as the trainer fed LeNet-5 before it took images: flat vectors, standardised with Fashion-MNIST's figures
+        batches = Batches.shuffled(Subset.load().trainExamples().flat(), Subset.standard(784), 64, 11,
+                Augmentation.NONE);
     }
 
     @Test

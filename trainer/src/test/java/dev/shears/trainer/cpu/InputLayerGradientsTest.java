@@ -3,10 +3,12 @@ package dev.shears.trainer.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.model.Models;
-import java.nio.file.Path;
+import dev.shears.trainer.train.TrainingPath;
+import java.util.Map;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -34,8 +36,9 @@ class InputLayerGradientsTest {
     @BeforeAll
     static void oneDnn() {
         assumeTrue(CpuAcceleration.enable().oneDnn(), "oneDNN is not in use on this machine");
-        FashionMnist data = FashionMnist.load(Path.of("src/test/resources/fashion-mnist-subset")).standardized();
-        batch = Batches.shuffled(data.train(), 64, 7).next();
+        // as the trainer fed LeNet-5 before it took images: flat vectors, standardised with Fashion-MNIST's figures
+        batch = Batches.shuffled(Subset.load().trainExamples().flat(), Subset.standard(784), 64, 7,
+                Augmentation.NONE).next();
     }
 
     @Test
@@ -62,7 +65,7 @@ class InputLayerGradientsTest {
     void theWholeTrainingPathGetsTheSameGradientsAsDl4jsOwn() {
         MultiLayerNetwork dl4j = Models.lenet5(4, new Nesterovs(0.01, 0.9), 5e-4);
         MultiLayerNetwork shears = dl4j.clone();
-        dev.shears.trainer.train.TrainingPath.prepare(shears);
+        TrainingPath.prepare(shears);
         assertThat(shears.getLayerWiseConfigurations().getCacheMode())
                 .isEqualTo(org.deeplearning4j.nn.conf.CacheMode.DEVICE);
         for (int i = 0; i < 3; i++) {
@@ -72,7 +75,7 @@ class InputLayerGradientsTest {
         }
         MultiLayerNetwork fresh = Models.lenet5(4, new Nesterovs(0.01, 0.9), 5e-4);
         MultiLayerNetwork prepared = fresh.clone();
-        dev.shears.trainer.train.TrainingPath.prepare(prepared);
+        TrainingPath.prepare(prepared);
         prepared.output(batch.getFeatures(), false); // an inference in between keeps nothing stale
         assertSameGradients(fresh, prepared);
     }

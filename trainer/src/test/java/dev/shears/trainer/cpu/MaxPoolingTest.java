@@ -2,10 +2,10 @@ package dev.shears.trainer.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.model.Models;
-import java.nio.file.Path;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -30,8 +30,7 @@ class MaxPoolingTest {
     @BeforeAll
     static void data() {
         CpuAcceleration.enable();
-        FashionMnist data = FashionMnist.load(Path.of("src/test/resources/fashion-mnist-subset")).standardized();
-        batch = Batches.shuffled(data.train(), 64, 13).next();
+        batch = Batches.shuffled(Subset.load().trainExamples(), Subset.standard(1), 64, 13, Augmentation.NONE).next();
     }
 
     @Test

@@ -5,10 +5,10 @@ import static dev.shears.trainer.cpu.SameNumbers.assertSameActivations;
 import static dev.shears.trainer.cpu.SameNumbers.assertSameGradients;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.model.Models;
-import java.nio.file.Path;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -33,8 +33,9 @@ class OneDnnConvolutionTest {
     static void oneDnn() {
         assumeTrue(CpuAcceleration.enable().oneDnn(), "oneDNN is not in use on this machine");
         assumeTrue(OneDnnConvolution.available(), "oneDNN's presets do not load on this machine");
-        FashionMnist data = FashionMnist.load(Path.of("src/test/resources/fashion-mnist-subset")).standardized();
-        Batches batches = Batches.shuffled(data.train(), 64, 7);
+        // as the trainer fed LeNet-5 before it took images: flat vectors, standardised with Fashion-MNIST's figures
+        Batches batches = Batches.shuffled(Subset.load().trainExamples().flat(), Subset.standard(784), 64, 7,
+                Augmentation.NONE);
         batch = batches.next();
         otherBatch = batches.next();
     }

@@ -2,12 +2,12 @@ package dev.shears.trainer.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.model.Models;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.nio.file.Path;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -29,8 +29,9 @@ class ReluGradientsTest {
 
     @BeforeAll
     static void data() {
-        FashionMnist data = FashionMnist.load(Path.of("src/test/resources/fashion-mnist-subset")).standardized();
-        batch = Batches.shuffled(data.train(), 64, 11).next();
+        // as the trainer fed LeNet-5 before it took images: flat vectors, standardised with Fashion-MNIST's figures
+        batch = Batches.shuffled(Subset.load().trainExamples().flat(), Subset.standard(784), 64, 11,
+                Augmentation.NONE).next();
     }
 
     @Test

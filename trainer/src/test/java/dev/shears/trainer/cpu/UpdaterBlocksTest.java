@@ -2,10 +2,10 @@ package dev.shears.trainer.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.model.Models;
-import java.nio.file.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,8 +19,7 @@ class UpdaterBlocksTest {
 
     @BeforeAll
     static void data() {
-        FashionMnist data = FashionMnist.load(Path.of("src/test/resources/fashion-mnist-subset")).standardized();
-        batch = Batches.shuffled(data.train(), 64, 17).next();
+        batch = Batches.shuffled(Subset.load().trainExamples(), Subset.standard(1), 64, 17, Augmentation.NONE).next();
     }
 
     @Test

@@ -3,8 +3,10 @@ package dev.shears.trainer.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.shears.common.data.DataShape;
+import dev.shears.common.data.InputShape;
+import dev.shears.common.recipe.Augmentation;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -12,33 +14,34 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class BatchesTest {
 
-    /** 100 examples; example i has i/128 as its first pixel (exact in float) and label i % 10. */
-    private static final Split NUMBERED = numbered(100);
+    /** 100 examples; example i has i/128 as its first feature (exact in float) and label i % 10. */
+    private static final Examples NUMBERED = numbered(100);
 
     private static final int[] PINNED_SEED42_EPOCH0 = {5, 9, 0, 3, 1, 2, 6, 4, 7, 8};
 
     @Test
-    void aBatchHasFlatFeaturesAndOneHotLabels() {
-        Split test = Subset.load().test();
-        DataSet batch = Batches.inOrder(test, 64).next();
+    void aBatchOfImagesIsNchwWithOneHotLabels() {
+        Examples test = Subset.load().testExamples();
+        DataSet batch = inOrder(test, 64).next();
 
-        assertThat(batch.getFeatures().shape()).containsExactly(64, 784);
+        assertThat(batch.getFeatures().shape()).containsExactly(64, 1, 28, 28);
         assertThat(batch.getLabels().shape()).containsExactly(64, 10);
         assertThat(batch.getFeatures().dataType()).isEqualTo(DataType.FLOAT);
         assertThat(batch.getLabels().dataType()).isEqualTo(DataType.FLOAT);
-        assertThat(batch.getFeatures().getRow(1).toFloatVector())
-                .containsExactly(Arrays.copyOfRange(test.images(), 784, 2 * 784));
+        assertThat(batch.getFeatures().get(NDArrayIndex.point(1)).dup().data().asFloat())
+                .containsExactly(Subset.values(test, 1));
         assertThat(batch.getLabels().sum(1).toFloatVector()).containsOnly(1f);
         assertThat(batch.getLabels().argMax(1).toIntVector())
-                .containsExactly(toInts(Arrays.copyOf(test.labels(), 64)));
+                .containsExactly(IntStream.range(0, 64).map(test::label).toArray());
     }
 
     @Test
     void anEpochVisitsEveryExampleOnceWithASmallerLastBatch() {
-        Batches batches = Batches.shuffled(NUMBERED, 32, 7);
+        Batches batches = shuffled(NUMBERED, 32, 7);
 
         assertThat(batches.batchesPerEpoch()).isEqualTo(4);
         List<Integer> seen = new ArrayList<>();
@@ -56,7 +59,7 @@ class BatchesTest {
 
     @Test
     void labelsTravelWithTheirImagesInEveryBatch() {
-        Batches batches = Batches.shuffled(NUMBERED, 32, 3);
+        Batches batches = shuffled(NUMBERED, 32, 3);
 
         for (int b = 0; b < 2 * batches.batchesPerEpoch(); b++) {
             DataSet batch = batches.next();
@@ -71,7 +74,7 @@ class BatchesTest {
 
     @Test
     void aBatchKeepsItsContentWhenLaterBatchesAreMade() {
-        Batches batches = Batches.shuffled(NUMBERED, 32, 3);
+        Batches batches = shuffled(NUMBERED, 32, 3);
         DataSet first = batches.next();
         DataSet copy = first.copy();
 
@@ -84,14 +87,14 @@ class BatchesTest {
 
     @Test
     void theSameSeedGivesTheSameOrderEveryRun() {
-        assertThat(epochIds(Batches.shuffled(NUMBERED, 10, 42), 3))
-                .isEqualTo(epochIds(Batches.shuffled(NUMBERED, 10, 42), 3));
+        assertThat(epochIds(shuffled(NUMBERED, 10, 42), 3))
+                .isEqualTo(epochIds(shuffled(NUMBERED, 10, 42), 3));
     }
 
     @Test
     void eachEpochAndEachSeedHasItsOwnOrder() {
-        List<List<Integer>> seed42 = epochIds(Batches.shuffled(NUMBERED, 10, 42), 2);
-        List<List<Integer>> seed43 = epochIds(Batches.shuffled(NUMBERED, 10, 43), 1);
+        List<List<Integer>> seed42 = epochIds(shuffled(NUMBERED, 10, 42), 2);
+        List<List<Integer>> seed43 = epochIds(shuffled(NUMBERED, 10, 43), 1);
 
         assertThat(seed42.get(0)).isNotEqualTo(seed42.get(1));
         assertThat(seed42.get(0)).isNotEqualTo(seed43.get(0));
@@ -105,7 +108,7 @@ class BatchesTest {
 
     @Test
     void inOrderKeepsTheSplitOrderEveryEpoch() {
-        List<List<Integer>> epochs = epochIds(Batches.inOrder(NUMBERED, 30), 2);
+        List<List<Integer>> epochs = epochIds(inOrder(NUMBERED, 30), 2);
 
         assertThat(epochs.get(0)).isEqualTo(range(100));
         assertThat(epochs.get(1)).isEqualTo(range(100));
@@ -113,7 +116,7 @@ class BatchesTest {
 
     @Test
     void thePositionNamesTheNextBatchAndWrapsIntoTheNextEpoch() {
-        Batches batches = Batches.shuffled(NUMBERED, 32, 1);
+        Batches batches = shuffled(NUMBERED, 32, 1);
         assertThat(batches.position()).isEqualTo(Batches.Position.START);
 
         batches.next();
@@ -126,7 +129,7 @@ class BatchesTest {
 
     @Test
     void seekingToASavedPositionContinuesWithTheSameBatches() {
-        Batches original = Batches.shuffled(Subset.load().train(), 64, 2024);
+        Batches original = shuffled(Subset.load().trainExamples(), 64, 2024);
         for (int i = 0; i < 30; i++) {
             original.next();
         }
@@ -136,7 +139,7 @@ class BatchesTest {
             expected.add(original.next());
         }
 
-        Batches resumed = Batches.shuffled(Subset.load().train(), 64, 2024);
+        Batches resumed = shuffled(Subset.load().trainExamples(), 64, 2024);
         resumed.seek(saved);
 
         assertThat(saved).isEqualTo(new Batches.Position(0, 30));
@@ -150,7 +153,7 @@ class BatchesTest {
 
     @Test
     void seekingBeyondTheEndOfAnEpochIsRejectedWithTheValidRange() {
-        Batches batches = Batches.shuffled(NUMBERED, 32, 1);
+        Batches batches = shuffled(NUMBERED, 32, 1);
 
         assertThatThrownBy(() -> batches.seek(new Batches.Position(0, 4)))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -167,18 +170,18 @@ class BatchesTest {
 
     @Test
     void aBatchSizeBelowOneIsRejected() {
-        assertThatThrownBy(() -> Batches.shuffled(NUMBERED, 0, 1))
+        assertThatThrownBy(() -> shuffled(NUMBERED, 0, 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("batch size 0 is out of range");
     }
 
     @Test
     void theEpochIteratorGivesThatEpochsBatchesAndRestartsOnReset() {
-        Batches stream = Batches.shuffled(NUMBERED, 32, 9);
+        Batches stream = shuffled(NUMBERED, 32, 9);
         epochIds(stream, 1);
         List<Integer> secondEpoch = epochIds(stream, 1).get(0);
 
-        DataSetIterator iterator = Batches.shuffled(NUMBERED, 32, 9).epoch(1);
+        DataSetIterator iterator = shuffled(NUMBERED, 32, 9).epoch(1);
         List<Integer> first = drain(iterator);
         iterator.reset();
         List<Integer> again = drain(iterator);
@@ -190,14 +193,25 @@ class BatchesTest {
         assertThat(iterator.getLabels()).hasSize(10);
     }
 
-    private static Split numbered(int size) {
-        float[] images = new float[size * Split.PIXELS];
-        byte[] labels = new byte[size];
+    /** {@code size} examples of 784 features; example i has i/128 as its first feature (exact in float), label i % 10. */
+    private static Examples numbered(int size) {
+        float[] values = new float[size * 784];
+        int[] labels = new int[size];
         for (int i = 0; i < size; i++) {
-            images[i * Split.PIXELS] = i / 128f;
-            labels[i] = (byte) (i % 10);
+            values[i * 784] = i / 128f;
+            labels[i] = i % 10;
         }
-        return new Split(images, labels);
+        return new Examples(Store.wrap(values, 784, labels), null, new DataShape(InputShape.features(784), 10),
+                IntStream.range(0, 10).mapToObj(Integer::toString).toList());
+    }
+
+    /** Batches of values as stored, without normalisation or augmentation. */
+    private static Batches shuffled(Examples examples, int batchSize, long seed) {
+        return Batches.shuffled(examples, null, batchSize, seed, Augmentation.NONE);
+    }
+
+    private static Batches inOrder(Examples examples, int batchSize) {
+        return Batches.inOrder(examples, null, batchSize);
     }
 
     private static List<Integer> ids(DataSet batch) {
@@ -231,13 +245,5 @@ class BatchesTest {
 
     private static List<Integer> range(int size) {
         return IntStream.range(0, size).boxed().toList();
-    }
-
-    private static int[] toInts(byte[] bytes) {
-        int[] ints = new int[bytes.length];
-        for (int i = 0; i < bytes.length; i++) {
-            ints[i] = bytes[i];
-        }
-        return ints;
     }
 }

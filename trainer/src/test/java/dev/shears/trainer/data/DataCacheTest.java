@@ -50,7 +50,7 @@ class DataCacheTest {
         assertThat(b.normalization()).isEqualTo(a.normalization());
         Batches fromHeap = Batches.shuffled(a.train(), a.normalization(), 64, 3, new Augmentation(2, true));
         Batches fromDisk = Batches.shuffled(b.train(), b.normalization(), 64, 3, new Augmentation(2, true));
-        for (int i = 0; i < 40; i++) {
+        for (int i = 0; i < 10; i++) {
             assertThat(fromDisk.next().getFeatures().data().asFloat())
                     .containsExactly(fromHeap.next().getFeatures().data().asFloat());
         }

@@ -36,20 +36,20 @@ class ExportScriptTest {
 
         assertThat(exported.trainSize()).isEqualTo(40);
         Examples examples = new Examples(exported.train(), null, exported.shape(), exported.classNames());
-        Split original = Subset.load().train();
+        Examples original = Subset.load().trainExamples();
         float[] values = new float[784];
         for (int i = 0; i < 40; i++) {
             examples.read(i, values, 0, new byte[784]);
             int label = examples.label(i);
             boolean found = false;
             for (int j = 0; j < 40 && !found; j++) {
-                float[] image = Arrays.copyOfRange(original.images(), j * 784, (j + 1) * 784);
+                float[] image = Subset.values(original, j);
                 float scale = format.equals("csv") ? 255f : 1f;
                 float[] scaled = new float[784];
                 for (int k = 0; k < 784; k++) {
                     scaled[k] = Math.round(image[k] * 255f) / 255f * scale;
                 }
-                found = original.labels()[j] == label && Arrays.equals(scaled, values);
+                found = original.label(j) == label && Arrays.equals(scaled, values);
             }
             assertThat(found).as("exported example %d is one of the subset's first 40 with its label", i).isTrue();
         }

@@ -53,8 +53,8 @@ class PartitionTest {
         Normalization n = Partition.of(SUBSET, ValidationSplit.fraction(0.1), 42, Optional.empty()).normalization();
 
         assertThat(n.channels()).isEqualTo(1);
-        assertThat(n.mean().get(0)).isCloseTo(FashionMnist.MEAN, within(0.01));
-        assertThat(n.std().get(0)).isCloseTo(FashionMnist.STD, within(0.01));
+        assertThat(n.mean().get(0)).isCloseTo(Subset.MEAN, within(0.01));
+        assertThat(n.std().get(0)).isCloseTo(Subset.STD, within(0.01));
     }
 
     @Test

@@ -8,7 +8,6 @@ import dev.shears.common.recipe.Recipe;
 import dev.shears.common.schedule.Schedule;
 import dev.shears.prune.Compaction;
 import dev.shears.prune.Pruning;
-import dev.shears.trainer.data.Split;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.model.TrainableModel;
 import java.io.IOException;
@@ -29,6 +28,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class ShippedRecipesPlanTest {
     static final Path DIR = Path.of("src/main/resources/recipes");
+    static final int FASHION_MNIST_CLASSES = 10;
 
     static Stream<Path> shipped() throws IOException {
         try (Stream<Path> files = Files.list(DIR)) {
@@ -42,7 +42,7 @@ class ShippedRecipesPlanTest {
     void theFinalTargetIsReachedOnTheRecipesModelAndStructuredResultsCompact(Path file) throws IOException {
         Recipe recipe = Recipe.load(file);
         InputShape shape = InputShape.FASHION_MNIST;
-        TrainableModel model = TrainableModel.of(Models.create(recipe.model(), shape, Split.CLASSES, 1,
+        TrainableModel model = TrainableModel.of(Models.create(recipe.model(), shape, FASHION_MNIST_CLASSES, 1,
                 JobSession.updater(recipe.training()), recipe.training().weightDecay()), shape);
         Pruning pruning = model.newPruning();
         double target = Schedule.of(recipe.schedule()).finalSparsity();

@@ -3,11 +3,13 @@ package dev.shears.trainer.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
 
+import dev.shears.common.recipe.DataSpec;
 import dev.shears.common.recipe.Publish;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.StepResult;
+import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import dev.shears.trainer.publish.SparseModel;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -27,8 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The whole local job on the committed Fashion-MNIST subset, with a tiny budget. */
 class TrainJobTest {
-    static final Path SUBSET = Path.of("src/test/resources/fashion-mnist-subset");
-
     @TempDir
     Path out;
 
@@ -38,12 +38,12 @@ class TrainJobTest {
 
     static Recipe onSubset(String file) throws Exception {
         Recipe r = Recipe.load(Path.of("src/test/resources/recipes", file));
-        return new Recipe(r.job(), r.model(), SUBSET, r.training(), r.pruning(), r.schedule(), r.fineTune(),
+        return new Recipe(r.job(), r.model(), DataSpec.named(Subset.NAME), r.training(), r.pruning(), r.schedule(), r.fineTune(),
                 r.accuracyBudget(), r.checkpoints(), r.publish());
     }
 
     static TrainJob.Summary run(Recipe recipe, Path out, ByteArrayOutputStream report) throws Exception {
-        return new TrainJob(recipe, out, Progress.silent(), new PrintStream(report, true, StandardCharsets.UTF_8),
+        return new TrainJob(recipe, out, Subset.inputs(), Progress.silent(), new PrintStream(report, true, StandardCharsets.UTF_8),
                 new TrainerMetrics(new SimpleMeterRegistry(), "test")).run();
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.offset;
 
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.data.Batches;
 import dev.shears.trainer.data.Subset;
 import java.io.IOException;
@@ -70,7 +71,8 @@ class ModelsTest {
 
     @Test
     void bothModelsMapABatchOfFlatImagesToClassProbabilities() {
-        INDArray features = Batches.inOrder(Subset.load().test(), 3).next().getFeatures();
+        INDArray features = Batches.inOrder(Subset.load().testExamples().flat(), Subset.standard(784), 3).next()
+                .getFeatures();
 
         for (MultiLayerNetwork net : List.of(Models.lenet5(1, SGD, 0), Models.lenet300100(1, SGD, 0))) {
             INDArray output = net.output(features, false);
@@ -126,17 +128,19 @@ class ModelsTest {
         assertThatThrownBy(() -> Models.create("resnet18", 1, SGD, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("model has a problem: model \"resnet18\" is not a known model: must be lenet5, lenet300100,"
-                        + " resnet, mobilenetv2, vgg or file:<path to a DL4J ModelSerializer zip> (fix: did you mean resnet?)");
+                        + " resnet, mobilenetv2, vgg or file:<path to a DL4J ModelSerializer zip under the worker's model root>"
+                        + " (fix: did you mean resnet?)");
     }
 
     @Test
     void loadRestoresASavedNetworkWithItsParametersAndUpdaterState() throws IOException {
         MultiLayerNetwork trained = Models.lenet5(1, SGD, 0);
-        trained.fit(Batches.shuffled(Subset.load().train(), 32, 1).next());
+        trained.fit(Batches.shuffled(Subset.load().trainExamples(), Subset.standard(1), 32, 1, Augmentation.NONE)
+                .next());
         Path file = dir.resolve("lenet5.zip");
         ModelSerializer.writeModel(trained, file.toFile(), true);
 
-        Model loaded = Models.create("file:" + file, 99, SGD, 0);
+        Model loaded = Models.load(file);
 
         assertThat(loaded).isInstanceOf(MultiLayerNetwork.class);
         MultiLayerNetwork network = (MultiLayerNetwork) loaded;

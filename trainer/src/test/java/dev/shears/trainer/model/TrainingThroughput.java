@@ -1,8 +1,11 @@
 package dev.shears.trainer.model;
 
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.FashionMnist;
-import dev.shears.trainer.data.Split;
+import dev.shears.trainer.data.Examples;
+import dev.shears.trainer.data.LoadedDataset;
+import dev.shears.trainer.data.Roots;
+import dev.shears.trainer.data.Subset;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -29,13 +32,13 @@ public final class TrainingThroughput {
         int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         int batchSize = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         int warmUp = args.length > 2 ? Integer.parseInt(args[2]) : 20;
-        Path dir = args.length > 3 ? Path.of(args[3]) : FashionMnist.DEFAULT_DIR;
+        Path dir = args.length > 3 ? Path.of(args[3]) : Roots.DEBIAN_DATASETS.resolve("fashion-mnist");
 
         long loadStart = System.nanoTime();
-        Split train = FashionMnist.load(dir).train();
+        Examples train = LoadedDataset.read(dir).trainExamples();
         double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
         MultiLayerNetwork net = Models.lenet5(42, new Nesterovs(0.01, 0.9), 0);
-        Batches batches = Batches.shuffled(train, batchSize, 42);
+        Batches batches = Batches.shuffled(train, Subset.standard(1), batchSize, 42, Augmentation.NONE);
 
         for (int i = 0; i < warmUp; i++) {
             net.fit(batches.next());

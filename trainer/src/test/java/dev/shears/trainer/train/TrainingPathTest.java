@@ -4,15 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.shears.common.data.InputShape;
+import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.cpu.MaxPooling;
 import dev.shears.trainer.cpu.OneDnnConvolution;
 import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.FashionMnist;
+import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.model.TrainableModel;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
@@ -38,8 +38,9 @@ class TrainingPathTest {
     @BeforeAll
     static void data() {
         assumeTrue(CpuAcceleration.enable().oneDnn(), "oneDNN is not in use on this machine");
-        FashionMnist data = FashionMnist.load(Path.of("src/test/resources/fashion-mnist-subset")).standardized();
-        Batches stream = Batches.shuffled(data.train(), 32, 11);
+        // as the trainer fed LeNet-5 before it took images: flat vectors, standardised with Fashion-MNIST's figures
+        Batches stream = Batches.shuffled(Subset.load().trainExamples().flat(), Subset.standard(784), 32, 11,
+                Augmentation.NONE);
         batches = List.of(stream.next(), stream.next(), stream.next());
     }
 

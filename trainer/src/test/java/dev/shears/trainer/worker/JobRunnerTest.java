@@ -3,6 +3,7 @@ package dev.shears.trainer.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.shears.common.data.InputShape;
 import dev.shears.common.events.CancelJob;
 import dev.shears.common.events.CommandKey;
 import dev.shears.common.events.Event;
@@ -17,6 +18,8 @@ import dev.shears.common.events.SchedulerDecision;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;
+import dev.shears.trainer.data.Subset;
+import dev.shears.trainer.model.Models;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -27,6 +30,9 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,12 +51,12 @@ class JobRunnerTest {
     JobRunner runner;
 
     JobRunner runner(String worker) {
-        return new JobRunner(work, worker, new TrainerMetrics(registry, worker));
+        return new JobRunner(work, worker, new TrainerMetrics(registry, worker), Subset.inputs(), Long.MAX_VALUE);
     }
 
     /** The quick recipe on the subset. */
     static String recipeYaml() throws Exception {
-        return Files.readString(Path.of("src/test/resources/recipes/quick.yaml")) + "data: " + Path.of("src/test/resources/fashion-mnist-subset").toAbsolutePath() + "\n";
+        return Files.readString(Path.of("src/test/resources/recipes/quick.yaml")) + "data: " + Subset.NAME + "\n";
     }
 
     static Event started() throws Exception {
@@ -97,6 +103,52 @@ class JobRunnerTest {
         assertThat(again.redelivered()).isTrue();
         assertThat(again).usingRecursiveComparison().ignoringFields("redelivered").isEqualTo(dense);
         assertThat(checkpoints()).hasSize(1);
+    }
+
+    /**
+     * Two jobs interleaved on one runner whose session budget holds none: each command closes the other job's session,
+     * and the next one reopens it from its checkpoint (model, updater, data position, normalisation), so every step
+     * reports exactly what a runner that keeps both sessions open reports.
+     */
+    @Test
+    void sessionsPastTheBudgetAreClosedAndReopenFromTheirCheckpointsWithTheSameResults(@TempDir Path other)
+            throws Exception {
+        JobRunner open = new JobRunner(work, "w1", new TrainerMetrics(registry, "w1"), Subset.inputs(),
+                Long.MAX_VALUE);
+        SimpleMeterRegistry tightRegistry = new SimpleMeterRegistry();
+        JobRunner tight = new JobRunner(other, "w2", new TrainerMetrics(tightRegistry, "w2"), Subset.inputs(), 0);
+        List<Event> commands = List.of(Event.of("job-a", 0, new JobStarted(recipeYaml(), 2)),
+                Event.of("job-b", 0, new JobStarted(recipeYaml(), 2)),
+                Event.of("job-a", 1, new PruneStep(1, 0.5, 10, false, 1)),
+                Event.of("job-b", 1, new PruneStep(1, 0.5, 10, false, 1)),
+                Event.of("job-a", 2, new PruneStep(2, 0.8, 10, false, 1)),
+                Event.of("job-b", 2, new PruneStep(2, 0.8, 10, false, 1)));
+
+        for (Event command : commands) {
+            StepCompleted kept = completed(apply(open, command));
+            StepCompleted reopened = completed(apply(tight, command));
+
+            assertThat(reopened).usingRecursiveComparison().ignoringFields("checkpointId", "worker").isEqualTo(kept);
+            assertThat(tightRegistry.get("shears.worker.sessions").gauge().value()).isEqualTo(1);
+        }
+        assertThat(registry.get("shears.worker.sessions").gauge().value()).isEqualTo(2);
+        assertThat(registry.get("shears.worker.session.bytes").gauge().value()).isPositive();
+    }
+
+    /** {@code model: file:<name>} names a saved network under the worker's model roots; the job starts from it. */
+    @Test
+    void aSavedModelIsFoundByItsNameUnderTheModelRoot(@TempDir Path models) throws Exception {
+        MultiLayerNetwork saved = Models.lenet5(InputShape.FASHION_MNIST, 10, 3, new Nesterovs(0.01, 0.9), 0);
+        ModelSerializer.writeModel(saved, Files.createDirectories(models.resolve("team")).resolve("lenet5.zip").toFile(),
+                true);
+        JobRunner withModels = new JobRunner(work, "w1", new TrainerMetrics(registry, "w1"),
+                Subset.inputs(List.of(models)), Long.MAX_VALUE);
+
+        StepCompleted dense = completed(apply(withModels, Event.of(JOB, 0, new JobStarted(
+                recipeYaml().replace("model: lenet5", "model: file:team/lenet5.zip"), 3))));
+
+        assertThat(dense.accuracy()).isGreaterThan(0.5);
+        assertThat(dense.layerSparsity()).containsKeys("conv1.weight", "fc3.weight");
     }
 
     @Test
@@ -305,7 +357,7 @@ class JobRunnerTest {
     void aJobThatPublishesASensitivityReportAnswersFinalizeOfItsDenseStepWithTheReport() throws Exception {
         String yaml = Files.readString(Path.of("src/test/resources/recipes/quick-resnet.yaml"))
                 .replace("publish:\n  name: quick-resnet\n", "publish:\n  name: quick-resnet\n  artifact: sensitivity\n")
-                + "data: " + Path.of("src/test/resources/fashion-mnist-subset").toAbsolutePath() + "\n";
+                + "data: " + Subset.NAME + "\n";
         assertThat(yaml).contains("artifact: sensitivity");
         assertThat(completed(apply(Event.of("quick-resnet", 0, new JobStarted(yaml, 2)))).seq()).isZero();
 

@@ -21,6 +21,8 @@ import dev.shears.common.kafka.DeadLetters;
 import dev.shears.common.kafka.KafkaClientConfig;
 import dev.shears.common.kafka.KafkaTopics;
 import dev.shears.trainer.checkpoint.Checkpoints;
+import dev.shears.trainer.data.DataConfig;
+import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -58,7 +60,6 @@ import org.junit.jupiter.api.io.TempDir;
  * reads the reports. The job is the quick recipe on the committed Fashion-MNIST subset.
  */
 class WorkerTest {
-    static final Path SUBSET = Path.of("../trainer/src/test/resources/fashion-mnist-subset").toAbsolutePath().normalize();
     static final Path QUICK = Path.of("../trainer/src/test/resources/recipes/quick.yaml");
     static final Duration TIMEOUT = Duration.ofSeconds(60);
     static final AtomicInteger UNIQUE = new AtomicInteger();
@@ -114,9 +115,14 @@ class WorkerTest {
     }
 
     Worker worker(String id, TrainerMetrics metrics, Map<String, String> consumerSettings) {
+        return worker(id, metrics, consumerSettings, DataConfig.defaults().withDataRoots(List.of(Subset.root())));
+    }
+
+    Worker worker(String id, TrainerMetrics metrics, Map<String, String> consumerSettings, DataConfig data) {
         WorkerConfig config = WorkerConfig.of(kafka.bootstrapServers()).withWorkerId(id).withWorkDir(work)
                 .withTopics(topics).withGroup(group).withSessionTimeout(Duration.ofSeconds(6))
-                .withProgressInterval(Duration.ofMillis(300)).withKafka(KafkaClientConfig.of(consumerSettings));
+                .withProgressInterval(Duration.ofMillis(300)).withKafka(KafkaClientConfig.of(consumerSettings))
+                .withData(data);
         Worker w = new Worker(config, metrics, System.out).start();
         workers.add(w);
         return w;
@@ -130,7 +136,7 @@ class WorkerTest {
     static final String UNUSABLE = "job: job-x\nmodel: lenet5\nno-such-section: 1\n";
 
     static String recipe(String job) throws Exception {
-        return Files.readString(QUICK).replace("job: quick-lenet5", "job: " + job) + "data: " + SUBSET + "\n";
+        return Files.readString(QUICK).replace("job: quick-lenet5", "job: " + job) + "data: " + Subset.NAME + "\n";
     }
 
     void send(Event e) throws Exception {
@@ -218,6 +224,53 @@ class WorkerTest {
         } catch (Exception e) {
             return -1;
         }
+    }
+
+    /**
+     * A recipe put on the commands topic directly, past the scheduler's checks: a name that leads out of the worker's
+     * roots by a link is refused for good with the reason a missing name gets, so that the reason tells nothing of
+     * what the worker's disk holds; an absolute path or .. is refused when the recipe is read.
+     */
+    @Test
+    void aRecipeNamingAPathOutsideTheRootsFailsForGoodWithoutTellingWhatTheWorkerHolds(@TempDir Path roots)
+            throws Exception {
+        topics(1);
+        Path data = Files.createDirectories(roots.resolve("data"));
+        Path models = Files.createDirectories(roots.resolve("models"));
+        Files.createSymbolicLink(data.resolve("escape"), Path.of("/etc"));
+        Files.createSymbolicLink(models.resolve("escape.zip"), Path.of("/etc/passwd"));
+        worker("w1", new TrainerMetrics(new SimpleMeterRegistry(), "w1"), Map.of(), DataConfig.defaults()
+                .withDataRoots(List.of(Subset.root(), data)).withModelRoots(List.of(models)));
+        Map<String, String> recipes = new java.util.LinkedHashMap<>();
+        recipes.put("data-link", recipe("data-link").replace("data: " + Subset.NAME, "data: escape"));
+        recipes.put("data-missing", recipe("data-missing").replace("data: " + Subset.NAME, "data: absent"));
+        recipes.put("model-link", recipe("model-link").replace("model: lenet5", "model: file:escape.zip"));
+        recipes.put("model-missing", recipe("model-missing").replace("model: lenet5", "model: file:absent.zip"));
+        recipes.put("data-absolute", recipe("data-absolute").replace("data: " + Subset.NAME, "data: /etc"));
+        recipes.put("data-dotdot", recipe("data-dotdot").replace("data: " + Subset.NAME, "data: mine/../../etc"));
+        for (Map.Entry<String, String> r : recipes.entrySet()) {
+            send(Event.of(r.getKey(), 0, new JobStarted(r.getValue(), 2)));
+        }
+        Map<String, String> reasons = new java.util.LinkedHashMap<>();
+        for (String job : recipes.keySet()) {
+            JobFailed failed = await(job, JobFailed.class, f -> true);
+            assertThat(failed.retryable()).as(job).isFalse();
+            reasons.put(job, failed.reason());
+        }
+
+        assertThat(reasons.get("data-link").replace("escape", "NAME"))
+                .isEqualTo(reasons.get("data-missing").replace("absent", "NAME"))
+                .contains("is not available on this worker").contains("fix:");
+        assertThat(reasons.get("model-link").replace("escape", "NAME"))
+                .isEqualTo(reasons.get("model-missing").replace("absent", "NAME"));
+        assertThat(reasons.get("data-absolute")).contains("data \"/etc\" is an absolute path");
+        assertThat(reasons.get("data-dotdot")).contains("leaves the root with ..");
+        for (String reason : reasons.values()) {
+            assertThat(reason).doesNotContain(roots.toString()).doesNotContain(Subset.root().toString())
+                    .doesNotContain("passwd").doesNotContain("/etc/");
+        }
+        assertThat(of("data-link", StepCompleted.class)).isEmpty();
+        Awaitility.await().atMost(TIMEOUT).until(() -> committed(0) == recipes.size());
     }
 
     @Test
