@@ -41,38 +41,20 @@ COMMAND="bench/scheduler-load.sh"
 for v in QUICK JOBS STEPS DENSE_HOLD HOLD PROGRESS WORKERS HEAP RESTART_JOBS PARTS; do
     if [ -n "${!v:-}" ]; then COMMAND="$v=\"${!v}\" $COMMAND"; fi
 done
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAR="$ROOT/bench/target/benchmarks.jar"
+NAME=scheduler-load
+MODULES="broker common scheduler deploy bench"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 PARTS="${PARTS:-load restart}"
 OUT="${OUT:-$ROOT/bench/results/scheduler-load.md}"
-
-die() { echo "scheduler-load: $*" >&2; exit 1; }
-has() { [[ " $PARTS " == *" $1 "* ]]; }
 
 command -v java >/dev/null || die "no java on PATH (fix: install a JDK 17)"
 command -v jstat >/dev/null || die "no jstat on PATH (fix: a JDK, not a JRE: the scheduler's heap is read with it)"
 command -v python3 >/dev/null || die "no python3 on PATH (the report is written by bench/scheduler_load_report.py)"
-
-MODULES="broker common scheduler deploy bench"
-if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$JAR" ] || [ -n "$(cd "$ROOT" && find $(for m in $MODULES; do
-        echo "$m/src/main $m/pom.xml"; done) -newer "$JAR" -print -quit 2>/dev/null)" ]; then
-    echo "== building $JAR (mvn -pl bench -am package)" >&2
-    (cd "$ROOT" && mvn -B -q -o -Dstyle.color=never -pl bench -am package -DskipTests) >&2 || die "build failed"
-fi
-
-if [ -n "${KEEP:-}" ]; then
-    TMP="$KEEP"; mkdir -p "$TMP"
-else
-    TMP="$(mktemp -d "${TMPDIR:-/tmp}/scheduler-load.XXXXXX")"
-    trap 'rm -rf "$TMP"' EXIT
-fi
-date '+%Y-%m-%d %H:%M:%S %z' > "$TMP/start"
-(while true; do cut -d' ' -f1 /proc/loadavg; sleep 5; done) > "$TMP/loads" &
-SAMPLER=$!
-trap 'kill $SAMPLER 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
+build_jar
+start_run
 
 if has load; then
-    echo "== SchedulerLoad, ${JOBS:-2000} jobs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    echo "== SchedulerLoad, ${JOBS:-2000} jobs, load $(load)" >&2
     java -Xmx2g -cp "$JAR" dev.shears.bench.SchedulerLoad --jobs "${JOBS:-2000}" --steps "${STEPS:-3}" \
         --dense-hold-seconds "${DENSE_HOLD:-180}" --hold-seconds "${HOLD:-30}" \
         --progress-seconds "${PROGRESS:-2}" --workers "${WORKERS:-2}" --scheduler-heap "${HEAP:-1g}" \
@@ -81,7 +63,7 @@ if has load; then
     grep -E '^(LOAD|VIOLATION)' "$TMP/load.log" >&2
 fi
 if has restart && [ "${RESTART_JOBS:-10000}" != 0 ]; then
-    echo "== SchedulerStateTest restart, ${RESTART_JOBS:-10000} ended jobs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    echo "== SchedulerStateTest restart, ${RESTART_JOBS:-10000} ended jobs, load $(load)" >&2
     (cd "$ROOT" && mvn -B -o -Dstyle.color=never test -pl scheduler -am \
         -Dtest='SchedulerStateTest#aRestartRebuildsFromTheLastRecordOfEachJob' -Dsurefire.failIfNoSpecifiedTests=false \
         -Dshears.restart.jobs="${RESTART_JOBS:-10000}") > "$TMP/restart.log" 2>&1 \
@@ -89,12 +71,5 @@ if has restart && [ "${RESTART_JOBS:-10000}" != 0 ]; then
     grep -E '^restart with' "$TMP/restart.log" >&2 || die "the restart test printed no time ($TMP/restart.log)"
 fi
 
-kill $SAMPLER 2>/dev/null || true
-REPORT="$TMP/report.md"
-python3 "$ROOT/bench/scheduler_load_report.py" "$TMP" "$COMMAND" > "$REPORT" || die "the report failed"
-cat "$REPORT"
-if [ "$OUT" != "-" ]; then
-    mkdir -p "$(dirname "$OUT")"
-    cp "$REPORT" "$OUT"
-    echo "== written to $OUT" >&2
-fi
+stop_sampling
+report scheduler_load_report.py

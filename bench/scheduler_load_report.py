@@ -58,16 +58,21 @@ def restart_section(d, out):
                f"scheduler in **{int(m[3]) / 1000:.1f} s** (in-process `SchedulerService`, from its start to ready).\n")
 
 
-def main():
-    d, command = sys.argv[1], sys.argv[2]
+def header(d, command, title):
+    """The report's title, machine, date, load over the run and command, as lines."""
     cpu, nproc, java = describe()
     loads = [float(x) for x in read(os.path.join(d, "loads")).split()]
-    out = ["# The scheduler at real concurrency\n",
-           f"Measured {read(os.path.join(d, 'start'))} on {cpu} ({nproc} cores), {java}; 1-minute load average "
-           + (f"{min(loads):.1f}-{max(loads):.1f} (mean {sum(loads) / len(loads):.1f}) over the run"
-              if loads else "not sampled")
-           + " (other work on the machine; the figures are latencies and the scheduler's own CPU, not a race).\n",
-           f"Command: `{command}`\n"]
+    return [f"# {title}\n",
+            f"Measured {read(os.path.join(d, 'start'))} on {cpu} ({nproc} cores), {java}; 1-minute load average "
+            + (f"{min(loads):.1f}-{max(loads):.1f} (mean {sum(loads) / len(loads):.1f}) over the run"
+               if loads else "not sampled")
+            + " (other work was running on the machine).\n",
+            f"Command: `{command}`\n"]
+
+
+def main():
+    d, command = sys.argv[1], sys.argv[2]
+    out = header(d, command, "The scheduler at real concurrency")
     load_section(d, out)
     restart_section(d, out)
     print("\n".join(out))

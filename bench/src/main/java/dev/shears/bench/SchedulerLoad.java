@@ -2,6 +2,7 @@ package dev.shears.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.common.events.Topics;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.deploy.launch.LocalPipeline;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -67,8 +68,7 @@ public final class SchedulerLoad implements Callable<Integer> {
     int steps;
 
     @Option(names = "--dense-hold-seconds", defaultValue = "180",
-            description = "each job's dense step's time; longer than the submission, so that every job is in flight"
-                    + " at once (default ${DEFAULT-VALUE})")
+            description = "each dense step's time, longer than the submission (default ${DEFAULT-VALUE})")
     int denseHoldSeconds;
 
     @Option(names = "--hold-seconds", defaultValue = "30",
@@ -97,6 +97,7 @@ public final class SchedulerLoad implements Callable<Integer> {
     private final ObjectMapper json = new ObjectMapper();
 
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new SchedulerLoad()).execute(args));
     }
 
