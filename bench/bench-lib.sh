@@ -1,5 +1,6 @@
-# Shared by bench/scheduler-load.sh and bench/scale-out.sh (sourced, not run): ROOT and JAR, building the jar when it
-# is stale, the directory the raw outputs go to, and the load average sampled meanwhile.
+# Shared by bench/scheduler-load.sh and bench/scale-out.sh (sourced, not run): ROOT and JAR, the command line as run,
+# building the jar when it is stale, the directory the raw outputs go to, the load average sampled meanwhile, and the
+# report.
 #   NAME     the sourcing script's name, for messages
 #   MODULES  the modules whose sources the jar is built from
 
@@ -9,6 +10,17 @@ JAR="$ROOT/bench/target/benchmarks.jar"
 die() { echo "$NAME: $*" >&2; exit 1; }
 has() { [[ " $PARTS " == *" $1 "* ]]; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# COMMAND: the script as it was run, with those of the variables named in "$@" that are set; and the tools every
+# harness needs.
+init() {
+    COMMAND="bench/$NAME.sh"
+    for v in "$@"; do
+        if [ -n "${!v:-}" ]; then COMMAND="$v=\"${!v}\" $COMMAND"; fi
+    done
+    command -v java >/dev/null || die "no java on PATH (fix: install a JDK 17)"
+    command -v python3 >/dev/null || die "no python3 on PATH (the harness's report is written in Python)"
+}
 
 # Builds bench/target/benchmarks.jar when missing, older than the sources of MODULES, or REBUILD=1.
 build_jar() {

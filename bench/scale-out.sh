@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Scaling out (issue 16, item 6), with real trainer workers (`shears worker`, one JVM each, started by LocalPipeline
-# beside an embedded KRaft broker and the scheduler) on the real Fashion-MNIST (the workers' default data root,
-# /usr/share/datasets: apt-get install dataset-fashion-mnist):
+# beside an embedded KRaft broker and the scheduler) on the real Fashion-MNIST (/usr/share/datasets/fashion-mnist:
+# apt-get install dataset-fashion-mnist):
 #
 #   throughput  the same two LeNet-5 jobs (DENSE_EPOCHS dense epochs, STEPS pruning steps of ITERATIONS fine-tuning
 #               iterations) run by two workers, then by one; each worker pinned to its own core of CORES
 #               (taskset -a -p -c) with -XX:ActiveProcessorCount=1 and one OpenMP thread; the job ids are chosen so
 #               that the two jobs' commands land on different workers' partitions. Reports each job's time and worker,
 #               the span from the first JobStarted to the last ModelPublished, jobs per hour, each worker's CPU
-#               seconds, and the ratio one worker's span / two workers'. On a 2-core machine the broker, the scheduler
-#               and whatever else runs share the same two cores, so two workers cannot show x2 there
+#               seconds and the share of its core it got (CPU / span), and the ratio one worker's span / two
+#               workers' (medians of REPEATS alternated runs). On a 2-core machine the broker, the scheduler and
+#               whatever else runs share the same two cores, so two workers cannot show x2 there
 #   idle        a commands topic of PARTITIONS partitions and IDLE_WORKERS workers (more than partitions): the consumer
 #               group's assignment (each partition to one worker, the rest none), and IDLE_JOBS small jobs submitted at
 #               once, run by the assigned workers only
@@ -23,6 +24,7 @@
 #   DENSE_EPOCHS=1    per job
 #   STEPS=3           pruning steps per job
 #   ITERATIONS=100    fine-tuning iterations per step
+#   REPEATS=3         throughput runs of each, alternated two workers, one, two, one, ... (median spans compared)
 #   PARTITIONS=2      idle part: the commands topic's partitions
 #   IDLE_WORKERS=3    idle part: workers
 #   IDLE_JOBS=4       idle part: jobs (no dense epoch, one step of 20 iterations)
@@ -32,19 +34,13 @@
 #   REBUILD=1         rebuild the jar even when it is up to date
 set -euo pipefail
 
-COMMAND="bench/scale-out.sh"
-for v in CORES DENSE_EPOCHS STEPS ITERATIONS PARTITIONS IDLE_WORKERS IDLE_JOBS HEAP PARTS; do
-    if [ -n "${!v:-}" ]; then COMMAND="$v=\"${!v}\" $COMMAND"; fi
-done
 NAME=scale-out
 MODULES="broker common prune trainer scheduler deploy bench"
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+init CORES DENSE_EPOCHS STEPS ITERATIONS REPEATS PARTITIONS IDLE_WORKERS IDLE_JOBS HEAP PARTS
 PARTS="${PARTS:-throughput idle}"
 OUT="${OUT:-$ROOT/bench/results/scale-out.md}"
-
-command -v java >/dev/null || die "no java on PATH (fix: install a JDK 17)"
 command -v taskset >/dev/null || die "no taskset on PATH (fix: apt-get install util-linux)"
-command -v python3 >/dev/null || die "no python3 on PATH (the report is written by bench/scale_out_report.py)"
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] \
     || die "no Fashion-MNIST in /usr/share/datasets/fashion-mnist (fix: apt-get install dataset-fashion-mnist)"
 build_jar
@@ -55,6 +51,7 @@ for part in throughput idle; do
     echo "== ScaleOut --part $part, load $(load)" >&2
     java -Xmx1g -cp "$JAR" dev.shears.bench.ScaleOut --part "$part" --cores "${CORES:-0,1}" \
         --dense-epochs "${DENSE_EPOCHS:-1}" --steps "${STEPS:-3}" --iterations "${ITERATIONS:-100}" \
+        --repeats "${REPEATS:-3}" \
         --partitions "${PARTITIONS:-2}" --idle-workers "${IDLE_WORKERS:-3}" --idle-jobs "${IDLE_JOBS:-4}" \
         --worker-heap "${HEAP:-2g}" --dir "$TMP/$part" > "$TMP/$part.log" 2> "$TMP/$part.err" \
         || { tail -30 "$TMP/$part.err" >&2; cat "$TMP/$part.log" >&2; die "ScaleOut --part $part failed (log above)"; }

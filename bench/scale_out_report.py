@@ -5,10 +5,9 @@ Usage: python3 bench/scale_out_report.py DIR COMMAND
   THROUGHPUT and RATIO lines) and idle.log (ScaleOut's ASSIGN, RAN and IDLE lines).
 """
 import os
-import sys
 
 from pipeline_report import kv, lines
-from scheduler_load_report import header
+from scheduler_load_report import write
 
 
 def throughput_section(d, out):
@@ -19,22 +18,28 @@ def throughput_section(d, out):
     r0 = runs[0]
     out.append("## Two workers against one, two jobs\n")
     out.append(f"Two LeNet-5 jobs on the real Fashion-MNIST ({r0['dense_epochs']} dense epoch, {r0['steps']} pruning "
-               f"steps of {r0['iterations']} fine-tuning iterations, evaluation after each), submitted at once. Each "
-               "worker pinned to its own core (`taskset -a -p -c`), `-XX:ActiveProcessorCount=1`, one OpenMP thread. "
-               "Span: the first `JobStarted` created to the last `ModelPublished` created.\n")
-    out.append("| workers | cores | span (s) | jobs per hour | each worker's CPU (s) | jobs (worker: s) |")
-    out.append("|---|---|---|---|---|---|")
+               f"steps of {r0['iterations']} fine-tuning iterations, evaluation after each), submitted at once, run by "
+               "two workers and by one in alternated runs, each run on a new pipeline. Each worker pinned to its own "
+               "core (`taskset -a -p -c`), `-XX:ActiveProcessorCount=1`, one OpenMP thread; one worker takes one step "
+               "at a time, so alone it interleaves the two jobs' steps. *Span*: the first `JobStarted` created to the "
+               "last `ModelPublished` created. *Core share*: the worker's CPU seconds over the span, the part of its "
+               "core it got beside the broker, the scheduler and the machine's other work.\n")
+    out.append("| run | workers | cores | span (s) | jobs per hour | each worker's CPU (s) | core share | jobs (worker: s) |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    jobs = [kv(l) for l in lines(path, "JOB ")]
     for r in runs:
-        jobs = ", ".join(f"{j['job']} on {j['worker']}: {j['seconds']}" for j in map(kv, lines(path, "JOB "))
-                         if j["workers"] == r["workers"])
-        out.append(f"| {r['workers']} | {r['cores']} | {r['span_s']} | {r['jobs_per_hour']} | "
-                   f"{r['worker_cpu_s'].replace(',', ', ')} | {jobs} |")
+        cpu = [float(c) for c in r["worker_cpu_s"].split(",")]
+        share = ", ".join(f"{c / float(r['span_s']):.2f}" for c in cpu)
+        done = ", ".join(f"{j['job']} on {j['worker']}: {j['seconds']}" for j in jobs
+                         if j["workers"] == r["workers"] and j["run"] == r["run"])
+        out.append(f"| {r['run']} | {r['workers']} | {r['cores']} | {r['span_s']} | {r['jobs_per_hour']} | "
+                   f"{', '.join(map(str, cpu))} (total {sum(cpu):.1f}) | {share} | {done} |")
     for l in lines(path, "RATIO "):
         r = kv(l)
-        out.append(f"\nThroughput ratio, two workers over one: **{r['speedup']}x** ({r['one_worker_span_s']} s against "
-                   f"{r['two_workers_span_s']} s).\n")
-    out.append("Assignment of the commands topic in the two-worker run:\n")
-    out.extend(f"    {l}" for l in lines(path, "ASSIGN workers=2"))
+        out.append(f"\nThroughput ratio, two workers over one (median spans of {r['runs']} runs each): "
+                   f"**{r['speedup']}x** ({r['one_worker_span_s']} s against {r['two_workers_span_s']} s).\n")
+    out.append("Assignment of the commands topic in the first two-worker run:\n")
+    out.extend(f"    {l}" for l in lines(path, "ASSIGN workers=2")[:2])
     out.append("")
 
 
@@ -59,11 +64,7 @@ def idle_section(d, out):
 
 
 def main():
-    d, command = sys.argv[1], sys.argv[2]
-    out = header(d, command, "Scaling out")
-    throughput_section(d, out)
-    idle_section(d, out)
-    print("\n".join(out))
+    write("Scaling out", throughput_section, idle_section)
 
 
 if __name__ == "__main__":

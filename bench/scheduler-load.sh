@@ -37,19 +37,13 @@ set -euo pipefail
 if [ "${QUICK:-0}" = 1 ]; then
     : "${JOBS:=50}" "${STEPS:=2}" "${DENSE_HOLD:=8}" "${HOLD:=4}" "${PARTS:=load}" "${OUT:=-}"
 fi
-COMMAND="bench/scheduler-load.sh"
-for v in QUICK JOBS STEPS DENSE_HOLD HOLD PROGRESS WORKERS HEAP RESTART_JOBS PARTS; do
-    if [ -n "${!v:-}" ]; then COMMAND="$v=\"${!v}\" $COMMAND"; fi
-done
 NAME=scheduler-load
 MODULES="broker common scheduler deploy bench"
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+init QUICK JOBS STEPS DENSE_HOLD HOLD PROGRESS WORKERS HEAP RESTART_JOBS PARTS
 PARTS="${PARTS:-load restart}"
 OUT="${OUT:-$ROOT/bench/results/scheduler-load.md}"
-
-command -v java >/dev/null || die "no java on PATH (fix: install a JDK 17)"
 command -v jstat >/dev/null || die "no jstat on PATH (fix: a JDK, not a JRE: the scheduler's heap is read with it)"
-command -v python3 >/dev/null || die "no python3 on PATH (the report is written by bench/scheduler_load_report.py)"
 build_jar
 start_run
 

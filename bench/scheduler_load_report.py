@@ -70,12 +70,17 @@ def header(d, command, title):
             f"Command: `{command}`\n"]
 
 
-def main():
+def write(title, *sections):
+    """Prints the report of the directory and command given as arguments: the header, then each section(d, out)."""
     d, command = sys.argv[1], sys.argv[2]
-    out = header(d, command, "The scheduler at real concurrency")
-    load_section(d, out)
-    restart_section(d, out)
+    out = header(d, command, title)
+    for section in sections:
+        section(d, out)
     print("\n".join(out))
+
+
+def main():
+    write("The scheduler at real concurrency", load_section, restart_section)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ final class BenchRecipes {
      * A LeNet-5 job on Fashion-MNIST whose accuracy budget never intervenes.
      *
      * @param job the job's id, also its publication's name
-     * @param data the recipe's {@code data} (a name under the workers' data roots), or null for the default
+     * @param data the recipe's {@code data}, or null for the default
      * @param denseEpochs dense epochs before the first step
      * @param steps schedule steps
      * @param iterationsPerStep fine-tuning iterations after each step

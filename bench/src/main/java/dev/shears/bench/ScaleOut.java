@@ -28,12 +28,15 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.common.ConsumerGroupState;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.utils.Utils;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -41,7 +44,7 @@ import picocli.CommandLine.Option;
 
 /**
  * Scaling out (issue 16, item 6), with real trainer workers ({@code shears worker}, each its own JVM, as
- * {@link LocalPipeline} starts them) on the real Fashion-MNIST (the workers' default data root).
+ * {@link LocalPipeline} starts them) on the real Fashion-MNIST.
  *
  * <p>{@code --part throughput}: the same two LeNet-5 jobs run by two workers, then by one. Each worker is pinned to
  * its own core ({@code taskset -a -p -c}) and told so ({@code -XX:ActiveProcessorCount=1}, one OpenMP thread). The job
@@ -49,7 +52,8 @@ import picocli.CommandLine.Option;
  * job's commands are keyed by its id). Prints one {@code ASSIGN} line per worker (its partitions of the commands
  * topic, from the consumer group's description), one {@code JOB} line per job (its worker, JobStarted created to
  * ModelPublished created) and {@code THROUGHPUT workers=W} (first JobStarted to last ModelPublished, jobs per hour,
- * each worker's CPU seconds); then {@code RATIO} (one worker's span over two workers').
+ * each worker's CPU seconds); then {@code RATIO} (one worker's span over two workers', medians over
+ * {@code --repeats} alternated runs).
  *
  * <p>{@code --part idle}: a commands topic of {@code --partitions} P and {@code --idle-workers} W > P workers: the
  * group gives each partition to one worker and W - P workers none ({@code ASSIGN} lines); {@code --idle-jobs} small
@@ -69,8 +73,8 @@ public final class ScaleOut implements Callable<Integer> {
     @Option(names = "--part", defaultValue = "throughput", description = "throughput or idle (default ${DEFAULT-VALUE})")
     String part;
 
-    @Option(names = "--data", defaultValue = "fashion-mnist",
-            description = "the recipes' data, a name under the workers' data roots (default ${DEFAULT-VALUE})")
+    @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
+            description = "the recipes' data (default ${DEFAULT-VALUE})")
     String data;
 
     @Option(names = "--cores", split = ",", defaultValue = "0,1",
@@ -86,6 +90,10 @@ public final class ScaleOut implements Callable<Integer> {
     @Option(names = "--iterations", defaultValue = "100",
             description = "fine-tuning iterations per step (default ${DEFAULT-VALUE})")
     int iterations;
+
+    @Option(names = "--repeats", defaultValue = "1",
+            description = "throughput part: runs of each, alternated 2, 1, 2, 1, ... (default ${DEFAULT-VALUE})")
+    int repeats;
 
     @Option(names = "--partitions", defaultValue = "2", description = "idle part: commands partitions (default ${DEFAULT-VALUE})")
     int partitions;
@@ -107,6 +115,8 @@ public final class ScaleOut implements Callable<Integer> {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final ObjectMapper json = new ObjectMapper();
+    /** The two jobs of the throughput part, picked on its first run. */
+    private List<String> jobs;
 
     public static void main(String[] args) {
         SerialFilter.install();
@@ -125,67 +135,80 @@ public final class ScaleOut implements Callable<Integer> {
     }
 
     private int throughput(Path work) throws Exception {
-        List<String> jobs = null;
-        Map<Integer, Double> spans = new TreeMap<>();
-        for (int workers : List.of(2, 1)) {
-            LocalPipeline.Options options = options(workers, LocalPipeline.Options.defaults().partitions());
-            try (LocalPipeline pipeline = LocalPipeline.start(work.resolve("workers-" + workers), options)) {
-                pin(pipeline);
-                Map<String, Set<Integer>> assignment = assignment(pipeline, workers);
-                if (jobs == null) {
-                    jobs = jobsOnDifferentWorkers(assignment, options.partitions());
-                }
-                List<ProcessHandle> handles = pipeline.workers().stream()
-                        .map(w -> ProcessHandle.of(w.pid()).orElseThrow()).toList();
-                List<Duration> cpu0 = handles.stream().map(ScaleOut::cpu).toList();
-                for (String job : jobs) {
-                    submit(pipeline, BenchRecipes.lenet5(job, data, denseEpochs, steps, iterations));
-                }
-                awaitEnded(pipeline, jobs);
-                Topics topics = new Topics(options.topicPrefix());
-                TopicHistory history = TopicHistory.read(pipeline.bootstrapServers(), topics);
-                Instant first = null;
-                Instant last = null;
-                for (String job : jobs) {
-                    Event started = history.commands().get(job).stream().filter(e -> e.payload() instanceof JobStarted)
-                            .findFirst().orElseThrow();
-                    Event published = history.reports().get(job).stream()
-                            .filter(e -> e.payload() instanceof ModelPublished).findFirst().orElseThrow(() ->
-                                    new IllegalStateException("job " + job + " was not published; logs in "
-                                            + pipeline.logDir()));
-                    first = first == null || started.time().isBefore(first) ? started.time() : first;
-                    last = last == null || published.time().isAfter(last) ? published.time() : last;
-                    System.out.printf(Locale.ROOT, "JOB workers=%d job=%s worker=%s seconds=%.1f%n", workers, job,
-                            workersOf(history, job), TopicHistory.between(started, published) / 1000);
-                }
-                double span = Duration.between(first, last).toNanos() / 1e9;
-                spans.put(workers, span);
-                List<String> cpu = new ArrayList<>();
-                for (int i = 0; i < handles.size(); i++) {
-                    cpu.add(String.format(Locale.ROOT, "%.1f", cpu(handles.get(i)).minus(cpu0.get(i)).toNanos() / 1e9));
-                }
-                System.out.printf(Locale.ROOT, "THROUGHPUT workers=%d jobs=%d span_s=%.1f jobs_per_hour=%.1f"
-                                + " worker_cpu_s=%s cores=%s dense_epochs=%d steps=%d iterations=%d%n", workers,
-                        jobs.size(), span, jobs.size() * 3600 / span, String.join(",", cpu),
-                        cores.subList(0, workers).stream().map(String::valueOf).collect(Collectors.joining(",")),
-                        denseEpochs, steps, iterations);
+        Map<Integer, Samples> spans = new TreeMap<>();
+        for (int run = 1; run <= repeats; run++) {
+            for (int workers : List.of(2, 1)) {
+                double span = twoJobs(work.resolve("run-" + run + "-workers-" + workers), run, workers);
+                spans.computeIfAbsent(workers, w -> new Samples()).add(span);
             }
         }
-        System.out.printf(Locale.ROOT, "RATIO one_worker_span_s=%.1f two_workers_span_s=%.1f speedup=%.2f%n",
-                spans.get(1), spans.get(2), spans.get(1) / spans.get(2));
+        double one = spans.get(1).percentile(0.5);
+        double two = spans.get(2).percentile(0.5);
+        System.out.printf(Locale.ROOT, "RATIO runs=%d one_worker_span_s=%.1f two_workers_span_s=%.1f speedup=%.2f%n",
+                repeats, one, two, one / two);
         return 0;
+    }
+
+    /**
+     * The two jobs on a new pipeline of {@code workers} pinned workers (the job ids picked on the first run, so that
+     * two workers get one each); prints its {@code ASSIGN}, {@code JOB} and {@code THROUGHPUT} lines.
+     *
+     * @return the span, first {@code JobStarted} created to last {@code ModelPublished} created, in seconds
+     */
+    private double twoJobs(Path dir, int run, int workers) throws Exception {
+        LocalPipeline.Options options = options(workers, LocalPipeline.Options.defaults().partitions());
+        try (LocalPipeline pipeline = LocalPipeline.start(dir, options)) {
+            pin(pipeline);
+            Map<String, Set<Integer>> assignment = assignment(pipeline, workers);
+            if (jobs == null) {
+                jobs = jobsOnDifferentWorkers(assignment, options.partitions());
+            }
+            List<ProcessHandle> handles = pipeline.workers().stream()
+                    .map(w -> ProcessHandle.of(w.pid()).orElseThrow()).toList();
+            List<Duration> cpu0 = handles.stream().map(ScaleOut::cpu).toList();
+            for (String job : jobs) {
+                submit(pipeline, BenchRecipes.lenet5(job, data, denseEpochs, steps, iterations));
+            }
+            awaitEnded(pipeline, jobs);
+            TopicHistory history = TopicHistory.read(pipeline.bootstrapServers(), new Topics(options.topicPrefix()));
+            Instant first = null;
+            Instant last = null;
+            for (String job : jobs) {
+                Event started = history.commands().get(job).stream().filter(e -> e.payload() instanceof JobStarted)
+                        .findFirst().orElseThrow();
+                Event published = history.reports().get(job).stream()
+                        .filter(e -> e.payload() instanceof ModelPublished).findFirst().orElseThrow(() ->
+                                new IllegalStateException("job " + job + " was not published; logs in "
+                                        + pipeline.logDir()));
+                first = first == null || started.time().isBefore(first) ? started.time() : first;
+                last = last == null || published.time().isAfter(last) ? published.time() : last;
+                System.out.printf(Locale.ROOT, "JOB run=%d workers=%d job=%s worker=%s seconds=%.1f%n", run,
+                        workers, job, workersOf(history, job), TopicHistory.between(started, published) / 1000);
+            }
+            double span = Duration.between(first, last).toNanos() / 1e9;
+            List<String> cpu = new ArrayList<>();
+            for (int i = 0; i < handles.size(); i++) {
+                cpu.add(String.format(Locale.ROOT, "%.1f", cpu(handles.get(i)).minus(cpu0.get(i)).toNanos() / 1e9));
+            }
+            System.out.printf(Locale.ROOT, "THROUGHPUT run=%d workers=%d jobs=%d span_s=%.1f jobs_per_hour=%.1f"
+                            + " worker_cpu_s=%s cores=%s dense_epochs=%d steps=%d iterations=%d%n", run, workers,
+                    jobs.size(), span, jobs.size() * 3600 / span, String.join(",", cpu),
+                    cores.subList(0, workers).stream().map(String::valueOf).collect(Collectors.joining(",")),
+                    denseEpochs, steps, iterations);
+            return span;
+        }
     }
 
     private int idle(Path work) throws Exception {
         LocalPipeline.Options options = options(idleWorkers, partitions);
         try (LocalPipeline pipeline = LocalPipeline.start(work, options)) {
             Map<String, Set<Integer>> assignment = assignment(pipeline, idleWorkers);
-            List<String> jobs = new ArrayList<>();
+            List<String> ids = new ArrayList<>();
             for (int i = 1; i <= idleJobs; i++) {
-                jobs.add("idle-" + i);
+                ids.add("idle-" + i);
                 submit(pipeline, BenchRecipes.lenet5("idle-" + i, data, 0, 1, 20));
             }
-            awaitEnded(pipeline, jobs);
+            awaitEnded(pipeline, ids);
             TopicHistory history = TopicHistory.read(pipeline.bootstrapServers(), new Topics(options.topicPrefix()));
             Map<String, Integer> ran = new TreeMap<>();
             assignment.keySet().forEach(w -> ran.put(w, 0));
@@ -226,19 +249,21 @@ public final class ScaleOut implements Callable<Integer> {
     }
 
     /**
-     * Each worker's partitions of the commands topic, by worker id, once the group has all {@code workers} members
-     * and every partition assigned; printed as {@code ASSIGN} lines.
+     * Each worker's partitions of the commands topic, by worker id, once the group is stable with all {@code workers}
+     * members, every partition assigned, as evenly as can be, and the same for two samples 2 s apart (a joining
+     * member first shows with nothing); printed as {@code ASSIGN} lines.
      */
     private static Map<String, Set<Integer>> assignment(LocalPipeline pipeline, int workers) throws Exception {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.bootstrapServers());
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         try (Admin admin = Admin.create(p)) {
+            Map<String, Set<Integer>> previous = null;
             while (true) {
-                ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(GROUP)).all().get().get(GROUP);
+                ConsumerGroupDescription group = describe(admin);
                 Map<String, Set<Integer>> out = new TreeMap<>();
                 int assigned = 0;
-                for (MemberDescription m : group.members()) {
+                for (MemberDescription m : group == null ? List.<MemberDescription>of() : group.members()) {
                     Set<Integer> parts = new TreeSet<>();
                     for (TopicPartition tp : m.assignment().topicPartitions()) {
                         parts.add(tp.partition());
@@ -248,7 +273,11 @@ public final class ScaleOut implements Callable<Integer> {
                 }
                 int partitions = admin.describeTopics(List.of(commandsTopic())).allTopicNames().get()
                         .get(commandsTopic()).partitions().size();
-                if (out.size() == workers && assigned == partitions) {
+                boolean balanced = out.values().stream().mapToInt(Set::size).max().orElse(0)
+                        - out.values().stream().mapToInt(Set::size).min().orElse(0) <= 1;
+                boolean settled = out.size() == workers && assigned == partitions && balanced
+                        && group != null && group.state() == ConsumerGroupState.STABLE;
+                if (settled && out.equals(previous)) {
                     out.forEach((w, parts) -> System.out.printf(Locale.ROOT,
                             "ASSIGN workers=%d partitions=%d worker=%s assigned=%s%n", workers, partitions, w, parts));
                     return out;
@@ -257,8 +286,21 @@ public final class ScaleOut implements Callable<Integer> {
                     throw new IllegalStateException("group " + GROUP + " not settled after 2 minutes: " + out
                             + " of " + partitions + " partitions");
                 }
-                Thread.sleep(500);
+                previous = settled ? out : null;
+                Thread.sleep(2000);
             }
+        }
+    }
+
+    /** The workers' group, or null while it does not exist yet (no worker has joined). */
+    private static ConsumerGroupDescription describe(Admin admin) throws InterruptedException, ExecutionException {
+        try {
+            return admin.describeConsumerGroups(List.of(GROUP)).all().get().get(GROUP);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof GroupIdNotFoundException) {
+                return null;
+            }
+            throw e;
         }
     }
 
