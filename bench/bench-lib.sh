@@ -11,13 +11,17 @@ die() { echo "$NAME: $*" >&2; exit 1; }
 has() { [[ " $PARTS " == *" $1 "* ]]; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# COMMAND: the script as it was run, with those of the variables named in "$@" that are set; and the tools every
-# harness needs.
+# init "DEFAULT PARTS" VARIABLE...: PARTS (default the first argument), OUT (default bench/results/NAME.md), COMMAND
+# (the script as it was run, with those of the variables named that are set); and the tools every harness needs.
 init() {
+    local parts="$1"
+    shift
     COMMAND="bench/$NAME.sh"
     for v in "$@"; do
         if [ -n "${!v:-}" ]; then COMMAND="$v=\"${!v}\" $COMMAND"; fi
     done
+    PARTS="${PARTS:-$parts}"
+    OUT="${OUT:-$ROOT/bench/results/$NAME.md}"
     command -v java >/dev/null || die "no java on PATH (fix: install a JDK 17)"
     command -v python3 >/dev/null || die "no python3 on PATH (the harness's report is written in Python)"
 }

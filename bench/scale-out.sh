@@ -37,9 +37,7 @@ set -euo pipefail
 NAME=scale-out
 MODULES="broker common prune trainer scheduler deploy bench"
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
-init CORES DENSE_EPOCHS STEPS ITERATIONS REPEATS PARTITIONS IDLE_WORKERS IDLE_JOBS HEAP PARTS
-PARTS="${PARTS:-throughput idle}"
-OUT="${OUT:-$ROOT/bench/results/scale-out.md}"
+init "throughput idle" CORES DENSE_EPOCHS STEPS ITERATIONS REPEATS PARTITIONS IDLE_WORKERS IDLE_JOBS HEAP PARTS
 command -v taskset >/dev/null || die "no taskset on PATH (fix: apt-get install util-linux)"
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] \
     || die "no Fashion-MNIST in /usr/share/datasets/fashion-mnist (fix: apt-get install dataset-fashion-mnist)"

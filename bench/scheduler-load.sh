@@ -40,9 +40,7 @@ fi
 NAME=scheduler-load
 MODULES="broker common scheduler deploy bench"
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
-init QUICK JOBS STEPS DENSE_HOLD HOLD PROGRESS WORKERS HEAP RESTART_JOBS PARTS
-PARTS="${PARTS:-load restart}"
-OUT="${OUT:-$ROOT/bench/results/scheduler-load.md}"
+init "load restart" QUICK JOBS STEPS DENSE_HOLD HOLD PROGRESS WORKERS HEAP RESTART_JOBS PARTS
 command -v jstat >/dev/null || die "no jstat on PATH (fix: a JDK, not a JRE: the scheduler's heap is read with it)"
 build_jar
 start_run
