@@ -75,18 +75,7 @@ public final class PipelineLatency implements Callable<Integer> {
 
     /** The quick recipe's model and data, with {@code steps} steps, no fine-tuning and a budget that never intervenes. */
     String recipe() {
-        return String.join("\n",
-                "job: " + JOB,
-                "model: lenet5",
-                "data: " + data.toAbsolutePath().normalize().getFileName(),
-                "training: {updater: nesterovs, learningRate: 0.01, momentum: 0.9, batchSize: 64, seed: 7, denseEpochs: "
-                        + denseEpochs + "}",
-                "pruning: {parameters: [\"conv*.weight\", \"fc*.weight\"], method: l1_unstructured, scope: global}",
-                "schedule: {kind: polynomial, initialSparsity: 0.0, finalSparsity: 0.9, steps: " + steps + ", power: 3}",
-                "fineTune: {iterationsPerStep: 0}",
-                "accuracyBudget: {maxDrop: 1.0, policy: stop}",
-                "checkpoints: {keepLast: 2}",
-                "publish: {name: " + JOB + "}", "");
+        return BenchRecipes.lenet5(JOB, data.toAbsolutePath().normalize().getFileName().toString(), denseEpochs, steps, 0);
     }
 
     @Override
@@ -95,7 +84,7 @@ public final class PipelineLatency implements Callable<Integer> {
         HttpClient http = HttpClient.newHttpClient();
         ObjectMapper json = new ObjectMapper();
         try (LocalPipeline pipeline = LocalPipeline.start(work, LocalPipeline.Options.defaults().withWorkers(1)
-                .withDataRoots(java.util.List.of(data.toAbsolutePath().normalize().getParent())))) {
+                .withDataRoots(List.of(data.toAbsolutePath().normalize().getParent())))) {
             URI api = pipeline.schedulerUrl();
             HttpResponse<String> posted = http.send(HttpRequest.newBuilder(api.resolve("/jobs"))
                     .POST(HttpRequest.BodyPublishers.ofString(recipe())).build(), HttpResponse.BodyHandlers.ofString());

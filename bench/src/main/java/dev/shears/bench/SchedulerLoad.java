@@ -2,7 +2,7 @@ package dev.shears.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.common.events.Topics;
-import dev.shears.deploy.launch.ChildProcess;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.deploy.launch.LocalPipeline;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -38,20 +38,24 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The scheduler at real concurrency (issue 16, item 5): a {@link LocalPipeline} without workers (the scheduler in its
- * own JVM, as in production; the broker in this one) and {@link SlowWorker}s that hold every step for
- * {@code --hold-seconds} and report progress every {@code --progress-seconds}. {@code --jobs} jobs are submitted through
- * {@code POST /jobs} as fast as they are taken, so that they are all in flight at once, and run to publication.
+ * The scheduler at real concurrency (issue 16, item 5): a {@link LocalPipeline} without workers (the broker in this
+ * JVM, the scheduler in its own, started as {@code shears scheduler} is in production) and {@link SlowWorker}s in the
+ * workers' consumer group that hold each job's dense step for {@code --dense-hold-seconds}, every pruning step for
+ * {@code --hold-seconds}, and report progress every
+ * {@code --progress-seconds}. {@code --jobs} jobs are submitted through {@code POST /jobs} as fast as they are taken,
+ * so that they are all in flight at once, and run to publication.
  *
- * <p>Prints {@code LOAD} with the jobs in flight at once (steps the fake workers held at the same moment, the most of
- * the samples every 500 ms), the scheduler's reaction ({@code StepCompleted} created → the next command created, from
- * the topics), the scheduler process's CPU time over the run ({@code ProcessHandle}) and its heap ({@code jstat -gc}
- * every second: the most used, and the most the old generation held), the state topic's size on the broker's disk and
- * its records, the progress reports, and whether every job was published exactly once; then {@code RESTART}: the
- * scheduler stopped and started again over those ended jobs, the time from the new process's start to its ready line.
+ * <p>Prints one {@code LOAD} line: the jobs in flight at once (steps the fake workers held at the same moment, the
+ * most of samples every 500 ms); the scheduler's reaction twice, from the topics ({@code StepCompleted} created → the
+ * job's next command created) and as the workers see it ({@code StepCompleted} sent → the next command read,
+ * committed); the scheduler process's CPU seconds over the run ({@link ProcessHandle}); its heap ({@code jstat -gc}
+ * every second: the most used, and the most the old generation held); the state topic's size on the broker's disk and
+ * its records; the progress reports sent; and whether every job was published with each command and report exactly
+ * once. The restart over many ended jobs is {@code SchedulerStateTest}'s ({@code bench/scheduler-load.sh} runs it).
  *
  * <pre>
- * java -cp bench/target/benchmarks.jar dev.shears.bench.SchedulerLoad [--jobs 1000] [--steps 3] [--hold-seconds 20]
+ * java -cp bench/target/benchmarks.jar dev.shears.bench.SchedulerLoad [--jobs 1000] [--steps 3]
+ *     [--dense-hold-seconds 180] [--hold-seconds 30]
  * </pre>
  */
 @Command(name = "SchedulerLoad", mixinStandardHelpOptions = true,
@@ -63,7 +67,12 @@ public final class SchedulerLoad implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "3", description = "schedule steps per job (default ${DEFAULT-VALUE})")
     int steps;
 
-    @Option(names = "--hold-seconds", defaultValue = "20", description = "each step's time (default ${DEFAULT-VALUE})")
+    @Option(names = "--dense-hold-seconds", defaultValue = "180",
+            description = "each dense step's time, longer than the submission (default ${DEFAULT-VALUE})")
+    int denseHoldSeconds;
+
+    @Option(names = "--hold-seconds", defaultValue = "30",
+            description = "each pruning step's time (default ${DEFAULT-VALUE})")
     int holdSeconds;
 
     @Option(names = "--progress-seconds", defaultValue = "2", description = "progress every (default ${DEFAULT-VALUE})")
@@ -88,6 +97,7 @@ public final class SchedulerLoad implements Callable<Integer> {
     private final ObjectMapper json = new ObjectMapper();
 
     public static void main(String[] args) {
+        SerialFilter.install();
         System.exit(new CommandLine(new SchedulerLoad()).execute(args));
     }
 
@@ -96,14 +106,15 @@ public final class SchedulerLoad implements Callable<Integer> {
         Path work = dir != null ? dir : Files.createTempDirectory("scheduler-load");
         LocalPipeline.Options defaults = LocalPipeline.Options.defaults();
         LocalPipeline.Options options = new LocalPipeline.Options(0, "load", defaults.partitions(), 0, 0,
-                defaults.sessionTimeoutMs(), List.of("-Xmx" + schedulerHeap, "-XX:+UseSerialGC"), defaults.env(),
+                defaults.sessionTimeoutMs(), List.of("-Xmx" + schedulerHeap), defaults.env(),
                 defaults.startupTimeout(), defaults.dataRoots(), defaults.modelRoots());
         Topics topics = new Topics(options.topicPrefix());
         try (LocalPipeline pipeline = LocalPipeline.start(work, options)) {
             List<SlowWorker> fakes = new ArrayList<>();
             for (int i = 1; i <= workers; i++) {
                 fakes.add(new SlowWorker(pipeline.bootstrapServers(), topics, "shears-workers-" + topics.prefix(),
-                        "slow-worker-" + i, Duration.ofSeconds(holdSeconds), Duration.ofSeconds(progressSeconds)));
+                        "slow-worker-" + i, Duration.ofSeconds(denseHoldSeconds), Duration.ofSeconds(holdSeconds),
+                        Duration.ofSeconds(progressSeconds)));
             }
             ProcessHandle scheduler = ProcessHandle.of(pipeline.scheduler().pid()).orElseThrow();
             Duration cpu0 = scheduler.info().totalCpuDuration().orElse(Duration.ZERO);
@@ -124,33 +135,28 @@ public final class SchedulerLoad implements Callable<Integer> {
             Duration cpu = scheduler.info().totalCpuDuration().orElse(Duration.ZERO).minus(cpu0);
             inFlight.close();
             heap.close();
+            Samples delivered = new Samples();
             for (SlowWorker w : fakes) {
                 w.close();
+                w.reactions(delivered);
             }
             TopicHistory history = TopicHistory.read(pipeline.bootstrapServers(), topics);
             List<String> violations = SchedulerScale.exactlyOnce(history, jobs, steps);
-            Samples reaction = history.reactions();
+            Samples created = history.reactions();
             StateTopic state = StateTopic.of(pipeline.bootstrapServers(), topics.state());
-            System.out.printf(Locale.ROOT, "LOAD jobs=%d steps=%d hold_s=%d progress_s=%d workers=%d accepted=%d"
-                            + " published=%d submit_s=%.1f run_s=%.1f max_in_flight=%d progress_reports=%d"
-                            + " reaction_n=%d reaction_p50_ms=%.1f reaction_p90_ms=%.1f reaction_p99_ms=%.1f"
-                            + " reaction_max_ms=%.1f scheduler_cpu_s=%.2f heap_used_max_mb=%.1f old_used_max_mb=%.1f"
-                            + " heap_samples=%d state_bytes=%d state_records=%d exactly_once=%s violations=%d%n",
-                    jobs, steps, holdSeconds, progressSeconds, workers, accepted, published, submitSeconds, runSeconds,
-                    inFlight.max(), fakes.stream().mapToInt(SlowWorker::progressSent).sum(), reaction.count(),
-                    reaction.percentile(0.5), reaction.percentile(0.9), reaction.percentile(0.99), reaction.max(),
-                    cpu.toNanos() / 1e9, heap.maxUsedMb(), heap.maxOldMb(), heap.samples(), state.bytes(),
-                    state.records(), violations.isEmpty(), violations.size());
+            System.out.printf(Locale.ROOT, "LOAD jobs=%d steps=%d dense_hold_s=%d hold_s=%d progress_s=%d workers=%d"
+                            + " accepted=%d published=%d submit_s=%.1f run_s=%.1f max_in_flight=%d progress_reports=%d"
+                            + " reaction_n=%d reaction_p50_ms=%.1f reaction_p99_ms=%.1f reaction_max_ms=%.1f"
+                            + " delivered_n=%d delivered_p50_ms=%.1f delivered_p99_ms=%.1f delivered_max_ms=%.1f"
+                            + " scheduler_cpu_s=%.2f heap_used_max_mb=%.1f old_used_max_mb=%.1f heap_samples=%d"
+                            + " state_bytes=%d state_records=%d exactly_once=%s violations=%d%n",
+                    jobs, steps, denseHoldSeconds, holdSeconds, progressSeconds, workers, accepted, published,
+                    submitSeconds, runSeconds, inFlight.max(), fakes.stream().mapToInt(SlowWorker::progressSent).sum(), created.count(),
+                    created.percentile(0.5), created.percentile(0.99), created.max(), delivered.count(),
+                    delivered.percentile(0.5), delivered.percentile(0.99), delivered.max(), cpu.toNanos() / 1e9,
+                    heap.maxUsedMb(), heap.maxOldMb(), heap.samples(), state.bytes(), state.records(),
+                    violations.isEmpty(), violations.size());
             violations.stream().limit(10).forEach(v -> System.out.println("VIOLATION " + v));
-
-            ChildProcess old = pipeline.scheduler();
-            old.stop(Duration.ofSeconds(30));
-            long restart = System.nanoTime();
-            pipeline.startScheduler();
-            double restartMs = (System.nanoTime() - restart) / 1e6;
-            int listed = SchedulerScale.listedJobs(http, json, pipeline.schedulerUrl().resolve("/jobs"));
-            System.out.printf(Locale.ROOT, "RESTART ended_jobs=%d state_records=%d restart_ms=%.0f jobs_listed=%d%n",
-                    published, state.records(), restartMs, listed);
             return published == jobs && violations.isEmpty() ? 0 : 1;
         }
     }

@@ -97,15 +97,7 @@ public final class SchedulerScale implements Callable<Integer> {
 
     /** A LeNet-5 recipe of {@code steps} steps for a fake worker: none of it is trained. */
     static String recipe(String job, int steps) {
-        return String.join("\n",
-                "job: " + job,
-                "model: lenet5",
-                "training: {updater: nesterovs, learningRate: 0.01, momentum: 0.9, batchSize: 64, seed: 7, denseEpochs: 1}",
-                "pruning: {parameters: [\"conv*.weight\", \"fc*.weight\"], method: l1_unstructured, scope: global}",
-                "schedule: {kind: polynomial, initialSparsity: 0.0, finalSparsity: 0.9, steps: " + steps + ", power: 3}",
-                "fineTune: {iterationsPerStep: 20}",
-                "accuracyBudget: {maxDrop: 1.0, policy: stop}",
-                "checkpoints: {keepLast: 2}", "");
+        return BenchRecipes.lenet5(job, null, 1, steps, 20);
     }
 
     private boolean run(String bootstrap, int n) throws Exception {

@@ -11,8 +11,10 @@ import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Properties;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,13 +34,14 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * A worker that trains nothing but takes its time, as many jobs at once as it is given: each {@code JobStarted} and
- * {@code PruneStep} is held for {@code hold}, with a {@code JobProgress} every {@code progressEvery} meanwhile, as a
+ * A worker that trains nothing but takes its time, as many jobs at once as it is given: each {@code JobStarted} (the
+ * dense pre-training) is held for {@code denseHold} and each {@code PruneStep} for {@code hold}, with a {@code JobProgress} every {@code progressEvery} meanwhile, as a
  * real worker reports a step in progress, and then answered with a {@code StepCompleted} at the target sparsity
  * (accuracy constant, so that no budget policy intervenes); {@code Finalize} is answered with {@code ModelPublished}
  * at once. It reads the commands read_committed, in the workers' consumer group of its topics, like the real worker,
  * so that the scheduler sees the load of many jobs in flight at once without the machine training them. It counts
- * the steps it holds, and the most it held at once.
+ * the steps it holds and measures the scheduler's reaction as a worker sees it: from
+ * sending a job's {@code StepCompleted} to reading the job's next command (committed, delivered).
  */
 final class SlowWorker implements Runnable, AutoCloseable {
     private static final double ACCURACY = 0.9;
@@ -47,20 +50,25 @@ final class SlowWorker implements Runnable, AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> producer;
     private final Topics topics;
+    private final Duration denseHold;
     private final Duration hold;
     private final Duration progressEvery;
     private final EventCodec codec = new EventCodec();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicInteger held = new AtomicInteger();
-    private final AtomicInteger maxHeld = new AtomicInteger();
     private final AtomicInteger published = new AtomicInteger();
     private final AtomicInteger progressSent = new AtomicInteger();
+    /** Per job, the seq of its last StepCompleted and when it was sent ({@link System#nanoTime}). */
+    private final Map<String, long[]> completed = new ConcurrentHashMap<>();
+    private final List<Double> reactionsMs = new ArrayList<>();
     private final Thread thread;
 
-    SlowWorker(String bootstrap, Topics topics, String group, String id, Duration hold, Duration progressEvery) {
+    SlowWorker(String bootstrap, Topics topics, String group, String id, Duration denseHold, Duration hold,
+            Duration progressEvery) {
         this.id = id;
         this.topics = topics;
+        this.denseHold = denseHold;
         this.hold = hold;
         this.progressEvery = progressEvery;
         Properties c = new Properties();
@@ -87,11 +95,6 @@ final class SlowWorker implements Runnable, AutoCloseable {
         return held.get();
     }
 
-    /** The most steps held at once so far. */
-    int maxHeld() {
-        return maxHeld.get();
-    }
-
     /** Jobs answered with {@code ModelPublished}. */
     int published() {
         return published.get();
@@ -100,6 +103,13 @@ final class SlowWorker implements Runnable, AutoCloseable {
     /** {@code JobProgress} reports sent. */
     int progressSent() {
         return progressSent.get();
+    }
+
+    /** Adds to {@code out} each reaction measured so far, in milliseconds. */
+    void reactions(Samples out) {
+        synchronized (reactionsMs) {
+            reactionsMs.forEach(out::add);
+        }
     }
 
     @Override
@@ -122,10 +132,16 @@ final class SlowWorker implements Runnable, AutoCloseable {
 
     private void accept(Event command) {
         String job = command.jobId();
+        long[] last = completed.get(job);
+        if (last != null && command.seq() == last[0] + 1) {
+            synchronized (reactionsMs) {
+                reactionsMs.add((System.nanoTime() - last[1]) / 1e6);
+            }
+        }
         if (command.payload() instanceof JobStarted) {
-            holdStep(job, 0, 1, 0.0);
+            holdStep(job, 0, 1, 0.0, denseHold);
         } else if (command.payload() instanceof PruneStep p) {
-            holdStep(job, p.step(), p.attempt(), p.targetSparsity());
+            holdStep(job, p.step(), p.attempt(), p.targetSparsity(), hold);
         } else if (command.payload() instanceof Finalize) {
             published.incrementAndGet();
             // Cost fields of the size a LeNet-5 publication carries, so that the records are as large as a real one's.
@@ -134,10 +150,10 @@ final class SlowWorker implements Runnable, AutoCloseable {
         }
     }
 
-    /** Holds a step: progress every {@code progressEvery}, then its {@code StepCompleted} once {@code hold} is over. */
-    private void holdStep(String job, long seq, int attempt, double target) {
-        maxHeld.accumulateAndGet(held.incrementAndGet(), Math::max);
-        long holdMs = hold.toMillis();
+    /** Holds a step: progress every {@code progressEvery}, then its {@code StepCompleted} once {@code time} is over. */
+    private void holdStep(String job, long seq, int attempt, double target, Duration time) {
+        held.incrementAndGet();
+        long holdMs = time.toMillis();
         long everyMs = progressEvery.toMillis();
         for (long at = everyMs; at < holdMs; at += everyMs) {
             double fraction = (double) at / holdMs;
@@ -148,6 +164,7 @@ final class SlowWorker implements Runnable, AutoCloseable {
         }
         timer.schedule(() -> {
             held.decrementAndGet();
+            completed.put(job, new long[] {seq, System.nanoTime()});
             send(Event.of(job, seq, new StepCompleted(seq, attempt, target, target, Map.of("fc1.weight", target),
                     ACCURACY, ACCURACY, 0.3, "ckpt-" + seq, id, false)));
         }, holdMs, TimeUnit.MILLISECONDS);
