@@ -87,6 +87,21 @@ class EventCodecTest {
     }
 
     @Test
+    void aVersion3JobResumedReadsAsOneThatResumedNoStepMidWay() throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(golden("JobResumed"));
+        root.put("version", 3);
+        ObjectNode payload = (ObjectNode) root.get("payload");
+        payload.remove(List.of("resumedIteration", "iterationsLost"));
+        JobResumed now = (JobResumed) EventExamples.of("JobResumed").payload();
+
+        Event read = ((Decoded.Accepted) codec.decode(json.writeValueAsBytes(root))).event();
+
+        assertThat(read.payload()).isEqualTo(new JobResumed(now.restoredSeq(), now.restoredAttempt(),
+                now.stepsRedone(), now.lost(), now.worker()));
+        assertThat(((JobResumed) read.payload()).resumedIteration()).isZero();
+    }
+
+    @Test
     void aVersion4StepCompletedWithoutTestAccuracyIsMissingAField() throws IOException {
         ObjectNode root = (ObjectNode) json.readTree(codec.encode(EventExamples.of("StepCompleted")));
         ((ObjectNode) root.get("payload")).remove("testAccuracy");
