@@ -69,6 +69,18 @@ class MidStepCheckpointTest {
         assertThatThrownBy(() -> step.run(session)).isInstanceOf(CancellationException.class);
     }
 
+    /**
+     * Trains the dense step of the job in {@link #interrupted} and interrupts step 1 after {@code k} of its
+     * iterations; returns the dense iterations.
+     */
+    long interruptStep1After(long k) throws Exception {
+        JobSession session = open(interrupted);
+        commitDense(session);
+        long dense = session.iteration();
+        interruptAt(session, dense + k, s -> s.prune(STEP_1, FINE_TUNE));
+        return dense;
+    }
+
     interface TrainingStep {
         void run(JobSession session) throws Exception;
     }
@@ -77,12 +89,9 @@ class MidStepCheckpointTest {
     void aPruningStepInterruptedMidWayGoesOnFromItsMidStepCheckpointToTheSameBits() throws Exception {
         JobSession a = open(straight);
         commitDense(a);
-        long dense = a.iteration();
         commitStep1(a);
 
-        JobSession b = open(interrupted);
-        commitDense(b);
-        interruptAt(b, dense + 2 * EVERY + 3, s -> s.prune(STEP_1, FINE_TUNE));
+        interruptStep1After(2 * EVERY + 3);
         Checkpoints checkpoints = JobDirectory.at(interrupted).checkpoints();
         assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).as("no step committed").containsExactly(0L);
         String base = checkpoints.list().get(0).id();
@@ -120,10 +129,7 @@ class MidStepCheckpointTest {
 
     @Test
     void theIterationsLostAreThoseNotedPastTheMidStepCheckpoint() throws Exception {
-        JobSession b = open(interrupted);
-        commitDense(b);
-        long dense = b.iteration();
-        interruptAt(b, dense + EVERY + 5, s -> s.prune(STEP_1, FINE_TUNE));
+        interruptStep1After(EVERY + 5);
         Checkpoints checkpoints = JobDirectory.at(interrupted).checkpoints();
         String base = checkpoints.list().get(0).id();
         // the interrupted session's last note, as its training makes one every few seconds
@@ -135,10 +141,7 @@ class MidStepCheckpointTest {
 
     @Test
     void aMidStepCheckpointOfAnotherCommandIsNotTakenUp() throws Exception {
-        JobSession b = open(interrupted);
-        commitDense(b);
-        long dense = b.iteration();
-        interruptAt(b, dense + EVERY + 1, s -> s.prune(STEP_1, FINE_TUNE));
+        long dense = interruptStep1After(EVERY + 1);
 
         JobSession again = open(interrupted);
         assertThat(again.beginStep(1, 2, STEP_1.targetSparsity(), FINE_TUNE)).as("another attempt").isEmpty();
