@@ -94,8 +94,11 @@ public final class JobSession {
         Optional<Checkpoints.Restored> found = checkpoints.restoreLatest();
         this.restored = found.filter(r -> r.state().job().equals(recipe.job())).orElse(null);
         Training t = recipe.training();
+        // the normalisation the job was fed with: its checkpoint's, or, before any, its interrupted dense step's
         this.data = JobData.open(recipe.data(), t.seed(), t.batchSize(), inputs.data(),
-                Optional.ofNullable(restored).map(r -> r.state().normalization()));
+                Optional.ofNullable(restored).map(r -> r.state().normalization()).or(() -> checkpoints.midStepState()
+                        .filter(m -> m.job().equals(recipe.job()) && m.base().isEmpty())
+                        .map(MidStepState::normalization)));
         this.batches = data.batches();
         if (restored != null) {
             adopt(restored);
