@@ -65,13 +65,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The chaos run: jobs on the committed data subset run to publication on the real pipeline (a KRaft broker, the
- * scheduler and workers, each its own JVM) while this test injects faults, driven by the events it reads live:
- * workers SIGKILLed in the middle of training, right after a {@code StepCompleted} (between checkpoint and commit),
- * when {@code Finalize} is on the topic and while the model is being published (the moment the publisher's temporary
- * version directory appears), each replaced; the scheduler SIGKILLed and restarted; the broker stopped and restarted;
- * a job's checkpoint directory made unwritable during a step; commands and old {@code StepCompleted}s sent again, late
- * and out of order. It then audits the whole history and the published versions on disk ({@link History}) and prints
- * one line per fault kind.
+ * scheduler and workers, each its own JVM) while this test injects faults, driven by the events it reads live: workers
+ * SIGKILLed in the middle of training (the next worker goes on from the step's mid-step checkpoint), right after a
+ * {@code StepCompleted} (between checkpoint and commit), when {@code Finalize} is on the topic and while the model is
+ * being published (the moment the publisher's temporary version directory appears), each replaced; the scheduler
+ * SIGKILLed and restarted; the broker stopped and restarted; a job's checkpoint directory made unwritable during a
+ * step; commands and old {@code StepCompleted}s sent again, late and out of order. It then audits the whole history and
+ * the published versions on disk ({@link History}) and prints one line per fault kind.
  *
  * <p>The short form runs in {@code mvn verify}, one of each fault. The full form (more jobs and steps, at least 10
  * worker kills):
@@ -212,7 +212,8 @@ class ChaosTest {
         List<Event> commands = History.readAll(pipeline.bootstrapServers(), topics.commands());
         List<Event> reports = History.readAll(pipeline.bootstrapServers(), topics.reports());
         List<JobResumed> midStep = reports.stream().map(Event::payload)
-                .filter(p -> p instanceof JobResumed r && r.resumedIteration() > 0).map(JobResumed.class::cast).toList();
+                .filter(p -> p instanceof JobResumed r && r.resumedIteration() > 0).map(JobResumed.class::cast)
+                .toList();
         System.out.printf(Locale.ROOT, "steps taken up from their mid-step checkpoints: %d, at iterations %s, losing %s%n",
                 midStep.size(), midStep.stream().map(JobResumed::resumedIteration).toList(),
                 midStep.stream().map(JobResumed::iterationsLost).toList());
