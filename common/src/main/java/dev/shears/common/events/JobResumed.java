@@ -61,7 +61,7 @@ public record JobResumed(long restoredSeq, int restoredAttempt, long stepsRedone
         c.token("worker", worker, "trainer-0");
     }
 
-    /** A restore after which no interrupted step goes on mid-way ({@code resumedIteration} and {@code iterationsLost} 0). */
+    /** A restore with no step going on mid-way ({@code resumedIteration} and {@code iterationsLost} 0). */
     public JobResumed(long restoredSeq, int restoredAttempt, long stepsRedone, List<CommandKey> lost, String worker) {
         this(restoredSeq, restoredAttempt, stepsRedone, lost, 0, 0, worker);
     }

@@ -61,8 +61,9 @@ public record Checkpoints(int keepLast, Every every) {
         /** @throws IllegalArgumentException when out of range, or both given */
         public Every {
             Objects.requireNonNull(time, "time");
+            boolean timed = !time.isZero();
             if (iterations < 0 || iterations > MAX_ITERATIONS || time.isNegative() || time.compareTo(MAX_TIME) > 0
-                    || iterations > 0 && !time.isZero() || !time.isZero() && time.compareTo(Duration.ofSeconds(1)) < 0) {
+                    || iterations > 0 && timed || timed && time.compareTo(Duration.ofSeconds(1)) < 0) {
                 throw new IllegalArgumentException("checkpoints.every of " + iterations + " iterations and " + time
                         + " is not valid: must be " + EXPECTED);
             }

@@ -70,7 +70,8 @@ class EventCodecTest {
         Event old = ((Decoded.Accepted) codec.decode(golden("v1/StepCompleted"))).event();
 
         assertThat(old.version()).isEqualTo(Event.VERSION);
-        assertThat(old.payload()).isEqualTo(accuracyAsBoth((StepCompleted) EventExamples.of("StepCompleted").payload()));
+        assertThat(old.payload())
+                .isEqualTo(accuracyAsBoth((StepCompleted) EventExamples.of("StepCompleted").payload()));
     }
 
     @ParameterizedTest(name = "version {0}")
