@@ -101,6 +101,7 @@ class MidStepCheckpointTest {
         });
 
         JobSession resumed = open(interrupted);
+        assertThat(resumed.lastSeq()).as("restored: the dense step's checkpoint, not the mid-step one").isZero();
         assertThat(resumed.interrupted()).hasValueSatisfying(i -> assertThat(i.from()).isEqualTo(2 * EVERY));
         commitStep1(resumed);
 
