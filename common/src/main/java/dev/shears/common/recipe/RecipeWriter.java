@@ -105,7 +105,7 @@ final class RecipeWriter {
         Checkpoints.Every every = r.checkpoints().every();
         if (every.iterations() > 0) {
             checkpoints.put("every", every.iterations());
-        } else {
+        } else if (!every.equals(Checkpoints.Every.DEFAULT)) { // the default left out: workers before it read the recipe
             checkpoints.put("every", every.toString());
         }
         root.putObject(Publish.SECTION).put("name", r.publish().name()).put("artifact",

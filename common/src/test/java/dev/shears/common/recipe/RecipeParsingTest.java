@@ -339,6 +339,8 @@ class RecipeParsingTest {
                 "fineTune:", "accuracyBudget:", "checkpoints:", "publish:");
         assertThat(yaml).doesNotContain("  norm:", "  dim:", "  nm:", "  rate:", "  rewindIteration:", "  maxDrop:",
                 "  extraIterations:", "  points:");
+        assertThat(yaml).as("the default mid-step interval, left out for workers that do not know the key")
+                .doesNotContain("  every:");
     }
 
     @Test
