@@ -41,6 +41,8 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One job's working state on one machine — model, pruning state, data position, checkpoints — and
@@ -56,6 +58,7 @@ import org.nd4j.linalg.learning.config.Sgd;
  * checkpoints record.
  */
 public final class JobSession {
+    private static final Logger log = LoggerFactory.getLogger(JobSession.class);
     /** How often a step in training notes its progress for the iterations a crash would lose. */
     private static final Duration NOTE_EVERY = Duration.ofSeconds(5);
     private final Recipe recipe;
@@ -422,7 +425,12 @@ public final class JobSession {
         lastSeq = result.seq();
         lastAttempt = attempt;
         step = null;
-        checkpoints.deleteMidStep(); // superseded by the step's checkpoint
+        try {
+            checkpoints.deleteMidStep(); // superseded by the step's checkpoint
+        } catch (IOException e) {
+            // the step is committed; left behind, it names the checkpoint it began from and is never taken up again
+            log.warn("job {}: could not delete the mid-step checkpoint of step {}: {}", job, result.seq(), e.toString());
+        }
         metrics.checkpointDuration(job, Duration.ofNanos(System.nanoTime() - start));
     }
 
