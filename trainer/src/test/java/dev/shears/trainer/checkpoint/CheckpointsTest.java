@@ -220,15 +220,10 @@ class CheckpointsTest {
      */
     @Test
     void aMidStepCheckpointIsNeitherRetainedNorRestoredAsAStep() throws IOException {
+        Checkpoints.Retention retention = retentionOf("accuracyBudget: {maxDrop: 0.05}\ncheckpoints: {keepLast: 1}\n");
         MultiLayerNetwork net = ResumeProbe.network();
         Pruning pruning = Pruning.of(net);
         Checkpoints checkpoints = new Checkpoints(dir);
-        Checkpoints.Retention retention = retentionOf("""
-                accuracyBudget:
-                  maxDrop: 0.05
-                checkpoints:
-                  keepLast: 1
-                """);
         checkpoints.save(net, pruning, state(0, 0, 0.90), retention); // dense, the most accurate
         Checkpoints.Checkpoint accepted = checkpoints.save(net, pruning, state(1, 10, 0.88), retention);
         MidStepState step2 = new MidStepState("job-1", 2, 1, accepted.id(), 0.6, 20, 7, 17, 0, 17, null,
