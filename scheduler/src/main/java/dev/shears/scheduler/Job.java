@@ -503,7 +503,9 @@ final class Job {
     }
 
     private static String restoredText(JobResumed r) {
-        return r.restored().map(CommandKey::toString).orElse("seq " + r.restoredSeq());
+        return r.restored().map(CommandKey::toString).orElse("seq " + r.restoredSeq())
+                + (r.resumedIteration() == 0 && r.iterationsLost() == 0 ? "" : " (the interrupted step goes on from"
+                        + " iteration " + r.resumedIteration() + ", " + r.iterationsLost() + " iterations lost)");
     }
 
     private Outcome onPublished(Event event, ModelPublished p) {

@@ -647,6 +647,20 @@ class JobTest {
     }
 
     @Test
+    void aResumeThatTakesAnInterruptedStepUpMidWaySaysSoInTheHistoryAndLosesNoStep() {
+        submit("stop", 0);
+        answer(DENSE);
+        answer(GOOD);
+        int before = sent.size();
+
+        report(1, new JobResumed(1, 1, 0, List.of(), 35, 4, "trainer-1"));
+
+        assertThat(sent).as("nothing accepted was lost: nothing is sent again").hasSize(before);
+        assertThat(job.snapshot().history().get(job.snapshot().history().size() - 1).detail())
+                .contains("the interrupted step goes on from iteration 35, 4 iterations lost");
+    }
+
+    @Test
     void cancelSendsCancelJobWithTheLastSeqAndIgnoresLaterReports() {
         submit("stop", 0);
         answer(DENSE);

@@ -44,10 +44,11 @@ public final class EventCodec {
      * <p>3 to 4: {@code StepCompleted} gained {@code testAccuracy}, and its {@code accuracy} became the
      * validation split's. An earlier report measured {@code accuracy} on the test split, and its budget
      * was judged on it: it is read with that figure as both, so that a job in flight keeps being judged
-     * on what its earlier steps were.
+     * on what its earlier steps were. {@code JobResumed} gained {@code resumedIteration} and
+     * {@code iterationsLost}: an earlier worker resumed no step mid-way, read as 0 and 0.
      */
     private static final List<UnaryOperator<ObjectNode>> UPGRADES = List.of(EventCodec::version1To2,
-            EventCodec::costNotKnown, EventCodec::testAccuracyFromAccuracy);
+            EventCodec::costNotKnown, EventCodec::version3To4);
     /** The oldest version {@link #decode} reads. */
     static final int OLDEST = Event.VERSION - UPGRADES.size();
 
@@ -272,11 +273,18 @@ public final class EventCodec {
                 + " consumer upgraded; then replay the event from the dead-letter topic)");
     }
 
-    /** Version 3 to 4: a {@code StepCompleted}'s test accuracy is its {@code accuracy}; nothing else changed. */
-    private static ObjectNode testAccuracyFromAccuracy(ObjectNode root) {
-        if (root.path("type").asText("").equals("StepCompleted") && root.get("payload") instanceof ObjectNode p
+    /**
+     * Version 3 to 4: a {@code StepCompleted}'s test accuracy is its {@code accuracy}; a {@code JobResumed} resumed no
+     * step mid-way ({@code resumedIteration} and {@code iterationsLost} 0).
+     */
+    private static ObjectNode version3To4(ObjectNode root) {
+        String type = root.path("type").asText("");
+        if (type.equals("StepCompleted") && root.get("payload") instanceof ObjectNode p
                 && p.has("accuracy") && !p.has("testAccuracy")) {
             p.set("testAccuracy", p.get("accuracy"));
+        }
+        if (type.equals("JobResumed") && root.get("payload") instanceof ObjectNode p) {
+            p.put("resumedIteration", 0).put("iterationsLost", 0);
         }
         root.put("version", 4);
         return root;

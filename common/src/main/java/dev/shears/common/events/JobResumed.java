@@ -21,10 +21,16 @@ import java.util.Optional;
  * @param lost the keys of the checkpoints found damaged by this restore, oldest first, each above
  *     the key restored; at most 1,000 (the newest); empty when nothing was lost, for a
  *     {@link RollBack}, and in an event of version 1
+ * @param resumedIteration when a step after the checkpoint restored was interrupted (the worker applying it crashed
+ *     or stopped): the iteration of that step its mid-step checkpoint holds, which its training goes on from when the
+ *     command is applied again; 0 when it starts over (no mid-step checkpoint), and in events before version 4
+ * @param iterationsLost the iterations of that interrupted step trained past {@code resumedIteration} and lost, to
+ *     be trained again: as far as the interrupted worker noted them (every few seconds), so at least this many; 0 when
+ *     none, and in events before version 4
  * @param worker the worker that restored
  */
 public record JobResumed(long restoredSeq, int restoredAttempt, long stepsRedone, List<CommandKey> lost,
-        String worker) implements Report {
+        long resumedIteration, long iterationsLost, String worker) implements Report {
 
     /** The most lost keys one event lists. */
     public static final int MAX_LOST = 1000;
@@ -36,6 +42,8 @@ public record JobResumed(long restoredSeq, int restoredAttempt, long stepsRedone
         c.range("restoredAttempt", restoredAttempt, 0, Limits.MAX_ATTEMPT,
                 "the attempt recorded in the restored checkpoint");
         c.range("stepsRedone", stepsRedone, 0, Long.MAX_VALUE, "0 when nothing was lost");
+        c.range("resumedIteration", resumedIteration, 0, Long.MAX_VALUE, "0 when no step goes on mid-way");
+        c.range("iterationsLost", iterationsLost, 0, Long.MAX_VALUE, "0 when no iteration was lost");
         c.present("lost", lost);
         lost = List.copyOf(lost);
         if (lost.size() > MAX_LOST) {
@@ -51,6 +59,11 @@ public record JobResumed(long restoredSeq, int restoredAttempt, long stepsRedone
             }
         }
         c.token("worker", worker, "trainer-0");
+    }
+
+    /** A restore with no step going on mid-way ({@code resumedIteration} and {@code iterationsLost} 0). */
+    public JobResumed(long restoredSeq, int restoredAttempt, long stepsRedone, List<CommandKey> lost, String worker) {
+        this(restoredSeq, restoredAttempt, stepsRedone, lost, 0, 0, worker);
     }
 
     /** A restore that lost nothing it names, of the checkpoint with key {@code restored}. */

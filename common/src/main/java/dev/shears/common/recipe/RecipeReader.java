@@ -39,7 +39,7 @@ final class RecipeReader {
     static final List<String> FINE_TUNE_KEYS = List.of("iterationsPerStep");
     static final List<String> BUDGET_KEYS = List.of("minAccuracy", "maxDrop", "policy", "extraIterations",
             "maxRetries");
-    static final List<String> CHECKPOINT_KEYS = List.of("keepLast");
+    static final List<String> CHECKPOINT_KEYS = List.of("keepLast", "every");
     static final List<String> PUBLISH_KEYS = List.of("name", "artifact");
     static final List<String> DATA_KEYS = List.of("name", "validation", "shape", "normalization", "augmentation");
     static final List<String> NORMALIZATION_KEYS = List.of("mean", "std");
@@ -404,7 +404,10 @@ final class RecipeReader {
     private Checkpoints checkpoints(Section s) {
         Integer keepLast = s.integer("keepLast", Checkpoints.defaults().keepLast(), "a whole number in [1, 1000]");
         Checkpoints.check(keepLast, problems);
-        return problems.isEmpty() ? new Checkpoints(keepLast) : null;
+        String every = s.text("every", null, "500 (iterations), 10m, or off");
+        Checkpoints.Every interval = every == null ? (s.invalid("every") ? null : Checkpoints.Every.DEFAULT)
+                : Checkpoints.Every.parse(s.field("every"), every, s.isWholeNumber("every"), problems);
+        return problems.isEmpty() ? new Checkpoints(keepLast, interval) : null;
     }
 
     private Publish publish(Section s, String job) {

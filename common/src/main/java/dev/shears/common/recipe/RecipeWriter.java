@@ -101,7 +101,13 @@ final class RecipeWriter {
         b.extraIterations().ifPresent(v -> budget.put("extraIterations", v));
         budget.put("maxRetries", b.maxRetries());
 
-        root.putObject(Checkpoints.SECTION).put("keepLast", r.checkpoints().keepLast());
+        ObjectNode checkpoints = root.putObject(Checkpoints.SECTION).put("keepLast", r.checkpoints().keepLast());
+        Checkpoints.Every every = r.checkpoints().every();
+        if (every.iterations() > 0) {
+            checkpoints.put("every", every.iterations());
+        } else if (!every.equals(Checkpoints.Every.DEFAULT)) { // the default left out: workers before it read the recipe
+            checkpoints.put("every", every.toString());
+        }
         root.putObject(Publish.SECTION).put("name", r.publish().name()).put("artifact",
                 r.publish().artifact().toString());
         try {

@@ -70,7 +70,8 @@ class EventCodecTest {
         Event old = ((Decoded.Accepted) codec.decode(golden("v1/StepCompleted"))).event();
 
         assertThat(old.version()).isEqualTo(Event.VERSION);
-        assertThat(old.payload()).isEqualTo(accuracyAsBoth((StepCompleted) EventExamples.of("StepCompleted").payload()));
+        assertThat(old.payload())
+                .isEqualTo(accuracyAsBoth((StepCompleted) EventExamples.of("StepCompleted").payload()));
     }
 
     @ParameterizedTest(name = "version {0}")
@@ -84,6 +85,21 @@ class EventCodecTest {
         assertThat(codec.decode(json.writeValueAsBytes(root))).isEqualTo(new Decoded.Accepted(new Event(expected.type(),
                 Event.VERSION, expected.eventId(), expected.jobId(), expected.seq(), expected.time(),
                 accuracyAsBoth((StepCompleted) expected.payload()))));
+    }
+
+    @Test
+    void aVersion3JobResumedReadsAsOneThatResumedNoStepMidWay() throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(golden("JobResumed"));
+        root.put("version", 3);
+        ObjectNode payload = (ObjectNode) root.get("payload");
+        payload.remove(List.of("resumedIteration", "iterationsLost"));
+        JobResumed now = (JobResumed) EventExamples.of("JobResumed").payload();
+
+        Event read = ((Decoded.Accepted) codec.decode(json.writeValueAsBytes(root))).event();
+
+        assertThat(read.payload()).isEqualTo(new JobResumed(now.restoredSeq(), now.restoredAttempt(),
+                now.stepsRedone(), now.lost(), now.worker()));
+        assertThat(((JobResumed) read.payload()).resumedIteration()).isZero();
     }
 
     @Test

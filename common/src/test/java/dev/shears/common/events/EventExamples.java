@@ -38,7 +38,7 @@ final class EventExamples {
                 event(7, 3, new JobProgress(3, 0.25, 2400.5, "trainer-0")),
                 event(8, 3, new JobFailed(3, "PruneStep", 1, "java.io.IOException: No space left on device\n\tat"
                         + " Checkpoints.write", "trainer-0", true)),
-                event(9, 2, new JobResumed(2, 1, 1, List.of(new CommandKey(1, 3)), "trainer-1")),
+                event(9, 2, new JobResumed(2, 1, 1, List.of(new CommandKey(1, 3)), 300, 25, "trainer-1")),
                 event(10, 11, new ModelPublished(JOB, "20261123T120000Z",
                         "/var/lib/shears/models/lenet5-fmnist-90/20261123T120000Z/model.zip",
                         "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", 0.8906, 0.9, 845404, 845404,

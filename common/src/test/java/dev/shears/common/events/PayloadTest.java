@@ -69,6 +69,8 @@ class PayloadTest {
                 bad("CancelJob.reason \"" + "\u20ac".repeat(80) + "...\" is too long: 16386 bytes of UTF-8",
                         () -> new CancelJob("\u20ac".repeat(5_462))),
                 bad("JobResumed.stepsRedone -2 is out of range", () -> new JobResumed(3, 1, -2, List.of(), "w")),
+                bad("JobResumed.iterationsLost -1 is out of range",
+                        () -> new JobResumed(3, 1, 0, List.of(), 10, -1, "w")),
                 bad("JobResumed.lost[0] \"(attempt 2, seq 3)\" is not above the key restored",
                         () -> new JobResumed(3, 2, 0, List.of(new CommandKey(2, 3)), "w")),
                 bad("JobResumed.lost[1] \"(attempt 2, seq 4)\" is not above the key restored and the keys before it",

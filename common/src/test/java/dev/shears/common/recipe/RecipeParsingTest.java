@@ -18,6 +18,7 @@ import java.util.OptionalLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class RecipeParsingTest {
@@ -42,7 +43,18 @@ class RecipeParsingTest {
         assertThat(recipe.accuracyBudget().maxDrop()).isEmpty();
         assertThat(recipe.accuracyBudget().policy()).isEqualTo(Policy.STOP);
         assertThat(recipe.checkpoints().keepLast()).isEqualTo(3);
+        assertThat(recipe.checkpoints().every()).as("a mid-step checkpoint every 10 minutes")
+                .isEqualTo(Checkpoints.Every.time(java.time.Duration.ofMinutes(10)));
         assertThat(recipe.publish().name()).isEqualTo("lenet5-fmnist-90");
+    }
+
+    @ParameterizedTest(name = "every: {0}")
+    @ValueSource(strings = {"500", "1", "30s", "10m", "2h", "24h", "off", "OFF"})
+    void aMidStepCheckpointIntervalIsReadAsWrittenAndWrittenBackTheSame(String every) {
+        Recipe recipe = Recipe.parse("job: j\nmodel: lenet5\ncheckpoints:\n  every: " + every + "\n");
+
+        assertThat(recipe.checkpoints().every().toString()).isEqualTo(every.toLowerCase(java.util.Locale.ROOT));
+        assertThat(Recipe.parse(recipe.toYaml())).isEqualTo(recipe);
     }
 
     @Test
@@ -327,6 +339,8 @@ class RecipeParsingTest {
                 "fineTune:", "accuracyBudget:", "checkpoints:", "publish:");
         assertThat(yaml).doesNotContain("  norm:", "  dim:", "  nm:", "  rate:", "  rewindIteration:", "  maxDrop:",
                 "  extraIterations:", "  points:");
+        assertThat(yaml).as("the default mid-step interval, left out for workers that do not know the key")
+                .doesNotContain("  every:");
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class RecipeValidationTest {
@@ -89,6 +90,23 @@ class RecipeValidationTest {
     void aFractionWhereAWholeNumberBelongsIsAWrongType() {
         assertThat(onlyProblem(MINIMAL + "fineTune:\n  iterationsPerStep: 46.9\n").message())
                 .startsWith("fineTune.iterationsPerStep 46.9 is not a whole number");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "0     | checkpoints.every 0 is out of range: must be a whole number of iterations in [1, 1000000000], a time",
+        "-5    | checkpoints.every -5 is out of range",
+        "10 m  | checkpoints.every \"10 m\" is not a whole number of iterations in [1, 1000000000], a time such as"
+                + " 30s, 10m or 2h (at most 24h), or off (fix: e.g. 10m, or 500 for every 500 iterations)",
+        "1.5   | checkpoints.every \"1.5\" is not a whole number of iterations",
+        "25h   | checkpoints.every \"25h\" is out of range: a time must be in [1s, 24h] (fix: e.g. 10m, or off)",
+        "0s    | checkpoints.every \"0s\" is out of range: a time must be in [1s, 24h]",
+        "never | checkpoints.every \"never\" is not a whole number of iterations"})
+    void aMidStepCheckpointIntervalIsIterationsATimeOrOffAndAnythingElseIsRefusedNamingTheField(String every,
+            String message) {
+        Problem p = onlyProblem(MINIMAL + "checkpoints:\n  every: " + every + "\n");
+        assertThat(p.field()).isEqualTo("checkpoints.every");
+        assertThat(p.message()).startsWith(message);
     }
 
     @Test

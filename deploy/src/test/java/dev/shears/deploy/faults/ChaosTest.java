@@ -65,13 +65,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The chaos run: jobs on the committed data subset run to publication on the real pipeline (a KRaft broker, the
- * scheduler and workers, each its own JVM) while this test injects faults, driven by the events it reads live:
- * workers SIGKILLed in the middle of training, right after a {@code StepCompleted} (between checkpoint and commit),
- * when {@code Finalize} is on the topic and while the model is being published (the moment the publisher's temporary
- * version directory appears), each replaced; the scheduler SIGKILLed and restarted; the broker stopped and restarted;
- * a job's checkpoint directory made unwritable during a step; commands and old {@code StepCompleted}s sent again, late
- * and out of order. It then audits the whole history and the published versions on disk ({@link History}) and prints
- * one line per fault kind.
+ * scheduler and workers, each its own JVM) while this test injects faults, driven by the events it reads live: workers
+ * SIGKILLed in the middle of training (the next worker goes on from the step's mid-step checkpoint), right after a
+ * {@code StepCompleted} (between checkpoint and commit), when {@code Finalize} is on the topic and while the model is
+ * being published (the moment the publisher's temporary version directory appears), each replaced; the scheduler
+ * SIGKILLed and restarted; the broker stopped and restarted; a job's checkpoint directory made unwritable during a
+ * step; commands and old {@code StepCompleted}s sent again, late and out of order. It then audits the whole history and
+ * the published versions on disk ({@link History}) and prints one line per fault kind.
  *
  * <p>The short form runs in {@code mvn verify}, one of each fault. The full form (more jobs and steps, at least 10
  * worker kills):
@@ -89,6 +89,8 @@ class ChaosTest {
     static final Plan PLAN = FULL ? Plan.full() : Plan.quick();
     static final double FINAL_SPARSITY = 0.8;
     static final double ACCURACY_TOLERANCE = 0.005;
+    /** Mid-step checkpoints every this many iterations: a worker killed mid-training leaves one to go on from. */
+    static final int MID_STEP_EVERY = 50;
     static final LocalPipeline.Options OPTIONS = TestRecipes.pipeline().withWorkers(2).withSessionTimeoutMs(6000);
 
     /** The kinds of fault, in the order of the summary. */
@@ -189,7 +191,7 @@ class ChaosTest {
         // The unfaulted reference: the same recipe trained straight through by `shears train` in a JVM of its own, with
         // the workers' JVM options and environment (one OpenMP thread), beside the faulted run.
         Path referenceRecipe = Files.writeString(dir.resolve("reference.yaml"),
-                TestRecipes.lenet5("reference", FINAL_SPARSITY, PLAN.steps(), PLAN.iterationsPerStep()));
+                recipe("reference"));
         ChildProcess reference = ChildProcess.start("reference", List.of("train", "--recipe", referenceRecipe.toString(),
                         "--out", dir.resolve("reference").toString(), "--metrics-port", "-1", "--data-root",
                         TestRecipes.DATA_ROOT.toString()), OPTIONS.jvmOptions(),
@@ -200,7 +202,7 @@ class ChaosTest {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs"))
                     .header("Content-Type", "application/yaml")
                     .POST(HttpRequest.BodyPublishers.ofString(
-                            TestRecipes.lenet5(job, FINAL_SPARSITY, PLAN.steps(), PLAN.iterationsPerStep())))
+                            recipe(job)))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).as("submit %s: %s", job, r.body()).isEqualTo(201);
         }
@@ -209,6 +211,12 @@ class ChaosTest {
 
         List<Event> commands = History.readAll(pipeline.bootstrapServers(), topics.commands());
         List<Event> reports = History.readAll(pipeline.bootstrapServers(), topics.reports());
+        List<JobResumed> midStep = reports.stream().map(Event::payload)
+                .filter(p -> p instanceof JobResumed r && r.resumedIteration() > 0).map(JobResumed.class::cast)
+                .toList();
+        System.out.printf(Locale.ROOT, "steps taken up from their mid-step checkpoints: %d, at iterations %s, losing %s%n",
+                midStep.size(), midStep.stream().map(JobResumed::resumedIteration).toList(),
+                midStep.stream().map(JobResumed::iterationsLost).toList());
         long prunable = History.lenet5PrunableEntries();
         long expectedPruned = Math.round(FINAL_SPARSITY * prunable);
         Map<String, History.Audit> audits = new LinkedHashMap<>();
@@ -275,6 +283,13 @@ class ChaosTest {
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(status.body()).as("%s: the scheduler's state", job).contains("\"state\" : \"published\"");
         }
+    }
+
+    /** The chaos recipe for {@code job}, with mid-step checkpoints every {@link #MID_STEP_EVERY} iterations. */
+    static String recipe(String job) {
+        String recipe = TestRecipes.lenet5(job, FINAL_SPARSITY, PLAN.steps(), PLAN.iterationsPerStep());
+        assertThat(recipe).contains("  keepLast: 2\n");
+        return recipe.replace("  keepLast: 2\n", "  keepLast: 2\n  every: " + MID_STEP_EVERY + "\n");
     }
 
     /** {@code fault  injected  survived  events  lost  duplicated}, computed from the audits of the jobs each hit. */

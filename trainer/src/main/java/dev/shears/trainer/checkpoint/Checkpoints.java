@@ -48,6 +48,10 @@ import org.slf4j.LoggerFactory;
  * the most accurate one, and the newest one its accuracy budget accepts: the one a roll-back returns
  * to ({@link Retention}).
  *
+ * <p>Inside a step, a session may write a <em>mid-step</em> checkpoint ({@link #saveMidStep}, {@code mid-step/}): the
+ * same files, for carrying the step on after a crash. It is no committed step: it is never listed, restored by
+ * {@link #restoreLatest} or counted by retention, and the step's commit deletes it.
+ *
  * <p>A checkpoint found damaged is {@link #setAside set aside}: kept as {@code .damaged-<name>-<millis>} for
  * {@link #DAMAGED_KEPT} for inspection, and recorded for good as a small {@code .lost-<name>} file, since the key of the
  * command that led to it was applied and its effect lost ({@link #lost()}).
@@ -68,6 +72,10 @@ public final class Checkpoints {
     static final String MODEL = "model.zip";
     static final String STATE = "state.json";
     static final String MANIFEST = "MANIFEST";
+    /** The job's one mid-step checkpoint, a directory like a checkpoint's: never listed, restored or retained. */
+    static final String MID_STEP = "mid-step";
+    /** The progress a training step last noted, for the iterations a crash lost. */
+    private static final String PROGRESS = "mid-step.progress";
     private static final ObjectMapper JSON = Json.MAPPER;
 
     private final Path dir;
@@ -157,6 +165,16 @@ public final class Checkpoints {
         String name = String.format("ckpt-%06d-%010d", state.seq(), state.iteration())
                 + (state.attempt() > 1 ? String.format("-a%06d", state.attempt()) : "");
         Path target = dir.resolve(name);
+        write(target, model, pruning, state); // the same step and iteration again: the newer write wins
+        retain(retention);
+        return new Checkpoint(target, state.seq(), state.iteration(), state.attempt());
+    }
+
+    /**
+     * Writes the model, its updater and pruning state and {@code state} as the directory {@code target}, replacing it
+     * atomically and durably.
+     */
+    private static void write(Path target, Model model, Pruning pruning, Object state) throws IOException {
         Path tmp = AtomicFiles.temporary(target);
         try {
             Files.createDirectory(tmp);
@@ -175,12 +193,130 @@ public final class Checkpoints {
                 manifest.append(sha256(tmp.resolve(file))).append("  ").append(file).append('\n');
             }
             Files.writeString(tmp.resolve(MANIFEST), manifest, StandardCharsets.UTF_8);
-            AtomicFiles.replaceDirectory(tmp, target); // the same step and iteration again: the newer write wins
+            AtomicFiles.replaceDirectory(tmp, target);
         } finally {
             AtomicFiles.deleteTree(tmp);
         }
-        retain(retention);
-        return new Checkpoint(target, state.seq(), state.iteration(), state.attempt());
+    }
+
+    /** A mid-step checkpoint: the model with its updater and pruning state, and where its step stood. */
+    public record MidStep(PrunedModel model, MidStepState state) {}
+
+    /**
+     * How far a step had trained, as its session last noted it ({@link #noteProgress}): the key of its command, the
+     * checkpoint it began from and the iterations done.
+     */
+    public record StepProgress(long seq, int attempt, String base, long done) {}
+
+    /**
+     * Writes the job's mid-step checkpoint ({@code mid-step/}: the model with its updater and pruning state, and
+     * {@code state}), atomically and durably, replacing the one before. It is no committed step: {@link #list},
+     * {@link #restoreLatest} and retention never see it, and the step's commit deletes it ({@link #deleteMidStep}).
+     *
+     * @throws IOException when it cannot be written (the one before stays then)
+     */
+    public void saveMidStep(Model model, Pruning pruning, MidStepState state) throws IOException {
+        AtomicFiles.createDirectories(dir);
+        write(dir.resolve(MID_STEP), model, pruning, state);
+    }
+
+    /** The mid-step checkpoint's state if there is one and its digests verify, without loading its model. */
+    public Optional<MidStepState> midStepState() {
+        Path midStep = dir.resolve(MID_STEP);
+        if (!Files.isDirectory(midStep)) {
+            return Optional.empty();
+        }
+        try {
+            verify(midStep);
+            return Optional.of(JSON.readValue(midStep.resolve(STATE).toFile(), MidStepState.class));
+        } catch (IOException | RuntimeException e) {
+            log.warn("the mid-step checkpoint {} does not verify; its step starts over: {}", midStep, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** The mid-step checkpoint, model and state, if there is one and its digests verify. */
+    public Optional<MidStep> restoreMidStep() {
+        Path midStep = dir.resolve(MID_STEP);
+        Optional<MidStepState> state = midStepState();
+        if (state.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new MidStep(PrunedModel.restore(midStep.resolve(MODEL).toFile(), true), state.get()));
+        } catch (IOException | RuntimeException e) {
+            log.warn("the mid-step checkpoint {} does not restore; its step starts over: {}", midStep, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** Deletes the mid-step checkpoint and the progress noted, once its step is committed or abandoned. */
+    public void deleteMidStep() throws IOException {
+        AtomicFiles.deleteTree(dir.resolve(MID_STEP));
+        Files.deleteIfExists(dir.resolve(PROGRESS));
+    }
+
+    /**
+     * Notes how far a step has trained, for whoever resumes it after a crash to tell the iterations lost. Cheap and
+     * not durable (no flush): a crash may lose the last note, never garble it (it is renamed into place). A note that
+     * cannot be written is logged and skipped.
+     */
+    public void noteProgress(StepProgress progress) {
+        Path file = dir.resolve(PROGRESS);
+        Path tmp = AtomicFiles.temporary(file);
+        try {
+            AtomicFiles.createDirectories(dir);
+            Files.write(tmp, JSON.writeValueAsBytes(progress));
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            log.debug("could not note the progress of step {}: {}", progress.seq(), e.toString());
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException e) {
+                log.debug("could not delete {}: {}", tmp, e.toString());
+            }
+        }
+    }
+
+    /**
+     * A step that was training after the checkpoint it began from when its session stopped (a crash, a stop).
+     *
+     * @param seq the seq of its command
+     * @param attempt the attempt of its command
+     * @param from the iteration of the step its mid-step checkpoint holds, its training goes on from there; 0 when it
+     *     has none (the step starts over)
+     * @param lost the iterations it had trained past {@code from}, to be trained again: as far as it noted them
+     *     ({@link #noteProgress}), so at least this many
+     */
+    public record Interrupted(long seq, int attempt, long from, long lost) {}
+
+    /**
+     * The step interrupted after the checkpoint {@code base} (its id; {@code ""} for dense pre-training), if one was:
+     * from its mid-step checkpoint and the progress it noted.
+     */
+    public Optional<Interrupted> interrupted(String base) {
+        Optional<MidStepState> mid = midStepState().filter(m -> m.base().equals(base));
+        Optional<StepProgress> noted = progress().filter(p -> p.base().equals(base)
+                && mid.map(m -> m.seq() == p.seq() && m.attempt() == p.attempt()).orElse(true));
+        if (mid.isEmpty() && noted.isEmpty()) {
+            return Optional.empty();
+        }
+        long from = mid.map(MidStepState::done).orElse(0L);
+        long lost = noted.map(p -> Math.max(0, p.done() - from)).orElse(0L);
+        return Optional.of(mid.map(m -> new Interrupted(m.seq(), m.attempt(), from, lost))
+                .orElseGet(() -> new Interrupted(noted.get().seq(), noted.get().attempt(), 0, lost)));
+    }
+
+    /** The progress a step last noted ({@link #noteProgress}), if any reads. */
+    public Optional<StepProgress> progress() {
+        try {
+            Path file = dir.resolve(PROGRESS);
+            return Files.exists(file) ? Optional.of(JSON.readValue(file.toFile(), StepProgress.class)) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     /** The committed checkpoints, oldest first: by attempt, then seq, then iteration. */

@@ -33,6 +33,8 @@ import java.util.stream.Stream;
  * cancelled.txt             marker: the job was cancelled, and why
  * published.json            marker: the ModelPublished event that closed the job
  * checkpoints/              the job's {@link Checkpoints}
+ * checkpoints/mid-step/     the step in progress, checkpointed inside the step ({@link Checkpoints#saveMidStep})
+ * checkpoints/mid-step.progress  how far that step trained, noted every few seconds ({@link Checkpoints#noteProgress})
  * rewind/&lt;parameter&gt;.bin   lottery-ticket rewind snapshots
  * models/&lt;name&gt;/&lt;version&gt;/  publications: model.zip, model.sparse.zip, manifest.json
  * models/&lt;name&gt;/latest      a link to the newest version

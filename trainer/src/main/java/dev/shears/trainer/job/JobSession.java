@@ -9,6 +9,7 @@ import dev.shears.prune.Pruning;
 import dev.shears.trainer.checkpoint.CheckpointState;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;
+import dev.shears.trainer.checkpoint.MidStepState;
 import dev.shears.trainer.checkpoint.StepResult;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.data.Batches;
@@ -40,6 +41,8 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One job's working state on one machine — model, pruning state, data position, checkpoints — and
@@ -55,6 +58,9 @@ import org.nd4j.linalg.learning.config.Sgd;
  * checkpoints record.
  */
 public final class JobSession {
+    private static final Logger log = LoggerFactory.getLogger(JobSession.class);
+    /** How often a step in training notes its progress for the iterations a crash would lose. */
+    private static final Duration NOTE_EVERY = Duration.ofSeconds(5);
     private final Recipe recipe;
     private final JobDirectory dir;
     private final Progress progress;
@@ -75,6 +81,8 @@ public final class JobSession {
     private Checkpoints.Checkpoint lastCheckpoint;
     private double denseAccuracy = Double.NaN;
     private volatile BooleanSupplier stop = () -> false;
+    /** The step begun and not trained yet ({@link #beginStep}), whose training writes mid-step checkpoints. */
+    private Step step;
 
     private JobSession(Recipe recipe, JobDirectory dir, JobInputs inputs, Progress progress, TrainerMetrics metrics)
             throws IOException {
@@ -89,8 +97,11 @@ public final class JobSession {
         Optional<Checkpoints.Restored> found = checkpoints.restoreLatest();
         this.restored = found.filter(r -> r.state().job().equals(recipe.job())).orElse(null);
         Training t = recipe.training();
+        // the normalisation the job was fed with: its checkpoint's, or, before any, its interrupted dense step's
         this.data = JobData.open(recipe.data(), t.seed(), t.batchSize(), inputs.data(),
-                Optional.ofNullable(restored).map(r -> r.state().normalization()));
+                Optional.ofNullable(restored).map(r -> r.state().normalization()).or(() -> checkpoints.midStepState()
+                        .filter(m -> m.job().equals(recipe.job()) && m.base().isEmpty())
+                        .map(MidStepState::normalization)));
         this.batches = data.batches();
         if (restored != null) {
             adopt(restored);
@@ -132,6 +143,14 @@ public final class JobSession {
         return Optional.ofNullable(restored);
     }
 
+    /**
+     * The step that was training after the job's last checkpoint when its session stopped (a crash, a stop), if one
+     * was: the iteration its mid-step checkpoint lets it go on from, and the iterations lost past that.
+     */
+    public Optional<Checkpoints.Interrupted> interrupted() {
+        return checkpoints.interrupted(lastCheckpoint == null ? "" : lastCheckpoint.id());
+    }
+
     /** The last step committed to a checkpoint: -1 before dense pre-training, 0 after it. */
     public long lastSeq() {
         return lastSeq;
@@ -169,49 +188,87 @@ public final class JobSession {
         return List.copyOf(history);
     }
 
-    /** Dense pre-training for the recipe's epochs, then evaluation; commit with {@link #commit}. */
+    /** The iterations of dense pre-training: the recipe's epochs of the training split. */
+    public long denseIterations() {
+        return (long) recipe.training().denseEpochs() * batches.batchesPerEpoch();
+    }
+
+    /**
+     * Dense pre-training for the recipe's epochs (the step of key (1, 0), carried on from its mid-step checkpoint when a
+     * crash interrupted it), then evaluation; commit with {@link #commit}.
+     */
     public Evaluation pretrain() throws IOException {
-        long iterations = (long) recipe.training().denseEpochs() * batches.batchesPerEpoch();
-        Map<String, INDArray> rewind = recipe.schedule().kind().isLotteryTicket() ? new LinkedHashMap<>() : null;
+        long iterations = denseIterations();
+        boolean lotteryTicket = recipe.schedule().kind().isLotteryTicket();
         long rewindAt = recipe.schedule().rewindIteration().orElse(0L);
-        if (rewind != null && rewindAt == 0) {
-            snapshot(rewind);
+        if (lotteryTicket && rewindAt > iterations) {
+            throw new IllegalArgumentException("schedule.rewindIteration " + rewindAt + " is beyond the "
+                    + iterations + " dense iterations (fix: rewind to an iteration of dense training)");
         }
-        progress.start("dense pre-training", iterations, recipe.training().batchSize());
-        for (long i = 0; i < iterations; i++) {
-            checkStop();
-            model.fit(batches.next(), recipe.training().seed(), iteration);
-            iteration++;
-            progress.tick();
-            if (rewind != null && iteration == rewindAt) {
-                snapshot(rewind);
+        if (step == null) {
+            beginStep(0, 1, 0, iterations);
+        }
+        if (lotteryTicket && rewindAt == 0 && iteration == 0) {
+            saveRewind();
+        }
+        train("dense pre-training", iterations, () -> {
+            if (lotteryTicket && iteration == rewindAt) {
+                saveRewind(); // before any mid-step checkpoint after it: a resume past it finds it on disk
             }
-        }
-        progress.finish();
-        trained(iterations);
-        if (rewind != null) {
-            if (rewind.isEmpty()) {
-                throw new IllegalArgumentException("schedule.rewindIteration " + rewindAt + " is beyond the "
-                        + iterations + " dense iterations (fix: rewind to an iteration of dense training)");
-            }
-            saveRewind(rewind);
-        }
+        });
         Evaluation eval = evaluate();
         denseAccuracy = eval.accuracy();
         return eval;
     }
 
-    /** Prunes to the point's absolute target (rewinding for lottery tickets), fine-tunes and evaluates. */
+    /**
+     * Prunes to the point's absolute target (rewinding for lottery tickets), fine-tunes and evaluates: the step of key
+     * (1, {@code point.step()}), carried on from its mid-step checkpoint when a crash interrupted it.
+     */
     public Evaluation prune(SchedulePoint point, long fineTuneIterations) throws IOException {
+        beginStep(point.step(), 1, point.targetSparsity(), fineTuneIterations);
         applyMask(point);
         return fineTune("step " + point.step() + " fine-tune", fineTuneIterations);
     }
 
     /**
+     * Begins the step of the command of key {@code (attempt, seq)}, which trains {@code iterations} iterations at
+     * {@code targetSparsity} from the job's last checkpoint: its training writes mid-step checkpoints as the recipe's
+     * {@code checkpoints.every} says. When the job has a mid-step checkpoint of this very step (a crash, or a stop,
+     * interrupted it), the session takes it up: model, updater, masks, data position; {@link #applyMask} then applies
+     * nothing (the masks are those of the checkpoint) and the step's training goes on from where it stood, to the
+     * same bits as if it had never stopped.
+     *
+     * @return the interrupted step taken up: the iteration its training goes on from, and the iterations the
+     *     interruption lost past it as far as they were noted; empty when the step starts from the beginning
+     */
+    public Optional<Checkpoints.Interrupted> beginStep(long seq, int attempt, double targetSparsity, long iterations) {
+        String base = lastCheckpoint == null ? "" : lastCheckpoint.id();
+        step = new Step(seq, attempt, base, targetSparsity, iterations, 0);
+        Optional<Checkpoints.MidStep> found = checkpoints.midStepState()
+                .filter(m -> m.belongsTo(recipe.job(), seq, attempt, base, targetSparsity, iterations))
+                .flatMap(m -> checkpoints.restoreMidStep());
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        MidStepState state = found.get().state();
+        model = TrainableModel.of(found.get().model().model(), data.shape().input());
+        attach(found.get().model().pruning());
+        iteration = state.iteration();
+        batches.seek(new Batches.Position((int) state.epoch(), (int) state.batchInEpoch()));
+        step = new Step(seq, attempt, base, targetSparsity, iterations, state.done());
+        return checkpoints.interrupted(base);
+    }
+
+    /**
      * The first half of {@link #prune}: prunes to the point's absolute target and rewinds for lottery tickets; the
-     * network trains masked from here on. Follow it with {@link #fineTune}.
+     * network trains masked from here on. Follow it with {@link #fineTune}. Within a step taken up from its mid-step
+     * checkpoint ({@link #beginStep}), it applies nothing: the checkpoint's masks are the step's.
      */
     public void applyMask(SchedulePoint point) throws IOException {
+        if (step != null && step.done() > 0) {
+            return;
+        }
         plan.apply(pruning, point.targetSparsity(), point.step());
         if (point.rewind()) {
             rewind();
@@ -219,19 +276,82 @@ public final class JobSession {
         masked.refresh(model.model());
     }
 
-    /** Trains {@code iterations} more (masked) iterations and evaluates. */
-    public Evaluation fineTune(String label, long iterations) {
-        progress.start(label, iterations, recipe.training().batchSize());
-        for (long i = 0; i < iterations; i++) {
+    /**
+     * Trains {@code iterations} more (masked) iterations and evaluates. Within a step begun by {@link #beginStep} (of
+     * these iterations), it writes the step's mid-step checkpoints and trains only what the step has left.
+     */
+    public Evaluation fineTune(String label, long iterations) throws IOException {
+        train(label, iterations, () -> { });
+        return evaluate();
+    }
+
+    /**
+     * Trains the begun step's remaining iterations of {@code iterations} (all of them outside a step), writing mid-step
+     * checkpoints as the recipe says, {@code each} after every iteration; the step is then trained.
+     */
+    private void train(String label, long iterations, AfterIteration each) throws IOException {
+        Step s = step != null && step.iterations() == iterations ? step : null;
+        step = null;
+        long from = s == null ? 0 : s.done();
+        dev.shears.common.recipe.Checkpoints.Every every = recipe.checkpoints().every();
+        progress.start(label, iterations - from, recipe.training().batchSize());
+        long sinceCheckpoint = 0;
+        long checkpointed = System.nanoTime();
+        long noted = checkpointed;
+        for (long done = from; done < iterations; ) {
             checkStop();
             model.fit(batches.next(), recipe.training().seed(), iteration);
             iteration++;
+            done++;
+            sinceCheckpoint++;
             progress.tick();
+            each.run();
+            if (s == null || done == iterations) {
+                continue;
+            }
+            long now = System.nanoTime();
+            if (every.due(sinceCheckpoint, Duration.ofNanos(now - checkpointed))) {
+                saveMidStep(s, done);
+                sinceCheckpoint = 0;
+                checkpointed = System.nanoTime();
+            } else if (now - noted > NOTE_EVERY.toNanos()) {
+                checkpoints.noteProgress(new Checkpoints.StepProgress(s.seq(), s.attempt(), s.base(), done));
+                noted = now;
+            }
         }
         progress.finish();
-        trained(iterations);
-        return evaluate();
+        trained(iterations - from);
     }
+
+    /** What training does after each iteration. */
+    private interface AfterIteration {
+        void run() throws IOException;
+    }
+
+    /** Writes the mid-step checkpoint of step {@code s} after {@code done} of its iterations. */
+    private void saveMidStep(Step s, long done) throws IOException {
+        long start = System.nanoTime();
+        Batches.Position position = batches.position();
+        MidStepState state = new MidStepState(recipe.job(), s.seq(), s.attempt(), s.base(), s.targetSparsity(),
+                s.iterations(), done, iteration, position.epoch(), position.batchIndex(), data.normalization(),
+                Instant.now());
+        try {
+            checkpoints.saveMidStep(model.model(), pruning, state);
+        } catch (IOException e) {
+            metrics.checkpointFailed(recipe.job());
+            throw new IOException("mid-step checkpoint of step " + s.seq() + " at iteration " + done + " of "
+                    + s.iterations() + " failed: " + e.getMessage() + " (fix: check that " + checkpoints.dir()
+                    + " is writable and has space; the job resumes from its last good checkpoint when run again)", e);
+        }
+        checkpoints.noteProgress(new Checkpoints.StepProgress(s.seq(), s.attempt(), s.base(), done));
+        metrics.checkpointDuration(recipe.job(), Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /**
+     * A step begun ({@link #beginStep}): its command's key, the checkpoint it began from, its target and iterations,
+     * and how many of them its mid-step checkpoint had done when the session took it up (0: from the start).
+     */
+    private record Step(long seq, int attempt, String base, double targetSparsity, long iterations, long done) {}
 
     /**
      * Sensitivity analysis of the job's dense model (after {@link #pretrain}, committed as step 0): each unit the
@@ -304,11 +424,19 @@ public final class JobSession {
         }
         lastSeq = result.seq();
         lastAttempt = attempt;
+        step = null;
+        try {
+            checkpoints.deleteMidStep(); // superseded by the step's checkpoint
+        } catch (IOException e) {
+            // the step is committed; left behind, it names the checkpoint it began from and is never taken up again
+            log.warn("job {}: could not delete the mid-step checkpoint of step {}: {}", job, result.seq(), e.toString());
+        }
         metrics.checkpointDuration(job, Duration.ofNanos(System.nanoTime() - start));
     }
 
     /** Goes back to the newest good checkpoint: model, masks, data position. */
     public CheckpointState rollBack() throws IOException {
+        abandonStep();
         Checkpoints.Restored good = checkpoints.restoreLatest().orElseThrow(() -> new IOException(
                 "no checkpoint to roll back to in " + checkpoints.dir()));
         adopt(good);
@@ -325,6 +453,7 @@ public final class JobSession {
      *     is corrupt) or the new one cannot be written
      */
     public CheckpointState rollBackTo(long seq, int attempt) throws IOException {
+        abandonStep();
         long discarded = Math.max(0, lastSeq - seq);
         Optional<Checkpoints.Restored> found = checkpoints.restore(seq);
         if (found.isEmpty()) {
@@ -337,6 +466,12 @@ public final class JobSession {
         lastCheckpoint = checkpoints.save(model.model(), pruning, state, Checkpoints.Retention.of(recipe));
         lastAttempt = attempt;
         return state;
+    }
+
+    /** Drops the step in progress and its mid-step checkpoint: the job goes back to a committed one. */
+    private void abandonStep() throws IOException {
+        step = null;
+        checkpoints.deleteMidStep();
     }
 
     private List<Long> kept() throws IOException {
@@ -414,15 +549,11 @@ public final class JobSession {
         metrics.throughput(recipe.job(), progress.samplesPerSecond());
     }
 
-    private void snapshot(Map<String, INDArray> into) {
+    /** Saves the lottery ticket's rewind snapshot: the pruned parameters as they are now. */
+    private void saveRewind() throws IOException {
         for (String name : plan.names()) {
-            into.put(name, pruning.weight(name).dup());
-        }
-    }
-
-    private void saveRewind(Map<String, INDArray> rewind) throws IOException {
-        for (Map.Entry<String, INDArray> e : rewind.entrySet()) {
-            dir.writeRewind(e.getKey(), file -> Nd4j.saveBinary(e.getValue(), file.toFile()));
+            INDArray weight = pruning.weight(name).dup();
+            dir.writeRewind(name, file -> Nd4j.saveBinary(weight, file.toFile()));
         }
     }
 

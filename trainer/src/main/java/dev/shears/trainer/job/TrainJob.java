@@ -65,6 +65,9 @@ public final class TrainJob {
         session.restored().ifPresent(r -> metrics.restored(job, 0));
         session.restored().ifPresent(r -> report.printf(Locale.ROOT, "resumed %s from %s: step %d done, iteration %d%n",
                 job, r.from().getFileName(), r.state().seq(), r.state().iteration()));
+        session.interrupted().ifPresent(i -> report.printf(Locale.ROOT, "step %d was interrupted: it goes on from"
+                + " iteration %d of the step (its mid-step checkpoint), %d iterations lost%n", i.seq(), i.from(),
+                i.lost()));
         Schedule schedule = Schedule.of(recipe.schedule());
         metrics.step(job, (int) Math.max(session.lastSeq(), 0), schedule.steps());
 

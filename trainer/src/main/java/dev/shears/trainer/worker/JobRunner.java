@@ -407,6 +407,9 @@ final class JobRunner {
         long before = session.iteration();
         running = new Running(jobId, p.step(), session.progress());
         Duration arrived = Duration.between(command.time(), Instant.now());
+        session.beginStep(p.step(), p.attempt(), p.targetSparsity(), p.fineTuneIterations()).ifPresent(i -> log.info(
+                "job {}: step {} goes on from its mid-step checkpoint at iteration {} of {} ({} iterations lost)",
+                jobId, p.step(), i.from(), p.fineTuneIterations(), i.lost()));
         session.applyMask(new SchedulePoint(p.step(), p.targetSparsity(), p.rewind()));
         Duration latency = effectStarts(command);
         Evaluation eval = session.fineTune("step " + p.step() + " fine-tune", p.fineTuneIterations());
@@ -612,9 +615,14 @@ final class JobRunner {
         metrics.restored(jobId, lost);
         List<CommandKey> keys = new ArrayList<>(new TreeSet<>(damaged.stream().map(JobRunner::keyOf).toList()));
         keys = keys.subList(Math.max(0, keys.size() - JobResumed.MAX_LOST), keys.size());
+        Optional<Checkpoints.Interrupted> interrupted = checkpoints.interrupted(at.checkpoint().id());
+        long from = interrupted.map(Checkpoints.Interrupted::from).orElse(0L);
+        long iterationsLost = interrupted.map(Checkpoints.Interrupted::lost).orElse(0L);
         return Optional.of(new Outcome(Event.of(jobId, key.seq(), new JobResumed(key.seq(), key.attempt(), lost, keys,
-                worker)), "resumed from " + at.checkpoint().id() + " " + key + (keys.isEmpty() ? ""
-                : ", lost " + keys + " (" + lost + " steps)")));
+                from, iterationsLost, worker)), "resumed from " + at.checkpoint().id() + " " + key + (keys.isEmpty()
+                ? "" : ", lost " + keys + " (" + lost + " steps)") + interrupted.map(i -> "; step " + i.seq()
+                + " was interrupted: it goes on from iteration " + i.from() + ", " + i.lost() + " iterations lost")
+                .orElse("")));
     }
 
     private JobSession session(Call call) throws IOException {

@@ -214,6 +214,33 @@ class CheckpointsTest {
                 .containsExactly(tuple(0L, 1), tuple(2L, 2), tuple(2L, 3), tuple(1L, 4));
     }
 
+    /**
+     * A mid-step checkpoint is no committed step: retention neither counts it among the newest nor deletes it (the
+     * accepted checkpoint stays pinned), restores never return it, and deleting it leaves the steps' checkpoints.
+     */
+    @Test
+    void aMidStepCheckpointIsNeitherRetainedNorRestoredAsAStep() throws IOException {
+        Checkpoints.Retention retention = retentionOf("accuracyBudget: {maxDrop: 0.05}\ncheckpoints: {keepLast: 1}\n");
+        MultiLayerNetwork net = ResumeProbe.network();
+        Pruning pruning = Pruning.of(net);
+        Checkpoints checkpoints = new Checkpoints(dir);
+        checkpoints.save(net, pruning, state(0, 0, 0.90), retention); // dense, the most accurate
+        Checkpoints.Checkpoint accepted = checkpoints.save(net, pruning, state(1, 10, 0.88), retention);
+        MidStepState step2 = new MidStepState("job-1", 2, 1, accepted.id(), 0.6, 20, 7, 17, 0, 17, null,
+                Instant.parse("2026-11-23T00:00:00Z"));
+        checkpoints.saveMidStep(net, pruning, step2);
+        checkpoints.save(net, pruning, state(2, 30, 0.70), retention); // below the budget; the newest
+
+        assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).containsExactly(0L, 1L, 2L);
+        assertThat(checkpoints.midStepState()).hasValue(step2);
+        assertThat(checkpoints.restoreLatest().orElseThrow().state().seq()).isEqualTo(2);
+        assertThat(checkpoints.restoreMidStep().orElseThrow().model().network().params()).isEqualTo(net.params());
+
+        checkpoints.deleteMidStep();
+        assertThat(checkpoints.midStepState()).isEmpty();
+        assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).containsExactly(0L, 1L, 2L);
+    }
+
     @Test
     void theDenseModelIsAlwaysOneToReturnToEvenBelowAMinimumAccuracy() throws IOException {
         MultiLayerNetwork net = ResumeProbe.network();

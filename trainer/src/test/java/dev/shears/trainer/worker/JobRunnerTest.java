@@ -426,6 +426,40 @@ class JobRunnerTest {
         assertThat(apply(Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload).containsExactly(published);
     }
 
+    /**
+     * A worker stopped in the middle of a step (as a crash or a lost partition stops it) leaves its mid-step
+     * checkpoint; the worker the command goes to next takes the step up from there, reports where it went on from in
+     * its JobResumed, and completes the step as a worker that was never stopped does.
+     */
+    @Test
+    void aStepInterruptedMidWayIsTakenUpByTheNextWorkerFromItsMidStepCheckpoint(@TempDir Path other) throws Exception {
+        String yaml = recipeYaml().replace("checkpoints:\n  keepLast: 2\n", "checkpoints:\n  keepLast: 2\n  every: 5\n");
+        assertThat(yaml).contains("every: 5");
+        Event start = Event.of(JOB, 0, new JobStarted(yaml, 3));
+        Event prune = step(1, 0.5, 20, 1);
+        JobRunner straight = new JobRunner(other, "w0", new TrainerMetrics(new SimpleMeterRegistry(), "w0"),
+                Subset.inputs(), Long.MAX_VALUE);
+        completed(apply(straight, start));
+        StepCompleted uninterrupted = completed(apply(straight, prune));
+
+        completed(apply(start));
+        AtomicInteger batches = new AtomicInteger();
+        assertThatThrownBy(() -> runner.apply(prune, () -> batches.incrementAndGet() > 13))
+                .isInstanceOf(CancellationException.class);
+        assertThat(checkpoints()).extracting(Checkpoints.Checkpoint::seq).containsExactly(0L);
+
+        List<Event> reports = apply(runner("w2"), prune);
+
+        assertThat(reports).hasSize(2);
+        JobResumed resumed = (JobResumed) reports.get(0).payload();
+        assertThat(resumed.restoredSeq()).isZero();
+        assertThat(resumed.resumedIteration()).as("the second mid-step checkpoint's").isEqualTo(10);
+        assertThat(resumed.iterationsLost()).as("noted past it").isBetween(0L, 3L);
+        StepCompleted taken = (StepCompleted) reports.get(1).payload();
+        assertThat(taken).usingRecursiveComparison().ignoringFields("checkpointId", "worker").isEqualTo(uninterrupted);
+        assertThat(JobDirectory.in(work, JOB).checkpoints().midStepState()).isEmpty();
+    }
+
     @Test
     void aStoppedStepAppliesNothingAndIsRedoneByTheNextDelivery() throws Exception {
         apply(started());
