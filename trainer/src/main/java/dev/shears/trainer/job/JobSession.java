@@ -25,6 +25,7 @@ import dev.shears.trainer.sensitivity.Sensitivity;
 import dev.shears.trainer.sensitivity.SensitivityReport;
 import dev.shears.trainer.train.MaskedTraining;
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -328,6 +329,19 @@ public final class JobSession {
         void run() throws IOException;
     }
 
+    /**
+     * A checkpoint write that failed, told as a {@code JobFailed} may carry it: no path of the worker's disk (those go to
+     * the worker's log), the file system's reason, the fix.
+     */
+    private IOException checkpointFailure(String what, IOException e) {
+        log.warn("job {}: {} failed in {}", recipe.job(), what, checkpoints.dir(), e);
+        String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
+                : e.getClass().getSimpleName();
+        return new IOException(what + " failed: " + reason + " (fix: check that jobs/" + recipe.job() + "/checkpoints under the"
+                + " workers' work directory is writable and has space; the job resumes from its last good checkpoint"
+                + " when run again)", e);
+    }
+
     /** Writes the mid-step checkpoint of step {@code s} after {@code done} of its iterations. */
     private void saveMidStep(Step s, long done) throws IOException {
         long start = System.nanoTime();
@@ -339,9 +353,8 @@ public final class JobSession {
             checkpoints.saveMidStep(model.model(), pruning, state);
         } catch (IOException e) {
             metrics.checkpointFailed(recipe.job());
-            throw new IOException("mid-step checkpoint of step " + s.seq() + " at iteration " + done + " of "
-                    + s.iterations() + " failed: " + e.getMessage() + " (fix: check that " + checkpoints.dir()
-                    + " is writable and has space; the job resumes from its last good checkpoint when run again)", e);
+            throw checkpointFailure("mid-step checkpoint of step " + s.seq() + " at iteration " + done + " of "
+                    + s.iterations(), e);
         }
         checkpoints.noteProgress(new Checkpoints.StepProgress(s.seq(), s.attempt(), s.base(), done));
         metrics.checkpointDuration(recipe.job(), Duration.ofNanos(System.nanoTime() - start));
@@ -418,9 +431,7 @@ public final class JobSession {
             history.clear();
             history.addAll(before);
             metrics.checkpointFailed(job);
-            throw new IOException("checkpoint of step " + result.seq() + " failed: " + e.getMessage()
-                    + " (fix: check that " + checkpoints.dir() + " is writable and has space; the job resumes"
-                    + " from its last good checkpoint when run again)", e);
+            throw checkpointFailure("checkpoint of step " + result.seq(), e);
         }
         lastSeq = result.seq();
         lastAttempt = attempt;
@@ -457,8 +468,8 @@ public final class JobSession {
         long discarded = Math.max(0, lastSeq - seq);
         Optional<Checkpoints.Restored> found = checkpoints.restore(seq);
         if (found.isEmpty()) {
-            throw new IOException("no checkpoint of step " + seq + " in " + checkpoints.dir() + " (fix: roll back to a"
-                    + " step the retention keeps, one of " + kept() + ", or raise checkpoints.keepLast)");
+            throw new IOException("no checkpoint of step " + seq + " in jobs/" + recipe.job() + "/checkpoints (fix:"
+                    + " roll back to a step the retention keeps, one of " + kept() + ", or raise checkpoints.keepLast)");
         }
         Checkpoints.Restored good = found.get();
         adopt(good);
