@@ -5,7 +5,6 @@ import dev.shears.common.recipe.Augmentation;
 import dev.shears.prune.Amount;
 import dev.shears.prune.Compaction;
 import dev.shears.prune.PrunableParameter;
-import dev.shears.prune.PrunedModel;
 import dev.shears.prune.Pruning;
 import dev.shears.trainer.checkpoint.CheckpointState;
 import dev.shears.trainer.checkpoint.Checkpoints;

@@ -2,8 +2,7 @@ package dev.shears.bench;
 
 /** The LeNet-5 recipes the pipeline benchmarks submit: global L1 to 90 % on a cubic schedule, Nesterov SGD. */
 final class BenchRecipes {
-    private BenchRecipes() {
-    }
+    private BenchRecipes() {}
 
     /**
      * A LeNet-5 job on Fashion-MNIST whose accuracy budget never intervenes.
@@ -22,7 +21,8 @@ final class BenchRecipes {
                 "training: {updater: nesterovs, learningRate: 0.01, momentum: 0.9, batchSize: 64, seed: 7, denseEpochs: "
                         + denseEpochs + "}",
                 "pruning: {parameters: [\"conv*.weight\", \"fc*.weight\"], method: l1_unstructured, scope: global}",
-                "schedule: {kind: polynomial, initialSparsity: 0.0, finalSparsity: 0.9, steps: " + steps + ", power: 3}",
+                "schedule: {kind: polynomial, initialSparsity: 0.0, finalSparsity: 0.9, steps: " + steps
+                        + ", power: 3}",
                 "fineTune: {iterationsPerStep: " + iterationsPerStep + "}",
                 "accuracyBudget: {maxDrop: 1.0, policy: stop}",
                 "checkpoints: {keepLast: 2}",

@@ -101,7 +101,8 @@ public final class CompactionSpeedup implements Runnable {
      * flips every pair) after {@code warmup} calls each. Returns the median microseconds per call of a and of b (over
      * blocks), the median of the per-pair ratios a/b, and its quartiles.
      */
-    static double[] interleaved(MultiLayerNetwork a, MultiLayerNetwork b, INDArray x, int block, int pairs, int warmup) {
+    static double[] interleaved(MultiLayerNetwork a, MultiLayerNetwork b, INDArray x, int block, int pairs,
+            int warmup) {
         return inTurns(() -> a.output(x), () -> b.output(x), block, pairs, warmup);
     }
 
@@ -124,8 +125,8 @@ public final class CompactionSpeedup implements Runnable {
         }
         double[] sorted = ratio.clone();
         Arrays.sort(sorted);
-        return new double[] {SideBySide.median(ta), SideBySide.median(tb), SideBySide.median(ratio), sorted[pairs / 4],
-            sorted[(3 * pairs) / 4]};
+        return new double[]{SideBySide.median(ta), SideBySide.median(tb), SideBySide.median(ratio), sorted[pairs / 4],
+                sorted[(3 * pairs) / 4]};
     }
 
     private static double block(Runnable call, int calls) {

@@ -52,8 +52,10 @@ public final class MaskMemory {
         }
         // Warm-up on small tensors: class loading, JIT, ND4J's native set-up, thread pools.
         for (int i = 0; i < 3; i++) {
-            run("warmup", 4, 512, p -> p.pruning.globalUnstructured(p.names(), Amount.fraction(MaskBenchmark.AMOUNT)), false);
-            run("warmup", 1, 1024, p -> p.pruning.l1Unstructured(p.names().get(0), Amount.fraction(MaskBenchmark.AMOUNT)), false);
+            run("warmup", 4, 512, p -> p.pruning.globalUnstructured(p.names(), Amount.fraction(MaskBenchmark.AMOUNT)),
+                    false);
+            run("warmup", 1, 1024, p -> p.pruning.l1Unstructured(p.names().get(0), Amount.fraction(
+                    MaskBenchmark.AMOUNT)), false);
         }
         run("global", MaskBenchmark.GLOBAL_TENSORS, MaskBenchmark.GLOBAL_SIDE,
                 p -> p.pruning.globalUnstructured(p.names(), Amount.fraction(MaskBenchmark.AMOUNT)), true);
@@ -104,7 +106,8 @@ public final class MaskMemory {
         long extra = rssPeak - rssBefore - stateBytes;
         long retained = rssAfter - rssBefore - stateBytes;
         if (print) {
-            System.out.printf(Locale.ROOT, "MEMORY op=%s params_mb=%.1f state_mb=%.1f rss_before_mb=%.1f rss_peak_mb=%.1f"
+            System.out.printf(Locale.ROOT,
+                    "MEMORY op=%s params_mb=%.1f state_mb=%.1f rss_before_mb=%.1f rss_peak_mb=%.1f"
                             + " rss_after_mb=%.1f extra_mb=%.1f extra_copies=%.2f retained_mb=%.1f heap_peak_extra_mb=%.1f%n",
                     op, paramBytes / MB, stateBytes / MB, rssBefore / MB, rssPeak / MB, rssAfter / MB,
                     extra / MB, (double) extra / paramBytes, retained / MB, Math.max(0, heapPeak - heapBefore) / MB);

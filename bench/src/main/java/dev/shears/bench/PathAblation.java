@@ -57,10 +57,12 @@ public final class PathAblation implements Callable<Integer> {
     @Option(names = "--block", defaultValue = "50", description = "iterations per block (default ${DEFAULT-VALUE})")
     int block;
 
-    @Option(names = "--warmup", defaultValue = "800", description = "iterations of each network first (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "800",
+            description = "iterations of each network first (default ${DEFAULT-VALUE})")
     int warmup;
 
-    @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist", description = "Fashion-MNIST IDX files")
+    @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
+            description = "Fashion-MNIST IDX files")
     Path data;
 
     public static void main(String[] args) {
@@ -124,8 +126,10 @@ public final class PathAblation implements Callable<Integer> {
             double iterations = 2.0 * pairs * block;
             double diff = with.params().sub(without.params()).amaxNumber().doubleValue()
                     / Math.max(1e-12, with.params().amaxNumber().doubleValue());
-            System.out.printf(Locale.ROOT, "RESULT %s ratio=%.4f q1=%.4f q3=%.4f without_ms=%.3f with_ms=%.3f max_rel_diff=%.3g%n",
-                    step, ratios[pairs / 2], ratios[pairs / 4], ratios[(3 * pairs) / 4], withoutNanos / 1e6 / iterations,
+            System.out.printf(Locale.ROOT,
+                    "RESULT %s ratio=%.4f q1=%.4f q3=%.4f without_ms=%.3f with_ms=%.3f max_rel_diff=%.3g%n",
+                    step, ratios[pairs / 2], ratios[pairs / 4], ratios[(3 * pairs) / 4], withoutNanos / 1e6
+                            / iterations,
                     withNanos / 1e6 / iterations, diff);
             System.out.flush();
         }

@@ -56,10 +56,12 @@ public final class PipelineLatency implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "Fashion-MNIST directory (the subset is enough)")
     Path data;
 
-    @Option(names = "--steps", defaultValue = "50", description = "schedule steps, in [1, 10000] (default ${DEFAULT-VALUE})")
+    @Option(names = "--steps", defaultValue = "50",
+            description = "schedule steps, in [1, 10000] (default ${DEFAULT-VALUE})")
     int steps;
 
-    @Option(names = "--dense-epochs", defaultValue = "1", description = "dense epochs before pruning (default ${DEFAULT-VALUE})")
+    @Option(names = "--dense-epochs", defaultValue = "1",
+            description = "dense epochs before pruning (default ${DEFAULT-VALUE})")
     int denseEpochs;
 
     @Option(names = "--dir", description = "where the pipeline lives (default: a new temporary directory)")
@@ -75,7 +77,8 @@ public final class PipelineLatency implements Callable<Integer> {
 
     /** The quick recipe's model and data, with {@code steps} steps, no fine-tuning and a budget that never intervenes. */
     String recipe() {
-        return BenchRecipes.lenet5(JOB, data.toAbsolutePath().normalize().getFileName().toString(), denseEpochs, steps, 0);
+        return BenchRecipes.lenet5(JOB, data.toAbsolutePath().normalize().getFileName().toString(), denseEpochs, steps,
+                0);
     }
 
     @Override
@@ -96,7 +99,8 @@ public final class PipelineLatency implements Callable<Integer> {
             String state = "submitted";
             while (!state.equals("published") && !state.equals("failed") && !state.equals("cancelled")) {
                 if (System.nanoTime() > deadline) {
-                    System.err.println("job " + JOB + " still " + state + " after " + timeoutMinutes + " minutes; logs in "
+                    System.err.println("job " + JOB + " still " + state + " after " + timeoutMinutes
+                            + " minutes; logs in "
                             + pipeline.logDir());
                     return 1;
                 }
@@ -154,7 +158,8 @@ public final class PipelineLatency implements Callable<Integer> {
             System.out.println("CYCLE " + cycle.summary());
 
             URI metrics = pipeline.workerMetrics(pipeline.worker("worker-1"));
-            String scraped = http.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString()).body();
+            String scraped = http.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString())
+                    .body();
             Files.writeString(work.resolve("worker-1.metrics"), scraped);
             for (String line : scraped.split("\n")) {
                 if (line.startsWith("shears_worker_command_latency_seconds") && line.contains("PruneStep")

@@ -70,7 +70,8 @@ import picocli.CommandLine.Option;
 public final class ScaleOut implements Callable<Integer> {
     private static final String GROUP = "shears-workers";
 
-    @Option(names = "--part", defaultValue = "throughput", description = "throughput or idle (default ${DEFAULT-VALUE})")
+    @Option(names = "--part", defaultValue = "throughput",
+            description = "throughput or idle (default ${DEFAULT-VALUE})")
     String part;
 
     @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
@@ -96,7 +97,8 @@ public final class ScaleOut implements Callable<Integer> {
             description = "throughput part: runs of each, alternated 2, 1, 2, 1, ... (default ${DEFAULT-VALUE})")
     int repeats;
 
-    @Option(names = "--partitions", defaultValue = "2", description = "idle part: commands partitions (default ${DEFAULT-VALUE})")
+    @Option(names = "--partitions", defaultValue = "2",
+            description = "idle part: commands partitions (default ${DEFAULT-VALUE})")
     int partitions;
 
     @Option(names = "--idle-workers", defaultValue = "3", description = "idle part: workers (default ${DEFAULT-VALUE})")
@@ -178,8 +180,8 @@ public final class ScaleOut implements Callable<Integer> {
                 Event started = history.commands().get(job).stream().filter(e -> e.payload() instanceof JobStarted)
                         .findFirst().orElseThrow();
                 Event published = history.reports().get(job).stream()
-                        .filter(e -> e.payload() instanceof ModelPublished).findFirst().orElseThrow(() ->
-                                new IllegalStateException("job " + job + " was not published; logs in "
+                        .filter(e -> e.payload() instanceof ModelPublished).findFirst().orElseThrow(
+                                () -> new IllegalStateException("job " + job + " was not published; logs in "
                                         + pipeline.logDir()));
                 first = first == null || started.time().isBefore(first) ? started.time() : first;
                 last = last == null || published.time().isAfter(last) ? published.time() : last;
@@ -192,7 +194,7 @@ public final class ScaleOut implements Callable<Integer> {
                 cpu.add(String.format(Locale.ROOT, "%.1f", cpu(handles.get(i)).minus(cpu0.get(i)).toNanos() / 1e9));
             }
             System.out.printf(Locale.ROOT, "THROUGHPUT run=%d workers=%d jobs=%d span_s=%.1f jobs_per_hour=%.1f"
-                            + " worker_cpu_s=%s cores=%s dense_epochs=%d steps=%d iterations=%d%n", run, workers,
+                    + " worker_cpu_s=%s cores=%s dense_epochs=%d steps=%d iterations=%d%n", run, workers,
                     jobs.size(), span, jobs.size() * 3600 / span, String.join(",", cpu),
                     cores.subList(0, workers).stream().map(String::valueOf).collect(Collectors.joining(",")),
                     denseEpochs, steps, iterations);
@@ -214,8 +216,8 @@ public final class ScaleOut implements Callable<Integer> {
             Map<String, Integer> ran = new TreeMap<>();
             assignment.keySet().forEach(w -> ran.put(w, 0));
             history.reports().values().forEach(events -> events.stream()
-                    .filter(e -> e.payload() instanceof StepCompleted).forEach(e ->
-                            ran.merge(((StepCompleted) e.payload()).worker(), 1, Integer::sum)));
+                    .filter(e -> e.payload() instanceof StepCompleted).forEach(e -> ran.merge(((StepCompleted) e
+                            .payload()).worker(), 1, Integer::sum)));
             ran.forEach((w, n) -> System.out.printf(Locale.ROOT, "RAN worker=%s steps=%d partitions=%s%n", w, n,
                     assignment.getOrDefault(w, Set.of())));
             List<String> idle = ran.entrySet().stream().filter(e -> e.getValue() == 0).map(Map.Entry::getKey).toList();

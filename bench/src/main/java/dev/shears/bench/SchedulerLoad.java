@@ -78,13 +78,15 @@ public final class SchedulerLoad implements Callable<Integer> {
     @Option(names = "--progress-seconds", defaultValue = "2", description = "progress every (default ${DEFAULT-VALUE})")
     int progressSeconds;
 
-    @Option(names = "--workers", defaultValue = "2", description = "fake workers in the group (default ${DEFAULT-VALUE})")
+    @Option(names = "--workers", defaultValue = "2",
+            description = "fake workers in the group (default ${DEFAULT-VALUE})")
     int workers;
 
     @Option(names = "--clients", defaultValue = "8", description = "threads submitting (default ${DEFAULT-VALUE})")
     int clients;
 
-    @Option(names = "--scheduler-heap", defaultValue = "1g", description = "the scheduler's -Xmx (default ${DEFAULT-VALUE})")
+    @Option(names = "--scheduler-heap", defaultValue = "1g",
+            description = "the scheduler's -Xmx (default ${DEFAULT-VALUE})")
     String schedulerHeap;
 
     @Option(names = "--timeout-minutes", defaultValue = "20", description = "give up after (default ${DEFAULT-VALUE})")
@@ -145,13 +147,14 @@ public final class SchedulerLoad implements Callable<Integer> {
             Samples created = history.reactions();
             StateTopic state = StateTopic.of(pipeline.bootstrapServers(), topics.state());
             System.out.printf(Locale.ROOT, "LOAD jobs=%d steps=%d dense_hold_s=%d hold_s=%d progress_s=%d workers=%d"
-                            + " accepted=%d published=%d submit_s=%.1f run_s=%.1f max_in_flight=%d progress_reports=%d"
-                            + " reaction_n=%d reaction_p50_ms=%.1f reaction_p99_ms=%.1f reaction_max_ms=%.1f"
-                            + " delivered_n=%d delivered_p50_ms=%.1f delivered_p99_ms=%.1f delivered_max_ms=%.1f"
-                            + " scheduler_cpu_s=%.2f heap_used_max_mb=%.1f old_used_max_mb=%.1f heap_samples=%d"
-                            + " state_bytes=%d state_records=%d exactly_once=%s violations=%d%n",
+                    + " accepted=%d published=%d submit_s=%.1f run_s=%.1f max_in_flight=%d progress_reports=%d"
+                    + " reaction_n=%d reaction_p50_ms=%.1f reaction_p99_ms=%.1f reaction_max_ms=%.1f"
+                    + " delivered_n=%d delivered_p50_ms=%.1f delivered_p99_ms=%.1f delivered_max_ms=%.1f"
+                    + " scheduler_cpu_s=%.2f heap_used_max_mb=%.1f old_used_max_mb=%.1f heap_samples=%d"
+                    + " state_bytes=%d state_records=%d exactly_once=%s violations=%d%n",
                     jobs, steps, denseHoldSeconds, holdSeconds, progressSeconds, workers, accepted, published,
-                    submitSeconds, runSeconds, inFlight.max(), fakes.stream().mapToInt(SlowWorker::progressSent).sum(), created.count(),
+                    submitSeconds, runSeconds, inFlight.max(), fakes.stream().mapToInt(SlowWorker::progressSent).sum(),
+                    created.count(),
                     created.percentile(0.5), created.percentile(0.99), created.max(), delivered.count(),
                     delivered.percentile(0.5), delivered.percentile(0.99), delivered.max(), cpu.toNanos() / 1e9,
                     heap.maxUsedMb(), heap.maxOldMb(), heap.samples(), state.bytes(), state.records(),
@@ -168,7 +171,8 @@ public final class SchedulerLoad implements Callable<Integer> {
             for (int i = 0; i < jobs; i++) {
                 String body = SchedulerScale.recipe(String.format(Locale.ROOT, "load-%05d", i), steps);
                 statuses.add(pool.submit(() -> http.send(HttpRequest.newBuilder(api).timeout(Duration.ofMinutes(2))
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding())
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers
+                                .discarding())
                         .statusCode()));
             }
             int accepted = 0;
@@ -233,7 +237,7 @@ public final class SchedulerLoad implements Callable<Integer> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(jstat.getInputStream(),
                     StandardCharsets.UTF_8))) {
                 String[] header = null;
-                for (String line; (line = in.readLine()) != null; ) {
+                for (String line; (line = in.readLine()) != null;) {
                     String[] f = line.trim().split("\\s+");
                     if (f.length > 0 && f[0].equals("S0C")) {
                         header = f;
@@ -247,7 +251,8 @@ public final class SchedulerLoad implements Callable<Integer> {
                                     old = Double.parseDouble(f[i]);
                                     used += old;
                                 }
-                                default -> { }
+                                default -> {
+                                }
                             }
                         }
                         synchronized (this) {

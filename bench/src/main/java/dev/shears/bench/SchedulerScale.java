@@ -129,7 +129,8 @@ public final class SchedulerScale implements Callable<Integer> {
             for (int i = 0; i < n; i++) {
                 String body = recipe(String.format(Locale.ROOT, "scale-%d-%05d", n, i), steps);
                 statuses.add(pool.submit(() -> http.send(HttpRequest.newBuilder(jobs).timeout(Duration.ofMinutes(2))
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding())
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers
+                                .discarding())
                         .statusCode()));
             }
             for (Future<Integer> f : statuses) {
@@ -170,13 +171,13 @@ public final class SchedulerScale implements Callable<Integer> {
             lagSamples.forEach(lagRecords::add);
         }
         System.out.printf(Locale.ROOT, "SCALE jobs=%d steps=%d clients=%d accepted=%d published=%d submit_s=%.3f"
-                        + " run_s=%.3f events=%d events_span_s=%.3f events_per_s=%.1f reaction_n=%d reaction_p50_ms=%.3f"
-                        + " reaction_p90_ms=%.3f reaction_p99_ms=%.3f reaction_max_ms=%.3f lag_samples=%d"
-                        + " lag_records_p50=%.0f lag_records_p99=%.0f lag_records_max=%.0f undecodable=%d"
-                        + " exactly_once=%s violations=%d%n"
-                        + "SCALE_SPLIT jobs=%d while_submitting_n=%d while_submitting_p50_ms=%.3f"
-                        + " while_submitting_p99_ms=%.3f while_submitting_max_ms=%.3f after_n=%d after_p50_ms=%.3f"
-                        + " after_p99_ms=%.3f after_max_ms=%.3f%n",
+                + " run_s=%.3f events=%d events_span_s=%.3f events_per_s=%.1f reaction_n=%d reaction_p50_ms=%.3f"
+                + " reaction_p90_ms=%.3f reaction_p99_ms=%.3f reaction_max_ms=%.3f lag_samples=%d"
+                + " lag_records_p50=%.0f lag_records_p99=%.0f lag_records_max=%.0f undecodable=%d"
+                + " exactly_once=%s violations=%d%n"
+                + "SCALE_SPLIT jobs=%d while_submitting_n=%d while_submitting_p50_ms=%.3f"
+                + " while_submitting_p99_ms=%.3f while_submitting_max_ms=%.3f after_n=%d after_p50_ms=%.3f"
+                + " after_p99_ms=%.3f after_max_ms=%.3f%n",
                 n, steps, clients, accepted, published, (submitted - start) / 1e9, (finished - start) / 1e9,
                 history.events(), span, history.events() / span, reaction.count(), reaction.percentile(0.5),
                 reaction.percentile(0.9), reaction.percentile(0.99), reaction.max(), lagRecords.count(),
@@ -239,7 +240,8 @@ public final class SchedulerScale implements Callable<Integer> {
                 want.add("StepCompleted " + k);
             }
             want.add("ModelPublished " + (steps + 1));
-            if (!got.equals(want) || events.stream().anyMatch(e -> e.payload() instanceof StepCompleted s && s.redelivered())
+            if (!got.equals(want) || events.stream().anyMatch(e -> e.payload() instanceof StepCompleted s && s
+                    .redelivered())
                     || !(events.get(events.size() - 1).payload() instanceof ModelPublished)) {
                 out.add("job " + job + " reports " + got);
             }

@@ -164,7 +164,7 @@ final class SlowWorker implements Runnable, AutoCloseable {
         }
         timer.schedule(() -> {
             held.decrementAndGet();
-            completed.put(job, new long[] {seq, System.nanoTime()});
+            completed.put(job, new long[]{seq, System.nanoTime()});
             send(Event.of(job, seq, new StepCompleted(seq, attempt, target, target, Map.of("fc1.weight", target),
                     ACCURACY, ACCURACY, 0.3, "ckpt-" + seq, id, false)));
         }, holdMs, TimeUnit.MILLISECONDS);

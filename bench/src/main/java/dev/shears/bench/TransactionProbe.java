@@ -51,7 +51,8 @@ public final class TransactionProbe implements Callable<Integer> {
     @Option(names = "--count", defaultValue = "200", description = "transactions (default ${DEFAULT-VALUE})")
     int count;
 
-    @Option(names = "--gap-ms", defaultValue = "50", description = "pause between transactions (default ${DEFAULT-VALUE})")
+    @Option(names = "--gap-ms", defaultValue = "50",
+            description = "pause between transactions (default ${DEFAULT-VALUE})")
     long gapMs;
 
     @Option(names = "--retry-backoff-ms", defaultValue = "10",
@@ -111,7 +112,8 @@ public final class TransactionProbe implements Callable<Integer> {
                     long start = System.nanoTime();
                     sentAt.put(i, start);
                     producer.beginTransaction();
-                    producer.send(new ProducerRecord<>("probe.commands", key, ByteBuffer.allocate(4).putInt(i).array()));
+                    producer.send(new ProducerRecord<>("probe.commands", key, ByteBuffer.allocate(4).putInt(i)
+                            .array()));
                     producer.send(new ProducerRecord<>("probe.state", key, new byte[300]));
                     producer.sendOffsetsToTransaction(Map.of(new TopicPartition("probe.reports", i % 6),
                             new OffsetAndMetadata(i + 1)), group);

@@ -20,8 +20,7 @@ import kafka.tools.StorageTool;
  */
 public final class BrokerProcess {
 
-    private BrokerProcess() {
-    }
+    private BrokerProcess() {}
 
     public static void main(String[] args) throws Exception {
         SerialFilter.install();
@@ -37,7 +36,7 @@ public final class BrokerProcess {
         int formatted;
         try {
             formatted = StorageTool.execute(
-                    new String[] {"format", "--cluster-id", clusterId, "--config", properties, "--ignore-formatted"},
+                    new String[]{"format", "--cluster-id", clusterId, "--config", properties, "--ignore-formatted"},
                     System.out);
         } catch (Throwable e) {
             System.err.println("shears: the broker's configuration or the format of its storage failed: " + e);
@@ -52,6 +51,6 @@ public final class BrokerProcess {
         System.out.flush();
 
         // Runs until SIGTERM/SIGINT (its shutdown hook shuts the broker down cleanly) or a fatal error, then exits.
-        kafka.Kafka.main(new String[] {properties});
+        kafka.Kafka.main(new String[]{properties});
     }
 }

@@ -548,7 +548,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private static InetAddress loopbackIpv4() {
         try {
-            return InetAddress.getByAddress("localhost", new byte[] {127, 0, 0, 1});
+            return InetAddress.getByAddress("localhost", new byte[]{127, 0, 0, 1});
         } catch (UnknownHostException e) {
             throw new AssertionError(e);
         }

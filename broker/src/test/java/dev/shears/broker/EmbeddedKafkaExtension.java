@@ -71,8 +71,9 @@ public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAll
      */
     public EmbeddedKafka broker() {
         if (broker == null) {
-            throw new IllegalStateException("no broker: it runs from before @BeforeAll to after @AfterAll (fix: register"
-                    + " the extension on a static field with @RegisterExtension)");
+            throw new IllegalStateException(
+                    "no broker: it runs from before @BeforeAll to after @AfterAll (fix: register"
+                            + " the extension on a static field with @RegisterExtension)");
         }
         return broker;
     }

@@ -89,8 +89,8 @@ class EmbeddedKafkaTest extends BrokerScenarios {
 
     private static long committedOffsets(String group) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            Map<TopicPartition, OffsetAndMetadata> committed =
-                    admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                    .partitionsToOffsetAndMetadata().get();
             return committed.values().stream().mapToLong(OffsetAndMetadata::offset).sum();
         }
     }

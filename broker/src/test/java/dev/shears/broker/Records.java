@@ -23,8 +23,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /** Producers and consumers for the broker tests: plain string records, keyed. */
 final class Records {
 
-    private Records() {
-    }
+    private Records() {}
 
     static Properties producerProperties(String bootstrapServers) {
         Properties p = new Properties();

@@ -43,8 +43,7 @@ final class Expressions {
         }
     }
 
-    private Expressions() {
-    }
+    private Expressions() {}
 
     static List<Path> dashboardFiles() throws IOException {
         try (Stream<Path> files = Files.list(DASHBOARDS)) {

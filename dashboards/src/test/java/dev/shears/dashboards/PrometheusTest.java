@@ -41,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PrometheusTest {
     static final Path QUICK = Path.of("../trainer/src/test/resources/recipes/quick.yaml").toAbsolutePath().normalize();
-    static final Path SUBSET = Path.of("../trainer/src/test/resources/fashion-mnist-subset").toAbsolutePath().normalize();
+    static final Path SUBSET = Path.of("../trainer/src/test/resources/fashion-mnist-subset").toAbsolutePath()
+            .normalize();
     static final String SUBSET_NAME = "fashion-mnist-subset";
     static final String JOB = "dash-quick";
 
@@ -63,8 +64,10 @@ class PrometheusTest {
         }
         URI scheduler = pipeline.schedulerUrl();
         prometheus = LocalPrometheus.start(dir.resolve("prometheus"), List.of(
-                new LocalPrometheus.ScrapeJob("shears-scheduler", List.of(scheduler.getHost() + ":" + scheduler.getPort())),
-                new LocalPrometheus.ScrapeJob("shears-worker", workers)), Expressions.ruleFiles(), Duration.ofSeconds(1));
+                new LocalPrometheus.ScrapeJob("shears-scheduler", List.of(scheduler.getHost() + ":" + scheduler
+                        .getPort())),
+                new LocalPrometheus.ScrapeJob("shears-worker", workers)), Expressions.ruleFiles(), Duration.ofSeconds(
+                        1));
     }
 
     @AfterAll
@@ -79,7 +82,8 @@ class PrometheusTest {
 
     @Test
     void everyDashboardAndRuleExpressionReturnsDataAndTheDeadLetterAlertFires() throws Exception {
-        String recipe = Files.readString(QUICK).replace("job: quick-lenet5", "job: " + JOB) + "data: " + SUBSET_NAME + "\n";
+        String recipe = Files.readString(QUICK).replace("job: quick-lenet5", "job: " + JOB) + "data: " + SUBSET_NAME
+                + "\n";
         HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs"))
                 .POST(HttpRequest.BodyPublishers.ofString(recipe)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(201);
@@ -117,7 +121,8 @@ class PrometheusTest {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.bootstrapServers());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
+                new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(Topics.defaults().commands(), JOB,
                     "{\"type\":\"PruneStep\",\"version\":1}".getBytes(StandardCharsets.UTF_8))).get();
         }
@@ -127,7 +132,8 @@ class PrometheusTest {
         long deadline = System.nanoTime() + timeout.toNanos();
         JsonNode job = null;
         while (System.nanoTime() < deadline) {
-            job = json.readTree(http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs/" + JOB)).build(),
+            job = json.readTree(http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs/" + JOB))
+                    .build(),
                     HttpResponse.BodyHandlers.ofString()).body());
             if (state.equals(job.path("state").asText())) {
                 return;
@@ -145,7 +151,8 @@ class PrometheusTest {
             alerts = json.readTree(http.send(HttpRequest.newBuilder(prometheus.url().resolve("/api/v1/alerts")).build(),
                     HttpResponse.BodyHandlers.ofString()).body()).path("data").path("alerts");
             for (JsonNode a : alerts) {
-                if (alert.equals(a.path("labels").path("alertname").asText()) && "firing".equals(a.path("state").asText())) {
+                if (alert.equals(a.path("labels").path("alertname").asText()) && "firing".equals(a.path("state")
+                        .asText())) {
                     System.out.println("firing: " + a);
                     return;
                 }
@@ -167,6 +174,7 @@ class PrometheusTest {
 
     private JsonNode get(String pathAndQuery) throws Exception {
         URI uri = prometheus.url().resolve(pathAndQuery);
-        return json.readTree(http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body());
+        return json.readTree(http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+                .body());
     }
 }

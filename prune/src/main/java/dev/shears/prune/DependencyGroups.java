@@ -53,7 +53,8 @@ public final class DependencyGroups {
                     members.add(new ChannelGroup.Member(p.name(), m.dim(), m.offset(), m.width(), m.role()));
                 }
             }
-            Optional<String> reason = g.reasons().isEmpty() ? Optional.empty() : Optional.of(String.join("; ", g.reasons()));
+            Optional<String> reason = g.reasons().isEmpty() ? Optional.empty() : Optional.of(String.join("; ", g
+                    .reasons()));
             groups.add(new ChannelGroup(g.name(), g.channels(), members, g.producers(), reason));
         }
         return new DependencyGroups(groups);
@@ -75,9 +76,10 @@ public final class DependencyGroups {
      * @throws IllegalArgumentException when there is none; the message lists the groups
      */
     public ChannelGroup group(String name) {
-        return groups.stream().filter(g -> g.name().equals(name)).findFirst().orElseThrow(() ->
-                new IllegalArgumentException("no group '" + name + "' (fix: use one of "
-                        + groups.stream().map(ChannelGroup::name).toList() + "; a group is named by its first producer)"));
+        return groups.stream().filter(g -> g.name().equals(name)).findFirst().orElseThrow(
+                () -> new IllegalArgumentException("no group '" + name + "' (fix: use one of "
+                        + groups.stream().map(ChannelGroup::name).toList()
+                        + "; a group is named by its first producer)"));
     }
 
     /** The group whose channels {@code layer} outputs, if it produces any. */

@@ -42,7 +42,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 final class GraphCompaction {
 
     /** Where a reader (convolution, dense, output or separable layer) reads channel {@code channel} of a group. */
-    private record Read(Node reader, int root, int channel, int position) {}
+    private record Read(Node reader, int root, int channel, int position) {
+    }
 
     private final ChannelDependencies deps;
     private final ParameterTable table;
@@ -201,7 +202,8 @@ final class GraphCompaction {
             }
             INDArray w = value(r.reader().name(), "W");
             INDArray column = Channels.slice(w, 1, r.position());
-            INDArray perOutput = column.rank() > 1 ? column.sum(java.util.stream.IntStream.range(1, column.rank()).toArray())
+            INDArray perOutput = column.rank() > 1 ? column.sum(java.util.stream.IntStream.range(1, column.rank())
+                    .toArray())
                     : column;
             value(r.reader().name(), "b").addi(perOutput.reshape(perOutput.length()).mul(k));
         }

@@ -105,7 +105,8 @@ final class GroupPruning {
      */
     static void global(Pruning pruning, List<ChannelGroup> groups, Amount amount, GroupImportance importance,
             ChannelLimits limits) {
-        record Candidate(int group, int channel, double score) {}
+        record Candidate(int group, int channel, double score) {
+        }
         List<Candidate> candidates = new ArrayList<>();
         List<boolean[]> keep = new ArrayList<>();
         List<Scores> scores = new ArrayList<>();
@@ -178,7 +179,8 @@ final class GroupPruning {
                 java.util.Arrays.fill(positions, true);
                 for (int c = 0; c < channels.length; c++) {
                     if (!channels[c]) {
-                        java.util.Arrays.fill(positions, m.offset() + c * m.width(), m.offset() + (c + 1) * m.width(), false);
+                        java.util.Arrays.fill(positions, m.offset() + c * m.width(), m.offset() + (c + 1) * m.width(),
+                                false);
                     }
                 }
                 INDArray mask = Channels.mask(shape, m.dim(), positions, pruning.weight(p.name()).dataType());

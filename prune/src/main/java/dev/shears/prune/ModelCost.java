@@ -37,7 +37,8 @@ public record ModelCost(long flops, long normalizationFlops, long parameters, Li
      * @param flops its FLOPs (2 × multiply-adds, or 2 per element for a batch normalisation)
      * @param parameters its parameters
      */
-    public record Layer(String name, long flops, long parameters) {}
+    public record Layer(String name, long flops, long parameters) {
+    }
 
     public ModelCost {
         layers = List.copyOf(layers);
@@ -73,7 +74,8 @@ public record ModelCost(long flops, long normalizationFlops, long parameters, Li
         } else if (model instanceof ComputationGraph graph) {
             if (input.length != graph.getConfiguration().getNetworkInputs().size()) {
                 throw new IllegalArgumentException("the graph has " + graph.getConfiguration().getNetworkInputs().size()
-                        + " inputs but " + input.length + " input types were given (fix: one InputType per network input,"
+                        + " inputs but " + input.length
+                        + " input types were given (fix: one InputType per network input,"
                         + " in order, e.g. InputType.convolutional(28, 28, 1))");
             }
             Map<String, InputType> outputs = graph.getConfiguration().getLayerActivationTypes(input);

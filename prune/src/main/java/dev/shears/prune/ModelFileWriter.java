@@ -33,8 +33,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * restores the result as it restores its own files.
  */
 final class ModelFileWriter {
-    private ModelFileWriter() {
-    }
+    private ModelFileWriter() {}
 
     /** Writes {@code model} (with its updater state when {@code saveUpdater}) and then {@code extra}, by entry name. */
     static void write(Model model, boolean saveUpdater, Map<String, byte[]> extra, Path file) throws IOException {
@@ -55,7 +54,8 @@ final class ModelFileWriter {
                     + " (fix: a MultiLayerNetwork or a ComputationGraph)");
         }
         Buffer buffer = new Buffer();
-        try (ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16))) {
+        try (ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(file),
+                1 << 16))) {
             zip.setLevel(Deflater.BEST_SPEED);
             zip.putNextEntry(new ZipEntry(ModelSerializer.CONFIGURATION_JSON));
             zip.write(json.getBytes(Charset.defaultCharset())); // as DL4J writes it

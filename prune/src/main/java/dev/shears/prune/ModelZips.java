@@ -104,14 +104,16 @@ public final class ModelZips {
                 throw refused(file, "has two entries named '" + e.getName() + "'");
             }
             if (e.getSize() > limits.maxEntryBytes()) {
-                throw refused(file, "entry " + e.getName() + " inflates to " + e.getSize() + " bytes, more than the limit of "
+                throw refused(file, "entry " + e.getName() + " inflates to " + e.getSize()
+                        + " bytes, more than the limit of "
                         + limits.maxEntryBytes() + " per entry");
             }
             declaredTotal += e.getSize();
             compressedTotal += e.getCompressedSize();
         }
         if (declaredTotal > limits.maxTotalBytes()) {
-            throw refused(file, "inflates to " + declaredTotal + " bytes, more than the limit of " + limits.maxTotalBytes()
+            throw refused(file, "inflates to " + declaredTotal + " bytes, more than the limit of " + limits
+                    .maxTotalBytes()
                     + " for all entries together");
         }
         if (compressedTotal > onDisk) {
@@ -119,8 +121,10 @@ public final class ModelZips {
                     + ": they overlap");
         }
         if (declaredTotal > limits.ratioFrom() && declaredTotal > (double) limits.maxRatio() * onDisk) {
-            throw refused(file, "inflates to " + declaredTotal + " bytes, more than " + limits.maxRatio() + " times its "
-                    + onDisk + " bytes on disk (the limit past " + limits.ratioFrom() + " inflated bytes): a possible zip bomb");
+            throw refused(file, "inflates to " + declaredTotal + " bytes, more than " + limits.maxRatio()
+                    + " times its "
+                    + onDisk + " bytes on disk (the limit past " + limits.ratioFrom()
+                    + " inflated bytes): a possible zip bomb");
         }
         if (names.contains(PREPROCESSOR_ENTRY)) {
             throw refused(file, "has an entry " + PREPROCESSOR_ENTRY + ", a Java-serialized object that DL4J would"
@@ -177,7 +181,8 @@ public final class ModelZips {
      */
     private static void checkPruningState(Path file, String indexEntry) throws IOException {
         try (ZipFile zip = new ZipFile(file.toFile())) {
-            for (PruningIndex.Parameter p : PruningIndex.read(zip, indexEntry, why -> refused(file, why)).parameters()) {
+            for (PruningIndex.Parameter p : PruningIndex.read(zip, indexEntry, why -> refused(file, why))
+                    .parameters()) {
                 ZipEntry state = zip.getEntry(p.entry());
                 if (state == null || state.getSize() != p.entryBytes()) {
                     throw refused(file, "entry " + p.entry() + " should hold " + p.entryBytes() + " bytes for "
@@ -240,7 +245,8 @@ public final class ModelZips {
 
     /** The exception for a refused file: its message names the file, then {@code why}, then the fix. */
     static IllegalArgumentException refused(Path file, String why) {
-        return new IllegalArgumentException("model file " + file + " " + why + "; it is refused before anything reads it"
+        return new IllegalArgumentException("model file " + file + " " + why
+                + "; it is refused before anything reads it"
                 + " (fix: use a model zip written by ModelSerializer.writeModel or PrunedModel.save)");
     }
 }

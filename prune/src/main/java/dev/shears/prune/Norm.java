@@ -19,7 +19,8 @@ public record Norm(double p, boolean frobenius) {
 
     public Norm {
         if (Double.isNaN(p)) {
-            throw new IllegalArgumentException("norm order p=NaN is not a number (fix: give 1, 2, any p, inf, -inf or fro)");
+            throw new IllegalArgumentException(
+                    "norm order p=NaN is not a number (fix: give 1, 2, any p, inf, -inf or fro)");
         }
     }
 
@@ -32,14 +33,14 @@ public record Norm(double p, boolean frobenius) {
     public static Norm parse(String n) {
         String s = n.trim().toLowerCase(Locale.ROOT);
         switch (s) {
-            case "fro":
+            case "fro" :
                 return FRO;
-            case "inf":
-            case "+inf":
+            case "inf" :
+            case "+inf" :
                 return INF;
-            case "-inf":
+            case "-inf" :
                 return NEG_INF;
-            default:
+            default :
                 try {
                     return p(Double.parseDouble(s));
                 } catch (NumberFormatException e) {

@@ -57,8 +57,10 @@ final class ParameterTable {
             int dot = name.lastIndexOf('.');
             String layer = dot < 0 ? "" : name.substring(0, dot);
             String attribute = dot < 0 ? name : name.substring(dot + 1);
-            LayerKind kind = tensor.rank() >= 3 ? LayerKind.CONVOLUTION : tensor.rank() == 2 ? LayerKind.DENSE : LayerKind.OTHER;
-            table.add(new PrunableParameter(name, name, layer, kind, attribute, tensor.shape()), tensor, tensor, a -> a);
+            LayerKind kind = tensor.rank() >= 3 ? LayerKind.CONVOLUTION : tensor.rank() == 2 ? LayerKind.DENSE
+                    : LayerKind.OTHER;
+            table.add(new PrunableParameter(name, name, layer, kind, attribute, tensor.shape()), tensor, tensor,
+                    a -> a);
         });
         return table;
     }
@@ -79,7 +81,8 @@ final class ParameterTable {
         }
     }
 
-    private void add(PrunableParameter p, INDArray view, INDArray modelArray, java.util.function.UnaryOperator<INDArray> layout) {
+    private void add(PrunableParameter p, INDArray view, INDArray modelArray,
+            java.util.function.UnaryOperator<INDArray> layout) {
         toTorch.put(p.name(), layout);
         modelArrays.put(p.name(), modelArray);
         parameters.add(p);
@@ -116,33 +119,49 @@ final class ParameterTable {
     private static String attribute(org.deeplearning4j.nn.conf.layers.Layer conf, String key) {
         if (conf instanceof BatchNormalization) {
             switch (key) {
-                case "gamma": return "weight";
-                case "beta": return "bias";
-                case "mean": return "running_mean";
-                case "var": return "running_var";
-                default: return key;
+                case "gamma" :
+                    return "weight";
+                case "beta" :
+                    return "bias";
+                case "mean" :
+                    return "running_mean";
+                case "var" :
+                    return "running_var";
+                default :
+                    return key;
             }
         }
         if (conf instanceof BaseRecurrentLayer) {
             switch (key) {
-                case "W": return "weight_ih";
-                case "RW": return "weight_hh";
-                case "b": return "bias";
-                default: return key;
+                case "W" :
+                    return "weight_ih";
+                case "RW" :
+                    return "weight_hh";
+                case "b" :
+                    return "bias";
+                default :
+                    return key;
             }
         }
         if (conf instanceof SeparableConvolution2D) {
             switch (key) {
-                case "W": return "depthwise_weight";
-                case "pW": return "pointwise_weight";
-                case "b": return "bias";
-                default: return key;
+                case "W" :
+                    return "depthwise_weight";
+                case "pW" :
+                    return "pointwise_weight";
+                case "b" :
+                    return "bias";
+                default :
+                    return key;
             }
         }
         switch (key) {
-            case "W": return "weight";
-            case "b": return "bias";
-            default: return key;
+            case "W" :
+                return "weight";
+            case "b" :
+                return "bias";
+            default :
+                return key;
         }
     }
 
@@ -152,7 +171,7 @@ final class ParameterTable {
             return param.rank() == 1 ? param : param.reshape(param.length());
         }
         if (conf instanceof Convolution1DLayer && param.rank() == 4 && param.size(3) == 1) {
-            return param.reshape('c', new long[] {param.size(0), param.size(1), param.size(2)});
+            return param.reshape('c', new long[]{param.size(0), param.size(1), param.size(2)});
         }
         if (conf instanceof SeparableConvolution2D && "W".equals(key) && param.rank() == 4) {
             // DL4J [multiplier, nIn, kH, kW] -> [nIn, multiplier, kH, kW], as for DepthwiseConvolution2D.

@@ -59,7 +59,8 @@ public record PrunedModel(Model model, Pruning pruning) {
                     + " is neither a MultiLayerNetwork nor a ComputationGraph (fix: pass one of those)");
         }
         java.util.Objects.requireNonNull(pruning, "pruning");
-        checkBound(model instanceof ComputationGraph g ? ParameterTable.of(g) : ParameterTable.of((MultiLayerNetwork) model), pruning);
+        checkBound(model instanceof ComputationGraph g ? ParameterTable.of(g) : ParameterTable.of(
+                (MultiLayerNetwork) model), pruning);
     }
 
     /** The model as a network; throws if the file held a graph. */
@@ -79,12 +80,14 @@ public record PrunedModel(Model model, Pruning pruning) {
      * @param saveUpdater whether to save the updater's state too, as in {@link ModelSerializer}
      * @throws IllegalArgumentException when {@code pruning} is over another model
      */
-    public static void save(MultiLayerNetwork network, Pruning pruning, File file, boolean saveUpdater) throws IOException {
+    public static void save(MultiLayerNetwork network, Pruning pruning, File file, boolean saveUpdater)
+            throws IOException {
         new PrunedModel(network, pruning).save(file, saveUpdater);
     }
 
     /** As {@link #save(MultiLayerNetwork, Pruning, File, boolean)}, for a graph. */
-    public static void save(ComputationGraph graph, Pruning pruning, File file, boolean saveUpdater) throws IOException {
+    public static void save(ComputationGraph graph, Pruning pruning, File file, boolean saveUpdater)
+            throws IOException {
         new PrunedModel(graph, pruning).save(file, saveUpdater);
     }
 
@@ -165,14 +168,17 @@ public record PrunedModel(Model model, Pruning pruning) {
         for (PrunableParameter p : table.parameters()) {
             INDArray mine = table.view(p);
             INDArray theirs = pruning.parameters().contains(p) ? pruning.weight(p.name()) : null;
-            if (theirs == null || theirs.data().address() != mine.data().address() || theirs.offset() != mine.offset()) {
+            if (theirs == null || theirs.data().address() != mine.data().address() || theirs.offset() != mine
+                    .offset()) {
                 throw new IllegalArgumentException("the pruning state is not over this model: its parameter "
-                        + p.name() + " is not the model's (fix: pair the model with the Pruning made by Pruning.of(model))");
+                        + p.name()
+                        + " is not the model's (fix: pair the model with the Pruning made by Pruning.of(model))");
             }
         }
     }
 
-    private record Encoded(byte[] bytes, boolean bits, long pruned) {}
+    private record Encoded(byte[] bytes, boolean bits, long pruned) {
+    }
 
     private static Encoded encode(String name, INDArray orig, INDArray mask) {
         int size = Element.of(orig.dataType(), name).bytes;
@@ -215,7 +221,8 @@ public record PrunedModel(Model model, Pruning pruning) {
         String kind = graph ? "ComputationGraph" : "MultiLayerNetwork";
         if (!kind.equals(index.model())) {
             throw new IllegalArgumentException(indexEntry + " in " + file + " was written for a " + index.model()
-                    + " but the file holds a " + kind + " (fix: the file was edited or assembled by hand; save it again)");
+                    + " but the file holds a " + kind
+                    + " (fix: the file was edited or assembled by hand; save it again)");
         }
         Map<String, INDArray> state = new LinkedHashMap<>();
         for (PruningIndex.Parameter e : index.parameters()) {
@@ -230,7 +237,8 @@ public record PrunedModel(Model model, Pruning pruning) {
             long[] shape = e.shape();
             if (!Arrays.equals(shape, p.shape()) || !param.dataType().name().equals(e.dtype())) {
                 throw new IllegalArgumentException(entry + " holds " + name + " as " + e.dtype()
-                        + Arrays.toString(shape) + " but the model's is " + param.dataType() + Arrays.toString(p.shape())
+                        + Arrays.toString(shape) + " but the model's is " + param.dataType() + Arrays.toString(p
+                                .shape())
                         + " (fix: the index does not match the model; save it again)");
             }
             int size = Element.of(param.dataType(), entry).bytes;
@@ -258,7 +266,8 @@ public record PrunedModel(Model model, Pruning pruning) {
             long found = Arrays.stream(m).filter(x -> x != 1.0).count();
             if (found != pruned) {
                 throw new IllegalArgumentException(entry + " in " + file + ": its mask for " + name + " prunes " + found
-                        + " entries but the index says " + pruned + " (fix: the file is damaged; save the model again)");
+                        + " entries but the index says " + pruned
+                        + " (fix: the file is damaged; save the model again)");
             }
             byte[] o = Element.bytes(param);
             for (int i = 0; i < n; i++) {

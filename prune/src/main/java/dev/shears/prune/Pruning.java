@@ -185,7 +185,8 @@ public final class Pruning {
      * PyTorch's {@code global_unstructured}: the named parameters are pruned as one tensor by an
      * unstructured {@code method}; {@code importanceScores} may give scores for some of them.
      */
-    public Pruning globalUnstructured(Collection<String> names, PruningMethod method, Map<String, INDArray> importanceScores) {
+    public Pruning globalUnstructured(Collection<String> names, PruningMethod method,
+            Map<String, INDArray> importanceScores) {
         if (method.type() != PruningType.UNSTRUCTURED) {
             throw new IllegalArgumentException("Only \"unstructured\" PRUNING_TYPE supported for the `pruning_method`."
                     + " Found method " + method + " of type " + method.type().name().toLowerCase(java.util.Locale.ROOT)
@@ -226,7 +227,8 @@ public final class Pruning {
      */
     public Pruning globalStructured(Collection<String> names, Amount amount, Norm n, int dim) {
         List<PrunableParameter> params = resolve(names);
-        record Channel(int tensor, int index, double score) {}
+        record Channel(int tensor, int index, double score) {
+        }
         List<Channel> channels = new ArrayList<>();
         List<boolean[]> keep = new ArrayList<>();
         int[] alivePerTensor = new int[params.size()];
@@ -316,7 +318,8 @@ public final class Pruning {
     }
 
     /** As {@link #groupStructured(ChannelGroup, Amount, GroupImportance)}, keeping within {@code limits}. */
-    public Pruning groupStructured(ChannelGroup group, Amount amount, GroupImportance importance, ChannelLimits limits) {
+    public Pruning groupStructured(ChannelGroup group, Amount amount, GroupImportance importance,
+            ChannelLimits limits) {
         GroupPruning.local(this, group, amount, groupImportance(group, importance), limits);
         return this;
     }
@@ -548,10 +551,12 @@ public final class Pruning {
         List<SparsityReport.Entry> entries = new ArrayList<>();
         for (PrunableParameter p : resolve(names)) {
             INDArray w = weight(p.name());
-            long zeros = w.length() - w.neq(0).castTo(org.nd4j.linalg.api.buffer.DataType.INT64).sumNumber().longValue();
+            long zeros = w.length() - w.neq(0).castTo(org.nd4j.linalg.api.buffer.DataType.INT64).sumNumber()
+                    .longValue();
             State state = states.get(p.name());
             long masked = state == null ? 0
-                    : state.mask.length() - state.mask.neq(0).castTo(org.nd4j.linalg.api.buffer.DataType.INT64).sumNumber().longValue();
+                    : state.mask.length() - state.mask.neq(0).castTo(org.nd4j.linalg.api.buffer.DataType.INT64)
+                            .sumNumber().longValue();
             entries.add(new SparsityReport.Entry(p.name(), p.shape(), p.size(), zeros, masked));
         }
         return SparsityReport.of(entries);
@@ -561,7 +566,8 @@ public final class Pruning {
 
     private List<PrunableParameter> resolve(Collection<String> names) {
         if (names.isEmpty()) {
-            throw new IllegalArgumentException("no parameters given (fix: name at least one, e.g. from prunableWeights())");
+            throw new IllegalArgumentException(
+                    "no parameters given (fix: name at least one, e.g. from prunableWeights())");
         }
         List<PrunableParameter> params = names.stream().map(table::get).distinct().collect(Collectors.toList());
         return params;
@@ -581,7 +587,8 @@ public final class Pruning {
         if (!Arrays.equals(scores.shape(), p.shape())) {
             throw new IllegalArgumentException("importance_scores should have the same shape as parameter "
                     + p.attribute() + " of " + p.layer() + ": got " + Arrays.toString(scores.shape()) + ", expected "
-                    + Arrays.toString(p.shape()) + " (fix: give scores in PyTorch layout, [out, in] for a dense weight)");
+                    + Arrays.toString(p.shape())
+                    + " (fix: give scores in PyTorch layout, [out, in] for a dense weight)");
         }
         return scores;
     }
@@ -596,7 +603,8 @@ public final class Pruning {
 
     /** First pruning of a parameter: the method sees the whole tensor and a mask of ones. */
     private static INDArray firstMask(PruningMethod method, INDArray scores, PrunableParameter p) {
-        INDArray ones = Nd4j.ones(scores.dataType().isFPType() ? scores.dataType() : org.nd4j.linalg.api.buffer.DataType.FLOAT, p.shape());
+        INDArray ones = Nd4j.ones(scores.dataType().isFPType() ? scores.dataType()
+                : org.nd4j.linalg.api.buffer.DataType.FLOAT, p.shape());
         if (method instanceof InPlaceUnstructured inPlace) {
             pruneInPlace(inPlace, List.of(scores), List.of(ones));
             return ones;
@@ -607,7 +615,7 @@ public final class Pruning {
     /** PyTorch's {@code _combine_masks}: the method works on what is still unpruned. */
     private static INDArray combine(PruningMethod method, INDArray scores, INDArray mask) {
         switch (method.type()) {
-            case UNSTRUCTURED: {
+            case UNSTRUCTURED : {
                 INDArray newMask = mask.dup('c');
                 if (method instanceof InPlaceUnstructured inPlace) {
                     pruneInPlace(inPlace, List.of(scores), List.of(newMask));
@@ -616,7 +624,7 @@ public final class Pruning {
                 }
                 return newMask;
             }
-            case STRUCTURED: {
+            case STRUCTURED : {
                 if (!(method instanceof StructuredPruningMethod structured)) {
                     throw new IllegalArgumentException("Pruning methods of PRUNING_TYPE \"structured\" need to have"
                             + " the attribute `dim` defined (fix: implement StructuredPruningMethod)");
@@ -638,7 +646,7 @@ public final class Pruning {
                 Channels.scatter(newMask, d, kept, partial);
                 return newMask;
             }
-            default:
+            default :
                 return method.computeMask(scores, mask.dup());
         }
     }

@@ -70,7 +70,8 @@ final class PruningIndex {
     }
 
     /** An index: the kind of model it was written for and its pruned parameters. */
-    record Index(String model, List<Parameter> parameters) {}
+    record Index(String model, List<Parameter> parameters) {
+    }
 
     private PruningIndex() {}
 
@@ -113,7 +114,8 @@ final class PruningIndex {
         return new Index(index.path("model").asText(), List.copyOf(parameters));
     }
 
-    private static Parameter parameter(JsonNode e, String indexEntry, Function<String, IllegalArgumentException> refuse) {
+    private static Parameter parameter(JsonNode e, String indexEntry,
+            Function<String, IllegalArgumentException> refuse) {
         String name = e.path("name").asText();
         String entry = e.path("entry").asText();
         String dtype = e.path("dtype").asText();
@@ -134,7 +136,8 @@ final class PruningIndex {
             problem = shape[i] < 0 ? name + " with shape " + shapeNode + ", expected sizes of 0 or more" : null;
         }
         Parameter p = new Parameter(name, e.path("key").asText(), dtype, shape, mask.equals("bits"),
-                e.path("pruned").canConvertToLong() && e.path("pruned").isIntegralNumber() ? e.path("pruned").asLong() : -1,
+                e.path("pruned").canConvertToLong() && e.path("pruned").isIntegralNumber() ? e.path("pruned").asLong()
+                        : -1,
                 entry);
         if (problem == null) {
             try {
@@ -156,10 +159,11 @@ final class PruningIndex {
             throws IOException {
         try (JsonParser parser = JSON.getFactory().createParser(json)) {
             int depth = 0;
-            for (JsonToken t; (t = parser.nextToken()) != null; ) {
+            for (JsonToken t; (t = parser.nextToken()) != null;) {
                 depth += t.isStructStart() ? 1 : t.isStructEnd() ? -1 : 0;
                 if (depth > MAX_DEPTH) {
-                    throw refuse.apply("entry " + entry + " nests JSON deeper than the " + MAX_DEPTH + " levels of an index");
+                    throw refuse.apply("entry " + entry + " nests JSON deeper than the " + MAX_DEPTH
+                            + " levels of an index");
                 }
             }
         }

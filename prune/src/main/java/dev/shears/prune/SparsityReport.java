@@ -54,7 +54,8 @@ public record SparsityReport(List<Entry> parameters, Entry total) {
     public String toString() {
         int width = Math.max(9, parameters.stream().mapToInt(e -> e.name().length()).max().orElse(0));
         StringBuilder sb = new StringBuilder();
-        String header = String.format(Locale.ROOT, "%-" + width + "s  %-18s %12s %12s %9s%n", "parameter", "shape", "size", "zeros", "sparsity");
+        String header = String.format(Locale.ROOT, "%-" + width + "s  %-18s %12s %12s %9s%n", "parameter", "shape",
+                "size", "zeros", "sparsity");
         sb.append(header);
         sb.append("-".repeat(header.length() - 1)).append('\n');
         for (Entry e : parameters) {
@@ -66,6 +67,7 @@ public record SparsityReport(List<Entry> parameters, Entry total) {
     }
 
     private static String line(int width, String name, String shape, Entry e) {
-        return String.format(Locale.ROOT, "%-" + width + "s  %-18s %12d %12d %8.2f%%%n", name, shape, e.size(), e.zeros(), 100 * e.sparsity());
+        return String.format(Locale.ROOT, "%-" + width + "s  %-18s %12d %12d %8.2f%%%n", name, shape, e.size(), e
+                .zeros(), 100 * e.sparsity());
     }
 }

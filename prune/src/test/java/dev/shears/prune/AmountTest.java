@@ -25,7 +25,8 @@ class AmountTest {
     void refusesOutOfRangeAmountsNamingTheValueAndTheFix() {
         assertThatThrownBy(() -> Amount.fraction(1.3))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("amount=1.3 should either be a float in the range [0, 1] or a non-negative integer")
+                .hasMessageStartingWith(
+                        "amount=1.3 should either be a float in the range [0, 1] or a non-negative integer")
                 .hasMessageContaining("fix");
         assertThatThrownBy(() -> Amount.count(-1)).hasMessageStartingWith("amount=-1 should either");
         assertThatThrownBy(() -> Amount.fraction(Double.NaN)).isInstanceOf(IllegalArgumentException.class);

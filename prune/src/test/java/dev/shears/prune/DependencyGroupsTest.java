@@ -97,7 +97,8 @@ class DependencyGroupsTest {
         assertThat(groups.all()).extracting(ChannelGroup::name).containsExactly("conv1", "conv2", "fc1", "fc2");
         assertThat(members(groups.group("conv1"))).containsExactlyElementsOf(concat(
                 List.of("conv1.weight 0 0 1 OUTPUT", "conv1.bias 0 0 1 BIAS"),
-                List.of("bn1.weight 0 0 1 NORM_SCALE", "bn1.bias 0 0 1 NORM_SHIFT", "bn1.running_mean 0 0 1 NORM_STATISTIC",
+                List.of("bn1.weight 0 0 1 NORM_SCALE", "bn1.bias 0 0 1 NORM_SHIFT",
+                        "bn1.running_mean 0 0 1 NORM_STATISTIC",
                         "bn1.log10stdev 0 0 1 NORM_STATISTIC"),
                 List.of("conv2.weight 1 0 1 INPUT")));
         // conv2's 16 channels reach fc1 flattened at 4x4 (28 → pool 14 → conv 10 → pool 5: 5x5 = 25 features)
@@ -119,7 +120,8 @@ class DependencyGroupsTest {
                 .build();
         DependencyGroups groups = DependencyGroups.of(Graphs.randomised(conf));
 
-        assertThat(groups.group("a").reason()).hasValueSatisfying(r -> assertThat(r).contains("lrn (LocalResponseNormalization) mixes or reshapes channels"));
+        assertThat(groups.group("a").reason()).hasValueSatisfying(r -> assertThat(r).contains(
+                "lrn (LocalResponseNormalization) mixes or reshapes channels"));
         assertThat(groups.group("b").prunable()).isTrue();
         assertThat(groups.group("c").reason()).hasValue("c_act is a network output");
         assertThat(groups.prunable()).extracting(ChannelGroup::name).containsExactly("b");
@@ -161,7 +163,8 @@ class DependencyGroupsTest {
 
         assertThatThrownBy(() -> Pruning.of(graph).groupStructured(a, Amount.fraction(0.5), GroupImportance.L2))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("group a cannot be pruned: a is a network output (fix: prune only DependencyGroups.prunable())");
+                .hasMessage(
+                        "group a cannot be pruned: a is a network output (fix: prune only DependencyGroups.prunable())");
     }
 
     static int count(boolean[] b) {

@@ -36,10 +36,13 @@ class DepthwiseSeparableTest {
                 .convolutionMode(ConvolutionMode.Same)
                 .list()
                 .layer(new ConvolutionLayer.Builder(3, 3).name("stem").nOut(8).activation(Activation.RELU).build())
-                .layer(new DepthwiseConvolution2D.Builder(3, 3).name("dw").depthMultiplier(2).activation(Activation.IDENTITY).build())
-                .layer(new SeparableConvolution2D.Builder(3, 3).name("sep").nOut(12).activation(Activation.RELU).build())
+                .layer(new DepthwiseConvolution2D.Builder(3, 3).name("dw").depthMultiplier(2).activation(
+                        Activation.IDENTITY).build())
+                .layer(new SeparableConvolution2D.Builder(3, 3).name("sep").nOut(12).activation(Activation.RELU)
+                        .build())
                 .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).name("gap").build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("fc").nOut(10).activation(Activation.SOFTMAX).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("fc").nOut(10).activation(
+                        Activation.SOFTMAX).build())
                 .setInputType(InputType.convolutional(16, 16, 3))
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -53,7 +56,8 @@ class DepthwiseSeparableTest {
         Pruning pruning = Pruning.of(mobileBlock());
 
         assertThat(pruning.prunableWeights()).extracting(PrunableParameter::name)
-                .containsExactly("stem.weight", "dw.weight", "sep.depthwise_weight", "sep.pointwise_weight", "fc.weight");
+                .containsExactly("stem.weight", "dw.weight", "sep.depthwise_weight", "sep.pointwise_weight",
+                        "fc.weight");
         PrunableParameter dw = pruning.parameter("dw.weight");
         assertThat(dw.kind()).isEqualTo(LayerKind.DEPTHWISE_CONVOLUTION);
         assertThat(dw.shape()).containsExactly(8, 2, 3, 3); // DL4J keeps [kH, kW, nIn, multiplier]
@@ -70,15 +74,18 @@ class DepthwiseSeparableTest {
         INDArray w = net.getLayer("dw").getParam("W"); // [3, 3, 8, 2]
         assertThat(w.shape()).containsExactly(3, 3, 8, 2);
         int[] removed = IntStream.range(0, 8).filter(c -> TutorialWalkthroughTest.zeros(
-                w.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(c), NDArrayIndex.all())) == 18).toArray();
+                w.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(c), NDArrayIndex.all())) == 18)
+                .toArray();
         assertThat(removed).hasSize(3);
         assertThat(TutorialWalkthroughTest.zeros(w)).isEqualTo(3 * 18);
         Bits.assertSame(w.permute(2, 3, 0, 1), pruning.weight("dw.weight"), "DL4J's W seen in PyTorch layout");
 
-        INDArray out = net.feedForward(Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(9), 2, 3, 16, 16), false).get(2);
+        INDArray out = net.feedForward(Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(9), 2, 3, 16, 16), false)
+                .get(2);
         for (int c : removed) {
             for (int m = 0; m < 2; m++) { // output channel c * multiplier + m sees only its bias
-                INDArray channel = out.get(NDArrayIndex.all(), NDArrayIndex.point(2 * c + m), NDArrayIndex.all(), NDArrayIndex.all());
+                INDArray channel = out.get(NDArrayIndex.all(), NDArrayIndex.point(2 * c + m), NDArrayIndex.all(),
+                        NDArrayIndex.all());
                 assertThat(channel.minNumber().doubleValue()).as("channel %d", 2 * c + m).isEqualTo(2 * c + m + 1.0)
                         .isEqualTo(channel.maxNumber().doubleValue());
             }
@@ -96,7 +103,8 @@ class DepthwiseSeparableTest {
         INDArray w = net.getLayer("sep").getParam("W"); // DL4J: [multiplier, nIn, kH, kW]
         assertThat(w.shape()).containsExactly(1, 16, 3, 3);
         assertThat(IntStream.range(0, 16).filter(c -> TutorialWalkthroughTest.zeros(
-                w.get(NDArrayIndex.all(), NDArrayIndex.point(c), NDArrayIndex.all(), NDArrayIndex.all())) == 9).count()).isEqualTo(4);
+                w.get(NDArrayIndex.all(), NDArrayIndex.point(c), NDArrayIndex.all(), NDArrayIndex.all())) == 9).count())
+                .isEqualTo(4);
         assertThat(TutorialWalkthroughTest.zeros(w)).isEqualTo(4 * 9);
     }
 

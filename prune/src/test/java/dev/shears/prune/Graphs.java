@@ -40,7 +40,8 @@ final class Graphs {
     }
 
     static OutputLayer out(int classes) {
-        return new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes).activation(Activation.SOFTMAX).build();
+        return new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes).activation(Activation.SOFTMAX)
+                .build();
     }
 
     /**
@@ -145,7 +146,8 @@ final class Graphs {
     }
 
     static NeuralNetConfiguration.Builder base() {
-        return new NeuralNetConfiguration.Builder().seed(7).dataType(DataType.FLOAT).convolutionMode(ConvolutionMode.Same);
+        return new NeuralNetConfiguration.Builder().seed(7).dataType(DataType.FLOAT).convolutionMode(
+                ConvolutionMode.Same);
     }
 
     /** Initialised, with every parameter (biases, BN shifts and statistics) drawn at random so nothing is trivial. */

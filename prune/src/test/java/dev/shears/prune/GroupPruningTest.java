@@ -23,8 +23,9 @@ class GroupPruningTest {
         java.util.SplittableRandom random = new java.util.SplittableRandom(5);
         List<Norm> norms = List.of(Norm.L1, Norm.L2, Norm.INF, Norm.NEG_INF, Norm.p(3), Norm.p(0));
         for (int trial = 0; trial < 40; trial++) {
-            long[] shape = trial % 2 == 0 ? new long[] {6, 5, 3, 3} : new long[] {10, 7};
-            INDArray w = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(trial), shape).castTo(DataType.FLOAT).subi(0.5);
+            long[] shape = trial % 2 == 0 ? new long[]{6, 5, 3, 3} : new long[]{10, 7};
+            INDArray w = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(trial), shape).castTo(DataType.FLOAT)
+                    .subi(0.5);
             w.slice(3).assign(w.slice(1)); // a tie: equal channels must be broken the same way
             Pruning viaGroups = Pruning.of(new LinkedHashMap<>(Map.of("m.weight", w.dup())));
             Pruning viaLn = Pruning.of(new LinkedHashMap<>(Map.of("m.weight", w.dup())));
@@ -84,8 +85,8 @@ class GroupPruningTest {
     @Test
     void aGroupsScoreAveragesItsMembersNormsRescaledToTheFirstMembersChannelSize() {
         Map<String, INDArray> tensors = new LinkedHashMap<>();
-        tensors.put("p.weight", Nd4j.create(new float[] {1, 1, 1, 1, 2, 2, 2, 2}, new long[] {2, 4}, 'c'));
-        tensors.put("q.weight", Nd4j.create(new float[] {3, 0, 3, 0, 3, 1}, new long[] {3, 2}, 'c'));
+        tensors.put("p.weight", Nd4j.create(new float[]{1, 1, 1, 1, 2, 2, 2, 2}, new long[]{2, 4}, 'c'));
+        tensors.put("q.weight", Nd4j.create(new float[]{3, 0, 3, 0, 3, 1}, new long[]{3, 2}, 'c'));
         Pruning pruning = Pruning.of(tensors);
         ChannelGroup group = new ChannelGroup("p", 2, List.of(
                 new ChannelGroup.Member("p.weight", 0, 0, 1, ChannelGroup.Role.OUTPUT),

@@ -15,9 +15,9 @@ class MethodsTest {
 
     @Test
     void semiStructuredKeepsTheTwoLargestOfEveryFourInputs() {
-        INDArray w = Nd4j.createFromArray(new float[][] {
-            {0.1f, -0.9f, 0.3f, 0.2f, 5f, 4f, -3f, 2f},
-            {1f, 2f, 3f, 4f, -0.5f, 0.4f, 0.3f, -0.2f}});
+        INDArray w = Nd4j.createFromArray(new float[][]{
+                {0.1f, -0.9f, 0.3f, 0.2f, 5f, 4f, -3f, 2f},
+                {1f, 2f, 3f, 4f, -0.5f, 0.4f, 0.3f, -0.2f}});
         Pruning pruning = Pruning.of(new LinkedHashMap<>(Map.of("fc.weight", w)));
         pruning.semiStructured("fc.weight", 2, 4);
         assertThat(pruning.mask("fc.weight").data().asFloat())
@@ -36,8 +36,8 @@ class MethodsTest {
     @Test
     void globalStructuredComparesChannelsBySizeNormalisedNorm() {
         // a: 2 channels of 4 entries with RMS 1 and 3; b: 2 channels of 1 entry with RMS 2 and 0.5.
-        INDArray a = Nd4j.createFromArray(new float[][] {{1, 1, 1, 1}, {3, 3, 3, 3}});
-        INDArray b = Nd4j.createFromArray(new float[][] {{2}, {0.5f}});
+        INDArray a = Nd4j.createFromArray(new float[][]{{1, 1, 1, 1}, {3, 3, 3, 3}});
+        INDArray b = Nd4j.createFromArray(new float[][]{{2}, {0.5f}});
         Map<String, INDArray> tensors = new LinkedHashMap<>();
         tensors.put("a.weight", a);
         tensors.put("b.weight", b);
@@ -51,8 +51,8 @@ class MethodsTest {
     @Test
     void globalStructuredKeepsAtLeastOneChannelPerParameter() {
         Map<String, INDArray> tensors = new LinkedHashMap<>();
-        tensors.put("a.weight", Nd4j.createFromArray(new float[][] {{0.01f}, {0.02f}}));
-        tensors.put("b.weight", Nd4j.createFromArray(new float[][] {{5f}, {6f}, {7f}}));
+        tensors.put("a.weight", Nd4j.createFromArray(new float[][]{{0.01f}, {0.02f}}));
+        tensors.put("b.weight", Nd4j.createFromArray(new float[][]{{5f}, {6f}, {7f}}));
         Pruning pruning = Pruning.of(tensors);
         pruning.globalStructured(List.of("a.weight", "b.weight"), Amount.count(3), Norm.L1, 0);
         assertThat(pruning.mask("a.weight").sumNumber().intValue()).isEqualTo(1);

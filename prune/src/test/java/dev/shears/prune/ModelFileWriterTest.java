@@ -47,7 +47,7 @@ class ModelFileWriterTest {
     void extraEntriesFollowDl4jsInTheirOrder() throws IOException {
         Map<String, byte[]> extra = new LinkedHashMap<>();
         extra.put("b.json", "{}".getBytes(StandardCharsets.UTF_8));
-        extra.put("a.bin", new byte[] {1, 2, 3});
+        extra.put("a.bin", new byte[]{1, 2, 3});
         Path file = dir.resolve("extra.zip");
         ModelFileWriter.write(TutorialLeNet.build(4), false, extra, file);
         try (ZipFile zip = new ZipFile(file.toFile())) {

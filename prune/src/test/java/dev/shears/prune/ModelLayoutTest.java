@@ -34,8 +34,8 @@ class ModelLayoutTest {
         assertThat(pruning.parameter("fc.weight").shape()).containsExactly(6, 144);
         assertThat(pruning.parameter("1_W")).isEqualTo(pruning.parameter("fc.weight"));
         assertThat(net.getParam("1_W").shape()).containsExactly(144, 6);
-        pruning.weight("fc.weight").putScalar(new long[] {2, 5}, 42f); // PyTorch [out=2, in=5]
-        assertThat(net.getParam("1_W").getFloat(5, 2)).isEqualTo(42f);   // DL4J [in=5, out=2]
+        pruning.weight("fc.weight").putScalar(new long[]{2, 5}, 42f); // PyTorch [out=2, in=5]
+        assertThat(net.getParam("1_W").getFloat(5, 2)).isEqualTo(42f); // DL4J [in=5, out=2]
     }
 
     @Test

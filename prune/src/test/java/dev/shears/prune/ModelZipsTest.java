@@ -67,7 +67,8 @@ class ModelZipsTest {
 
     /** DL4J's zoo LeNet-5 for 28x28 inputs. */
     private static MultiLayerNetwork lenet5() {
-        return (MultiLayerNetwork) LeNet.builder().numClasses(10).seed(7).inputShape(new int[] {1, 28, 28}).build().init();
+        return (MultiLayerNetwork) LeNet.builder().numClasses(10).seed(7).inputShape(new int[]{1, 28, 28}).build()
+                .init();
     }
 
     @Test
@@ -83,13 +84,14 @@ class ModelZipsTest {
             assertThat(ZipBytes.read(file)).as(file.toString()).containsKeys("coefficients.bin", "updaterState.bin");
             assertThatCode(() -> ModelZips.check(file)).as(file.toString()).doesNotThrowAnyException();
         }
-        assertThat(ZipBytes.read(pruned)).containsKeys(PrunedModel.INDEX_ENTRY, "shears-mask-0.bin", "shears-mask-1.bin");
+        assertThat(ZipBytes.read(pruned)).containsKeys(PrunedModel.INDEX_ENTRY, "shears-mask-0.bin",
+                "shears-mask-1.bin");
     }
 
     /** {@code net} as a checkpoint saves it: updater state, one mask of bits and one stored whole. */
     private Path prunedWithUpdater(MultiLayerNetwork net) throws IOException {
         Pruning pruning = Pruning.of(net).l1Unstructured("cnn1.weight", Amount.fraction(0.5))
-                .customFromMask("cnn1.bias", Nd4j.createFromArray(new float[] {0.5f, 1f, 0f, 0.25f, 1f, 1f, 1f, 1f, 1f,
+                .customFromMask("cnn1.bias", Nd4j.createFromArray(new float[]{0.5f, 1f, 0f, 0.25f, 1f, 1f, 1f, 1f, 1f,
                         1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f}));
         Path file = dir.resolve("pruned.zip");
         PrunedModel.save(net, pruning, file.toFile(), true);
@@ -148,7 +150,8 @@ class ModelZipsTest {
                         "declares 12 FLOAT elements (4 bytes each) but holds 44 bytes of data"),
                 Arguments.of("bytes after the data", m.withData(Arrays.copyOf(m.data(), 52)).bytes(),
                         "declares 12 FLOAT elements (4 bytes each) but holds 52 bytes of data"),
-                Arguments.of("2^40 values of shape information", ByteBuffer.wrap(m.bytes()).putLong(2 + "MIXED_DATA_TYPES".length(), 1L << 40).array(),
+                Arguments.of("2^40 values of shape information", ByteBuffer.wrap(m.bytes()).putLong(2
+                        + "MIXED_DATA_TYPES".length(), 1L << 40).array(),
                         "declares 1099511627776 values of shape information, but an array of rank 0 to 32 has 4 to 68"),
                 Arguments.of("a shape of more elements than the data", m.withInfo(2, 5).bytes(),
                         "has shape [3, 5] of 15 elements, but 12 elements of data"),
@@ -175,8 +178,10 @@ class ModelZipsTest {
                 Arguments.of("shape information of floats", m.withShapeType("FLOAT").bytes(),
                         "has shape information of type FLOAT; ND4J writes it as LONG"),
                 Arguments.of("an unknown allocation mode", new ArrayBytes("BOGUS", "LONG", m.info(), "MIXED_DATA_TYPES",
-                        "FLOAT", 12, m.data()).bytes(), "has shape information with allocation mode 'BOGUS', which ND4J does not know"),
-                Arguments.of("a negative count", new ArrayBytes("MIXED_DATA_TYPES", "LONG", m.info(), "HEAP", "FLOAT", -1,
+                        "FLOAT", 12, m.data()).bytes(),
+                        "has shape information with allocation mode 'BOGUS', which ND4J does not know"),
+                Arguments.of("a negative count", new ArrayBytes("MIXED_DATA_TYPES", "LONG", m.info(), "HEAP", "FLOAT",
+                        -1,
                         m.data()).bytes(), "declares -1 elements of data"),
                 Arguments.of("no bytes at all", new byte[0],
                         "ends inside its array headers"));
@@ -190,18 +195,20 @@ class ModelZipsTest {
 
         assertThatThrownBy(() -> ModelZips.check(file)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("model file " + file + " entry coefficients.bin " + why)
-                .hasMessageEndingWith("(fix: use a model zip written by ModelSerializer.writeModel or PrunedModel.save)");
+                .hasMessageEndingWith(
+                        "(fix: use a model zip written by ModelSerializer.writeModel or PrunedModel.save)");
     }
 
     @Test
     void theCheckRunsOnBytesAloneWithNoNd4jOnTheClassPath() throws Exception {
         Path pruned = prunedWithUpdater(lenet5());
         ArrayBytes m = ArrayBytes.of(Nd4j.rand(DataType.FLOAT, 3, 4));
-        Path forged = zip("forged.zip", Map.of("updaterState.bin", m.withCount(1L << 40).withData(new byte[1024]).bytes()));
+        Path forged = zip("forged.zip", Map.of("updaterState.bin", m.withCount(1L << 40).withData(new byte[1024])
+                .bytes()));
         URL prune = ModelZips.class.getProtectionDomain().getCodeSource().getLocation();
         URL json = JsonNode.class.getProtectionDomain().getCodeSource().getLocation();
 
-        try (URLClassLoader alone = new URLClassLoader(new URL[] {prune, json}, ClassLoader.getPlatformClassLoader())) {
+        try (URLClassLoader alone = new URLClassLoader(new URL[]{prune, json}, ClassLoader.getPlatformClassLoader())) {
             assertThatThrownBy(() -> alone.loadClass(Nd4j.class.getName())).isInstanceOf(ClassNotFoundException.class);
             Method check = alone.loadClass(ModelZips.class.getName()).getMethod("check", Path.class);
             assertThatCode(() -> check.invoke(null, pruned)).doesNotThrowAnyException();
@@ -234,36 +241,44 @@ class ModelZipsTest {
         ZipBytes.write(file, entries);
 
         assertThatThrownBy(() -> ModelZips.check(file)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("model file " + file + " has an entry noParams.marker, with which DL4J allocates");
+                .hasMessageStartingWith("model file " + file
+                        + " has an entry noParams.marker, with which DL4J allocates");
     }
 
     /** An edit of the pruning index's record of cnn1.weight (20x1x5x5, half pruned), and the start of the refusal. */
     static Stream<Arguments> forgedIndexes() {
         return Stream.of(
                 Arguments.of("a shape of 2^32 elements", (Consumer<ObjectNode>) p -> p.putArray("shape").add(65_536)
-                        .add(65_536), "entry shears-pruning.json records cnn1.weight with shape [65536,65536], more than"
-                        + " 2147483647 elements"),
+                        .add(65_536),
+                        "entry shears-pruning.json records cnn1.weight with shape [65536,65536], more than"
+                                + " 2147483647 elements"),
                 Arguments.of("more pruned than elements", (Consumer<ObjectNode>) p -> p.put("pruned", 999_999),
                         "entry shears-pruning.json records cnn1.weight[20, 1, 5, 5] with 999999 pruned, expected 0 to 500"),
                 Arguments.of("fewer pruned than the entry holds", (Consumer<ObjectNode>) p -> p.put("pruned", 0),
                         "entry shears-mask-0.bin should hold 63 bytes for cnn1.weight[20, 1, 5, 5] with 0 pruned, as"
                                 + " shears-pruning.json records, but holds 1063"),
-                Arguments.of("a data type PrunedModel does not store", (Consumer<ObjectNode>) p -> p.put("dtype", "HALF"),
+                Arguments.of("a data type PrunedModel does not store", (Consumer<ObjectNode>) p -> p.put("dtype",
+                        "HALF"),
                         "entry shears-pruning.json records cnn1.weight with data type 'HALF'"),
-                Arguments.of("an entry that is missing", (Consumer<ObjectNode>) p -> p.put("entry", "shears-mask-9.bin"),
+                Arguments.of("an entry that is missing", (Consumer<ObjectNode>) p -> p.put("entry",
+                        "shears-mask-9.bin"),
                         "entry shears-mask-9.bin should hold 1063 bytes for cnn1.weight[20, 1, 5, 5] with 250 pruned, as"
                                 + " shears-pruning.json records, but it is missing"),
-                Arguments.of("JSON nested deeper than an index", (Consumer<ObjectNode>) p -> p.putArray("key").addArray()
-                        .addArray().addArray(), "entry shears-pruning.json nests JSON deeper than the 4 levels of an index"));
+                Arguments.of("JSON nested deeper than an index", (Consumer<ObjectNode>) p -> p.putArray("key")
+                        .addArray()
+                        .addArray().addArray(),
+                        "entry shears-pruning.json nests JSON deeper than the 4 levels of an index"));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("forgedIndexes")
-    void aPruningStateEntryOrIndexThatDisagreesIsRefusedBeforeAnythingIsAllocated(String what, Consumer<ObjectNode> edit,
+    void aPruningStateEntryOrIndexThatDisagreesIsRefusedBeforeAnythingIsAllocated(String what,
+            Consumer<ObjectNode> edit,
             String why) throws IOException {
         MultiLayerNetwork net = lenet5();
         Path file = dir.resolve("pruned.zip");
-        PrunedModel.save(net, Pruning.of(net).l1Unstructured("cnn1.weight", Amount.fraction(0.5)), file.toFile(), false);
+        PrunedModel.save(net, Pruning.of(net).l1Unstructured("cnn1.weight", Amount.fraction(0.5)), file.toFile(),
+                false);
         Map<String, byte[]> entries = ZipBytes.read(file);
         ObjectMapper json = new ObjectMapper();
         ObjectNode index = (ObjectNode) json.readTree(entries.get(PrunedModel.INDEX_ENTRY));
@@ -289,7 +304,8 @@ class ModelZipsTest {
         Gadget.RAN.set(false);
 
         assertThatThrownBy(() -> PrunedModel.restore(file.toFile(), false)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("model file " + file + " has an entry preprocessor.bin, a Java-serialized object");
+                .hasMessageStartingWith("model file " + file
+                        + " has an entry preprocessor.bin, a Java-serialized object");
         assertThat(Gadget.RAN).as("the gadget's readObject ran").isFalse();
     }
 
@@ -344,7 +360,7 @@ class ModelZipsTest {
         Path file = zip("liar.zip", Map.of("configuration.json", new byte[100_000]));
         byte[] bytes = Files.readAllBytes(file);
         // the central directory header (PK\1\2) keeps the uncompressed size at offset 24: declare 10 bytes
-        int central = ZipBytes.indexOf(bytes, new byte[] {'P', 'K', 1, 2});
+        int central = ZipBytes.indexOf(bytes, new byte[]{'P', 'K', 1, 2});
         bytes[central + 24] = 10;
         bytes[central + 25] = 0;
         bytes[central + 26] = 0;
@@ -352,7 +368,8 @@ class ModelZipsTest {
         Files.write(file, bytes);
 
         assertThatThrownBy(() -> ModelZips.check(file)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("entry configuration.json inflates to more than the 10 bytes its central directory declares");
+                .hasMessageContaining(
+                        "entry configuration.json inflates to more than the 10 bytes its central directory declares");
     }
 
     @Test
@@ -360,7 +377,8 @@ class ModelZipsTest {
         Path file = zip("twice.zip", Map.of("configuration.json", "{}".getBytes(StandardCharsets.UTF_8),
                 "configuration.jsoX", "{}".getBytes(StandardCharsets.UTF_8)));
         byte[] bytes = Files.readAllBytes(file);
-        Files.write(file, new String(bytes, StandardCharsets.ISO_8859_1).replace("configuration.jsoX", "configuration.json")
+        Files.write(file, new String(bytes, StandardCharsets.ISO_8859_1).replace("configuration.jsoX",
+                "configuration.json")
                 .getBytes(StandardCharsets.ISO_8859_1));
 
         assertThatThrownBy(() -> ModelZips.check(file)).isInstanceOf(IllegalArgumentException.class)
@@ -498,8 +516,7 @@ class ModelZipsTest {
         }
 
         static int indexOf(byte[] bytes, byte[] what) {
-            outer:
-            for (int i = 0; i + what.length <= bytes.length; i++) {
+            outer : for (int i = 0; i + what.length <= bytes.length; i++) {
                 for (int j = 0; j < what.length; j++) {
                     if (bytes[i + j] != what[j]) {
                         continue outer;

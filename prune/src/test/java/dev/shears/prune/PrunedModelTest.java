@@ -40,7 +40,8 @@ class PrunedModelTest {
 
     /** DL4J's zoo LeNet-5 for 28x28 MNIST: cnn1, maxpool1, cnn2, maxpool2, ffn1, output. */
     private static MultiLayerNetwork lenet5() {
-        return (MultiLayerNetwork) LeNet.builder().numClasses(10).seed(7).inputShape(new int[] {1, 28, 28}).build().init();
+        return (MultiLayerNetwork) LeNet.builder().numClasses(10).seed(7).inputShape(new int[]{1, 28, 28}).build()
+                .init();
     }
 
     /** Prunes with a mix of methods, several of them twice, and a global step across layers. */
@@ -67,7 +68,8 @@ class PrunedModelTest {
 
         Pruning back = restored.pruning();
         assertThat(back.prunedNames()).containsExactlyElementsOf(pruning.prunedNames())
-                .containsExactly("cnn1.bias", "cnn1.weight", "cnn2.weight", "ffn1.weight", "output.weight", "output.bias");
+                .containsExactly("cnn1.bias", "cnn1.weight", "cnn2.weight", "ffn1.weight", "output.weight",
+                        "output.bias");
         for (String name : pruning.prunedNames()) {
             assertThat(back.isPruned(name)).isTrue();
             Bits.assertSame(back.mask(name), pruning.mask(name), name + "_mask");
@@ -78,7 +80,8 @@ class PrunedModelTest {
         Bits.assertSame(restored.network().params(), net.params(), "parameters");
         INDArray batch = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(3), 8, 1, 28, 28);
         Bits.assertSame(restored.network().output(batch), net.output(batch), "output");
-        Bits.assertSame(restored.network().getUpdater().getStateViewArray(), net.getUpdater().getStateViewArray(), "updater");
+        Bits.assertSame(restored.network().getUpdater().getStateViewArray(), net.getUpdater().getStateViewArray(),
+                "updater");
     }
 
     @Test
@@ -107,7 +110,8 @@ class PrunedModelTest {
         PrunedModel restored = PrunedModel.restore(file, false);
 
         Bits.assertSame(restored.pruning().stateDict(), pruning.stateDict());
-        assertThat(restored.network().getLayer("cnn1").getParam("W").mul(pruning.mask("cnn1.weight").rsub(1)).neq(0).any())
+        assertThat(restored.network().getLayer("cnn1").getParam("W").mul(pruning.mask("cnn1.weight").rsub(1)).neq(0)
+                .any())
                 .as("pruned weights are zero again").isFalse();
     }
 
@@ -133,13 +137,15 @@ class PrunedModelTest {
         File legacy = dir.resolve("legacy.zip").toFile();
         PrunedModel.save(net, pruning, current, false);
         // The first version wrote shears/pruning.json and shears/masks/<i>.bin, with no folder entries.
-        try (ZipFile in = new ZipFile(current); ZipOutputStream out = new ZipOutputStream(new FileOutputStream(legacy))) {
+        try (ZipFile in = new ZipFile(current);
+                ZipOutputStream out = new ZipOutputStream(new FileOutputStream(legacy))) {
             for (ZipEntry e : Collections.list(in.entries())) {
                 byte[] bytes = in.getInputStream(e).readAllBytes();
                 String name = e.getName().equals(PrunedModel.INDEX_ENTRY) ? "shears/pruning.json"
                         : e.getName().replaceFirst("^shears-mask-(\\d+)\\.bin$", "shears/masks/$1.bin");
                 if (name.equals("shears/pruning.json")) {
-                    bytes = new String(bytes, StandardCharsets.UTF_8).replaceAll("shears-mask-(\\d+)\\.bin", "shears/masks/$1.bin")
+                    bytes = new String(bytes, StandardCharsets.UTF_8).replaceAll("shears-mask-(\\d+)\\.bin",
+                            "shears/masks/$1.bin")
                             .getBytes(StandardCharsets.UTF_8);
                 }
                 out.putNextEntry(new ZipEntry(name));
@@ -189,7 +195,7 @@ class PrunedModelTest {
     @Test
     void keepsAMaskOfOtherValuesThanZeroAndOneExactly() throws Exception {
         MultiLayerNetwork net = lenet5();
-        INDArray soft = Nd4j.createFromArray(new float[] {0.5f, 1f, 0f, -0f, 1f, 0.25f, 1f, 1f, 1f, 1f,
+        INDArray soft = Nd4j.createFromArray(new float[]{0.5f, 1f, 0f, -0f, 1f, 0.25f, 1f, 1f, 1f, 1f,
                 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f});
         Pruning pruning = Pruning.of(net).customFromMask("cnn1.bias", soft);
         File file = dir.resolve("soft.zip").toFile();

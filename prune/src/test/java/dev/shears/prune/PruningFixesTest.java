@@ -37,14 +37,15 @@ class PruningFixesTest {
         pruning.lnStructured("fc.weight", Amount.fraction(0.5), Norm.L2, 0); // threw on an empty selection
 
         assertThat(pruning.mask("fc.weight").sumNumber().doubleValue()).isZero();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pruning.lnStructured("fc.weight", Amount.count(1), Norm.L2, 0))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pruning.lnStructured("fc.weight", Amount.count(1),
+                Norm.L2, 0))
                 .hasMessageStartingWith("amount=1 should be smaller than the number of parameters to prune=0");
     }
 
     @Test
     void keepsDoubleParametersExactWhenPruning() {
         double third = 1.0 / 3; // not representable as a float
-        INDArray w = Nd4j.createFromArray(new double[][] {{third, -2 * third, 0.1}, {3 * third, 1e-300, -0.7}});
+        INDArray w = Nd4j.createFromArray(new double[][]{{third, -2 * third, 0.1}, {3 * third, 1e-300, -0.7}});
         INDArray before = w.dup();
         Pruning pruning = Pruning.of(new LinkedHashMap<>(Map.of("fc.weight", w)));
 

@@ -27,7 +27,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * layout, N:M, global structured pruning, graphs, training with masks.
  */
 class TutorialWalkthroughTest {
-    private static final List<String> WEIGHTS = List.of("conv1.weight", "conv2.weight", "fc1.weight", "fc2.weight", "fc3.weight");
+    private static final List<String> WEIGHTS = List.of("conv1.weight", "conv2.weight", "fc1.weight", "fc2.weight",
+            "fc3.weight");
 
     @TempDir
     Path dir;
@@ -44,7 +45,8 @@ class TutorialWalkthroughTest {
         pruning.randomUnstructured("conv1.weight", Amount.fraction(0.3));
         pruning.l1Unstructured("conv1.bias", Amount.count(3));
 
-        assertThat(pruning.stateDict()).containsKeys("conv1.weight_orig", "conv1.weight_mask", "conv1.bias_orig", "conv1.bias_mask")
+        assertThat(pruning.stateDict()).containsKeys("conv1.weight_orig", "conv1.weight_mask", "conv1.bias_orig",
+                "conv1.bias_mask")
                 .doesNotContainKeys("conv1.weight", "conv1.bias");
         assertThat(zeros(pruning.mask("conv1.weight"))).isEqualTo(16); // round(0.3 * 54)
         assertThat(zeros(net.getLayer("conv1").getParam("W"))).isEqualTo(16);
@@ -52,13 +54,15 @@ class TutorialWalkthroughTest {
                 .mapToInt(Integer::intValue).toArray();
         double[] biasMask = values(pruning.mask("conv1.bias"));
         for (int rank = 0; rank < 6; rank++) {
-            assertThat(biasMask[bySize[rank]]).as("bias %d, rank %d by |b|", bySize[rank], rank).isEqualTo(rank < 3 ? 0 : 1);
+            assertThat(biasMask[bySize[rank]]).as("bias %d, rank %d by |b|", bySize[rank], rank).isEqualTo(rank < 3 ? 0
+                    : 1);
         }
         for (String name : List.of("conv1.weight", "conv1.bias")) {
             Bits.assertSame(pruning.weight(name), pruning.orig(name).mul(pruning.mask(name)), name + " = orig * mask");
         }
         Bits.assertSame(net.getLayer("conv1").getParam("W"), pruning.weight("conv1.weight"), "the network's W");
-        Bits.assertSame(net.getLayer("conv1").getParam("b").reshape(6), pruning.weight("conv1.bias"), "the network's b");
+        Bits.assertSame(net.getLayer("conv1").getParam("b").reshape(6), pruning.weight("conv1.bias"),
+                "the network's b");
     }
 
     @Test
@@ -92,7 +96,8 @@ class TutorialWalkthroughTest {
         }
 
         assertThat(pruning.stateDict().keySet().stream().filter(k -> k.endsWith("_mask")))
-                .containsExactly("conv1.weight_mask", "conv2.weight_mask", "fc1.weight_mask", "fc2.weight_mask", "fc3.weight_mask");
+                .containsExactly("conv1.weight_mask", "conv2.weight_mask", "fc1.weight_mask", "fc2.weight_mask",
+                        "fc3.weight_mask");
         SparsityReport report = pruning.report(WEIGHTS);
         assertThat(WEIGHTS.stream().mapToLong(n -> report.entry(n).masked()))
                 .containsExactly(11L, 173L, 19200L, 4032L, 336L); // round(0.2 * 54), round(0.2 * 864), 0.4 * 48000, ...
@@ -145,12 +150,14 @@ class TutorialWalkthroughTest {
 
         assertThat(pruning.isPruned("conv1.weight")).isFalse();
         assertThat(pruning.isPruned()).isFalse();
-        assertThat(pruning.stateDict()).containsKey("conv1.weight").doesNotContainKeys("conv1.weight_orig", "conv1.weight_mask");
+        assertThat(pruning.stateDict()).containsKey("conv1.weight").doesNotContainKeys("conv1.weight_orig",
+                "conv1.weight_mask");
         Bits.assertSame(net.getLayer("conv1").getParam("W"), effective, "the network's W keeps the zeros");
         assertThat(zeros(net.getLayer("conv1").getParam("W"))).isGreaterThanOrEqualTo(27); // 3 filters + random zeros
         assertThatThrownBy(() -> pruning.remove("conv2.weight"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("Parameter 'weight' of module conv2 has to be pruned before pruning can be removed");
+                .hasMessageStartingWith(
+                        "Parameter 'weight' of module conv2 has to be pruned before pruning can be removed");
     }
 
     @Test
@@ -212,8 +219,10 @@ class TutorialWalkthroughTest {
         for (int out = 0; out < 120; out++) {
             for (int g = 0; g < 400; g += 4) {
                 int at = out * 400 + g;
-                double[] kept = IntStream.range(at, at + 4).filter(i -> mask[i] == 1).mapToDouble(i -> Math.abs(orig[i])).toArray();
-                double[] cut = IntStream.range(at, at + 4).filter(i -> mask[i] == 0).mapToDouble(i -> Math.abs(orig[i])).toArray();
+                double[] kept = IntStream.range(at, at + 4).filter(i -> mask[i] == 1).mapToDouble(i -> Math.abs(
+                        orig[i])).toArray();
+                double[] cut = IntStream.range(at, at + 4).filter(i -> mask[i] == 0).mapToDouble(i -> Math.abs(orig[i]))
+                        .toArray();
                 assertThat(kept).as("unit %d, inputs %d..%d", out, g, g + 3).hasSize(2);
                 assertThat(Math.min(kept[0], kept[1])).isGreaterThanOrEqualTo(Math.max(cut[0], cut[1]));
                 int column = out;
@@ -225,7 +234,8 @@ class TutorialWalkthroughTest {
     @Test
     void globalStructuredRemovesTheWeakestChannelsAcrossLayersByNormPerEntry() {
         List<String> names = List.of("conv1.weight", "conv2.weight", "fc1.weight", "fc2.weight");
-        Map<String, double[]> scores = names.stream().collect(Collectors.toMap(n -> n, n -> normalisedNorms(pruning.weight(n))));
+        Map<String, double[]> scores = names.stream().collect(Collectors.toMap(n -> n, n -> normalisedNorms(pruning
+                .weight(n))));
 
         pruning.globalStructured(names, Amount.fraction(0.6), Norm.L2, 0); // round(0.6 * 226) = 136 channels
 
@@ -237,7 +247,8 @@ class TutorialWalkthroughTest {
             long removed = 0;
             for (int c = 0; c < mask.length; c++) {
                 boolean gone = java.util.Arrays.stream(mask[c]).allMatch(x -> x == 0);
-                assertThat(gone || java.util.Arrays.stream(mask[c]).allMatch(x -> x == 1)).as("%s channel %d is whole", name, c).isTrue();
+                assertThat(gone || java.util.Arrays.stream(mask[c]).allMatch(x -> x == 1)).as("%s channel %d is whole",
+                        name, c).isTrue();
                 removed += gone ? 1 : 0;
             }
             assertThat(removed).as(name + " keeps a channel").isLessThan(mask.length);
@@ -258,7 +269,8 @@ class TutorialWalkthroughTest {
         Pruning fresh = Pruning.of(TutorialLeNet.build(42));
         fresh.globalStructured(names, Amount.count(226 - 4), Norm.L2, 0);
         assertThat(names.stream().mapToLong(n -> fresh.mask(n).size(0) - zeroChannels(fresh.mask(n)))).containsOnly(1L);
-        assertThatThrownBy(() -> Pruning.of(TutorialLeNet.build(42)).globalStructured(names, Amount.count(226 - 3), Norm.L2, 0))
+        assertThatThrownBy(() -> Pruning.of(TutorialLeNet.build(42)).globalStructured(names, Amount.count(226 - 3),
+                Norm.L2, 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most 222");
     }
 
@@ -289,7 +301,8 @@ class TutorialWalkthroughTest {
         for (String name : WEIGHTS) {
             pruning.l1Unstructured(name, Amount.fraction(0.5));
         }
-        Map<String, INDArray> origBefore = WEIGHTS.stream().collect(Collectors.toMap(n -> n, n -> pruning.orig(n).dup()));
+        Map<String, INDArray> origBefore = WEIGHTS.stream().collect(Collectors.toMap(n -> n, n -> pruning.orig(n)
+                .dup()));
 
         for (int step = 0; step < 3; step++) {
             net.fit(TutorialLeNet.batch(8, step), TutorialLeNet.labels(8, step));
@@ -376,7 +389,8 @@ class TutorialWalkthroughTest {
 
     /** Channels along dim 0 whose entries are all 0. */
     private static long zeroChannels(INDArray mask) {
-        return java.util.Arrays.stream(channels(mask)).filter(c -> java.util.Arrays.stream(c).allMatch(x -> x == 0)).count();
+        return java.util.Arrays.stream(channels(mask)).filter(c -> java.util.Arrays.stream(c).allMatch(x -> x == 0))
+                .count();
     }
 
     static double[] values(INDArray t) {

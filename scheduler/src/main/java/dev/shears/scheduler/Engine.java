@@ -273,7 +273,7 @@ final class Engine implements Runnable {
                 }
             }
         }
-        for (var it = latest.entrySet().iterator(); it.hasNext(); ) {
+        for (var it = latest.entrySet().iterator(); it.hasNext();) {
             var e = it.next();
             it.remove();
             try {
@@ -607,10 +607,12 @@ final class Engine implements Runnable {
                 touched.computeIfPresent(job.id(), (id, stale) -> restored);
                 Rejection rejection = new Rejection(Rejection.Reason.UNEXPECTED, "",
                         "the scheduler failed on " + event.type() + " seq " + event.seq() + " of job " + event.jobId()
-                                + ": " + e + " (fix: a defect; fix it and replay the record from the dead-letter topic)");
+                                + ": " + e
+                                + " (fix: a defect; fix it and replay the record from the dead-letter topic)");
                 letters.add(deadLetters.of(r, rejection));
                 afterCommit.add(() -> metrics.deadLettered(rejection.reason().code()));
-                log.error("report {}-{}@{} dead-lettered after a scheduler failure", r.topic(), r.partition(), r.offset(),
+                log.error("report {}-{}@{} dead-lettered after a scheduler failure", r.topic(), r.partition(), r
+                        .offset(),
                         e);
                 continue;
             }
@@ -755,7 +757,7 @@ final class Engine implements Runnable {
                         + " transactional id " + config.transactionalId() + " started (fix: run one scheduler per"
                         + " --transactional-id; this one exits to be restarted)"
                         : "the producer cannot go on (" + fatalError.getClass().getSimpleName() + "; see the log); the"
-                        + " scheduler exits to be restarted", e);
+                                + " scheduler exits to be restarted", e);
                 throw new Unavailable("the scheduler stops: " + fatalError, e);
             }
             throw new Unavailable("the transaction was aborted: " + e, e);

@@ -269,7 +269,11 @@ public record JobSnapshot(
         }
 
         /** In {@code state}; {@code ended} is when it ended, null while it runs. */
-        Builder state(JobState state, String ended) { this.state = state; this.ended = ended; return this; }
+        Builder state(JobState state, String ended) {
+            this.state = state;
+            this.ended = ended;
+            return this;
+        }
 
         /** At the step {@code c} completed, with its figures; the worker's checkpoint is there too. */
         Builder accepted(StepCompleted c) {
@@ -291,13 +295,26 @@ public record JobSnapshot(
             return this;
         }
 
-        Builder attempt(int attempt) { this.attempt = attempt; return this; }
+        Builder attempt(int attempt) {
+            this.attempt = attempt;
+            return this;
+        }
 
-        Builder dense(double accuracy, Double floor) { denseAccuracy = accuracy; accuracyFloor = floor; return this; }
+        Builder dense(double accuracy, Double floor) {
+            denseAccuracy = accuracy;
+            accuracyFloor = floor;
+            return this;
+        }
 
-        Builder worker(String worker) { this.worker = worker; return this; }
+        Builder worker(String worker) {
+            this.worker = worker;
+            return this;
+        }
 
-        Builder updated(String updated) { this.updated = updated; return this; }
+        Builder updated(String updated) {
+            this.updated = updated;
+            return this;
+        }
 
         Builder history(List<HistoryEntry> history, long trimmed) {
             this.history = history;
@@ -311,9 +328,15 @@ public record JobSnapshot(
             return this;
         }
 
-        Builder publication(Publication publication) { this.publication = publication; return this; }
+        Builder publication(Publication publication) {
+            this.publication = publication;
+            return this;
+        }
 
-        Builder failure(String failure) { this.failure = failure; return this; }
+        Builder failure(String failure) {
+            this.failure = failure;
+            return this;
+        }
 
         /**
          * Awaiting the report with key {@code key} (null: none) to {@code command} (its encoding; null for a
@@ -327,28 +350,54 @@ public record JobSnapshot(
             return this;
         }
 
-        Builder stallResends(int resends) { stallResends = resends; return this; }
+        Builder stallResends(int resends) {
+            stallResends = resends;
+            return this;
+        }
 
-        Builder sent(long seq) { lastCommandSeq = seq; return this; }
+        Builder sent(long seq) {
+            lastCommandSeq = seq;
+            return this;
+        }
 
-        Builder lastGood(long seq, double target) { lastGoodSeq = seq; lastGoodTarget = target; return this; }
+        Builder lastGood(long seq, double target) {
+            lastGoodSeq = seq;
+            lastGoodTarget = target;
+            return this;
+        }
 
-        Builder policyActions(int actions) { policyActions = actions; return this; }
+        Builder policyActions(int actions) {
+            policyActions = actions;
+            return this;
+        }
 
-        Builder failureRetries(int retries) { failureRetries = retries; return this; }
+        Builder failureRetries(int retries) {
+            failureRetries = retries;
+            return this;
+        }
 
-        Builder stopAt(Long seq) { stopAt = seq; return this; }
+        Builder stopAt(Long seq) {
+            stopAt = seq;
+            return this;
+        }
 
-        Builder resumeExpected(Long seq) { resumeExpected = seq; return this; }
+        Builder resumeExpected(Long seq) {
+            resumeExpected = seq;
+            return this;
+        }
 
-        Builder retryTarget(Double target) { retryTarget = target; return this; }
+        Builder retryTarget(Double target) {
+            retryTarget = target;
+            return this;
+        }
 
         JobSnapshot build() {
             return new JobSnapshot(job, state, step, steps, attempt, targetSparsity, achievedSparsity, accuracy,
-                    testAccuracy, denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history, historyTrimmed, results,
+                    testAccuracy, denseAccuracy, accuracyFloor, worker, submitted, updated, ended, history,
+                    historyTrimmed, results,
                     resultsTrimmed, publication, failure, awaiting, new Internal(recipeYaml, pendingCommand,
-                    awaitingSince, position, positionAttempt, lastGoodSeq, lastGoodTarget, policyActions,
-                    failureRetries, stopAt, resumeExpected, retryTarget, lastCommandSeq, stallResends));
+                            awaitingSince, position, positionAttempt, lastGoodSeq, lastGoodTarget, policyActions,
+                            failureRetries, stopAt, resumeExpected, retryTarget, lastCommandSeq, stallResends));
         }
     }
 }

@@ -169,23 +169,52 @@ public record SchedulerConfig(String bootstrapServers, String httpHost, int http
             httpTimeout = c.httpTimeout;
         }
 
-        Builder http(String host, int port) { httpHost = host; httpPort = port; return this; }
+        Builder http(String host, int port) {
+            httpHost = host;
+            httpPort = port;
+            return this;
+        }
 
-        Builder topics(Topics value) { topics = value; return this; }
+        Builder topics(Topics value) {
+            topics = value;
+            return this;
+        }
 
-        Builder partitions(int value) { partitions = value; return this; }
+        Builder partitions(int value) {
+            partitions = value;
+            return this;
+        }
 
-        Builder transactionalId(String value) { transactionalId = value; return this; }
+        Builder transactionalId(String value) {
+            transactionalId = value;
+            return this;
+        }
 
-        Builder kafka(KafkaClientConfig value) { kafka = value; return this; }
+        Builder kafka(KafkaClientConfig value) {
+            kafka = value;
+            return this;
+        }
 
-        Builder token(ApiToken value) { token = value; return this; }
+        Builder token(ApiToken value) {
+            token = value;
+            return this;
+        }
 
-        Builder stall(Duration timeout, int resends) { stallTimeout = timeout; stallResends = resends; return this; }
+        Builder stall(Duration timeout, int resends) {
+            stallTimeout = timeout;
+            stallResends = resends;
+            return this;
+        }
 
-        Builder retainEnded(Duration value) { retainEnded = value; return this; }
+        Builder retainEnded(Duration value) {
+            retainEnded = value;
+            return this;
+        }
 
-        Builder httpTimeout(Duration value) { httpTimeout = value; return this; }
+        Builder httpTimeout(Duration value) {
+            httpTimeout = value;
+            return this;
+        }
 
         SchedulerConfig build() {
             return new SchedulerConfig(bootstrapServers, httpHost, httpPort, topics, partitions, transactionalId, kafka,

@@ -57,7 +57,7 @@ public final class SchedulerService implements AutoCloseable {
      * @throws UncheckedIOException when the HTTP port cannot be bound
      */
     public static SchedulerService start(SchedulerConfig config) {
-        return start(config, cause -> { });
+        return start(config, cause -> {});
     }
 
     /**

@@ -44,8 +44,9 @@ class ApiTimeoutTest {
         ConcurrentHashMap<String, JobSnapshot> views = new ConcurrentHashMap<>();
         ConcurrentHashMap<String, java.time.Instant> heard = new ConcurrentHashMap<>();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Engine engine = new Engine(config, Clock.systemUTC(), new SchedulerMetrics(registry, views, heard), views, heard,
-                cause -> { });
+        Engine engine = new Engine(config, Clock.systemUTC(), new SchedulerMetrics(registry, views, heard), views,
+                heard,
+                cause -> {});
         Api api = new Api(engine, registry, "127.0.0.1", 0, null, timeout);
         api.start();
         toClose.add(api::stop);

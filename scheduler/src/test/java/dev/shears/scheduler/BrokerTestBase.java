@@ -45,7 +45,7 @@ abstract class BrokerTestBase {
     }
 
     SchedulerService scheduler() {
-        return scheduler(c -> c, cause -> { });
+        return scheduler(c -> c, cause -> {});
     }
 
     FakeWorker worker() {

@@ -50,7 +50,7 @@ final class FakeWorker implements AutoCloseable {
     final AtomicLong holdAbove = new AtomicLong(Long.MAX_VALUE);
     final List<Event> held = new CopyOnWriteArrayList<>();
     /** Called with each command read, before it is answered or held: a test sends extra reports from here. */
-    volatile java.util.function.Consumer<Event> beforeAnswer = command -> { };
+    volatile java.util.function.Consumer<Event> beforeAnswer = command -> {};
     /** The report it sends in place of its answer to a command, or null for its own; see {@link #insteadOfTheFirst}. */
     private volatile java.util.function.Function<Event, Event> instead = command -> null;
     /** The accuracy it reports for a (seq, attempt); 0.9 unless a test says otherwise. */

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.shears.common.events.CancelJob;
-import dev.shears.common.events.Command;
 import dev.shears.common.events.CommandKey;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Finalize;
@@ -82,7 +81,8 @@ class JobTest {
     }
 
     Job.Outcome completed(long seq, int attempt, double target, double accuracy) {
-        return report(seq, new StepCompleted(seq, attempt, target, target, Map.of("0_W", target), accuracy, accuracy, 0.3,
+        return report(seq, new StepCompleted(seq, attempt, target, target, Map.of("0_W", target), accuracy, accuracy,
+                0.3,
                 "ckpt-" + seq + "-" + attempt, "trainer-0", false));
     }
 
@@ -184,7 +184,8 @@ class JobTest {
         take(job.start());
         answer(DENSE);
 
-        assertThat(lastCommand().payload()).isInstanceOfSatisfying(Finalize.class, f -> assertThat(f.lastStep()).isZero());
+        assertThat(lastCommand().payload()).isInstanceOfSatisfying(Finalize.class, f -> assertThat(f.lastStep())
+                .isZero());
         assertThat(lastCommand().seq()).isEqualTo(5);
         assertThat(sent).noneMatch(e -> e.payload() instanceof PruneStep);
         publish();
@@ -480,7 +481,8 @@ class JobTest {
         assertThat(o.disposition()).isEqualTo(Job.Disposition.IGNORED);
         assertThat(sent).hasSize(before);
         Job.Outcome pendingOne = failed(lastCommand(), "disk", true);
-        assertThat(pendingOne.commands()).extracting(Event::payload).last().isEqualTo(new PruneStep(1, targets.get(0), 77,
+        assertThat(pendingOne.commands()).extracting(Event::payload).last().isEqualTo(new PruneStep(1, targets.get(0),
+                77,
                 false, 2));
     }
 
@@ -827,7 +829,8 @@ class JobTest {
         byte[] record = job.stateRecord();
         assertThat(record.length).isLessThanOrEqualTo(Job.TRIMMED_STATE_BYTES);
         JobSnapshot trimmed = job.snapshot();
-        assertThat(trimmed.history().get(trimmed.history().size() - 1)).isEqualTo(full.history().get(full.history().size() - 1));
+        assertThat(trimmed.history().get(trimmed.history().size() - 1)).isEqualTo(full.history().get(full.history()
+                .size() - 1));
         assertThat(trimmed.historyTrimmed())
                 .isEqualTo(full.historyTrimmed() + full.history().size() - trimmed.history().size());
         assertThat(trimmed.results()).isEqualTo(full.results());

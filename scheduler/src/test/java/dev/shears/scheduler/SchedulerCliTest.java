@@ -23,7 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -105,7 +104,8 @@ class SchedulerCliTest extends BrokerTestBase {
             assertThat(out.toString()).contains("cancelled cli-two at step 0/3");
             await().atMost(Duration.ofSeconds(30)).until(() -> worker.received.stream()
                     .anyMatch(e -> e.jobId().equals("cli-two") && e.payload() instanceof CancelJob));
-            Event cancel = worker.received.stream().filter(e -> e.payload() instanceof CancelJob).findFirst().orElseThrow();
+            Event cancel = worker.received.stream().filter(e -> e.payload() instanceof CancelJob).findFirst()
+                    .orElseThrow();
             assertThat(cancel.seq()).as("the last command's seq").isEqualTo(1);
             assertThat(run(new StatusCommand(), "--watch", "cli-two")).isNotZero();
             assertThat(run(new CancelCommand(), "cli-two")).as("already cancelled").isNotZero();
@@ -132,7 +132,8 @@ class SchedulerCliTest extends BrokerTestBase {
                 "--topic-prefix", "proc", "--partitions", "1", "--transactional-id", "shears-scheduler-proc")
                 .redirectError(dir.resolve("stderr.txt").toFile()).start();
         try {
-            BufferedReader lines = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader lines = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                    StandardCharsets.UTF_8));
             String ready = CompletableFuture.supplyAsync(() -> {
                 try {
                     return lines.readLine();

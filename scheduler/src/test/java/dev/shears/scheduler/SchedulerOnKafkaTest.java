@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.common.events.CommandKey;
 import dev.shears.common.events.DeadLetter;
-import dev.shears.common.events.Decoded;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.EventCodec;
 import dev.shears.common.events.Finalize;
@@ -18,7 +17,6 @@ import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.RollBack;
 import dev.shears.common.events.Topics;
 import dev.shears.common.kafka.DeadLetters;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -73,7 +71,8 @@ class SchedulerOnKafkaTest extends BrokerTestBase {
     }
 
     HttpResponse<String> get(SchedulerService s, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(s.uri().resolve(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(HttpRequest.newBuilder(s.uri().resolve(path)).GET().build(), HttpResponse.BodyHandlers
+                .ofString());
     }
 
     JsonNode job(SchedulerService s, String id) throws Exception {
@@ -114,8 +113,10 @@ class SchedulerOnKafkaTest extends BrokerTestBase {
         });
         String metrics = get(s, "/metrics").body();
         assertThat(metrics).contains("shears_scheduler_jobs{state=\"published\"} 1.0");
-        assertThat(metrics).containsPattern("shears_events_produced_total\\{service=\"scheduler\",type=\"PruneStep\"} 3");
-        assertThat(metrics).containsPattern("shears_events_consumed_total\\{service=\"scheduler\",type=\"StepCompleted\"} 4");
+        assertThat(metrics).containsPattern(
+                "shears_events_produced_total\\{service=\"scheduler\",type=\"PruneStep\"} 3");
+        assertThat(metrics).containsPattern(
+                "shears_events_consumed_total\\{service=\"scheduler\",type=\"StepCompleted\"} 4");
         assertThat(metrics).contains("shears_scheduler_step_duration_seconds_count{job=\"alpha\"} 4");
 
         assertThat(post(s, "/jobs", recipe("alpha", 3)).statusCode()).as("same job id").isEqualTo(409);
@@ -261,7 +262,8 @@ class SchedulerOnKafkaTest extends BrokerTestBase {
         assertThat(header(r, DeadLetter.SOURCE_TOPIC)).isEqualTo(topics.reports());
         assertThat(header(r, DeadLetter.SOURCE_OFFSET)).isEqualTo("0");
         assertThat(header(r, DeadLetter.DETAIL)).isNotBlank();
-        assertThat(get(s, "/metrics").body()).contains("shears_events_deadlettered_total{reason=\"malformed\",service=\"scheduler\"} 1.0");
+        assertThat(get(s, "/metrics").body()).contains(
+                "shears_events_deadlettered_total{reason=\"malformed\",service=\"scheduler\"} 1.0");
     }
 
     /**
@@ -280,7 +282,8 @@ class SchedulerOnKafkaTest extends BrokerTestBase {
         awaitState(s, "eta", "published");
 
         ConsumerRecord<String, byte[]> r = theDeadLetter();
-        String sha256 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(huge));
+        String sha256 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(
+                huge));
         assertThat(r.key()).isEqualTo("eta");
         assertThat(r.value()).hasSizeLessThan(huge.length).isEqualTo(java.util.Arrays.copyOf(huge, r.value().length));
         assertThat(header(r, DeadLetters.VALUE_BYTES)).isEqualTo(Integer.toString(huge.length));
@@ -326,7 +329,8 @@ class SchedulerOnKafkaTest extends BrokerTestBase {
             c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
             try (KafkaConsumer<String, byte[]> uncommitted = new KafkaConsumer<>(c, new StringDeserializer(),
                     new ByteArrayDeserializer())) {
-                List<String> keys = readAll(uncommitted, topics.commands(), 4).stream().map(ConsumerRecord::key).toList();
+                List<String> keys = readAll(uncommitted, topics.commands(), 4).stream().map(ConsumerRecord::key)
+                        .toList();
                 assertThat(keys).as("the zombie's record is in the log, aborted").contains("zombie");
             }
         }

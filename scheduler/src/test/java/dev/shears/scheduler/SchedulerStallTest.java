@@ -24,7 +24,7 @@ class SchedulerStallTest extends BrokerTestBase {
     @DisplayName("a PruneStep nothing is heard of is sent again twice under the same key, then the job fails with a"
             + " stalled decision and a CancelJob")
     void aStalledCommandIsResentUnderItsKeyThenTheJobFails() throws Exception {
-        SchedulerHttp api = new SchedulerHttp(scheduler(c -> c.withStall(Duration.ofSeconds(1), 2), cause -> { }).uri());
+        SchedulerHttp api = new SchedulerHttp(scheduler(c -> c.withStall(Duration.ofSeconds(1), 2), cause -> {}).uri());
         FakeWorker w = worker();
         w.holdAbove.set(0);
         assertThat(api.submit(recipe("silent", 2)).statusCode()).isEqualTo(201);
@@ -54,7 +54,7 @@ class SchedulerStallTest extends BrokerTestBase {
     @Test
     @DisplayName("a step that keeps reporting progress is never taken for stalled, and its progress is a gauge")
     void progressKeepsALongStepAlive() throws Exception {
-        SchedulerHttp api = new SchedulerHttp(scheduler(c -> c.withStall(Duration.ofSeconds(1), 0), cause -> { }).uri());
+        SchedulerHttp api = new SchedulerHttp(scheduler(c -> c.withStall(Duration.ofSeconds(1), 0), cause -> {}).uri());
         FakeWorker w = worker();
         w.holdAbove.set(0);
         assertThat(api.submit(recipe("busy", 1)).statusCode()).isEqualTo(201);
@@ -65,7 +65,8 @@ class SchedulerStallTest extends BrokerTestBase {
                 TimeUnit.MILLISECONDS);
         Thread.sleep(3_000);
         assertThat(api.job("busy").path("state").asText()).isEqualTo("pruning");
-        assertThat(api.metrics()).containsPattern("shears_scheduler_job_progress_timestamp_seconds\\{job=\"busy\"} 1\\.");
+        assertThat(api.metrics()).containsPattern(
+                "shears_scheduler_job_progress_timestamp_seconds\\{job=\"busy\"} 1\\.");
         heartbeat.shutdownNow();
         w.holdAbove.set(Long.MAX_VALUE);
         api.awaitState("busy", "published", Duration.ofSeconds(30));

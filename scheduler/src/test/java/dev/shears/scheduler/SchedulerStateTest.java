@@ -106,15 +106,15 @@ class SchedulerStateTest extends BrokerTestBase {
     @DisplayName("an ended job is forgotten once the retention has passed; a running one is kept")
     void endedJobsAreForgottenAfterTheRetention() throws Exception {
         SchedulerHttp api = new SchedulerHttp(scheduler(c -> c.withRetainEnded(Duration.ofSeconds(2)),
-                cause -> { }).uri());
+                cause -> {}).uri());
         FakeWorker w = worker();
         assertThat(api.submit(recipe("brief", 1)).statusCode()).isEqualTo(201);
         api.awaitState("brief", "published", Duration.ofSeconds(30));
         w.holdAbove.set(0);
         assertThat(api.submit(recipe("slow", 1)).statusCode()).isEqualTo(201);
 
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-                assertThat(api.send("GET", "/jobs/brief", null).statusCode()).isEqualTo(404));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(api.send("GET", "/jobs/brief", null)
+                .statusCode()).isEqualTo(404));
         assertThat(api.metrics()).doesNotContain("job=\"brief\"");
         Thread.sleep(3_000);
         assertThat(api.job("slow").path("state").asText()).isEqualTo("pruning");

@@ -19,16 +19,14 @@ import dev.shears.trainer.cpu.CpuAcceleration;
  */
 public final class Nd4jCpu {
 
-    private Nd4jCpu() {
-    }
+    private Nd4jCpu() {}
 
     /** What {@code BaseMKLDNNHelper} calls: {@code getInstance()} and {@code isUseMKLDNN()}. */
     public static final class Environment {
 
         private static final Environment INSTANCE = new Environment();
 
-        private Environment() {
-        }
+        private Environment() {}
 
         public static Environment getInstance() {
             return INSTANCE;

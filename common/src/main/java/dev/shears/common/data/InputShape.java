@@ -87,7 +87,7 @@ public record InputShape(Layout layout, int channels, int height, int width) {
 
     /** The shape of a batch of {@code rows} examples: {@code [rows, C, H, W]} or {@code [rows, F]}. */
     public long[] batchShape(int rows) {
-        return isImage() ? new long[] {rows, channels, height, width} : new long[] {rows, channels};
+        return isImage() ? new long[]{rows, channels, height, width} : new long[]{rows, channels};
     }
 
     /** {@code 1x28x28} for an image, {@code 54 features} for a vector. */

@@ -15,8 +15,7 @@ public final class RelativeName {
     public static final int MAX_LENGTH = 255;
     private static final Pattern PART = Pattern.compile("[A-Za-z0-9._-]+");
 
-    private RelativeName() {
-    }
+    private RelativeName() {}
 
     /** The rule a name follows, for messages: {@code root} is {@code data} or {@code model}. */
     public static String rule(String root) {

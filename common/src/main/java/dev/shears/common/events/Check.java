@@ -107,7 +107,7 @@ final class Check {
         if (!UUID.matcher(value).matches()) {
             throw fail(field, value, "is not a UUID in canonical form: 36 characters, lower-case hex digits in groups"
                     + " of 8-4-4-4-12" + fix("e.g. UUID.randomUUID().toString(),"
-                    + " 0b6f3c9e-7a51-4d0e-9c43-2f1d5b8a6e70"));
+                            + " 0b6f3c9e-7a51-4d0e-9c43-2f1d5b8a6e70"));
         }
     }
 

@@ -25,8 +25,7 @@ public final class DeadLetter {
     /** Its offset, in decimal. */
     public static final String SOURCE_OFFSET = "shears.dlt.source.offset";
 
-    private DeadLetter() {
-    }
+    private DeadLetter() {}
 
     /**
      * The headers for a record of {@code topic} at {@code partition} and {@code offset} that

@@ -52,7 +52,8 @@ public final class EventCodec {
     /** The oldest version {@link #decode} reads. */
     static final int OLDEST = Event.VERSION - UPGRADES.size();
 
-    private static final List<String> ENVELOPE = List.of("type", "version", "eventId", "jobId", "seq", "time", "payload");
+    private static final List<String> ENVELOPE = List.of("type", "version", "eventId", "jobId", "seq", "time",
+            "payload");
 
     private final ObjectMapper mapper = new ObjectMapper(JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -120,7 +121,8 @@ public final class EventCodec {
                 case "JobFailed" -> payload.put("command", "").put("attempt", 0);
                 case "JobResumed" -> payload.put("restoredAttempt", 0).putArray("lost");
                 case "Finalize" -> payload.put("attempt", 0);
-                default -> { }
+                default -> {
+                }
             }
             for (String text : List.of("reason", "detail")) {
                 JsonNode node = payload.get(text);
@@ -206,7 +208,7 @@ public final class EventCodec {
         } catch (JsonProcessingException e) {
             throw new Refusal(Reason.MALFORMED, "", "the event is not valid JSON: " + clip(e.getOriginalMessage())
                     + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr()) + " (fix: send what EventCodec.encode writes)");
+                            + e.getLocation().getColumnNr()) + " (fix: send what EventCodec.encode writes)");
         }
         if (root == null || root.isMissingNode()) {
             throw new Refusal(Reason.MALFORMED, "", "the event is empty (fix: send what EventCodec.encode writes)");

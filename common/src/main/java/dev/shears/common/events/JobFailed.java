@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  *     worker); false when it cannot (an invalid recipe, a diverged model)
  */
 public record JobFailed(long seq, String command, int attempt, String reason, String worker, boolean retryable)
-        implements Report {
+        implements
+            Report {
 
     /** The most bytes of UTF-8 a {@code reason} holds. */
     public static final int MAX_REASON_BYTES = Limits.TEXT;

@@ -18,6 +18,5 @@ final class Limits {
     /** A parameter's name in a per-layer map. */
     static final int PARAMETER = 256;
 
-    private Limits() {
-    }
+    private Limits() {}
 }

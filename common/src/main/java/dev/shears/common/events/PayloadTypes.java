@@ -55,8 +55,7 @@ final class PayloadTypes {
         BY_CLASS = Collections.unmodifiableMap(byClass);
     }
 
-    private PayloadTypes() {
-    }
+    private PayloadTypes() {}
 
     static String nameOf(Class<?> type) {
         return BY_CLASS.get(type).name();
@@ -182,7 +181,8 @@ final class PayloadTypes {
             if (node.isIntegralNumber() && (isInt ? node.canConvertToInt() : node.canConvertToLong())) {
                 return isInt ? (Object) node.intValue() : (Object) node.longValue();
             }
-            String problem = node.isIntegralNumber() ? "is too large for a " + (isInt ? "32" : "64") + "-bit whole number"
+            String problem = node.isIntegralNumber() ? "is too large for a " + (isInt ? "32" : "64")
+                    + "-bit whole number"
                     : node.isNumber() ? "is not a whole number" : "is " + kind(node) + ", not a number";
             throw invalid(type, field, node, problem + " (fix: write a JSON integer, e.g. 3)");
         }
@@ -190,7 +190,8 @@ final class PayloadTypes {
             if (node.isNumber()) {
                 return node.doubleValue();
             }
-            throw invalid(type, field, node, "is " + kind(node) + ", not a number (fix: write a JSON number, e.g. 0.5)");
+            throw invalid(type, field, node, "is " + kind(node)
+                    + ", not a number (fix: write a JSON number, e.g. 0.5)");
         }
         if (javaType == boolean.class) {
             if (node.isBoolean()) {

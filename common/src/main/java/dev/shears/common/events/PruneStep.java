@@ -22,7 +22,8 @@ package dev.shears.common.events;
  * @param attempt the job's attempt, from 1; see above
  */
 public record PruneStep(int step, double targetSparsity, long fineTuneIterations, boolean rewind, int attempt)
-        implements Command {
+        implements
+            Command {
 
     /** @throws IllegalArgumentException when a field is out of range */
     public PruneStep {

@@ -58,7 +58,8 @@ public record StepCompleted(long seq, int attempt, double targetSparsity, double
             if (name.isBlank() || name.length() > Limits.PARAMETER || name.chars().anyMatch(Check::isControl)
                     || Check.loneSurrogate(name) >= 0) {
                 throw c.fail(field, name, "has an invalid parameter name: must not be blank, at most "
-                        + Limits.PARAMETER + " characters of Unicode text without control characters (fix: use the model's"
+                        + Limits.PARAMETER
+                        + " characters of Unicode text without control characters (fix: use the model's"
                         + " parameter names, e.g. 0_W)");
             }
             c.present(at, e.getValue());

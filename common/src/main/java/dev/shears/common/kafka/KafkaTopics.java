@@ -33,8 +33,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
  */
 public final class KafkaTopics {
 
-    private KafkaTopics() {
-    }
+    private KafkaTopics() {}
 
     /** {@link #create(Admin, Collection, Duration)} with a short-lived admin client on {@code bootstrapServers}. */
     public static void create(String bootstrapServers, Collection<NewTopic> topics, Duration timeout) {
@@ -61,7 +60,8 @@ public final class KafkaTopics {
                 created.getValue().get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw new IllegalStateException("could not create topic " + name + ": " + e.getCause(), e.getCause());
+                    throw new IllegalStateException("could not create topic " + name + ": " + e.getCause(), e
+                            .getCause());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -107,7 +107,8 @@ public final class KafkaTopics {
                 throw new IllegalStateException("interrupted while waiting for topics " + topics, e);
             }
             if (System.nanoTime() >= deadline) {
-                throw new IllegalStateException("topics " + topics + " not ready (listOffsets on every partition) within "
+                throw new IllegalStateException("topics " + topics
+                        + " not ready (listOffsets on every partition) within "
                         + timeout + "; last error: " + last, last);
             }
             sleep(50);

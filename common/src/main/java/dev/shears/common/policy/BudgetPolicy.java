@@ -31,8 +31,7 @@ public final class BudgetPolicy {
         }
     }
 
-    private BudgetPolicy() {
-    }
+    private BudgetPolicy() {}
 
     /**
      * The verdict on a step that reached {@code accuracy}.

@@ -11,8 +11,7 @@ import java.util.List;
 /** How Shears starts another JVM of its own: this JVM's {@code java}, and its classpath through an argument file. */
 public final class Jvm {
 
-    private Jvm() {
-    }
+    private Jvm() {}
 
     /** The {@code java} executable of the running JVM. */
     public static String java() {
@@ -33,7 +32,8 @@ public final class Jvm {
                 entries.add(entry.endsWith("*") ? entry : Path.of(entry).toAbsolutePath().toString());
             }
         }
-        String quoted = "\"" + String.join(File.pathSeparator, entries).replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        String quoted = "\"" + String.join(File.pathSeparator, entries).replace("\\", "\\\\").replace("\"", "\\\"")
+                + "\"";
         Files.createDirectories(argFile.toAbsolutePath().getParent());
         Files.writeString(argFile, "-cp\n" + quoted + "\n", StandardCharsets.UTF_8);
         return "@" + argFile.toAbsolutePath();

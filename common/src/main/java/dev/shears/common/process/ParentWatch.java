@@ -14,8 +14,7 @@ public final class ParentWatch {
     /** The system property that turns the watch on. */
     public static final String PROPERTY = "shears.exitWithParent";
 
-    private ParentWatch() {
-    }
+    private ParentWatch() {}
 
     /** Starts the watch when {@value #PROPERTY} is {@code true}; does nothing otherwise. */
     public static void startIfAsked() {

@@ -25,8 +25,7 @@ public final class SerialFilter {
 
     private static final ObjectInputFilter FILTER = ObjectInputFilter.Config.createFilter(PATTERN);
 
-    private SerialFilter() {
-    }
+    private SerialFilter() {}
 
     /**
      * Makes {@link #PATTERN} this JVM's filter for every {@code ObjectInputStream}, unless a filter is set already

@@ -91,7 +91,7 @@ public record AccuracyBudget(
     }
 
     static void check(OptionalDouble minAccuracy, OptionalDouble maxDrop, Policy policy,
-                      OptionalInt extraIterations, Integer maxRetries, Problems p) {
+            OptionalInt extraIterations, Integer maxRetries, Problems p) {
         String f = SECTION + ".";
         if (minAccuracy != null && maxDrop != null) {
             if (minAccuracy.isPresent() && maxDrop.isPresent()) {

@@ -59,7 +59,7 @@ public record DataSpec(
     }
 
     static void check(String field, String name, Optional<InputShape> shape, Optional<Normalization> normalization,
-                      Augmentation augmentation, Problems p) {
+            Augmentation augmentation, Problems p) {
         checkName(field, name, "fashion-mnist", p);
         if (shape != null && normalization != null && shape.isPresent() && normalization.isPresent()
                 && shape.get().channels() != normalization.get().channels()) {

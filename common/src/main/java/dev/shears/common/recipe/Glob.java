@@ -9,8 +9,7 @@ final class Glob {
     static final String RULE = "a glob over parameter names such as conv1.weight: letters, digits, '_', '.', '-',"
             + " '*' for any characters and '?' for one, at most 256 characters";
 
-    private Glob() {
-    }
+    private Glob() {}
 
     /** Whether {@code glob} matches the whole of {@code name}. */
     static boolean matches(String glob, String name) {

@@ -151,8 +151,7 @@ public record PruningSpec(
 
         /** How a group's members' norms combine. */
         public enum Reduction {
-            MEAN,
-            SUM;
+            MEAN, SUM;
 
             @Override
             public String toString() {
@@ -200,7 +199,8 @@ public record PruningSpec(
                 if (roundTo.isPresent() != dependency) {
                     presence(p, FIELD + ".roundTo", roundTo, notUsed);
                 } else if (dependency) {
-                    p.range(FIELD + ".roundTo", roundTo.getAsInt(), 1, 4096, "1 for none, e.g. 8 for SIMD-friendly sizes");
+                    p.range(FIELD + ".roundTo", roundTo.getAsInt(), 1, 4096,
+                            "1 for none, e.g. 8 for SIMD-friendly sizes");
                 }
             }
         }
@@ -345,13 +345,13 @@ public record PruningSpec(
     static String canonicalNorm(String norm, Problems p) {
         String s = norm.trim().toLowerCase(Locale.ROOT);
         switch (s) {
-            case "fro":
+            case "fro" :
                 return "fro";
-            case "inf", "+inf", ".inf", "+.inf":
+            case "inf", "+inf", ".inf", "+.inf" :
                 return "inf";
-            case "-inf", "-.inf":
+            case "-inf", "-.inf" :
                 return "-inf";
-            default:
+            default :
                 break;
         }
         try {
@@ -369,8 +369,8 @@ public record PruningSpec(
 
     /** The checks; a null argument was already reported as unreadable and is skipped. */
     static void check(List<String> parameters, List<WeightKind> kinds, List<String> exclude, Method method,
-                      Optional<String> norm, OptionalInt dim, Optional<NmPattern> nm, Optional<Structured> structured,
-                      List<TargetOverride> overrides, Problems p) {
+            Optional<String> norm, OptionalInt dim, Optional<NmPattern> nm, Optional<Structured> structured,
+            List<TargetOverride> overrides, Problems p) {
         if (kinds != null && kinds.isEmpty()) {
             p.add(SECTION + ".kinds", kinds, "selects no kind of weight: give at least one of conv, depthwise, dense"
                     + " (fix: e.g. [conv, dense])");
@@ -415,7 +415,8 @@ public record PruningSpec(
         }
         if (structured != null) {
             if (structured.isPresent() && !method.usesDim()) {
-                p.add(Structured.FIELD, structured.get().groups(), notUsed(method, "ln_structured and random_structured"));
+                p.add(Structured.FIELD, structured.get().groups(), notUsed(method,
+                        "ln_structured and random_structured"));
             } else if (structured.isEmpty() && method.usesDim()) {
                 p.missing(Structured.FIELD, method + " needs it (fix: e.g. Structured.PARAMETER)");
             } else if (structured.isPresent() && structured.get().groups() == Structured.Groups.DEPENDENCY
@@ -428,7 +429,7 @@ public record PruningSpec(
             int n = overrides.size();
             p.add(SECTION + ".overrides", new Problems.Raw("with " + n + (n == 1 ? " entry" : " entries")),
                     "is not used by method n_m: it applies one pattern at the first step, there is no schedule to"
-                    + " override (fix: remove overrides, or change method)");
+                            + " override (fix: remove overrides, or change method)");
         }
     }
 

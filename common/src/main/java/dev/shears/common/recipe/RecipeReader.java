@@ -320,7 +320,8 @@ final class RecipeReader {
         Section s = new Section(field, item, OVERRIDE_KEYS);
         List<String> parameters = s.list("parameters", null, this::globText, "a list of globs such as [\"layer3.*\"]");
         if (parameters == null && !s.has("parameters") && !s.invalid("parameters")) {
-            problems.missing(field + ".parameters", "an override selects parameters (fix: e.g. parameters: [\"layer3.*\"])");
+            problems.missing(field + ".parameters",
+                    "an override selects parameters (fix: e.g. parameters: [\"layer3.*\"])");
         }
         Double sparsity = s.decimal("sparsity", null, "a number in [0, 1)");
         if (sparsity == null && !s.has("sparsity") && !s.invalid("sparsity")) {
@@ -342,7 +343,8 @@ final class RecipeReader {
                     return e;
                 }
             }
-            String hint = Problems.closest(sc.text(), names).map(c -> "did you mean " + c + "?").orElse("use one of these");
+            String hint = Problems.closest(sc.text(), names).map(c -> "did you mean " + c + "?").orElse(
+                    "use one of these");
             problems.add(field, sc.text(), "is not known: must be " + Problems.oneOf(names) + " (fix: " + hint + ")");
             return null;
         }
@@ -355,10 +357,12 @@ final class RecipeReader {
     private ScheduleSpec schedule(Section s) {
         ScheduleSpec d = ScheduleSpec.defaults();
         ScheduleSpec.Kind kind = s.choice("kind", ScheduleSpec.Kind.class, d.kind());
-        List<Double> points = s.list("points", List.of(), numberItems("a sparsity in (0, 1)"), "a list of sparsities such as [0.5, 0.75, 0.9]");
+        List<Double> points = s.list("points", List.of(), numberItems("a sparsity in (0, 1)"),
+                "a list of sparsities such as [0.5, 0.75, 0.9]");
         Double finalDefault = d.finalSparsity();
         if (kind == ScheduleSpec.Kind.POINTS) {
-            finalDefault = points == null || points.isEmpty() || points.contains(null) ? null : points.get(points.size() - 1);
+            finalDefault = points == null || points.isEmpty() || points.contains(null) ? null : points.get(points.size()
+                    - 1);
         }
         Double finalSparsity = s.has("finalSparsity") || s.invalid("finalSparsity")
                 ? s.decimal("finalSparsity", null, "a number in [0, 1)") : finalDefault;
@@ -624,7 +628,8 @@ final class RecipeReader {
                 return null;
             }
             String fix = n instanceof Scalar sc && sc.token() == JsonToken.VALUE_NUMBER_FLOAT
-                    ? "write it without a fraction or exponent" : quotedNumberHint(n).replace(" (fix: ", "").replace(")", "");
+                    ? "write it without a fraction or exponent" : quotedNumberHint(n).replace(" (fix: ", "").replace(
+                            ")", "");
             return wrong(key, "a whole number", expected, fix);
         }
 

@@ -18,8 +18,7 @@ final class RecipeWriter {
             .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
             .build();
 
-    private RecipeWriter() {
-    }
+    private RecipeWriter() {}
 
     static String write(Recipe r) {
         ObjectNode root = MAPPER.createObjectNode();

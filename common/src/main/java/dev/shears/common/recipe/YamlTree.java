@@ -59,8 +59,7 @@ final class YamlTree {
     record Invalid(String shown) implements Node {
     }
 
-    private YamlTree() {
-    }
+    private YamlTree() {}
 
     /** A node as it reads in YAML, for messages: text quoted, other scalars bare, collections elided. */
     static String show(Node node) {
@@ -150,7 +149,7 @@ final class YamlTree {
             return new Invalid("...");
         }
         switch (token) {
-            case START_OBJECT: {
+            case START_OBJECT : {
                 Map<String, Node> entries = new LinkedHashMap<>();
                 while (parser.nextToken() == JsonToken.FIELD_NAME) {
                     String key = parser.currentName();
@@ -166,14 +165,14 @@ final class YamlTree {
                 }
                 return new Mapping(Collections.unmodifiableMap(entries));
             }
-            case START_ARRAY: {
+            case START_ARRAY : {
                 List<Node> items = new ArrayList<>();
                 while (parser.nextToken() != JsonToken.END_ARRAY) {
                     items.add(read(parser, path + "[" + items.size() + "]", depth + 1, problems));
                 }
                 return new Sequence(List.copyOf(items));
             }
-            default: {
+            default : {
                 Number number = null;
                 if (token.isNumeric()) {
                     try {
@@ -190,13 +189,13 @@ final class YamlTree {
     /** YAML's {@code .inf}, {@code -.inf} and {@code .nan}, which Jackson does not parse. */
     private static Double special(String text) {
         switch (text) {
-            case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF":
+            case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF" :
                 return Double.POSITIVE_INFINITY;
-            case "-.inf", "-.Inf", "-.INF":
+            case "-.inf", "-.Inf", "-.INF" :
                 return Double.NEGATIVE_INFINITY;
-            case ".nan", ".NaN", ".NAN":
+            case ".nan", ".NaN", ".NAN" :
                 return Double.NaN;
-            default:
+            default :
                 return null;
         }
     }
@@ -210,7 +209,7 @@ final class YamlTree {
         loader.setProcessComments(false);
         return YAMLFactory.builder()
                 .loaderOptions(loader)
-                .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL)  // "key:" is null, as in new YAMLFactory()
+                .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL) // "key:" is null, as in new YAMLFactory()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(MAX_DEPTH + 4)
                         .maxStringLength(Recipe.MAX_BYTES)

@@ -9,8 +9,7 @@ final class LotteryTicket {
     /** Targets this close below {@code finalSparsity} count as reaching it (no sliver of a last round). */
     private static final double REACHED = 1e-12;
 
-    private LotteryTicket() {
-    }
+    private LotteryTicket() {}
 
     static List<Double> targets(double finalSparsity, double rate) {
         if (!(rate > 0 && rate < 1)) {
@@ -18,10 +17,11 @@ final class LotteryTicket {
                     + " (fix: e.g. 0.2 prunes 20 % of what remains each round)");
         }
         if (!(finalSparsity >= 0 && finalSparsity < 1)) {
-            throw new IllegalArgumentException("finalSparsity " + finalSparsity + " is out of range: must be in [0, 1)");
+            throw new IllegalArgumentException("finalSparsity " + finalSparsity
+                    + " is out of range: must be in [0, 1)");
         }
         List<Double> targets = new ArrayList<>();
-        for (int k = 1; ; k++) {
+        for (int k = 1;; k++) {
             double target = 1.0 - Math.pow(1.0 - rate, k);
             if (target >= finalSparsity - REACHED) {
                 targets.add(finalSparsity);

@@ -12,8 +12,7 @@ package dev.shears.common.schedule;
  */
 public final class Sparsity {
 
-    private Sparsity() {
-    }
+    private Sparsity() {}
 
     /**
      * How many of {@code total} units are pruned at sparsity {@code target}: Python's

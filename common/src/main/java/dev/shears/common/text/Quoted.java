@@ -7,8 +7,7 @@ public final class Quoted {
     /** Values are cut after this many characters; the rest is {@code ...}. */
     public static final int MAX_CHARS = 80;
 
-    private Quoted() {
-    }
+    private Quoted() {}
 
     /**
      * {@code s} in double quotes, {@code "} and {@code \} escaped, control characters as {@code \}{@code uXXXX}, cut

@@ -20,8 +20,9 @@ class DeadLetterTest {
 
         assertThat(headers).containsExactly(
                 entry("shears.dlt.reason", "missing_field"),
-                entry("shears.dlt.detail", "eventId is missing (fix: every event has type, version, eventId, jobId, seq,"
-                        + " time, payload)"),
+                entry("shears.dlt.detail",
+                        "eventId is missing (fix: every event has type, version, eventId, jobId, seq,"
+                                + " time, payload)"),
                 entry("shears.dlt.field", "eventId"),
                 entry("shears.dlt.source.topic", "shears.commands"),
                 entry("shears.dlt.source.partition", "3"),

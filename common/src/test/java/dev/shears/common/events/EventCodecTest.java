@@ -132,7 +132,8 @@ class EventCodecTest {
         ObjectNode root = (ObjectNode) json.readTree(golden("PruneStep"));
         root.put("version", 1);
 
-        assertThat(codec.decode(json.writeValueAsBytes(root))).isEqualTo(new Decoded.Accepted(EventExamples.of("PruneStep")));
+        assertThat(codec.decode(json.writeValueAsBytes(root))).isEqualTo(new Decoded.Accepted(EventExamples.of(
+                "PruneStep")));
     }
 
     @Test
@@ -180,7 +181,8 @@ class EventCodecTest {
 
         assertThatThrownBy(() -> codec.encode(big))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageMatching("the JobStarted event of job j is 1048\\d{3} bytes as JSON, over the 1048576 bytes \\(1 MiB\\) that consumers read .*");
+                .hasMessageMatching(
+                        "the JobStarted event of job j is 1048\\d{3} bytes as JSON, over the 1048576 bytes \\(1 MiB\\) that consumers read .*");
     }
 
     @Test
@@ -232,7 +234,8 @@ class EventCodecTest {
         payload.put("command", "RollBack").put("attempt", 9);
         payload.put("reason", "\u20ac".repeat(16_384)); // 16,384 characters, 49,152 bytes
 
-        JobFailed failed = (JobFailed) ((Decoded.Accepted) codec.decode(json.writeValueAsBytes(root))).event().payload();
+        JobFailed failed = (JobFailed) ((Decoded.Accepted) codec.decode(json.writeValueAsBytes(root))).event()
+                .payload();
 
         assertThat(failed.command()).isEmpty();
         assertThat(failed.attempt()).isZero();

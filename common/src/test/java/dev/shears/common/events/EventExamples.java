@@ -56,6 +56,5 @@ final class EventExamples {
         return new Event(payload.type(), Event.VERSION, id, JOB, seq, TIME.plusSeconds(n), payload);
     }
 
-    private EventExamples() {
-    }
+    private EventExamples() {}
 }

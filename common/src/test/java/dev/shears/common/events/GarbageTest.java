@@ -48,7 +48,7 @@ class GarbageTest {
     void randomJsonTokensAreJudged() {
         Random random = new Random(7);
         String[] tokens = {"{", "}", "[", "]", ":", ",", "\"type\"", "\"payload\"", "\"seq\"", "\"PruneStep\"", "0",
-            "-1", "1e999", "0.5", "true", "null", "\"\"", "\"\\u0000\"", " ", "\"version\"", "1"};
+                "-1", "1e999", "0.5", "true", "null", "\"\"", "\"\\u0000\"", " ", "\"version\"", "1"};
 
         Map<Reason, Integer> reasons = judge(() -> {
             StringBuilder sb = new StringBuilder();
@@ -108,7 +108,8 @@ class GarbageTest {
                 () -> nodes.numberNode(0.999), () -> nodes.numberNode(1.5), () -> nodes.numberNode(Double.MAX_VALUE),
                 () -> nodes.numberNode(Long.MIN_VALUE), () -> nodes.numberNode(new BigInteger("99999999999999999999")),
                 () -> nodes.textNode(""), () -> nodes.textNode("x"), () -> nodes.textNode("../../etc"),
-                () -> nodes.textNode("a\u0000b"), () -> nodes.textNode("\ud83d\ude00"), () -> nodes.textNode("9".repeat(70)),
+                () -> nodes.textNode("a\u0000b"), () -> nodes.textNode("\ud83d\ude00"), () -> nodes.textNode("9".repeat(
+                        70)),
                 () -> nodes.booleanNode(true), nodes::arrayNode, nodes::objectNode,
                 () -> nodes.textNode("2026-11-23T12:00:00Z"), () -> nodes.textNode("StepCompleted"));
 

@@ -50,7 +50,8 @@ class PayloadTest {
                 }),
                 bad("StepCompleted.loss inf is out of range: must be in [0, inf) (fix: a diverged step (NaN or"
                         + " infinite loss) is reported as JobFailed)",
-                        () -> new StepCompleted(1, 1, 0.5, 0.5, layers, 0.9, 0.88, Double.POSITIVE_INFINITY, "c", "w", false)),
+                        () -> new StepCompleted(1, 1, 0.5, 0.5, layers, 0.9, 0.88, Double.POSITIVE_INFINITY, "c", "w",
+                                false)),
                 bad("StepCompleted.testAccuracy 89 is out of range: must be in [0, 1]",
                         () -> new StepCompleted(1, 1, 0.5, 0.5, layers, 0.9, 89, 0.1, "c", "w", false)),
                 bad("StepCompleted.checkpointId \"../ckpt\" is not a valid id",
@@ -173,8 +174,8 @@ class PayloadTest {
 
     @ParameterizedTest(name = "\"{0}\"")
     @ValueSource(strings = {"lenet5-fmnist-90", "a", "0", "a.b_c-d", "..", ".a", "a/b", "A", "-a", "a b", "",
-        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl",
-        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklm", "a\u0000", "caf\u00e9"})
+            "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl",
+            "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklm", "a\u0000", "caf\u00e9"})
     void aJobIdIsValidExactlyWhenARecipesJobIs(String name) {
         boolean recipe = valid(() -> Recipe.withDefaults(name, ModelSource.LENET5));
         boolean event = valid(() -> Event.of(name, 0, new JobStarted("job: x", 1)));

@@ -27,7 +27,7 @@ class RejectionTest {
     @Test
     void inputOverOneMebibyteIsTooLargeBeforeAnyParsing() {
         byte[] bytes = new byte[EventCodec.MAX_BYTES + 1];
-        Arrays.fill(bytes, (byte) '[');   // would be "too deep" if it were parsed
+        Arrays.fill(bytes, (byte) '['); // would be "too deep" if it were parsed
 
         Rejection r = reject(bytes);
 
@@ -50,18 +50,18 @@ class RejectionTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "not JSON                  | PruneStep please",
-        "cut short                 | '{\"type\":\"PruneStep\",\"version\":1'",
-        "an array                  | '[1,2,3]'",
-        "a string                  | '\"PruneStep\"'",
-        "JSON null                 | null",
-        "empty                     | ''",
-        "blank                     | '   '",
-        "trailing data             | '{\"type\":\"Finalize\"} {}'",
-        "a duplicate key           | '{\"type\":\"Finalize\",\"type\":\"CancelJob\"}'",
-        "NaN, which JSON lacks     | '{\"seq\":NaN}'",
-        "a comment                 | '{/* hi */}'",
-        "single quotes             | \"{'type':'Finalize'}\"",
+            "not JSON                  | PruneStep please",
+            "cut short                 | '{\"type\":\"PruneStep\",\"version\":1'",
+            "an array                  | '[1,2,3]'",
+            "a string                  | '\"PruneStep\"'",
+            "JSON null                 | null",
+            "empty                     | ''",
+            "blank                     | '   '",
+            "trailing data             | '{\"type\":\"Finalize\"} {}'",
+            "a duplicate key           | '{\"type\":\"Finalize\",\"type\":\"CancelJob\"}'",
+            "NaN, which JSON lacks     | '{\"seq\":NaN}'",
+            "a comment                 | '{/* hi */}'",
+            "single quotes             | \"{'type':'Finalize'}\"",
     })
     void textThatIsNotOneJsonObjectIsMalformed(String what, String text) {
         Rejection r = reject(text.getBytes(StandardCharsets.UTF_8));
@@ -185,7 +185,8 @@ class RejectionTest {
         Rejection r = reject(mutate("PruneStep", root -> root.put("version", version)));
 
         assertThat(r.reason()).isEqualTo(Reason.UNSUPPORTED_VERSION);
-        assertThat(r.message()).startsWith("version " + version + " is older than the versions this code reads, 1 to 4");
+        assertThat(r.message()).startsWith("version " + version
+                + " is older than the versions this code reads, 1 to 4");
     }
 
     // wrong_payload
@@ -235,14 +236,14 @@ class RejectionTest {
 
     @ParameterizedTest(name = "{0} = {1}")
     @CsvSource(delimiter = '|', value = {
-        "step               | '\"3\"'      | '\"3\"'      | is a string, not a number",
-        "step               | 3.5          | 3.5          | is not a whole number",
-        "step               | 3.0          | 3.0          | is not a whole number",
-        "step               | 4294967296   | 4294967296   | is too large for a 32-bit whole number",
-        "fineTuneIterations | 1e3          | 1000.0       | is not a whole number",
-        "targetSparsity     | '\"0.5\"'    | '\"0.5\"'    | is a string, not a number",
-        "rewind             | 0            | 0            | is a number, not a boolean",
-        "rewind             | '\"false\"'  | '\"false\"'  | is a string, not a boolean",
+            "step               | '\"3\"'      | '\"3\"'      | is a string, not a number",
+            "step               | 3.5          | 3.5          | is not a whole number",
+            "step               | 3.0          | 3.0          | is not a whole number",
+            "step               | 4294967296   | 4294967296   | is too large for a 32-bit whole number",
+            "fineTuneIterations | 1e3          | 1000.0       | is not a whole number",
+            "targetSparsity     | '\"0.5\"'    | '\"0.5\"'    | is a string, not a number",
+            "rewind             | 0            | 0            | is a number, not a boolean",
+            "rewind             | '\"false\"'  | '\"false\"'  | is a string, not a boolean",
     })
     void valuesAreNotCoercedFromOtherJsonTypes(String field, String value, String shown, String problem) {
         Rejection r = reject(mutate("PruneStep", root -> payload(root).set(field, parse(value))));
@@ -254,10 +255,12 @@ class RejectionTest {
 
     @Test
     void aNumberBeyondDoubleIsOutOfRangeNotInfinity() {
-        Rejection r = reject(mutate("JobProgress", root -> payload(root).put("samplesPerSecond", new java.math.BigDecimal("1e400"))));
+        Rejection r = reject(mutate("JobProgress", root -> payload(root).put("samplesPerSecond",
+                new java.math.BigDecimal("1e400"))));
 
         assertThat(r.reason()).isEqualTo(Reason.INVALID_FIELD);
-        assertThat(r.message()).startsWith("JobProgress payload.samplesPerSecond inf is out of range: must be in [0, inf)");
+        assertThat(r.message()).startsWith(
+                "JobProgress payload.samplesPerSecond inf is out of range: must be in [0, inf)");
     }
 
     @Test
@@ -267,12 +270,13 @@ class RejectionTest {
 
         assertThat(r.reason()).isEqualTo(Reason.INVALID_FIELD);
         assertThat(r.field()).isEqualTo("payload.layerSparsity[\"4_W\"]");
-        assertThat(r.message()).startsWith("StepCompleted payload.layerSparsity[\"4_W\"] -0.25 is out of range: must be in [0, 1]");
+        assertThat(r.message()).startsWith(
+                "StepCompleted payload.layerSparsity[\"4_W\"] -0.25 is out of range: must be in [0, 1]");
     }
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"not-a-uuid", "00000000-0000-4000-8000-00000000000G", "1-1-1-1-1",
-        "6BA7B810-9DAD-11D1-80B4-00C04FD430C8", "{6ba7b810-9dad-11d1-80b4-00c04fd430c8}"})
+            "6BA7B810-9DAD-11D1-80B4-00C04FD430C8", "{6ba7b810-9dad-11d1-80b4-00c04fd430c8}"})
     void anEventIdThatIsNotACanonicalUuidIsInvalid(String eventId) {
         Rejection r = reject(mutate("PruneStep", root -> root.put("eventId", eventId)));
 
@@ -322,16 +326,16 @@ class RejectionTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "../../etc/passwd      | contains a path separator:",
-        "jobs/a                | contains a path separator:",
-        "a\\\\b                | contains a path separator:",
-        "..                    | starts with '.':",
-        ".hidden               | starts with '.':",
-        "Lenet5                | is not a valid name:",
-        "-lenet5               | is not a valid name:",
-        "lenet 5               | is not a valid name:",
-        "l\u00e9net5           | is not a valid name:",
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | is 65 characters long:",
+            "../../etc/passwd      | contains a path separator:",
+            "jobs/a                | contains a path separator:",
+            "a\\\\b                | contains a path separator:",
+            "..                    | starts with '.':",
+            ".hidden               | starts with '.':",
+            "Lenet5                | is not a valid name:",
+            "-lenet5               | is not a valid name:",
+            "lenet 5               | is not a valid name:",
+            "l\u00e9net5           | is not a valid name:",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | is 65 characters long:",
     })
     void aJobIdThatIsNotASafeNameIsABadJobId(String jobId, String why) {
         Rejection r = reject(mutate("PruneStep", root -> root.put("jobId", jobId)));
@@ -351,7 +355,8 @@ class RejectionTest {
         Rejection r = reject(mutate("PruneStep", root -> root.put("jobId", jobId)));
 
         assertThat(r.reason()).isEqualTo(Reason.BAD_JOB_ID);
-        assertThat(r.message()).startsWith(String.format("jobId \"job\\u%04xx\" contains a control character:", control));
+        assertThat(r.message()).startsWith(String.format("jobId \"job\\u%04xx\" contains a control character:",
+                control));
         assertThat(r.message().chars()).noneMatch(Character::isISOControl);
     }
 

@@ -26,7 +26,9 @@ class SerialFilterTest {
 
     /** What the filter is asked about one step of a stream. */
     record Info(Class<?> serialClass, long arrayLength, long depth, long references, long streamBytes)
-            implements ObjectInputFilter.FilterInfo {}
+            implements
+                ObjectInputFilter.FilterInfo {
+    }
 
     @BeforeAll
     static void install() {

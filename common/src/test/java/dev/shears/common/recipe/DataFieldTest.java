@@ -36,7 +36,7 @@ class DataFieldTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"/etc", "/usr/share/datasets/fashion-mnist", "../etc", "a/../../etc", "a/..", "~root",
-        "./a", "a//b", "a/", "C:/data", "\\\\server\\share", "a b", "ünïcode"})
+            "./a", "a//b", "a/", "C:/data", "\\\\server\\share", "a b", "ünïcode"})
     void anUnsafeNameIsRefusedWithTheFieldNamed(String name) {
         List<Problem> short_ = problems(MINIMAL + "data: \"" + name.replace("\\", "\\\\") + "\"\n");
         List<Problem> long_ = problems(MINIMAL + "data:\n  name: \"" + name.replace("\\", "\\\\") + "\"\n");
@@ -68,7 +68,8 @@ class DataFieldTest {
 
     @Test
     void aModelFileUnderTheRootIsAccepted() {
-        assertThat(Recipe.parse("job: a\nmodel: file:team/net-2.zip\n").model().file()).hasValue(Path.of("team/net-2.zip"));
+        assertThat(Recipe.parse("job: a\nmodel: file:team/net-2.zip\n").model().file()).hasValue(Path.of(
+                "team/net-2.zip"));
     }
 
     @Test
@@ -129,7 +130,8 @@ class DataFieldTest {
         assertThat(catchThrowableOfType(RecipeException.class, () -> new Recipe("a", ModelSource.LENET5,
                 Recipe.parse(ANY_SIZE + "data: {name: d, shape: [1, 8, 8]}\n").data(), Training.defaults(),
                 PruningSpec.defaults(), ScheduleSpec.defaults(), FineTune.defaults(), AccuracyBudget.defaults(),
-                Checkpoints.defaults(), new Publish("a"))).problems()).extracting(Problem::field).containsExactly("model");
+                Checkpoints.defaults(), new Publish("a"))).problems()).extracting(Problem::field).containsExactly(
+                        "model");
     }
 
     @Test

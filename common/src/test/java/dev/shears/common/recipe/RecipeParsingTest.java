@@ -7,14 +7,12 @@ import dev.shears.common.data.Normalization;
 import dev.shears.common.recipe.AccuracyBudget.Policy;
 import dev.shears.common.recipe.PruningSpec.Method;
 import dev.shears.common.recipe.PruningSpec.Scope;
-import dev.shears.common.recipe.ScheduleSpec.Kind;
 import dev.shears.common.recipe.Training.Updater;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
-import java.util.OptionalLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -276,7 +274,8 @@ class RecipeParsingTest {
         assertThat(pruning.structured()).contains(PruningSpec.Structured.DEPENDENCY);
         assertThat(pruning.byDependencyGroups()).isTrue();
         assertThat(pruning.dim()).hasValue(0);
-        assertThat(pruning.overrideFor("layer3.1.conv2.weight")).map(PruningSpec.TargetOverride::sparsity).contains(0.3);
+        assertThat(pruning.overrideFor("layer3.1.conv2.weight")).map(PruningSpec.TargetOverride::sparsity).contains(
+                0.3);
         assertThat(pruning.overrideFor("layer2.1.conv2.weight")).isEmpty();
         assertThat(Recipe.parse(MINIMAL + "pruning:\n  method: random_structured\n").pruning().structured())
                 .contains(PruningSpec.Structured.PARAMETER);
@@ -305,7 +304,8 @@ class RecipeParsingTest {
                         Checkpoints.defaults(), new Publish("yes")),
                 new Recipe("resnet-groups", ModelSource.resnet(32, 8), DataSpec.named("d"), Training.defaults(),
                         new PruningSpec(List.of("*"), List.of(PruningSpec.WeightKind.CONV), List.of("fc.*"),
-                                Method.LN_STRUCTURED, Optional.of("1"), OptionalInt.of(0), Optional.empty(), Scope.GLOBAL,
+                                Method.LN_STRUCTURED, Optional.of("1"), OptionalInt.of(0), Optional.empty(),
+                                Scope.GLOBAL,
                                 Optional.of(new PruningSpec.Structured(PruningSpec.Structured.Groups.DEPENDENCY,
                                         Optional.of(PruningSpec.Structured.Reduction.SUM), OptionalInt.of(4),
                                         OptionalInt.of(8))),

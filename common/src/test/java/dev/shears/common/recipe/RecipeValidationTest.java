@@ -94,14 +94,14 @@ class RecipeValidationTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "0     | checkpoints.every 0 is out of range: must be a whole number of iterations in [1, 1000000000], a time",
-        "-5    | checkpoints.every -5 is out of range",
-        "10 m  | checkpoints.every \"10 m\" is not a whole number of iterations in [1, 1000000000], a time such as"
-                + " 30s, 10m or 2h (at most 24h), or off (fix: e.g. 10m, or 500 for every 500 iterations)",
-        "1.5   | checkpoints.every \"1.5\" is not a whole number of iterations",
-        "25h   | checkpoints.every \"25h\" is out of range: a time must be in [1s, 24h] (fix: e.g. 10m, or off)",
-        "0s    | checkpoints.every \"0s\" is out of range: a time must be in [1s, 24h]",
-        "never | checkpoints.every \"never\" is not a whole number of iterations"})
+            "0     | checkpoints.every 0 is out of range: must be a whole number of iterations in [1, 1000000000], a time",
+            "-5    | checkpoints.every -5 is out of range",
+            "10 m  | checkpoints.every \"10 m\" is not a whole number of iterations in [1, 1000000000], a time such as"
+                    + " 30s, 10m or 2h (at most 24h), or off (fix: e.g. 10m, or 500 for every 500 iterations)",
+            "1.5   | checkpoints.every \"1.5\" is not a whole number of iterations",
+            "25h   | checkpoints.every \"25h\" is out of range: a time must be in [1s, 24h] (fix: e.g. 10m, or off)",
+            "0s    | checkpoints.every \"0s\" is out of range: a time must be in [1s, 24h]",
+            "never | checkpoints.every \"never\" is not a whole number of iterations"})
     void aMidStepCheckpointIntervalIsIterationsATimeOrOffAndAnythingElseIsRefusedNamingTheField(String every,
             String message) {
         Problem p = onlyProblem(MINIMAL + "checkpoints:\n  every: " + every + "\n");
@@ -186,7 +186,7 @@ class RecipeValidationTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"../etc", "a/b", "Lenet5", "-leading-dash", ".hidden", "a b", "\\x00nul", "a\\tb",
-        "", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
+            "", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
     void aJobNameOutsideTheSafeCharsetIsRefused(String name) {
         Problem p = onlyProblem("job: \"" + name + "\"\nmodel: lenet5\n");
 
@@ -274,7 +274,8 @@ class RecipeValidationTest {
     @ValueSource(strings = {"4:2", "0:4", "4:4", "1:2048"})
     void anNmOutOfRangeIsRefused(String nm) {
         assertThat(onlyProblem(MINIMAL + "pruning:\n  method: n_m\n  nm: \"" + nm + "\"\n").message())
-                .isEqualTo("pruning.nm \"" + nm + "\" is out of range: must be N:M with 0 < N < M <= 1024, such as 2:4");
+                .isEqualTo("pruning.nm \"" + nm
+                        + "\" is out of range: must be N:M with 0 < N < M <= 1024, such as 2:4");
     }
 
     @Test
@@ -369,7 +370,7 @@ class RecipeValidationTest {
 
     @Test
     void sizeIsCountedInUtf8Bytes() {
-        String yaml = MINIMAL + "#" + "é".repeat(Recipe.MAX_BYTES / 2) + "\n";  // fewer chars than the limit
+        String yaml = MINIMAL + "#" + "é".repeat(Recipe.MAX_BYTES / 2) + "\n"; // fewer chars than the limit
 
         assertThat(onlyProblem(yaml).message()).startsWith("the recipe is too large");
     }
@@ -513,7 +514,8 @@ class RecipeValidationTest {
     @Test
     void aSizeForAnArchitectureThatHasNoneIsRefused() {
         assertThat(onlyProblem("job: a\nmodel:\n  name: resnet\n  widthMultiplier: 0.5\n").message())
-                .isEqualTo("model.widthMultiplier 0.5 is not used by model resnet: it is for mobilenetv2 only (fix: remove it)");
+                .isEqualTo(
+                        "model.widthMultiplier 0.5 is not used by model resnet: it is for mobilenetv2 only (fix: remove it)");
         assertThat(onlyProblem("job: a\nmodel:\n  name: mobilenetv2\n  widthMultiplier: 0\n").field())
                 .isEqualTo("model.widthMultiplier");
         assertThat(onlyProblem("job: a\nmodel:\n  name: vgg\n  depth: 12\n").message())
@@ -610,7 +612,8 @@ class RecipeValidationTest {
 
         assertThat(problems).extracting(Problem::field).containsExactly("pruning.overrides[0].sparsity",
                 "pruning.overrides[1].parameters", "pruning.overrides[2]");
-        assertThat(problems.get(0).message()).startsWith("pruning.overrides[0].sparsity 1.2 is out of range: must be in [0, 1)");
+        assertThat(problems.get(0).message()).startsWith(
+                "pruning.overrides[0].sparsity 1.2 is out of range: must be in [0, 1)");
     }
 
     @Test

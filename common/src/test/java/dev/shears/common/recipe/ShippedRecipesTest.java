@@ -56,7 +56,8 @@ class ShippedRecipesTest {
     void theStructuredLenet5RecipeIsTheOneDescribed() throws IOException {
         Recipe r = Recipe.load(DIR.resolve("lenet5-fmnist-structured.yaml"));
 
-        assertThat(r.pruning().parameters()).containsExactly("conv1.weight", "conv2.weight", "fc1.weight", "fc2.weight");
+        assertThat(r.pruning().parameters()).containsExactly("conv1.weight", "conv2.weight", "fc1.weight",
+                "fc2.weight");
         assertThat(r.pruning().method()).isEqualTo(PruningSpec.Method.LN_STRUCTURED);
         assertThat(r.pruning().norm()).hasValue("2");
         assertThat(r.pruning().dim()).hasValue(0);

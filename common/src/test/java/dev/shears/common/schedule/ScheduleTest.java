@@ -32,9 +32,9 @@ class ScheduleTest {
     void cubicScheduleHitsKnownValues() {
         List<SchedulePoint> points = Schedule.polynomial(0.0, 0.9, 10, 3).points();
 
-        assertThat(points.get(0).targetSparsity()).isCloseTo(0.2439, within(1e-12));  // 0.9 * (1 - 0.9^3)
-        assertThat(points.get(4).targetSparsity()).isCloseTo(0.7875, within(1e-12));  // 0.9 * (1 - 0.5^3)
-        assertThat(points.get(8).targetSparsity()).isCloseTo(0.8991, within(1e-12));  // 0.9 * (1 - 0.1^3)
+        assertThat(points.get(0).targetSparsity()).isCloseTo(0.2439, within(1e-12)); // 0.9 * (1 - 0.9^3)
+        assertThat(points.get(4).targetSparsity()).isCloseTo(0.7875, within(1e-12)); // 0.9 * (1 - 0.5^3)
+        assertThat(points.get(8).targetSparsity()).isCloseTo(0.8991, within(1e-12)); // 0.9 * (1 - 0.1^3)
     }
 
     @Test

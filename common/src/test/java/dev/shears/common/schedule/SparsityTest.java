@@ -12,13 +12,13 @@ class SparsityTest {
 
     @ParameterizedTest(name = "round({1} * {0}) = {2}")
     @CsvSource({
-        "10, 0.25, 2",   // 2.5 rounds to even: down
-        "10, 0.75, 8",   // 7.5 rounds to even: up
-        "5, 0.5, 2",
-        "7, 0.5, 4",
-        "0, 0.9, 0",
-        "61470, 0.9, 55323",
-        "1000, 0.0, 0",
+            "10, 0.25, 2", // 2.5 rounds to even: down
+            "10, 0.75, 8", // 7.5 rounds to even: up
+            "5, 0.5, 2",
+            "7, 0.5, 4",
+            "0, 0.9, 0",
+            "61470, 0.9, 55323",
+            "1000, 0.0, 0",
     })
     void targetCountRoundsTheProductHalfToEvenAsPythonDoes(long total, double target, long expected) {
         assertThat(Sparsity.targetCount(total, target)).isEqualTo(expected);
@@ -39,7 +39,7 @@ class SparsityTest {
 
     @Test
     void lotteryRoundsLandExactlyOnTheirTargets() {
-        long total = 266_200;  // LeNet-300-100's fc weights
+        long total = 266_200; // LeNet-300-100's fc weights
         long pruned = 0;
         for (SchedulePoint point : Schedule.lotteryTicket(0.9, 0.2).points()) {
             pruned += Sparsity.unitsToPrune(total, pruned, point.targetSparsity());

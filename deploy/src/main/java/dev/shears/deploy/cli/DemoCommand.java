@@ -33,8 +33,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"The whole pipeline on this machine: Kafka (KRaft), the scheduler, 2 trainer workers and "
-            + "Prometheus; runs LeNet-5 on Fashion-MNIST pruned gradually to 90 %% and publishes the model.",
-            "Its directory is emptied first when an earlier demo made it; any other directory must be new or empty."})
+                + "Prometheus; runs LeNet-5 on Fashion-MNIST pruned gradually to 90 %% and publishes the model.",
+                "Its directory is emptied first when an earlier demo made it; any other directory must be new or empty."})
 public final class DemoCommand implements Callable<Integer> {
     static final String RECIPE = "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml";
     /** The committed subset's data root and its name there. */
@@ -71,7 +71,8 @@ public final class DemoCommand implements Callable<Integer> {
         if (quick) {
             DataSpec d = r.data();
             // the subset's 2,000 training images: the default tenth of them for validation
-            r = new Recipe(r.job(), r.model(), new DataSpec(SUBSET, ValidationSplit.DEFAULT, d.shape(), d.normalization(),
+            r = new Recipe(r.job(), r.model(), new DataSpec(SUBSET, ValidationSplit.DEFAULT, d.shape(), d
+                    .normalization(),
                     d.augmentation()), r.training(), r.pruning(), r.schedule(),
                     new FineTune(Math.min(100, r.fineTune().iterationsPerStep())), r.accuracyBudget(), r.checkpoints(),
                     r.publish());
@@ -192,10 +193,12 @@ public final class DemoCommand implements Callable<Integer> {
             out.printf("  %-11s %s%n", w.name(), pipeline.workerMetrics(w));
         }
         if (prometheus != null) {
-            out.printf("  prometheus  %s/graph?g0.expr=shears_scheduler_job_sparsity_achieved   (rules: dashboards/prometheus/rules)%n",
+            out.printf(
+                    "  prometheus  %s/graph?g0.expr=shears_scheduler_job_sparsity_achieved   (rules: dashboards/prometheus/rules)%n",
                     prometheus.url());
         }
-        out.println("  grafana     dashboards/grafana (docker-compose -f deploy/docker-compose.yml up: http://127.0.0.1:3000)");
+        out.println(
+                "  grafana     dashboards/grafana (docker-compose -f deploy/docker-compose.yml up: http://127.0.0.1:3000)");
         out.printf("logs: %s%n", pipeline.logDir());
         out.flush();
     }

@@ -18,8 +18,9 @@ import picocli.CommandLine.Command;
 @Command(name = "shears", mixinStandardHelpOptions = true, version = "shears 0.1.0",
         description = "Prune models while they train: PyTorch's torch.nn.utils.prune on Deeplearning4j, driven over Kafka.",
         subcommands = {
-            DemoCommand.class, UpCommand.class, SubmitCommand.class, JobsCommand.class, StatusCommand.class,
-            CancelCommand.class, TrainCommand.class, SensitivityCommand.class, SchedulerCommand.class, WorkerCommand.class, BrokerMain.class},
+                DemoCommand.class, UpCommand.class, SubmitCommand.class, JobsCommand.class, StatusCommand.class,
+                CancelCommand.class, TrainCommand.class, SensitivityCommand.class, SchedulerCommand.class,
+                WorkerCommand.class, BrokerMain.class},
         commandListHeading = "%nCommands:%n")
 public final class Shears implements Runnable {
 

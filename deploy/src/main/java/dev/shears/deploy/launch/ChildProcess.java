@@ -69,7 +69,7 @@ public final class ChildProcess implements AutoCloseable {
      * @throws IllegalStateException when it exits or times out first (it is then killed), with the log's last lines
      */
     public static ChildProcess start(String name, List<String> args, List<String> jvmOptions, Map<String, String> env,
-                                     Path log, Pattern readyLine, Duration timeout) {
+            Path log, Pattern readyLine, Duration timeout) {
         List<String> command = new ArrayList<>();
         command.add(Jvm.java());
         command.addAll(jvmOptions);
@@ -186,8 +186,8 @@ public final class ChildProcess implements AutoCloseable {
     private void pump(Pattern readyLine) {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));
-             Writer out = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                     StandardOpenOption.APPEND)) {
+                Writer out = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND)) {
             String line;
             while ((line = in.readLine()) != null) {
                 out.write(line);

@@ -40,8 +40,8 @@ public final class LocalPipeline implements AutoCloseable {
      * @param modelRoots the workers' {@code --model-root}s, where {@code model: file:<name>} resolves; none for none
      */
     public record Options(int workers, String topicPrefix, int partitions, int brokerPort, int schedulerPort,
-                          int sessionTimeoutMs, List<String> jvmOptions, Map<String, String> env,
-                          Duration startupTimeout, List<Path> dataRoots, List<Path> modelRoots) {
+            int sessionTimeoutMs, List<String> jvmOptions, Map<String, String> env,
+            Duration startupTimeout, List<Path> dataRoots, List<Path> modelRoots) {
         public Options {
             if (workers < 0 || workers > 64) {
                 throw new IllegalArgumentException("workers " + workers + " is out of range: must be in [0, 64]"
@@ -100,7 +100,8 @@ public final class LocalPipeline implements AutoCloseable {
         }
 
         public Options withTopicPrefix(String prefix) {
-            return new Options(workers, prefix, partitions, brokerPort, schedulerPort, sessionTimeoutMs, jvmOptions, env,
+            return new Options(workers, prefix, partitions, brokerPort, schedulerPort, sessionTimeoutMs, jvmOptions,
+                    env,
                     startupTimeout, dataRoots, modelRoots);
         }
     }
@@ -136,8 +137,8 @@ public final class LocalPipeline implements AutoCloseable {
     public synchronized ChildProcess startScheduler() {
         int port = schedulerUrl != null ? schedulerUrl.getPort() : options.schedulerPort();
         scheduler = ChildProcess.start("scheduler", List.of("scheduler", "--bootstrap", kafka.bootstrapServers(),
-                        "--http-port", Integer.toString(port), "--topic-prefix", options.topicPrefix(),
-                        "--partitions", Integer.toString(options.partitions())),
+                "--http-port", Integer.toString(port), "--topic-prefix", options.topicPrefix(),
+                "--partitions", Integer.toString(options.partitions())),
                 options.jvmOptions(), options.env(), dir.resolve("logs/scheduler.log"), SCHEDULER_READY,
                 options.startupTimeout());
         schedulerUrl = URI.create(scheduler.ready().group(1));

@@ -39,7 +39,7 @@ class DeploymentFilesTest {
     void everyComposeServiceOfOursRunsACommandShearsAccepts() throws Exception {
         JsonNode services = yaml.readTree(COMPOSE.toFile()).path("services");
         int ours = 0;
-        for (var it = services.fields(); it.hasNext(); ) {
+        for (var it = services.fields(); it.hasNext();) {
             var service = it.next();
             String image = service.getValue().path("image").asText();
             if (image.startsWith("shears/")) {
@@ -58,13 +58,16 @@ class DeploymentFilesTest {
                 if (!container.path("image").asText().startsWith("shears/")) {
                     continue;
                 }
-                List<String> args = strings(container.path("args")).stream().map(a -> a.replace("$(POD_NAME)", "pod-0")).toList();
+                List<String> args = strings(container.path("args")).stream().map(a -> a.replace("$(POD_NAME)", "pod-0"))
+                        .toList();
                 parses(container.path("name").asText(), container.path("image").asText(), args);
                 List<String> ports = container.path("ports").findValuesAsText("name");
                 for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
                     JsonNode get = container.path(probe).path("httpGet");
-                    assertThat(get.path("path").asText()).as("%s %s path", container.path("name"), probe).isEqualTo("/health");
-                    assertThat(ports).as("%s %s port", container.path("name"), probe).contains(get.path("port").asText());
+                    assertThat(get.path("path").asText()).as("%s %s path", container.path("name"), probe).isEqualTo(
+                            "/health");
+                    assertThat(ports).as("%s %s port", container.path("name"), probe).contains(get.path("port")
+                            .asText());
                 }
                 ours++;
             }
@@ -74,7 +77,8 @@ class DeploymentFilesTest {
 
     @Test
     void dockerComposeAcceptsTheComposeFile() throws Exception {
-        assumeTrue(onPath("docker-compose"), "docker-compose is not installed (./shears test installs it: deploy/setup.sh test)");
+        assumeTrue(onPath("docker-compose"),
+                "docker-compose is not installed (./shears test installs it: deploy/setup.sh test)");
         run(List.of("docker-compose", "-f", COMPOSE.toString(), "config", "-q"));
     }
 
@@ -82,14 +86,15 @@ class DeploymentFilesTest {
     void kustomizeBuildsTheKubernetesManifests() throws Exception {
         assumeTrue(onPath("kubectl"), "kubectl is not installed");
         String out = run(List.of("kubectl", "kustomize", K8S.toString()));
-        assertThat(out).contains("kind: Deployment", "kind: StatefulSet", "kind: PersistentVolumeClaim", "nvidia.com/gpu");
+        assertThat(out).contains("kind: Deployment", "kind: StatefulSet", "kind: PersistentVolumeClaim",
+                "nvidia.com/gpu");
     }
 
     @Test
     void composePublishesEveryPortOnLoopbackOnly() throws Exception {
         JsonNode services = yaml.readTree(COMPOSE.toFile()).path("services");
         int published = 0;
-        for (var it = services.fields(); it.hasNext(); ) {
+        for (var it = services.fields(); it.hasNext();) {
             var service = it.next();
             for (String port : strings(service.getValue().path("ports"))) {
                 assertThat(port).as("%s publishes %s", service.getKey(), port).startsWith("127.0.0.1:");
@@ -105,7 +110,8 @@ class DeploymentFilesTest {
         JsonNode compose = yaml.readTree(COMPOSE.toFile());
         JsonNode scheduler = compose.path("services").path("scheduler");
         List<String> command = strings(scheduler.path("command"));
-        assertThat(optionValue(command, "--http-host")).as("in its container, for the other containers").isEqualTo("0.0.0.0");
+        assertThat(optionValue(command, "--http-host")).as("in its container, for the other containers").isEqualTo(
+                "0.0.0.0");
         String tokenFile = optionValue(command, "--token-file");
         assertThat(tokenFile).startsWith("/run/secrets/");
         String secret = tokenFile.substring("/run/secrets/".length());

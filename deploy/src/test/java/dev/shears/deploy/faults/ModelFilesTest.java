@@ -128,7 +128,8 @@ class ModelFilesTest {
         Gadget.RAN.set(false);
 
         assertThatThrownBy(() -> Models.load(file)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("model file " + file + " has an entry preprocessor.bin, a Java-serialized object");
+                .hasMessageStartingWith("model file " + file
+                        + " has an entry preprocessor.bin, a Java-serialized object");
         assertThat(Gadget.RAN).as("the gadget's readObject ran").isFalse();
     }
 
@@ -173,7 +174,7 @@ class ModelFilesTest {
             out.writeUTF("MIXED_DATA_TYPES");
             out.writeLong(6);
             out.writeUTF("LONG");
-            for (long v : new long[] {1, 1L << 40, 1, 8192, 1, 'c'}) {
+            for (long v : new long[]{1, 1L << 40, 1, 8192, 1, 'c'}) {
                 out.writeLong(v);
             }
             out.writeUTF("MIXED_DATA_TYPES");

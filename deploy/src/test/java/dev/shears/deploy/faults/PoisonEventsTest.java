@@ -106,7 +106,7 @@ class PoisonEventsTest {
             System.arraycopy(tail, 0, b, head.length + 1, tail.length);
             return b;
         }));
-        c.add(new Category("binary", "malformed", e -> new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2, (byte) 0x80}));
+        c.add(new Category("binary", "malformed", e -> new byte[]{(byte) 0xff, (byte) 0xfe, 0, 1, 2, (byte) 0x80}));
         c.add(new Category("wrong type", "invalid_field", e -> {
             ((ObjectNode) e.get("payload")).put("targetSparsity", "0.5");
             return bytes(e.toString());
@@ -121,7 +121,8 @@ class PoisonEventsTest {
         }));
         c.add(new Category("null payload", "missing_field", e -> bytes(e.putNull("payload").toString())));
         c.add(new Category("job id ../", "bad_job_id", e -> bytes(e.put("jobId", "../../etc/passwd").toString())));
-        c.add(new Category("job id control", "bad_job_id", e -> bytes(e.put("jobId", "job\u0007\u001b[2J").toString())));
+        c.add(new Category("job id control", "bad_job_id", e -> bytes(e.put("jobId", "job\u0007\u001b[2J")
+                .toString())));
         c.add(new Category("negative seq", "negative_seq", e -> bytes(e.put("seq", -1).toString())));
         c.add(new Category("control characters in text", "invalid_field", e -> {
             e.put("type", "CancelJob").putObject("payload").put("reason", "stop\u0000\u001b[2J\u0007");
@@ -194,7 +195,8 @@ class PoisonEventsTest {
                             : switch (variant) {
                                 case 0 -> Event.of(ghost, 3, new StepCompleted(3, 1, 0.5, 0.5, Map.of("c.w", 0.5), 0.8,
                                         0.79, 0.4, "ckpt-000003-0000000100", "worker-x", false));
-                                case 1 -> Event.of(ghost, 2, new JobFailed(2, "PruneStep", 1, "boom\ttab", "worker-x", true));
+                                case 1 -> Event.of(ghost, 2, new JobFailed(2, "PruneStep", 1, "boom\ttab", "worker-x",
+                                        true));
                                 default -> Event.of(ghost, 6, ModelPublished.withoutCost(ghost, "v1", "/x/model.zip",
                                         "0".repeat(64), 0.8, 0.5));
                             };
@@ -273,9 +275,10 @@ class PoisonEventsTest {
 
         // The scheduler ignored the reports of unknown jobs: no command was sent for any of them.
         List<Event> commands = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = History.consumer(pipeline.bootstrapServers(), "poison-commands")) {
+        try (KafkaConsumer<String, byte[]> consumer = History.consumer(pipeline.bootstrapServers(),
+                "poison-commands")) {
             consumer.subscribe(List.of(topics.commands()));
-            for (int empty = 0; empty < 6; ) {
+            for (int empty = 0; empty < 6;) {
                 var records = consumer.poll(Duration.ofMillis(500));
                 empty = records.isEmpty() ? empty + 1 : 0;
                 for (ConsumerRecord<String, byte[]> r : records) {

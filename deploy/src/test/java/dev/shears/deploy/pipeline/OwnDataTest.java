@@ -72,7 +72,7 @@ class OwnDataTest {
 
     @ParameterizedTest(name = "{2} ({1})")
     @CsvSource({"own-png, lenet5, fmnist-png, NCHW, '[1,28,28]', 1, 0-t-shirt",
-        "own-csv, lenet300100, fmnist-csv, NF, '[784]', 784, 0"})
+            "own-csv, lenet300100, fmnist-csv, NF, '[784]', 784, 0"})
     void aJobOnItIsPublishedWithItsValidationSplitDecidingTheBudget(String job, String model, String data,
             String layout, String shape, int normalised, String firstClass) throws Exception {
         JsonNode input = publish(job, model, data).path("input");

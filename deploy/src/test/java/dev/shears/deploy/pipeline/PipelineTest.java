@@ -75,7 +75,8 @@ class PipelineTest {
         String killed = null;
         String killedJob = null;
         long deadline = System.nanoTime() + JOB_TIMEOUT.toNanos();
-        try (KafkaConsumer<String, byte[]> consumer = History.consumer(pipeline.bootstrapServers(), "pipeline-test-live")) {
+        try (KafkaConsumer<String, byte[]> consumer = History.consumer(pipeline.bootstrapServers(),
+                "pipeline-test-live")) {
             consumer.subscribe(List.of(topics.reports()));
             while (History.published(reports) < JOBS.size()) {
                 assertThat(System.nanoTime()).as("all jobs published within %s; reports so far: %s; logs in %s",
@@ -103,7 +104,8 @@ class PipelineTest {
         long prunable = History.lenet5PrunableEntries();
         long expectedPruned = Math.round(FINAL_SPARSITY * prunable);
         for (String job : JOBS) {
-            System.out.println(job + ": " + History.distinct(History.byJob(allReports, job)).stream().map(History::brief)
+            System.out.println(job + ": " + History.distinct(History.byJob(allReports, job)).stream().map(
+                    History::brief)
                     .collect(Collectors.joining(", ")));
             History.Audit audit = History.audit(job, commands, allReports, STEPS);
             History.assertExactlyOnce(audit, STEPS, prunable, expectedPruned);

@@ -11,8 +11,7 @@ public final class TestRecipes {
     /** The data root the workers find the subset under: the trainer's test resources. */
     public static final Path DATA_ROOT = Path.of("../trainer/src/test/resources").toAbsolutePath().normalize();
 
-    private TestRecipes() {
-    }
+    private TestRecipes() {}
 
     /** {@link LocalPipeline.Options#defaults()} whose workers find the subset under {@link #DATA_ROOT}. */
     public static LocalPipeline.Options pipeline() {

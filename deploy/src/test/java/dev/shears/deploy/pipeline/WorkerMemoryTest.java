@@ -92,8 +92,8 @@ class WorkerMemoryTest {
         }
         long budgetMb = HEAP_MB * 2 / 3; // the data sets' and the sessions' default budgets, a third of the heap each
         System.out.printf("worker heap over %d jobs interleaved: at most %d MB used, %d MB live after a collection"
-                        + " (%d collections); budget for data sets and sessions %d MB of a %d MB heap; at most %.0f"
-                        + " sessions open, estimated %.1f MB; data sets %.1f MB, one copy%n", JOBS, peakUsedMb,
+                + " (%d collections); budget for data sets and sessions %d MB of a %d MB heap; at most %.0f"
+                + " sessions open, estimated %.1f MB; data sets %.1f MB, one copy%n", JOBS, peakUsedMb,
                 peakLiveMb, collections, budgetMb, HEAP_MB, maxSessions, maxSessionBytes / 1e6, dataBytes / 1e6);
         assertThat(collections).as("the GC log %s has collections", gcLog).isPositive();
         assertThat(peakLiveMb).as("live heap after collections, MB").isLessThan(budgetMb);

@@ -65,7 +65,8 @@ public final class ChannelDependencies {
      * @param role what the slice is
      * @param space the space whose channels these are (not yet resolved to its group)
      */
-    public record Member(String layer, String key, int dim, int offset, int width, Role role, int space) {}
+    public record Member(String layer, String key, int dim, int offset, int width, Role role, int space) {
+    }
 
     /**
      * A space's channels within a tensor.
@@ -73,7 +74,8 @@ public final class ChannelDependencies {
      * @param space the space
      * @param width positions per channel
      */
-    public record Seg(int space, int width) {}
+    public record Seg(int space, int width) {
+    }
 
     /**
      * Spaces tied together.
@@ -86,7 +88,8 @@ public final class ChannelDependencies {
      * @param reasons why it must stay whole; empty when it can be pruned
      */
     public record Group(int root, String name, int channels, List<Member> members, List<String> producers,
-            List<String> reasons) {}
+            List<String> reasons) {
+    }
 
     private static final class Space {
         final int size;
@@ -191,7 +194,8 @@ public final class ChannelDependencies {
                 }
             }
             Space space = spaces.get(root);
-            groups.add(new Group(root, space.owner, space.size, own, List.copyOf(producers), List.copyOf(space.reasons)));
+            groups.add(new Group(root, space.owner, space.size, own, List.copyOf(producers), List.copyOf(
+                    space.reasons)));
         }
         return groups;
     }
@@ -222,7 +226,8 @@ public final class ChannelDependencies {
             out = null; // the classifier's outputs are never pruned
         } else if (l.getClass() == DepthwiseConvolution2D.class) {
             DepthwiseConvolution2D dw = (DepthwiseConvolution2D) l;
-            out = dw.getCnn2dDataFormat() != CNN2DFormat.NCHW ? opaque(in, name, "is a depthwise convolution in NHWC format")
+            out = dw.getCnn2dDataFormat() != CNN2DFormat.NCHW ? opaque(in, name,
+                    "is a depthwise convolution in NHWC format")
                     : depthwise(name, in, dw.getDepthMultiplier());
         } else if (l.getClass() == SeparableConvolution2D.class) {
             SeparableConvolution2D sep = (SeparableConvolution2D) l;

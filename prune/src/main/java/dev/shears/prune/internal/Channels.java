@@ -93,7 +93,8 @@ public final class Channels {
     public static INDArray slice(INDArray t, int dim, long index) {
         org.nd4j.linalg.indexing.INDArrayIndex[] at = new org.nd4j.linalg.indexing.INDArrayIndex[t.rank()];
         for (int d = 0; d < at.length; d++) {
-            at[d] = d == dim ? org.nd4j.linalg.indexing.NDArrayIndex.point(index) : org.nd4j.linalg.indexing.NDArrayIndex.all();
+            at[d] = d == dim ? org.nd4j.linalg.indexing.NDArrayIndex.point(index)
+                    : org.nd4j.linalg.indexing.NDArrayIndex.all();
         }
         return t.get(at);
     }

@@ -150,7 +150,7 @@ public final class Selection {
         }
 
         // Pass 3: zero the mask below the threshold, and the stripe's share of the ties.
-        parallel(stripes, st -> { }, st -> {
+        parallel(stripes, st -> {}, st -> {
             long[] budget = {st.tieBudget};
             st.forEach((v, m, n, g) -> {
                 int pruned = 0;
@@ -244,7 +244,7 @@ public final class Selection {
             int from = 0;
             while (from < len) {
                 int to = (int) Math.min(len, from + (per - filled));
-                current.ranges.add(new long[] {si, from, to, global + from});
+                current.ranges.add(new long[]{si, from, to, global + from});
                 filled += to - from;
                 from = to;
                 if (filled == per) {

@@ -44,7 +44,8 @@ public final class Topology {
      * @param index the layer's index in a {@link MultiLayerConfiguration}, else -1
      */
     public record Node(String name, Kind kind, Layer layer, GraphVertex vertex, List<String> inputs,
-            InputPreProcessor preProcessor, int index) {}
+            InputPreProcessor preProcessor, int index) {
+    }
 
     private final List<Node> nodes;
     private final Map<String, Node> byName = new HashMap<>();

@@ -24,7 +24,8 @@ record Fixture(
         @JsonProperty("expected_error") String expectedError) {
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Module(String type, @JsonProperty("torch_repr") String torchRepr) {}
+    record Module(String type, @JsonProperty("torch_repr") String torchRepr) {
+    }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     record Step(
@@ -35,7 +36,8 @@ record Fixture(
             JsonNode args,
             @JsonProperty("importance_scores") Map<String, Tensor> importanceScores,
             Tensor mask,
-            @JsonProperty("expected_after") Map<String, Tensor> expectedAfter) {}
+            @JsonProperty("expected_after") Map<String, Tensor> expectedAfter) {
+    }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     record Tensor(long[] shape, float[] data) {
@@ -49,5 +51,6 @@ record Fixture(
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Property(String target, String property, Integer dim, String reference, Integer step, double value) {}
+    record Property(String target, String property, Integer dim, String reference, Integer step, double value) {
+    }
 }

@@ -40,7 +40,7 @@ public final class ResNet50Pruning {
      * small for DL4J's configuration of its last pooling).
      */
     public static ComputationGraph resnet50(int side, long seed) {
-        return ResNet50.builder().numClasses(1000).seed(seed).inputShape(new int[] {3, side, side})
+        return ResNet50.builder().numClasses(1000).seed(seed).inputShape(new int[]{3, side, side})
                 .weightInit(WeightInit.RELU.getWeightInitFunction()).build().init();
     }
 
@@ -60,7 +60,8 @@ public final class ResNet50Pruning {
         Pruning perLayer = Pruning.of(graph);
         List<String> names = prunableWeights(perLayer);
         Map<String, List<PrunableParameter>> byKind = perLayer.parameters().stream().collect(Collectors.groupingBy(
-                p -> p.kind() + (names.contains(p.name()) ? " weight (pruned)" : " " + p.attribute()), TreeMap::new, Collectors.toList()));
+                p -> p.kind() + (names.contains(p.name()) ? " weight (pruned)" : " " + p.attribute()), TreeMap::new,
+                Collectors.toList()));
         byKind.forEach((kind, params) -> System.out.printf(Locale.ROOT, "  %-40s %3d tensors %,12d entries%n",
                 kind, params.size(), params.stream().mapToLong(PrunableParameter::size).sum()));
 
@@ -72,7 +73,8 @@ public final class ResNet50Pruning {
         t0 = System.nanoTime();
         Pruning global = Pruning.of(fresh).globalUnstructured(names, Amount.fraction(0.3));
         SparsityReport together = global.report(names);
-        System.out.printf(Locale.ROOT, "%nglobalUnstructured 30 %% over all of them (%.1f s):%n%s", seconds(t0), together);
+        System.out.printf(Locale.ROOT, "%nglobalUnstructured 30 %% over all of them (%.1f s):%n%s", seconds(t0),
+                together);
         System.out.printf(Locale.ROOT, "%nper-layer sparsity: %s; global: %s%n", range(local), range(together));
 
         global.removeAll();

@@ -45,7 +45,7 @@ class SelectionTest {
 
     @Test
     void breaksTiesByPositionAndPrunesExactlyK() {
-        INDArray values = Nd4j.createFromArray(new float[] {3, 1, 1, 1, 1, 2, 1, 5});
+        INDArray values = Nd4j.createFromArray(new float[]{3, 1, 1, 1, 1, 2, 1, 5});
         INDArray mask = Nd4j.ones(DataType.FLOAT, 8);
         Selection.pruneLowest(segments(List.of(values), List.of(mask)), 3, Selection.Score.MAGNITUDE, true, 0);
         assertThat(mask.data().asFloat()).containsExactly(1, 0, 0, 0, 1, 1, 1, 1);
@@ -53,15 +53,15 @@ class SelectionTest {
 
     @Test
     void restrictedSelectionOnlyPrunesEntriesStillUnpruned() {
-        INDArray values = Nd4j.createFromArray(new float[] {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f});
-        INDArray mask = Nd4j.createFromArray(new float[] {0, 0, 1, 1, 1, 1});
+        INDArray values = Nd4j.createFromArray(new float[]{0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f});
+        INDArray mask = Nd4j.createFromArray(new float[]{0, 0, 1, 1, 1, 1});
         Selection.pruneLowest(segments(List.of(values), List.of(mask)), 2, Selection.Score.MAGNITUDE, true, 0);
         assertThat(mask.data().asFloat()).containsExactly(0, 0, 0, 0, 1, 1);
     }
 
     @Test
     void treatsNegativeZeroAsZeroAndNaNAsLargest() {
-        INDArray values = Nd4j.createFromArray(new float[] {Float.NaN, -0.0f, 0.5f, -3f});
+        INDArray values = Nd4j.createFromArray(new float[]{Float.NaN, -0.0f, 0.5f, -3f});
         INDArray mask = Nd4j.ones(DataType.FLOAT, 4);
         Selection.pruneLowest(segments(List.of(values), List.of(mask)), 3, Selection.Score.MAGNITUDE, true, 0);
         assertThat(mask.data().asFloat()).containsExactly(1, 0, 0, 0);

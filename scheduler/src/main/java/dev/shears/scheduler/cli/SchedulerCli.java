@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "shears", mixinStandardHelpOptions = true, version = "shears 0.1.0",
         description = "The Shears scheduler service and its clients.",
         subcommands = {SchedulerCommand.class, SubmitCommand.class, JobsCommand.class, StatusCommand.class,
-            CancelCommand.class},
+                CancelCommand.class},
         commandListHeading = "%nCommands:%n")
 public final class SchedulerCli {
 

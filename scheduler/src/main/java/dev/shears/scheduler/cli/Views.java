@@ -17,8 +17,7 @@ final class Views {
     private static final int BAR = 20;
     private static final String RESULT_FORMAT = "%5s %8s %8s %9s %9s %9s  %s%n";
 
-    private Views() {
-    }
+    private Views() {}
 
     static boolean ended(JsonNode job) {
         String s = job.path("state").asText();

@@ -10,8 +10,7 @@ import java.io.PrintWriter;
  */
 final class Watch {
 
-    private Watch() {
-    }
+    private Watch() {}
 
     /** @return the exit code: 0 only when the job was published */
     static int until(SchedulerClient client, String job, PrintWriter out, PrintWriter err, long intervalMillis)

@@ -59,7 +59,8 @@ public record CheckpointState(String job, long seq, long iteration, long epoch, 
     /** The same progress recorded under another command key, e.g. after a roll-back to it. */
     public CheckpointState rekeyed(int newAttempt, long newStepsUndone, Instant newTime) {
         return new CheckpointState(job, seq, iteration, epoch, batchInEpoch, seed, targetSparsity, achievedSparsity,
-                accuracy, loss, layerSparsity, denseAccuracy, history, newTime, newAttempt, newStepsUndone, testAccuracy,
+                accuracy, loss, layerSparsity, denseAccuracy, history, newTime, newAttempt, newStepsUndone,
+                testAccuracy,
                 normalization);
     }
 }

@@ -65,7 +65,8 @@ public final class Checkpoints {
     private static final Pattern NAME = Pattern.compile("ckpt-(\\d{6})-(\\d{10})(?:-a(\\d{6}))?");
     /** Where {@link #setAside} moves a damaged checkpoint: {@code .damaged-<name>-<millis>}. */
     private static final String DAMAGED = ".damaged-";
-    private static final Pattern DAMAGED_NAME = Pattern.compile(Pattern.quote(DAMAGED) + "(" + NAME.pattern() + ")-\\d+");
+    private static final Pattern DAMAGED_NAME = Pattern.compile(Pattern.quote(DAMAGED) + "(" + NAME.pattern()
+            + ")-\\d+");
     /** The record of a checkpoint set aside: {@code .lost-<name>}, holding when and why. */
     private static final String LOST = ".lost-";
     private static final Pattern LOST_NAME = Pattern.compile(Pattern.quote(LOST) + "(" + NAME.pattern() + ")");
@@ -93,7 +94,8 @@ public final class Checkpoints {
      * What {@link #restoreLatest()} found: the model and pruning state, the progress, which
      * checkpoint it came from, and why newer ones were rejected.
      */
-    public record Restored(PrunedModel model, CheckpointState state, Path from, List<String> rejected) {}
+    public record Restored(PrunedModel model, CheckpointState state, Path from, List<String> rejected) {
+    }
 
     /**
      * What {@link #save} keeps: the newest {@code keepLast} checkpoints, the most accurate one, and the newest one that
@@ -200,13 +202,15 @@ public final class Checkpoints {
     }
 
     /** A mid-step checkpoint: the model with its updater and pruning state, and where its step stood. */
-    public record MidStep(PrunedModel model, MidStepState state) {}
+    public record MidStep(PrunedModel model, MidStepState state) {
+    }
 
     /**
      * How far a step had trained, as its session last noted it ({@link #noteProgress}): the key of its command, the
      * checkpoint it began from and the iterations done.
      */
-    public record StepProgress(long seq, int attempt, String base, long done) {}
+    public record StepProgress(long seq, int attempt, String base, long done) {
+    }
 
     /**
      * Writes the job's mid-step checkpoint ({@code mid-step/}: the model with its updater and pruning state, and
@@ -290,7 +294,8 @@ public final class Checkpoints {
      * @param lost the iterations it had trained past {@code from}, to be trained again: as far as it noted them
      *     ({@link #noteProgress}), so at least this many
      */
-    public record Interrupted(long seq, int attempt, long from, long lost) {}
+    public record Interrupted(long seq, int attempt, long from, long lost) {
+    }
 
     /**
      * The step interrupted after the checkpoint {@code base} (its id; {@code ""} for dense pre-training), if one was:
@@ -313,7 +318,8 @@ public final class Checkpoints {
     public Optional<StepProgress> progress() {
         try {
             Path file = dir.resolve(PROGRESS);
-            return Files.exists(file) ? Optional.of(JSON.readValue(file.toFile(), StepProgress.class)) : Optional.empty();
+            return Files.exists(file) ? Optional.of(JSON.readValue(file.toFile(), StepProgress.class)) : Optional
+                    .empty();
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -418,7 +424,8 @@ public final class Checkpoints {
     }
 
     /** A checkpoint whose digests verified, and its progress. */
-    public record Verified(Checkpoint checkpoint, CheckpointState state) {}
+    public record Verified(Checkpoint checkpoint, CheckpointState state) {
+    }
 
     private Optional<Restored> restoreNewest(Predicate<Checkpoint> which) throws IOException {
         removeLeftovers();
@@ -560,7 +567,7 @@ public final class Checkpoints {
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0; ) {
+            for (int n; (n = in.read(buffer)) > 0;) {
                 digest.update(buffer, 0, n);
             }
             return HexFormat.of().formatHex(digest.digest());

@@ -260,7 +260,7 @@ public final class JobDirectory {
         }
         try (Stream<Path> listing = Files.list(models)) {
             return listing.filter(d -> !d.getFileName().toString().startsWith(".")
-                            && !Files.isSymbolicLink(d) && Files.isRegularFile(d.resolve(Version.MANIFEST)))
+                    && !Files.isSymbolicLink(d) && Files.isRegularFile(d.resolve(Version.MANIFEST)))
                     .sorted().map(d -> new Version(name, d.getFileName().toString(), d)).toList();
         }
     }

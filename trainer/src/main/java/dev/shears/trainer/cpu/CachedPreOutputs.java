@@ -2,7 +2,6 @@ package dev.shears.trainer.cpu;
 
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CacheMode;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer;
 import org.deeplearning4j.nn.multilayer.LayerReplacement;
@@ -11,7 +10,6 @@ import org.deeplearning4j.nn.params.DefaultParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -33,8 +31,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * network must not run on two threads at once.
  */
 public final class CachedPreOutputs {
-    private CachedPreOutputs() {
-    }
+    private CachedPreOutputs() {}
 
     /**
      * Replaces every plain dense layer of {@code net} by one that keeps its pre-activations; idempotent. Call it after

@@ -87,8 +87,7 @@ public final class CpuAcceleration {
     private static volatile Method isUseOneDnn;
     private static volatile Object cpuEnvironment;
 
-    private CpuAcceleration() {
-    }
+    private CpuAcceleration() {}
 
     /**
      * What is active: which implementation convolution, pooling and batch normalisation use, and the native thread
@@ -102,8 +101,8 @@ public final class CpuAcceleration {
      * @param ompWaitPolicyEnv  the JVM's {@code OMP_WAIT_POLICY}, or null
      */
     public record Status(String backend, boolean oneDnnBuild, String convolution, String pooling, String batchNorm,
-                         String reason, int ompThreads, int blasThreads, String ompNumThreadsEnv,
-                         String ompWaitPolicyEnv) {
+            String reason, int ompThreads, int blasThreads, String ompNumThreadsEnv,
+            String ompWaitPolicyEnv) {
 
         /** Convolution runs through oneDNN. */
         public boolean oneDnn() {
@@ -163,7 +162,7 @@ public final class CpuAcceleration {
             } catch (RuntimeException | LinkageError e) {
                 reason = "oneDNN failed on a test network: " + e;
                 log.warn("oneDNN failed on a test network; using DL4J's built-in CPU implementations", e);
-                paths = new String[] {BUILT_IN_CONVOLUTION, BUILT_IN, BUILT_IN};
+                paths = new String[]{BUILT_IN_CONVOLUTION, BUILT_IN, BUILT_IN};
             }
             if (reason != null) {
                 System.setProperty(HELPERS_DISABLE_PROPERTY, "true");
@@ -184,9 +183,9 @@ public final class CpuAcceleration {
         Status enabled = status;
         if (enabled == null) {
             String reason = "CpuAcceleration.enable() not called";
-            return snapshot(backend(), new String[] {BUILT_IN_CONVOLUTION, BUILT_IN, BUILT_IN}, reason);
+            return snapshot(backend(), new String[]{BUILT_IN_CONVOLUTION, BUILT_IN, BUILT_IN}, reason);
         }
-        return snapshot(enabled.backend(), new String[] {enabled.convolution(), enabled.pooling(), enabled.batchNorm()},
+        return snapshot(enabled.backend(), new String[]{enabled.convolution(), enabled.pooling(), enabled.batchNorm()},
                 enabled.reason());
     }
 
@@ -281,12 +280,12 @@ public final class CpuAcceleration {
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
         INDArray features = Nd4j.linspace(DataType.FLOAT, 0.0, 0.02, 50).reshape(2, 1, 5, 5);
-        INDArray labels = Nd4j.createFromArray(new float[][] {{1, 0}, {0, 1}});
+        INDArray labels = Nd4j.createFromArray(new float[][]{{1, 0}, {0, 1}});
         net.fit(features, labels);
         if (!Double.isFinite(net.score())) {
             throw new IllegalStateException("non-finite score " + net.score());
         }
-        return new String[] {path(net.getLayer(0), BUILT_IN_CONVOLUTION), path(net.getLayer(2), BUILT_IN),
+        return new String[]{path(net.getLayer(0), BUILT_IN_CONVOLUTION), path(net.getLayer(2), BUILT_IN),
                 path(net.getLayer(1), BUILT_IN)};
     }
 
@@ -323,7 +322,7 @@ public final class CpuAcceleration {
         if (!s.passiveWait()) {
             log.warn("OMP_WAIT_POLICY is {}: idle OpenMP threads spin and steal the cores from other work. Export "
                     + "OMP_WAIT_POLICY=PASSIVE before starting the JVM.", s.ompWaitPolicyEnv() == null ? "unset"
-                    : s.ompWaitPolicyEnv());
+                            : s.ompWaitPolicyEnv());
         }
         if (s.ompNumThreadsEnv() == null) {
             log.info("OMP_NUM_THREADS is unset: ND4J uses {} threads (all physical cores). Export OMP_NUM_THREADS with "

@@ -56,8 +56,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * again. The CPU backend only: on CUDA the helper is cuDNN's and is left as it is.
  */
 public final class InputLayerGradients {
-    private InputLayerGradients() {
-    }
+    private InputLayerGradients() {}
 
     /**
      * Makes the network's first layer skip its input gradient when it is a convolution on oneDNN
@@ -153,7 +152,7 @@ public final class InputLayerGradients {
             Conv2DConfig config = Conv2DConfig.builder().kH(delta.size(2)).kW(delta.size(3)).sH(1).sW(1)
                     .pH(pad[0]).pW(pad[1]).dH(1).dW(1).paddingMode(PaddingMode.VALID).dataFormat("NCHW")
                     .weightsFormat(WeightsFormat.OIYX).build();
-            Nd4j.exec(new Conv2D(new INDArray[] {images, kernelOfGradients}, new INDArray[] {correlation}, config));
+            Nd4j.exec(new Conv2D(new INDArray[]{images, kernelOfGradients}, new INDArray[]{correlation}, config));
             weightGradView.assign(correlation.permute(1, 0, 2, 3));
             Gradient g = new DefaultGradient();
             if (biasGradView != null) {

@@ -40,8 +40,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * path. Like DL4J's helpers, one network must not run on two threads at once.
  */
 public final class MaxPooling {
-    private MaxPooling() {
-    }
+    private MaxPooling() {}
 
     /**
      * Gives every max-pooling layer of {@code net} this pooling; idempotent. Call it after every (re)build of the

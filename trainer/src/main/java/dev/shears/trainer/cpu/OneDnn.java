@@ -31,8 +31,7 @@ final class OneDnn {
     private static volatile engine cpu;
     private static volatile String unavailable;
 
-    private OneDnn() {
-    }
+    private OneDnn() {}
 
     /** Whether the presets load and run here; the first call loads them. */
     static boolean available() {

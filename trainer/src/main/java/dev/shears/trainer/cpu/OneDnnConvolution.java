@@ -65,8 +65,7 @@ public final class OneDnnConvolution {
     /** Input shapes whose primitives a layer keeps. */
     static final int PLANS = 4;
 
-    private OneDnnConvolution() {
-    }
+    private OneDnnConvolution() {}
 
     /** Whether oneDNN's own API loads here (the presets' native library for this platform). */
     public static boolean available() {
@@ -280,16 +279,16 @@ public final class OneDnnConvolution {
                 int[] dilation) {
             inputDims = input.shape();
             weightDims = weights.shape();
-            biasDims = new long[] {weightDims[0]};
+            biasDims = new long[]{weightDims[0]};
             int[] out = ConvolutionUtils.getOutputSize(input, kernel, stride, mode == ConvolutionMode.Same ? null : pad,
                     mode, dilation, CNN2DFormat.NCHW);
-            outputShape = new long[] {inputDims[0], weightDims[0], out[0], out[1]};
-            strides = new long[] {stride[0], stride[1]};
-            this.dilation = new long[] {dilation[0] - 1L, dilation[1] - 1L}; // oneDNN counts the gaps
-            padLeft = new long[] {pad[0], pad[1]};
-            padRight = new long[] {
-                rightPadding(mode, out[0], stride[0], kernel[0], dilation[0], inputDims[2], pad[0]),
-                rightPadding(mode, out[1], stride[1], kernel[1], dilation[1], inputDims[3], pad[1])};
+            outputShape = new long[]{inputDims[0], weightDims[0], out[0], out[1]};
+            strides = new long[]{stride[0], stride[1]};
+            this.dilation = new long[]{dilation[0] - 1L, dilation[1] - 1L}; // oneDNN counts the gaps
+            padLeft = new long[]{pad[0], pad[1]};
+            padRight = new long[]{
+                    rightPadding(mode, out[0], stride[0], kernel[0], dilation[0], inputDims[2], pad[0]),
+                    rightPadding(mode, out[1], stride[1], kernel[1], dilation[1], inputDims[3], pad[1])};
             forwardDesc = new convolution_forward.primitive_desc(new convolution_forward.desc(
                     prop_kind.forward_training, algorithm.convolution_direct, channelsLast(inputDims),
                     OneDnn.any(weightDims), OneDnn.plain(biasDims, memory.format_tag.x), channelsLast(outputShape),

@@ -36,8 +36,7 @@ import org.nd4j.shade.jackson.databind.jsontype.TypeSerializer;
  * DL4J's gradient is 0 and this one is NaN, which only a broken step produces.
  */
 public final class ReluGradients {
-    private ReluGradients() {
-    }
+    private ReluGradients() {}
 
     /**
      * Gives every layer of {@code net} whose activation is the plain ReLU (activation layers included) the faster

@@ -21,8 +21,7 @@ import org.nd4j.linalg.learning.regularization.Regularization;
  * weight decay, on any of its parameters) stays DL4J's.
  */
 public final class UpdaterBlocks {
-    private UpdaterBlocks() {
-    }
+    private UpdaterBlocks() {}
 
     /**
      * Makes every updater block of {@code net} whose parameters have no regularization skip DL4J's regularization

@@ -71,7 +71,7 @@ public final class Batches {
     private final byte[] scratch;
 
     private Batches(Examples examples, Normalization normalization, int batchSize, long seed, boolean shuffle,
-                    Augmentation augmentation) {
+            Augmentation augmentation) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size " + batchSize + " is out of range: it must be >= 1");
         }
@@ -114,7 +114,7 @@ public final class Batches {
      *                                  augmentation is asked of examples that are not images
      */
     public static Batches shuffled(Examples examples, Normalization normalization, int batchSize, long seed,
-                                   Augmentation augmentation) {
+            Augmentation augmentation) {
         return new Batches(examples, normalization, batchSize, seed, true, augmentation);
     }
 
@@ -225,7 +225,7 @@ public final class Batches {
         try {
             return new DataSet(
                     Nd4j.create(features, shape.batchShape(rows), DataType.FLOAT),
-                    Nd4j.create(oneHot, new long[] {rows, classes}, DataType.FLOAT));
+                    Nd4j.create(oneHot, new long[]{rows, classes}, DataType.FLOAT));
         } finally {
             outside.close();
         }

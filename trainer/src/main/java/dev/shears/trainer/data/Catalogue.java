@@ -50,7 +50,7 @@ import java.util.stream.Stream;
  * @param normalization the normalisation given, if any
  */
 public record Catalogue(Format format, Optional<InputShape> shape, OptionalInt classes, List<String> classNames,
-                        SplitFiles train, SplitFiles test, Csv csv, Optional<Normalization> normalization) {
+        SplitFiles train, SplitFiles test, Csv csv, Optional<Normalization> normalization) {
 
     /** The catalogue file's name in a data set directory. */
     public static final String FILE = "dataset.yaml";
@@ -127,7 +127,7 @@ public record Catalogue(Format format, Optional<InputShape> shape, OptionalInt c
         if (root == null || !root.isObject()) {
             throw r.problem("", "is not a mapping of keys: it takes " + String.join(", ", KEYS));
         }
-        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+        for (Iterator<String> it = root.fieldNames(); it.hasNext();) {
             String key = it.next();
             if (!KEYS.contains(key)) {
                 throw r.problem(key, "is not a known key: a catalogue takes " + String.join(", ", KEYS));
@@ -173,7 +173,7 @@ public record Catalogue(Format format, Optional<InputShape> shape, OptionalInt c
                             .replaceAll("\\.gz$", ""));
                     String testLabels = either(names, prefix + test + "-labels-idx1-ubyte");
                     if (trainLabels != null && testImages != null && testLabels != null) {
-                        idx.add(new String[] {name, trainLabels, testImages, testLabels});
+                        idx.add(new String[]{name, trainLabels, testImages, testLabels});
                     }
                 }
             }
@@ -283,7 +283,8 @@ public record Catalogue(Format format, Optional<InputShape> shape, OptionalInt c
 
         SplitFiles files(JsonNode node, String key, Format format) {
             if (format == Format.IDX) {
-                if (node == null || !node.isObject() || !node.has("images") || !node.has("labels") || node.size() != 2) {
+                if (node == null || !node.isObject() || !node.has("images") || !node.has("labels") || node
+                        .size() != 2) {
                     throw problem(key, "must be {images: <IDX file>, labels: <IDX file>}");
                 }
                 return new SplitFiles(name(node.get("images"), key + ".images"),

@@ -22,8 +22,7 @@ import org.datavec.api.writable.Writable;
  */
 final class CsvTable {
 
-    private CsvTable() {
-    }
+    private CsvTable() {}
 
     /** The columns of a file: whether it has a header, the header's names, the label column. */
     record Layout(boolean header, List<String> names, int columns, int label) {
@@ -93,7 +92,7 @@ final class CsvTable {
      * @throws DatasetException naming the file, the line, the column and the value of the first bad cell
      */
     static void read(Path file, String shown, Layout layout, List<String> classNames, boolean growNames,
-                     int classes, StoreBuilder sink) {
+            int classes, StoreBuilder sink) {
         float[] features = new float[layout.columns() - 1];
         CSVRecordReader reader = new CSVRecordReader(layout.header() ? 1 : 0, ',');
         try {
@@ -150,7 +149,7 @@ final class CsvTable {
             if (label >= classes) {
                 throw bad(shown, line, "has label " + cell + ", out of range: the data set has " + classes
                         + " classes, [0, " + classes + ")", "labels are class indices from 0; set classes in "
-                        + Catalogue.FILE + " if it has more");
+                                + Catalogue.FILE + " if it has more");
             }
             return label;
         }

@@ -28,8 +28,7 @@ final class Idx {
     static final int IMAGES_MAGIC = 0x00000803;
     static final int LABELS_MAGIC = 0x00000801;
 
-    private Idx() {
-    }
+    private Idx() {}
 
     /** The shape of the images an IDX image file holds, read from its header only. */
     static InputShape imageShape(Path file, String shown, String fix) {
@@ -48,7 +47,7 @@ final class Idx {
      * @throws DatasetException naming the file, what is wrong and {@code fix}
      */
     static InputShape readImages(Path file, String shown, int[] labels, String labelsShown, StoreBuilder sink,
-                                 String fix) {
+            String fix) {
         try (DataInputStream in = open(file, shown, fix)) {
             Header h = header(in, file, shown, fix, true);
             if (h.count != labels.length) {
@@ -159,7 +158,7 @@ final class Idx {
 
     /** For an uncompressed file, checks before reading that its size is what the header announces. */
     private static void checkSize(Path file, String shown, long headerBytes, int count, int size, String what,
-                                  String fix) throws IOException {
+            String fix) throws IOException {
         if (isGzip(file)) {
             return;
         }

@@ -25,8 +25,7 @@ final class ImageFolders {
 
     private static final List<String> EXTENSIONS = List.of("png", "jpg", "jpeg");
 
-    private ImageFolders() {
-    }
+    private ImageFolders() {}
 
     /** An image file and its class. */
     record Entry(Path file, int label) {
@@ -61,7 +60,8 @@ final class ImageFolders {
             int label = classes.indexOf(name);
             if (label < 0 || !Files.isDirectory(folder)) {
                 throw new DatasetException(shown + "/" + name + " is not one of the classes " + classes + " (fix: every"
-                        + " split has the training split's class folders, or give classNames in " + Catalogue.FILE + ")");
+                        + " split has the training split's class folders, or give classNames in " + Catalogue.FILE
+                        + ")");
             }
             for (Path file : list(folder, shown + "/" + name)) {
                 String fileName = file.getFileName().toString();
@@ -69,7 +69,8 @@ final class ImageFolders {
                 int dot = fileName.lastIndexOf('.');
                 String ext = dot < 0 ? "" : fileName.substring(dot + 1).toLowerCase(Locale.ROOT);
                 if (!EXTENSIONS.contains(ext) || !Files.isRegularFile(file)) {
-                    throw new DatasetException(where + " is not a PNG or JPEG file (fix: convert it to PNG, or remove it)");
+                    throw new DatasetException(where
+                            + " is not a PNG or JPEG file (fix: convert it to PNG, or remove it)");
                 }
                 try {
                     if (!file.toRealPath().startsWith(root)) {

@@ -51,7 +51,7 @@ public final class JobData {
      *     fit it; the message names the data set and the fix
      */
     public static JobData open(DataSpec spec, long seed, int batchSize, DataCache cache,
-                               Optional<Normalization> stored) {
+            Optional<Normalization> stored) {
         LoadedDataset dataset = cache.get(spec.name(), spec.shape());
         try {
             Partition partition = Partition.of(dataset, spec.validation(), seed, stored.or(spec::normalization));

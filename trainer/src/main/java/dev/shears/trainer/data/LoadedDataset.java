@@ -26,7 +26,7 @@ public final class LoadedDataset {
     private final Optional<Normalization> normalization;
 
     LoadedDataset(String name, DataShape shape, List<String> classNames, Store train, Store test,
-                  Optional<Normalization> normalization) {
+            Optional<Normalization> normalization) {
         this.name = name;
         this.shape = shape;
         this.classNames = List.copyOf(classNames);
@@ -58,13 +58,14 @@ public final class LoadedDataset {
     }
 
     private static LoadedDataset idx(Path dir, String name, Catalogue cat, Roots inside, Optional<InputShape> resize,
-                                     long budget, Path spillDir, String fix) {
+            long budget, Path spillDir, String fix) {
         int bound = cat.classes().orElse(256);
         Path trainImages = file(inside, name, cat.train().data());
         Path testImages = file(inside, name, cat.test().data());
         String trainLabelsName = cat.train().labels().orElseThrow();
         String testLabelsName = cat.test().labels().orElseThrow();
-        int[] trainLabels = Idx.readLabels(file(inside, name, trainLabelsName), shown(name, trainLabelsName), bound, fix);
+        int[] trainLabels = Idx.readLabels(file(inside, name, trainLabelsName), shown(name, trainLabelsName), bound,
+                fix);
         int[] testLabels = Idx.readLabels(file(inside, name, testLabelsName), shown(name, testLabelsName), bound, fix);
         InputShape shape = Idx.imageShape(trainImages, shown(name, cat.train().data()), fix);
         for (Optional<InputShape> given : List.of(cat.shape(), resize)) {
@@ -90,7 +91,7 @@ public final class LoadedDataset {
     }
 
     private static LoadedDataset images(Path dir, String name, Catalogue cat, Roots inside, Optional<InputShape> resize,
-                                        long budget, Path spillDir) {
+            long budget, Path spillDir) {
         Path trainDir = directory(inside, name, cat.train().data());
         Path testDir = directory(inside, name, cat.test().data());
         String trainShown = shown(name, cat.train().data());
@@ -120,7 +121,7 @@ public final class LoadedDataset {
     }
 
     private static LoadedDataset csv(String name, Catalogue cat, Roots inside, Optional<InputShape> resize,
-                                     long budget, Path spillDir) {
+            long budget, Path spillDir) {
         Path trainFile = file(inside, name, cat.train().data());
         Path testFile = file(inside, name, cat.test().data());
         String trainShown = shown(name, cat.train().data());
@@ -145,7 +146,8 @@ public final class LoadedDataset {
         StoreBuilder trainSink = new StoreBuilder(Store.Type.FLOAT32, shape.size(), budget, spillDir);
         CsvTable.read(trainFile, trainShown, layout, names, named, bound, trainSink);
         Store train = trainSink.build();
-        StoreBuilder testSink = new StoreBuilder(Store.Type.FLOAT32, shape.size(), budget - train.heapBytes(), spillDir);
+        StoreBuilder testSink = new StoreBuilder(Store.Type.FLOAT32, shape.size(), budget - train.heapBytes(),
+                spillDir);
         CsvTable.read(testFile, testShown, testLayout, names, false, bound, testSink);
         Store test = testSink.build();
         int classes = cat.classes().orElse(names.isEmpty()
@@ -155,7 +157,7 @@ public final class LoadedDataset {
     }
 
     private static LoadedDataset dataset(String name, InputShape shape, int classes, Catalogue cat, Store train,
-                                         Store test) {
+            Store test) {
         DataShape dataShape;
         try {
             dataShape = new DataShape(shape, classes);

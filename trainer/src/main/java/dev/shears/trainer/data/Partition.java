@@ -30,7 +30,7 @@ public record Partition(Examples train, Examples validation, Examples test, Norm
      *                                  or {@code given} has another number of channels than the data
      */
     public static Partition of(LoadedDataset data, ValidationSplit validation, long seed,
-                               Optional<Normalization> given) {
+            Optional<Normalization> given) {
         int n = data.trainSize();
         int held = validation.examples(n);
         int[] order = Shuffle.order(n, seed, -1);

@@ -9,8 +9,7 @@ final class Shuffle {
 
     private static final long GOLDEN_GAMMA = 0x9e3779b97f4a7c15L;
 
-    private Shuffle() {
-    }
+    private Shuffle() {}
 
     /** A permutation of [0, size), the same for the same (seed, epoch). */
     static int[] order(int size, long seed, int epoch) {

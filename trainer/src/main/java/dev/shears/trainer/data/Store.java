@@ -67,7 +67,7 @@ final class Store {
     /** A store over {@code values} on the heap, not copied: the caller must never write into them. */
     static Store wrap(float[] values, int exampleValues, int[] labels) {
         return new Store(Type.FLOAT32, exampleValues, Math.max(1, labels.length),
-                new Object[] {FloatBuffer.wrap(values)}, labels, false);
+                new Object[]{FloatBuffer.wrap(values)}, labels, false);
     }
 
     int size() {

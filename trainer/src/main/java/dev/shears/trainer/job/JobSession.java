@@ -282,7 +282,7 @@ public final class JobSession {
      * these iterations), it writes the step's mid-step checkpoints and trains only what the step has left.
      */
     public Evaluation fineTune(String label, long iterations) throws IOException {
-        train(label, iterations, () -> { });
+        train(label, iterations, () -> {});
         return evaluate();
     }
 
@@ -299,7 +299,7 @@ public final class JobSession {
         long sinceCheckpoint = 0;
         long checkpointed = System.nanoTime();
         long noted = checkpointed;
-        for (long done = from; done < iterations; ) {
+        for (long done = from; done < iterations;) {
             checkStop();
             model.fit(batches.next(), recipe.training().seed(), iteration);
             iteration++;
@@ -337,9 +337,9 @@ public final class JobSession {
         log.warn("job {}: {} failed in {}", recipe.job(), what, checkpoints.dir(), e);
         String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
                 : e.getClass().getSimpleName();
-        return new IOException(what + " failed: " + reason + " (fix: check that jobs/" + recipe.job() + "/checkpoints under the"
-                + " workers' work directory is writable and has space; the job resumes from its last good checkpoint"
-                + " when run again)", e);
+        return new IOException(what + " failed: " + reason + " (fix: check that jobs/" + recipe.job()
+                + "/checkpoints under the workers' work directory is writable and has space; the job resumes from its"
+                + " last good checkpoint when run again)", e);
     }
 
     /** Writes the mid-step checkpoint of step {@code s} after {@code done} of its iterations. */
@@ -364,7 +364,8 @@ public final class JobSession {
      * A step begun ({@link #beginStep}): its command's key, the checkpoint it began from, its target and iterations,
      * and how many of them its mid-step checkpoint had done when the session took it up (0: from the start).
      */
-    private record Step(long seq, int attempt, String base, double targetSparsity, long iterations, long done) {}
+    private record Step(long seq, int attempt, String base, double targetSparsity, long iterations, long done) {
+    }
 
     /**
      * Sensitivity analysis of the job's dense model (after {@link #pretrain}, committed as step 0): each unit the
@@ -440,7 +441,8 @@ public final class JobSession {
             checkpoints.deleteMidStep(); // superseded by the step's checkpoint
         } catch (IOException e) {
             // the step is committed; left behind, it names the checkpoint it began from and is never taken up again
-            log.warn("job {}: could not delete the mid-step checkpoint of step {}: {}", job, result.seq(), e.toString());
+            log.warn("job {}: could not delete the mid-step checkpoint of step {}: {}", job, result.seq(), e
+                    .toString());
         }
         metrics.checkpointDuration(job, Duration.ofNanos(System.nanoTime() - start));
     }
@@ -469,7 +471,8 @@ public final class JobSession {
         Optional<Checkpoints.Restored> found = checkpoints.restore(seq);
         if (found.isEmpty()) {
             throw new IOException("no checkpoint of step " + seq + " in jobs/" + recipe.job() + "/checkpoints (fix:"
-                    + " roll back to a step the retention keeps, one of " + kept() + ", or raise checkpoints.keepLast)");
+                    + " roll back to a step the retention keeps, one of " + kept()
+                    + ", or raise checkpoints.keepLast)");
         }
         Checkpoints.Restored good = found.get();
         adopt(good);

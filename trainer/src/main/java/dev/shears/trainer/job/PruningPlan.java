@@ -73,8 +73,9 @@ public final class PruningPlan {
         this.seed = seed;
         this.finalSparsity = finalSparsity;
         if (!spec.overrides().isEmpty() && !(finalSparsity >= 0)) {
-            throw new IllegalArgumentException("pruning.overrides scale against the schedule's final sparsity, which this"
-                    + " plan was not given (fix: build it with PruningPlan(spec, finalSparsity, model, pruning, seed))");
+            throw new IllegalArgumentException(
+                    "pruning.overrides scale against the schedule's final sparsity, which this"
+                            + " plan was not given (fix: build it with PruningPlan(spec, finalSparsity, model, pruning, seed))");
         }
         List<String> all = pruning.parameters().stream().map(PrunableParameter::name).toList();
         if (spec.byDependencyGroups()) {
@@ -94,12 +95,14 @@ public final class PruningPlan {
         }
         if (names.isEmpty()) {
             throw new IllegalArgumentException("pruning.parameters " + spec.parameters() + " of kinds " + spec.kinds()
-                    + " (excluding " + spec.exclude() + ") select no " + (spec.byDependencyGroups() ? "prunable group" : "parameter")
+                    + " (excluding " + spec.exclude() + ") select no " + (spec.byDependencyGroups() ? "prunable group"
+                            : "parameter")
                     + " of this model (fix: use globs over " + all + ")");
         }
         for (int i = 0; i < spec.overrides().size(); i++) {
             PruningSpec.TargetOverride o = spec.overrides().get(i);
-            List<String> candidates = spec.byDependencyGroups() ? groups.stream().flatMap(g -> producerWeights(g).stream()).toList() : names;
+            List<String> candidates = spec.byDependencyGroups() ? groups.stream().flatMap(g -> producerWeights(g)
+                    .stream()).toList() : names;
             if (candidates.stream().noneMatch(o::selects)) {
                 throw new IllegalArgumentException("pruning.overrides[" + i + "].parameters " + o.parameters()
                         + " select nothing this plan prunes (fix: use globs over " + candidates + ")");
@@ -135,7 +138,8 @@ public final class PruningPlan {
             return Optional.empty();
         }
         LayerKind k = p.kind();
-        if (k == LayerKind.CONVOLUTION || k == LayerKind.SEPARABLE_CONVOLUTION && p.attribute().equals("pointwise_weight")) {
+        if (k == LayerKind.CONVOLUTION || k == LayerKind.SEPARABLE_CONVOLUTION && p.attribute().equals(
+                "pointwise_weight")) {
             return Optional.of(WeightKind.CONV);
         }
         if (k == LayerKind.DEPTHWISE_CONVOLUTION || k == LayerKind.SEPARABLE_CONVOLUTION) {
@@ -158,7 +162,8 @@ public final class PruningPlan {
      * One thing this plan prunes, for a sensitivity analysis: a dependency group (its size in channels) or a
      * parameter (its size in entries).
      */
-    public record Unit(String name, long size) {}
+    public record Unit(String name, long size) {
+    }
 
     /** What this plan prunes, each on its own: its dependency groups, or else its parameters, in model order. */
     public List<Unit> units(Pruning pruning) {
@@ -180,7 +185,8 @@ public final class PruningPlan {
                     () -> new IllegalArgumentException("unit " + unit + " is not a group this plan prunes (fix: one"
                             + " of " + groups.stream().map(ChannelGroup::name).toList() + ")"));
             PruningSpec.Structured st = spec.structured().orElseThrow();
-            ChannelLimits limits = new ChannelLimits(st.minChannels().orElse(PruningSpec.Structured.DEFAULT_MIN_CHANNELS),
+            ChannelLimits limits = new ChannelLimits(st.minChannels().orElse(
+                    PruningSpec.Structured.DEFAULT_MIN_CHANNELS),
                     st.roundTo().orElse(PruningSpec.Structured.DEFAULT_ROUND_TO));
             Amount k = Amount.count(Sparsity.unitsToPrune(g.channels(), 0, sparsity));
             if (spec.method() == PruningSpec.Method.LN_STRUCTURED) {
@@ -278,7 +284,8 @@ public final class PruningPlan {
                     total += channels(pruning, name, dim);
                     dead += deadChannels(pruning, name, dim);
                 }
-                pruning.globalStructured(together, Amount.count(Sparsity.unitsToPrune(total, dead, target)), norm(), dim);
+                pruning.globalStructured(together, Amount.count(Sparsity.unitsToPrune(total, dead, target)), norm(),
+                        dim);
             }
             default -> together.forEach(name -> pruneAlone(pruning, name, target, stepSeed)); // random: each on its own
         }
@@ -314,14 +321,16 @@ public final class PruningPlan {
                 total += g.channels();
                 dead += dead(pruning, g);
             }
-            pruning.globalGroupStructured(together, Amount.count(Sparsity.unitsToPrune(total, dead, target)), importance,
+            pruning.globalGroupStructured(together, Amount.count(Sparsity.unitsToPrune(total, dead, target)),
+                    importance,
                     limits);
         }
     }
 
     private GroupImportance importance(PruningSpec.Structured st) {
-        GroupImportance.Reduction reduction = st.reduction().orElse(PruningSpec.Structured.Reduction.MEAN)
-                == PruningSpec.Structured.Reduction.SUM ? GroupImportance.Reduction.SUM : GroupImportance.Reduction.MEAN;
+        GroupImportance.Reduction reduction = st.reduction().orElse(
+                PruningSpec.Structured.Reduction.MEAN) == PruningSpec.Structured.Reduction.SUM
+                        ? GroupImportance.Reduction.SUM : GroupImportance.Reduction.MEAN;
         return GroupImportance.of(norm(), reduction);
     }
 
@@ -330,7 +339,8 @@ public final class PruningPlan {
     }
 
     private dev.shears.prune.PruningMethod unstructured(Amount k, long stepSeed) {
-        return spec.method() == PruningSpec.Method.L1_UNSTRUCTURED ? new L1Unstructured(k) : new RandomUnstructured(k, stepSeed);
+        return spec.method() == PruningSpec.Method.L1_UNSTRUCTURED ? new L1Unstructured(k) : new RandomUnstructured(k,
+                stepSeed);
     }
 
     /** Sparsity over the plan's parameters (zeros of the masks) and per parameter. */

@@ -36,7 +36,8 @@ public final class TrainJob {
 
     /** The job's result: its steps and where the model went. */
     public record Summary(String job, List<StepResult> steps, Publication publication, double denseAccuracy,
-            double finalAccuracy, double seconds, String restoredFrom) {}
+            double finalAccuracy, double seconds, String restoredFrom) {
+    }
 
     /**
      * @param recipe the job
@@ -114,8 +115,9 @@ public final class TrainJob {
         double target = point.targetSparsity();
         Evaluation eval = session.prune(point, recipe.fineTune().iterationsPerStep());
         String decision = "ok";
-        for (int actions = 0; ; actions++) {
-            BudgetPolicy.Verdict verdict = BudgetPolicy.decide(budget, eval.accuracy(), session.denseAccuracy(), actions);
+        for (int actions = 0;; actions++) {
+            BudgetPolicy.Verdict verdict = BudgetPolicy.decide(budget, eval.accuracy(), session.denseAccuracy(),
+                    actions);
             switch (verdict) {
                 case ACCEPT -> {
                     commit(session, new StepResult(point.step(), target, session.achievedSparsity(),

@@ -26,7 +26,8 @@ public final class TrainerMetrics {
     private final Map<GaugeKey, AtomicLong> gauges = new ConcurrentHashMap<>();
 
     /** A gauge's identity: its name and tags. */
-    private record GaugeKey(String name, Tags tags) {}
+    private record GaugeKey(String name, Tags tags) {
+    }
 
     public TrainerMetrics(MeterRegistry registry, String worker) {
         this.registry = registry;
@@ -61,7 +62,8 @@ public final class TrainerMetrics {
 
     public void sparsity(String job, double target, double achieved, Map<String, Double> perLayer) {
         gauge("shears.sparsity.target", "absolute target sparsity of the current step", Tags.of("job", job), target);
-        gauge("shears.sparsity.achieved", "achieved sparsity over the pruned parameters", Tags.of("job", job), achieved);
+        gauge("shears.sparsity.achieved", "achieved sparsity over the pruned parameters", Tags.of("job", job),
+                achieved);
         perLayer.forEach((layer, s) -> gauge("shears.layer.sparsity", "achieved sparsity of one parameter",
                 Tags.of("job", job, "layer", layer), s));
     }
@@ -103,7 +105,8 @@ public final class TrainerMetrics {
     }
 
     public void stepDuration(String job, Duration d) {
-        Timer.builder("shears.step.duration").description("time of one pruning step: prune, fine-tune, evaluate, checkpoint")
+        Timer.builder("shears.step.duration").description(
+                "time of one pruning step: prune, fine-tune, evaluate, checkpoint")
                 .tags("job", job).register(registry).record(d);
     }
 
@@ -205,7 +208,8 @@ public final class TrainerMetrics {
     }
 
     private Counter deadLetters(String reason) {
-        return Counter.builder("shears.events.deadlettered").description("records sent to a dead-letter topic, by reason")
+        return Counter.builder("shears.events.deadlettered").description(
+                "records sent to a dead-letter topic, by reason")
                 .tags("service", "worker", "reason", reason, "worker", worker).register(registry);
     }
 
@@ -217,7 +221,8 @@ public final class TrainerMetrics {
 
     /** Partitions taken from this worker by a rebalance. */
     public void partitionsRevoked(int partitions) {
-        Counter.builder("shears.worker.partitions.revoked").description("partitions taken from this worker by rebalances")
+        Counter.builder("shears.worker.partitions.revoked").description(
+                "partitions taken from this worker by rebalances")
                 .tags("worker", worker).register(registry).increment(partitions);
     }
 }

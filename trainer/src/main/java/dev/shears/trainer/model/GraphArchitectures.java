@@ -31,17 +31,17 @@ final class GraphArchitectures {
 
     /** torchvision's MobileNetV2 inverted-residual settings: expansion t, channels c, blocks n, first stride s. */
     private static final List<int[]> MOBILENETV2_SETTINGS = List.of(
-            new int[] {1, 16, 1, 1}, new int[] {6, 24, 2, 2}, new int[] {6, 32, 3, 2}, new int[] {6, 64, 4, 2},
-            new int[] {6, 96, 3, 1}, new int[] {6, 160, 3, 2}, new int[] {6, 320, 1, 1});
+            new int[]{1, 16, 1, 1}, new int[]{6, 24, 2, 2}, new int[]{6, 32, 3, 2}, new int[]{6, 64, 4, 2},
+            new int[]{6, 96, 3, 1}, new int[]{6, 160, 3, 2}, new int[]{6, 320, 1, 1});
     /** Inputs no larger than this (CIFAR's 32, Fashion-MNIST's 28) keep their resolution in MobileNetV2's stem. */
     static final int SMALL_INPUT = 64;
 
     /** VGG's configurations A, B, D, E as multiples of the first stage's width; 0 is a 2x2 max pooling. */
     private static final java.util.Map<Integer, int[]> VGG_CONFIGS = java.util.Map.of(
-            11, new int[] {1, 0, 2, 0, 4, 4, 0, 8, 8, 0, 8, 8, 0},
-            13, new int[] {1, 1, 0, 2, 2, 0, 4, 4, 0, 8, 8, 0, 8, 8, 0},
-            16, new int[] {1, 1, 0, 2, 2, 0, 4, 4, 4, 0, 8, 8, 8, 0, 8, 8, 8, 0},
-            19, new int[] {1, 1, 0, 2, 2, 0, 4, 4, 4, 4, 0, 8, 8, 8, 8, 0, 8, 8, 8, 8, 0});
+            11, new int[]{1, 0, 2, 0, 4, 4, 0, 8, 8, 0, 8, 8, 0},
+            13, new int[]{1, 1, 0, 2, 2, 0, 4, 4, 0, 8, 8, 0, 8, 8, 0},
+            16, new int[]{1, 1, 0, 2, 2, 0, 4, 4, 4, 0, 8, 8, 8, 0, 8, 8, 8, 0},
+            19, new int[]{1, 1, 0, 2, 2, 0, 4, 4, 4, 4, 0, 8, 8, 8, 8, 0, 8, 8, 8, 8, 0});
 
     /** A graph under construction: the builder and the name of the last vertex added. */
     private static final class Net {
@@ -106,7 +106,8 @@ final class GraphArchitectures {
                             Activation.IDENTITY);
                 }
                 net.g.addVertex(p + "add", new ElementWiseVertex(ElementWiseVertex.Op.Add), y, shortcut);
-                net.g.addLayer(p + "relu", new ActivationLayer.Builder().activation(Activation.RELU).build(), p + "add");
+                net.g.addLayer(p + "relu", new ActivationLayer.Builder().activation(Activation.RELU).build(), p
+                        + "add");
                 x = p + "relu";
                 channels = out;
             }

@@ -49,8 +49,7 @@ public final class Models {
     /** The names {@link #create} accepts, besides {@code file:<path>}. */
     public static final List<String> NAMES = List.of("lenet5", "lenet300100", "resnet", "mobilenetv2", "vgg");
 
-    private Models() {
-    }
+    private Models() {}
 
     /**
      * The classic LeNet-5 as PyTorch tutorials write it, 61,706 parameters: conv1 (6 filters

@@ -208,7 +208,7 @@ public final class TrainableModel {
                 // the first layer does not tell its input: the data's shape does
             }
         }
-        return new InputType[] {dataType()};
+        return new InputType[]{dataType()};
     }
 
     private InputType dataType() {

@@ -16,7 +16,8 @@ final class Latency {
     private static final int WARM_UP = 5;
 
     /** The median latencies, in ms, of the first and the second model. */
-    record Pair(double firstMs, double secondMs) {}
+    record Pair(double firstMs, double secondMs) {
+    }
 
     private Latency() {}
 

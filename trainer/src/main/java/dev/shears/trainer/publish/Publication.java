@@ -21,7 +21,8 @@ import java.util.Map;
  * @param compactedLayers layers made physically smaller, with the channels kept
  * @param layerSparsity sparsity per pruned parameter
  */
-public record Publication(String name, String version, Path dir, Path model, String sha256, long bytes, Path sparseModel,
+public record Publication(String name, String version, Path dir, Path model, String sha256, long bytes,
+        Path sparseModel,
         long sparseBytes, long denseBytes, Cost dense, Cost published, long nonZeroFlops,
         Map<String, Integer> compactedLayers, Map<String, Double> layerSparsity) {
 
@@ -33,5 +34,6 @@ public record Publication(String name, String version, Path dir, Path model, Str
      * @param latencyMs inference latency of a batch of 1, median ms
      * @param batchLatencyMs inference latency of a batch of {@link Publisher#BATCH} examples, median ms
      */
-    public record Cost(long flops, long parameters, double latencyMs, double batchLatencyMs) {}
+    public record Cost(long flops, long parameters, double latencyMs, double batchLatencyMs) {
+    }
 }

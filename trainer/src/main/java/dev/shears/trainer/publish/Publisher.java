@@ -75,7 +75,8 @@ public final class Publisher {
             TrainableModel small = model.with(compacted.model());
             double diff = small.output(probe).sub(masked).amaxNumber().doubleValue();
             if (diff > COMPACTION_TOLERANCE) {
-                throw new IllegalStateException("the compacted model's outputs differ from the masked model's by " + diff
+                throw new IllegalStateException("the compacted model's outputs differ from the masked model's by "
+                        + diff
                         + " (more than " + COMPACTION_TOLERANCE + "); nothing was published");
             }
             published = small;

@@ -86,7 +86,8 @@ public final class SparseModel {
             ZipEntry config = zip.getEntry(CONFIG);
             ZipEntry params = zip.getEntry(PARAMS);
             if (config == null || params == null) {
-                throw new IOException(file + " is not a Shears sparse model: it lacks " + (config == null ? CONFIG : PARAMS));
+                throw new IOException(file + " is not a Shears sparse model: it lacks " + (config == null ? CONFIG
+                        : PARAMS));
             }
             String json;
             try (InputStream in = zip.getInputStream(config)) {
@@ -111,7 +112,7 @@ public final class SparseModel {
                 net.init();
                 model = net;
             }
-            model.setParams(Nd4j.create(values, new long[] {1, values.length}, 'c').castTo(model.params().dataType()));
+            model.setParams(Nd4j.create(values, new long[]{1, values.length}, 'c').castTo(model.params().dataType()));
             return model;
         }
     }

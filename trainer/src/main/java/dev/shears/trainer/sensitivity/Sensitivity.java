@@ -53,7 +53,8 @@ public final class Sensitivity {
     }
 
     /** The files {@link #write} writes. */
-    public record Files(Path json, Path table, Path chart) {}
+    public record Files(Path json, Path table, Path chart) {
+    }
 
     /**
      * Writes the report and a suggestion into {@code dir}: {@code sensitivity.json} (both), {@code sensitivity.txt}

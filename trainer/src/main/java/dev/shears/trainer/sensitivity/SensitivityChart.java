@@ -37,7 +37,7 @@ public final class SensitivityChart {
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         ValueMarker dense = new ValueMarker(100 * report.denseAccuracy(), Color.DARK_GRAY, new BasicStroke(1f,
-                BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {4f, 4f}, 0f));
+                BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[]{4f, 4f}, 0f));
         dense.setLabel("dense");
         plot.addRangeMarker(dense);
         ChartUtils.saveChartAsPNG(file.toFile(), chart, width, height);

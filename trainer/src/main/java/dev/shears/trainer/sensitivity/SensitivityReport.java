@@ -39,7 +39,8 @@ public record SensitivityReport(String job, double denseAccuracy, List<Double> s
      * @param achieved the total these targets give: {@code target}, or less when every unit at its largest
      *     sparsity of the grid does not reach it
      */
-    public record Suggestion(double target, double threshold, Map<String, Double> sparsity, double achieved) {}
+    public record Suggestion(double target, double threshold, Map<String, Double> sparsity, double achieved) {
+    }
 
     public SensitivityReport {
         sparsities = List.copyOf(sparsities);

@@ -105,7 +105,7 @@ public final class MaskedTraining extends BaseTrainingListener {
                 if (mask == null) {
                     continue;
                 }
-                INDArray flatMask = mask.reshape(mask.ordering(), new long[] {mask.length()});
+                INDArray flatMask = mask.reshape(mask.ordering(), new long[]{mask.length()});
                 long within = ps.getParamOffsetStart() - block.getParamOffsetStart();
                 long length = ps.getParamOffsetEnd() - ps.getParamOffsetStart();
                 for (long c = 0; c < copies; c++) {

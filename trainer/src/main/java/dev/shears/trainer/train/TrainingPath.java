@@ -35,8 +35,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * rebuilds the network's layers (a clone, a restore).
  */
 public final class TrainingPath {
-    private TrainingPath() {
-    }
+    private TrainingPath() {}
 
     /** Prepares {@code net} for training as above; idempotent. */
     public static void prepare(MultiLayerNetwork net) {

@@ -119,7 +119,8 @@ final class JobRunner {
     }
 
     /** A training step in progress, for progress reports. */
-    record Running(String jobId, long seq, Progress progress) {}
+    record Running(String jobId, long seq, Progress progress) {
+    }
 
     /**
      * One call of {@link #apply}: the command, its job's directory, when to stop training, and when the command reached
@@ -620,9 +621,10 @@ final class JobRunner {
         long iterationsLost = interrupted.map(Checkpoints.Interrupted::lost).orElse(0L);
         return Optional.of(new Outcome(Event.of(jobId, key.seq(), new JobResumed(key.seq(), key.attempt(), lost, keys,
                 from, iterationsLost, worker)), "resumed from " + at.checkpoint().id() + " " + key + (keys.isEmpty()
-                ? "" : ", lost " + keys + " (" + lost + " steps)") + interrupted.map(i -> "; step " + i.seq()
-                + " was interrupted: it goes on from iteration " + i.from() + ", " + i.lost() + " iterations lost")
-                .orElse("")));
+                        ? "" : ", lost " + keys + " (" + lost + " steps)") + interrupted.map(i -> "; step " + i.seq()
+                                + " was interrupted: it goes on from iteration " + i.from() + ", " + i.lost()
+                                + " iterations lost")
+                                .orElse("")));
     }
 
     private JobSession session(Call call) throws IOException {
@@ -650,7 +652,8 @@ final class JobRunner {
     }
 
     private static Recipe named(Recipe r, String jobId) {
-        return r.job().equals(jobId) ? r : new Recipe(jobId, r.model(), r.data(), r.training(), r.pruning(), r.schedule(),
+        return r.job().equals(jobId) ? r : new Recipe(jobId, r.model(), r.data(), r.training(), r.pruning(), r
+                .schedule(),
                 r.fineTune(), r.accuracyBudget(), r.checkpoints(), r.publish());
     }
 

@@ -42,7 +42,9 @@ final class PartitionQueue<T> {
     private static final Logger log = LoggerFactory.getLogger(PartitionQueue.class);
 
     /** What became of an item: done with (commit its offset), to be tried again, or stopped before its effect. */
-    enum Disposition { COMMIT, RETRY, STOPPED }
+    enum Disposition {
+        COMMIT, RETRY, STOPPED
+    }
 
     /**
      * A command read from the partition.
@@ -60,7 +62,8 @@ final class PartitionQueue<T> {
     }
 
     /** Why the running item was asked to stop, with the words for the log. */
-    record Stop(StopReason reason, String detail) {}
+    record Stop(StopReason reason, String detail) {
+    }
 
     /** The item being applied, and whether and why it should stop. */
     static final class Running<T> {
@@ -215,11 +218,13 @@ final class PartitionQueue<T> {
         switch (done.get()) {
             case COMMIT -> items.pollFirst();
             case RETRY -> retryAt = nanoTime.getAsLong() + retryBackoffNanos;
-            case STOPPED -> { }
+            case STOPPED -> {
+            }
         }
         return Optional.of(finished);
     }
 
     /** An item that finished, and what became of it. */
-    record Finished<T>(Item<T> item, Disposition disposition) {}
+    record Finished<T>(Item<T> item, Disposition disposition) {
+    }
 }

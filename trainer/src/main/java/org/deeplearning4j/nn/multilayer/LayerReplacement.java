@@ -14,8 +14,7 @@ import org.deeplearning4j.nn.updater.UpdaterBlock;
  * gradient views and updater state. Lives in DL4J's package for that one field; no reflection.
  */
 public final class LayerReplacement {
-    private LayerReplacement() {
-    }
+    private LayerReplacement() {}
 
     /**
      * Replaces layer {@code index} of {@code net} by {@code replacement}, everywhere the network and its updater (if

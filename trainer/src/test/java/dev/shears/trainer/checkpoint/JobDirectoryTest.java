@@ -31,7 +31,8 @@ class JobDirectoryTest {
     }
 
     /** Publishes a version of {@code name} with a manifest of this lineage, as the publisher does. */
-    static JobDirectory.Version publish(JobDirectory job, String name, long step, String checkpoint) throws IOException {
+    static JobDirectory.Version publish(JobDirectory job, String name, long step, String checkpoint)
+            throws IOException {
         JobDirectory.Version v = job.newVersion(name, step);
         Path staged = job.stage(v);
         Files.writeString(staged.resolve("model.zip"), "model of step " + step);
@@ -99,7 +100,8 @@ class JobDirectoryTest {
         job.recordPublished(Event.of("job-a", 4, published));
 
         assertThat(job.published()).contains(published);
-        assertThatThrownBy(() -> job.recordPublished(Event.of("job-a", 4, new JobFailed(4, "Finalize", 1, "no", "w1", false))))
+        assertThatThrownBy(() -> job.recordPublished(Event.of("job-a", 4, new JobFailed(4, "Finalize", 1, "no", "w1",
+                false))))
                 .hasMessageContaining("JobFailed");
         Files.writeString(work.resolve("jobs/job-a/published.json"), "{");
         assertThatThrownBy(job::published).isInstanceOf(IOException.class).hasMessageContaining("fix:");
@@ -145,7 +147,7 @@ class JobDirectoryTest {
     void namesUnderTheJobAreOnePathSegmentEach() {
         assertThatThrownBy(() -> JobDirectory.in(work, "../escape")).hasMessageContaining("'../escape'")
                 .hasMessageContaining("fix:");
-        assertThatThrownBy(() -> at(NOW).writeRewind("a/b", f -> { })).hasMessageContaining("parameter 'a/b'");
+        assertThatThrownBy(() -> at(NOW).writeRewind("a/b", f -> {})).hasMessageContaining("parameter 'a/b'");
         assertThatThrownBy(() -> at(NOW).newVersion(".hidden", 1)).hasMessageContaining("model name '.hidden'");
         assertThat(JobDirectory.in(work, "job-a").path()).isEqualTo(work.resolve("jobs/job-a"));
     }

@@ -57,7 +57,7 @@ public final class ResumeProbe {
         for (int i = 0; i < values.length; i++) {
             values[i] = random.nextFloat();
         }
-        INDArray features = Nd4j.create(values, new long[] {16, 64}, 'c');
+        INDArray features = Nd4j.create(values, new long[]{16, 64}, 'c');
         INDArray labels = Nd4j.zeros(DataType.FLOAT, 16, 3);
         for (int r = 0; r < 16; r++) {
             labels.putScalar(r, (int) ((index + r) % 3), 1f);

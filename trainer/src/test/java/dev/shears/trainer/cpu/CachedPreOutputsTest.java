@@ -32,7 +32,7 @@ class CachedPreOutputsTest {
     void leNet5TrainsToDl4jsParametersAndScoresToTheBit() {
         MultiLayerNetwork dl4j = Models.lenet5(3, new Nesterovs(0.01, 0.9), 5e-4);
         MultiLayerNetwork shears = dl4j.clone();
-        for (MultiLayerNetwork n : new MultiLayerNetwork[] {dl4j, shears}) {
+        for (MultiLayerNetwork n : new MultiLayerNetwork[]{dl4j, shears}) {
             n.getLayerWiseConfigurations().setCacheMode(CacheMode.DEVICE);
             n.setCacheMode(CacheMode.DEVICE);
         }

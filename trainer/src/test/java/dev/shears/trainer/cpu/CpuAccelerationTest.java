@@ -129,7 +129,7 @@ class CpuAccelerationTest {
 
     /** What one path computes from the same seed and batch. */
     private record Run(Class<?>[] helpers, INDArray initialParams, INDArray output, double score,
-                       Map<String, INDArray> gradients, INDArray finalParams, INDArray finalOutput) {
+            Map<String, INDArray> gradients, INDArray finalParams, INDArray finalOutput) {
     }
 
     private static Run run(LongFunction<MultiLayerConfiguration> configuration, INDArray[] batch, boolean oneDnn) {
@@ -173,8 +173,8 @@ class CpuAccelerationTest {
         assertClose("forward output", oneDnn.output, builtIn.output, 1e-5);
         assertThat(oneDnn.score).as("score").isCloseTo(builtIn.score, offset(1e-5));
         assertThat(oneDnn.gradients.keySet()).containsExactlyElementsOf(builtIn.gradients.keySet());
-        builtIn.gradients.forEach((key, expected) ->
-                assertClose("gradient " + key, oneDnn.gradients.get(key), expected, gradientTolerance));
+        builtIn.gradients.forEach((key, expected) -> assertClose("gradient " + key, oneDnn.gradients.get(key), expected,
+                gradientTolerance));
         assertClose("parameters after " + STEPS + " steps", oneDnn.finalParams, builtIn.finalParams, 1e-5);
         assertClose("output after " + STEPS + " steps", oneDnn.finalOutput, builtIn.finalOutput, 1e-5);
         assertThat(oneDnn.finalParams).as("training moved the parameters").isNotEqualTo(oneDnn.initialParams);
@@ -184,7 +184,8 @@ class CpuAccelerationTest {
     private static void assertClose(String what, INDArray actual, INDArray expected, double tolerance) {
         assertThat(actual.shape()).as(what + " shape").isEqualTo(expected.shape());
         double scale = Math.max(1.0, expected.amaxNumber().doubleValue());
-        double maxDiff = actual.castTo(DataType.DOUBLE).sub(expected.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+        double maxDiff = actual.castTo(DataType.DOUBLE).sub(expected.castTo(DataType.DOUBLE)).amaxNumber()
+                .doubleValue();
         assertThat(maxDiff).as("%s: max |oneDNN - built-in| (scale %.3g)", what, scale)
                 .isLessThanOrEqualTo(tolerance * scale);
     }

@@ -21,8 +21,7 @@ final class LeNet5 {
 
     static final int BATCH = 64;
 
-    private LeNet5() {
-    }
+    private LeNet5() {}
 
     /**
      * @param allowFallback false makes a failing oneDNN helper throw instead of quietly using the built-in code
@@ -64,6 +63,6 @@ final class LeNet5 {
         for (int i = 0; i < batch; i++) {
             labels.putScalar(i, (i * 7 + 3) % 10, 1f);
         }
-        return new INDArray[] {features, labels};
+        return new INDArray[]{features, labels};
     }
 }

@@ -52,8 +52,7 @@ public final class LeNetThroughput {
     private static final String CHILD = "--child";
     private static final String RESULT = "RESULT ";
 
-    private LeNetThroughput() {
-    }
+    private LeNetThroughput() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals(CHILD)) {
@@ -114,14 +113,14 @@ public final class LeNetThroughput {
             System.out.println();
             Map<String, String> out = runChild(options, "onednn", 1, "mask");
             System.out.printf(Locale.ROOT, "Masked vs dense training (oneDNN, 1 thread, one JVM, %s alternating pairs "
-                            + "of %s steps, %s of each weight masked):%n"
-                            + "  wall clock: dense %s samples/s, masked %s samples/s; overhead %s %% (total time), "
-                            + "%s %% (median pair); pair ratios %s%n"
-                            + "  CPU time:   dense %s samples/CPU-s, masked %s samples/CPU-s (process); overhead %s %% "
-                            + "(process total), %s %% (median pair, training thread)%n"
-                            + "  direct:     the listener's two callbacks take %s us CPU per step = %s %% of the masked "
-                            + "step's CPU time (wall: %s us = %s %%)%n"
-                            + "  (%s masked weights; parameter/mask orderings %s)%n",
+                    + "of %s steps, %s of each weight masked):%n"
+                    + "  wall clock: dense %s samples/s, masked %s samples/s; overhead %s %% (total time), "
+                    + "%s %% (median pair); pair ratios %s%n"
+                    + "  CPU time:   dense %s samples/CPU-s, masked %s samples/CPU-s (process); overhead %s %% "
+                    + "(process total), %s %% (median pair, training thread)%n"
+                    + "  direct:     the listener's two callbacks take %s us CPU per step = %s %% of the masked "
+                    + "step's CPU time (wall: %s us = %s %%)%n"
+                    + "  (%s masked weights; parameter/mask orderings %s)%n",
                     out.get("pairs"), out.get("block"), out.get("sparsity"),
                     out.get("dense"), out.get("masked"), out.get("overhead_total_pct"), out.get("overhead_pct"),
                     out.get("ratios"), out.get("dense_cpu"), out.get("masked_cpu"), out.get("overhead_cpu_total_pct"),
@@ -134,7 +133,7 @@ public final class LeNetThroughput {
     // ---------------------------------------------------------------------------------------------------------------
 
     private record Options(int rounds, double seconds, int warmup, int[] threads, boolean mask, double maskSeconds,
-                           String maskOrder, String builtInCp) {
+            String maskOrder, String builtInCp) {
 
         static Options parse(String[] args) {
             int rounds = 3;
@@ -235,10 +234,12 @@ public final class LeNetThroughput {
                 iterations++;
             }
             long wall = System.nanoTime() - t0;
-            result("samples_per_s", String.format(Locale.ROOT, "%.1f", iterations * (double) LeNet5.BATCH * 1e9 / wall));
+            result("samples_per_s", String.format(Locale.ROOT, "%.1f", iterations * (double) LeNet5.BATCH * 1e9
+                    / wall));
             long cpu = os.getProcessCpuTime() - cpu0;
             result("cpu_per_wall", String.format(Locale.ROOT, "%.2f", cpu / (double) wall));
-            result("samples_per_cpu_s", String.format(Locale.ROOT, "%.1f", iterations * (double) LeNet5.BATCH * 1e9 / cpu));
+            result("samples_per_cpu_s", String.format(Locale.ROOT, "%.1f", iterations * (double) LeNet5.BATCH * 1e9
+                    / cpu));
         }
         result("describe", path.equals("builtin")
                 ? "built-in: helpers disabled, Nd4j.getEnvironment().allowHelpers(false), native build "
@@ -317,8 +318,8 @@ public final class LeNetThroughput {
         result("sparsity", String.format(Locale.ROOT, "%.0f %%", sparsity * 100));
         result("orders", (maskOrder.equals("flat") ? "one flat mask over all " + masked.numParams()
                 + " parameters; per parameter " : "") + masks.entrySet().stream().map(e -> e.getKey() + ":"
-                + masked.getParam(e.getKey()).ordering() + "/" + e.getValue().ordering())
-                .collect(java.util.stream.Collectors.joining(" ")));
+                        + masked.getParam(e.getKey()).ordering() + "/" + e.getValue().ordering())
+                        .collect(java.util.stream.Collectors.joining(" ")));
         result("dense", String.format(Locale.ROOT, "%.0f", samples / denseTotal[0]));
         result("masked", String.format(Locale.ROOT, "%.0f", samples / maskedTotal[0]));
         result("dense_cpu", String.format(Locale.ROOT, "%.0f", samples / denseTotal[2]));
@@ -347,14 +348,14 @@ public final class LeNetThroughput {
      * in 10 ms, fine for totals only).
      */
     private static long[] timeBlock(MultiLayerNetwork net, INDArray[] batch, int steps,
-                                    com.sun.management.OperatingSystemMXBean os, java.lang.management.ThreadMXBean threads) {
+            com.sun.management.OperatingSystemMXBean os, java.lang.management.ThreadMXBean threads) {
         long process0 = os.getProcessCpuTime();
         long thread0 = threads.getCurrentThreadCpuTime();
         long t0 = System.nanoTime();
         for (int i = 0; i < steps; i++) {
             net.fit(batch[0], batch[1]);
         }
-        return new long[] {System.nanoTime() - t0, threads.getCurrentThreadCpuTime() - thread0,
+        return new long[]{System.nanoTime() - t0, threads.getCurrentThreadCpuTime() - thread0,
                 os.getProcessCpuTime() - process0};
     }
 

@@ -54,11 +54,11 @@ class MaxPoolingTest {
     /** ReLU outputs tie at zero all the time: the gradient must go where DL4J sends it, the first maximum. */
     @Test
     void aWindowOfTiesSendsItsGradientToItsFirstMaximum() {
-        INDArray input = Nd4j.createFromArray(new float[] {
+        INDArray input = Nd4j.createFromArray(new float[]{
                 0, 0, 3, 1, 2, 2,
                 0, 0, 3, 3, 2, 2}).reshape(1, 1, 2, 6);
-        INDArray epsilon = Nd4j.createFromArray(new float[] {10, 20, 30}).reshape(1, 1, 1, 3);
-        INDArray expected = Nd4j.createFromArray(new float[] {
+        INDArray epsilon = Nd4j.createFromArray(new float[]{10, 20, 30}).reshape(1, 1, 1, 3);
+        INDArray expected = Nd4j.createFromArray(new float[]{
                 10, 0, 20, 0, 30, 0,
                 0, 0, 0, 0, 0, 0}).reshape(1, 1, 2, 6);
 
@@ -74,7 +74,8 @@ class MaxPoolingTest {
         float inf = Float.POSITIVE_INFINITY;
         float low = -Float.MAX_VALUE;
         float[][] windows = {{nan, 1, 5, 2}, {5, nan, 1, 2}, {nan, nan, nan, nan}, {nan, 1, 1, 1}, {1, 2, nan, nan},
-                {-0f, 0f, -0f, 0f}, {0f, -0f, 0f, 0f}, {-inf, -inf, -inf, -inf}, {-inf, low, low, 3}, {-inf, low, low, -inf},
+                {-0f, 0f, -0f, 0f}, {0f, -0f, 0f, 0f}, {-inf, -inf, -inf, -inf}, {-inf, low, low, 3}, {-inf, low, low,
+                        -inf},
                 {inf, inf, 1, 2}, {-1, -3, -1, -2}};
         float[] values = new float[windows.length * 4];
         for (int i = 0; i < windows.length; i++) {
@@ -107,12 +108,14 @@ class MaxPoolingTest {
         assertThat(backward(overlapping, input, epsilon, true)).isEqualTo(backward(overlapping, input, epsilon, false));
         SubsamplingLayer padded = pooling(2, 2).padding(1, 1).build();
         INDArray paddedEpsilon = Nd4j.rand(DataType.FLOAT, 4, 2, 7, 7);
-        assertThat(backward(padded, input, paddedEpsilon, true)).isEqualTo(backward(padded, input, paddedEpsilon, false));
+        assertThat(backward(padded, input, paddedEpsilon, true)).isEqualTo(backward(padded, input, paddedEpsilon,
+                false));
         SubsamplingLayer same = pooling(2, 2).convolutionMode(ConvolutionMode.Same).build();
         INDArray sameEpsilon = Nd4j.rand(DataType.FLOAT, 4, 2, 6, 6);
         assertThat(backward(same, input, sameEpsilon, true)).isEqualTo(backward(same, input, sameEpsilon, false));
 
-        MultiLayerNetwork average = InputLayerGradientsTest.network(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.AVG)
+        MultiLayerNetwork average = InputLayerGradientsTest.network(new SubsamplingLayer.Builder(
+                SubsamplingLayer.PoolingType.AVG)
                 .kernelSize(2, 2).stride(2, 2).build());
         assertThat(MaxPooling.install(average)).isZero();
         assertThat(MaxPooling.installed(average.getLayer(0))).isFalse();

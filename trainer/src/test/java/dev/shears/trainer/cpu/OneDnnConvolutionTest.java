@@ -130,12 +130,14 @@ class OneDnnConvolutionTest {
     void rowMajorArraysAreRecognisedWhateverTheStridesOfTheirUnitDimensions() {
         INDArray flat = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1, 200);
         INDArray bias = flat.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(0, 6));
-        INDArray weights = flat.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(6, 156)).reshape('c', 6, 1, 5, 5);
+        INDArray weights = flat.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(6, 156)).reshape('c', 6, 1, 5,
+                5);
         assertThat(bias.ordering()).as("ND4J's mark on a row view").isEqualTo('f');
         assertThat(OneDnnConvolution.Helper.rowMajor(bias)).isTrue();
         assertThat(OneDnnConvolution.Helper.rowMajor(weights)).isTrue();
         assertThat(OneDnnConvolution.Helper.rowMajor(
-                org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 64, 1, 28, 28))).isTrue();
+                org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 64, 1, 28, 28)))
+                .isTrue();
 
         INDArray images = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 4, 3, 5, 5);
         assertThat(OneDnnConvolution.Helper.rowMajor(images.permute(0, 2, 3, 1))).isFalse();

@@ -69,8 +69,9 @@ class ReluGradientsTest {
         assertThat(shears.getLayerWiseConfigurations()).isEqualTo(dl4j.getLayerWiseConfigurations());
         ByteArrayOutputStream zip = new ByteArrayOutputStream();
         ModelSerializer.writeModel(shears, zip, true);
-        MultiLayerNetwork restored = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(zip.toByteArray()));
-        for (int l : new int[] {0, 2, 4, 5}) { // conv1, conv2, fc1, fc2
+        MultiLayerNetwork restored = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(zip
+                .toByteArray()));
+        for (int l : new int[]{0, 2, 4, 5}) { // conv1, conv2, fc1, fc2
             assertThat(activation(restored, l)).isExactlyInstanceOf(ActivationReLU.class);
         }
         assertThat(restored.params()).isEqualTo(shears.params());
@@ -81,7 +82,7 @@ class ReluGradientsTest {
         MultiLayerNetwork capped = network(new ActivationReLU(6.0, null, null));
         MultiLayerNetwork leaky = network(new ActivationReLU(null, null, 0.1));
         MultiLayerNetwork tanh = network(Activation.TANH.getActivationFunction());
-        for (MultiLayerNetwork net : new MultiLayerNetwork[] {capped, leaky, tanh}) {
+        for (MultiLayerNetwork net : new MultiLayerNetwork[]{capped, leaky, tanh}) {
             assertThat(ReluGradients.install(net)).isZero();
         }
         assertThat(activation(capped, 0)).isExactlyInstanceOf(ActivationReLU.class);

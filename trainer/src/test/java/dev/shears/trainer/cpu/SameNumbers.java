@@ -11,8 +11,7 @@ import org.nd4j.linalg.dataset.DataSet;
 
 /** Assertions that two networks compute the same numbers up to float rounding. */
 final class SameNumbers {
-    private SameNumbers() {
-    }
+    private SameNumbers() {}
 
     /** Every layer's activations (inference) within 1e-6 of the largest value. */
     static void assertSameActivations(MultiLayerNetwork expected, MultiLayerNetwork actual, INDArray features) {
@@ -25,7 +24,7 @@ final class SameNumbers {
 
     /** The same score and every parameter's gradient within 1e-5 of its largest entry. */
     static void assertSameGradients(MultiLayerNetwork expected, MultiLayerNetwork actual, DataSet data) {
-        for (MultiLayerNetwork n : new MultiLayerNetwork[] {expected, actual}) {
+        for (MultiLayerNetwork n : new MultiLayerNetwork[]{expected, actual}) {
             n.setInput(data.getFeatures());
             n.setLabels(data.getLabels());
             n.computeGradientAndScore();

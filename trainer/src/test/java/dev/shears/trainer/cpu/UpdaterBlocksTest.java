@@ -50,6 +50,7 @@ class UpdaterBlocksTest {
             undecayed.fit(batch);
         }
         assertThat(shears.params()).isEqualTo(dl4j.params());
-        assertThat(shears.params().sub(undecayed.params()).amaxNumber().doubleValue()).as("the decay applied").isPositive();
+        assertThat(shears.params().sub(undecayed.params()).amaxNumber().doubleValue()).as("the decay applied")
+                .isPositive();
     }
 }

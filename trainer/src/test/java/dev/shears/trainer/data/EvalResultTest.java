@@ -71,7 +71,8 @@ class EvalResultTest {
 
         assertThatThrownBy(() -> EvalResult.evaluate(fiveClasses, TEST.flat(), Subset.standard(784), 100))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("the model outputs [100, 5] for 100 examples, expected [100, 10]: the data set has 10 classes");
+                .hasMessage(
+                        "the model outputs [100, 5] for 100 examples, expected [100, 10]: the data set has 10 classes");
     }
 
     @Test

@@ -40,7 +40,7 @@ class FashionMnistFilesTest {
     @BeforeEach
     void copySubset() throws IOException {
         dir = Files.createDirectories(tmp.resolve("fashion-mnist"));
-        for (String name : new String[] {TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS}) {
+        for (String name : new String[]{TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS}) {
             Files.copy(Subset.dir().resolve(name), dir.resolve(name));
         }
     }

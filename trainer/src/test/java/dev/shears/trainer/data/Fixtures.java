@@ -14,8 +14,7 @@ import javax.imageio.ImageIO;
 /** Tiny data set files written by the tests themselves. */
 final class Fixtures {
 
-    private Fixtures() {
-    }
+    private Fixtures() {}
 
     /** An IDX header: the magic number, then each count. */
     static byte[] header(int magic, int... counts) {
@@ -42,7 +41,7 @@ final class Fixtures {
      * example i's pixels all equal to i (mod 256) and its label i % classes.
      */
     static Path idxSet(Path dir, int train, int test, int rows, int columns, int classes) throws IOException {
-        for (String split : new String[] {"train", "t10k"}) {
+        for (String split : new String[]{"train", "t10k"}) {
             int n = split.equals("train") ? train : test;
             byte[] pixels = new byte[n * rows * columns];
             byte[] labels = new byte[n];

@@ -56,7 +56,8 @@ class FormatsTest {
     @Test
     void theCommittedSubsetIsReachableByNameUnderATestRoot() {
         Roots testRoot = Roots.of("data", List.of(Subset.dir().getParent()));
-        LoadedDataset subset = new DataCache(testRoot, Long.MAX_VALUE, root).get("fashion-mnist-subset", Optional.empty());
+        LoadedDataset subset = new DataCache(testRoot, Long.MAX_VALUE, root).get("fashion-mnist-subset", Optional
+                .empty());
 
         assertThat(subset.shape()).isEqualTo(new DataShape(InputShape.image(1, 28, 28), 10));
         assertThat(subset.trainSize()).isEqualTo(2000);
@@ -195,7 +196,8 @@ class FormatsTest {
         Path set = Files.createDirectories(root.resolve("named"));
         Files.writeString(set.resolve("train.csv"), "species,x\nversicolor,1\nsetosa,2\nversicolor,3\n");
         Files.writeString(set.resolve("test.csv"), "species,x\nsetosa,4\n");
-        Files.writeString(set.resolve("dataset.yaml"), "format: csv\ntrain: train.csv\ntest: test.csv\nlabel: species\n");
+        Files.writeString(set.resolve("dataset.yaml"),
+                "format: csv\ntrain: train.csv\ntest: test.csv\nlabel: species\n");
 
         LoadedDataset data = load("named");
 

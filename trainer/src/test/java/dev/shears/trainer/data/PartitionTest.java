@@ -35,7 +35,8 @@ class PartitionTest {
         Set<Integer> all = rows(p.train());
         all.addAll(rows(p.validation()));
         assertThat(all).hasSize(2000);
-        assertThat(IntStream.range(1, p.train().size()).allMatch(i -> p.train().row(i) > p.train().row(i - 1))).isTrue();
+        assertThat(IntStream.range(1, p.train().size()).allMatch(i -> p.train().row(i) > p.train().row(i - 1)))
+                .isTrue();
     }
 
     @Test
@@ -59,7 +60,7 @@ class PartitionTest {
 
     @Test
     void theMeasuredNormalisationIsEachChannelsMeanAndStd() {
-        Examples two = new Examples(Store.wrap(new float[] {0, 2, 10, 10, 4, 6, 10, 10}, 4, new int[] {0, 1}), null,
+        Examples two = new Examples(Store.wrap(new float[]{0, 2, 10, 10, 4, 6, 10, 10}, 4, new int[]{0, 1}), null,
                 new DataShape(InputShape.image(2, 1, 2), 2), List.of("a", "b"));
 
         Normalization n = Partition.measure(two);
@@ -73,6 +74,7 @@ class PartitionTest {
     void aGivenNormalisationWinsOverTheMeasuredOne() {
         Normalization given = Normalization.uniform(1, 0.5, 0.25);
 
-        assertThat(Partition.of(SUBSET, ValidationSplit.DEFAULT, 1, Optional.of(given)).normalization()).isEqualTo(given);
+        assertThat(Partition.of(SUBSET, ValidationSplit.DEFAULT, 1, Optional.of(given)).normalization()).isEqualTo(
+                given);
     }
 }

@@ -33,7 +33,8 @@ class RootsTest {
 
     @Test
     void aNameResolvesToItsRealPathUnderTheRoot() throws IOException {
-        assertThat(roots.resolve("team/cifar", Roots.Kind.DIRECTORY)).isEqualTo(root.resolve("team/cifar").toRealPath());
+        assertThat(roots.resolve("team/cifar", Roots.Kind.DIRECTORY)).isEqualTo(root.resolve("team/cifar")
+                .toRealPath());
         assertThat(roots.resolve("alias", Roots.Kind.DIRECTORY)).isEqualTo(root.resolve("team/cifar").toRealPath());
         assertThat(roots.resolve("net.zip", Roots.Kind.FILE)).isEqualTo(root.resolve("net.zip").toRealPath());
     }
@@ -49,7 +50,7 @@ class RootsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"/etc", "../secret", "team/../../secret", "escape", "escape/x", "missing", "net.zip",
-        "", "team//cifar"})
+            "", "team//cifar"})
     void whatIsNotADataSetUnderTheRootGetsOneReasonThatRevealsNothing(String name) {
         Roots.UnavailableException e = catchThrowableOfType(Roots.UnavailableException.class,
                 () -> roots.resolve(name, Roots.Kind.DIRECTORY));

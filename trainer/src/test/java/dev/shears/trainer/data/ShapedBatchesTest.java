@@ -31,7 +31,7 @@ class ShapedBatchesTest {
                 values[i * size + c * 9 + 8] = 5;
             }
         }
-        return new Examples(Store.wrap(values, size, new int[] {0, 1, 2, 0}), null,
+        return new Examples(Store.wrap(values, size, new int[]{0, 1, 2, 0}), null,
                 new DataShape(InputShape.image(2, 3, 3), 3), List.of("a", "b", "c"));
     }
 
@@ -46,7 +46,7 @@ class ShapedBatchesTest {
 
     @Test
     void featuresComeAsRows() {
-        Examples tabular = new Examples(Store.wrap(new float[] {1, 2, 3, 4, 5, 6}, 3, new int[] {0, 1}), null,
+        Examples tabular = new Examples(Store.wrap(new float[]{1, 2, 3, 4, 5, 6}, 3, new int[]{0, 1}), null,
                 new DataShape(InputShape.features(3), 2), List.of("x", "y"));
 
         DataSet batch = Batches.inOrder(tabular, Normalization.uniform(3, 1, 2), 2).next();
@@ -179,7 +179,7 @@ class ShapedBatchesTest {
 
     @Test
     void augmentationOfFeaturesIsRefused() {
-        Examples tabular = new Examples(Store.wrap(new float[] {1, 2}, 1, new int[] {0, 1}), null,
+        Examples tabular = new Examples(Store.wrap(new float[]{1, 2}, 1, new int[]{0, 1}), null,
                 new DataShape(InputShape.features(1), 2), List.of("x", "y"));
 
         assertThatThrownBy(() -> Batches.shuffled(tabular, null, 1, 1, new Augmentation(0, true)))

@@ -17,8 +17,7 @@ public final class Subset {
 
     private static DataCache cache;
 
-    private Subset() {
-    }
+    private Subset() {}
 
     /** The directory holding the subset's four IDX .gz files. */
     public static Path dir() {

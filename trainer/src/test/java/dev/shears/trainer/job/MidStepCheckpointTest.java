@@ -93,7 +93,8 @@ class MidStepCheckpointTest {
 
         interruptStep1After(2 * EVERY + 3);
         Checkpoints checkpoints = JobDirectory.at(interrupted).checkpoints();
-        assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).as("no step committed").containsExactly(0L);
+        assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).as("no step committed").containsExactly(
+                0L);
         String base = checkpoints.list().get(0).id();
         assertThat(checkpoints.interrupted(base)).hasValueSatisfying(i -> {
             assertThat(i.from()).as("the second mid-step checkpoint").isEqualTo(2 * EVERY);
@@ -190,7 +191,7 @@ class MidStepCheckpointTest {
                 .containsExactly(bits(array)));
         CheckpointState sa = a.state();
         CheckpointState sb = b.state();
-        assertThat(Optional.of(sb).map(s -> new long[] {s.seq(), s.iteration(), s.epoch(), s.batchInEpoch()}))
+        assertThat(Optional.of(sb).map(s -> new long[]{s.seq(), s.iteration(), s.epoch(), s.batchInEpoch()}))
                 .hasValueSatisfying(v -> assertThat(v).containsExactly(sa.seq(), sa.iteration(), sa.epoch(),
                         sa.batchInEpoch()));
         assertThat(sb.accuracy()).isEqualTo(sa.accuracy());

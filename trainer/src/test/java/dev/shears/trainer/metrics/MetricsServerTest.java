@@ -53,8 +53,9 @@ class MetricsServerTest {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(health).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(response.statusCode()).isEqualTo(200);
-            assertThat(response.body()).isEqualTo("{\"status\":\"ok\",\"backend\":\"CPU\",\"devices\":[\"cpu\"],\"threads\":"
-                    + backend.threads() + "}\n");
+            assertThat(response.body()).isEqualTo(
+                    "{\"status\":\"ok\",\"backend\":\"CPU\",\"devices\":[\"cpu\"],\"threads\":"
+                            + backend.threads() + "}\n");
             assertThat(http.send(HttpRequest.newBuilder(URI.create(server.url())).build(),
                     HttpResponse.BodyHandlers.ofString()).body())
                     .contains("shears_worker_info{backend=\"CPU\",device=\"cpu\",worker=\"w1\"} 1\n");

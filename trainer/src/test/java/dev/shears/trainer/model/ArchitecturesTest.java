@@ -78,7 +78,8 @@ class ArchitecturesTest {
         assertThat(small.getLayer("features.1.conv.0").conf().getLayer()).isInstanceOf(DepthwiseConvolution2D.class);
         assertThat(small.getLayer("features.2.conv.3").conf().getLayer()).isInstanceOf(DepthwiseConvolution2D.class);
         // the first block of stage 3 strides (28 → 14), so it adds no shortcut; its second block does
-        assertThat(small.getConfiguration().getVertices().keySet()).contains("features.5.add").doesNotContain("features.4.add");
+        assertThat(small.getConfiguration().getVertices().keySet()).contains("features.5.add").doesNotContain(
+                "features.4.add");
         assertThat(small.getParam("features.0.0_W").shape()).containsExactly(8, 1, 3, 3); // 32 x 0.25 = 8
         assertThat(small.outputSingle(false, input(2, InputShape.FASHION_MNIST)).shape()).containsExactly(2, 10);
     }
@@ -88,7 +89,8 @@ class ArchitecturesTest {
         ComputationGraph net = Models.vgg(11, 8, InputShape.FASHION_MNIST, 10, 1, SGD, 0);
 
         assertThat(layerNames(net)).filteredOn(n -> n.startsWith("conv")).hasSize(8);
-        assertThat(layerNames(net)).filteredOn(n -> n.startsWith("pool")).containsExactly("pool1", "pool2", "pool3", "pool4");
+        assertThat(layerNames(net)).filteredOn(n -> n.startsWith("pool")).containsExactly("pool1", "pool2", "pool3",
+                "pool4");
         assertThat(net.getParam("fc_W").shape()).containsExactly(64, 10); // 28 → 14 → 7 → 3 → 1: 64 channels of 1x1
         assertThat(net.outputSingle(false, input(2, InputShape.FASHION_MNIST)).shape()).containsExactly(2, 10);
     }
@@ -128,7 +130,8 @@ class ArchitecturesTest {
             trainedBatchNorms(model);
             DependencyGroups groups = model instanceof ComputationGraph g ? DependencyGroups.of(g)
                     : DependencyGroups.of((MultiLayerNetwork) model);
-            Pruning pruning = model instanceof ComputationGraph g ? Pruning.of(g) : Pruning.of((MultiLayerNetwork) model);
+            Pruning pruning = model instanceof ComputationGraph g ? Pruning.of(g) : Pruning.of(
+                    (MultiLayerNetwork) model);
             assertThat(groups.prunable()).isNotEmpty();
             for (ChannelGroup group : groups.prunable()) {
                 pruning.groupStructured(group, Amount.fraction(0.5), GroupImportance.L2);

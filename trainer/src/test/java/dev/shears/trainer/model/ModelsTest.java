@@ -77,7 +77,7 @@ class ModelsTest {
         for (MultiLayerNetwork net : List.of(Models.lenet5(1, SGD, 0), Models.lenet300100(1, SGD, 0))) {
             INDArray output = net.output(features, false);
             assertThat(output.shape()).containsExactly(3, 10);
-            assertThat(output.sum(1).toDoubleVector()).containsExactly(new double[] {1, 1, 1}, offset(1e-5));
+            assertThat(output.sum(1).toDoubleVector()).containsExactly(new double[]{1, 1, 1}, offset(1e-5));
         }
     }
 

@@ -56,7 +56,7 @@ class TrainableModelTest {
         for (int r = 0; r < 16; r++) {
             labels.putScalar(r, (int) ((index + r) % 3), 1f);
         }
-        return new DataSet(Nd4j.create(values, new long[] {16, SMALL.size()}, 'c'), labels);
+        return new DataSet(Nd4j.create(values, new long[]{16, SMALL.size()}, 'c'), labels);
     }
 
     static void train(TrainableModel model, long from, int count) {

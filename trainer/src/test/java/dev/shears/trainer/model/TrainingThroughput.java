@@ -25,8 +25,7 @@ import org.nd4j.linalg.learning.config.Nesterovs;
  */
 public final class TrainingThroughput {
 
-    private TrainingThroughput() {
-    }
+    private TrainingThroughput() {}
 
     public static void main(String[] args) {
         int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 200;

@@ -139,7 +139,8 @@ class JobRunnerTest {
     @Test
     void aSavedModelIsFoundByItsNameUnderTheModelRoot(@TempDir Path models) throws Exception {
         MultiLayerNetwork saved = Models.lenet5(InputShape.FASHION_MNIST, 10, 3, new Nesterovs(0.01, 0.9), 0);
-        ModelSerializer.writeModel(saved, Files.createDirectories(models.resolve("team")).resolve("lenet5.zip").toFile(),
+        ModelSerializer.writeModel(saved, Files.createDirectories(models.resolve("team")).resolve("lenet5.zip")
+                .toFile(),
                 true);
         JobRunner withModels = new JobRunner(work, "w1", new TrainerMetrics(registry, "w1"),
                 Subset.inputs(List.of(models)), Long.MAX_VALUE);
@@ -158,10 +159,12 @@ class JobRunnerTest {
         apply(created2sAgo);
         apply(created2sAgo);
 
-        Timer pruneSteps = registry.get("shears.worker.command.latency").tags("type", "PruneStep", "worker", "w1").timer();
+        Timer pruneSteps = registry.get("shears.worker.command.latency").tags("type", "PruneStep", "worker", "w1")
+                .timer();
         assertThat(pruneSteps.count()).isEqualTo(1);
         assertThat(pruneSteps.totalTime(TimeUnit.MILLISECONDS)).isBetween(2_000.0, 60_000.0);
-        assertThat(registry.get("shears.worker.command.latency").tags("type", "JobStarted").timer().count()).isEqualTo(1);
+        assertThat(registry.get("shears.worker.command.latency").tags("type", "JobStarted").timer().count()).isEqualTo(
+                1);
     }
 
     @Test
@@ -194,7 +197,8 @@ class JobRunnerTest {
         assertThat(newest.id()).isEqualTo(extra.checkpointId());
         assertThat(newest.attempt()).isEqualTo(2);
         assertThat(Checkpoints.readState(newest.dir()).iteration())
-                .isEqualTo(Checkpoints.readState(work.resolve("jobs/" + JOB + "/checkpoints/" + first.checkpointId())).iteration() + 7);
+                .isEqualTo(Checkpoints.readState(work.resolve("jobs/" + JOB + "/checkpoints/" + first.checkpointId()))
+                        .iteration() + 7);
 
         assertThat(runner.apply(step(1, 0.5, 5, 1), () -> false).reports()).isEmpty();
         assertThat(runner.apply(step(1, 0.5, 5, 1), () -> false).summary()).startsWith("superseded");
@@ -224,7 +228,8 @@ class JobRunnerTest {
         // and a second worker that opens the job now resumes from the step of the new attempt
         JobRunner other = runner("w2");
         List<Event> redelivered = apply(other, step(2, 0.5, 3, 2));
-        assertThat(redelivered).extracting(Event::payload).first().isEqualTo(JobResumed.of(new CommandKey(2, 2), 0, "w2"));
+        assertThat(redelivered).extracting(Event::payload).first().isEqualTo(JobResumed.of(new CommandKey(2, 2), 0,
+                "w2"));
         assertThat(((StepCompleted) redelivered.get(1).payload()).checkpointId()).isEqualTo(two.checkpointId());
         assertThat(apply(Event.of(JOB, 2, new RollBack(1, 2, "late")))).isEmpty();
         assertThat(one.checkpointId()).isNotEqualTo(two.checkpointId());
@@ -248,7 +253,8 @@ class JobRunnerTest {
             assertThat(f.command()).isEqualTo("PruneStep");
             assertThat(f.attempt()).isEqualTo(2);
             assertThat(f.retryable()).isFalse();
-            assertThat(f.reason()).contains("not an extra fine-tune of the checkpoint (attempt 1, seq 2), pruned to 0.6")
+            assertThat(f.reason()).contains(
+                    "not an extra fine-tune of the checkpoint (attempt 1, seq 2), pruned to 0.6")
                     .contains("fix:");
         });
         assertThat(checkpoints()).isEqualTo(before);
@@ -322,7 +328,8 @@ class JobRunnerTest {
         assertThat(((JobFailed) skipped.get(0).payload()).reason()).contains("(attempt 1, seq 0)");
         assertThat(checkpoints()).hasSize(1);
         assertThat(metersOfTheJob()).as("a job failed for good keeps no metrics here").isZero();
-        assertThat(apply(Event.of(JOB, 4, new Finalize(3, 1)))).extracting(e -> e.payload().type()).containsExactly("JobFailed");
+        assertThat(apply(Event.of(JOB, 4, new Finalize(3, 1)))).extracting(e -> e.payload().type()).containsExactly(
+                "JobFailed");
     }
 
     @Test
@@ -349,14 +356,16 @@ class JobRunnerTest {
         assertThat(published.batchLatencyMs()).isPositive();
 
         assertThat(apply(Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload).containsExactly(published);
-        assertThat(apply(runner("w2"), Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload).contains(published);
+        assertThat(apply(runner("w2"), Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload).contains(
+                published);
         assertThat(((JobFailed) apply(step(2, 0.6, 3, 1)).get(0).payload()).reason()).contains("published");
     }
 
     @Test
     void aJobThatPublishesASensitivityReportAnswersFinalizeOfItsDenseStepWithTheReport() throws Exception {
         String yaml = Files.readString(Path.of("src/test/resources/recipes/quick-resnet.yaml"))
-                .replace("publish:\n  name: quick-resnet\n", "publish:\n  name: quick-resnet\n  artifact: sensitivity\n")
+                .replace("publish:\n  name: quick-resnet\n",
+                        "publish:\n  name: quick-resnet\n  artifact: sensitivity\n")
                 + "data: " + Subset.NAME + "\n";
         assertThat(yaml).contains("artifact: sensitivity");
         assertThat(completed(apply(Event.of("quick-resnet", 0, new JobStarted(yaml, 2)))).seq()).isZero();
@@ -417,9 +426,11 @@ class JobRunnerTest {
         Files.createSymbolicLink(models.resolve("latest"), older.getFileName());
 
         List<Event> again = apply(runner("w2"), Event.of(JOB, 4, new Finalize(1, 1)));
-        assertThat(again).extracting(Event::payload).containsExactly(JobResumed.of(new CommandKey(1, 1), 0, "w2"), published);
+        assertThat(again).extracting(Event::payload).containsExactly(JobResumed.of(new CommandKey(1, 1), 0, "w2"),
+                published);
         try (var versions = Files.list(models)) {
-            assertThat(versions.map(v -> v.getFileName().toString())).containsExactlyInAnyOrder(published.version(), older.getFileName().toString(), "latest");
+            assertThat(versions.map(v -> v.getFileName().toString())).containsExactlyInAnyOrder(published.version(),
+                    older.getFileName().toString(), "latest");
         }
         assertThat(Files.readSymbolicLink(models.resolve("latest"))).hasToString(published.version());
         assertThat(work.resolve("jobs").resolve(JOB).resolve("published.json")).exists();
@@ -433,7 +444,8 @@ class JobRunnerTest {
      */
     @Test
     void aStepInterruptedMidWayIsTakenUpByTheNextWorkerFromItsMidStepCheckpoint(@TempDir Path other) throws Exception {
-        String yaml = recipeYaml().replace("checkpoints:\n  keepLast: 2\n", "checkpoints:\n  keepLast: 2\n  every: 5\n");
+        String yaml = recipeYaml().replace("checkpoints:\n  keepLast: 2\n",
+                "checkpoints:\n  keepLast: 2\n  every: 5\n");
         assertThat(yaml).contains("every: 5");
         Event start = Event.of(JOB, 0, new JobStarted(yaml, 3));
         Event prune = step(1, 0.5, 20, 1);
@@ -508,7 +520,7 @@ class JobRunnerTest {
     void aStepWaitingForAnotherWorkersLockStopsWhenTold() throws Exception {
         apply(started());
         JobDirectory jobDir = JobDirectory.in(work, JOB);
-        try (JobLock held = JobLock.acquire(jobDir, "w9", () -> false, holder -> { })) {
+        try (JobLock held = JobLock.acquire(jobDir, "w9", () -> false, holder -> {})) {
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
             assertThatThrownBy(() -> runner("w2").apply(step(1, 0.5, 3, 1), () -> System.nanoTime() > until))
                     .isInstanceOf(CancellationException.class);

@@ -7,8 +7,7 @@ package org.deeplearning4j.nn.layers.convolution;
  * beside {@code CpuAcceleration}); no reflection.
  */
 public final class ConvolutionHelperAccess {
-    private ConvolutionHelperAccess() {
-    }
+    private ConvolutionHelperAccess() {}
 
     /** The layer's helper (oneDNN on CPU, cuDNN on CUDA), or null when it uses the built-in path. */
     public static ConvolutionHelper get(ConvolutionLayer layer) {

@@ -6,8 +6,7 @@ package org.deeplearning4j.nn.layers.convolution.subsampling;
  * (like {@code ConvolutionHelperAccess}); no reflection.
  */
 public final class SubsamplingHelperAccess {
-    private SubsamplingHelperAccess() {
-    }
+    private SubsamplingHelperAccess() {}
 
     /** The layer's helper (oneDNN on CPU, cuDNN on CUDA), or null when it uses the built-in path. */
     public static SubsamplingHelper get(SubsamplingLayer layer) {
