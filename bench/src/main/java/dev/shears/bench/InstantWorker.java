@@ -102,17 +102,17 @@ final class InstantWorker implements Runnable, AutoCloseable {
         }
         if (command.payload() instanceof Finalize) {
             published.incrementAndGet();
-            return Event.of(job, command.seq(), ModelPublished.withoutCost(job, "v1", "/nonexistent/" + job
-                    + "/model.zip",
-                    "0".repeat(64), ACCURACY, 0.5));
+            return Event.of(job, command.seq(),
+                    ModelPublished.withoutCost(job, "v1", "/nonexistent/" + job + "/model.zip",
+                            "0".repeat(64), ACCURACY, 0.5));
         }
         return null;
     }
 
     private static Event completed(String job, long seq, int attempt, double target) {
-        return Event.of(job, seq, new StepCompleted(seq, attempt, target, target, Map.of("fc1.weight", target),
-                ACCURACY,
-                ACCURACY, 0.3, "ckpt-" + seq, ID, false));
+        return Event.of(job, seq,
+                new StepCompleted(seq, attempt, target, target, Map.of("fc1.weight", target), ACCURACY,
+                        ACCURACY, 0.3, "ckpt-" + seq, ID, false));
     }
 
     @Override

@@ -54,8 +54,8 @@ public final class MaskMemory {
         for (int i = 0; i < 3; i++) {
             run("warmup", 4, 512, p -> p.pruning.globalUnstructured(p.names(), Amount.fraction(MaskBenchmark.AMOUNT)),
                     false);
-            run("warmup", 1, 1024, p -> p.pruning.l1Unstructured(p.names().get(0), Amount.fraction(
-                    MaskBenchmark.AMOUNT)), false);
+            run("warmup", 1, 1024,
+                    p -> p.pruning.l1Unstructured(p.names().get(0), Amount.fraction(MaskBenchmark.AMOUNT)), false);
         }
         run("global", MaskBenchmark.GLOBAL_TENSORS, MaskBenchmark.GLOBAL_SIDE,
                 p -> p.pruning.globalUnstructured(p.names(), Amount.fraction(MaskBenchmark.AMOUNT)), true);

@@ -128,8 +128,8 @@ public final class PathAblation implements Callable<Integer> {
                     / Math.max(1e-12, with.params().amaxNumber().doubleValue());
             System.out.printf(Locale.ROOT,
                     "RESULT %s ratio=%.4f q1=%.4f q3=%.4f without_ms=%.3f with_ms=%.3f max_rel_diff=%.3g%n",
-                    step, ratios[pairs / 2], ratios[pairs / 4], ratios[(3 * pairs) / 4], withoutNanos / 1e6
-                            / iterations,
+                    step, ratios[pairs / 2], ratios[pairs / 4], ratios[(3 * pairs) / 4],
+                    withoutNanos / 1e6 / iterations,
                     withNanos / 1e6 / iterations, diff);
             System.out.flush();
         }

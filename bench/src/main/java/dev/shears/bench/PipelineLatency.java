@@ -99,9 +99,9 @@ public final class PipelineLatency implements Callable<Integer> {
             String state = "submitted";
             while (!state.equals("published") && !state.equals("failed") && !state.equals("cancelled")) {
                 if (System.nanoTime() > deadline) {
-                    System.err.println("job " + JOB + " still " + state + " after " + timeoutMinutes
-                            + " minutes; logs in "
-                            + pipeline.logDir());
+                    System.err.println(
+                            "job " + JOB + " still " + state + " after " + timeoutMinutes + " minutes; logs in "
+                                    + pipeline.logDir());
                     return 1;
                 }
                 Thread.sleep(500);

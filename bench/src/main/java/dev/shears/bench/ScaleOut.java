@@ -180,9 +180,9 @@ public final class ScaleOut implements Callable<Integer> {
                 Event started = history.commands().get(job).stream().filter(e -> e.payload() instanceof JobStarted)
                         .findFirst().orElseThrow();
                 Event published = history.reports().get(job).stream()
-                        .filter(e -> e.payload() instanceof ModelPublished).findFirst().orElseThrow(
-                                () -> new IllegalStateException("job " + job + " was not published; logs in "
-                                        + pipeline.logDir()));
+                        .filter(e -> e.payload() instanceof ModelPublished).findFirst()
+                        .orElseThrow(() -> new IllegalStateException("job " + job + " was not published; logs in "
+                                + pipeline.logDir()));
                 first = first == null || started.time().isBefore(first) ? started.time() : first;
                 last = last == null || published.time().isAfter(last) ? published.time() : last;
                 System.out.printf(Locale.ROOT, "JOB run=%d workers=%d job=%s worker=%s seconds=%.1f%n", run,
@@ -216,8 +216,8 @@ public final class ScaleOut implements Callable<Integer> {
             Map<String, Integer> ran = new TreeMap<>();
             assignment.keySet().forEach(w -> ran.put(w, 0));
             history.reports().values().forEach(events -> events.stream()
-                    .filter(e -> e.payload() instanceof StepCompleted).forEach(e -> ran.merge(((StepCompleted) e
-                            .payload()).worker(), 1, Integer::sum)));
+                    .filter(e -> e.payload() instanceof StepCompleted)
+                    .forEach(e -> ran.merge(((StepCompleted) e.payload()).worker(), 1, Integer::sum)));
             ran.forEach((w, n) -> System.out.printf(Locale.ROOT, "RAN worker=%s steps=%d partitions=%s%n", w, n,
                     assignment.getOrDefault(w, Set.of())));
             List<String> idle = ran.entrySet().stream().filter(e -> e.getValue() == 0).map(Map.Entry::getKey).toList();

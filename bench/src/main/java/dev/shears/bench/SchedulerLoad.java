@@ -171,8 +171,8 @@ public final class SchedulerLoad implements Callable<Integer> {
             for (int i = 0; i < jobs; i++) {
                 String body = SchedulerScale.recipe(String.format(Locale.ROOT, "load-%05d", i), steps);
                 statuses.add(pool.submit(() -> http.send(HttpRequest.newBuilder(api).timeout(Duration.ofMinutes(2))
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers
-                                .discarding())
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                        HttpResponse.BodyHandlers.discarding())
                         .statusCode()));
             }
             int accepted = 0;

@@ -129,8 +129,8 @@ public final class SchedulerScale implements Callable<Integer> {
             for (int i = 0; i < n; i++) {
                 String body = recipe(String.format(Locale.ROOT, "scale-%d-%05d", n, i), steps);
                 statuses.add(pool.submit(() -> http.send(HttpRequest.newBuilder(jobs).timeout(Duration.ofMinutes(2))
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers
-                                .discarding())
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                        HttpResponse.BodyHandlers.discarding())
                         .statusCode()));
             }
             for (Future<Integer> f : statuses) {
@@ -240,8 +240,8 @@ public final class SchedulerScale implements Callable<Integer> {
                 want.add("StepCompleted " + k);
             }
             want.add("ModelPublished " + (steps + 1));
-            if (!got.equals(want) || events.stream().anyMatch(e -> e.payload() instanceof StepCompleted s && s
-                    .redelivered())
+            if (!got.equals(want)
+                    || events.stream().anyMatch(e -> e.payload() instanceof StepCompleted s && s.redelivered())
                     || !(events.get(events.size() - 1).payload() instanceof ModelPublished)) {
                 out.add("job " + job + " reports " + got);
             }

@@ -82,8 +82,8 @@ public final class SideBySide {
     static void mask(Map<String, String> o) throws IOException {
         int warmup = Integer.parseInt(o.getOrDefault("warmup", "1000"));
         int reps = Integer.parseInt(o.getOrDefault("reps", "1000"));
-        Recipe recipe = Recipe.load(Path.of(o.getOrDefault("recipe",
-                "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml")));
+        Recipe recipe = Recipe
+                .load(Path.of(o.getOrDefault("recipe", "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml")));
         MultiLayerNetwork net = Models.lenet5(SEED, new Nesterovs(0.01, 0.9), 0);
         PruningPlan plan = new PruningPlan(recipe.pruning(), Pruning.of(net), SEED);
         List<String> names = plan.names();
@@ -115,8 +115,8 @@ public final class SideBySide {
         System.out.printf(Locale.ROOT,
                 "LeNet-5 global L1 mask over %s (%d weights), %d repetitions after %d of warm-up:%n",
                 names, total, reps, warmup);
-        System.out.printf(Locale.ROOT, "  oneshot 0.9          median %.4f ms (min %.4f)%n", median(oneshot), min(
-                oneshot));
+        System.out.printf(Locale.ROOT, "  oneshot 0.9          median %.4f ms (min %.4f)%n", median(oneshot),
+                min(oneshot));
         System.out.printf(Locale.ROOT, "  step 0.5 -> 0.9      median %.4f ms (min %.4f)%n", median(step), min(step));
         result("mask_oneshot_ms", fmt(median(oneshot)));
         result("mask_oneshot_min_ms", fmt(min(oneshot)));
@@ -155,8 +155,8 @@ public final class SideBySide {
      * comes first.
      */
     static void serve(Map<String, String> o) throws IOException {
-        Recipe recipe = Recipe.load(Path.of(o.getOrDefault("recipe",
-                "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml")));
+        Recipe recipe = Recipe
+                .load(Path.of(o.getOrDefault("recipe", "trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml")));
         var t = recipe.training();
         LoadedDataset data = LoadedDataset.read(o.containsKey("data") ? Path.of(o.get("data"))
                 : BenchModels.FASHION_MNIST.resolveSibling(recipe.data().name()));
@@ -174,8 +174,8 @@ public final class SideBySide {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) ManagementFactory
                 .getOperatingSystemMXBean();
-        var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
-                java.nio.charset.StandardCharsets.UTF_8));
+        var in = new java.io.BufferedReader(
+                new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
         System.out.println("READY");
         System.out.flush();
         int step = 0;
@@ -200,9 +200,9 @@ public final class SideBySide {
                     plan.apply(pruning, Double.parseDouble(cmd[1]), ++step);
                     masked.refresh(net);
                 }
-                case "eval" -> samples = EvalResult.evaluate(net, data.testExamples().flat(),
-                        BenchModels.FASHION_MNIST_FLAT,
-                        1000).samples();
+                case "eval" ->
+                    samples = EvalResult.evaluate(net, data.testExamples().flat(), BenchModels.FASHION_MNIST_FLAT,
+                            1000).samples();
                 case "checkpoint" -> {
                     Batches.Position at = batches.position();
                     checkpoints.save(net, pruning, new CheckpointState(recipe.job(), step, iterations, at.epoch(),
@@ -214,8 +214,8 @@ public final class SideBySide {
                 default -> throw new IllegalArgumentException("unknown command " + line);
             }
             System.out.println("DONE " + (System.nanoTime() - t0) / 1e9 + " " + samples + " "
-                    + (threads.getCurrentThreadCpuTime() - thread0) / 1e9 + " " + (os.getProcessCpuTime() - process0)
-                            / 1e9);
+                    + (threads.getCurrentThreadCpuTime() - thread0) / 1e9 + " "
+                    + (os.getProcessCpuTime() - process0) / 1e9);
             System.out.flush();
         }
     }

@@ -68,8 +68,8 @@ record TopicHistory(Map<String, List<Event>> commands, Map<String, List<Event>> 
     }
 
     int events() {
-        return commands.values().stream().mapToInt(List::size).sum() + reports.values().stream().mapToInt(List::size)
-                .sum();
+        return commands.values().stream().mapToInt(List::size).sum()
+                + reports.values().stream().mapToInt(List::size).sum();
     }
 
     /** Milliseconds from {@code a}'s creation to {@code b}'s. */

@@ -112,8 +112,8 @@ public final class TransactionProbe implements Callable<Integer> {
                     long start = System.nanoTime();
                     sentAt.put(i, start);
                     producer.beginTransaction();
-                    producer.send(new ProducerRecord<>("probe.commands", key, ByteBuffer.allocate(4).putInt(i)
-                            .array()));
+                    producer.send(
+                            new ProducerRecord<>("probe.commands", key, ByteBuffer.allocate(4).putInt(i).array()));
                     producer.send(new ProducerRecord<>("probe.state", key, new byte[300]));
                     producer.sendOffsetsToTransaction(Map.of(new TopicPartition("probe.reports", i % 6),
                             new OffsetAndMetadata(i + 1)), group);

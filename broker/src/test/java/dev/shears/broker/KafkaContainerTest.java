@@ -15,8 +15,8 @@ import org.testcontainers.utility.DockerImageName;
 class KafkaContainerTest extends BrokerScenarios {
 
     @Container
-    static final KafkaContainer KAFKA = new KafkaContainer(DockerImageName.parse("apache/kafka:" + EmbeddedKafka
-            .kafkaVersion()));
+    static final KafkaContainer KAFKA = new KafkaContainer(
+            DockerImageName.parse("apache/kafka:" + EmbeddedKafka.kafkaVersion()));
 
     @Override
     String bootstrapServers() {

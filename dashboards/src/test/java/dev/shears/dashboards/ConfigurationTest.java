@@ -47,8 +47,8 @@ class ConfigurationTest {
         String tests = Files.readString(PROMETHEUS.resolve("tests/shears-alerts-test.yml"));
         for (Expressions.Expression e : Expressions.all()) {
             if (e.rule()) {
-                assertThat(tests).as("a unit test for %s", e).contains("alertname: " + e.origin().substring("rule "
-                        .length()));
+                assertThat(tests).as("a unit test for %s", e)
+                        .contains("alertname: " + e.origin().substring("rule ".length()));
             }
         }
     }
@@ -59,8 +59,8 @@ class ConfigurationTest {
         assertThat(Expressions.dashboardFiles()).isNotEmpty();
         for (Path file : Expressions.dashboardFiles()) {
             String text = Files.readString(file);
-            assertThat(text).as("%s has no ${DS_...} import inputs", file).doesNotContain("${DS_").doesNotContain(
-                    "__inputs");
+            assertThat(text).as("%s has no ${DS_...} import inputs", file).doesNotContain("${DS_")
+                    .doesNotContain("__inputs");
             JsonNode dashboard = json.readTree(text);
             assertThat(dashboard.path("templating").path("list").findValuesAsText("name"))
                     .as("%s variables", file).contains("datasource", "job", "worker");

@@ -64,10 +64,10 @@ class PrometheusTest {
         }
         URI scheduler = pipeline.schedulerUrl();
         prometheus = LocalPrometheus.start(dir.resolve("prometheus"), List.of(
-                new LocalPrometheus.ScrapeJob("shears-scheduler", List.of(scheduler.getHost() + ":" + scheduler
-                        .getPort())),
-                new LocalPrometheus.ScrapeJob("shears-worker", workers)), Expressions.ruleFiles(), Duration.ofSeconds(
-                        1));
+                new LocalPrometheus.ScrapeJob("shears-scheduler",
+                        List.of(scheduler.getHost() + ":" + scheduler.getPort())),
+                new LocalPrometheus.ScrapeJob("shears-worker", workers)), Expressions.ruleFiles(),
+                Duration.ofSeconds(1));
     }
 
     @AfterAll
@@ -132,9 +132,9 @@ class PrometheusTest {
         long deadline = System.nanoTime() + timeout.toNanos();
         JsonNode job = null;
         while (System.nanoTime() < deadline) {
-            job = json.readTree(http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs/" + JOB))
-                    .build(),
-                    HttpResponse.BodyHandlers.ofString()).body());
+            job = json
+                    .readTree(http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs/" + JOB)).build(),
+                            HttpResponse.BodyHandlers.ofString()).body());
             if (state.equals(job.path("state").asText())) {
                 return;
             }
@@ -151,8 +151,8 @@ class PrometheusTest {
             alerts = json.readTree(http.send(HttpRequest.newBuilder(prometheus.url().resolve("/api/v1/alerts")).build(),
                     HttpResponse.BodyHandlers.ofString()).body()).path("data").path("alerts");
             for (JsonNode a : alerts) {
-                if (alert.equals(a.path("labels").path("alertname").asText()) && "firing".equals(a.path("state")
-                        .asText())) {
+                if (alert.equals(a.path("labels").path("alertname").asText())
+                        && "firing".equals(a.path("state").asText())) {
                     System.out.println("firing: " + a);
                     return;
                 }
@@ -174,7 +174,7 @@ class PrometheusTest {
 
     private JsonNode get(String pathAndQuery) throws Exception {
         URI uri = prometheus.url().resolve(pathAndQuery);
-        return json.readTree(http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
-                .body());
+        return json
+                .readTree(http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body());
     }
 }

@@ -14,9 +14,9 @@ record Promtool(int status, String output) {
 
     static Promtool run(Path workDir, String... args) throws IOException, InterruptedException {
         if (!Files.isExecutable(BINARY)) {
-            throw new IllegalStateException(BINARY
-                    + " is missing (fix: apt-get install -y prometheus, or ./shears setup;"
-                    + " ./shears test installs it)");
+            throw new IllegalStateException(
+                    BINARY + " is missing (fix: apt-get install -y prometheus, or ./shears setup;"
+                            + " ./shears test installs it)");
         }
         List<String> command = new ArrayList<>(List.of(BINARY.toString()));
         command.addAll(List.of(args));

@@ -92,8 +92,8 @@ public record ChannelGroup(String name, int channels, List<Member> members, List
     public static ChannelGroup of(PrunableParameter parameter, int dim) {
         int d = dev.shears.prune.internal.Channels.checkDim(parameter.shape(), dim);
         return new ChannelGroup(parameter.name(), Math.toIntExact(parameter.shape()[d]),
-                List.of(new Member(parameter.name(), d, 0, 1, Role.OUTPUT)), List.of(parameter.layer()), Optional
-                        .empty());
+                List.of(new Member(parameter.name(), d, 0, 1, Role.OUTPUT)), List.of(parameter.layer()),
+                Optional.empty());
     }
 
     /** Whether the group may be pruned. */
@@ -108,7 +108,7 @@ public record ChannelGroup(String name, int channels, List<Member> members, List
 
     /** This group, pinned: it will not be pruned, for {@code why}. */
     ChannelGroup pinned(String why) {
-        return new ChannelGroup(name, channels, members, producers, Optional.of(reason.map(r -> r + "; " + why).orElse(
-                why)));
+        return new ChannelGroup(name, channels, members, producers,
+                Optional.of(reason.map(r -> r + "; " + why).orElse(why)));
     }
 }

@@ -53,8 +53,8 @@ public final class DependencyGroups {
                     members.add(new ChannelGroup.Member(p.name(), m.dim(), m.offset(), m.width(), m.role()));
                 }
             }
-            Optional<String> reason = g.reasons().isEmpty() ? Optional.empty() : Optional.of(String.join("; ", g
-                    .reasons()));
+            Optional<String> reason = g.reasons().isEmpty() ? Optional.empty()
+                    : Optional.of(String.join("; ", g.reasons()));
             groups.add(new ChannelGroup(g.name(), g.channels(), members, g.producers(), reason));
         }
         return new DependencyGroups(groups);
@@ -76,8 +76,8 @@ public final class DependencyGroups {
      * @throws IllegalArgumentException when there is none; the message lists the groups
      */
     public ChannelGroup group(String name) {
-        return groups.stream().filter(g -> g.name().equals(name)).findFirst().orElseThrow(
-                () -> new IllegalArgumentException("no group '" + name + "' (fix: use one of "
+        return groups.stream().filter(g -> g.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no group '" + name + "' (fix: use one of "
                         + groups.stream().map(ChannelGroup::name).toList()
                         + "; a group is named by its first producer)"));
     }

@@ -202,8 +202,8 @@ final class GraphCompaction {
             }
             INDArray w = value(r.reader().name(), "W");
             INDArray column = Channels.slice(w, 1, r.position());
-            INDArray perOutput = column.rank() > 1 ? column.sum(java.util.stream.IntStream.range(1, column.rank())
-                    .toArray())
+            INDArray perOutput = column.rank() > 1
+                    ? column.sum(java.util.stream.IntStream.range(1, column.rank()).toArray())
                     : column;
             value(r.reader().name(), "b").addi(perOutput.reshape(perOutput.length()).mul(k));
         }

@@ -54,8 +54,8 @@ final class ModelFileWriter {
                     + " (fix: a MultiLayerNetwork or a ComputationGraph)");
         }
         Buffer buffer = new Buffer();
-        try (ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(file),
-                1 << 16))) {
+        try (ZipOutputStream zip = new ZipOutputStream(
+                new BufferedOutputStream(Files.newOutputStream(file), 1 << 16))) {
             zip.setLevel(Deflater.BEST_SPEED);
             zip.putNextEntry(new ZipEntry(ModelSerializer.CONFIGURATION_JSON));
             zip.write(json.getBytes(Charset.defaultCharset())); // as DL4J writes it

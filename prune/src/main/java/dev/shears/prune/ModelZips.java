@@ -104,27 +104,27 @@ public final class ModelZips {
                 throw refused(file, "has two entries named '" + e.getName() + "'");
             }
             if (e.getSize() > limits.maxEntryBytes()) {
-                throw refused(file, "entry " + e.getName() + " inflates to " + e.getSize()
-                        + " bytes, more than the limit of "
-                        + limits.maxEntryBytes() + " per entry");
+                throw refused(file,
+                        "entry " + e.getName() + " inflates to " + e.getSize() + " bytes, more than the limit of "
+                                + limits.maxEntryBytes() + " per entry");
             }
             declaredTotal += e.getSize();
             compressedTotal += e.getCompressedSize();
         }
         if (declaredTotal > limits.maxTotalBytes()) {
-            throw refused(file, "inflates to " + declaredTotal + " bytes, more than the limit of " + limits
-                    .maxTotalBytes()
-                    + " for all entries together");
+            throw refused(file,
+                    "inflates to " + declaredTotal + " bytes, more than the limit of " + limits.maxTotalBytes()
+                            + " for all entries together");
         }
         if (compressedTotal > onDisk) {
             throw refused(file, "has entries of " + compressedTotal + " compressed bytes in a file of " + onDisk
                     + ": they overlap");
         }
         if (declaredTotal > limits.ratioFrom() && declaredTotal > (double) limits.maxRatio() * onDisk) {
-            throw refused(file, "inflates to " + declaredTotal + " bytes, more than " + limits.maxRatio()
-                    + " times its "
-                    + onDisk + " bytes on disk (the limit past " + limits.ratioFrom()
-                    + " inflated bytes): a possible zip bomb");
+            throw refused(file,
+                    "inflates to " + declaredTotal + " bytes, more than " + limits.maxRatio() + " times its "
+                            + onDisk + " bytes on disk (the limit past " + limits.ratioFrom()
+                            + " inflated bytes): a possible zip bomb");
         }
         if (names.contains(PREPROCESSOR_ENTRY)) {
             throw refused(file, "has an entry " + PREPROCESSOR_ENTRY + ", a Java-serialized object that DL4J would"
@@ -245,8 +245,8 @@ public final class ModelZips {
 
     /** The exception for a refused file: its message names the file, then {@code why}, then the fix. */
     static IllegalArgumentException refused(Path file, String why) {
-        return new IllegalArgumentException("model file " + file + " " + why
-                + "; it is refused before anything reads it"
-                + " (fix: use a model zip written by ModelSerializer.writeModel or PrunedModel.save)");
+        return new IllegalArgumentException(
+                "model file " + file + " " + why + "; it is refused before anything reads it"
+                        + " (fix: use a model zip written by ModelSerializer.writeModel or PrunedModel.save)");
     }
 }

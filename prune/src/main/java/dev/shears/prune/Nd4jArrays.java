@@ -41,9 +41,19 @@ final class Nd4jArrays {
 
     /** The data types an array entry may hold: ND4J's names, sizes in bytes and flags in the extras. */
     private enum Type {
-        DOUBLE(8, 16384), FLOAT(4, 8192), HALF(2, 4096), BFLOAT16(2, 2048), LONG(8, 262144), INT(4, 131072), SHORT(2,
-                65536), BYTE(1, 32768), BOOL(1, 524288), UINT64(8, 262144 | UNSIGNED), UINT32(4, 131072
-                        | UNSIGNED), UINT16(2, 65536 | UNSIGNED), UBYTE(1, 32768 | UNSIGNED);
+        DOUBLE(8, 16384),
+        FLOAT(4, 8192),
+        HALF(2, 4096),
+        BFLOAT16(2, 2048),
+        LONG(8, 262144),
+        INT(4, 131072),
+        SHORT(2, 65536),
+        BYTE(1, 32768),
+        BOOL(1, 524288),
+        UINT64(8, 262144 | UNSIGNED),
+        UINT32(4, 131072 | UNSIGNED),
+        UINT16(2, 65536 | UNSIGNED),
+        UBYTE(1, 32768 | UNSIGNED);
 
         final int bytes;
         final long flags;
@@ -113,10 +123,10 @@ final class Nd4jArrays {
             int width = shapeHeader.type().equals("LONG") ? 8 : 4;
             if (shapeHeader.count() < 4 || shapeHeader.count() > 2 * MAX_RANK + 4
                     || shapeHeader.count() * width > left) {
-                throw refused("declares " + shapeHeader.count()
-                        + " values of shape information, but an array of rank 0 to "
-                        + MAX_RANK + " has 4 to " + (2 * MAX_RANK + 4) + " and the entry holds " + left
-                        + " more bytes");
+                throw refused(
+                        "declares " + shapeHeader.count() + " values of shape information, but an array of rank 0 to "
+                                + MAX_RANK + " has 4 to " + (2 * MAX_RANK + 4) + " and the entry holds " + left
+                                + " more bytes");
             }
             long[] info = new long[(int) shapeHeader.count()];
             for (int i = 0; i < info.length; i++) {
@@ -126,13 +136,13 @@ final class Nd4jArrays {
             Header data = header("data");
             Type type = Type.named(data.type());
             if (type == null) {
-                throw refused("holds data of type " + data.type()
-                        + ", which is not a numeric type ND4J reads as it is");
+                throw refused(
+                        "holds data of type " + data.type() + ", which is not a numeric type ND4J reads as it is");
             }
             if (data.count() > left / type.bytes || data.count() * type.bytes != left) {
-                throw refused("declares " + data.count() + " " + type + " elements (" + type.bytes
-                        + " bytes each) but holds "
-                        + left + " bytes of data after its headers");
+                throw refused(
+                        "declares " + data.count() + " " + type + " elements (" + type.bytes + " bytes each) but holds "
+                                + left + " bytes of data after its headers");
             }
             checkShape(info, data.count(), type);
         } catch (EOFException e) {
@@ -166,8 +176,8 @@ final class Nd4jArrays {
     private void checkShape(long[] info, long length, Type type) {
         long rank = info[0];
         if (rank < 0 || rank > MAX_RANK || info.length != 2 * rank + 4) {
-            throw refused("has " + info.length + " values of shape information for rank " + rank
-                    + "; rank r has 2r + 4");
+            throw refused(
+                    "has " + info.length + " values of shape information for rank " + rank + "; rank r has 2r + 4");
         }
         int r = (int) rank;
         long[] shape = Arrays.copyOfRange(info, 1, 1 + r);
@@ -213,9 +223,9 @@ final class Nd4jArrays {
                     + type);
         }
         if ((extras & ~(type.flags | EMPTY)) != 0 || ((extras & EMPTY) != 0) != (length == 0)) {
-            throw refused("has extras " + extras + ": flags other than its data type " + type + (length == 0 ? " and"
-                    : " or")
-                    + " empty (" + EMPTY + ")");
+            throw refused(
+                    "has extras " + extras + ": flags other than its data type " + type + (length == 0 ? " and" : " or")
+                            + " empty (" + EMPTY + ")");
         }
     }
 

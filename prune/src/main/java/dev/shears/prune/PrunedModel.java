@@ -59,8 +59,8 @@ public record PrunedModel(Model model, Pruning pruning) {
                     + " is neither a MultiLayerNetwork nor a ComputationGraph (fix: pass one of those)");
         }
         java.util.Objects.requireNonNull(pruning, "pruning");
-        checkBound(model instanceof ComputationGraph g ? ParameterTable.of(g) : ParameterTable.of(
-                (MultiLayerNetwork) model), pruning);
+        checkBound(model instanceof ComputationGraph g ? ParameterTable.of(g)
+                : ParameterTable.of((MultiLayerNetwork) model), pruning);
     }
 
     /** The model as a network; throws if the file held a graph. */
@@ -168,8 +168,8 @@ public record PrunedModel(Model model, Pruning pruning) {
         for (PrunableParameter p : table.parameters()) {
             INDArray mine = table.view(p);
             INDArray theirs = pruning.parameters().contains(p) ? pruning.weight(p.name()) : null;
-            if (theirs == null || theirs.data().address() != mine.data().address() || theirs.offset() != mine
-                    .offset()) {
+            if (theirs == null || theirs.data().address() != mine.data().address()
+                    || theirs.offset() != mine.offset()) {
                 throw new IllegalArgumentException("the pruning state is not over this model: its parameter "
                         + p.name()
                         + " is not the model's (fix: pair the model with the Pruning made by Pruning.of(model))");
@@ -237,8 +237,8 @@ public record PrunedModel(Model model, Pruning pruning) {
             long[] shape = e.shape();
             if (!Arrays.equals(shape, p.shape()) || !param.dataType().name().equals(e.dtype())) {
                 throw new IllegalArgumentException(entry + " holds " + name + " as " + e.dtype()
-                        + Arrays.toString(shape) + " but the model's is " + param.dataType() + Arrays.toString(p
-                                .shape())
+                        + Arrays.toString(shape) + " but the model's is " + param.dataType()
+                        + Arrays.toString(p.shape())
                         + " (fix: the index does not match the model; save it again)");
             }
             int size = Element.of(param.dataType(), entry).bytes;

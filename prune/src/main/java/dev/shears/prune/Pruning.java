@@ -551,8 +551,8 @@ public final class Pruning {
         List<SparsityReport.Entry> entries = new ArrayList<>();
         for (PrunableParameter p : resolve(names)) {
             INDArray w = weight(p.name());
-            long zeros = w.length() - w.neq(0).castTo(org.nd4j.linalg.api.buffer.DataType.INT64).sumNumber()
-                    .longValue();
+            long zeros = w.length()
+                    - w.neq(0).castTo(org.nd4j.linalg.api.buffer.DataType.INT64).sumNumber().longValue();
             State state = states.get(p.name());
             long masked = state == null ? 0
                     : state.mask.length() - state.mask.neq(0).castTo(org.nd4j.linalg.api.buffer.DataType.INT64)
@@ -603,8 +603,9 @@ public final class Pruning {
 
     /** First pruning of a parameter: the method sees the whole tensor and a mask of ones. */
     private static INDArray firstMask(PruningMethod method, INDArray scores, PrunableParameter p) {
-        INDArray ones = Nd4j.ones(scores.dataType().isFPType() ? scores.dataType()
-                : org.nd4j.linalg.api.buffer.DataType.FLOAT, p.shape());
+        INDArray ones = Nd4j.ones(
+                scores.dataType().isFPType() ? scores.dataType() : org.nd4j.linalg.api.buffer.DataType.FLOAT,
+                p.shape());
         if (method instanceof InPlaceUnstructured inPlace) {
             pruneInPlace(inPlace, List.of(scores), List.of(ones));
             return ones;

@@ -162,8 +162,8 @@ final class PruningIndex {
             for (JsonToken t; (t = parser.nextToken()) != null;) {
                 depth += t.isStructStart() ? 1 : t.isStructEnd() ? -1 : 0;
                 if (depth > MAX_DEPTH) {
-                    throw refuse.apply("entry " + entry + " nests JSON deeper than the " + MAX_DEPTH
-                            + " levels of an index");
+                    throw refuse.apply(
+                            "entry " + entry + " nests JSON deeper than the " + MAX_DEPTH + " levels of an index");
                 }
             }
         }

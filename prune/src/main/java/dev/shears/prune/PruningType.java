@@ -7,5 +7,7 @@ package dev.shears.prune;
  * entirely pruned, and a {@link #GLOBAL} method the whole tensor.
  */
 public enum PruningType {
-    UNSTRUCTURED, STRUCTURED, GLOBAL
+    UNSTRUCTURED,
+    STRUCTURED,
+    GLOBAL
 }

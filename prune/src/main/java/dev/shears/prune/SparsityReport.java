@@ -67,7 +67,7 @@ public record SparsityReport(List<Entry> parameters, Entry total) {
     }
 
     private static String line(int width, String name, String shape, Entry e) {
-        return String.format(Locale.ROOT, "%-" + width + "s  %-18s %12d %12d %8.2f%%%n", name, shape, e.size(), e
-                .zeros(), 100 * e.sparsity());
+        return String.format(Locale.ROOT, "%-" + width + "s  %-18s %12d %12d %8.2f%%%n", name, shape, e.size(),
+                e.zeros(), 100 * e.sparsity());
     }
 }

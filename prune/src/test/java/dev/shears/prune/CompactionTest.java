@@ -25,21 +25,21 @@ class CompactionTest {
     static MultiLayerNetwork lenet(boolean paddedConv2, boolean batchNorm) {
         NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().seed(3).dataType(DataType.FLOAT)
                 .list()
-                .layer(new ConvolutionLayer.Builder(5, 5).name("conv1").nOut(6).padding(2, 2).activation(
-                        Activation.RELU).build());
+                .layer(new ConvolutionLayer.Builder(5, 5).name("conv1").nOut(6).padding(2, 2)
+                        .activation(Activation.RELU).build());
         if (batchNorm) {
             b.layer(new BatchNormalization.Builder().name("bn1").build());
         }
-        b.layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool1").kernelSize(2, 2).stride(2,
-                2).build())
+        b.layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool1").kernelSize(2, 2)
+                .stride(2, 2).build())
                 .layer(new ConvolutionLayer.Builder(5, 5).name("conv2").nOut(16).activation(Activation.RELU)
                         .convolutionMode(paddedConv2 ? ConvolutionMode.Same : ConvolutionMode.Truncate).build())
                 .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool2").kernelSize(2, 2)
                         .stride(2, 2).build())
                 .layer(new DenseLayer.Builder().name("fc1").nOut(120).activation(Activation.RELU).build())
                 .layer(new DenseLayer.Builder().name("fc2").nOut(84).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("fc3").nOut(10).activation(
-                        Activation.SOFTMAX).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("fc3").nOut(10)
+                        .activation(Activation.SOFTMAX).build())
                 .setInputType(InputType.convolutionalFlat(28, 28, 1));
         MultiLayerConfiguration conf = b.build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);

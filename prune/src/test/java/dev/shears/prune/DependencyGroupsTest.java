@@ -66,7 +66,8 @@ class DependencyGroupsTest {
         assertThat(stem.producers()).containsExactly("stem", "project");
         assertThat(members(stem)).containsExactlyElementsOf(concat(
                 List.of("stem.weight 0 0 1 OUTPUT"), bn("stem_bn"), List.of("expand.weight 1 0 1 INPUT",
-                        "project.weight 0 0 1 OUTPUT"), bn("project_bn"), List.of("out.weight 1 0 1 INPUT")));
+                        "project.weight 0 0 1 OUTPUT"),
+                bn("project_bn"), List.of("out.weight 1 0 1 INPUT")));
         ChannelGroup expand = groups.group("expand");
         assertThat(expand.channels()).isEqualTo(16);
         assertThat(members(expand)).containsExactlyElementsOf(concat(
@@ -120,8 +121,8 @@ class DependencyGroupsTest {
                 .build();
         DependencyGroups groups = DependencyGroups.of(Graphs.randomised(conf));
 
-        assertThat(groups.group("a").reason()).hasValueSatisfying(r -> assertThat(r).contains(
-                "lrn (LocalResponseNormalization) mixes or reshapes channels"));
+        assertThat(groups.group("a").reason()).hasValueSatisfying(
+                r -> assertThat(r).contains("lrn (LocalResponseNormalization) mixes or reshapes channels"));
         assertThat(groups.group("b").prunable()).isTrue();
         assertThat(groups.group("c").reason()).hasValue("c_act is a network output");
         assertThat(groups.prunable()).extracting(ChannelGroup::name).containsExactly("b");

@@ -36,13 +36,13 @@ class DepthwiseSeparableTest {
                 .convolutionMode(ConvolutionMode.Same)
                 .list()
                 .layer(new ConvolutionLayer.Builder(3, 3).name("stem").nOut(8).activation(Activation.RELU).build())
-                .layer(new DepthwiseConvolution2D.Builder(3, 3).name("dw").depthMultiplier(2).activation(
-                        Activation.IDENTITY).build())
+                .layer(new DepthwiseConvolution2D.Builder(3, 3).name("dw").depthMultiplier(2)
+                        .activation(Activation.IDENTITY).build())
                 .layer(new SeparableConvolution2D.Builder(3, 3).name("sep").nOut(12).activation(Activation.RELU)
                         .build())
                 .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).name("gap").build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("fc").nOut(10).activation(
-                        Activation.SOFTMAX).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("fc").nOut(10)
+                        .activation(Activation.SOFTMAX).build())
                 .setInputType(InputType.convolutional(16, 16, 3))
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);

@@ -146,8 +146,8 @@ final class Graphs {
     }
 
     static NeuralNetConfiguration.Builder base() {
-        return new NeuralNetConfiguration.Builder().seed(7).dataType(DataType.FLOAT).convolutionMode(
-                ConvolutionMode.Same);
+        return new NeuralNetConfiguration.Builder().seed(7).dataType(DataType.FLOAT)
+                .convolutionMode(ConvolutionMode.Same);
     }
 
     /** Initialised, with every parameter (biases, BN shifts and statistics) drawn at random so nothing is trivial. */

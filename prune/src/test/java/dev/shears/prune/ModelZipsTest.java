@@ -150,8 +150,8 @@ class ModelZipsTest {
                         "declares 12 FLOAT elements (4 bytes each) but holds 44 bytes of data"),
                 Arguments.of("bytes after the data", m.withData(Arrays.copyOf(m.data(), 52)).bytes(),
                         "declares 12 FLOAT elements (4 bytes each) but holds 52 bytes of data"),
-                Arguments.of("2^40 values of shape information", ByteBuffer.wrap(m.bytes()).putLong(2
-                        + "MIXED_DATA_TYPES".length(), 1L << 40).array(),
+                Arguments.of("2^40 values of shape information",
+                        ByteBuffer.wrap(m.bytes()).putLong(2 + "MIXED_DATA_TYPES".length(), 1L << 40).array(),
                         "declares 1099511627776 values of shape information, but an array of rank 0 to 32 has 4 to 68"),
                 Arguments.of("a shape of more elements than the data", m.withInfo(2, 5).bytes(),
                         "has shape [3, 5] of 15 elements, but 12 elements of data"),
@@ -180,9 +180,10 @@ class ModelZipsTest {
                 Arguments.of("an unknown allocation mode", new ArrayBytes("BOGUS", "LONG", m.info(), "MIXED_DATA_TYPES",
                         "FLOAT", 12, m.data()).bytes(),
                         "has shape information with allocation mode 'BOGUS', which ND4J does not know"),
-                Arguments.of("a negative count", new ArrayBytes("MIXED_DATA_TYPES", "LONG", m.info(), "HEAP", "FLOAT",
-                        -1,
-                        m.data()).bytes(), "declares -1 elements of data"),
+                Arguments.of("a negative count",
+                        new ArrayBytes("MIXED_DATA_TYPES", "LONG", m.info(), "HEAP", "FLOAT", -1,
+                                m.data()).bytes(),
+                        "declares -1 elements of data"),
                 Arguments.of("no bytes at all", new byte[0],
                         "ends inside its array headers"));
     }
@@ -203,8 +204,8 @@ class ModelZipsTest {
     void theCheckRunsOnBytesAloneWithNoNd4jOnTheClassPath() throws Exception {
         Path pruned = prunedWithUpdater(lenet5());
         ArrayBytes m = ArrayBytes.of(Nd4j.rand(DataType.FLOAT, 3, 4));
-        Path forged = zip("forged.zip", Map.of("updaterState.bin", m.withCount(1L << 40).withData(new byte[1024])
-                .bytes()));
+        Path forged = zip("forged.zip",
+                Map.of("updaterState.bin", m.withCount(1L << 40).withData(new byte[1024]).bytes()));
         URL prune = ModelZips.class.getProtectionDomain().getCodeSource().getLocation();
         URL json = JsonNode.class.getProtectionDomain().getCodeSource().getLocation();
 
@@ -241,8 +242,8 @@ class ModelZipsTest {
         ZipBytes.write(file, entries);
 
         assertThatThrownBy(() -> ModelZips.check(file)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("model file " + file
-                        + " has an entry noParams.marker, with which DL4J allocates");
+                .hasMessageStartingWith(
+                        "model file " + file + " has an entry noParams.marker, with which DL4J allocates");
     }
 
     /** An edit of the pruning index's record of cnn1.weight (20x1x5x5, half pruned), and the start of the refusal. */
@@ -257,16 +258,16 @@ class ModelZipsTest {
                 Arguments.of("fewer pruned than the entry holds", (Consumer<ObjectNode>) p -> p.put("pruned", 0),
                         "entry shears-mask-0.bin should hold 63 bytes for cnn1.weight[20, 1, 5, 5] with 0 pruned, as"
                                 + " shears-pruning.json records, but holds 1063"),
-                Arguments.of("a data type PrunedModel does not store", (Consumer<ObjectNode>) p -> p.put("dtype",
-                        "HALF"),
+                Arguments.of("a data type PrunedModel does not store",
+                        (Consumer<ObjectNode>) p -> p.put("dtype", "HALF"),
                         "entry shears-pruning.json records cnn1.weight with data type 'HALF'"),
-                Arguments.of("an entry that is missing", (Consumer<ObjectNode>) p -> p.put("entry",
-                        "shears-mask-9.bin"),
+                Arguments.of("an entry that is missing",
+                        (Consumer<ObjectNode>) p -> p.put("entry", "shears-mask-9.bin"),
                         "entry shears-mask-9.bin should hold 1063 bytes for cnn1.weight[20, 1, 5, 5] with 250 pruned, as"
                                 + " shears-pruning.json records, but it is missing"),
-                Arguments.of("JSON nested deeper than an index", (Consumer<ObjectNode>) p -> p.putArray("key")
-                        .addArray()
-                        .addArray().addArray(),
+                Arguments.of("JSON nested deeper than an index",
+                        (Consumer<ObjectNode>) p -> p.putArray("key").addArray()
+                                .addArray().addArray(),
                         "entry shears-pruning.json nests JSON deeper than the 4 levels of an index"));
     }
 
@@ -304,8 +305,8 @@ class ModelZipsTest {
         Gadget.RAN.set(false);
 
         assertThatThrownBy(() -> PrunedModel.restore(file.toFile(), false)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("model file " + file
-                        + " has an entry preprocessor.bin, a Java-serialized object");
+                .hasMessageStartingWith(
+                        "model file " + file + " has an entry preprocessor.bin, a Java-serialized object");
         assertThat(Gadget.RAN).as("the gadget's readObject ran").isFalse();
     }
 
@@ -377,9 +378,9 @@ class ModelZipsTest {
         Path file = zip("twice.zip", Map.of("configuration.json", "{}".getBytes(StandardCharsets.UTF_8),
                 "configuration.jsoX", "{}".getBytes(StandardCharsets.UTF_8)));
         byte[] bytes = Files.readAllBytes(file);
-        Files.write(file, new String(bytes, StandardCharsets.ISO_8859_1).replace("configuration.jsoX",
-                "configuration.json")
-                .getBytes(StandardCharsets.ISO_8859_1));
+        Files.write(file,
+                new String(bytes, StandardCharsets.ISO_8859_1).replace("configuration.jsoX", "configuration.json")
+                        .getBytes(StandardCharsets.ISO_8859_1));
 
         assertThatThrownBy(() -> ModelZips.check(file)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("has two entries named 'configuration.json'");

@@ -110,8 +110,8 @@ class PrunedModelTest {
         PrunedModel restored = PrunedModel.restore(file, false);
 
         Bits.assertSame(restored.pruning().stateDict(), pruning.stateDict());
-        assertThat(restored.network().getLayer("cnn1").getParam("W").mul(pruning.mask("cnn1.weight").rsub(1)).neq(0)
-                .any())
+        assertThat(
+                restored.network().getLayer("cnn1").getParam("W").mul(pruning.mask("cnn1.weight").rsub(1)).neq(0).any())
                 .as("pruned weights are zero again").isFalse();
     }
 
@@ -144,8 +144,8 @@ class PrunedModelTest {
                 String name = e.getName().equals(PrunedModel.INDEX_ENTRY) ? "shears/pruning.json"
                         : e.getName().replaceFirst("^shears-mask-(\\d+)\\.bin$", "shears/masks/$1.bin");
                 if (name.equals("shears/pruning.json")) {
-                    bytes = new String(bytes, StandardCharsets.UTF_8).replaceAll("shears-mask-(\\d+)\\.bin",
-                            "shears/masks/$1.bin")
+                    bytes = new String(bytes, StandardCharsets.UTF_8)
+                            .replaceAll("shears-mask-(\\d+)\\.bin", "shears/masks/$1.bin")
                             .getBytes(StandardCharsets.UTF_8);
                 }
                 out.putNextEntry(new ZipEntry(name));

@@ -37,8 +37,8 @@ class PruningFixesTest {
         pruning.lnStructured("fc.weight", Amount.fraction(0.5), Norm.L2, 0); // threw on an empty selection
 
         assertThat(pruning.mask("fc.weight").sumNumber().doubleValue()).isZero();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pruning.lnStructured("fc.weight", Amount.count(1),
-                Norm.L2, 0))
+        org.assertj.core.api.Assertions
+                .assertThatThrownBy(() -> pruning.lnStructured("fc.weight", Amount.count(1), Norm.L2, 0))
                 .hasMessageStartingWith("amount=1 should be smaller than the number of parameters to prune=0");
     }
 

@@ -58,13 +58,13 @@ class ResNet50PruningTest {
 
         SparsityReport report = pruning.report(weights);
         System.out.println("ResNet-50, globalUnstructured 30 %:\n" + report + ResNet50Pruning.range(report));
-        assertThat(report.total().masked()).isEqualTo((long) Math.rint(0.3 * 25_502_912L)).isEqualTo(report.total()
-                .zeros());
+        assertThat(report.total().masked()).isEqualTo((long) Math.rint(0.3 * 25_502_912L))
+                .isEqualTo(report.total().zeros());
         var sparsity = report.parameters().stream().mapToDouble(SparsityReport.Entry::sparsity).summaryStatistics();
         assertThat(sparsity.getMin()).as("narrow layers (fan-in 64) keep most").isLessThan(0.1);
         assertThat(sparsity.getMax()).as("wide layers (fan-in 4608) lose most").isGreaterThan(0.4);
-        assertThat(report.entry("res2a_branch2a.weight").sparsity()).isLessThan(report.entry("res5a_branch2b.weight")
-                .sparsity());
+        assertThat(report.entry("res2a_branch2a.weight").sparsity())
+                .isLessThan(report.entry("res5a_branch2b.weight").sparsity());
 
         var paramsBefore = graph.params().dup();
         pruning.removeAll();

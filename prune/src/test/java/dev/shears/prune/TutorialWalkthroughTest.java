@@ -45,8 +45,8 @@ class TutorialWalkthroughTest {
         pruning.randomUnstructured("conv1.weight", Amount.fraction(0.3));
         pruning.l1Unstructured("conv1.bias", Amount.count(3));
 
-        assertThat(pruning.stateDict()).containsKeys("conv1.weight_orig", "conv1.weight_mask", "conv1.bias_orig",
-                "conv1.bias_mask")
+        assertThat(pruning.stateDict())
+                .containsKeys("conv1.weight_orig", "conv1.weight_mask", "conv1.bias_orig", "conv1.bias_mask")
                 .doesNotContainKeys("conv1.weight", "conv1.bias");
         assertThat(zeros(pruning.mask("conv1.weight"))).isEqualTo(16); // round(0.3 * 54)
         assertThat(zeros(net.getLayer("conv1").getParam("W"))).isEqualTo(16);
@@ -54,8 +54,8 @@ class TutorialWalkthroughTest {
                 .mapToInt(Integer::intValue).toArray();
         double[] biasMask = values(pruning.mask("conv1.bias"));
         for (int rank = 0; rank < 6; rank++) {
-            assertThat(biasMask[bySize[rank]]).as("bias %d, rank %d by |b|", bySize[rank], rank).isEqualTo(rank < 3 ? 0
-                    : 1);
+            assertThat(biasMask[bySize[rank]]).as("bias %d, rank %d by |b|", bySize[rank], rank)
+                    .isEqualTo(rank < 3 ? 0 : 1);
         }
         for (String name : List.of("conv1.weight", "conv1.bias")) {
             Bits.assertSame(pruning.weight(name), pruning.orig(name).mul(pruning.mask(name)), name + " = orig * mask");
@@ -219,8 +219,8 @@ class TutorialWalkthroughTest {
         for (int out = 0; out < 120; out++) {
             for (int g = 0; g < 400; g += 4) {
                 int at = out * 400 + g;
-                double[] kept = IntStream.range(at, at + 4).filter(i -> mask[i] == 1).mapToDouble(i -> Math.abs(
-                        orig[i])).toArray();
+                double[] kept = IntStream.range(at, at + 4).filter(i -> mask[i] == 1)
+                        .mapToDouble(i -> Math.abs(orig[i])).toArray();
                 double[] cut = IntStream.range(at, at + 4).filter(i -> mask[i] == 0).mapToDouble(i -> Math.abs(orig[i]))
                         .toArray();
                 assertThat(kept).as("unit %d, inputs %d..%d", out, g, g + 3).hasSize(2);
@@ -234,8 +234,8 @@ class TutorialWalkthroughTest {
     @Test
     void globalStructuredRemovesTheWeakestChannelsAcrossLayersByNormPerEntry() {
         List<String> names = List.of("conv1.weight", "conv2.weight", "fc1.weight", "fc2.weight");
-        Map<String, double[]> scores = names.stream().collect(Collectors.toMap(n -> n, n -> normalisedNorms(pruning
-                .weight(n))));
+        Map<String, double[]> scores = names.stream()
+                .collect(Collectors.toMap(n -> n, n -> normalisedNorms(pruning.weight(n))));
 
         pruning.globalStructured(names, Amount.fraction(0.6), Norm.L2, 0); // round(0.6 * 226) = 136 channels
 
@@ -247,8 +247,8 @@ class TutorialWalkthroughTest {
             long removed = 0;
             for (int c = 0; c < mask.length; c++) {
                 boolean gone = java.util.Arrays.stream(mask[c]).allMatch(x -> x == 0);
-                assertThat(gone || java.util.Arrays.stream(mask[c]).allMatch(x -> x == 1)).as("%s channel %d is whole",
-                        name, c).isTrue();
+                assertThat(gone || java.util.Arrays.stream(mask[c]).allMatch(x -> x == 1))
+                        .as("%s channel %d is whole", name, c).isTrue();
                 removed += gone ? 1 : 0;
             }
             assertThat(removed).as(name + " keeps a channel").isLessThan(mask.length);
@@ -269,8 +269,8 @@ class TutorialWalkthroughTest {
         Pruning fresh = Pruning.of(TutorialLeNet.build(42));
         fresh.globalStructured(names, Amount.count(226 - 4), Norm.L2, 0);
         assertThat(names.stream().mapToLong(n -> fresh.mask(n).size(0) - zeroChannels(fresh.mask(n)))).containsOnly(1L);
-        assertThatThrownBy(() -> Pruning.of(TutorialLeNet.build(42)).globalStructured(names, Amount.count(226 - 3),
-                Norm.L2, 0))
+        assertThatThrownBy(
+                () -> Pruning.of(TutorialLeNet.build(42)).globalStructured(names, Amount.count(226 - 3), Norm.L2, 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most 222");
     }
 
@@ -301,8 +301,8 @@ class TutorialWalkthroughTest {
         for (String name : WEIGHTS) {
             pruning.l1Unstructured(name, Amount.fraction(0.5));
         }
-        Map<String, INDArray> origBefore = WEIGHTS.stream().collect(Collectors.toMap(n -> n, n -> pruning.orig(n)
-                .dup()));
+        Map<String, INDArray> origBefore = WEIGHTS.stream()
+                .collect(Collectors.toMap(n -> n, n -> pruning.orig(n).dup()));
 
         for (int step = 0; step < 3; step++) {
             net.fit(TutorialLeNet.batch(8, step), TutorialLeNet.labels(8, step));

@@ -611,8 +611,8 @@ final class Engine implements Runnable {
                                 + " (fix: a defect; fix it and replay the record from the dead-letter topic)");
                 letters.add(deadLetters.of(r, rejection));
                 afterCommit.add(() -> metrics.deadLettered(rejection.reason().code()));
-                log.error("report {}-{}@{} dead-lettered after a scheduler failure", r.topic(), r.partition(), r
-                        .offset(),
+                log.error("report {}-{}@{} dead-lettered after a scheduler failure", r.topic(), r.partition(),
+                        r.offset(),
                         e);
                 continue;
             }
@@ -757,7 +757,8 @@ final class Engine implements Runnable {
                         + " transactional id " + config.transactionalId() + " started (fix: run one scheduler per"
                         + " --transactional-id; this one exits to be restarted)"
                         : "the producer cannot go on (" + fatalError.getClass().getSimpleName() + "; see the log); the"
-                                + " scheduler exits to be restarted", e);
+                                + " scheduler exits to be restarted",
+                        e);
                 throw new Unavailable("the scheduler stops: " + fatalError, e);
             }
             throw new Unavailable("the transaction was aborted: " + e, e);

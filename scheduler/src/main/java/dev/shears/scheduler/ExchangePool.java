@@ -29,8 +29,8 @@ final class ExchangePool implements Executor, AutoCloseable {
     ExchangePool(int size, Duration timeout) {
         this.timeoutNanos = timeout.toNanos();
         AtomicInteger n = new AtomicInteger();
-        this.threads = Executors.newFixedThreadPool(size, r -> daemon(r, "shears-scheduler-http-" + n
-                .incrementAndGet()));
+        this.threads = Executors.newFixedThreadPool(size,
+                r -> daemon(r, "shears-scheduler-http-" + n.incrementAndGet()));
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "shears-scheduler-http-deadlines"));
         long period = Math.max(50, Math.min(1000, timeout.toMillis() / 4));
         watchdog.scheduleAtFixedRate(this::interruptLate, period, period, TimeUnit.MILLISECONDS);

@@ -332,8 +332,8 @@ final class Job {
             }
             case EXTRA_FINE_TUNE -> {
                 s = s.toBuilder().attempt(s.attempt() + 1).policyActions(in.policyActions() + 1).build();
-                long extra = recipe().accuracyBudget().extraIterations().orElse(recipe().fineTune()
-                        .iterationsPerStep());
+                long extra = recipe().accuracyBudget().extraIterations()
+                        .orElse(recipe().fineTune().iterationsPerStep());
                 decide(out, c.seq(), SchedulerDecision.EXTRA_FINE_TUNE, miss + "; extra fine-tune "
                         + s.internal().policyActions() + " of " + maxRetries + ", " + extra + " iterations");
                 send(out, c.seq(), new PruneStep((int) c.seq(), c.targetSparsity(), extra, false, s.attempt()), true);
@@ -695,8 +695,8 @@ final class Job {
     private String budgetText() {
         var b = recipe().accuracyBudget();
         return b.minAccuracy().isPresent() ? "minAccuracy " + b.minAccuracy().getAsDouble()
-                : String.format(Locale.ROOT, "maxDrop %s from dense %.4f", b.maxDrop().getAsDouble(), s
-                        .denseAccuracy());
+                : String.format(Locale.ROOT, "maxDrop %s from dense %.4f", b.maxDrop().getAsDouble(),
+                        s.denseAccuracy());
     }
 
     private static String summary(StepCompleted c) {

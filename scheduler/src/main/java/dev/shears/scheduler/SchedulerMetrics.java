@@ -37,8 +37,8 @@ final class SchedulerMetrics {
         this.views = views;
         this.heard = heard;
         for (JobState state : JobState.values()) {
-            Gauge.builder("shears.scheduler.jobs", views, v -> v.values().stream().filter(j -> j.state() == state)
-                    .count())
+            Gauge.builder("shears.scheduler.jobs", views,
+                    v -> v.values().stream().filter(j -> j.state() == state).count())
                     .description("jobs by state").tag("state", state.label()).register(registry);
         }
         Gauge.builder("shears.consumer.lag", lag, AtomicLong::get).tag("service", SERVICE)
@@ -70,14 +70,14 @@ final class SchedulerMetrics {
     }
 
     private Counter deadLetters(String reason) {
-        return Counter.builder("shears.events.deadlettered").description(
-                "records sent to a dead-letter topic, by reason")
+        return Counter.builder("shears.events.deadlettered")
+                .description("records sent to a dead-letter topic, by reason")
                 .tag("reason", reason).tag("service", SERVICE).register(registry);
     }
 
     private Counter decisions(String code) {
-        return Counter.builder("shears.scheduler.decisions").description(
-                "accuracy-budget and recovery decisions, by code")
+        return Counter.builder("shears.scheduler.decisions")
+                .description("accuracy-budget and recovery decisions, by code")
                 .tag("decision", code).register(registry);
     }
 

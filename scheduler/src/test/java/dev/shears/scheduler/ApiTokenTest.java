@@ -28,8 +28,8 @@ class ApiTokenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "short", "has space in it 0123456789", "control\u0001chars0123456789",
-            "ünïcödé0123456789"})
+    @ValueSource(
+            strings = {"", "short", "has space in it 0123456789", "control\u0001chars0123456789", "ünïcödé0123456789"})
     void refusesAWeakOrMalformedTokenWithoutRepeatingIt(String value) {
         assertThatThrownBy(() -> ApiToken.of(value)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("fix:").satisfies(e -> {

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 class ImageClasspathTest {
     static final Path DEPENDENCIES = Path.of("target/runtime-dependencies.txt");
     /** {@code groupId:artifactId:type[:classifier]:version:scope}, as the list goal writes each dependency. */
-    static final Pattern COORDINATES = Pattern.compile(
-            "^\\s*([\\w.-]+):([\\w.-]+):[\\w.-]+(?::[\\w.-]+)*:(compile|runtime)\\b.*");
+    static final Pattern COORDINATES = Pattern
+            .compile("^\\s*([\\w.-]+):([\\w.-]+):[\\w.-]+(?::[\\w.-]+)*:(compile|runtime)\\b.*");
 
     @Test
     void theSchedulerImageHoldsNoNd4jDl4jJavacppOrKafkaBroker() throws IOException {

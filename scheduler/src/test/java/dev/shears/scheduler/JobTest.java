@@ -81,9 +81,9 @@ class JobTest {
     }
 
     Job.Outcome completed(long seq, int attempt, double target, double accuracy) {
-        return report(seq, new StepCompleted(seq, attempt, target, target, Map.of("0_W", target), accuracy, accuracy,
-                0.3,
-                "ckpt-" + seq + "-" + attempt, "trainer-0", false));
+        return report(seq,
+                new StepCompleted(seq, attempt, target, target, Map.of("0_W", target), accuracy, accuracy, 0.3,
+                        "ckpt-" + seq + "-" + attempt, "trainer-0", false));
     }
 
     /** Answers the last sent PruneStep (or JobStarted) with {@code accuracy}. */
@@ -184,8 +184,8 @@ class JobTest {
         take(job.start());
         answer(DENSE);
 
-        assertThat(lastCommand().payload()).isInstanceOfSatisfying(Finalize.class, f -> assertThat(f.lastStep())
-                .isZero());
+        assertThat(lastCommand().payload()).isInstanceOfSatisfying(Finalize.class,
+                f -> assertThat(f.lastStep()).isZero());
         assertThat(lastCommand().seq()).isEqualTo(5);
         assertThat(sent).noneMatch(e -> e.payload() instanceof PruneStep);
         publish();
@@ -481,9 +481,9 @@ class JobTest {
         assertThat(o.disposition()).isEqualTo(Job.Disposition.IGNORED);
         assertThat(sent).hasSize(before);
         Job.Outcome pendingOne = failed(lastCommand(), "disk", true);
-        assertThat(pendingOne.commands()).extracting(Event::payload).last().isEqualTo(new PruneStep(1, targets.get(0),
-                77,
-                false, 2));
+        assertThat(pendingOne.commands()).extracting(Event::payload).last()
+                .isEqualTo(new PruneStep(1, targets.get(0), 77,
+                        false, 2));
     }
 
     @Test
@@ -829,8 +829,8 @@ class JobTest {
         byte[] record = job.stateRecord();
         assertThat(record.length).isLessThanOrEqualTo(Job.TRIMMED_STATE_BYTES);
         JobSnapshot trimmed = job.snapshot();
-        assertThat(trimmed.history().get(trimmed.history().size() - 1)).isEqualTo(full.history().get(full.history()
-                .size() - 1));
+        assertThat(trimmed.history().get(trimmed.history().size() - 1))
+                .isEqualTo(full.history().get(full.history().size() - 1));
         assertThat(trimmed.historyTrimmed())
                 .isEqualTo(full.historyTrimmed() + full.history().size() - trimmed.history().size());
         assertThat(trimmed.results()).isEqualTo(full.results());

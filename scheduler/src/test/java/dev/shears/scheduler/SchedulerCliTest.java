@@ -132,8 +132,8 @@ class SchedulerCliTest extends BrokerTestBase {
                 "--topic-prefix", "proc", "--partitions", "1", "--transactional-id", "shears-scheduler-proc")
                 .redirectError(dir.resolve("stderr.txt").toFile()).start();
         try {
-            BufferedReader lines = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8));
+            BufferedReader lines = new BufferedReader(
+                    new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String ready = CompletableFuture.supplyAsync(() -> {
                 try {
                     return lines.readLine();

@@ -204,7 +204,8 @@ class SchedulerHttpTest extends BrokerTestBase {
         for (int size : new int[]{dev.shears.common.recipe.Recipe.MAX_BYTES + 1, 8 << 20}) {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(open.uri().resolve("/jobs"))
                     .POST(HttpRequest.BodyPublishers.ofByteArray(("job: x\n#" + "a".repeat(size)).getBytes(
-                            StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
+                            StandardCharsets.UTF_8)))
+                    .build(), HttpResponse.BodyHandlers.ofString());
             requests++;
             outcomes.merge(Integer.toString(r.statusCode()), 1, Integer::sum);
             assertThat(r.statusCode()).as("a body of %d bytes: %s", size, r.body()).isEqualTo(413);
@@ -290,8 +291,8 @@ class SchedulerHttpTest extends BrokerTestBase {
         for (String path : List.of("/jobs", "/jobs/fuzz-valid", "/jobs/fuzz-valid/cancel", "/metrics", "/health")) {
             for (String method : List.of("PUT", "DELETE", "PATCH", "FOO")) {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(open.uri() + path))
-                        .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers
-                                .ofString());
+                        .method(method, HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.ofString());
                 outcomes.merge(method + " " + r.statusCode(), 1, Integer::sum);
                 assertThat(r.statusCode()).as("%s %s -> %s", method, path, r.body()).isBetween(400, 499);
             }

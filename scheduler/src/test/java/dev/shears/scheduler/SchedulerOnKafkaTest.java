@@ -71,8 +71,8 @@ class SchedulerOnKafkaTest extends BrokerTestBase {
     }
 
     HttpResponse<String> get(SchedulerService s, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(s.uri().resolve(path)).GET().build(), HttpResponse.BodyHandlers
-                .ofString());
+        return http.send(HttpRequest.newBuilder(s.uri().resolve(path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     JsonNode job(SchedulerService s, String id) throws Exception {
@@ -113,10 +113,10 @@ class SchedulerOnKafkaTest extends BrokerTestBase {
         });
         String metrics = get(s, "/metrics").body();
         assertThat(metrics).contains("shears_scheduler_jobs{state=\"published\"} 1.0");
-        assertThat(metrics).containsPattern(
-                "shears_events_produced_total\\{service=\"scheduler\",type=\"PruneStep\"} 3");
-        assertThat(metrics).containsPattern(
-                "shears_events_consumed_total\\{service=\"scheduler\",type=\"StepCompleted\"} 4");
+        assertThat(metrics)
+                .containsPattern("shears_events_produced_total\\{service=\"scheduler\",type=\"PruneStep\"} 3");
+        assertThat(metrics)
+                .containsPattern("shears_events_consumed_total\\{service=\"scheduler\",type=\"StepCompleted\"} 4");
         assertThat(metrics).contains("shears_scheduler_step_duration_seconds_count{job=\"alpha\"} 4");
 
         assertThat(post(s, "/jobs", recipe("alpha", 3)).statusCode()).as("same job id").isEqualTo(409);
@@ -262,8 +262,8 @@ class SchedulerOnKafkaTest extends BrokerTestBase {
         assertThat(header(r, DeadLetter.SOURCE_TOPIC)).isEqualTo(topics.reports());
         assertThat(header(r, DeadLetter.SOURCE_OFFSET)).isEqualTo("0");
         assertThat(header(r, DeadLetter.DETAIL)).isNotBlank();
-        assertThat(get(s, "/metrics").body()).contains(
-                "shears_events_deadlettered_total{reason=\"malformed\",service=\"scheduler\"} 1.0");
+        assertThat(get(s, "/metrics").body())
+                .contains("shears_events_deadlettered_total{reason=\"malformed\",service=\"scheduler\"} 1.0");
     }
 
     /**
@@ -282,8 +282,8 @@ class SchedulerOnKafkaTest extends BrokerTestBase {
         awaitState(s, "eta", "published");
 
         ConsumerRecord<String, byte[]> r = theDeadLetter();
-        String sha256 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(
-                huge));
+        String sha256 = java.util.HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(huge));
         assertThat(r.key()).isEqualTo("eta");
         assertThat(r.value()).hasSizeLessThan(huge.length).isEqualTo(java.util.Arrays.copyOf(huge, r.value().length));
         assertThat(header(r, DeadLetters.VALUE_BYTES)).isEqualTo(Integer.toString(huge.length));

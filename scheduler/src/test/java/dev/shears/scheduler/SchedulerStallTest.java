@@ -65,8 +65,8 @@ class SchedulerStallTest extends BrokerTestBase {
                 TimeUnit.MILLISECONDS);
         Thread.sleep(3_000);
         assertThat(api.job("busy").path("state").asText()).isEqualTo("pruning");
-        assertThat(api.metrics()).containsPattern(
-                "shears_scheduler_job_progress_timestamp_seconds\\{job=\"busy\"} 1\\.");
+        assertThat(api.metrics())
+                .containsPattern("shears_scheduler_job_progress_timestamp_seconds\\{job=\"busy\"} 1\\.");
         heartbeat.shutdownNow();
         w.holdAbove.set(Long.MAX_VALUE);
         api.awaitState("busy", "published", Duration.ofSeconds(30));

@@ -113,8 +113,8 @@ class SchedulerStateTest extends BrokerTestBase {
         w.holdAbove.set(0);
         assertThat(api.submit(recipe("slow", 1)).statusCode()).isEqualTo(201);
 
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(api.send("GET", "/jobs/brief", null)
-                .statusCode()).isEqualTo(404));
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(api.send("GET", "/jobs/brief", null).statusCode()).isEqualTo(404));
         assertThat(api.metrics()).doesNotContain("job=\"brief\"");
         Thread.sleep(3_000);
         assertThat(api.job("slow").path("state").asText()).isEqualTo("pruning");

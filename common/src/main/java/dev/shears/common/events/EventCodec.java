@@ -208,7 +208,8 @@ public final class EventCodec {
         } catch (JsonProcessingException e) {
             throw new Refusal(Reason.MALFORMED, "", "the event is not valid JSON: " + clip(e.getOriginalMessage())
                     + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
-                            + e.getLocation().getColumnNr()) + " (fix: send what EventCodec.encode writes)");
+                            + e.getLocation().getColumnNr())
+                    + " (fix: send what EventCodec.encode writes)");
         }
         if (root == null || root.isMissingNode()) {
             throw new Refusal(Reason.MALFORMED, "", "the event is empty (fix: send what EventCodec.encode writes)");

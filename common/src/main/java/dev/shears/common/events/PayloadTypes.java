@@ -190,8 +190,8 @@ final class PayloadTypes {
             if (node.isNumber()) {
                 return node.doubleValue();
             }
-            throw invalid(type, field, node, "is " + kind(node)
-                    + ", not a number (fix: write a JSON number, e.g. 0.5)");
+            throw invalid(type, field, node,
+                    "is " + kind(node) + ", not a number (fix: write a JSON number, e.g. 0.5)");
         }
         if (javaType == boolean.class) {
             if (node.isBoolean()) {

@@ -97,9 +97,10 @@ public final class DeadLetters {
     public ProducerRecord<String, byte[]> of(ConsumerRecord<String, byte[]> record, Rejection rejection) {
         Objects.requireNonNull(record, "record");
         List<Header> headers = new ArrayList<>();
-        DeadLetter.headers(rejection, record.topic(), record.partition(), record.offset()).forEach((name,
-                text) -> headers.add(new Header(name, name.equals(DeadLetter.DETAIL) ? Utf8.cut(text, MAX_DETAIL_BYTES)
-                        : text)));
+        DeadLetter.headers(rejection, record.topic(), record.partition(), record.offset())
+                .forEach((name, text) -> headers
+                        .add(new Header(name, name.equals(DeadLetter.DETAIL) ? Utf8.cut(text, MAX_DETAIL_BYTES)
+                                : text)));
         String key = record.key();
         byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
         byte[] value = record.value();

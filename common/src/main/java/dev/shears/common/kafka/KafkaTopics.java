@@ -60,8 +60,8 @@ public final class KafkaTopics {
                 created.getValue().get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw new IllegalStateException("could not create topic " + name + ": " + e.getCause(), e
-                            .getCause());
+                    throw new IllegalStateException("could not create topic " + name + ": " + e.getCause(),
+                            e.getCause());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -107,9 +107,10 @@ public final class KafkaTopics {
                 throw new IllegalStateException("interrupted while waiting for topics " + topics, e);
             }
             if (System.nanoTime() >= deadline) {
-                throw new IllegalStateException("topics " + topics
-                        + " not ready (listOffsets on every partition) within "
-                        + timeout + "; last error: " + last, last);
+                throw new IllegalStateException(
+                        "topics " + topics + " not ready (listOffsets on every partition) within "
+                                + timeout + "; last error: " + last,
+                        last);
             }
             sleep(50);
         }

@@ -262,8 +262,8 @@ public record ModelSource(Kind kind, Optional<Path> file, OptionalInt depth, Opt
         if (given) {
             p.add(field, value, "is not used by model " + kind + ": it is for " + users + " only (fix: remove it)");
         } else {
-            p.missing(field, "model " + kind
-                    + " needs it (fix: give one, or use ModelSource.builtIn for the default size)");
+            p.missing(field,
+                    "model " + kind + " needs it (fix: give one, or use ModelSource.builtIn for the default size)");
         }
     }
 

@@ -151,7 +151,8 @@ public record PruningSpec(
 
         /** How a group's members' norms combine. */
         public enum Reduction {
-            MEAN, SUM;
+            MEAN,
+            SUM;
 
             @Override
             public String toString() {
@@ -415,8 +416,8 @@ public record PruningSpec(
         }
         if (structured != null) {
             if (structured.isPresent() && !method.usesDim()) {
-                p.add(Structured.FIELD, structured.get().groups(), notUsed(method,
-                        "ln_structured and random_structured"));
+                p.add(Structured.FIELD, structured.get().groups(),
+                        notUsed(method, "ln_structured and random_structured"));
             } else if (structured.isEmpty() && method.usesDim()) {
                 p.missing(Structured.FIELD, method + " needs it (fix: e.g. Structured.PARAMETER)");
             } else if (structured.isPresent() && structured.get().groups() == Structured.Groups.DEPENDENCY

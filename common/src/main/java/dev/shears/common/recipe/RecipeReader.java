@@ -343,8 +343,8 @@ final class RecipeReader {
                     return e;
                 }
             }
-            String hint = Problems.closest(sc.text(), names).map(c -> "did you mean " + c + "?").orElse(
-                    "use one of these");
+            String hint = Problems.closest(sc.text(), names).map(c -> "did you mean " + c + "?")
+                    .orElse("use one of these");
             problems.add(field, sc.text(), "is not known: must be " + Problems.oneOf(names) + " (fix: " + hint + ")");
             return null;
         }
@@ -361,8 +361,8 @@ final class RecipeReader {
                 "a list of sparsities such as [0.5, 0.75, 0.9]");
         Double finalDefault = d.finalSparsity();
         if (kind == ScheduleSpec.Kind.POINTS) {
-            finalDefault = points == null || points.isEmpty() || points.contains(null) ? null : points.get(points.size()
-                    - 1);
+            finalDefault = points == null || points.isEmpty() || points.contains(null) ? null
+                    : points.get(points.size() - 1);
         }
         Double finalSparsity = s.has("finalSparsity") || s.invalid("finalSparsity")
                 ? s.decimal("finalSparsity", null, "a number in [0, 1)") : finalDefault;
@@ -628,8 +628,8 @@ final class RecipeReader {
                 return null;
             }
             String fix = n instanceof Scalar sc && sc.token() == JsonToken.VALUE_NUMBER_FLOAT
-                    ? "write it without a fraction or exponent" : quotedNumberHint(n).replace(" (fix: ", "").replace(
-                            ")", "");
+                    ? "write it without a fraction or exponent"
+                    : quotedNumberHint(n).replace(" (fix: ", "").replace(")", "");
             return wrong(key, "a whole number", expected, fix);
         }
 

@@ -184,8 +184,8 @@ public record ScheduleSpec(
             if (steps.isPresent() && !kind.usesSteps()) {
                 p.add(f + "steps", steps, notUsed(kind, "polynomial, linear and constant" + stepsHint(kind)));
             } else if (steps.isEmpty() && kind.usesSteps()) {
-                p.missing(f + "steps", kind + " needs a number of steps in [1, " + MAX_STEPS
-                        + "] (fix: e.g. steps: 10)");
+                p.missing(f + "steps",
+                        kind + " needs a number of steps in [1, " + MAX_STEPS + "] (fix: e.g. steps: 10)");
             } else if (steps.isPresent()) {
                 p.range(f + "steps", steps.getAsInt(), 1, MAX_STEPS, "e.g. 10");
             }
@@ -213,10 +213,10 @@ public record ScheduleSpec(
                 if (r > 0 && r < 1 && finalSparsity != null && finalSparsity > 0 && finalSparsity < 1) {
                     double rounds = Math.ceil(Math.log1p(-finalSparsity) / Math.log1p(-r) - 1e-9);
                     if (rounds > MAX_STEPS) {
-                        p.add(f + "rate", rate, "needs about " + Problems.num(rounds)
-                                + " rounds to reach finalSparsity "
-                                + Problems.num(finalSparsity) + ", more than " + MAX_STEPS
-                                + " (fix: raise the rate, e.g. 0.2)");
+                        p.add(f + "rate", rate,
+                                "needs about " + Problems.num(rounds) + " rounds to reach finalSparsity "
+                                        + Problems.num(finalSparsity) + ", more than " + MAX_STEPS
+                                        + " (fix: raise the rate, e.g. 0.2)");
                     }
                 }
             }

@@ -17,8 +17,8 @@ final class LotteryTicket {
                     + " (fix: e.g. 0.2 prunes 20 % of what remains each round)");
         }
         if (!(finalSparsity >= 0 && finalSparsity < 1)) {
-            throw new IllegalArgumentException("finalSparsity " + finalSparsity
-                    + " is out of range: must be in [0, 1)");
+            throw new IllegalArgumentException(
+                    "finalSparsity " + finalSparsity + " is out of range: must be in [0, 1)");
         }
         List<Double> targets = new ArrayList<>();
         for (int k = 1;; k++) {

@@ -12,8 +12,8 @@ final class PolynomialDecay {
 
     static List<Double> targets(double initialSparsity, double finalSparsity, int steps, double power) {
         if (!(finalSparsity >= 0 && finalSparsity < 1)) {
-            throw new IllegalArgumentException("finalSparsity " + finalSparsity
-                    + " is out of range: must be in [0, 1)");
+            throw new IllegalArgumentException(
+                    "finalSparsity " + finalSparsity + " is out of range: must be in [0, 1)");
         }
         if (!(initialSparsity >= 0 && initialSparsity <= finalSparsity)) {
             throw new IllegalArgumentException("initialSparsity " + initialSparsity + " is out of range: must be in"
@@ -35,8 +35,8 @@ final class PolynomialDecay {
 
     static void checkSteps(int steps) {
         if (steps < 1 || steps > MAX_STEPS) {
-            throw new IllegalArgumentException("steps " + steps + " is out of range: must be in [1, " + MAX_STEPS
-                    + "]");
+            throw new IllegalArgumentException(
+                    "steps " + steps + " is out of range: must be in [1, " + MAX_STEPS + "]");
         }
     }
 }

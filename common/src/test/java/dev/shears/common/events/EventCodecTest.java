@@ -132,8 +132,8 @@ class EventCodecTest {
         ObjectNode root = (ObjectNode) json.readTree(golden("PruneStep"));
         root.put("version", 1);
 
-        assertThat(codec.decode(json.writeValueAsBytes(root))).isEqualTo(new Decoded.Accepted(EventExamples.of(
-                "PruneStep")));
+        assertThat(codec.decode(json.writeValueAsBytes(root)))
+                .isEqualTo(new Decoded.Accepted(EventExamples.of("PruneStep")));
     }
 
     @Test

@@ -108,8 +108,8 @@ class GarbageTest {
                 () -> nodes.numberNode(0.999), () -> nodes.numberNode(1.5), () -> nodes.numberNode(Double.MAX_VALUE),
                 () -> nodes.numberNode(Long.MIN_VALUE), () -> nodes.numberNode(new BigInteger("99999999999999999999")),
                 () -> nodes.textNode(""), () -> nodes.textNode("x"), () -> nodes.textNode("../../etc"),
-                () -> nodes.textNode("a\u0000b"), () -> nodes.textNode("\ud83d\ude00"), () -> nodes.textNode("9".repeat(
-                        70)),
+                () -> nodes.textNode("a\u0000b"), () -> nodes.textNode("\ud83d\ude00"),
+                () -> nodes.textNode("9".repeat(70)),
                 () -> nodes.booleanNode(true), nodes::arrayNode, nodes::objectNode,
                 () -> nodes.textNode("2026-11-23T12:00:00Z"), () -> nodes.textNode("StepCompleted"));
 

@@ -185,8 +185,8 @@ class RejectionTest {
         Rejection r = reject(mutate("PruneStep", root -> root.put("version", version)));
 
         assertThat(r.reason()).isEqualTo(Reason.UNSUPPORTED_VERSION);
-        assertThat(r.message()).startsWith("version " + version
-                + " is older than the versions this code reads, 1 to 4");
+        assertThat(r.message())
+                .startsWith("version " + version + " is older than the versions this code reads, 1 to 4");
     }
 
     // wrong_payload
@@ -255,12 +255,12 @@ class RejectionTest {
 
     @Test
     void aNumberBeyondDoubleIsOutOfRangeNotInfinity() {
-        Rejection r = reject(mutate("JobProgress", root -> payload(root).put("samplesPerSecond",
-                new java.math.BigDecimal("1e400"))));
+        Rejection r = reject(mutate("JobProgress",
+                root -> payload(root).put("samplesPerSecond", new java.math.BigDecimal("1e400"))));
 
         assertThat(r.reason()).isEqualTo(Reason.INVALID_FIELD);
-        assertThat(r.message()).startsWith(
-                "JobProgress payload.samplesPerSecond inf is out of range: must be in [0, inf)");
+        assertThat(r.message())
+                .startsWith("JobProgress payload.samplesPerSecond inf is out of range: must be in [0, inf)");
     }
 
     @Test
@@ -270,8 +270,8 @@ class RejectionTest {
 
         assertThat(r.reason()).isEqualTo(Reason.INVALID_FIELD);
         assertThat(r.field()).isEqualTo("payload.layerSparsity[\"4_W\"]");
-        assertThat(r.message()).startsWith(
-                "StepCompleted payload.layerSparsity[\"4_W\"] -0.25 is out of range: must be in [0, 1]");
+        assertThat(r.message())
+                .startsWith("StepCompleted payload.layerSparsity[\"4_W\"] -0.25 is out of range: must be in [0, 1]");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -355,8 +355,8 @@ class RejectionTest {
         Rejection r = reject(mutate("PruneStep", root -> root.put("jobId", jobId)));
 
         assertThat(r.reason()).isEqualTo(Reason.BAD_JOB_ID);
-        assertThat(r.message()).startsWith(String.format("jobId \"job\\u%04xx\" contains a control character:",
-                control));
+        assertThat(r.message())
+                .startsWith(String.format("jobId \"job\\u%04xx\" contains a control character:", control));
         assertThat(r.message().chars()).noneMatch(Character::isISOControl);
     }
 

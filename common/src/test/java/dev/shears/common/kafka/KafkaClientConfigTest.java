@@ -31,8 +31,8 @@ class KafkaClientConfigTest {
         client.put("request.timeout.ms", "30000");
         client.put("bootstrap.servers", "127.0.0.1:9092");
         config.applyTo(client);
-        assertThat(client).containsEntry("security.protocol", "SASL_SSL").containsEntry("sasl.mechanism",
-                "SCRAM-SHA-512")
+        assertThat(client).containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
                 .containsEntry("ssl.truststore.location", "/etc/shears/truststore.p12")
                 .containsEntry("request.timeout.ms", "45000").containsEntry("bootstrap.servers", "127.0.0.1:9092");
     }

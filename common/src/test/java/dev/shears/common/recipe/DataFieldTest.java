@@ -68,8 +68,8 @@ class DataFieldTest {
 
     @Test
     void aModelFileUnderTheRootIsAccepted() {
-        assertThat(Recipe.parse("job: a\nmodel: file:team/net-2.zip\n").model().file()).hasValue(Path.of(
-                "team/net-2.zip"));
+        assertThat(Recipe.parse("job: a\nmodel: file:team/net-2.zip\n").model().file())
+                .hasValue(Path.of("team/net-2.zip"));
     }
 
     @Test
@@ -130,8 +130,8 @@ class DataFieldTest {
         assertThat(catchThrowableOfType(RecipeException.class, () -> new Recipe("a", ModelSource.LENET5,
                 Recipe.parse(ANY_SIZE + "data: {name: d, shape: [1, 8, 8]}\n").data(), Training.defaults(),
                 PruningSpec.defaults(), ScheduleSpec.defaults(), FineTune.defaults(), AccuracyBudget.defaults(),
-                Checkpoints.defaults(), new Publish("a"))).problems()).extracting(Problem::field).containsExactly(
-                        "model");
+                Checkpoints.defaults(), new Publish("a"))).problems()).extracting(Problem::field)
+                .containsExactly("model");
     }
 
     @Test

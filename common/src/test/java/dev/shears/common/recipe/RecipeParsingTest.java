@@ -274,8 +274,8 @@ class RecipeParsingTest {
         assertThat(pruning.structured()).contains(PruningSpec.Structured.DEPENDENCY);
         assertThat(pruning.byDependencyGroups()).isTrue();
         assertThat(pruning.dim()).hasValue(0);
-        assertThat(pruning.overrideFor("layer3.1.conv2.weight")).map(PruningSpec.TargetOverride::sparsity).contains(
-                0.3);
+        assertThat(pruning.overrideFor("layer3.1.conv2.weight")).map(PruningSpec.TargetOverride::sparsity)
+                .contains(0.3);
         assertThat(pruning.overrideFor("layer2.1.conv2.weight")).isEmpty();
         assertThat(Recipe.parse(MINIMAL + "pruning:\n  method: random_structured\n").pruning().structured())
                 .contains(PruningSpec.Structured.PARAMETER);

@@ -274,8 +274,8 @@ class RecipeValidationTest {
     @ValueSource(strings = {"4:2", "0:4", "4:4", "1:2048"})
     void anNmOutOfRangeIsRefused(String nm) {
         assertThat(onlyProblem(MINIMAL + "pruning:\n  method: n_m\n  nm: \"" + nm + "\"\n").message())
-                .isEqualTo("pruning.nm \"" + nm
-                        + "\" is out of range: must be N:M with 0 < N < M <= 1024, such as 2:4");
+                .isEqualTo(
+                        "pruning.nm \"" + nm + "\" is out of range: must be N:M with 0 < N < M <= 1024, such as 2:4");
     }
 
     @Test
@@ -612,8 +612,8 @@ class RecipeValidationTest {
 
         assertThat(problems).extracting(Problem::field).containsExactly("pruning.overrides[0].sparsity",
                 "pruning.overrides[1].parameters", "pruning.overrides[2]");
-        assertThat(problems.get(0).message()).startsWith(
-                "pruning.overrides[0].sparsity 1.2 is out of range: must be in [0, 1)");
+        assertThat(problems.get(0).message())
+                .startsWith("pruning.overrides[0].sparsity 1.2 is out of range: must be in [0, 1)");
     }
 
     @Test

@@ -71,9 +71,10 @@ public final class DemoCommand implements Callable<Integer> {
         if (quick) {
             DataSpec d = r.data();
             // the subset's 2,000 training images: the default tenth of them for validation
-            r = new Recipe(r.job(), r.model(), new DataSpec(SUBSET, ValidationSplit.DEFAULT, d.shape(), d
-                    .normalization(),
-                    d.augmentation()), r.training(), r.pruning(), r.schedule(),
+            r = new Recipe(r.job(), r.model(),
+                    new DataSpec(SUBSET, ValidationSplit.DEFAULT, d.shape(), d.normalization(),
+                            d.augmentation()),
+                    r.training(), r.pruning(), r.schedule(),
                     new FineTune(Math.min(100, r.fineTune().iterationsPerStep())), r.accuracyBudget(), r.checkpoints(),
                     r.publish());
         }

@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LocalPrometheus implements AutoCloseable {
     /** Where Debian's package puts the server. */
-    public static final List<Path> BINARIES = List.of(Path.of("/usr/bin/prometheus"), Path.of(
-            "/usr/local/bin/prometheus"));
+    public static final List<Path> BINARIES = List.of(Path.of("/usr/bin/prometheus"),
+            Path.of("/usr/local/bin/prometheus"));
 
     private final Process process;
     private final OutputStream parentPipe;

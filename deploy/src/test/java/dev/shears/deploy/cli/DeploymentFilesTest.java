@@ -64,10 +64,10 @@ class DeploymentFilesTest {
                 List<String> ports = container.path("ports").findValuesAsText("name");
                 for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
                     JsonNode get = container.path(probe).path("httpGet");
-                    assertThat(get.path("path").asText()).as("%s %s path", container.path("name"), probe).isEqualTo(
-                            "/health");
-                    assertThat(ports).as("%s %s port", container.path("name"), probe).contains(get.path("port")
-                            .asText());
+                    assertThat(get.path("path").asText()).as("%s %s path", container.path("name"), probe)
+                            .isEqualTo("/health");
+                    assertThat(ports).as("%s %s port", container.path("name"), probe)
+                            .contains(get.path("port").asText());
                 }
                 ours++;
             }
@@ -110,8 +110,8 @@ class DeploymentFilesTest {
         JsonNode compose = yaml.readTree(COMPOSE.toFile());
         JsonNode scheduler = compose.path("services").path("scheduler");
         List<String> command = strings(scheduler.path("command"));
-        assertThat(optionValue(command, "--http-host")).as("in its container, for the other containers").isEqualTo(
-                "0.0.0.0");
+        assertThat(optionValue(command, "--http-host")).as("in its container, for the other containers")
+                .isEqualTo("0.0.0.0");
         String tokenFile = optionValue(command, "--token-file");
         assertThat(tokenFile).startsWith("/run/secrets/");
         String secret = tokenFile.substring("/run/secrets/".length());

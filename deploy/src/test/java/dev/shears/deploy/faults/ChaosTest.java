@@ -95,16 +95,16 @@ class ChaosTest {
 
     /** The kinds of fault, in the order of the summary. */
     enum Fault {
-        WORKER_KILL_TRAINING("kill worker mid-training"), WORKER_KILL_AFTER_STEP(
-                "kill worker after StepCompleted"), WORKER_KILL_FINALIZE(
-                        "kill worker in finalize"), WORKER_KILL_PUBLISHING(
-                                "kill worker while publishing"), SCHEDULER_KILL(
-                                        "kill+restart scheduler"), BROKER_RESTART(
-                                                "stop+restart broker"), CHECKPOINT_UNWRITABLE(
-                                                        "checkpoint dir unwritable"), CHECKPOINT_CORRUPT(
-                                                                "newest checkpoint corrupt+kill"), DUPLICATE_COMMAND(
-                                                                        "duplicate command"), LATE_REPORT(
-                                                                                "late StepCompleted");
+        WORKER_KILL_TRAINING("kill worker mid-training"),
+        WORKER_KILL_AFTER_STEP("kill worker after StepCompleted"),
+        WORKER_KILL_FINALIZE("kill worker in finalize"),
+        WORKER_KILL_PUBLISHING("kill worker while publishing"),
+        SCHEDULER_KILL("kill+restart scheduler"),
+        BROKER_RESTART("stop+restart broker"),
+        CHECKPOINT_UNWRITABLE("checkpoint dir unwritable"),
+        CHECKPOINT_CORRUPT("newest checkpoint corrupt+kill"),
+        DUPLICATE_COMMAND("duplicate command"),
+        LATE_REPORT("late StepCompleted");
 
         final String label;
 
@@ -193,12 +193,13 @@ class ChaosTest {
         // the workers' JVM options and environment (one OpenMP thread), beside the faulted run.
         Path referenceRecipe = Files.writeString(dir.resolve("reference.yaml"),
                 recipe("reference"));
-        ChildProcess reference = ChildProcess.start("reference", List.of("train", "--recipe", referenceRecipe
-                .toString(),
-                "--out", dir.resolve("reference").toString(), "--metrics-port", "-1", "--data-root",
-                TestRecipes.DATA_ROOT.toString()), OPTIONS.jvmOptions(),
-                OPTIONS.env(), dir.resolve("reference.log"), Pattern.compile("shears train: job"), Duration.ofMinutes(
-                        3));
+        ChildProcess reference = ChildProcess.start("reference",
+                List.of("train", "--recipe", referenceRecipe.toString(),
+                        "--out", dir.resolve("reference").toString(), "--metrics-port", "-1", "--data-root",
+                        TestRecipes.DATA_ROOT.toString()),
+                OPTIONS.jvmOptions(),
+                OPTIONS.env(), dir.resolve("reference.log"), Pattern.compile("shears train: job"),
+                Duration.ofMinutes(3));
 
         List<String> jobs = IntStream.rangeClosed(1, PLAN.jobs()).mapToObj(i -> "chaos-" + i).toList();
         for (String job : jobs) {
@@ -246,8 +247,10 @@ class ChaosTest {
                 referenceAccuracy);
         for (String job : jobs) {
             System.out.printf(Locale.ROOT, "%s: accuracy by step %s, published %.4f%n", job, History.distinct(
-                    History.byJob(reports, job)).stream().filter(e -> e.payload() instanceof StepCompleted s
-                            && !s.redelivered()).map(e -> ((StepCompleted) e.payload()).accuracy()).toList(),
+                    History.byJob(reports, job)).stream().filter(
+                            e -> e.payload() instanceof StepCompleted s
+                                    && !s.redelivered())
+                    .map(e -> ((StepCompleted) e.payload()).accuracy()).toList(),
                     audits.get(job).publications().isEmpty() ? Double.NaN : audits.get(job).publication().accuracy());
         }
         for (String job : jobs) {
@@ -273,8 +276,8 @@ class ChaosTest {
         }
         // Reasons go to whoever reads the reports topic: none names a path on the workers' disk.
         String workDir = pipeline.workDir().toAbsolutePath().toString();
-        assertThat(reports).as("failure reasons naming the workers' work directory %s", workDir).noneMatch(e -> e
-                .payload() instanceof JobFailed f && f.reason().contains(workDir));
+        assertThat(reports).as("failure reasons naming the workers' work directory %s", workDir)
+                .noneMatch(e -> e.payload() instanceof JobFailed f && f.reason().contains(workDir));
         // A damaged checkpoint was found by its digest: the job resumed from the one before it and redid the step.
         for (Injection i : injections) {
             if (i.fault() == Fault.CHECKPOINT_CORRUPT) {
@@ -287,9 +290,9 @@ class ChaosTest {
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).as("the scheduler serves after the run: %s", health.body()).isEqualTo(200);
         for (String job : jobs) {
-            HttpResponse<String> status = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs/"
-                    + job))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> status = http
+                    .send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs/" + job))
+                            .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(status.body()).as("%s: the scheduler's state", job).contains("\"state\" : \"published\"");
         }
     }
@@ -362,8 +365,8 @@ class ChaosTest {
             long deadline = System.nanoTime() + PLAN.timeout().toNanos();
             pipeline.workers().forEach(w -> workerByPid.put(w.pid(), w));
             try (KafkaConsumer<String, byte[]> consumer = History.consumer(pipeline.bootstrapServers(), "chaos-live");
-                    PublicationKiller publications = new PublicationKiller(PLAN.budget().get(
-                            Fault.WORKER_KILL_PUBLISHING))) {
+                    PublicationKiller publications = new PublicationKiller(
+                            PLAN.budget().get(Fault.WORKER_KILL_PUBLISHING))) {
                 this.publications = publications;
                 consumer.subscribe(List.of(topics.commands(), topics.reports()));
                 while (!published.containsAll(jobs)) {
@@ -418,8 +421,9 @@ class ChaosTest {
                 } else if (inStep && take(Fault.WORKER_KILL_TRAINING)) {
                     killWorker(Fault.WORKER_KILL_TRAINING, p.worker(), String.format(Locale.ROOT,
                             "%s seq %d at %.0f %%", job, p.seq(), 100 * p.fraction()));
-                } else if (inStep && !unwritable.containsKey(job) && injections.stream().noneMatch(i -> i
-                        .fault() == Fault.CHECKPOINT_UNWRITABLE && i.jobs().contains(job))
+                } else if (inStep && !unwritable.containsKey(job)
+                        && injections.stream()
+                                .noneMatch(i -> i.fault() == Fault.CHECKPOINT_UNWRITABLE && i.jobs().contains(job))
                         && take(Fault.CHECKPOINT_UNWRITABLE)) {
                     Path checkpoints = pipeline.workDir().resolve("jobs").resolve(job).resolve("checkpoints");
                     ReadOnly.set(checkpoints, true);
@@ -456,15 +460,15 @@ class ChaosTest {
                 if (s.seq() >= 1 && take(Fault.LATE_REPORT)) {
                     byte[] old = earlier.get(random.nextInt(earlier.size()));
                     producer.send(new ProducerRecord<>(topics.reports(), job, old));
-                    record(Fault.LATE_REPORT, Set.of(job), "an earlier StepCompleted of " + job + " after seq " + s
-                            .seq());
+                    record(Fault.LATE_REPORT, Set.of(job),
+                            "an earlier StepCompleted of " + job + " after seq " + s.seq());
                 }
                 List<byte[]> sent = commandsOf.getOrDefault(job, List.of());
                 if (!sent.isEmpty() && take(Fault.DUPLICATE_COMMAND)) {
                     byte[] old = sent.get(random.nextInt(sent.size()));
                     producer.send(new ProducerRecord<>(topics.commands(), job, old));
-                    record(Fault.DUPLICATE_COMMAND, Set.of(job), "an earlier command of " + job + " after seq " + s
-                            .seq());
+                    record(Fault.DUPLICATE_COMMAND, Set.of(job),
+                            "an earlier command of " + job + " after seq " + s.seq());
                 }
             }
         }
@@ -538,8 +542,8 @@ class ChaosTest {
             try (var list = Files.list(checkpoints)) {
                 Path newest = list.filter(d -> d.getFileName().toString().startsWith("ckpt-" + String.format(
                         "%06d", p.seq() - 1))).max(java.util.Comparator.comparing(Path::toString)).orElseThrow(
-                                () -> new AssertionError("no checkpoint of step " + (p.seq() - 1) + " in "
-                                        + checkpoints));
+                                () -> new AssertionError(
+                                        "no checkpoint of step " + (p.seq() - 1) + " in " + checkpoints));
                 Path model = newest.resolve("model.zip");
                 byte[] bytes = Files.readAllBytes(model);
                 if (truncate) {

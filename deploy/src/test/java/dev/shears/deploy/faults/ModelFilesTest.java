@@ -128,8 +128,8 @@ class ModelFilesTest {
         Gadget.RAN.set(false);
 
         assertThatThrownBy(() -> Models.load(file)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("model file " + file
-                        + " has an entry preprocessor.bin, a Java-serialized object");
+                .hasMessageStartingWith(
+                        "model file " + file + " has an entry preprocessor.bin, a Java-serialized object");
         assertThat(Gadget.RAN).as("the gadget's readObject ran").isFalse();
     }
 

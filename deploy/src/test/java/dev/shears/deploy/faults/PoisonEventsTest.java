@@ -121,8 +121,8 @@ class PoisonEventsTest {
         }));
         c.add(new Category("null payload", "missing_field", e -> bytes(e.putNull("payload").toString())));
         c.add(new Category("job id ../", "bad_job_id", e -> bytes(e.put("jobId", "../../etc/passwd").toString())));
-        c.add(new Category("job id control", "bad_job_id", e -> bytes(e.put("jobId", "job\u0007\u001b[2J")
-                .toString())));
+        c.add(new Category("job id control", "bad_job_id",
+                e -> bytes(e.put("jobId", "job\u0007\u001b[2J").toString())));
         c.add(new Category("negative seq", "negative_seq", e -> bytes(e.put("seq", -1).toString())));
         c.add(new Category("control characters in text", "invalid_field", e -> {
             e.put("type", "CancelJob").putObject("payload").put("reason", "stop\u0000\u001b[2J\u0007");
@@ -195,8 +195,8 @@ class PoisonEventsTest {
                             : switch (variant) {
                                 case 0 -> Event.of(ghost, 3, new StepCompleted(3, 1, 0.5, 0.5, Map.of("c.w", 0.5), 0.8,
                                         0.79, 0.4, "ckpt-000003-0000000100", "worker-x", false));
-                                case 1 -> Event.of(ghost, 2, new JobFailed(2, "PruneStep", 1, "boom\ttab", "worker-x",
-                                        true));
+                                case 1 ->
+                                    Event.of(ghost, 2, new JobFailed(2, "PruneStep", 1, "boom\ttab", "worker-x", true));
                                 default -> Event.of(ghost, 6, ModelPublished.withoutCost(ghost, "v1", "/x/model.zip",
                                         "0".repeat(64), 0.8, 0.5));
                             };

@@ -19,8 +19,8 @@ final class ReadOnly {
     static void set(Path dir, boolean readOnly) {
         try {
             if (ROOT) {
-                Process p = new ProcessBuilder("chattr", readOnly ? "+i" : "-i", dir.toString()).redirectErrorStream(
-                        true)
+                Process p = new ProcessBuilder("chattr", readOnly ? "+i" : "-i", dir.toString())
+                        .redirectErrorStream(true)
                         .start();
                 String out = new String(p.getInputStream().readAllBytes());
                 if (p.waitFor() != 0) {
@@ -28,8 +28,8 @@ final class ReadOnly {
                             + " (fix: run the tests as a user other than root, or on a file system with chattr)");
                 }
             } else {
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(readOnly ? "r-xr-xr-x"
-                        : "rwxr-xr-x"));
+                Files.setPosixFilePermissions(dir,
+                        PosixFilePermissions.fromString(readOnly ? "r-xr-xr-x" : "rwxr-xr-x"));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

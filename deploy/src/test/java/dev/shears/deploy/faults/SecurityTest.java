@@ -133,8 +133,8 @@ class SecurityTest {
     @Test
     void aRecipeOverTheLimitIsRefusedWithItsSize() {
         String huge = "job: x\nmodel: lenet5\n#" + "a".repeat(Recipe.MAX_BYTES);
-        assertThat(problems(huge)).anySatisfy(p -> assertThat(p.message()).contains(Integer.toString(
-                Recipe.MAX_BYTES)));
+        assertThat(problems(huge))
+                .anySatisfy(p -> assertThat(p.message()).contains(Integer.toString(Recipe.MAX_BYTES)));
     }
 
     @Test

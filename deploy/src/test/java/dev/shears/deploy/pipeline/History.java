@@ -197,8 +197,8 @@ public final class History {
                 : versionsOnDisk(Path.of(publications.get(0).path()).toAbsolutePath().getParent().getParent());
         int lost = (int) LongStream.rangeClosed(0, steps).filter(s -> !seqs.contains(s)).count()
                 + (publications.isEmpty() || onDisk.isEmpty() ? 1 : 0);
-        int duplicated = twice.size() + inconsistent.size() + Math.max(0, Math.max(publications.size(), onDisk.size())
-                - 1);
+        int duplicated = twice.size() + inconsistent.size()
+                + Math.max(0, Math.max(publications.size(), onDisk.size()) - 1);
         return new Audit(job, commands.size() + reports.size(), down, twice, inconsistent, seqs, lost, duplicated,
                 publications, onDisk);
     }
@@ -237,10 +237,10 @@ public final class History {
         assertThat(a.versionsOnDisk()).as("%s: the version directories in %s", a.job(), versionDir.getParent())
                 .containsExactly(model.version());
         JsonNode manifest = new ObjectMapper().readTree(versionDir.resolve("manifest.json").toFile());
-        assertThat(manifest.path("version").asText()).as("%s: the manifest's version", a.job()).isEqualTo(model
-                .version());
-        assertThat(manifest.path("files").path("model.zip").asText()).as("%s: the manifest's digest of model.zip", a
-                .job())
+        assertThat(manifest.path("version").asText()).as("%s: the manifest's version", a.job())
+                .isEqualTo(model.version());
+        assertThat(manifest.path("files").path("model.zip").asText())
+                .as("%s: the manifest's digest of model.zip", a.job())
                 .isEqualTo(model.sha256());
         assertThat(Files.readSymbolicLink(versionDir.resolveSibling("latest"))).as("%s: latest", a.job())
                 .isEqualTo(Path.of(model.version()));
@@ -258,8 +258,8 @@ public final class History {
     /** One line per event, for a failure's message and the test log. */
     public static String brief(Event e) {
         if (e.payload() instanceof StepCompleted s) {
-            return "StepCompleted " + s.attempt() + ":" + s.seq() + " " + s.worker() + (s.redelivered()
-                    ? " (redelivered)" : "");
+            return "StepCompleted " + s.attempt() + ":" + s.seq() + " " + s.worker()
+                    + (s.redelivered() ? " (redelivered)" : "");
         }
         if (e.payload() instanceof JobResumed r) {
             return "JobResumed " + r.restoredSeq() + " by " + r.worker() + ", " + r.stepsRedone() + " redone";

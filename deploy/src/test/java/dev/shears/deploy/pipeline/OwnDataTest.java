@@ -92,7 +92,8 @@ class OwnDataTest {
     private JsonNode publish(String job, String model, String data) throws Exception {
         HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs"))
                 .header("Content-Type", "application/yaml").POST(HttpRequest.BodyPublishers.ofString(recipe(job, model,
-                        data))).build(), HttpResponse.BodyHandlers.ofString());
+                        data)))
+                .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(submitted.statusCode()).as("submit %s: %s", job, submitted.body()).isEqualTo(201);
         JsonNode status = awaitEnd(job);
         assertThat(status.path("state").asText()).as("%s: %s; logs in %s", job, status, pipeline.logDir())

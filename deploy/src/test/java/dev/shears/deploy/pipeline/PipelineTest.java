@@ -104,9 +104,9 @@ class PipelineTest {
         long prunable = History.lenet5PrunableEntries();
         long expectedPruned = Math.round(FINAL_SPARSITY * prunable);
         for (String job : JOBS) {
-            System.out.println(job + ": " + History.distinct(History.byJob(allReports, job)).stream().map(
-                    History::brief)
-                    .collect(Collectors.joining(", ")));
+            System.out
+                    .println(job + ": " + History.distinct(History.byJob(allReports, job)).stream().map(History::brief)
+                            .collect(Collectors.joining(", ")));
             History.Audit audit = History.audit(job, commands, allReports, STEPS);
             History.assertExactlyOnce(audit, STEPS, prunable, expectedPruned);
             checkSchedulerAgrees(job, audit.publication());

@@ -166,8 +166,8 @@ public final class ChannelConstants {
                 if (allZero(kernel) || k == 0) {
                     out[p * m + j] = bias;
                 } else {
-                    out[p * m + j] = Double.isNaN(k) || padded ? Double.NaN : k * kernel.sumNumber().doubleValue()
-                            + bias;
+                    out[p * m + j] = Double.isNaN(k) || padded ? Double.NaN
+                            : k * kernel.sumNumber().doubleValue() + bias;
                 }
             }
         }
@@ -184,8 +184,8 @@ public final class ChannelConstants {
         for (int c = 0; c < in.length; c++) {
             double g = gamma == null ? conf.getGamma() : gamma.getDouble(c);
             double be = beta == null ? conf.getBeta() : beta.getDouble(c);
-            double std = var != null ? Math.sqrt(var.getDouble(c) + conf.getEps()) : Math.pow(10, log10std.getDouble(
-                    c));
+            double std = var != null ? Math.sqrt(var.getDouble(c) + conf.getEps())
+                    : Math.pow(10, log10std.getDouble(c));
             out[c] = g == 0 ? be : g * (in[c] - mean.getDouble(c)) / std + be;
         }
         return out;

@@ -194,8 +194,8 @@ public final class ChannelDependencies {
                 }
             }
             Space space = spaces.get(root);
-            groups.add(new Group(root, space.owner, space.size, own, List.copyOf(producers), List.copyOf(
-                    space.reasons)));
+            groups.add(
+                    new Group(root, space.owner, space.size, own, List.copyOf(producers), List.copyOf(space.reasons)));
         }
         return groups;
     }
@@ -226,8 +226,8 @@ public final class ChannelDependencies {
             out = null; // the classifier's outputs are never pruned
         } else if (l.getClass() == DepthwiseConvolution2D.class) {
             DepthwiseConvolution2D dw = (DepthwiseConvolution2D) l;
-            out = dw.getCnn2dDataFormat() != CNN2DFormat.NCHW ? opaque(in, name,
-                    "is a depthwise convolution in NHWC format")
+            out = dw.getCnn2dDataFormat() != CNN2DFormat.NCHW
+                    ? opaque(in, name, "is a depthwise convolution in NHWC format")
                     : depthwise(name, in, dw.getDepthMultiplier());
         } else if (l.getClass() == SeparableConvolution2D.class) {
             SeparableConvolution2D sep = (SeparableConvolution2D) l;

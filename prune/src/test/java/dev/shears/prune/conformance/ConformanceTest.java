@@ -73,8 +73,8 @@ class ConformanceTest {
         return fixtures().filter(f -> {
             try {
                 Fixture fx = JSON.readValue(f.getPayload().toFile(), Fixture.class);
-                return fx.steps().stream().anyMatch(s -> s.op().equals("ln_structured") && s
-                        .importanceScores() == null);
+                return fx.steps().stream()
+                        .anyMatch(s -> s.op().equals("ln_structured") && s.importanceScores() == null);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -213,8 +213,8 @@ class ConformanceTest {
             case "binary" -> assertThat(count(t, 0f) + count(t, 1f)).as("%s is 0/1", p.target()).isEqualTo(t.length);
             case "num_zero_slices" -> {
                 long zeroSlices = slices(t, shape, p.dim()).stream().filter(s -> count(s, 0f) == s.length).count();
-                assertThat(zeroSlices).as("all-zero slices of %s along %d", p.target(), p.dim()).isEqualTo((long) p
-                        .value());
+                assertThat(zeroSlices).as("all-zero slices of %s along %d", p.target(), p.dim())
+                        .isEqualTo((long) p.value());
             }
             case "slices_uniform" -> {
                 for (float[] s : slices(t, shape, p.dim())) {
@@ -240,8 +240,8 @@ class ConformanceTest {
                         minKept = Math.min(minKept, Math.abs(ref[i]));
                     }
                 }
-                assertThat(maxPruned).as("largest pruned |%s| <= smallest kept", p.reference()).isLessThanOrEqualTo(
-                        minKept);
+                assertThat(maxPruned).as("largest pruned |%s| <= smallest kept", p.reference())
+                        .isLessThanOrEqualTo(minKept);
             }
             case "zeros_superset_of_step" -> {
                 float[] before = fx.steps().get(p.step()).expectedAfter().get(p.target()).data();

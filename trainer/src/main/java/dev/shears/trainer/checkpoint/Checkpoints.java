@@ -65,8 +65,8 @@ public final class Checkpoints {
     private static final Pattern NAME = Pattern.compile("ckpt-(\\d{6})-(\\d{10})(?:-a(\\d{6}))?");
     /** Where {@link #setAside} moves a damaged checkpoint: {@code .damaged-<name>-<millis>}. */
     private static final String DAMAGED = ".damaged-";
-    private static final Pattern DAMAGED_NAME = Pattern.compile(Pattern.quote(DAMAGED) + "(" + NAME.pattern()
-            + ")-\\d+");
+    private static final Pattern DAMAGED_NAME = Pattern
+            .compile(Pattern.quote(DAMAGED) + "(" + NAME.pattern() + ")-\\d+");
     /** The record of a checkpoint set aside: {@code .lost-<name>}, holding when and why. */
     private static final String LOST = ".lost-";
     private static final Pattern LOST_NAME = Pattern.compile(Pattern.quote(LOST) + "(" + NAME.pattern() + ")");
@@ -318,8 +318,8 @@ public final class Checkpoints {
     public Optional<StepProgress> progress() {
         try {
             Path file = dir.resolve(PROGRESS);
-            return Files.exists(file) ? Optional.of(JSON.readValue(file.toFile(), StepProgress.class)) : Optional
-                    .empty();
+            return Files.exists(file) ? Optional.of(JSON.readValue(file.toFile(), StepProgress.class))
+                    : Optional.empty();
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }

@@ -92,8 +92,8 @@ public final class SensitivityCommand implements Callable<Integer> {
             session.commit(new StepResult(0, 0, 0, session.layerSparsity(), eval, session.iteration(),
                     (System.nanoTime() - start) / 1e9, session.samplesPerSecond(), "dense"));
         }
-        report.printf("sensitivity of %s: dense accuracy %.4f (validation); each unit pruned alone at %s%n", recipe
-                .job(),
+        report.printf("sensitivity of %s: dense accuracy %.4f (validation); each unit pruned alone at %s%n",
+                recipe.job(),
                 session.denseAccuracy(), grid);
         SensitivityReport analysis = session.sensitivity(grid);
         SensitivityReport.Suggestion suggestion = analysis.suggest(total);

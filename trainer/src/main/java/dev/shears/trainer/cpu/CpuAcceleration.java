@@ -321,7 +321,8 @@ public final class CpuAcceleration {
         }
         if (!s.passiveWait()) {
             log.warn("OMP_WAIT_POLICY is {}: idle OpenMP threads spin and steal the cores from other work. Export "
-                    + "OMP_WAIT_POLICY=PASSIVE before starting the JVM.", s.ompWaitPolicyEnv() == null ? "unset"
+                    + "OMP_WAIT_POLICY=PASSIVE before starting the JVM.",
+                    s.ompWaitPolicyEnv() == null ? "unset"
                             : s.ompWaitPolicyEnv());
         }
         if (s.ompNumThreadsEnv() == null) {

@@ -27,8 +27,8 @@ public record NativeBackend(String backend, List<String> devices, int threads) {
     public NativeBackend {
         devices = List.copyOf(devices);
         if (devices.isEmpty()) {
-            throw new IllegalArgumentException("backend " + backend
-                    + " has no device: a backend computes on at least one");
+            throw new IllegalArgumentException(
+                    "backend " + backend + " has no device: a backend computes on at least one");
         }
     }
 

@@ -283,8 +283,8 @@ public record Catalogue(Format format, Optional<InputShape> shape, OptionalInt c
 
         SplitFiles files(JsonNode node, String key, Format format) {
             if (format == Format.IDX) {
-                if (node == null || !node.isObject() || !node.has("images") || !node.has("labels") || node
-                        .size() != 2) {
+                if (node == null || !node.isObject() || !node.has("images") || !node.has("labels")
+                        || node.size() != 2) {
                     throw problem(key, "must be {images: <IDX file>, labels: <IDX file>}");
                 }
                 return new SplitFiles(name(node.get("images"), key + ".images"),

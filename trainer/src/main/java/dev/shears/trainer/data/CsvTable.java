@@ -148,7 +148,8 @@ final class CsvTable {
             int label = cell.length() > 6 ? Integer.MAX_VALUE : Integer.parseInt(cell);
             if (label >= classes) {
                 throw bad(shown, line, "has label " + cell + ", out of range: the data set has " + classes
-                        + " classes, [0, " + classes + ")", "labels are class indices from 0; set classes in "
+                        + " classes, [0, " + classes + ")",
+                        "labels are class indices from 0; set classes in "
                                 + Catalogue.FILE + " if it has more");
             }
             return label;

@@ -38,8 +38,8 @@ public final class DataCache {
      */
     public DataCache(Roots roots, long budgetBytes, Path spillDir) {
         if (budgetBytes < 0) {
-            throw new IllegalArgumentException("data budget " + budgetBytes
-                    + " bytes is out of range: it must be >= 0");
+            throw new IllegalArgumentException(
+                    "data budget " + budgetBytes + " bytes is out of range: it must be >= 0");
         }
         this.roots = roots;
         this.budgetBytes = budgetBytes;

@@ -69,8 +69,8 @@ final class ImageFolders {
                 int dot = fileName.lastIndexOf('.');
                 String ext = dot < 0 ? "" : fileName.substring(dot + 1).toLowerCase(Locale.ROOT);
                 if (!EXTENSIONS.contains(ext) || !Files.isRegularFile(file)) {
-                    throw new DatasetException(where
-                            + " is not a PNG or JPEG file (fix: convert it to PNG, or remove it)");
+                    throw new DatasetException(
+                            where + " is not a PNG or JPEG file (fix: convert it to PNG, or remove it)");
                 }
                 try {
                     if (!file.toRealPath().startsWith(root)) {

@@ -25,8 +25,8 @@ public final class MemoryBudget<K> {
     /** @param budgetBytes the bytes all entries may take together, >= 0 */
     public MemoryBudget(long budgetBytes) {
         if (budgetBytes < 0) {
-            throw new IllegalArgumentException("memory budget " + budgetBytes
-                    + " bytes is out of range: it must be >= 0");
+            throw new IllegalArgumentException(
+                    "memory budget " + budgetBytes + " bytes is out of range: it must be >= 0");
         }
         this.budgetBytes = budgetBytes;
     }
@@ -34,8 +34,8 @@ public final class MemoryBudget<K> {
     /** Counts {@code key} at {@code bytes} (replacing what it had) and makes it the most recently used. */
     public synchronized void use(K key, long bytes) {
         if (bytes < 0) {
-            throw new IllegalArgumentException("size " + bytes + " bytes of " + key
-                    + " is out of range: it must be >= 0");
+            throw new IllegalArgumentException(
+                    "size " + bytes + " bytes of " + key + " is out of range: it must be >= 0");
         }
         sizes.put(key, bytes);
     }

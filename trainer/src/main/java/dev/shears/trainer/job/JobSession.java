@@ -441,8 +441,8 @@ public final class JobSession {
             checkpoints.deleteMidStep(); // superseded by the step's checkpoint
         } catch (IOException e) {
             // the step is committed; left behind, it names the checkpoint it began from and is never taken up again
-            log.warn("job {}: could not delete the mid-step checkpoint of step {}: {}", job, result.seq(), e
-                    .toString());
+            log.warn("job {}: could not delete the mid-step checkpoint of step {}: {}", job, result.seq(),
+                    e.toString());
         }
         metrics.checkpointDuration(job, Duration.ofNanos(System.nanoTime() - start));
     }

@@ -95,14 +95,14 @@ public final class PruningPlan {
         }
         if (names.isEmpty()) {
             throw new IllegalArgumentException("pruning.parameters " + spec.parameters() + " of kinds " + spec.kinds()
-                    + " (excluding " + spec.exclude() + ") select no " + (spec.byDependencyGroups() ? "prunable group"
-                            : "parameter")
+                    + " (excluding " + spec.exclude() + ") select no "
+                    + (spec.byDependencyGroups() ? "prunable group" : "parameter")
                     + " of this model (fix: use globs over " + all + ")");
         }
         for (int i = 0; i < spec.overrides().size(); i++) {
             PruningSpec.TargetOverride o = spec.overrides().get(i);
-            List<String> candidates = spec.byDependencyGroups() ? groups.stream().flatMap(g -> producerWeights(g)
-                    .stream()).toList() : names;
+            List<String> candidates = spec.byDependencyGroups()
+                    ? groups.stream().flatMap(g -> producerWeights(g).stream()).toList() : names;
             if (candidates.stream().noneMatch(o::selects)) {
                 throw new IllegalArgumentException("pruning.overrides[" + i + "].parameters " + o.parameters()
                         + " select nothing this plan prunes (fix: use globs over " + candidates + ")");
@@ -138,8 +138,8 @@ public final class PruningPlan {
             return Optional.empty();
         }
         LayerKind k = p.kind();
-        if (k == LayerKind.CONVOLUTION || k == LayerKind.SEPARABLE_CONVOLUTION && p.attribute().equals(
-                "pointwise_weight")) {
+        if (k == LayerKind.CONVOLUTION
+                || k == LayerKind.SEPARABLE_CONVOLUTION && p.attribute().equals("pointwise_weight")) {
             return Optional.of(WeightKind.CONV);
         }
         if (k == LayerKind.DEPTHWISE_CONVOLUTION || k == LayerKind.SEPARABLE_CONVOLUTION) {
@@ -185,8 +185,8 @@ public final class PruningPlan {
                     () -> new IllegalArgumentException("unit " + unit + " is not a group this plan prunes (fix: one"
                             + " of " + groups.stream().map(ChannelGroup::name).toList() + ")"));
             PruningSpec.Structured st = spec.structured().orElseThrow();
-            ChannelLimits limits = new ChannelLimits(st.minChannels().orElse(
-                    PruningSpec.Structured.DEFAULT_MIN_CHANNELS),
+            ChannelLimits limits = new ChannelLimits(
+                    st.minChannels().orElse(PruningSpec.Structured.DEFAULT_MIN_CHANNELS),
                     st.roundTo().orElse(PruningSpec.Structured.DEFAULT_ROUND_TO));
             Amount k = Amount.count(Sparsity.unitsToPrune(g.channels(), 0, sparsity));
             if (spec.method() == PruningSpec.Method.LN_STRUCTURED) {
@@ -328,8 +328,8 @@ public final class PruningPlan {
     }
 
     private GroupImportance importance(PruningSpec.Structured st) {
-        GroupImportance.Reduction reduction = st.reduction().orElse(
-                PruningSpec.Structured.Reduction.MEAN) == PruningSpec.Structured.Reduction.SUM
+        GroupImportance.Reduction reduction = st.reduction()
+                .orElse(PruningSpec.Structured.Reduction.MEAN) == PruningSpec.Structured.Reduction.SUM
                         ? GroupImportance.Reduction.SUM : GroupImportance.Reduction.MEAN;
         return GroupImportance.of(norm(), reduction);
     }
@@ -339,8 +339,8 @@ public final class PruningPlan {
     }
 
     private dev.shears.prune.PruningMethod unstructured(Amount k, long stepSeed) {
-        return spec.method() == PruningSpec.Method.L1_UNSTRUCTURED ? new L1Unstructured(k) : new RandomUnstructured(k,
-                stepSeed);
+        return spec.method() == PruningSpec.Method.L1_UNSTRUCTURED ? new L1Unstructured(k)
+                : new RandomUnstructured(k, stepSeed);
     }
 
     /** Sparsity over the plan's parameters (zeros of the masks) and per parameter. */

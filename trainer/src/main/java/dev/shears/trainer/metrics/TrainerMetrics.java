@@ -105,8 +105,8 @@ public final class TrainerMetrics {
     }
 
     public void stepDuration(String job, Duration d) {
-        Timer.builder("shears.step.duration").description(
-                "time of one pruning step: prune, fine-tune, evaluate, checkpoint")
+        Timer.builder("shears.step.duration")
+                .description("time of one pruning step: prune, fine-tune, evaluate, checkpoint")
                 .tags("job", job).register(registry).record(d);
     }
 
@@ -208,8 +208,8 @@ public final class TrainerMetrics {
     }
 
     private Counter deadLetters(String reason) {
-        return Counter.builder("shears.events.deadlettered").description(
-                "records sent to a dead-letter topic, by reason")
+        return Counter.builder("shears.events.deadlettered")
+                .description("records sent to a dead-letter topic, by reason")
                 .tags("service", "worker", "reason", reason, "worker", worker).register(registry);
     }
 
@@ -221,8 +221,8 @@ public final class TrainerMetrics {
 
     /** Partitions taken from this worker by a rebalance. */
     public void partitionsRevoked(int partitions) {
-        Counter.builder("shears.worker.partitions.revoked").description(
-                "partitions taken from this worker by rebalances")
+        Counter.builder("shears.worker.partitions.revoked")
+                .description("partitions taken from this worker by rebalances")
                 .tags("worker", worker).register(registry).increment(partitions);
     }
 }

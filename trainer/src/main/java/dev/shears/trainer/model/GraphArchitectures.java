@@ -106,8 +106,8 @@ final class GraphArchitectures {
                             Activation.IDENTITY);
                 }
                 net.g.addVertex(p + "add", new ElementWiseVertex(ElementWiseVertex.Op.Add), y, shortcut);
-                net.g.addLayer(p + "relu", new ActivationLayer.Builder().activation(Activation.RELU).build(), p
-                        + "add");
+                net.g.addLayer(p + "relu", new ActivationLayer.Builder().activation(Activation.RELU).build(),
+                        p + "add");
                 x = p + "relu";
                 channels = out;
             }

@@ -75,9 +75,9 @@ public final class Publisher {
             TrainableModel small = model.with(compacted.model());
             double diff = small.output(probe).sub(masked).amaxNumber().doubleValue();
             if (diff > COMPACTION_TOLERANCE) {
-                throw new IllegalStateException("the compacted model's outputs differ from the masked model's by "
-                        + diff
-                        + " (more than " + COMPACTION_TOLERANCE + "); nothing was published");
+                throw new IllegalStateException(
+                        "the compacted model's outputs differ from the masked model's by " + diff
+                                + " (more than " + COMPACTION_TOLERANCE + "); nothing was published");
             }
             published = small;
             keptChannels.forEach((layer, kept) -> compactedLayers.put(layer, kept.length));

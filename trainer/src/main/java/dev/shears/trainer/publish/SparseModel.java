@@ -86,8 +86,8 @@ public final class SparseModel {
             ZipEntry config = zip.getEntry(CONFIG);
             ZipEntry params = zip.getEntry(PARAMS);
             if (config == null || params == null) {
-                throw new IOException(file + " is not a Shears sparse model: it lacks " + (config == null ? CONFIG
-                        : PARAMS));
+                throw new IOException(
+                        file + " is not a Shears sparse model: it lacks " + (config == null ? CONFIG : PARAMS));
             }
             String json;
             try (InputStream in = zip.getInputStream(config)) {

@@ -620,8 +620,10 @@ final class JobRunner {
         long from = interrupted.map(Checkpoints.Interrupted::from).orElse(0L);
         long iterationsLost = interrupted.map(Checkpoints.Interrupted::lost).orElse(0L);
         return Optional.of(new Outcome(Event.of(jobId, key.seq(), new JobResumed(key.seq(), key.attempt(), lost, keys,
-                from, iterationsLost, worker)), "resumed from " + at.checkpoint().id() + " " + key + (keys.isEmpty()
-                        ? "" : ", lost " + keys + " (" + lost + " steps)") + interrupted.map(i -> "; step " + i.seq()
+                from, iterationsLost, worker)), "resumed from " + at.checkpoint().id() + " " + key
+                        + (keys.isEmpty()
+                                ? "" : ", lost " + keys + " (" + lost + " steps)")
+                        + interrupted.map(i -> "; step " + i.seq()
                                 + " was interrupted: it goes on from iteration " + i.from() + ", " + i.lost()
                                 + " iterations lost")
                                 .orElse("")));
@@ -652,9 +654,9 @@ final class JobRunner {
     }
 
     private static Recipe named(Recipe r, String jobId) {
-        return r.job().equals(jobId) ? r : new Recipe(jobId, r.model(), r.data(), r.training(), r.pruning(), r
-                .schedule(),
-                r.fineTune(), r.accuracyBudget(), r.checkpoints(), r.publish());
+        return r.job().equals(jobId) ? r
+                : new Recipe(jobId, r.model(), r.data(), r.training(), r.pruning(), r.schedule(),
+                        r.fineTune(), r.accuracyBudget(), r.checkpoints(), r.publish());
     }
 
     private static double seconds(long since) {

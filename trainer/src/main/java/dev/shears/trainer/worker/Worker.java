@@ -131,8 +131,8 @@ public final class Worker implements AutoCloseable {
         this.sender = new ReportSender(new KafkaProducer<>(producer), config.topics().reports(),
                 DeadLetters.forProducer(producer), metrics);
         this.training = Executors.newSingleThreadExecutor(r -> daemon(r, "shears-worker-" + id + "-training"));
-        this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "shears-worker-" + id
-                + "-progress"));
+        this.heartbeat = Executors
+                .newSingleThreadScheduledExecutor(r -> daemon(r, "shears-worker-" + id + "-progress"));
     }
 
     /** This worker's id, as its reports and metrics name it. */

@@ -146,8 +146,8 @@ class CheckpointsTest {
         Files.createDirectories(dir.resolve(".damaged-ckpt-000003-0000000030-a000002-123456789"));
         assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).containsExactly(1L);
         assertThat(checkpoints.lost()).extracting(Checkpoints.Checkpoint::seq, Checkpoints.Checkpoint::attempt)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple(2L, 1), org.assertj.core.groups.Tuple.tuple(3L,
-                        2));
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(2L, 1),
+                        org.assertj.core.groups.Tuple.tuple(3L, 2));
 
         try (var damaged = Files.list(dir)) {
             for (Path d : damaged.filter(p -> p.getFileName().toString().startsWith(".damaged-")).toList()) {

@@ -100,8 +100,8 @@ class JobDirectoryTest {
         job.recordPublished(Event.of("job-a", 4, published));
 
         assertThat(job.published()).contains(published);
-        assertThatThrownBy(() -> job.recordPublished(Event.of("job-a", 4, new JobFailed(4, "Finalize", 1, "no", "w1",
-                false))))
+        assertThatThrownBy(
+                () -> job.recordPublished(Event.of("job-a", 4, new JobFailed(4, "Finalize", 1, "no", "w1", false))))
                 .hasMessageContaining("JobFailed");
         Files.writeString(work.resolve("jobs/job-a/published.json"), "{");
         assertThatThrownBy(job::published).isInstanceOf(IOException.class).hasMessageContaining("fix:");

@@ -29,8 +29,8 @@ class SensitivityCommandTest {
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(text, true, StandardCharsets.UTF_8);
 
-        Sensitivity.Files files = SensitivityCommand.run(recipe, dir, Subset.inputs(), List.of(0.5, 0.9), 0.5, Progress
-                .silent(), out);
+        Sensitivity.Files files = SensitivityCommand.run(recipe, dir, Subset.inputs(), List.of(0.5, 0.9), 0.5,
+                Progress.silent(), out);
 
         assertThat(text.toString(StandardCharsets.UTF_8)).contains("dense accuracy").contains("layer3.0.conv2")
                 .contains("targets for a total of 50.00%");

@@ -70,8 +70,8 @@ class InputLayerGradientsTest {
         for (int i = 0; i < 3; i++) {
             dl4j.fit(batch);
             shears.fit(batch);
-            assertThat(SameNumbers.maxRelativeDiff(dl4j.params(), shears.params())).as("after fit %d", i).isLessThan(
-                    1e-6);
+            assertThat(SameNumbers.maxRelativeDiff(dl4j.params(), shears.params())).as("after fit %d", i)
+                    .isLessThan(1e-6);
         }
         MultiLayerNetwork fresh = Models.lenet5(4, new Nesterovs(0.01, 0.9), 5e-4);
         MultiLayerNetwork prepared = fresh.clone();

@@ -234,12 +234,12 @@ public final class LeNetThroughput {
                 iterations++;
             }
             long wall = System.nanoTime() - t0;
-            result("samples_per_s", String.format(Locale.ROOT, "%.1f", iterations * (double) LeNet5.BATCH * 1e9
-                    / wall));
+            result("samples_per_s",
+                    String.format(Locale.ROOT, "%.1f", iterations * (double) LeNet5.BATCH * 1e9 / wall));
             long cpu = os.getProcessCpuTime() - cpu0;
             result("cpu_per_wall", String.format(Locale.ROOT, "%.2f", cpu / (double) wall));
-            result("samples_per_cpu_s", String.format(Locale.ROOT, "%.1f", iterations * (double) LeNet5.BATCH * 1e9
-                    / cpu));
+            result("samples_per_cpu_s",
+                    String.format(Locale.ROOT, "%.1f", iterations * (double) LeNet5.BATCH * 1e9 / cpu));
         }
         result("describe", path.equals("builtin")
                 ? "built-in: helpers disabled, Nd4j.getEnvironment().allowHelpers(false), native build "
@@ -317,8 +317,9 @@ public final class LeNetThroughput {
         result("block", String.valueOf(block));
         result("sparsity", String.format(Locale.ROOT, "%.0f %%", sparsity * 100));
         result("orders", (maskOrder.equals("flat") ? "one flat mask over all " + masked.numParams()
-                + " parameters; per parameter " : "") + masks.entrySet().stream().map(e -> e.getKey() + ":"
-                        + masked.getParam(e.getKey()).ordering() + "/" + e.getValue().ordering())
+                + " parameters; per parameter " : "") + masks.entrySet().stream().map(
+                        e -> e.getKey() + ":"
+                                + masked.getParam(e.getKey()).ordering() + "/" + e.getValue().ordering())
                         .collect(java.util.stream.Collectors.joining(" ")));
         result("dense", String.format(Locale.ROOT, "%.0f", samples / denseTotal[0]));
         result("masked", String.format(Locale.ROOT, "%.0f", samples / maskedTotal[0]));

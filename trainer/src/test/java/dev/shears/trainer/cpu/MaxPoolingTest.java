@@ -74,8 +74,8 @@ class MaxPoolingTest {
         float inf = Float.POSITIVE_INFINITY;
         float low = -Float.MAX_VALUE;
         float[][] windows = {{nan, 1, 5, 2}, {5, nan, 1, 2}, {nan, nan, nan, nan}, {nan, 1, 1, 1}, {1, 2, nan, nan},
-                {-0f, 0f, -0f, 0f}, {0f, -0f, 0f, 0f}, {-inf, -inf, -inf, -inf}, {-inf, low, low, 3}, {-inf, low, low,
-                        -inf},
+                {-0f, 0f, -0f, 0f}, {0f, -0f, 0f, 0f}, {-inf, -inf, -inf, -inf}, {-inf, low, low, 3},
+                {-inf, low, low, -inf},
                 {inf, inf, 1, 2}, {-1, -3, -1, -2}};
         float[] values = new float[windows.length * 4];
         for (int i = 0; i < windows.length; i++) {
@@ -108,15 +108,15 @@ class MaxPoolingTest {
         assertThat(backward(overlapping, input, epsilon, true)).isEqualTo(backward(overlapping, input, epsilon, false));
         SubsamplingLayer padded = pooling(2, 2).padding(1, 1).build();
         INDArray paddedEpsilon = Nd4j.rand(DataType.FLOAT, 4, 2, 7, 7);
-        assertThat(backward(padded, input, paddedEpsilon, true)).isEqualTo(backward(padded, input, paddedEpsilon,
-                false));
+        assertThat(backward(padded, input, paddedEpsilon, true))
+                .isEqualTo(backward(padded, input, paddedEpsilon, false));
         SubsamplingLayer same = pooling(2, 2).convolutionMode(ConvolutionMode.Same).build();
         INDArray sameEpsilon = Nd4j.rand(DataType.FLOAT, 4, 2, 6, 6);
         assertThat(backward(same, input, sameEpsilon, true)).isEqualTo(backward(same, input, sameEpsilon, false));
 
-        MultiLayerNetwork average = InputLayerGradientsTest.network(new SubsamplingLayer.Builder(
-                SubsamplingLayer.PoolingType.AVG)
-                .kernelSize(2, 2).stride(2, 2).build());
+        MultiLayerNetwork average = InputLayerGradientsTest
+                .network(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.AVG)
+                        .kernelSize(2, 2).stride(2, 2).build());
         assertThat(MaxPooling.install(average)).isZero();
         assertThat(MaxPooling.installed(average.getLayer(0))).isFalse();
     }

@@ -69,8 +69,8 @@ class ReluGradientsTest {
         assertThat(shears.getLayerWiseConfigurations()).isEqualTo(dl4j.getLayerWiseConfigurations());
         ByteArrayOutputStream zip = new ByteArrayOutputStream();
         ModelSerializer.writeModel(shears, zip, true);
-        MultiLayerNetwork restored = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(zip
-                .toByteArray()));
+        MultiLayerNetwork restored = ModelSerializer
+                .restoreMultiLayerNetwork(new ByteArrayInputStream(zip.toByteArray()));
         for (int l : new int[]{0, 2, 4, 5}) { // conv1, conv2, fc1, fc2
             assertThat(activation(restored, l)).isExactlyInstanceOf(ActivationReLU.class);
         }

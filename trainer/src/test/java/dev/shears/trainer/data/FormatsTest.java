@@ -56,8 +56,8 @@ class FormatsTest {
     @Test
     void theCommittedSubsetIsReachableByNameUnderATestRoot() {
         Roots testRoot = Roots.of("data", List.of(Subset.dir().getParent()));
-        LoadedDataset subset = new DataCache(testRoot, Long.MAX_VALUE, root).get("fashion-mnist-subset", Optional
-                .empty());
+        LoadedDataset subset = new DataCache(testRoot, Long.MAX_VALUE, root).get("fashion-mnist-subset",
+                Optional.empty());
 
         assertThat(subset.shape()).isEqualTo(new DataShape(InputShape.image(1, 28, 28), 10));
         assertThat(subset.trainSize()).isEqualTo(2000);

@@ -38,8 +38,8 @@ class JobDataTest {
         assertThat(data.partition().test().size()).isEqualTo(500);
         assertThat(data.batches().next().getFeatures().shape()).containsExactly(64, 1, 28, 28);
         assertThat(data.probe(256).shape()).containsExactly(256, 1, 28, 28);
-        assertThat(data).hasToString(
-                "fashion-mnist-subset: 1x28x28, 10 classes; 1,800 train, 200 validation, 500 test");
+        assertThat(data)
+                .hasToString("fashion-mnist-subset: 1x28x28, 10 classes; 1,800 train, 200 validation, 500 test");
     }
 
     @Test

@@ -74,7 +74,7 @@ class PartitionTest {
     void aGivenNormalisationWinsOverTheMeasuredOne() {
         Normalization given = Normalization.uniform(1, 0.5, 0.25);
 
-        assertThat(Partition.of(SUBSET, ValidationSplit.DEFAULT, 1, Optional.of(given)).normalization()).isEqualTo(
-                given);
+        assertThat(Partition.of(SUBSET, ValidationSplit.DEFAULT, 1, Optional.of(given)).normalization())
+                .isEqualTo(given);
     }
 }

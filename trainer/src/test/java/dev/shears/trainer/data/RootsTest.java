@@ -33,8 +33,8 @@ class RootsTest {
 
     @Test
     void aNameResolvesToItsRealPathUnderTheRoot() throws IOException {
-        assertThat(roots.resolve("team/cifar", Roots.Kind.DIRECTORY)).isEqualTo(root.resolve("team/cifar")
-                .toRealPath());
+        assertThat(roots.resolve("team/cifar", Roots.Kind.DIRECTORY))
+                .isEqualTo(root.resolve("team/cifar").toRealPath());
         assertThat(roots.resolve("alias", Roots.Kind.DIRECTORY)).isEqualTo(root.resolve("team/cifar").toRealPath());
         assertThat(roots.resolve("net.zip", Roots.Kind.FILE)).isEqualTo(root.resolve("net.zip").toRealPath());
     }

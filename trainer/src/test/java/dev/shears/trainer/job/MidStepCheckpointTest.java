@@ -44,7 +44,8 @@ class MidStepCheckpointTest {
         Recipe q = TrainJobTest.quick();
         return new Recipe(q.job(), q.model(), q.data(), q.training(), q.pruning(), q.schedule(), q.fineTune(),
                 q.accuracyBudget(), new dev.shears.common.recipe.Checkpoints(q.checkpoints().keepLast(),
-                        Every.iterations(EVERY)), q.publish());
+                        Every.iterations(EVERY)),
+                q.publish());
     }
 
     static JobSession open(Path dir) throws Exception {
@@ -93,8 +94,8 @@ class MidStepCheckpointTest {
 
         interruptStep1After(2 * EVERY + 3);
         Checkpoints checkpoints = JobDirectory.at(interrupted).checkpoints();
-        assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).as("no step committed").containsExactly(
-                0L);
+        assertThat(checkpoints.list()).extracting(Checkpoints.Checkpoint::seq).as("no step committed")
+                .containsExactly(0L);
         String base = checkpoints.list().get(0).id();
         assertThat(checkpoints.interrupted(base)).hasValueSatisfying(i -> {
             assertThat(i.from()).as("the second mid-step checkpoint").isEqualTo(2 * EVERY);

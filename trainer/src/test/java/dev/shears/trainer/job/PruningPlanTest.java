@@ -69,8 +69,8 @@ class PruningPlanTest {
                 + "    - parameters: [\"layer3.*\"]\n      sparsity: 0.25\n", 0.5);
 
         // layer3's groups have 16 channels: 0.5 x 0.25 / 0.5 = 25 % of them go; every other group loses half
-        assertThat(p.apply(0.5, 1).prunedChannels()).containsExactly(Map.entry("conv1", 2), Map.entry("layer1.0.conv1",
-                2),
+        assertThat(p.apply(0.5, 1).prunedChannels()).containsExactly(Map.entry("conv1", 2),
+                Map.entry("layer1.0.conv1", 2),
                 Map.entry("layer2.0.conv1", 4), Map.entry("layer2.0.conv2", 4), Map.entry("layer3.0.conv1", 4),
                 Map.entry("layer3.0.conv2", 4));
     }
@@ -119,8 +119,8 @@ class PruningPlanTest {
         assertThatThrownBy(() -> new PruningPlan(spec(GROUPS), Pruning.of(resnet()), 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("pruning.structured.groups dependency needs the model");
-        assertThatThrownBy(() -> new PruningPlan(spec(GROUPS + "  kinds: [dense]\n"), 0.5, resnet(), Pruning.of(
-                resnet()), 1))
+        assertThatThrownBy(
+                () -> new PruningPlan(spec(GROUPS + "  kinds: [dense]\n"), 0.5, resnet(), Pruning.of(resnet()), 1))
                 .hasMessageContaining("select no prunable group");
     }
 }

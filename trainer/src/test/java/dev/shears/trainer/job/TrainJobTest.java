@@ -38,14 +38,14 @@ class TrainJobTest {
 
     static Recipe onSubset(String file) throws Exception {
         Recipe r = Recipe.load(Path.of("src/test/resources/recipes", file));
-        return new Recipe(r.job(), r.model(), DataSpec.named(Subset.NAME), r.training(), r.pruning(), r.schedule(), r
-                .fineTune(),
+        return new Recipe(r.job(), r.model(), DataSpec.named(Subset.NAME), r.training(), r.pruning(), r.schedule(),
+                r.fineTune(),
                 r.accuracyBudget(), r.checkpoints(), r.publish());
     }
 
     static TrainJob.Summary run(Recipe recipe, Path out, ByteArrayOutputStream report) throws Exception {
-        return new TrainJob(recipe, out, Subset.inputs(), Progress.silent(), new PrintStream(report, true,
-                StandardCharsets.UTF_8),
+        return new TrainJob(recipe, out, Subset.inputs(), Progress.silent(),
+                new PrintStream(report, true, StandardCharsets.UTF_8),
                 new TrainerMetrics(new SimpleMeterRegistry(), "test")).run();
     }
 
@@ -75,8 +75,8 @@ class TrainJobTest {
         assertThat(SparseModel.read(p.sparseModel()).params()).isEqualTo(published.params());
         assertThat(p.sparseBytes()).isLessThan(p.bytes());
         assertThat(out.resolve("models/quick-lenet5/latest").toRealPath()).isEqualTo(p.dir().toRealPath());
-        assertThat(Files.readString(p.dir().resolve("manifest.json"))).contains(p.sha256()).contains(
-                "\"job\" : \"quick-lenet5\"");
+        assertThat(Files.readString(p.dir().resolve("manifest.json"))).contains(p.sha256())
+                .contains("\"job\" : \"quick-lenet5\"");
         assertThat(out.resolve("summary.json")).exists();
     }
 
@@ -98,8 +98,8 @@ class TrainJobTest {
         assertThat(manifest.path("format").asText()).contains("ComputationGraph");
         assertThat(manifest.path("keptChannels").path("layer2.0.conv1")).hasSize(4);
         assertThat(manifest.path("cost").path("dense").path("batchLatencyMs").asDouble()).isPositive();
-        assertThat(manifest.path("cost").path("published").path("parameters").asLong()).isEqualTo(published
-                .numParams());
+        assertThat(manifest.path("cost").path("published").path("parameters").asLong())
+                .isEqualTo(published.numParams());
         Path sparse = out.resolve("graph.sparse.zip");
         SparseModel.write(published, sparse);
         Model back = SparseModel.read(sparse);
@@ -111,8 +111,8 @@ class TrainJobTest {
     void aRecipeThatPublishesASensitivityReportTrainsDenseAndPublishesTheReportInsteadOfAModel() throws Exception {
         Recipe r = onSubset("quick-resnet.yaml");
         Recipe report = new Recipe(r.job(), r.model(), r.data(), r.training(), r.pruning(), r.schedule(), r.fineTune(),
-                r.accuracyBudget(), r.checkpoints(), new Publish("quick-resnet-sensitivity",
-                        Publish.Artifact.SENSITIVITY));
+                r.accuracyBudget(), r.checkpoints(),
+                new Publish("quick-resnet-sensitivity", Publish.Artifact.SENSITIVITY));
         TrainJob.Summary summary = run(report, out, new ByteArrayOutputStream());
 
         assertThat(summary.steps()).extracting(StepResult::seq).containsExactly(0);
@@ -155,8 +155,8 @@ class TrainJobTest {
     void stopsAtTheLastGoodStepWhenAccuracyFallsBelowTheBudget() throws Exception {
         Recipe q = quick();
         Recipe strict = new Recipe(q.job(), q.model(), q.data(), q.training(), q.pruning(), q.schedule(), q.fineTune(),
-                new dev.shears.common.recipe.AccuracyBudget(java.util.OptionalDouble.of(0.99), java.util.OptionalDouble
-                        .empty(),
+                new dev.shears.common.recipe.AccuracyBudget(java.util.OptionalDouble.of(0.99),
+                        java.util.OptionalDouble.empty(),
                         dev.shears.common.recipe.AccuracyBudget.Policy.STOP, java.util.OptionalInt.empty(), 0),
                 q.checkpoints(), q.publish());
         ByteArrayOutputStream report = new ByteArrayOutputStream();
@@ -171,8 +171,8 @@ class TrainJobTest {
     void rollsBackAndRetriesHalfwayBeforeStoppingUnderTheRollbackPolicy() throws Exception {
         Recipe q = quick();
         Recipe strict = new Recipe(q.job(), q.model(), q.data(), q.training(), q.pruning(), q.schedule(), q.fineTune(),
-                new dev.shears.common.recipe.AccuracyBudget(java.util.OptionalDouble.of(0.99), java.util.OptionalDouble
-                        .empty(),
+                new dev.shears.common.recipe.AccuracyBudget(java.util.OptionalDouble.of(0.99),
+                        java.util.OptionalDouble.empty(),
                         dev.shears.common.recipe.AccuracyBudget.Policy.ROLLBACK, java.util.OptionalInt.empty(), 1),
                 q.checkpoints(), q.publish());
         double first = dev.shears.common.schedule.Schedule.of(q.schedule()).points().get(0).targetSparsity();

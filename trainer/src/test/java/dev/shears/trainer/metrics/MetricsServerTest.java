@@ -53,8 +53,8 @@ class MetricsServerTest {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(health).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(response.statusCode()).isEqualTo(200);
-            assertThat(response.body()).isEqualTo(
-                    "{\"status\":\"ok\",\"backend\":\"CPU\",\"devices\":[\"cpu\"],\"threads\":"
+            assertThat(response.body())
+                    .isEqualTo("{\"status\":\"ok\",\"backend\":\"CPU\",\"devices\":[\"cpu\"],\"threads\":"
                             + backend.threads() + "}\n");
             assertThat(http.send(HttpRequest.newBuilder(URI.create(server.url())).build(),
                     HttpResponse.BodyHandlers.ofString()).body())

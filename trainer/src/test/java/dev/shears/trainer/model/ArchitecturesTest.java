@@ -78,8 +78,8 @@ class ArchitecturesTest {
         assertThat(small.getLayer("features.1.conv.0").conf().getLayer()).isInstanceOf(DepthwiseConvolution2D.class);
         assertThat(small.getLayer("features.2.conv.3").conf().getLayer()).isInstanceOf(DepthwiseConvolution2D.class);
         // the first block of stage 3 strides (28 → 14), so it adds no shortcut; its second block does
-        assertThat(small.getConfiguration().getVertices().keySet()).contains("features.5.add").doesNotContain(
-                "features.4.add");
+        assertThat(small.getConfiguration().getVertices().keySet()).contains("features.5.add")
+                .doesNotContain("features.4.add");
         assertThat(small.getParam("features.0.0_W").shape()).containsExactly(8, 1, 3, 3); // 32 x 0.25 = 8
         assertThat(small.outputSingle(false, input(2, InputShape.FASHION_MNIST)).shape()).containsExactly(2, 10);
     }
@@ -130,8 +130,8 @@ class ArchitecturesTest {
             trainedBatchNorms(model);
             DependencyGroups groups = model instanceof ComputationGraph g ? DependencyGroups.of(g)
                     : DependencyGroups.of((MultiLayerNetwork) model);
-            Pruning pruning = model instanceof ComputationGraph g ? Pruning.of(g) : Pruning.of(
-                    (MultiLayerNetwork) model);
+            Pruning pruning = model instanceof ComputationGraph g ? Pruning.of(g)
+                    : Pruning.of((MultiLayerNetwork) model);
             assertThat(groups.prunable()).isNotEmpty();
             for (ChannelGroup group : groups.prunable()) {
                 pruning.groupStructured(group, Amount.fraction(0.5), GroupImportance.L2);

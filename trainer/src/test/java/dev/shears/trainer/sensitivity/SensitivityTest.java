@@ -92,8 +92,8 @@ class SensitivityTest {
         assertThat(report.curves()).extracting(SensitivityReport.Curve::unit).containsExactly("conv1",
                 "layer1.0.conv1", "layer2.0.conv1", "layer2.0.conv2", "layer3.0.conv1", "layer3.0.conv2");
         assertThat(report.curves()).extracting(SensitivityReport.Curve::size).containsExactly(4L, 4L, 8L, 8L, 16L, 16L);
-        assertThat(report.curves()).allSatisfy(c -> assertThat(c.accuracy()).allSatisfy(a -> assertThat(a).isBetween(
-                0.0, 1.0)));
+        assertThat(report.curves())
+                .allSatisfy(c -> assertThat(c.accuracy()).allSatisfy(a -> assertThat(a).isBetween(0.0, 1.0)));
         assertThat(report.curves().stream().flatMap(c -> c.accuracy().stream())).as("pruning changes some answers")
                 .allSatisfy(a -> assertThat(a).isLessThan(1.0));
         assertThat(model.params()).isEqualTo(before);
@@ -101,8 +101,8 @@ class SensitivityTest {
         Sensitivity.Files files = Sensitivity.write(report, report.suggest(0.5), dir);
         byte[] png = Files.readAllBytes(files.chart());
         assertThat(png).startsWith(0x89, 'P', 'N', 'G');
-        assertThat(Files.readString(files.table())).contains("layer3.0.conv2").contains(
-                "targets for a total of 50.00%");
+        assertThat(Files.readString(files.table())).contains("layer3.0.conv2")
+                .contains("targets for a total of 50.00%");
         var json = Json.MAPPER.readTree(files.json().toFile());
         assertThat(json.path("report").path("curves")).hasSize(6);
         assertThat(json.path("suggestion").path("sparsity").path("conv1").isNumber()).isTrue();

@@ -139,8 +139,8 @@ class JobRunnerTest {
     @Test
     void aSavedModelIsFoundByItsNameUnderTheModelRoot(@TempDir Path models) throws Exception {
         MultiLayerNetwork saved = Models.lenet5(InputShape.FASHION_MNIST, 10, 3, new Nesterovs(0.01, 0.9), 0);
-        ModelSerializer.writeModel(saved, Files.createDirectories(models.resolve("team")).resolve("lenet5.zip")
-                .toFile(),
+        ModelSerializer.writeModel(saved,
+                Files.createDirectories(models.resolve("team")).resolve("lenet5.zip").toFile(),
                 true);
         JobRunner withModels = new JobRunner(work, "w1", new TrainerMetrics(registry, "w1"),
                 Subset.inputs(List.of(models)), Long.MAX_VALUE);
@@ -163,8 +163,8 @@ class JobRunnerTest {
                 .timer();
         assertThat(pruneSteps.count()).isEqualTo(1);
         assertThat(pruneSteps.totalTime(TimeUnit.MILLISECONDS)).isBetween(2_000.0, 60_000.0);
-        assertThat(registry.get("shears.worker.command.latency").tags("type", "JobStarted").timer().count()).isEqualTo(
-                1);
+        assertThat(registry.get("shears.worker.command.latency").tags("type", "JobStarted").timer().count())
+                .isEqualTo(1);
     }
 
     @Test
@@ -228,8 +228,8 @@ class JobRunnerTest {
         // and a second worker that opens the job now resumes from the step of the new attempt
         JobRunner other = runner("w2");
         List<Event> redelivered = apply(other, step(2, 0.5, 3, 2));
-        assertThat(redelivered).extracting(Event::payload).first().isEqualTo(JobResumed.of(new CommandKey(2, 2), 0,
-                "w2"));
+        assertThat(redelivered).extracting(Event::payload).first()
+                .isEqualTo(JobResumed.of(new CommandKey(2, 2), 0, "w2"));
         assertThat(((StepCompleted) redelivered.get(1).payload()).checkpointId()).isEqualTo(two.checkpointId());
         assertThat(apply(Event.of(JOB, 2, new RollBack(1, 2, "late")))).isEmpty();
         assertThat(one.checkpointId()).isNotEqualTo(two.checkpointId());
@@ -253,8 +253,8 @@ class JobRunnerTest {
             assertThat(f.command()).isEqualTo("PruneStep");
             assertThat(f.attempt()).isEqualTo(2);
             assertThat(f.retryable()).isFalse();
-            assertThat(f.reason()).contains(
-                    "not an extra fine-tune of the checkpoint (attempt 1, seq 2), pruned to 0.6")
+            assertThat(f.reason())
+                    .contains("not an extra fine-tune of the checkpoint (attempt 1, seq 2), pruned to 0.6")
                     .contains("fix:");
         });
         assertThat(checkpoints()).isEqualTo(before);
@@ -328,8 +328,8 @@ class JobRunnerTest {
         assertThat(((JobFailed) skipped.get(0).payload()).reason()).contains("(attempt 1, seq 0)");
         assertThat(checkpoints()).hasSize(1);
         assertThat(metersOfTheJob()).as("a job failed for good keeps no metrics here").isZero();
-        assertThat(apply(Event.of(JOB, 4, new Finalize(3, 1)))).extracting(e -> e.payload().type()).containsExactly(
-                "JobFailed");
+        assertThat(apply(Event.of(JOB, 4, new Finalize(3, 1)))).extracting(e -> e.payload().type())
+                .containsExactly("JobFailed");
     }
 
     @Test
@@ -356,8 +356,8 @@ class JobRunnerTest {
         assertThat(published.batchLatencyMs()).isPositive();
 
         assertThat(apply(Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload).containsExactly(published);
-        assertThat(apply(runner("w2"), Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload).contains(
-                published);
+        assertThat(apply(runner("w2"), Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload)
+                .contains(published);
         assertThat(((JobFailed) apply(step(2, 0.6, 3, 1)).get(0).payload()).reason()).contains("published");
     }
 

@@ -83,10 +83,10 @@ class WorkerTest {
         int n = UNIQUE.incrementAndGet();
         topics = new Topics("t" + n);
         group = "workers-" + n;
-        KafkaTopics.create(kafka.bootstrapServers(), List.of(new NewTopic(topics.commands(), commandPartitions,
-                (short) 1),
-                new NewTopic(topics.reports(), 1, (short) 1), new NewTopic(Topics.dlt(topics.commands()), 1,
-                        (short) 1)),
+        KafkaTopics.create(kafka.bootstrapServers(),
+                List.of(new NewTopic(topics.commands(), commandPartitions, (short) 1),
+                        new NewTopic(topics.reports(), 1, (short) 1),
+                        new NewTopic(Topics.dlt(topics.commands()), 1, (short) 1)),
                 Duration.ofSeconds(30));
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
@@ -211,8 +211,8 @@ class WorkerTest {
         assertThat(published.sparsity()).isEqualTo(0.8, org.assertj.core.data.Offset.offset(1e-4));
 
         assertThat(of(job, StepCompleted.class)).extracting(StepCompleted::seq, StepCompleted::redelivered)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple(0L, false), org.assertj.core.groups.Tuple.tuple(1L,
-                        false),
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(0L, false),
+                        org.assertj.core.groups.Tuple.tuple(1L, false),
                         org.assertj.core.groups.Tuple.tuple(1L, true), org.assertj.core.groups.Tuple.tuple(2L, false));
         assertThat(of(job, JobResumed.class)).isEmpty();
         assertThat(registry.get("shears.events.consumed").tag("type", "PruneStep").counter().count()).isEqualTo(3);
@@ -220,8 +220,8 @@ class WorkerTest {
     }
 
     long committed(int partition) {
-        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", kafka
-                .bootstrapServers()))) {
+        try (var admin = org.apache.kafka.clients.admin.Admin
+                .create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
             var offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
             var o = offsets.get(new TopicPartition(topics.commands(), partition));
             return o == null ? 0 : o.offset();
@@ -296,8 +296,8 @@ class WorkerTest {
         assertThat(header(letter, DeadLetter.SOURCE_PARTITION)).isEqualTo("0");
         assertThat(header(letter, DeadLetter.SOURCE_OFFSET)).isEqualTo(Long.toString(sent.offset()));
         assertThat(header(letter, DeadLetter.DETAIL)).isNotBlank();
-        assertThat(registry.get("shears.events.deadlettered").tag("reason", "malformed").counter().count()).isEqualTo(
-                1);
+        assertThat(registry.get("shears.events.deadlettered").tag("reason", "malformed").counter().count())
+                .isEqualTo(1);
     }
 
     /**
@@ -316,8 +316,8 @@ class WorkerTest {
         assertThat(await(job, JobFailed.class, f -> true).retryable()).isFalse();
 
         ConsumerRecord<String, byte[]> letter = firstDeadLetter();
-        String sha256 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(
-                huge));
+        String sha256 = java.util.HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(huge));
         assertThat(letter.key()).isEqualTo(job);
         assertThat(letter.value()).hasSizeLessThan(huge.length)
                 .isEqualTo(java.util.Arrays.copyOf(huge, letter.value().length));
@@ -372,8 +372,8 @@ class WorkerTest {
 
     /** Iterations that train for about {@code d}, from the throughput the dense training reported. */
     long iterationsFor(String job, Duration d) {
-        double samplesPerSecond = of(job, JobProgress.class).stream().filter(p -> p.seq() == 0 && p
-                .samplesPerSecond() > 0)
+        double samplesPerSecond = of(job, JobProgress.class).stream()
+                .filter(p -> p.seq() == 0 && p.samplesPerSecond() > 0)
                 .mapToDouble(JobProgress::samplesPerSecond).max().orElse(2000);
         return Math.max(50, Math.round(samplesPerSecond / 64 * d.toMillis() / 1000.0));
     }
@@ -399,8 +399,8 @@ class WorkerTest {
         assertThat(of(job, JobResumed.class)).contains(JobResumed.of(new CommandKey(1, 0), 0, other));
         drain(Duration.ofSeconds(1));
         assertThat(of(job, StepCompleted.class).stream().filter(s -> s.seq() == 1)).hasSize(1);
-        assertThat(Files.list(work.resolve("jobs").resolve(job).resolve("checkpoints")).map(p -> p.getFileName()
-                .toString())
+        assertThat(Files.list(work.resolve("jobs").resolve(job).resolve("checkpoints"))
+                .map(p -> p.getFileName().toString())
                 .filter(n -> n.startsWith("ckpt-000001"))).hasSize(1);
     }
 
@@ -440,8 +440,8 @@ class WorkerTest {
 
         Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> committed(0) == 3);
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
-        assertThat(work.resolve("jobs").resolve(job).resolve("cancelled.txt")).content().contains(
-                "cancelled by the test");
+        assertThat(work.resolve("jobs").resolve(job).resolve("cancelled.txt")).content()
+                .contains("cancelled by the test");
         drain(Duration.ofMillis(500));
         assertThat(of(job, StepCompleted.class)).extracting(StepCompleted::seq).containsExactly(0L);
         assertThat(new Checkpoints(work.resolve("jobs").resolve(job).resolve("checkpoints")).list())
@@ -473,19 +473,19 @@ class WorkerTest {
         });
         reader.start();
         try {
-            Awaitility.await().atMost(TIMEOUT).until(() -> lines.stream().anyMatch(l -> l.startsWith(
-                    "worker cli-1 ready")));
+            Awaitility.await().atMost(TIMEOUT)
+                    .until(() -> lines.stream().anyMatch(l -> l.startsWith("worker cli-1 ready")));
             String job = "job-g";
             send(Event.of(job, 0, new JobStarted(UNUSABLE, 2)));
             assertThat(await(job, JobFailed.class, f -> true).worker()).isEqualTo("cli-1");
-            Awaitility.await().atMost(TIMEOUT).until(() -> lines.stream().anyMatch(l -> l.contains(
-                    "job job-g seq 0 JobStarted")));
+            Awaitility.await().atMost(TIMEOUT)
+                    .until(() -> lines.stream().anyMatch(l -> l.contains("job job-g seq 0 JobStarted")));
             process.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its output
             assertThat(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             reader.join(5000);
             assertThat(committed(0)).isEqualTo(1);
-            try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", kafka
-                    .bootstrapServers()))) {
+            try (var admin = org.apache.kafka.clients.admin.Admin
+                    .create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
                 // it left the group: no member waits out its session timeout
                 assertThat(admin.describeConsumerGroups(List.of(group)).all().get().get(group).members()).isEmpty();
             }
@@ -507,8 +507,8 @@ class WorkerTest {
         await("job-h", StepCompleted.class, s -> s.seq() == 1);
         await("job-i", StepCompleted.class, s -> s.seq() == 1);
 
-        assertThat(reports.stream().filter(e -> e.payload() instanceof StepCompleted).map(e -> e.jobId() + "/" + e
-                .seq()))
+        assertThat(
+                reports.stream().filter(e -> e.payload() instanceof StepCompleted).map(e -> e.jobId() + "/" + e.seq()))
                 .containsExactly("job-h/0", "job-i/0", "job-i/1", "job-h/1");
     }
 }
