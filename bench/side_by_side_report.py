@@ -124,7 +124,7 @@ if "job" in parts:
                          else dense["iterations"] * 64)
         steps_seconds = sum(x["seconds"] for x in steps)
         wall, cpu_s, rss = time_v(f"shears_job_{i}.timev")
-        job["shears"].append(dict(wall=wall, cpu=cpu_s, rss=rss, acc=s["finalAccuracy"], dense_acc=s["denseAccuracy"],
+        job["shears"].append(dict(wall=wall, cpu=cpu_s, rss=rss, acc=steps[-1]["testAccuracy"], dense_acc=steps[0]["testAccuracy"],
                                   job=s["seconds"], dense=dense_seconds, ft=ft_seconds,
                                   dense_rate=dense_samples / dense_seconds, ft_rate=ft_samples / ft_seconds,
                                   eval_prune=steps_seconds - dense_seconds - ft_seconds,

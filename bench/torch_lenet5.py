@@ -205,11 +205,17 @@ def checkpoint(out, seq, state, keep):
 def job(args):
     t_job = time.perf_counter()
     (xtr, ytr), (xte, yte) = load(args.data)
+    # the same work as the recipe: its validation count held out of the training images (a seeded draw of its own),
+    # evaluated after every step to decide the budget, and the test set evaluated and reported beside it
+    held = torch.randperm(xtr.shape[0], generator=torch.Generator().manual_seed(args.seed))
+    xva, yva = xtr[held[:args.validation]], ytr[held[:args.validation]]
+    xtr, ytr = xtr[held[args.validation:]], ytr[held[args.validation:]]
     torch.manual_seed(args.seed)
     model = LeNet5()
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, nesterov=True)
     batches = Batches(xtr, ytr, args.batch, args.seed)
     per_epoch = (xtr.shape[0] + args.batch - 1) // args.batch
+    test_acc = {"last": float("nan"), "dense": float("nan")}
     timing = {"eval": 0.0, "checkpoint": 0.0, "prune": 0.0, "checkpoint_bytes": 0, "train_cpu": 0.0, "eval_cpu": 0.0}
     ckpt_dir = os.path.join(args.out, "checkpoints")
 
@@ -228,7 +234,8 @@ def job(args):
 
     def timed_eval():
         t, c = time.perf_counter(), process_cpu()
-        acc, loss = evaluate(model, xte, yte)
+        acc, loss = evaluate(model, xva, yva) if args.validation > 0 else evaluate(model, xte, yte)
+        test_acc["last"] = evaluate(model, xte, yte)[0] if args.validation > 0 else acc
         timing["eval"] += time.perf_counter() - t
         timing["eval_cpu"] += process_cpu() - c
         timing["evaluations"] = timing.get("evaluations", 0) + 1
@@ -245,6 +252,7 @@ def job(args):
     model.train()
     dense_samples, dense_seconds = train(args.dense_epochs * per_epoch)
     dense_acc, dense_loss = timed_eval()
+    test_acc["dense"] = test_acc["last"]
     save(0, 0.0, dense_acc)
     print(f"step 0  dense        accuracy {dense_acc:.4f} loss {dense_loss:.4f}  "
           f"{dense_samples / dense_seconds:8.0f} samples/s", file=sys.stderr, flush=True)
@@ -299,8 +307,10 @@ def job(args):
     result("finalize_seconds", f"{finalize:.3f}")
     result("job_seconds", f"{time.perf_counter() - t_job:.3f}")
     result("process_seconds", f"{time.perf_counter() - T0:.3f}")
-    result("dense_accuracy", f"{dense_acc:.4f}")
-    result("final_accuracy", f"{acc:.4f}")
+    result("dense_accuracy", f"{test_acc['dense']:.4f}")
+    result("final_accuracy", f"{test_acc['last']:.4f}")
+    result("dense_validation_accuracy", f"{dense_acc:.4f}")
+    result("final_validation_accuracy", f"{acc:.4f}")
     result("final_sparsity", f"{sparsity:.6f}")
     result("checkpoint_bytes", timing["checkpoint_bytes"])
     result("model_bytes", model_bytes)
@@ -424,6 +434,8 @@ def main():
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--momentum", type=float, default=0.9)
     ap.add_argument("--dense-epochs", type=int, default=3)
+    ap.add_argument("--validation", type=int, default=5000,
+                    help="training images held out as the validation split, which decides the budget (the recipe's)")
     ap.add_argument("--final", type=float, default=0.9)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--power", type=float, default=3.0)
