@@ -15,6 +15,8 @@
 # Usage: bench/killed-worker-run.sh RECIPE
 #   KILL_STEP=2     the pruning step during which a worker is killed
 #   DIR=...         where everything goes
+#   UP_ARGS=...     more options for ./shears up, e.g. "--scheduler-port 8081 --broker-port 9093" for a second run
+#                   beside the first (each pipeline's busy worker has one thread, so two runs fit two cores)
 #   QUICK=1         a smoke run: the committed 2,000-image subset, 1 dense epoch, 20 fine-tune iterations per step
 #                   (its figures are not the recipe's)
 set -euo pipefail
@@ -37,7 +39,7 @@ if [ -n "${QUICK:-}" ]; then
 fi
 
 started=$(date +%s)
-"$ROOT/shears" up --dir "$DIR/pipeline" > "$DIR/up.log" 2>&1 &
+"$ROOT/shears" up --dir "$DIR/pipeline" ${UP_ARGS:-} > "$DIR/up.log" 2>&1 &
 UP=$!
 trap 'kill -TERM $UP 2>/dev/null; wait $UP 2>/dev/null || true' EXIT
 for _ in $(seq 600); do
