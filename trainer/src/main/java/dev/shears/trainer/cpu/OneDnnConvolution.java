@@ -28,6 +28,7 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelperAccess;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
@@ -55,9 +56,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>The numbers are oneDNN's, as with DL4J's helper, up to float rounding (a different kernel sums in a different
  * order); like any oneDNN primitive on a fixed number of threads they are the same on every run, so a resumed job
- * computes what an uninterrupted one does. It covers NCHW float convolutions with a bias ({@code ConvolutionLayer}
- * itself, not its subclasses), any kernel, stride, padding and dilation, in every {@link ConvolutionMode}; every
- * other call goes to the layer's former helper. A layer whose input gradient is not needed (the first, in training)
+ * computes what an uninterrupted one does. It covers NCHW float convolutions with or without a bias
+ * ({@code ConvolutionLayer} itself, not its subclasses), any kernel, stride, padding and dilation, in every
+ * {@link ConvolutionMode}, in a {@link MultiLayerNetwork} or a {@link ComputationGraph}; every other call goes to the
+ * layer's former helper. A layer whose input gradient is not needed (the first, in training)
  * can skip it ({@link #skipInputGradient}). The CPU backend only, and only where the presets load
  * ({@link #available()}); like DL4J's helpers, a network must not run on two threads at once.
  */
@@ -73,19 +75,28 @@ public final class OneDnnConvolution {
     }
 
     /**
-     * Gives every plain convolution layer of {@code net} with a bias this helper; idempotent. Does nothing when
+     * Gives every plain convolution layer of {@code net} this helper; idempotent. Does nothing when
      * {@link #available()} is false. Call it after every (re)build of the network's layers (a clone or a
      * deserialised network has DL4J's helpers again).
      *
      * @return how many layers use it
      */
     public static int install(MultiLayerNetwork net) {
+        return install(net.getLayers());
+    }
+
+    /** As {@link #install(MultiLayerNetwork)}, for the layers of a graph (each layer vertex's). */
+    public static int install(ComputationGraph graph) {
+        return install(graph.getLayers());
+    }
+
+    private static int install(Layer[] layers) {
         if (!OneDnn.available()) {
             return 0;
         }
         int installed = 0;
-        for (Layer layer : net.getLayers()) {
-            if (layer.getClass() != ConvolutionLayer.class || !((ConvolutionLayer) layer).hasBias()) {
+        for (Layer layer : layers) {
+            if (layer.getClass() != ConvolutionLayer.class) {
                 continue;
             }
             ConvolutionLayer conv = (ConvolutionLayer) layer;
@@ -154,10 +165,11 @@ public final class OneDnnConvolution {
                 return inner == null ? null : inner.preOutput(input, weights, bias, kernel, strides, pad, mode,
                         fwdAlgo, convolutionMode, dilation, format, workspaceMgr);
             }
-            Plan plan = plan(input, weights, kernel, strides, pad, convolutionMode, dilation);
+            Plan plan = plan(input, weights, bias != null, kernel, strides, pad, convolutionMode, dilation);
             INDArray output = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
                     plan.outputShape, 'c');
-            plan.forward(contiguous(input), contiguous(weights), contiguous(bias), output, workspaceMgr, stream);
+            plan.forward(contiguous(input), contiguous(weights), bias == null ? null : contiguous(bias), output,
+                    workspaceMgr, stream);
             return output;
         }
 
@@ -168,13 +180,13 @@ public final class OneDnnConvolution {
                 org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdFilterAlgo bwdFilterAlgo,
                 org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdDataAlgo bwdDataAlgo,
                 ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
-            if (!supported(input, weights, bias, format) || biasGradView == null
+            if (!supported(input, weights, bias, format) || (bias != null && biasGradView == null)
                     || delta.dataType() != DataType.FLOAT) {
                 return inner == null ? null : inner.backpropGradient(input, weights, bias, delta, kernel, strides,
                         pad, biasGradView, weightGradView, afn, mode, bwdFilterAlgo, bwdDataAlgo, convolutionMode,
                         dilation, format, workspaceMgr);
             }
-            Plan plan = plan(input, weights, kernel, strides, pad, convolutionMode, dilation);
+            Plan plan = plan(input, weights, bias != null, kernel, strides, pad, convolutionMode, dilation);
             if (!Arrays.equals(delta.shape(), plan.outputShape)) {
                 throw new IllegalArgumentException("output gradient of shape " + Arrays.toString(delta.shape())
                         + " for a convolution whose output is " + Arrays.toString(plan.outputShape));
@@ -183,17 +195,20 @@ public final class OneDnnConvolution {
                     ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c')
                     : null;
             INDArray weightGrad = contiguous(weightGradView);
-            INDArray biasGrad = contiguous(biasGradView);
+            // Without a bias DL4J passes a scratch bias gradient (no parameter): left alone, and not returned.
+            INDArray biasGrad = bias == null ? null : contiguous(biasGradView);
             plan.backward(contiguous(input), contiguous(weights), contiguous(delta), weightGrad, biasGrad, gradAtInput,
                     workspaceMgr, stream);
             if (weightGrad != weightGradView) {
                 weightGradView.assign(weightGrad);
             }
-            if (biasGrad != biasGradView) {
-                biasGradView.assign(biasGrad);
-            }
             Gradient g = new DefaultGradient();
-            g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
+            if (bias != null) {
+                if (biasGrad != biasGradView) {
+                    biasGradView.assign(biasGrad);
+                }
+                g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
+            }
             g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGradView);
             return new Pair<>(g, gradAtInput != null ? gradAtInput : noInputGradient.like(input));
         }
@@ -208,26 +223,26 @@ public final class OneDnnConvolution {
             return Map.of();
         }
 
-        private Plan plan(INDArray input, INDArray weights, int[] kernel, int[] strides, int[] pad,
+        private Plan plan(INDArray input, INDArray weights, boolean withBias, int[] kernel, int[] strides, int[] pad,
                 ConvolutionMode mode, int[] dilation) {
             long[] in = input.shape();
             long[] w = weights.shape();
             List<Long> key = List.of(in[0], in[1], in[2], in[3], w[0], (long) kernel[0], (long) kernel[1],
                     (long) strides[0], (long) strides[1], (long) pad[0], (long) pad[1], (long) dilation[0],
-                    (long) dilation[1], (long) mode.ordinal());
+                    (long) dilation[1], (long) mode.ordinal(), withBias ? 1L : 0L);
             Plan plan = plans.get(key);
             if (plan == null) {
-                plan = new Plan(input, weights, kernel, strides, pad, mode, dilation);
+                plan = new Plan(input, weights, withBias, kernel, strides, pad, mode, dilation);
                 plans.put(key, plan);
             }
             return plan;
         }
 
         private static boolean supported(INDArray input, INDArray weights, INDArray bias, CNN2DFormat format) {
-            return format == CNN2DFormat.NCHW && input.rank() == 4 && weights.rank() == 4 && bias != null
+            return format == CNN2DFormat.NCHW && input.rank() == 4 && weights.rank() == 4
                     && input.dataType() == DataType.FLOAT && weights.dataType() == DataType.FLOAT
-                    && bias.dataType() == DataType.FLOAT && input.size(1) == weights.size(1)
-                    && bias.length() == weights.size(0);
+                    && input.size(1) == weights.size(1)
+                    && (bias == null || bias.dataType() == DataType.FLOAT && bias.length() == weights.size(0));
         }
 
         /** {@code a} itself when its elements lie in row-major order without gaps, else a row-major copy. */
@@ -275,8 +290,8 @@ public final class OneDnnConvolution {
         private final IntMemoryMap forwardArgs = new IntMemoryMap();
         private Backward backward;
 
-        Plan(INDArray input, INDArray weights, int[] kernel, int[] stride, int[] pad, ConvolutionMode mode,
-                int[] dilation) {
+        Plan(INDArray input, INDArray weights, boolean withBias, int[] kernel, int[] stride, int[] pad,
+                ConvolutionMode mode, int[] dilation) {
             inputDims = input.shape();
             weightDims = weights.shape();
             biasDims = new long[]{weightDims[0]};
@@ -289,29 +304,38 @@ public final class OneDnnConvolution {
             padRight = new long[]{
                     rightPadding(mode, out[0], stride[0], kernel[0], dilation[0], inputDims[2], pad[0]),
                     rightPadding(mode, out[1], stride[1], kernel[1], dilation[1], inputDims[3], pad[1])};
-            forwardDesc = new convolution_forward.primitive_desc(new convolution_forward.desc(
-                    prop_kind.forward_training, algorithm.convolution_direct, channelsLast(inputDims),
-                    OneDnn.any(weightDims), OneDnn.plain(biasDims, memory.format_tag.x), channelsLast(outputShape),
-                    strides, this.dilation, padLeft, padRight), OneDnn.cpu());
+            convolution_forward.desc desc = withBias
+                    ? new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
+                            channelsLast(inputDims), OneDnn.any(weightDims), biasDesc(), channelsLast(outputShape),
+                            strides, this.dilation, padLeft, padRight)
+                    : new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
+                            channelsLast(inputDims), OneDnn.any(weightDims), channelsLast(outputShape), strides,
+                            this.dilation, padLeft, padRight);
+            forwardDesc = new convolution_forward.primitive_desc(desc, OneDnn.cpu());
             forward = new convolution_forward(forwardDesc);
             source = Operand.input(nchw(inputDims), forwardDesc.src_desc());
             weightsIn = Operand.ownedInput(oihw(weightDims), forwardDesc.weights_desc());
-            bias = Operand.input(OneDnn.plain(biasDims, memory.format_tag.x), forwardDesc.weights_desc(1));
+            bias = withBias ? Operand.input(biasDesc(), forwardDesc.weights_desc(1)) : null;
             output = Operand.output(nchw(outputShape), forwardDesc.dst_desc());
             forwardArgs.put(DNNL_ARG_SRC, source.forPrimitive());
             forwardArgs.put(DNNL_ARG_WEIGHTS, weightsIn.forPrimitive());
-            forwardArgs.put(DNNL_ARG_BIAS, bias.forPrimitive());
+            if (bias != null) {
+                forwardArgs.put(DNNL_ARG_BIAS, bias.forPrimitive());
+            }
             forwardArgs.put(DNNL_ARG_DST, output.forPrimitive());
         }
 
+        /** {@code b} is null for a plan without a bias. */
         void forward(INDArray input, INDArray weights, INDArray b, INDArray out, LayerWorkspaceMgr ws, stream s) {
             source.bind(input, ws, ArrayType.FF_WORKING_MEM);
             weightsIn.bind(weights, ws, ArrayType.FF_WORKING_MEM);
-            bias.bind(b, ws, ArrayType.FF_WORKING_MEM);
             output.bind(out, ws, ArrayType.FF_WORKING_MEM);
             source.reorder(s);
             weightsIn.reorder(s);
-            bias.reorder(s);
+            if (bias != null) {
+                bias.bind(b, ws, ArrayType.FF_WORKING_MEM);
+                bias.reorder(s);
+            }
             OneDnn.run(forward, s, forwardArgs);
             output.reorder(s);
         }
@@ -332,6 +356,10 @@ public final class OneDnnConvolution {
             }
             long extent = (long) (kernel - 1) * dilation + 1;
             return Math.max(0, (out - 1L) * stride + extent - in - padLeft);
+        }
+
+        private memory.desc biasDesc() {
+            return OneDnn.plain(biasDims, memory.format_tag.x);
         }
 
         private static memory.desc channelsLast(long[] dims) {
@@ -361,20 +389,26 @@ public final class OneDnnConvolution {
             private final IntMemoryMap dataArgs = new IntMemoryMap();
 
             Backward() {
-                convolution_backward_weights.primitive_desc wd = new convolution_backward_weights.primitive_desc(
-                        new convolution_backward_weights.desc(algorithm.convolution_direct, channelsLast(inputDims),
-                                OneDnn.any(weightDims), OneDnn.plain(biasDims, memory.format_tag.x),
-                                channelsLast(outputShape), strides, dilation, padLeft, padRight),
+                convolution_backward_weights.desc desc = bias != null
+                        ? new convolution_backward_weights.desc(algorithm.convolution_direct, channelsLast(inputDims),
+                                OneDnn.any(weightDims), biasDesc(), channelsLast(outputShape), strides, dilation,
+                                padLeft, padRight)
+                        : new convolution_backward_weights.desc(algorithm.convolution_direct, channelsLast(inputDims),
+                                OneDnn.any(weightDims), channelsLast(outputShape), strides, dilation, padLeft,
+                                padRight);
+                convolution_backward_weights.primitive_desc wd = new convolution_backward_weights.primitive_desc(desc,
                         OneDnn.cpu(), forwardDesc);
                 weightsPrimitive = new convolution_backward_weights(wd);
                 sourceForWeights = Operand.input(nchw(inputDims), wd.src_desc());
                 deltaForWeights = Operand.input(nchw(outputShape), wd.diff_dst_desc());
                 weightGradOut = Operand.ownedOutput(oihw(weightDims), wd.diff_weights_desc());
-                biasGradOut = Operand.output(OneDnn.plain(biasDims, memory.format_tag.x), wd.diff_bias_desc());
+                biasGradOut = bias != null ? Operand.output(biasDesc(), wd.diff_bias_desc()) : null;
                 weightsArgs.put(DNNL_ARG_SRC, sourceForWeights.forPrimitive());
                 weightsArgs.put(DNNL_ARG_DIFF_DST, deltaForWeights.forPrimitive());
                 weightsArgs.put(DNNL_ARG_DIFF_WEIGHTS, weightGradOut.forPrimitive());
-                weightsArgs.put(DNNL_ARG_DIFF_BIAS, biasGradOut.forPrimitive());
+                if (biasGradOut != null) {
+                    weightsArgs.put(DNNL_ARG_DIFF_BIAS, biasGradOut.forPrimitive());
+                }
             }
 
             private void buildData() {
@@ -399,12 +433,16 @@ public final class OneDnnConvolution {
                 sourceForWeights.bind(input, ws, ArrayType.BP_WORKING_MEM);
                 deltaForWeights.bind(delta, ws, ArrayType.BP_WORKING_MEM);
                 weightGradOut.bind(weightGrad, ws, ArrayType.BP_WORKING_MEM);
-                biasGradOut.bind(biasGrad, ws, ArrayType.BP_WORKING_MEM);
                 sourceForWeights.reorder(s);
                 deltaForWeights.reorder(s);
+                if (biasGradOut != null) {
+                    biasGradOut.bind(biasGrad, ws, ArrayType.BP_WORKING_MEM);
+                }
                 OneDnn.run(weightsPrimitive, s, weightsArgs);
                 weightGradOut.reorder(s);
-                biasGradOut.reorder(s);
+                if (biasGradOut != null) {
+                    biasGradOut.reorder(s);
+                }
                 if (inputGrad == null) {
                     return;
                 }

@@ -50,15 +50,17 @@ public final class TrainingPath {
     }
 
     /**
-     * Prepares {@code graph} for training: forward results kept, the input gradient skipped for each layer that reads
-     * the network's input, ReLU's two-pass gradient; idempotent. Its convolution, dense and pooling layers stay on
-     * DL4J's own path on purpose: {@link OneDnnConvolution}, {@link CachedPreOutputs} and {@link MaxPooling} install
-     * themselves in a {@link MultiLayerNetwork}'s layer array and are proven on LeNet-5's sequential layers only, not
-     * on a graph's vertices (residual additions, depthwise convolutions, layers shared by name and index).
+     * Prepares {@code graph} for training: forward results kept, convolutions on cached oneDNN primitives (with or
+     * without a bias, as ResNet's and MobileNet's are; depthwise convolutions stay DL4J's), the input gradient skipped
+     * for each layer that reads the network's input, ReLU's two-pass gradient; idempotent. Its dense and pooling
+     * layers stay on DL4J's own path: {@link CachedPreOutputs} and {@link MaxPooling} are proven on LeNet-5's
+     * sequential layers only, and a graph's dense and pooling layers are few and cheap (one classifier, one global
+     * pooling).
      */
     public static void prepare(ComputationGraph graph) {
         graph.getConfiguration().setCacheMode(CacheMode.DEVICE);
         graph.setCacheMode(CacheMode.DEVICE);
+        OneDnnConvolution.install(graph);
         InputLayerGradients.skip(graph);
         ReluGradients.install(graph);
     }
