@@ -1,8 +1,9 @@
-# Shared by bench/scheduler-load.sh and bench/scale-out.sh (sourced, not run): ROOT and JAR, the command line as run,
+# Shared by the harnesses (sourced, not run): ROOT and JAR, the command line as run,
 # building the jar when it is stale, the directory the raw outputs go to, the load average sampled meanwhile, and the
 # report.
 #   NAME     the sourcing script's name, for messages
 #   MODULES  the modules whose sources the jar is built from
+#   RESULT   the report's name under bench/results and in README's <!-- bench:RESULT --> block (default NAME)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/bench/target/benchmarks.jar"
@@ -11,7 +12,7 @@ die() { echo "$NAME: $*" >&2; exit 1; }
 has() { [[ " $PARTS " == *" $1 "* ]]; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# init "DEFAULT PARTS" VARIABLE...: PARTS (default the first argument), OUT (default bench/results/NAME.md), COMMAND
+# init "DEFAULT PARTS" VARIABLE...: PARTS (default the first argument), OUT (default bench/results/RESULT.md), COMMAND
 # (the script as it was run, with those of the variables named that are set); and the tools every harness needs.
 init() {
     local parts="$1"
@@ -21,7 +22,8 @@ init() {
         if [ -n "${!v:-}" ]; then COMMAND="$v=\"${!v}\" $COMMAND"; fi
     done
     PARTS="${PARTS:-$parts}"
-    OUT="${OUT:-$ROOT/bench/results/$NAME.md}"
+    RESULT="${RESULT:-$NAME}"
+    OUT="${OUT:-$ROOT/bench/results/$RESULT.md}"
     command -v java >/dev/null || die "no java on PATH (fix: install a JDK 17)"
     command -v python3 >/dev/null || die "no python3 on PATH (the harness's report is written in Python)"
 }
@@ -52,7 +54,7 @@ start_run() {
 stop_sampling() { kill "$SAMPLER" 2>/dev/null || true; }
 
 # Prints the report the Python script $1 writes from TMP and COMMAND and copies it to OUT unless OUT is "-"; when OUT
-# is bench/results/NAME.md, README.md's <!-- bench:NAME --> block is replaced with it too.
+# is bench/results/RESULT.md, README.md's <!-- bench:RESULT --> block is replaced with it too.
 report() {
     python3 "$ROOT/bench/$1" "$TMP" "$COMMAND" > "$TMP/report.md" || die "the report failed"
     cat "$TMP/report.md"
@@ -61,7 +63,7 @@ report() {
         cp "$TMP/report.md" "$OUT"
         echo "== written to $OUT" >&2
     fi
-    if [ "$OUT" = "$ROOT/bench/results/$NAME.md" ]; then
-        python3 "$ROOT/bench/readme_results.py" "$NAME" "$OUT" || echo "== README.md not updated (see above)" >&2
+    if [ "$OUT" = "$ROOT/bench/results/$RESULT.md" ]; then
+        python3 "$ROOT/bench/readme_results.py" "$RESULT" "$OUT" || echo "== README.md not updated (see above)" >&2
     fi
 }

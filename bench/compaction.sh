@@ -29,42 +29,22 @@
 #   REBUILD=1         rebuild the jar even when it is up to date
 set -euo pipefail
 
-COMMAND="bench/compaction.sh"   # as invoked, with the settings given (for the report)
-for v in SIZES_ARGS TURNS_ARGS JMH_ARGS PAIRS PARTS THREADS; do
-    if [ -n "${!v:-}" ]; then COMMAND="$v=\"${!v}\" $COMMAND"; fi
-done
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAR="$ROOT/bench/target/benchmarks.jar"
+NAME=compaction
+MODULES="prune common trainer bench"
+# shellcheck source=bench/bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+init "jmh turns sizes" SIZES_ARGS TURNS_ARGS JMH_ARGS PAIRS PARTS THREADS
 THREADS="${THREADS:-1 2}"
-PARTS="${PARTS:-jmh turns sizes}"
-OUT="${OUT:-$ROOT/bench/results/compaction.md}"
 DATA=/usr/share/datasets/fashion-mnist
 export OMP_WAIT_POLICY=PASSIVE
 
-die() { echo "compaction: $*" >&2; exit 1; }
-has() { [[ " $PARTS " == *" $1 "* ]]; }
-
-command -v java >/dev/null || die "no java on PATH (fix: install a JDK 17)"
-command -v python3 >/dev/null || die "no python3 on PATH (the report is written by bench/compaction_report.py)"
 for t in $THREADS; do [[ "$t" =~ ^[1-9][0-9]*$ ]] || die "THREADS must be thread counts >= 1, got '$t'"; done
 if has sizes; then
     [ -f "$DATA/train-images-idx3-ubyte.gz" ] || die "no Fashion-MNIST in $DATA (fix: apt-get install -y dataset-fashion-mnist)"
 fi
 
-if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$JAR" ] || [ -n "$(find "$ROOT"/{prune,common,trainer,bench}/src/main \
-        "$ROOT"/{prune,common,trainer,bench}/pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]; then
-    echo "== building $JAR (mvn -pl bench -am package)" >&2
-    (cd "$ROOT" && mvn -B -q -Dstyle.color=never -pl bench -am package -DskipTests) >&2 || die "build failed"
-fi
-
-if [ -n "${KEEP:-}" ]; then
-    TMP="$KEEP"; mkdir -p "$TMP"
-else
-    TMP="$(mktemp -d "${TMPDIR:-/tmp}/compaction.XXXXXX")"
-    trap 'rm -rf "$TMP"' EXIT
-fi
-load() { cut -d' ' -f1-3 /proc/loadavg; }
-date '+%Y-%m-%d %H:%M:%S %z' > "$TMP/start"
+build_jar
+start_run
 load > "$TMP/load_start"
 
 for t in $THREADS; do
@@ -97,14 +77,5 @@ if has sizes; then
 fi
 
 load > "$TMP/load_end"
-REPORT="$TMP/report.md"
-python3 "$ROOT/bench/compaction_report.py" "$TMP" "$COMMAND" > "$REPORT" || die "the report failed"
-cat "$REPORT"
-if [ "$OUT" != "-" ]; then
-    mkdir -p "$(dirname "$OUT")"
-    cp "$REPORT" "$OUT"
-    echo "== written to $OUT" >&2
-fi
-if [ "$OUT" = "$ROOT/bench/results/compaction.md" ]; then
-    python3 "$ROOT/bench/readme_results.py" compaction "$OUT"
-fi
+stop_sampling
+report compaction_report.py

@@ -30,39 +30,19 @@
 #   REBUILD=1               rebuild the jar even when it is up to date
 set -euo pipefail
 
-COMMAND="bench/pipeline-overhead.sh"
-for v in CLIENTS SCALE_STEPS JOBS STEPS PARTS; do
-    if [ -n "${!v:-}" ]; then COMMAND="$v=\"${!v}\" $COMMAND"; fi
-done
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAR="$ROOT/bench/target/benchmarks.jar"
-PARTS="${PARTS:-latency kafka scale}"
-OUT="${OUT:-$ROOT/bench/results/pipeline.md}"
+NAME=pipeline-overhead
+RESULT=pipeline
+MODULES="prune common trainer scheduler deploy bench"
+# shellcheck source=bench/bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+init "latency kafka scale" CLIENTS SCALE_STEPS JOBS STEPS PARTS
 SUBSET="$ROOT/trainer/src/test/resources/fashion-mnist-subset"
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 
-die() { echo "pipeline-overhead: $*" >&2; exit 1; }
-has() { [[ " $PARTS " == *" $1 "* ]]; }
-
-command -v java >/dev/null || die "no java on PATH (fix: install a JDK 17)"
-command -v python3 >/dev/null || die "no python3 on PATH (the report is written by bench/pipeline_report.py)"
 [ -f "$SUBSET/train-images-idx3-ubyte.gz" ] || die "no Fashion-MNIST subset in $SUBSET (fix: a full checkout)"
 
-MODULES="prune common trainer scheduler deploy bench"
-if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$JAR" ] || [ -n "$(cd "$ROOT" && find $(for m in $MODULES; do
-        echo "$m/src/main $m/pom.xml"; done) -newer "$JAR" -print -quit 2>/dev/null)" ]; then
-    echo "== building $JAR (mvn -pl bench -am package)" >&2
-    (cd "$ROOT" && mvn -B -q -Dstyle.color=never -pl bench -am package -DskipTests) >&2 || die "build failed"
-fi
-
-if [ -n "${KEEP:-}" ]; then
-    TMP="$KEEP"; mkdir -p "$TMP"
-else
-    TMP="$(mktemp -d "${TMPDIR:-/tmp}/pipeline.XXXXXX")"
-    trap 'rm -rf "$TMP"' EXIT
-fi
-load() { cut -d' ' -f1-3 /proc/loadavg; }
-date '+%Y-%m-%d %H:%M:%S %z' > "$TMP/start"
+build_jar
+start_run
 load > "$TMP/load_start"
 
 if has latency; then
@@ -96,15 +76,5 @@ if has scale; then
 fi
 
 load > "$TMP/load_end"
-REPORT="$TMP/report.md"
-python3 "$ROOT/bench/pipeline_report.py" "$TMP" "$COMMAND" > "$REPORT" || die "the report failed"
-cat "$REPORT"
-if [ "$OUT" != "-" ]; then
-    mkdir -p "$(dirname "$OUT")"
-    cp "$REPORT" "$OUT"
-    echo "== written to $OUT" >&2
-fi
-if [ "$OUT" = "$ROOT/bench/results/pipeline.md" ]; then
-    # README may not have the <!-- bench:pipeline --> markers yet: then it says so, and the report stands alone
-    python3 "$ROOT/bench/readme_results.py" pipeline "$OUT" || echo "== README.md not updated (see above)" >&2
-fi
+stop_sampling
+report pipeline_report.py

@@ -2,7 +2,7 @@
 # The scheduler at real concurrency (issue 16, item 5), in one go:
 #
 #   load     SchedulerLoad: an embedded KRaft broker, the scheduler in its own JVM (`shears scheduler`, as in
-#            production, -Xmx HEAP) and WORKERS fake workers (SlowWorker) in the workers' consumer group that read the
+#            production, -Xmx HEAP) and WORKERS fake workers (bench.FakeWorker.slow) in the workers' consumer group that read the
 #            commands read_committed and answer them as a worker does, through the common EventCodec: each job's dense
 #            step (JobStarted) held DENSE_HOLD s, each PruneStep HOLD s, a JobProgress every PROGRESS s meanwhile, then
 #            StepCompleted; Finalize answered with ModelPublished. JOBS jobs of STEPS steps are submitted through

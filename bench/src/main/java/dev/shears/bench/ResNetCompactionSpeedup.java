@@ -19,6 +19,9 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import dev.shears.trainer.cpu.OneDnnConvolution;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -53,11 +56,12 @@ public final class ResNetCompactionSpeedup implements Runnable {
     @Option(names = "--batches", split = ",", description = "batch sizes (default: 1,64)")
     List<Integer> batches = List.of(1, 64);
 
-    @Option(names = "--pairs", description = "alternating pairs of blocks per batch size (default: 21)")
-    int pairs = 21;
+    @Option(names = "--convolutions", defaultValue = "dl4j",
+            description = "dl4j: DL4J's oneDNN helper; shears: Shears' cached oneDNN primitives (default ${DEFAULT-VALUE})")
+    String convolutions;
 
-    @Option(names = "--block-ms", description = "about how long one block of calls lasts, ms (default: 200)")
-    double blockMs = 200;
+    @Mixin
+    Turns turns;
 
     public static void main(String[] args) {
         SerialFilter.install();
@@ -77,6 +81,10 @@ public final class ResNetCompactionSpeedup implements Runnable {
         pruning.removeAll();
         Compaction.Result result = full.compact();
         TrainableModel small = full.with(result.model());
+        if (convolutions.equals("shears")) {
+            System.out.println("SHEARS_CONVOLUTIONS dense=" + OneDnnConvolution.install((ComputationGraph) full.model())
+                    + " compacted=" + OneDnnConvolution.install((ComputationGraph) small.model()));
+        }
         for (int batch : batches) {
             Nd4j.getRandom().setSeed(batch);
             INDArray x = Nd4j.rand(DataType.FLOAT, batch, 1, 28, 28);
@@ -84,27 +92,12 @@ public final class ResNetCompactionSpeedup implements Runnable {
             if (diff > BenchModels.TOLERANCE) {
                 throw new IllegalStateException("the compacted ResNet's outputs differ by " + diff);
             }
-            int block = callsPerBlock(full, x);
-            double[] r = CompactionSpeedup.inTurns(() -> full.output(x), () -> small.output(x), block, pairs, 0);
+            Turns.Result r = turns.time(() -> full.output(x), () -> small.output(x));
             System.out.printf(Locale.ROOT, "CASE impl=dl4j depth=%d width=%d keep=%s batch=%d params_before=%d"
                     + " params_after=%d flops_before=%d flops_after=%d max_diff=%.3e block=%d pairs=%d dense_ms=%.4f"
                     + " compacted_ms=%.4f speedup=%.4f q1=%.4f q3=%.4f%n", depth, width, keep, batch,
-                    full.numParams(), small.numParams(), full.cost().flops(), small.cost().flops(), diff, block, pairs,
-                    r[0] / 1e3, r[1] / 1e3, r[2], r[3], r[4]);
+                    full.numParams(), small.numParams(), full.cost().flops(), small.cost().flops(), diff, r.block(),
+                    turns.pairs, r.aMicros() / 1e3, r.bMicros() / 1e3, r.ratio(), r.q1(), r.q3());
         }
     }
-
-    private int callsPerBlock(TrainableModel model, INDArray x) {
-        for (int i = 0; i < 3; i++) {
-            model.output(x);
-        }
-        long t0 = System.nanoTime();
-        int calls = 0;
-        while (System.nanoTime() - t0 < 100_000_000L || calls < 2) {
-            model.output(x);
-            calls++;
-        }
-        return (int) Math.max(1, Math.round(blockMs / ((System.nanoTime() - t0) / 1e6 / calls)));
-    }
-
 }

@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The scheduler at real concurrency (issue 16, item 5): a {@link LocalPipeline} without workers (the broker in this
- * JVM, the scheduler in its own, started as {@code shears scheduler} is in production) and {@link SlowWorker}s in the
+ * JVM, the scheduler in its own, started as {@code shears scheduler} is in production) and {@link FakeWorker}s in the
  * workers' consumer group that hold each job's dense step for {@code --dense-hold-seconds}, every pruning step for
  * {@code --hold-seconds}, and report progress every
  * {@code --progress-seconds}. {@code --jobs} jobs are submitted through {@code POST /jobs} as fast as they are taken,
@@ -112,9 +112,9 @@ public final class SchedulerLoad implements Callable<Integer> {
                 defaults.startupTimeout(), defaults.dataRoots(), defaults.modelRoots());
         Topics topics = new Topics(options.topicPrefix());
         try (LocalPipeline pipeline = LocalPipeline.start(work, options)) {
-            List<SlowWorker> fakes = new ArrayList<>();
+            List<FakeWorker> fakes = new ArrayList<>();
             for (int i = 1; i <= workers; i++) {
-                fakes.add(new SlowWorker(pipeline.bootstrapServers(), topics, "shears-workers-" + topics.prefix(),
+                fakes.add(FakeWorker.slow(pipeline.bootstrapServers(), topics, "shears-workers-" + topics.prefix(),
                         "slow-worker-" + i, Duration.ofSeconds(denseHoldSeconds), Duration.ofSeconds(holdSeconds),
                         Duration.ofSeconds(progressSeconds)));
             }
@@ -130,7 +130,7 @@ public final class SchedulerLoad implements Callable<Integer> {
             int published = 0;
             while (System.nanoTime() < deadline && published < accepted) {
                 Thread.sleep(1000);
-                published = fakes.stream().mapToInt(SlowWorker::published).sum() >= accepted
+                published = fakes.stream().mapToInt(FakeWorker::published).sum() >= accepted
                         ? SchedulerScale.publishedJobs(http, json, api) : 0;
             }
             double runSeconds = (System.nanoTime() - start) / 1e9;
@@ -138,7 +138,7 @@ public final class SchedulerLoad implements Callable<Integer> {
             inFlight.close();
             heap.close();
             Samples delivered = new Samples();
-            for (SlowWorker w : fakes) {
+            for (FakeWorker w : fakes) {
                 w.close();
                 w.reactions(delivered);
             }
@@ -153,7 +153,7 @@ public final class SchedulerLoad implements Callable<Integer> {
                     + " scheduler_cpu_s=%.2f heap_used_max_mb=%.1f old_used_max_mb=%.1f heap_samples=%d"
                     + " state_bytes=%d state_records=%d exactly_once=%s violations=%d%n",
                     jobs, steps, denseHoldSeconds, holdSeconds, progressSeconds, workers, accepted, published,
-                    submitSeconds, runSeconds, inFlight.max(), fakes.stream().mapToInt(SlowWorker::progressSent).sum(),
+                    submitSeconds, runSeconds, inFlight.max(), fakes.stream().mapToInt(FakeWorker::progressSent).sum(),
                     created.count(),
                     created.percentile(0.5), created.percentile(0.99), created.max(), delivered.count(),
                     delivered.percentile(0.5), delivered.percentile(0.99), delivered.max(), cpu.toNanos() / 1e9,
@@ -191,10 +191,10 @@ public final class SchedulerLoad implements Callable<Integer> {
         private final Thread thread;
         private volatile boolean running = true;
 
-        InFlightWatch(List<SlowWorker> workers) {
+        InFlightWatch(List<FakeWorker> workers) {
             thread = new Thread(() -> {
                 while (running) {
-                    max.accumulateAndGet(workers.stream().mapToInt(SlowWorker::held).sum(), Math::max);
+                    max.accumulateAndGet(workers.stream().mapToInt(FakeWorker::held).sum(), Math::max);
                     try {
                         Thread.sleep(500);
                     } catch (InterruptedException e) {

@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
 
 /**
  * How many concurrent jobs one scheduler drives: one embedded broker, and for each N a fresh scheduler in this JVM
- * ({@link SchedulerService}, its own topic prefix) with an {@link InstantWorker}; N jobs are submitted through
+ * ({@link SchedulerService}, its own topic prefix) with a fake worker that answers at once ({@link FakeWorker#instant}); N jobs are submitted through
  * {@code POST /jobs} from {@code --clients} threads as fast as they are taken, then all run to publication.
  *
  * <p>Per N it prints one {@code SCALE} line: submission and run times; the scheduler's consumer lag in records
@@ -112,7 +112,7 @@ public final class SchedulerScale implements Callable<Integer> {
         Instant submittedAt;
         int published;
         try (SchedulerService scheduler = SchedulerService.start(config);
-                InstantWorker worker = new InstantWorker(bootstrap, topics)) {
+                FakeWorker worker = FakeWorker.instant(bootstrap, topics)) {
             Gauge lag = scheduler.registry().find("shears.consumer.lag").tag("service", "scheduler").gauge();
             ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
             if (lag != null) {

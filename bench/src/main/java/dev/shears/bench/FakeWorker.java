@@ -34,16 +34,20 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * A worker that trains nothing but takes its time, as many jobs at once as it is given: each {@code JobStarted} (the
- * dense pre-training) is held for {@code denseHold} and each {@code PruneStep} for {@code hold}, with a {@code JobProgress} every {@code progressEvery} meanwhile, as a
- * real worker reports a step in progress, and then answered with a {@code StepCompleted} at the target sparsity
- * (accuracy constant, so that no budget policy intervenes); {@code Finalize} is answered with {@code ModelPublished}
- * at once. It reads the commands read_committed, in the workers' consumer group of its topics, like the real worker,
- * so that the scheduler sees the load of many jobs in flight at once without the machine training them. It counts
- * the steps it holds and measures the scheduler's reaction as a worker sees it: from
- * sending a job's {@code StepCompleted} to reading the job's next command (committed, delivered).
+ * A worker that trains nothing, as many jobs at once as it is given: each {@code JobStarted} (the dense pre-training)
+ * is held for {@code denseHold} and each {@code PruneStep} for {@code hold}, with a {@code JobProgress} every
+ * {@code progressEvery} meanwhile, as a real worker reports a step in progress, and then answered with a
+ * {@code StepCompleted} at the target sparsity (accuracy constant, so that no budget policy intervenes);
+ * {@code Finalize} is answered with {@code ModelPublished} at once; other commands ({@code SchedulerDecision}s) are
+ * read and left unanswered. It reads the commands read_committed, in the workers' consumer group of its topics, like
+ * the real worker, so that the scheduler sees the load of many jobs in flight at once without the machine training
+ * them. It counts the steps it holds and measures the scheduler's reaction as a worker sees it: from sending a job's
+ * {@code StepCompleted} to reading the job's next command (committed, delivered).
+ *
+ * <p>{@link #instant} holds nothing and sends every answer without lingering, so that what is measured is the
+ * scheduler and Kafka; {@link #slow} holds steps and batches its reports for 5 ms, as a real worker's producer does.
  */
-final class SlowWorker implements Runnable, AutoCloseable {
+final class FakeWorker implements Runnable, AutoCloseable {
     private static final double ACCURACY = 0.9;
 
     private final String id;
@@ -64,8 +68,20 @@ final class SlowWorker implements Runnable, AutoCloseable {
     private final List<Double> reactionsMs = new ArrayList<>();
     private final Thread thread;
 
-    SlowWorker(String bootstrap, Topics topics, String group, String id, Duration denseHold, Duration hold,
+    /** A worker that answers every command as soon as it reads it, in group {@code bench-instant-<topic prefix>}. */
+    static FakeWorker instant(String bootstrap, Topics topics) {
+        return new FakeWorker(bootstrap, topics, "bench-instant-" + topics.prefix(), "instant-worker", Duration.ZERO,
+                Duration.ZERO, Duration.ofSeconds(1), 0);
+    }
+
+    /** A worker of group {@code group} that holds steps: see the class's description. */
+    static FakeWorker slow(String bootstrap, Topics topics, String group, String id, Duration denseHold, Duration hold,
             Duration progressEvery) {
+        return new FakeWorker(bootstrap, topics, group, id, denseHold, hold, progressEvery, 5);
+    }
+
+    private FakeWorker(String bootstrap, Topics topics, String group, String id, Duration denseHold, Duration hold,
+            Duration progressEvery, int lingerMs) {
         this.id = id;
         this.topics = topics;
         this.denseHold = denseHold;
@@ -83,7 +99,7 @@ final class SlowWorker implements Runnable, AutoCloseable {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, lingerMs);
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         consumer.subscribe(List.of(topics.commands()));
         thread = new Thread(this, id);
