@@ -3,7 +3,9 @@
 # Fashion-MNIST with every dependency group pruned to half its channels and compacted (ResNetCompactionSpeedup),
 # against the same graph at full shapes, timed in turns at batch 1 and 64; then the same architecture in PyTorch
 # (bench/torch_resnet.py, Debian's python3-torch), dense against half the channels, as a reference. Goal: the
-# compacted ResNet >= 2x faster than the dense one at both batch sizes.
+# compacted ResNet >= 2x faster than the dense one at both batch sizes. DL4J runs twice: with its own oneDNN
+# convolution helper (what a published model gets in a plain DL4J program) and with Shears' (OneDnnConvolution,
+# primitives made once per layer and shape: what a job trains and evaluates on).
 #
 # Both run pinned to one core (taskset -c CPU), OMP_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE; the JVM with
 # -XX:ActiveProcessorCount=1 and torch with torch.set_num_threads(1). Run it when the machine is quiet.
@@ -31,9 +33,12 @@ if [ -n "${REBUILD:-}" ] || [ ! -f "$JAR" ] || [ -n "$(find "$ROOT"/{bench,train
 fi
 
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
-echo "== DL4J (Shears): dense vs compacted, one thread on core $CPU"
-# shellcheck disable=SC2086
-taskset -c "$CPU" java -XX:ActiveProcessorCount=1 -Xmx2g -cp "$JAR" dev.shears.bench.ResNetCompactionSpeedup $ARGS
+for path in dl4j shears; do
+    echo "== DL4J, convolutions on the $path path: dense vs compacted, one thread on core $CPU"
+    # shellcheck disable=SC2086
+    taskset -c "$CPU" java -XX:ActiveProcessorCount=1 -Xmx2g -cp "$JAR" dev.shears.bench.ResNetCompactionSpeedup \
+        --convolutions "$path" $ARGS
+done
 echo "== PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'): dense vs half the channels, one thread on core $CPU"
 # shellcheck disable=SC2086
 taskset -c "$CPU" /usr/bin/python3 "$ROOT/bench/torch_resnet.py" $ARGS

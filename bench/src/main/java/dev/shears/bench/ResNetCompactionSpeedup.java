@@ -57,7 +57,9 @@ public final class ResNetCompactionSpeedup implements Runnable {
     List<Integer> batches = List.of(1, 64);
 
     @Option(names = "--convolutions", defaultValue = "dl4j",
-            description = "dl4j: DL4J's oneDNN helper; shears: Shears' cached oneDNN primitives (default ${DEFAULT-VALUE})")
+            description = "the convolutions' path: dl4j (DL4J's oneDNN helper, what a published model gets in"
+                    + " DL4J) or shears (Shears' cached oneDNN primitives, what a job evaluates on) (default"
+                    + " ${DEFAULT-VALUE})")
     String convolutions;
 
     @Mixin
@@ -93,9 +95,9 @@ public final class ResNetCompactionSpeedup implements Runnable {
                 throw new IllegalStateException("the compacted ResNet's outputs differ by " + diff);
             }
             Turns.Result r = turns.time(() -> full.output(x), () -> small.output(x));
-            System.out.printf(Locale.ROOT, "CASE impl=dl4j depth=%d width=%d keep=%s batch=%d params_before=%d"
+            System.out.printf(Locale.ROOT, "CASE impl=%s depth=%d width=%d keep=%s batch=%d params_before=%d"
                     + " params_after=%d flops_before=%d flops_after=%d max_diff=%.3e block=%d pairs=%d dense_ms=%.4f"
-                    + " compacted_ms=%.4f speedup=%.4f q1=%.4f q3=%.4f%n", depth, width, keep, batch,
+                    + " compacted_ms=%.4f speedup=%.4f q1=%.4f q3=%.4f%n", convolutions, depth, width, keep, batch,
                     full.numParams(), small.numParams(), full.cost().flops(), small.cost().flops(), diff, r.block(),
                     turns.pairs, r.aMicros() / 1e3, r.bMicros() / 1e3, r.ratio(), r.q1(), r.q3());
         }
