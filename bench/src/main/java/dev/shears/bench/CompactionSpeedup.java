@@ -70,7 +70,8 @@ public final class CompactionSpeedup implements Runnable {
                             + " params_after=%d flops_before=%d flops_after=%d max_diff=%.3e block=%d pairs=%d"
                             + " dense_us=%.2f compacted_us=%.2f speedup=%.4f q1=%.4f q3=%.4f%n",
                             model, s, batch, kept.isEmpty() ? "none" : kept, compacted.parametersBefore(),
-                            compacted.parametersAfter(), flopsBefore, flopsAfter, diff, r.block(), turns.pairs, r.aMicros(),
+                            compacted.parametersAfter(), flopsBefore, flopsAfter, diff, r.block(), turns.pairs,
+                            r.aMicros(),
                             r.bMicros(), r.ratio(), r.q1(), r.q3());
                 }
             }

@@ -16,7 +16,8 @@ final class Turns {
     double blockMs = 200;
 
     /** One comparison: microseconds per call of a and of b (medians over blocks), the median ratio a/b and its quartiles. */
-    record Result(int block, double aMicros, double bMicros, double ratio, double q1, double q3) {}
+    record Result(int block, double aMicros, double bMicros, double ratio, double q1, double q3) {
+    }
 
     /**
      * Times {@code a} against {@code b}: the block is sized on {@code a} (after 3 calls of warm-up), and both are called
