@@ -103,7 +103,7 @@ def speedup_section(d, out):
                    f" {tcell} | {times} | {params} | {flops} | {diff} | {goal} |")
     out.append("")
     out.append("JMH: AverageTime, mean ± 99.9 % CI, one fork per row, the dense and compacted rows minutes apart."
-               " In turns (`CompactionSpeedup`): the two run alternately in one JVM, blocks of about 150 ms, the"
+               " In turns (`CompactionSpeedup`): the two run alternately in one JVM, blocks of about --block-ms (200 ms by default), the"
                " order flipping every pair; the speed-up is the median of the per-pair ratios (quartiles in"
                " brackets), the times the medians per call. The goal is judged on the ratio in turns.")
     kept = sorted({(k[0], k[1], c["kept"]) for k, c in turns.items()})
