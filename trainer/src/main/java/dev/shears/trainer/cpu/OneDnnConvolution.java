@@ -59,9 +59,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * computes what an uninterrupted one does. It covers NCHW float convolutions with or without a bias
  * ({@code ConvolutionLayer} itself, not its subclasses), any kernel, stride, padding and dilation, in every
  * {@link ConvolutionMode}, in a {@link MultiLayerNetwork} or a {@link ComputationGraph}; every other call goes to the
- * layer's former helper. A layer whose input gradient is not needed (the first, in training)
- * can skip it ({@link #skipInputGradient}). The CPU backend only, and only where the presets load
- * ({@link #available()}); like DL4J's helpers, a network must not run on two threads at once.
+ * layer's former helper. A layer whose input gradient is not needed (the first, in training) can skip it
+ * ({@link #skipInputGradient}). The CPU backend only, and only where the presets load ({@link #available()}); like
+ * DL4J's helpers, a network must not run on two threads at once.
  */
 public final class OneDnnConvolution {
     /** Input shapes whose primitives a layer keeps. */
