@@ -8,6 +8,7 @@ import dev.shears.common.events.Event;
 import dev.shears.common.events.JobProgress;
 import dev.shears.common.events.JobResumed;
 import dev.shears.common.events.ModelPublished;
+import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
 import dev.shears.deploy.launch.ChildProcess;
 import dev.shears.deploy.launch.LocalPipeline;
@@ -17,7 +18,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -74,6 +79,10 @@ class PipelineTest {
         List<Event> reports = new ArrayList<>();
         String killed = null;
         String killedJob = null;
+        // The workers each job has reported from: a job is killed only while it has run on one worker, so that the
+        // survivor must restore another worker's checkpoint (one that moved between steps in a rebalance may come
+        // back to a worker that still knows its checkpoint, and then resumes without a JobResumed).
+        Map<String, Set<String>> ranOn = new HashMap<>();
         long deadline = System.nanoTime() + JOB_TIMEOUT.toNanos();
         try (KafkaConsumer<String, byte[]> consumer = History.consumer(pipeline.bootstrapServers(),
                 "pipeline-test-live")) {
@@ -84,9 +93,15 @@ class PipelineTest {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                     Event e = History.accepted(record);
                     reports.add(e);
+                    if (e.payload() instanceof JobProgress p) {
+                        ranOn.computeIfAbsent(e.jobId(), j -> new HashSet<>()).add(p.worker());
+                    } else if (e.payload() instanceof StepCompleted c) {
+                        ranOn.computeIfAbsent(e.jobId(), j -> new HashSet<>()).add(c.worker());
+                    }
                     // The kill: a worker in the middle of a pruning step (seq >= 1), a fifth to four fifths through it.
                     if (killed == null && e.payload() instanceof JobProgress p && p.seq() >= 1
-                            && p.fraction() > 0.2 && p.fraction() < 0.8) {
+                            && p.fraction() > 0.2 && p.fraction() < 0.8
+                            && ranOn.get(e.jobId()).equals(Set.of(p.worker()))) {
                         ChildProcess victim = pipeline.worker(p.worker());
                         victim.kill();
                         System.out.printf("killed %s (SIGKILL) during %s seq %d at %.0f %%%n", p.worker(), e.jobId(),
