@@ -60,7 +60,13 @@ public final class ResNetCompactionSpeedup implements Runnable {
             description = "the convolutions' path: dl4j (DL4J's oneDNN helper, what a published model gets in"
                     + " DL4J) or shears (Shears' cached oneDNN primitives, what a job evaluates on) (default"
                     + " ${DEFAULT-VALUE})")
-    String convolutions;
+    ConvolutionPath convolutions;
+
+    /** Which convolution code runs the graphs. */
+    enum ConvolutionPath {
+        dl4j,
+        shears
+    }
 
     @Mixin
     Turns turns;
@@ -83,7 +89,7 @@ public final class ResNetCompactionSpeedup implements Runnable {
         pruning.removeAll();
         Compaction.Result result = full.compact();
         TrainableModel small = full.with(result.model());
-        if (convolutions.equals("shears")) {
+        if (convolutions == ConvolutionPath.shears) {
             System.out.println("SHEARS_CONVOLUTIONS dense=" + OneDnnConvolution.install((ComputationGraph) full.model())
                     + " compacted=" + OneDnnConvolution.install((ComputationGraph) small.model()));
         }

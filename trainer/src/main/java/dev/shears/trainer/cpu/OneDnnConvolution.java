@@ -242,7 +242,7 @@ public final class OneDnnConvolution {
             return format == CNN2DFormat.NCHW && input.rank() == 4 && weights.rank() == 4
                     && input.dataType() == DataType.FLOAT && weights.dataType() == DataType.FLOAT
                     && input.size(1) == weights.size(1)
-                    && (bias == null || bias.dataType() == DataType.FLOAT && bias.length() == weights.size(0));
+                    && (bias == null || (bias.dataType() == DataType.FLOAT && bias.length() == weights.size(0)));
         }
 
         /** {@code a} itself when its elements lie in row-major order without gaps, else a row-major copy. */
