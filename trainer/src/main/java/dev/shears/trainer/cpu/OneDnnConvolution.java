@@ -349,7 +349,7 @@ public final class OneDnnConvolution {
         }
 
         /** Padding at the bottom and right: what makes oneDNN's output size DL4J's (Same mode may pad unevenly). */
-        private static long rightPadding(ConvolutionMode mode, int out, int stride, int kernel, int dilation,
+        static long rightPadding(ConvolutionMode mode, int out, int stride, int kernel, int dilation,
                 long in, int padLeft) {
             if (mode != ConvolutionMode.Same) {
                 return padLeft;
