@@ -33,11 +33,11 @@ if [ -n "${REBUILD:-}" ] || [ ! -f "$JAR" ] || [ -n "$(find "$ROOT"/{bench,train
 fi
 
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
-for path in dl4j shears; do
+for path in dl4j shears fused; do
     echo "== DL4J, convolutions on the $path path: dense vs compacted, one thread on core $CPU"
     # shellcheck disable=SC2086
     taskset -c "$CPU" java -XX:ActiveProcessorCount=1 -Xmx2g -cp "$JAR" dev.shears.bench.ResNetCompactionSpeedup \
-        --convolutions "$path" $ARGS
+        --path "$path" $ARGS
 done
 echo "== PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'): dense vs half the channels, one thread on core $CPU"
 # shellcheck disable=SC2086

@@ -9,6 +9,7 @@ import dev.shears.prune.Compaction;
 import dev.shears.prune.GroupImportance;
 import dev.shears.prune.Pruning;
 import dev.shears.trainer.cpu.CpuAcceleration;
+import dev.shears.trainer.cpu.FusedInference;
 import dev.shears.trainer.cpu.OneDnnConvolution;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.model.TrainableModel;
@@ -56,16 +57,23 @@ public final class ResNetCompactionSpeedup implements Runnable {
     @Option(names = "--batches", split = ",", description = "batch sizes (default: 1,64)")
     List<Integer> batches = List.of(1, 64);
 
-    @Option(names = "--convolutions", defaultValue = "dl4j",
-            description = "the convolutions' path: dl4j (DL4J's oneDNN helper, what a published model gets in"
-                    + " DL4J) or shears (Shears' cached oneDNN primitives, what a job evaluates on) (default"
-                    + " ${DEFAULT-VALUE})")
-    ConvolutionPath convolutions;
+    @Option(names = "--path", defaultValue = "dl4j",
+            description = "what runs both graphs: dl4j (DL4J's output() with its oneDNN helper, what a published"
+                    + " model gets in a plain DL4J program), shears (DL4J's output() on Shears' cached oneDNN"
+                    + " convolutions, what a job evaluates on) or fused (the graphs compiled by FusedInference:"
+                    + " batch norms folded, activations and residual adds fused) (default ${DEFAULT-VALUE})")
+    InferencePath path;
 
-    /** Which convolution code runs the graphs. */
-    enum ConvolutionPath {
+    /** A graph's forward pass on one of the paths. */
+    interface Inference {
+        INDArray output(INDArray input);
+    }
+
+    /** Which code runs the graphs. */
+    enum InferencePath {
         dl4j,
-        shears
+        shears,
+        fused
     }
 
     @Mixin
@@ -89,21 +97,35 @@ public final class ResNetCompactionSpeedup implements Runnable {
         pruning.removeAll();
         Compaction.Result result = full.compact();
         TrainableModel small = full.with(result.model());
-        if (convolutions == ConvolutionPath.shears) {
+        Inference dense = full::output;
+        Inference compacted = small::output;
+        if (path == InferencePath.shears) {
             System.out.println("SHEARS_CONVOLUTIONS dense=" + OneDnnConvolution.install((ComputationGraph) full.model())
                     + " compacted=" + OneDnnConvolution.install((ComputationGraph) small.model()));
+        } else if (path == InferencePath.fused) {
+            FusedInference fusedDense = FusedInference.compile((ComputationGraph) full.model());
+            FusedInference fusedSmall = FusedInference.compile((ComputationGraph) small.model());
+            System.out.println("FUSED dense=\"" + fusedDense.summary() + "\" compacted=\"" + fusedSmall.summary()
+                    + "\"");
+            dense = fusedDense::output;
+            compacted = fusedSmall::output;
         }
         for (int batch : batches) {
             Nd4j.getRandom().setSeed(batch);
             INDArray x = Nd4j.rand(DataType.FLOAT, batch, 1, 28, 28);
-            double diff = small.output(x).sub(full.output(x)).amaxNumber().doubleValue();
+            // every path against DL4J's own outputs of the masked graph
+            INDArray reference = full.output(x);
+            double diff = Math.max(compacted.output(x).sub(reference).amaxNumber().doubleValue(),
+                    dense.output(x).sub(reference).amaxNumber().doubleValue());
             if (diff > BenchModels.TOLERANCE) {
-                throw new IllegalStateException("the compacted ResNet's outputs differ by " + diff);
+                throw new IllegalStateException("the " + path + " path's outputs differ from DL4J's by " + diff);
             }
-            Turns.Result r = turns.time(() -> full.output(x), () -> small.output(x));
+            Inference a = dense;
+            Inference b = compacted;
+            Turns.Result r = turns.time(() -> a.output(x), () -> b.output(x));
             System.out.printf(Locale.ROOT, "CASE impl=%s depth=%d width=%d keep=%s batch=%d params_before=%d"
                     + " params_after=%d flops_before=%d flops_after=%d max_diff=%.3e block=%d pairs=%d dense_ms=%.4f"
-                    + " compacted_ms=%.4f speedup=%.4f q1=%.4f q3=%.4f%n", convolutions, depth, width, keep, batch,
+                    + " compacted_ms=%.4f speedup=%.4f q1=%.4f q3=%.4f%n", path, depth, width, keep, batch,
                     full.numParams(), small.numParams(), full.cost().flops(), small.cost().flops(), diff, r.block(),
                     turns.pairs, r.aMicros() / 1e3, r.bMicros() / 1e3, r.ratio(), r.q1(), r.q3());
         }

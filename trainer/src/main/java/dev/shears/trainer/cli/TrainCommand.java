@@ -152,6 +152,12 @@ public final class TrainCommand implements Callable<Integer> {
                 p.published().latencyMs());
         out.printf(Locale.ROOT, "%-20s %13.3f ms %13.3f ms%n", "latency (batch " + Publisher.BATCH + ")",
                 p.dense().batchLatencyMs(), p.published().batchLatencyMs());
+        if (p.dense().fusedLatencyMs() != null && p.published().fusedLatencyMs() != null) {
+            out.printf(Locale.ROOT, "%-20s %13.3f ms %13.3f ms%n", "fused, batch 1", p.dense().fusedLatencyMs(),
+                    p.published().fusedLatencyMs());
+            out.printf(Locale.ROOT, "%-20s %13.3f ms %13.3f ms%n", "fused, batch " + Publisher.BATCH,
+                    p.dense().fusedBatchLatencyMs(), p.published().fusedBatchLatencyMs());
+        }
         if (!p.compactedLayers().isEmpty()) {
             out.printf(Locale.ROOT, "compacted layers (channels kept): %s%n", p.compactedLayers());
         }

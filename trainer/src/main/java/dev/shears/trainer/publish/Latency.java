@@ -1,6 +1,5 @@
 package dev.shears.trainer.publish;
 
-import dev.shears.trainer.model.TrainableModel;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -19,9 +18,14 @@ final class Latency {
     record Pair(double firstMs, double secondMs) {
     }
 
+    /** One way to run a model forward. */
+    interface Forward {
+        INDArray output(INDArray input);
+    }
+
     private Latency() {}
 
-    static Pair compare(TrainableModel first, TrainableModel second, INDArray input) {
+    static Pair compare(Forward first, Forward second, INDArray input) {
         for (int i = 0; i < WARM_UP; i++) {
             first.output(input);
             second.output(input);

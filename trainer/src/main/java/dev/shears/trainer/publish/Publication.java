@@ -33,7 +33,11 @@ public record Publication(String name, String version, Path dir, Path model, Str
      * @param parameters every parameter
      * @param latencyMs inference latency of a batch of 1, median ms
      * @param batchLatencyMs inference latency of a batch of {@link Publisher#BATCH} examples, median ms
+     * @param fusedLatencyMs the same for a batch of 1 with the model compiled by {@code FusedInference} (batch norms
+     *     folded, activations and residual additions fused), median ms; null where the model has no fused form
+     * @param fusedBatchLatencyMs as {@code fusedLatencyMs}, for a batch of {@link Publisher#BATCH}
      */
-    public record Cost(long flops, long parameters, double latencyMs, double batchLatencyMs) {
+    public record Cost(long flops, long parameters, double latencyMs, double batchLatencyMs, Double fusedLatencyMs,
+            Double fusedBatchLatencyMs) {
     }
 }

@@ -9,6 +9,7 @@ import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.Json;
 import dev.shears.trainer.checkpoint.StepResult;
+import dev.shears.trainer.cpu.FusedInference;
 import dev.shears.trainer.data.JobData;
 import dev.shears.trainer.model.TrainableModel;
 import dev.shears.trainer.sensitivity.Sensitivity;
@@ -26,6 +27,8 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Finalize: makes the pruning permanent ({@code remove}), checks that the permanent model gives the
@@ -35,6 +38,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * durably, and points the model's {@code latest} at it.
  */
 public final class Publisher {
+    private static final Logger log = LoggerFactory.getLogger(Publisher.class);
     private static final double COMPACTION_TOLERANCE = 1e-4;
     /** The larger batch whose latency a publication reports, besides a batch of 1. */
     public static final int BATCH = dev.shears.common.events.ModelPublished.BATCH;
@@ -83,12 +87,14 @@ public final class Publisher {
             keptChannels.forEach((layer, kept) -> compactedLayers.put(layer, kept.length));
         }
         ModelCost publishedCost = published.cost();
-        Latency.Pair one = Latency.compare(before, published, rows(probe, 1));
-        Latency.Pair batch = Latency.compare(before, published, rows(probe, BATCH));
+        Latency.Pair one = Latency.compare(before::output, published::output, rows(probe, 1));
+        Latency.Pair batch = Latency.compare(before::output, published::output, rows(probe, BATCH));
+        Latency.Pair[] fused = fusedLatencies(before, published, probe, masked);
         Publication.Cost dense = new Publication.Cost(denseCost.flops(), denseCost.parameters(), one.firstMs(),
-                batch.firstMs());
+                batch.firstMs(), fused == null ? null : fused[0].firstMs(), fused == null ? null : fused[1].firstMs());
         Publication.Cost after = new Publication.Cost(publishedCost.flops(), publishedCost.parameters(), one.secondMs(),
-                batch.secondMs());
+                batch.secondMs(), fused == null ? null : fused[0].secondMs(),
+                fused == null ? null : fused[1].secondMs());
 
         JobDirectory.Version version = job.newVersion(name, last.seq());
         Path tmp = job.stage(version);
@@ -175,7 +181,7 @@ public final class Publisher {
             Files.writeString(tmp.resolve(JobDirectory.Version.MANIFEST), Json.write(manifest));
             long bytes = Files.size(files.json());
             job.commit(version, tmp);
-            Publication.Cost dense = new Publication.Cost(cost.flops(), cost.parameters(), 0, 0);
+            Publication.Cost dense = new Publication.Cost(cost.flops(), cost.parameters(), 0, 0, null, null);
             return new Publication(name, version.id(), version.dir(), version.dir().resolve(artifact),
                     digests.get(artifact), bytes, null, 0, 4L * model.numParams(), dense, dense, cost.flops(), Map.of(),
                     Map.of());
@@ -198,9 +204,39 @@ public final class Publisher {
         for (int i = 0; i < 2; i++) {
             com.fasterxml.jackson.databind.JsonNode c = cost.path(names[i]);
             both[i] = new Publication.Cost(c.path("flops").asLong(0), c.path("parameters").asLong(0),
-                    c.path("latencyMs").asDouble(0), c.path("batchLatencyMs").asDouble(0));
+                    c.path("latencyMs").asDouble(0), c.path("batchLatencyMs").asDouble(0), orNull(c.path(
+                            "fusedLatencyMs")),
+                    orNull(c.path("fusedBatchLatencyMs")));
         }
         return both;
+    }
+
+    /**
+     * The latencies of both models compiled by {@link FusedInference} at batch 1 and {@link #BATCH}, or null (and
+     * why, in the log) where oneDNN's presets do not load, either model has no fused form, or a fused model's outputs
+     * on the probe differ from the masked model's by more than the compaction's tolerance.
+     */
+    private static Latency.Pair[] fusedLatencies(TrainableModel dense, TrainableModel published, INDArray probe,
+            INDArray masked) {
+        if (!FusedInference.available()) {
+            log.info("no fused latencies: oneDNN's presets do not load here");
+            return null;
+        }
+        try {
+            FusedInference a = FusedInference.compile(dense.model());
+            FusedInference b = FusedInference.compile(published.model());
+            double diff = Math.max(a.output(probe).sub(masked).amaxNumber().doubleValue(),
+                    b.output(probe).sub(masked).amaxNumber().doubleValue());
+            if (!(diff <= COMPACTION_TOLERANCE)) {
+                log.warn("no fused latencies: the fused models' outputs differ from the masked model's by {}", diff);
+                return null;
+            }
+            return new Latency.Pair[]{Latency.compare(a::output, b::output, rows(probe, 1)),
+                    Latency.compare(a::output, b::output, rows(probe, BATCH))};
+        } catch (IllegalArgumentException e) {
+            log.info("no fused latencies: {}", e.getMessage());
+            return null;
+        }
     }
 
     /** The manifest's {@code cost}: dense (as trained) against published, each with its FLOPs, size and latency. */
@@ -210,8 +246,14 @@ public final class Publisher {
         cost.put("published", published);
         cost.put("nonZeroFlops", nonZeroFlops);
         cost.put("latency", "median ms of inference on one thread of this worker, dense and published measured"
-                + " alternately; batchLatencyMs is for a batch of " + BATCH);
+                + " alternately; batchLatencyMs is for a batch of " + BATCH + "; latencyMs with DL4J's output(),"
+                + " fusedLatencyMs with the model compiled by FusedInference (batch norms folded, activations and"
+                + " residual additions fused; null where the model has no fused form)");
         return cost;
+    }
+
+    private static Double orNull(com.fasterxml.jackson.databind.JsonNode n) {
+        return n.isNumber() ? n.asDouble() : null;
     }
 
     /** The first {@code n} rows of the probe (all of them when it has fewer). */

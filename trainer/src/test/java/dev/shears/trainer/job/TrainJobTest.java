@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.entry;
 import dev.shears.common.recipe.DataSpec;
 import dev.shears.common.recipe.Publish;
 import dev.shears.common.recipe.Recipe;
+import dev.shears.trainer.cpu.FusedInference;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.StepResult;
@@ -74,6 +75,10 @@ class TrainJobTest {
         assertThat(p.sparseModel()).isNotNull();
         assertThat(SparseModel.read(p.sparseModel()).params()).isEqualTo(published.params());
         assertThat(p.sparseBytes()).isLessThan(p.bytes());
+        if (FusedInference.available()) {
+            assertThat(p.dense().fusedLatencyMs()).isPositive();
+            assertThat(p.published().fusedBatchLatencyMs()).isPositive();
+        }
         assertThat(out.resolve("models/quick-lenet5/latest").toRealPath()).isEqualTo(p.dir().toRealPath());
         assertThat(Files.readString(p.dir().resolve("manifest.json"))).contains(p.sha256())
                 .contains("\"job\" : \"quick-lenet5\"");
@@ -98,6 +103,10 @@ class TrainJobTest {
         assertThat(manifest.path("format").asText()).contains("ComputationGraph");
         assertThat(manifest.path("keptChannels").path("layer2.0.conv1")).hasSize(4);
         assertThat(manifest.path("cost").path("dense").path("batchLatencyMs").asDouble()).isPositive();
+        if (FusedInference.available()) { // the compacted graph compiled for inference, checked against the masked one
+            assertThat(p.published().fusedLatencyMs()).isPositive();
+            assertThat(manifest.path("cost").path("published").path("fusedBatchLatencyMs").asDouble()).isPositive();
+        }
         assertThat(manifest.path("cost").path("published").path("parameters").asLong())
                 .isEqualTo(published.numParams());
         Path sparse = out.resolve("graph.sparse.zip");
