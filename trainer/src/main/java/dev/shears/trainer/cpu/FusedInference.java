@@ -419,7 +419,8 @@ public final class FusedInference {
                     scale[i] = (float) s;
                     shift[i] = (float) ((beta == null ? bn.getBeta() : beta[i]) - mean[i] * s);
                 }
-                return activation(name, bn.getActivationFn(), emit(new Scale(name, x, next(), scale, shift)), false);
+                // DL4J's batch norm layer never applies the activation its configuration carries (sigmoid by default)
+                return emit(new Scale(name, x, next(), scale, shift));
             }
             if (conf instanceof ActivationLayer a) {
                 return activation(name, a.getActivationFn(), x, false);

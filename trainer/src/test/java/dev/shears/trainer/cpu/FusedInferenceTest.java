@@ -13,19 +13,30 @@ import dev.shears.prune.Pruning;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.model.TrainableModel;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.LSTM;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /** Networks compiled for inference compute DL4J's outputs, for every built-in architecture and batch size. */
 class FusedInferenceTest {
@@ -90,6 +101,50 @@ class FusedInferenceTest {
     }
 
     @Test
+    void sameModeStridedAndDilatedWindowsPaddedAveragesAndALoneBatchNormComputeDl4jsOutputs() {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(7).list()
+                .layer(new BatchNormalization.Builder().build()) // before any convolution: a scale and shift alone
+                .layer(new ConvolutionLayer.Builder(4, 4).nOut(5).stride(3, 3).convolutionMode(ConvolutionMode.Same)
+                        .activation(Activation.LEAKYRELU).build())
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(6).dilation(2, 2).padding(1, 1)
+                        .activation(Activation.SIGMOID).build())
+                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.AVG).kernelSize(3, 3).stride(2, 2)
+                        .padding(1, 1).build())
+                .layer(new DenseLayer.Builder().nOut(7).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                        .activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(23, 19, 2)).build());
+        net.init();
+        randomiseBatchNorms(net.getLayers());
+        FusedInference fused = FusedInference.compile(net);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 3, 2, 23, 19);
+
+        assertThat(maxDifference(fused.output(x), net.output(x))).isLessThan(TOLERANCE);
+    }
+
+    @Test
+    void anAddOfTwoActivatedConvolutionsRunsAsOneAdditionWithItsActivationFused() {
+        ComputationGraph graph = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(8).graphBuilder()
+                .addInputs("in").setInputTypes(InputType.convolutional(9, 9, 3))
+                .addLayer("a", new ConvolutionLayer.Builder(3, 3).nOut(4).padding(1, 1).activation(Activation.RELU)
+                        .build(), "in")
+                .addLayer("b", new ConvolutionLayer.Builder(1, 1).nOut(4).activation(Activation.TANH).build(), "in")
+                .addVertex("sum", new ElementWiseVertex(ElementWiseVertex.Op.Add), "a", "b")
+                .addLayer("relu", new ActivationLayer.Builder().activation(Activation.RELU6).build(), "sum")
+                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.MAX).build(), "relu")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
+                        .activation(Activation.SOFTMAX).build(), "pool")
+                .setOutputs("out").build());
+        graph.init();
+        FusedInference fused = FusedInference.compile(graph);
+
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 9, 9);
+
+        assertThat(fused.summary()).contains("0 residual adds and 3 activations fused");
+        assertThat(maxDifference(fused.output(x), graph.outputSingle(x))).isLessThan(TOLERANCE);
+    }
+
+    @Test
     void aLayerWithNoFusedFormIsRefusedByName() {
         MultiLayerNetwork rnn = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().list()
                 .layer(new LSTM.Builder().name("memory").nOut(4).build())
@@ -113,8 +168,13 @@ class FusedInferenceTest {
 
     /** Gives every batch norm running statistics and an affine transform far from their initial 0, 1, 1, 0. */
     private static ComputationGraph trainedLooking(ComputationGraph graph) {
+        randomiseBatchNorms(graph.getLayers());
+        return graph;
+    }
+
+    private static void randomiseBatchNorms(Layer[] layers) {
         Nd4j.getRandom().setSeed(42);
-        for (Layer layer : graph.getLayers()) {
+        for (Layer layer : layers) {
             if (layer.conf().getLayer() instanceof BatchNormalization) {
                 long c = layer.getParam("mean").length();
                 layer.setParam("mean", Nd4j.rand(DataType.FLOAT, 1, c).subi(0.5));
@@ -123,7 +183,6 @@ class FusedInferenceTest {
                 layer.setParam("beta", Nd4j.rand(DataType.FLOAT, 1, c).subi(0.5));
             }
         }
-        return graph;
     }
 
     private static void assertSameOutputs(ComputationGraph graph, FusedInference fused, int... batches) {
