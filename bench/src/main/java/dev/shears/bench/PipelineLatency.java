@@ -22,6 +22,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -64,8 +65,8 @@ public final class PipelineLatency implements Callable<Integer> {
             description = "dense epochs before pruning (default ${DEFAULT-VALUE})")
     int denseEpochs;
 
-    @Option(names = "--dir", description = "where the pipeline lives (default: a new temporary directory)")
-    Path dir;
+    @Mixin
+    RunDirectory dir;
 
     @Option(names = "--timeout-minutes", defaultValue = "20", description = "give up after (default ${DEFAULT-VALUE})")
     int timeoutMinutes;
@@ -83,7 +84,7 @@ public final class PipelineLatency implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path work = dir != null ? dir : Files.createTempDirectory("pipeline-latency");
+        Path work = dir.orTemporary("pipeline-latency");
         HttpClient http = HttpClient.newHttpClient();
         ObjectMapper json = new ObjectMapper();
         try (LocalPipeline pipeline = LocalPipeline.start(work, LocalPipeline.Options.defaults().withWorkers(1)

@@ -14,7 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,6 +39,7 @@ import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.utils.Utils;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -113,8 +113,8 @@ public final class ScaleOut implements Callable<Integer> {
     @Option(names = "--timeout-minutes", defaultValue = "30", description = "per run (default ${DEFAULT-VALUE})")
     int timeoutMinutes;
 
-    @Option(names = "--dir", description = "where the pipelines live (default: a new temporary directory)")
-    Path dir;
+    @Mixin
+    RunDirectory dir;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final ObjectMapper json = new ObjectMapper();
@@ -128,7 +128,7 @@ public final class ScaleOut implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path work = dir != null ? dir : Files.createTempDirectory("scale-out");
+        Path work = dir.orTemporary("scale-out");
         return switch (part) {
             case "throughput" -> throughput(work);
             case "idle" -> idle(work.resolve("idle"));

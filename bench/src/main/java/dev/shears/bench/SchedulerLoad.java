@@ -9,10 +9,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,9 +18,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -35,6 +29,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -82,8 +77,8 @@ public final class SchedulerLoad implements Callable<Integer> {
             description = "fake workers in the group (default ${DEFAULT-VALUE})")
     int workers;
 
-    @Option(names = "--clients", defaultValue = "8", description = "threads submitting (default ${DEFAULT-VALUE})")
-    int clients;
+    @Mixin
+    Submitters submitters;
 
     @Option(names = "--scheduler-heap", defaultValue = "1g",
             description = "the scheduler's -Xmx (default ${DEFAULT-VALUE})")
@@ -92,8 +87,8 @@ public final class SchedulerLoad implements Callable<Integer> {
     @Option(names = "--timeout-minutes", defaultValue = "20", description = "give up after (default ${DEFAULT-VALUE})")
     int timeoutMinutes;
 
-    @Option(names = "--dir", description = "where the pipeline lives (default: a new temporary directory)")
-    Path dir;
+    @Mixin
+    RunDirectory dir;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final ObjectMapper json = new ObjectMapper();
@@ -105,7 +100,7 @@ public final class SchedulerLoad implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path work = dir != null ? dir : Files.createTempDirectory("scheduler-load");
+        Path work = dir.orTemporary("scheduler-load");
         LocalPipeline.Options defaults = LocalPipeline.Options.defaults();
         LocalPipeline.Options options = new LocalPipeline.Options(0, "load", defaults.partitions(), 0, 0,
                 defaults.sessionTimeoutMs(), List.of("-Xmx" + schedulerHeap), defaults.env(),
@@ -124,7 +119,8 @@ public final class SchedulerLoad implements Callable<Integer> {
             InFlightWatch inFlight = new InFlightWatch(fakes);
             URI api = pipeline.schedulerUrl().resolve("/jobs");
             long start = System.nanoTime();
-            int accepted = submit(api);
+            int accepted = submitters.submit(http, api, jobs,
+                    i -> SchedulerScale.recipe(String.format(Locale.ROOT, "load-%05d", i), steps));
             double submitSeconds = (System.nanoTime() - start) / 1e9;
             long deadline = start + Duration.ofMinutes(timeoutMinutes).toNanos();
             int published = 0;
@@ -161,27 +157,6 @@ public final class SchedulerLoad implements Callable<Integer> {
                     violations.isEmpty(), violations.size());
             violations.stream().limit(10).forEach(v -> System.out.println("VIOLATION " + v));
             return published == jobs && violations.isEmpty() ? 0 : 1;
-        }
-    }
-
-    private int submit(URI api) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
-        try {
-            List<Future<Integer>> statuses = new ArrayList<>();
-            for (int i = 0; i < jobs; i++) {
-                String body = SchedulerScale.recipe(String.format(Locale.ROOT, "load-%05d", i), steps);
-                statuses.add(pool.submit(() -> http.send(HttpRequest.newBuilder(api).timeout(Duration.ofMinutes(2))
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                        HttpResponse.BodyHandlers.discarding())
-                        .statusCode()));
-            }
-            int accepted = 0;
-            for (Future<Integer> f : statuses) {
-                accepted += f.get() == 201 ? 1 : 0;
-            }
-            return accepted;
-        } finally {
-            pool.shutdown();
         }
     }
 

@@ -19,7 +19,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,14 +26,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -64,14 +62,14 @@ public final class SchedulerScale implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "10", description = "schedule steps per job (default ${DEFAULT-VALUE})")
     int steps;
 
-    @Option(names = "--clients", defaultValue = "8", description = "threads submitting (default ${DEFAULT-VALUE})")
-    int clients;
+    @Mixin
+    Submitters submitters;
 
     @Option(names = "--timeout-minutes", defaultValue = "10", description = "per run (default ${DEFAULT-VALUE})")
     int timeoutMinutes;
 
-    @Option(names = "--dir", description = "the broker's directory (default: a new temporary directory)")
-    Path dir;
+    @Mixin
+    RunDirectory dir;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final ObjectMapper json = new ObjectMapper();
@@ -83,7 +81,7 @@ public final class SchedulerScale implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path work = dir != null ? dir : Files.createTempDirectory("scheduler-scale");
+        Path work = dir.orTemporary("scheduler-scale");
         try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka"))) {
             for (int n : jobCounts) {
                 if (!run(kafka.bootstrapServers(), n)) {
@@ -105,7 +103,7 @@ public final class SchedulerScale implements Callable<Integer> {
         SchedulerConfig config = SchedulerConfig.of(bootstrap).withHttp("127.0.0.1", 0).withTopics(topics)
                 .withTransactionalId("bench-scale-" + n);
         List<Double> lagSamples = new ArrayList<>();
-        int accepted = 0;
+        int accepted;
         long start;
         long submitted;
         long finished;
@@ -123,22 +121,11 @@ public final class SchedulerScale implements Callable<Integer> {
                 }, 0, 100, TimeUnit.MILLISECONDS);
             }
             URI jobs = scheduler.uri().resolve("/jobs");
-            ExecutorService pool = Executors.newFixedThreadPool(clients);
             start = System.nanoTime();
-            List<Future<Integer>> statuses = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                String body = recipe(String.format(Locale.ROOT, "scale-%d-%05d", n, i), steps);
-                statuses.add(pool.submit(() -> http.send(HttpRequest.newBuilder(jobs).timeout(Duration.ofMinutes(2))
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                        HttpResponse.BodyHandlers.discarding())
-                        .statusCode()));
-            }
-            for (Future<Integer> f : statuses) {
-                accepted += f.get() == 201 ? 1 : 0;
-            }
+            accepted = submitters.submit(http, jobs, n,
+                    i -> recipe(String.format(Locale.ROOT, "scale-%d-%05d", n, i), steps));
             submitted = System.nanoTime();
             submittedAt = Instant.now();
-            pool.shutdown();
             long deadline = start + Duration.ofMinutes(timeoutMinutes).toNanos();
             published = 0;
             while (System.nanoTime() < deadline) {
@@ -178,7 +165,7 @@ public final class SchedulerScale implements Callable<Integer> {
                 + "SCALE_SPLIT jobs=%d while_submitting_n=%d while_submitting_p50_ms=%.3f"
                 + " while_submitting_p99_ms=%.3f while_submitting_max_ms=%.3f after_n=%d after_p50_ms=%.3f"
                 + " after_p99_ms=%.3f after_max_ms=%.3f%n",
-                n, steps, clients, accepted, published, (submitted - start) / 1e9, (finished - start) / 1e9,
+                n, steps, submitters.clients, accepted, published, (submitted - start) / 1e9, (finished - start) / 1e9,
                 history.events(), span, history.events() / span, reaction.count(), reaction.percentile(0.5),
                 reaction.percentile(0.9), reaction.percentile(0.99), reaction.max(), lagRecords.count(),
                 lagRecords.percentile(0.5), lagRecords.percentile(0.99), lagRecords.max(), history.undecodable(),

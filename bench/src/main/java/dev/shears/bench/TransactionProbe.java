@@ -3,7 +3,6 @@ package dev.shears.bench;
 import dev.shears.broker.EmbeddedKafka;
 import dev.shears.common.process.SerialFilter;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +30,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -63,8 +63,8 @@ public final class TransactionProbe implements Callable<Integer> {
             description = "a broker setting over EmbeddedKafka's defaults (repeatable)")
     Map<String, String> brokerProperties = new java.util.LinkedHashMap<>();
 
-    @Option(names = "--dir", description = "the broker's directory (default: a new temporary directory)")
-    Path dir;
+    @Mixin
+    RunDirectory dir;
 
     public static void main(String[] args) {
         SerialFilter.install();
@@ -73,7 +73,7 @@ public final class TransactionProbe implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path work = dir != null ? dir : Files.createTempDirectory("transaction-probe");
+        Path work = dir.orTemporary("transaction-probe");
         EmbeddedKafka.Options options = EmbeddedKafka.Options.defaults();
         for (Map.Entry<String, String> e : brokerProperties.entrySet()) {
             options = options.withBrokerProperty(e.getKey(), e.getValue());

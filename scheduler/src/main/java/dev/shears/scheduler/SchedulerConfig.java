@@ -130,11 +130,6 @@ public record SchedulerConfig(String bootstrapServers, String httpHost, int http
         return toBuilder().retainEnded(retainEnded).build();
     }
 
-    /** With the longest an HTTP exchange may take to read its request and write its answer. */
-    public SchedulerConfig withHttpTimeout(Duration httpTimeout) {
-        return toBuilder().httpTimeout(httpTimeout).build();
-    }
-
     private Builder toBuilder() {
         return new Builder(this);
     }
@@ -208,11 +203,6 @@ public record SchedulerConfig(String bootstrapServers, String httpHost, int http
 
         Builder retainEnded(Duration value) {
             retainEnded = value;
-            return this;
-        }
-
-        Builder httpTimeout(Duration value) {
-            httpTimeout = value;
             return this;
         }
 

@@ -131,12 +131,6 @@ public record WorkerConfig(String bootstrapServers, String workerId, Path workDi
                 progressInterval, maxPollRecords, kafka, data);
     }
 
-    /** With another number of records per poll and per paused partition; at least 1. */
-    public WorkerConfig withMaxPollRecords(int maxPollRecords) {
-        return new WorkerConfig(bootstrapServers, workerId, workDir, topics, group, sessionTimeout, grace,
-                progressInterval, maxPollRecords, kafka, data);
-    }
-
     /**
      * With these settings for both the consumer and the producer, over the worker's own ({@code --kafka-config}: SASL,
      * TLS, timeouts); the settings the exactly-once contract rests on are refused when the config is made.
