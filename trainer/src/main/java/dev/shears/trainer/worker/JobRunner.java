@@ -582,9 +582,11 @@ final class JobRunner {
 
     /**
      * Reports {@link JobResumed} the first time this runner finds a job at a checkpoint it did not
-     * write: another worker's, or this worker's before a restart or a rebalance; and whenever newer
+     * write or announce last: another worker's, or this worker's before a restart; and whenever newer
      * checkpoints failed to verify, even if the one restored is the one it knew: those steps are lost.
-     * The damaged checkpoints are set aside so that they are reported once.
+     * The damaged checkpoints are set aside so that they are reported once. A job that comes back after a
+     * rebalance ({@link #release} keeps what this runner knew) at the checkpoint this runner wrote is not reported:
+     * nothing was lost or moved on, and the scheduler's commands from that checkpoint on apply as they are.
      */
     private Optional<Outcome> noticeRestore(Call call, Checkpoints.Verified at) {
         String jobId = call.jobId();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.shears.common.data.InputShape;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.prune.Amount;
 import dev.shears.prune.ChannelGroup;
 import dev.shears.prune.ChannelLimits;
@@ -12,7 +13,10 @@ import dev.shears.prune.GroupImportance;
 import dev.shears.prune.Pruning;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.model.TrainableModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
@@ -31,6 +35,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -142,6 +148,21 @@ class FusedInferenceTest {
 
         assertThat(fused.summary()).contains("0 residual adds and 3 activations fused");
         assertThat(maxDifference(fused.output(x), graph.outputSingle(x))).isLessThan(TOLERANCE);
+    }
+
+    @Test
+    void aPublishedModelLoadsAndCompilesAsReadmeShows(@TempDir Path models) throws Exception {
+        ComputationGraph trained = trainedLooking(Models.resnet(8, 4, SHAPE, 10, 9, new Nesterovs(0.01, 0.9), 0));
+        Path zip = Files.createDirectories(models.resolve("resnet20-fmnist-structured/latest")).resolve("model.zip");
+        ModelSerializer.writeModel(trained, zip.toFile(), false);
+        INDArray images = Nd4j.rand(DataType.FLOAT, 2, 1, 28, 28);
+
+        SerialFilter.install();
+        Model model = Models.load(models.resolve("resnet20-fmnist-structured/latest/model.zip"));
+        FusedInference fused = FusedInference.compile(model);
+        INDArray probabilities = fused.output(images);
+
+        assertThat(maxDifference(probabilities, trained.outputSingle(images))).isLessThan(TOLERANCE);
     }
 
     @Test
