@@ -38,9 +38,19 @@ final class OneDnn {
         return unavailableReason() == null;
     }
 
-    /** Why oneDNN's own API cannot be used (the library did not load), or null when it can. */
+    /**
+     * Why oneDNN's own API cannot be used (ND4J computes on another backend than the CPU one, whose arrays are host
+     * memory the primitives can read; or the library did not load), or null when it can.
+     */
     static synchronized String unavailableReason() {
         if (cpu == null && unavailable == null) {
+            String backend = NativeBackend.current().backend();
+            if (!"CPU".equalsIgnoreCase(backend)) {
+                unavailable = "ND4J computes on the " + backend + " backend; oneDNN's API runs on the CPU backend's"
+                        + " arrays only";
+                log.info("{}; Shears' oneDNN paths are off", unavailable);
+                return unavailable;
+            }
             try {
                 cpu = new engine(engine.kind.cpu, 0);
             } catch (RuntimeException | LinkageError e) {
