@@ -79,8 +79,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * runs batch normalisation and the activation as separate passes over memory, and reorders the weights. For a small
  * image that bookkeeping, not the arithmetic, is most of the time, so a network with a quarter of the FLOPs is barely
  * faster. Here a forward pass is one reorder of the input, one oneDNN primitive per fused step on preallocated
- * buffers (activations channels-last), and one reorder into the returned array: what a compacted network saves in
- * arithmetic shows in its latency.
+ * buffers (activations channels-last, a buffer reused once the values in it are read no more), and one reorder into
+ * the returned array: what a compacted network saves in arithmetic shows in its latency.
  *
  * <p>Covers the layers Shears' built-in architectures and LeNet-class networks use, in a {@link MultiLayerNetwork} or a
  * single-input, single-output {@link ComputationGraph}: {@link ConvolutionLayer} and {@link DepthwiseConvolution2D}
@@ -225,6 +225,11 @@ public final class FusedInference {
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, plan.outputShape);
         plan.run(x, out, stream);
         return out;
+    }
+
+    /** How many activation buffers the primitives for inputs of {@code shape} use (made on first call). */
+    int buffers(long... shape) {
+        return plans.computeIfAbsent(key(shape), k -> new Plan(shape)).allocated;
     }
 
     /** What compilation made of the network, e.g. {@code "21 steps from 60 layers: ..."}. */
@@ -632,7 +637,16 @@ public final class FusedInference {
         private final long[][] dims = new long[values][];
         /** The value whose buffer each value lives in (itself, or the term a fused add wrote into). */
         private final int[] home = new int[values];
-        private final memory[] buffers = new memory[values];
+        /** The step after which each home value's buffer is read no more (the output's: never). */
+        private final int[] lastRead = new int[values];
+        /** Each value's memory: its dimensions and layout over its home's buffer. */
+        private final memory[] views = new memory[values];
+        /** Each home value's buffer while it is live. */
+        private final memory[] raw = new memory[values];
+        /** Buffers no live value uses, to be taken again: activations need a few buffers, not one per layer. */
+        private final List<memory> free = new ArrayList<>();
+        /** How many activation buffers this plan made. */
+        int allocated;
         private final List<primitive> steps = new ArrayList<>();
         private final List<IntMemoryMap> args = new ArrayList<>();
         /** Native memory the primitives keep pointing at: weights, biases. */
@@ -654,13 +668,31 @@ public final class FusedInference {
                         + ": the fused network reads [n, c, h, w] images or [n, features] rows");
             }
             Arrays.setAll(home, i -> i);
+            for (Op op : program) {
+                if (op instanceof Conv c && c.sumInto() >= 0) {
+                    home[c.output()] = home[c.sumInto()];
+                }
+            }
+            for (int i = 0; i < program.size(); i++) {
+                for (int v : program.get(i).inputs()) {
+                    lastRead[home[v]] = Math.max(lastRead[home[v]], i);
+                }
+            }
+            lastRead[home[output]] = Integer.MAX_VALUE;
             define(0, in);
             userInput = new memory(OneDnn.plain(in, in.length == 4 ? memory.format_tag.nchw : memory.format_tag.nc),
                     cpu, (org.bytedeco.javacpp.Pointer) null);
-            step(new reorder(userInput, buffers[0]), DNNL_ARG_FROM, userInput, DNNL_ARG_TO, buffers[0]);
-            for (Op op : program) {
-                build(op);
+            step(new reorder(userInput, buffer(0)), DNNL_ARG_FROM, userInput, DNNL_ARG_TO, buffer(0));
+            for (int i = 0; i < program.size(); i++) {
+                build(program.get(i));
+                for (int v = 0; v < values; v++) {
+                    if (raw[v] != null && lastRead[v] == i) {
+                        free.add(raw[v]);
+                        raw[v] = null;
+                    }
+                }
             }
+            keep.addAll(free);
             long[] out = dims[output];
             outputShape = out.clone();
             userOutput = new memory(OneDnn.plain(out, out.length == 4 ? memory.format_tag.nchw : memory.format_tag.nc),
@@ -681,15 +713,34 @@ public final class FusedInference {
             return OneDnn.plain(d, d.length == 4 ? memory.format_tag.nhwc : memory.format_tag.nc);
         }
 
+        /** Gives {@code value} its dimensions and its memory: a free buffer large enough, or a new one. */
         private void define(int value, long[] d) {
             dims[value] = d;
+            memory.desc desc = layout(d);
             if (home[value] == value) {
-                buffers[value] = new memory(layout(d), cpu);
+                long bytes = desc.get_size();
+                memory best = null;
+                for (memory m : free) {
+                    long size = m.get_desc().get_size();
+                    if (size >= bytes && (best == null || size < best.get_desc().get_size())) {
+                        best = m;
+                    }
+                }
+                if (best != null) {
+                    free.remove(best);
+                } else {
+                    best = new memory(OneDnn.plain(new long[]{(bytes + Float.BYTES - 1) / Float.BYTES},
+                            memory.format_tag.x), cpu);
+                    allocated++;
+                }
+                raw[value] = best;
+                keep.add(best);
             }
+            views[value] = new memory(desc, cpu, raw[home[value]].get_data_handle());
         }
 
         private memory buffer(int value) {
-            return buffers[home[value]];
+            return views[value];
         }
 
         private long[] dims4(Op op, int value) {
@@ -786,8 +837,7 @@ public final class FusedInference {
             long outChannels = c.groups() == 1 ? c.dims()[0] : c.dims()[0] * c.dims()[1];
             long[][] geometry = geometry(w, in);
             long[] out = {in[0], outChannels, geometry[0][0], geometry[0][1]};
-            if (c.sumInto() >= 0) {
-                home[c.output()] = home[c.sumInto()];
+            if (c.sumInto() >= 0) { // it writes into the term's buffer (its home, set in the constructor)
                 if (!Arrays.equals(dims[c.sumInto()], out)) {
                     throw new IllegalArgumentException("'" + c.name() + "' adds its " + Arrays.toString(out)
                             + " output to a term of shape " + Arrays.toString(dims[c.sumInto()]));

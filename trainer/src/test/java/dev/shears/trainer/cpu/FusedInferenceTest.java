@@ -63,6 +63,8 @@ class FusedInferenceTest {
         assertThat(fused.summary()).startsWith("12 steps from ").contains("9 convolutions",
                 "9 batch norms folded", "3 residual adds and 7 activations fused");
         assertSameOutputs(resnet, fused, 1, 5, 1, 64);
+        // the block's input, its first convolution's output, the second adding into the first: no buffer per value
+        assertThat(fused.buffers(64, 1, 28, 28)).isLessThanOrEqualTo(4);
     }
 
     @Test
