@@ -6,10 +6,12 @@ import dev.shears.prune.DependencyGroups;
 import dev.shears.prune.ModelCost;
 import dev.shears.prune.PrunedModel;
 import dev.shears.prune.Pruning;
+import dev.shears.trainer.cpu.FusedInference;
 import dev.shears.trainer.train.TrainingPath;
 import java.io.File;
 import java.io.IOException;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -18,6 +20,8 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One DL4J model a job trains, whichever kind it is — a {@link MultiLayerNetwork} or a {@link ComputationGraph} —
@@ -35,6 +39,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Not thread-safe, like the model it holds.
  */
 public final class TrainableModel {
+    private static final Logger log = LoggerFactory.getLogger(TrainableModel.class);
     private final Model model;
     private final InputShape input;
 
@@ -101,6 +106,24 @@ public final class TrainableModel {
         INDArray x = shaped(features);
         return model instanceof ComputationGraph graph ? graph.outputSingle(false, x)
                 : ((MultiLayerNetwork) model).output(x, false);
+    }
+
+    /**
+     * A forward pass for evaluating the model with its parameters as they are now: the model compiled by
+     * {@link FusedInference} where oneDNN's API runs here and every layer has a fused form (every built-in
+     * architecture; several times as fast, equal to {@link #output} up to float rounding), else {@link #output} itself.
+     * Ask again after the parameters change: the compiled form keeps a copy of them.
+     */
+    public UnaryOperator<INDArray> inference() {
+        if (FusedInference.available()) {
+            try {
+                FusedInference fused = FusedInference.compile(model);
+                return features -> fused.output(shaped(features));
+            } catch (IllegalArgumentException e) {
+                log.debug("evaluating through DL4J: {}", e.getMessage());
+            }
+        }
+        return this::output;
     }
 
     /** Flat features viewed in the shape a graph reading images takes; anything else as it is. */
