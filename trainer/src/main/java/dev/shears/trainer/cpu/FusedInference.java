@@ -33,6 +33,7 @@ import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.softmax_forward;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -96,7 +97,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * after changing them. Not thread-safe (like a DL4J network, one instance serves one thread); the CPU backend only,
  * where oneDNN's presets load ({@link #available()}).
  */
-public final class FusedInference {
+public final class FusedInference implements AutoCloseable {
     /** Input shapes whose buffers and primitives are kept. */
     static final int PLANS = 4;
 
@@ -107,10 +108,15 @@ public final class FusedInference {
     private final long[] unflatten;
     private final String summary;
     private final stream stream = new stream(OneDnn.cpu());
+    private boolean closed;
     private final Map<List<Long>, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<List<Long>, Plan> eldest) {
-            return size() > PLANS;
+            if (size() > PLANS) {
+                eldest.getValue().close();
+                return true;
+            }
+            return false;
         }
     };
 
@@ -216,6 +222,9 @@ public final class FusedInference {
      * rows of features), as a new array. The first call for an input shape builds that shape's primitives.
      */
     public INDArray output(INDArray input) {
+        if (closed) {
+            throw new IllegalStateException("this fused network is closed: compile the model again");
+        }
         if (input.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("input of type " + input.dataType() + ": the fused network runs on"
                     + " FLOAT; cast it with input.castTo(DataType.FLOAT)");
@@ -225,6 +234,21 @@ public final class FusedInference {
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, plan.outputShape);
         plan.run(x, out, stream);
         return out;
+    }
+
+    /**
+     * Releases the native memory of every input shape's primitives and buffers now, rather than when the garbage
+     * collector finds them (oneDNN allocates the buffers, so the collector does not see their size). Idempotent;
+     * {@link #output} refuses to run afterwards.
+     */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            plans.values().forEach(Plan::close);
+            plans.clear();
+            stream.close();
+        }
     }
 
     /** How many activation buffers the primitives for inputs of {@code shape} use (made on first call). */
@@ -649,8 +673,8 @@ public final class FusedInference {
         int allocated;
         private final List<primitive> steps = new ArrayList<>();
         private final List<IntMemoryMap> args = new ArrayList<>();
-        /** Native memory the primitives keep pointing at: weights, biases. */
-        private final List<Object> keep = new ArrayList<>();
+        /** Native objects the primitives keep pointing at: buffers, views, weights, biases; closed with the plan. */
+        private final List<Pointer> keep = new ArrayList<>();
         private final memory userInput;
         private final memory userOutput;
 
@@ -681,7 +705,7 @@ public final class FusedInference {
             lastRead[home[output]] = Integer.MAX_VALUE;
             define(0, in);
             userInput = new memory(OneDnn.plain(in, in.length == 4 ? memory.format_tag.nchw : memory.format_tag.nc),
-                    cpu, (org.bytedeco.javacpp.Pointer) null);
+                    cpu, (Pointer) null);
             step(new reorder(userInput, buffer(0)), DNNL_ARG_FROM, userInput, DNNL_ARG_TO, buffer(0));
             for (int i = 0; i < program.size(); i++) {
                 build(program.get(i));
@@ -692,12 +716,25 @@ public final class FusedInference {
                     }
                 }
             }
-            keep.addAll(free);
             long[] out = dims[output];
             outputShape = out.clone();
             userOutput = new memory(OneDnn.plain(out, out.length == 4 ? memory.format_tag.nchw : memory.format_tag.nc),
-                    cpu, (org.bytedeco.javacpp.Pointer) null);
+                    cpu, (Pointer) null);
             step(new reorder(buffer(output), userOutput), DNNL_ARG_FROM, buffer(output), DNNL_ARG_TO, userOutput);
+        }
+
+        /** Releases every native object of this plan. */
+        void close() {
+            steps.forEach(Pointer::close);
+            args.forEach(Pointer::close);
+            for (memory v : views) {
+                if (v != null) {
+                    v.close();
+                }
+            }
+            keep.forEach(Pointer::close);
+            userInput.close();
+            userOutput.close();
         }
 
         void run(INDArray input, INDArray out, stream s) {
@@ -732,9 +769,9 @@ public final class FusedInference {
                     best = new memory(OneDnn.plain(new long[]{(bytes + Float.BYTES - 1) / Float.BYTES},
                             memory.format_tag.x), cpu);
                     allocated++;
+                    keep.add(best);
                 }
                 raw[value] = best;
-                keep.add(best);
             }
             views[value] = new memory(desc, cpu, raw[home[value]].get_data_handle());
         }
@@ -778,18 +815,22 @@ public final class FusedInference {
         private memory constant(float[] data, memory.desc plain, memory.desc wanted) {
             FloatPointer host = new FloatPointer(data);
             memory user = new memory(plain, cpu, host);
-            keep.add(host);
             if (plain.equals(wanted)) {
+                keep.add(host);
                 keep.add(user);
                 return user;
             }
             memory m = new memory(wanted, cpu);
-            IntMemoryMap a = new IntMemoryMap();
-            a.put(DNNL_ARG_FROM, user);
-            a.put(DNNL_ARG_TO, m);
-            new reorder(user, m).execute(stream, a);
-            stream._wait();
             keep.add(m);
+            try (IntMemoryMap a = new IntMemoryMap(); reorder r = new reorder(user, m)) {
+                a.put(DNNL_ARG_FROM, user);
+                a.put(DNNL_ARG_TO, m);
+                r.execute(stream, a);
+                stream._wait();
+            } finally {
+                user.close();
+                host.close();
+            }
             return m;
         }
 

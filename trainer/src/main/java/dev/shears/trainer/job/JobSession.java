@@ -556,7 +556,7 @@ public final class JobSession {
 
     /** The model on the validation and the test split, compiled for inference where it can be. */
     private Evaluation evaluate() {
-        return data.evaluate(model.inference());
+        return model.withInference(data::evaluate);
     }
 
     private void trained(long iterations) {

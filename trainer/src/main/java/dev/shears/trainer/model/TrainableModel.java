@@ -11,6 +11,7 @@ import dev.shears.trainer.train.TrainingPath;
 import java.io.File;
 import java.io.IOException;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -109,21 +110,27 @@ public final class TrainableModel {
     }
 
     /**
-     * A forward pass for evaluating the model with its parameters as they are now: the model compiled by
+     * Runs {@code use} with a forward pass of the model with its parameters as they are now: the model compiled by
      * {@link FusedInference} where oneDNN's API runs here and every layer has a fused form (every built-in
-     * architecture; several times as fast, equal to {@link #output} up to float rounding), else {@link #output} itself.
-     * Ask again after the parameters change: the compiled form keeps a copy of them.
+     * architecture; several times as fast, equal to {@link #output} up to float rounding), else {@link #output}
+     * itself. The compiled form's native memory is released when {@code use} returns; compile again (call this again)
+     * after the parameters change.
      */
-    public UnaryOperator<INDArray> inference() {
+    public <T> T withInference(Function<UnaryOperator<INDArray>, T> use) {
+        FusedInference fused = null;
         if (FusedInference.available()) {
             try {
-                FusedInference fused = FusedInference.compile(model);
-                return features -> fused.output(shaped(features));
+                fused = FusedInference.compile(model);
             } catch (IllegalArgumentException e) {
                 log.debug("evaluating through DL4J: {}", e.getMessage());
             }
         }
-        return this::output;
+        if (fused == null) {
+            return use.apply(this::output);
+        }
+        try (FusedInference f = fused) {
+            return use.apply(features -> f.output(shaped(features)));
+        }
     }
 
     /** Flat features viewed in the shape a graph reading images takes; anything else as it is. */
