@@ -33,6 +33,7 @@ import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.softmax_forward;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -79,8 +80,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * runs batch normalisation and the activation as separate passes over memory, and reorders the weights. For a small
  * image that bookkeeping, not the arithmetic, is most of the time, so a network with a quarter of the FLOPs is barely
  * faster. Here a forward pass is one reorder of the input, one oneDNN primitive per fused step on preallocated
- * buffers (activations channels-last), and one reorder into the returned array: what a compacted network saves in
- * arithmetic shows in its latency.
+ * buffers (activations channels-last, a buffer reused once the values in it are read no more), and one reorder into
+ * the returned array: what a compacted network saves in arithmetic shows in its latency.
  *
  * <p>Covers the layers Shears' built-in architectures and LeNet-class networks use, in a {@link MultiLayerNetwork} or a
  * single-input, single-output {@link ComputationGraph}: {@link ConvolutionLayer} and {@link DepthwiseConvolution2D}
@@ -96,7 +97,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * after changing them. Not thread-safe (like a DL4J network, one instance serves one thread); the CPU backend only,
  * where oneDNN's presets load ({@link #available()}).
  */
-public final class FusedInference {
+public final class FusedInference implements AutoCloseable {
     /** Input shapes whose buffers and primitives are kept. */
     static final int PLANS = 4;
 
@@ -107,10 +108,15 @@ public final class FusedInference {
     private final long[] unflatten;
     private final String summary;
     private final stream stream = new stream(OneDnn.cpu());
+    private boolean closed;
     private final Map<List<Long>, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<List<Long>, Plan> eldest) {
-            return size() > PLANS;
+            if (size() > PLANS) {
+                eldest.getValue().close();
+                return true;
+            }
+            return false;
         }
     };
 
@@ -216,6 +222,9 @@ public final class FusedInference {
      * rows of features), as a new array. The first call for an input shape builds that shape's primitives.
      */
     public INDArray output(INDArray input) {
+        if (closed) {
+            throw new IllegalStateException("this fused network is closed: compile the model again");
+        }
         if (input.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("input of type " + input.dataType() + ": the fused network runs on"
                     + " FLOAT; cast it with input.castTo(DataType.FLOAT)");
@@ -225,6 +234,26 @@ public final class FusedInference {
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, plan.outputShape);
         plan.run(x, out, stream);
         return out;
+    }
+
+    /**
+     * Releases the native memory of every input shape's primitives and buffers now, rather than when the garbage
+     * collector finds them (oneDNN allocates the buffers, so the collector does not see their size). Idempotent;
+     * {@link #output} refuses to run afterwards.
+     */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            plans.values().forEach(Plan::close);
+            plans.clear();
+            stream.close();
+        }
+    }
+
+    /** How many activation buffers the primitives for inputs of {@code shape} use (made on first call). */
+    int buffers(long... shape) {
+        return plans.computeIfAbsent(key(shape), k -> new Plan(shape)).allocated;
     }
 
     /** What compilation made of the network, e.g. {@code "21 steps from 60 layers: ..."}. */
@@ -632,11 +661,20 @@ public final class FusedInference {
         private final long[][] dims = new long[values][];
         /** The value whose buffer each value lives in (itself, or the term a fused add wrote into). */
         private final int[] home = new int[values];
-        private final memory[] buffers = new memory[values];
+        /** The step after which each home value's buffer is read no more (the output's: never). */
+        private final int[] lastRead = new int[values];
+        /** Each value's memory: its dimensions and layout over its home's buffer. */
+        private final memory[] views = new memory[values];
+        /** Each home value's buffer while it is live. */
+        private final memory[] raw = new memory[values];
+        /** Buffers no live value uses, to be taken again: activations need a few buffers, not one per layer. */
+        private final List<memory> free = new ArrayList<>();
+        /** How many activation buffers this plan made. */
+        int allocated;
         private final List<primitive> steps = new ArrayList<>();
         private final List<IntMemoryMap> args = new ArrayList<>();
-        /** Native memory the primitives keep pointing at: weights, biases. */
-        private final List<Object> keep = new ArrayList<>();
+        /** Native objects the primitives keep pointing at: buffers, views, weights, biases; closed with the plan. */
+        private final List<Pointer> keep = new ArrayList<>();
         private final memory userInput;
         private final memory userOutput;
 
@@ -654,18 +692,49 @@ public final class FusedInference {
                         + ": the fused network reads [n, c, h, w] images or [n, features] rows");
             }
             Arrays.setAll(home, i -> i);
+            for (Op op : program) {
+                if (op instanceof Conv c && c.sumInto() >= 0) {
+                    home[c.output()] = home[c.sumInto()];
+                }
+            }
+            for (int i = 0; i < program.size(); i++) {
+                for (int v : program.get(i).inputs()) {
+                    lastRead[home[v]] = Math.max(lastRead[home[v]], i);
+                }
+            }
+            lastRead[home[output]] = Integer.MAX_VALUE;
             define(0, in);
             userInput = new memory(OneDnn.plain(in, in.length == 4 ? memory.format_tag.nchw : memory.format_tag.nc),
-                    cpu, (org.bytedeco.javacpp.Pointer) null);
-            step(new reorder(userInput, buffers[0]), DNNL_ARG_FROM, userInput, DNNL_ARG_TO, buffers[0]);
-            for (Op op : program) {
-                build(op);
+                    cpu, (Pointer) null);
+            step(new reorder(userInput, buffer(0)), DNNL_ARG_FROM, userInput, DNNL_ARG_TO, buffer(0));
+            for (int i = 0; i < program.size(); i++) {
+                build(program.get(i));
+                for (int v = 0; v < values; v++) {
+                    if (raw[v] != null && lastRead[v] == i) {
+                        free.add(raw[v]);
+                        raw[v] = null;
+                    }
+                }
             }
             long[] out = dims[output];
             outputShape = out.clone();
             userOutput = new memory(OneDnn.plain(out, out.length == 4 ? memory.format_tag.nchw : memory.format_tag.nc),
-                    cpu, (org.bytedeco.javacpp.Pointer) null);
+                    cpu, (Pointer) null);
             step(new reorder(buffer(output), userOutput), DNNL_ARG_FROM, buffer(output), DNNL_ARG_TO, userOutput);
+        }
+
+        /** Releases every native object of this plan. */
+        void close() {
+            steps.forEach(Pointer::close);
+            args.forEach(Pointer::close);
+            for (memory v : views) {
+                if (v != null) {
+                    v.close();
+                }
+            }
+            keep.forEach(Pointer::close);
+            userInput.close();
+            userOutput.close();
         }
 
         void run(INDArray input, INDArray out, stream s) {
@@ -681,15 +750,34 @@ public final class FusedInference {
             return OneDnn.plain(d, d.length == 4 ? memory.format_tag.nhwc : memory.format_tag.nc);
         }
 
+        /** Gives {@code value} its dimensions and its memory: a free buffer large enough, or a new one. */
         private void define(int value, long[] d) {
             dims[value] = d;
+            memory.desc desc = layout(d);
             if (home[value] == value) {
-                buffers[value] = new memory(layout(d), cpu);
+                long bytes = desc.get_size();
+                memory best = null;
+                for (memory m : free) {
+                    long size = m.get_desc().get_size();
+                    if (size >= bytes && (best == null || size < best.get_desc().get_size())) {
+                        best = m;
+                    }
+                }
+                if (best != null) {
+                    free.remove(best);
+                } else {
+                    best = new memory(OneDnn.plain(new long[]{(bytes + Float.BYTES - 1) / Float.BYTES},
+                            memory.format_tag.x), cpu);
+                    allocated++;
+                    keep.add(best);
+                }
+                raw[value] = best;
             }
+            views[value] = new memory(desc, cpu, raw[home[value]].get_data_handle());
         }
 
         private memory buffer(int value) {
-            return buffers[home[value]];
+            return views[value];
         }
 
         private long[] dims4(Op op, int value) {
@@ -727,18 +815,22 @@ public final class FusedInference {
         private memory constant(float[] data, memory.desc plain, memory.desc wanted) {
             FloatPointer host = new FloatPointer(data);
             memory user = new memory(plain, cpu, host);
-            keep.add(host);
             if (plain.equals(wanted)) {
+                keep.add(host);
                 keep.add(user);
                 return user;
             }
             memory m = new memory(wanted, cpu);
-            IntMemoryMap a = new IntMemoryMap();
-            a.put(DNNL_ARG_FROM, user);
-            a.put(DNNL_ARG_TO, m);
-            new reorder(user, m).execute(stream, a);
-            stream._wait();
             keep.add(m);
+            try (IntMemoryMap a = new IntMemoryMap(); reorder r = new reorder(user, m)) {
+                a.put(DNNL_ARG_FROM, user);
+                a.put(DNNL_ARG_TO, m);
+                r.execute(stream, a);
+                stream._wait();
+            } finally {
+                user.close();
+                host.close();
+            }
             return m;
         }
 
@@ -786,8 +878,7 @@ public final class FusedInference {
             long outChannels = c.groups() == 1 ? c.dims()[0] : c.dims()[0] * c.dims()[1];
             long[][] geometry = geometry(w, in);
             long[] out = {in[0], outChannels, geometry[0][0], geometry[0][1]};
-            if (c.sumInto() >= 0) {
-                home[c.output()] = home[c.sumInto()];
+            if (c.sumInto() >= 0) { // it writes into the term's buffer (its home, set in the constructor)
                 if (!Arrays.equals(dims[c.sumInto()], out)) {
                     throw new IllegalArgumentException("'" + c.name() + "' adds its " + Arrays.toString(out)
                             + " output to a term of shape " + Arrays.toString(dims[c.sumInto()]));

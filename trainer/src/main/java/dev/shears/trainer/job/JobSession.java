@@ -554,8 +554,9 @@ public final class JobSession {
         }
     }
 
+    /** The model on the validation and the test split, compiled for inference where it can be. */
     private Evaluation evaluate() {
-        return data.evaluate(model::output);
+        return model.withInference(data::evaluate);
     }
 
     private void trained(long iterations) {

@@ -6,10 +6,13 @@ import dev.shears.prune.DependencyGroups;
 import dev.shears.prune.ModelCost;
 import dev.shears.prune.PrunedModel;
 import dev.shears.prune.Pruning;
+import dev.shears.trainer.cpu.FusedInference;
 import dev.shears.trainer.train.TrainingPath;
 import java.io.File;
 import java.io.IOException;
 import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -18,6 +21,8 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One DL4J model a job trains, whichever kind it is — a {@link MultiLayerNetwork} or a {@link ComputationGraph} —
@@ -35,6 +40,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Not thread-safe, like the model it holds.
  */
 public final class TrainableModel {
+    private static final Logger log = LoggerFactory.getLogger(TrainableModel.class);
     private final Model model;
     private final InputShape input;
 
@@ -101,6 +107,30 @@ public final class TrainableModel {
         INDArray x = shaped(features);
         return model instanceof ComputationGraph graph ? graph.outputSingle(false, x)
                 : ((MultiLayerNetwork) model).output(x, false);
+    }
+
+    /**
+     * Runs {@code use} with a forward pass of the model with its parameters as they are now: the model compiled by
+     * {@link FusedInference} where oneDNN's API runs here and every layer has a fused form (every built-in
+     * architecture; several times as fast, equal to {@link #output} up to float rounding), else {@link #output}
+     * itself. The compiled form's native memory is released when {@code use} returns; compile again (call this again)
+     * after the parameters change.
+     */
+    public <T> T withInference(Function<UnaryOperator<INDArray>, T> use) {
+        FusedInference fused = null;
+        if (FusedInference.available()) {
+            try {
+                fused = FusedInference.compile(model);
+            } catch (IllegalArgumentException e) {
+                log.debug("evaluating through DL4J: {}", e.getMessage());
+            }
+        }
+        if (fused == null) {
+            return use.apply(this::output);
+        }
+        try (FusedInference f = fused) {
+            return use.apply(features -> f.output(shaped(features)));
+        }
     }
 
     /** Flat features viewed in the shape a graph reading images takes; anything else as it is. */

@@ -222,9 +222,8 @@ public final class Publisher {
             log.info("no fused latencies: oneDNN's presets do not load here");
             return null;
         }
-        try {
-            FusedInference a = FusedInference.compile(dense.model());
-            FusedInference b = FusedInference.compile(published.model());
+        try (FusedInference a = FusedInference.compile(dense.model());
+                FusedInference b = FusedInference.compile(published.model())) {
             double diff = Math.max(a.output(probe).sub(masked).amaxNumber().doubleValue(),
                     b.output(probe).sub(masked).amaxNumber().doubleValue());
             if (!(diff <= COMPACTION_TOLERANCE)) {

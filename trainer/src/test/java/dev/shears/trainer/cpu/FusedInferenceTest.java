@@ -63,6 +63,8 @@ class FusedInferenceTest {
         assertThat(fused.summary()).startsWith("12 steps from ").contains("9 convolutions",
                 "9 batch norms folded", "3 residual adds and 7 activations fused");
         assertSameOutputs(resnet, fused, 1, 5, 1, 64);
+        // the block's input, its first convolution's output, the second adding into the first: no buffer per value
+        assertThat(fused.buffers(64, 1, 28, 28)).isLessThanOrEqualTo(4);
     }
 
     @Test
@@ -108,6 +110,7 @@ class FusedInferenceTest {
 
     @Test
     void sameModeStridedAndDilatedWindowsPaddedAveragesAndALoneBatchNormComputeDl4jsOutputs() {
+        CpuAcceleration.enable(); // DL4J on its oneDNN helpers, as a job runs it
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(7).list()
                 .layer(new BatchNormalization.Builder().build()) // before any convolution: a scale and shift alone
                 .layer(new ConvolutionLayer.Builder(4, 4).nOut(5).stride(3, 3).convolutionMode(ConvolutionMode.Same)
@@ -166,6 +169,20 @@ class FusedInferenceTest {
     }
 
     @Test
+    void aClosedNetworkRefusesToRunAndClosesOnce() {
+        FusedInference fused = FusedInference.compile(Models.lenet5(4, new Nesterovs(0.01, 0.9), 0));
+        INDArray rows = Nd4j.rand(DataType.FLOAT, 2, 784);
+        fused.output(rows);
+        fused.output(rows.reshape(2, 1, 28, 28));
+
+        fused.close();
+        fused.close();
+
+        assertThatThrownBy(() -> fused.output(rows)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("compile the model again");
+    }
+
+    @Test
     void aLayerWithNoFusedFormIsRefusedByName() {
         MultiLayerNetwork rnn = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().list()
                 .layer(new LSTM.Builder().name("memory").nOut(4).build())
@@ -199,7 +216,11 @@ class FusedInferenceTest {
             if (layer.conf().getLayer() instanceof BatchNormalization) {
                 long c = layer.getParam("mean").length();
                 layer.setParam("mean", Nd4j.rand(DataType.FLOAT, 1, c).subi(0.5));
-                layer.setParam("var", Nd4j.rand(DataType.FLOAT, 1, c).addi(0.5));
+                if (layer.paramTable().containsKey("var")) {
+                    layer.setParam("var", Nd4j.rand(DataType.FLOAT, 1, c).addi(0.5));
+                } else { // a batch norm that keeps log10 of its standard deviation (DL4J's default)
+                    layer.setParam("log10stdev", Nd4j.rand(DataType.FLOAT, 1, c).subi(0.5).muli(0.6));
+                }
                 layer.setParam("gamma", Nd4j.rand(DataType.FLOAT, 1, c).addi(0.5));
                 layer.setParam("beta", Nd4j.rand(DataType.FLOAT, 1, c).subi(0.5));
             }

@@ -12,6 +12,7 @@ import dev.shears.prune.Pruning;
 import dev.shears.trainer.checkpoint.CheckpointState;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.cpu.CpuAcceleration;
+import dev.shears.trainer.cpu.FusedInference;
 import dev.shears.trainer.cpu.InputLayerGradients;
 import dev.shears.trainer.train.MaskedTraining;
 import java.nio.file.Path;
@@ -81,6 +82,28 @@ class TrainableModelTest {
         new Checkpoints(dir).save(model.model(), pruning, new CheckpointState("job", 1, 4, 0, 4, SEED, 0.5, 0.5, 0.5,
                 1.0, Map.of(), 0.5, List.of(), Instant.parse("2026-12-01T00:00:00Z")), 2);
         return model;
+    }
+
+    /** Evaluation's forward pass: compiled for inference, on the flat batches jobs evaluate, after masked training. */
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet", "mobilenetv2"})
+    void inferenceComputesTheOutputsOfTheMaskedGraphAsItIsNow(String architecture) {
+        assumeTrue(FusedInference.available(), "oneDNN's presets do not load here");
+        TrainableModel model = tiny(architecture);
+        Pruning pruning = model.newPruning();
+        model.setListeners(new MaskedTraining(pruning));
+        model.prepareTraining();
+        train(model, 0, 2);
+        pruning.globalGroupStructured(model.dependencyGroups().prunable(), Amount.fraction(0.5), GroupImportance.L2,
+                ChannelLimits.KEEP_ONE);
+        train(model, 2, 2);
+        INDArray flat = batch(9).getFeatures();
+
+        assertThat(model.withInference(forward -> forward.apply(flat)).sub(model.output(flat)).amaxNumber()
+                .doubleValue()).isLessThan(1e-5);
+        train(model, 4, 1); // a compiled form is of the parameters it was compiled with: ask again
+        assertThat(model.withInference(forward -> forward.apply(flat)).sub(model.output(flat)).amaxNumber()
+                .doubleValue()).isLessThan(1e-5);
     }
 
     @ParameterizedTest(name = "{0}")
