@@ -1,5 +1,6 @@
 package dev.shears.bench;
 
+import dev.shears.common.data.InputShape;
 import dev.shears.common.process.SerialFilter;
 import dev.shears.common.recipe.Augmentation;
 import dev.shears.common.recipe.Recipe;
@@ -13,6 +14,7 @@ import dev.shears.trainer.data.EvalResult;
 import dev.shears.trainer.data.LoadedDataset;
 import dev.shears.trainer.job.PruningPlan;
 import dev.shears.trainer.model.Models;
+import dev.shears.trainer.model.TrainableModel;
 import dev.shears.trainer.train.MaskedTraining;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -200,9 +202,12 @@ public final class SideBySide {
                     plan.apply(pruning, Double.parseDouble(cmd[1]), ++step);
                     masked.refresh(net);
                 }
-                case "eval" ->
-                    samples = EvalResult.evaluate(net, data.testExamples().flat(), BenchModels.FASHION_MNIST_FLAT,
-                            1000).samples();
+                case "eval" -> // as a job evaluates: the model compiled for inference with its parameters now
+                    samples = TrainableModel.of(net, InputShape.FASHION_MNIST)
+                            .withInference(forward -> EvalResult.evaluate(forward, data.testExamples().flat(),
+                                    BenchModels.FASHION_MNIST_FLAT,
+                                    1000))
+                            .samples();
                 case "checkpoint" -> {
                     Batches.Position at = batches.position();
                     checkpoints.save(net, pruning, new CheckpointState(recipe.job(), step, iterations, at.epoch(),
