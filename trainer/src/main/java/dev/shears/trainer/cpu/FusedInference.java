@@ -899,12 +899,17 @@ public final class FusedInference implements AutoCloseable {
                     attr(c.sumInto(), c.act()), cpu);
             memory weights = constant(c.weights(), OneDnn.plain(weightDims, c.groups() == 1 ? memory.format_tag.oihw
                     : memory.format_tag.goihw), pd.weights_desc());
+            weighted(new convolution_forward(pd), c.input(), weights,
+                    bias == null ? null : constant(c.bias(), bias, pd.bias_desc()), c.output());
+        }
+
+        /** A step reading {@code input} with {@code weights} and {@code bias} (null: none) into {@code output}. */
+        private void weighted(primitive p, int input, memory weights, memory bias, int output) {
             if (bias == null) {
-                step(new convolution_forward(pd), DNNL_ARG_SRC, buffer(c.input()), DNNL_ARG_WEIGHTS, weights,
-                        DNNL_ARG_DST, buffer(c.output()));
+                step(p, DNNL_ARG_SRC, buffer(input), DNNL_ARG_WEIGHTS, weights, DNNL_ARG_DST, buffer(output));
             } else {
-                step(new convolution_forward(pd), DNNL_ARG_SRC, buffer(c.input()), DNNL_ARG_WEIGHTS, weights,
-                        DNNL_ARG_BIAS, constant(c.bias(), bias, pd.bias_desc()), DNNL_ARG_DST, buffer(c.output()));
+                step(p, DNNL_ARG_SRC, buffer(input), DNNL_ARG_WEIGHTS, weights, DNNL_ARG_BIAS, bias, DNNL_ARG_DST,
+                        buffer(output));
             }
         }
 
@@ -991,13 +996,8 @@ public final class FusedInference implements AutoCloseable {
             inner_product_forward.primitive_desc pd = new inner_product_forward.primitive_desc(desc,
                     attr(-1, d.act()), cpu);
             memory weights = constant(d.weights(), OneDnn.plain(weightDims, memory.format_tag.io), pd.weights_desc());
-            if (bias == null) {
-                step(new inner_product_forward(pd), DNNL_ARG_SRC, buffer(d.input()), DNNL_ARG_WEIGHTS, weights,
-                        DNNL_ARG_DST, buffer(d.output()));
-            } else {
-                step(new inner_product_forward(pd), DNNL_ARG_SRC, buffer(d.input()), DNNL_ARG_WEIGHTS, weights,
-                        DNNL_ARG_BIAS, constant(d.bias(), bias, pd.bias_desc()), DNNL_ARG_DST, buffer(d.output()));
-            }
+            weighted(new inner_product_forward(pd), d.input(), weights,
+                    bias == null ? null : constant(d.bias(), bias, pd.bias_desc()), d.output());
         }
 
         private void add(Add a) {

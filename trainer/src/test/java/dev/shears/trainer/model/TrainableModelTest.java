@@ -66,11 +66,15 @@ class TrainableModelTest {
         }
     }
 
+    /** A tiny graph and its pruning. */
+    private record Pruned(TrainableModel model, Pruning pruning) {
+    }
+
     /**
-     * A tiny graph on the training path, trained 2 iterations dense, every group pruned to half its channels, trained 2
-     * more and checkpointed (iteration 4) in {@link #dir}.
+     * A tiny graph on the training path, trained 2 iterations dense, every group pruned to half its channels and
+     * trained 2 more.
      */
-    private TrainableModel checkpointedAfterPruning(String architecture) throws java.io.IOException {
+    private static Pruned prunedAfterTraining(String architecture) {
         TrainableModel model = tiny(architecture);
         Pruning pruning = model.newPruning();
         model.setListeners(new MaskedTraining(pruning));
@@ -79,6 +83,14 @@ class TrainableModelTest {
         pruning.globalGroupStructured(model.dependencyGroups().prunable(), Amount.fraction(0.5), GroupImportance.L2,
                 ChannelLimits.KEEP_ONE);
         train(model, 2, 2);
+        return new Pruned(model, pruning);
+    }
+
+    /** As {@link #prunedAfterTraining}, then checkpointed (iteration 4) in {@link #dir}. */
+    private TrainableModel checkpointedAfterPruning(String architecture) throws java.io.IOException {
+        Pruned pruned = prunedAfterTraining(architecture);
+        TrainableModel model = pruned.model();
+        Pruning pruning = pruned.pruning();
         new Checkpoints(dir).save(model.model(), pruning, new CheckpointState("job", 1, 4, 0, 4, SEED, 0.5, 0.5, 0.5,
                 1.0, Map.of(), 0.5, List.of(), Instant.parse("2026-12-01T00:00:00Z")), 2);
         return model;
@@ -89,14 +101,7 @@ class TrainableModelTest {
     @ValueSource(strings = {"resnet", "mobilenetv2"})
     void inferenceComputesTheOutputsOfTheMaskedGraphAsItIsNow(String architecture) {
         assumeTrue(FusedInference.available(), "oneDNN's presets do not load here");
-        TrainableModel model = tiny(architecture);
-        Pruning pruning = model.newPruning();
-        model.setListeners(new MaskedTraining(pruning));
-        model.prepareTraining();
-        train(model, 0, 2);
-        pruning.globalGroupStructured(model.dependencyGroups().prunable(), Amount.fraction(0.5), GroupImportance.L2,
-                ChannelLimits.KEEP_ONE);
-        train(model, 2, 2);
+        TrainableModel model = prunedAfterTraining(architecture).model();
         INDArray flat = batch(9).getFeatures();
 
         assertThat(model.withInference(forward -> forward.apply(flat)).sub(model.output(flat)).amaxNumber()
