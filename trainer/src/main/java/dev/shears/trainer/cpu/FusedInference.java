@@ -220,6 +220,9 @@ public final class FusedInference implements AutoCloseable {
     /**
      * The network's output for {@code input} (float, NCHW images or, for a network that starts flat or un-flattens,
      * rows of features), as a new array. The first call for an input shape builds that shape's primitives.
+     *
+     * @throws IllegalArgumentException when the network cannot read inputs of this shape or type
+     * @throws NoPrimitive when oneDNN cannot run one of the network's steps at this shape
      */
     public INDArray output(INDArray input) {
         if (closed) {
@@ -230,7 +233,7 @@ public final class FusedInference implements AutoCloseable {
                     + " FLOAT; cast it with input.castTo(DataType.FLOAT)");
         }
         INDArray x = OneDnnConvolution.Helper.rowMajor(input) ? input : input.dup('c');
-        Plan plan = plans.computeIfAbsent(key(x.shape()), k -> new Plan(x.shape()));
+        Plan plan = plan(x.shape());
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, plan.outputShape);
         plan.run(x, out, stream);
         return out;
@@ -253,7 +256,39 @@ public final class FusedInference implements AutoCloseable {
 
     /** How many activation buffers the primitives for inputs of {@code shape} use (made on first call). */
     int buffers(long... shape) {
-        return plans.computeIfAbsent(key(shape), k -> new Plan(shape)).allocated;
+        return plan(shape).allocated;
+    }
+
+    /**
+     * The primitives and buffers for inputs of {@code shape}, made on first use.
+     *
+     * @throws IllegalArgumentException when the network cannot read inputs of that shape
+     * @throws NoPrimitive when oneDNN has no primitive for one of its steps at that shape
+     */
+    private Plan plan(long[] shape) {
+        List<Long> key = key(shape);
+        Plan plan = plans.get(key);
+        if (plan == null) {
+            try {
+                plan = new Plan(shape);
+            } catch (IllegalArgumentException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new NoPrimitive("oneDNN has no primitive for a step of this network at input shape "
+                        + Arrays.toString(shape) + " (" + e.getMessage() + "); run it with DL4J's own output()", e);
+            }
+            plans.put(key, plan);
+        }
+        return plan;
+    }
+
+    /** oneDNN refused to make a primitive the network needs (a shape or a combination its kernels do not cover). */
+    public static final class NoPrimitive extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        NoPrimitive(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     /** What compilation made of the network, e.g. {@code "21 steps from 60 layers: ..."}. */

@@ -113,7 +113,8 @@ public final class TrainableModel {
      * Runs {@code use} with a forward pass of the model with its parameters as they are now: the model compiled by
      * {@link FusedInference} where oneDNN's API runs here and every layer has a fused form (every built-in
      * architecture; ResNet-20 at batch 64 twice as fast, equal to {@link #output} up to float rounding), else {@link #output}
-     * itself. The compiled form's native memory is released when {@code use} returns; compile again (call this again)
+     * itself, also when oneDNN turns out to have no primitive for a step at the data's shape ({@code use} then runs
+     * again on DL4J's path). The compiled form's native memory is released when {@code use} returns; call this again
      * after the parameters change.
      */
     public <T> T withInference(Function<UnaryOperator<INDArray>, T> use) {
@@ -130,6 +131,9 @@ public final class TrainableModel {
         }
         try (FusedInference f = fused) {
             return use.apply(features -> f.output(shaped(features)));
+        } catch (FusedInference.NoPrimitive e) {
+            log.warn("evaluating through DL4J: {}", e.getMessage());
+            return use.apply(this::output); // inference changes nothing: the whole use runs again
         }
     }
 

@@ -232,7 +232,7 @@ public final class Publisher {
             }
             return new Latency.Pair[]{Latency.compare(a::output, b::output, rows(probe, 1)),
                     Latency.compare(a::output, b::output, rows(probe, BATCH))};
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | FusedInference.NoPrimitive e) {
             log.info("no fused latencies: {}", e.getMessage());
             return null;
         }

@@ -19,16 +19,24 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 class TrainableModelTest {
     static final InputShape SMALL = InputShape.image(1, 8, 8);
@@ -109,6 +117,22 @@ class TrainableModelTest {
         train(model, 4, 1); // a compiled form is of the parameters it was compiled with: ask again
         assertThat(model.withInference(forward -> forward.apply(flat)).sub(model.output(flat)).amaxNumber()
                 .doubleValue()).isLessThan(1e-5);
+    }
+
+    @Test
+    void aModelWithALayerThatHasNoFusedFormIsEvaluatedThroughDl4j() {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(SEED).list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(2).activation(Activation.RELU).build())
+                .layer(new ZeroPaddingLayer.Builder(1, 1).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                        .activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutionalFlat(8, 8, 1)).build());
+        net.init();
+        TrainableModel model = TrainableModel.of(net, SMALL);
+        INDArray flat = batch(3).getFeatures();
+        INDArray evaluated = model.withInference(forward -> forward.apply(flat));
+
+        assertThat(evaluated).isEqualTo(model.output(flat));
     }
 
     @ParameterizedTest(name = "{0}")
