@@ -137,8 +137,11 @@ public final class TrainableModel {
         }
     }
 
-    /** Flat features viewed in the shape a graph reading images takes; anything else as it is. */
-    INDArray shaped(INDArray features) {
+    /**
+     * Flat features viewed in the shape a graph reading images takes; anything else as it is: what the model's own
+     * forward pass reads, for code that runs it another way.
+     */
+    public INDArray shaped(INDArray features) {
         if (model instanceof ComputationGraph && features.rank() == 2 && input.isImage()) {
             return features.reshape('c', input.batchShape((int) features.size(0)));
         }

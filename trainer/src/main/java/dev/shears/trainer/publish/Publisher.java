@@ -204,9 +204,8 @@ public final class Publisher {
         for (int i = 0; i < 2; i++) {
             com.fasterxml.jackson.databind.JsonNode c = cost.path(names[i]);
             both[i] = new Publication.Cost(c.path("flops").asLong(0), c.path("parameters").asLong(0),
-                    c.path("latencyMs").asDouble(0), c.path("batchLatencyMs").asDouble(0), orNull(c.path(
-                            "fusedLatencyMs")),
-                    orNull(c.path("fusedBatchLatencyMs")));
+                    c.path("latencyMs").asDouble(0), c.path("batchLatencyMs").asDouble(0),
+                    orNull(c.path("fusedLatencyMs")), orNull(c.path("fusedBatchLatencyMs")));
         }
         return both;
     }
@@ -222,16 +221,17 @@ public final class Publisher {
             log.info("no fused latencies: oneDNN's presets do not load here");
             return null;
         }
+        INDArray x = published.shaped(probe); // both read what the masked model read
         try (FusedInference a = FusedInference.compile(dense.model());
                 FusedInference b = FusedInference.compile(published.model())) {
-            double diff = Math.max(a.output(probe).sub(masked).amaxNumber().doubleValue(),
-                    b.output(probe).sub(masked).amaxNumber().doubleValue());
+            double diff = Math.max(a.output(x).sub(masked).amaxNumber().doubleValue(),
+                    b.output(x).sub(masked).amaxNumber().doubleValue());
             if (!(diff <= COMPACTION_TOLERANCE)) {
                 log.warn("no fused latencies: the fused models' outputs differ from the masked model's by {}", diff);
                 return null;
             }
-            return new Latency.Pair[]{Latency.compare(a::output, b::output, rows(probe, 1)),
-                    Latency.compare(a::output, b::output, rows(probe, BATCH))};
+            return new Latency.Pair[]{Latency.compare(a::output, b::output, rows(x, 1)),
+                    Latency.compare(a::output, b::output, rows(x, BATCH))};
         } catch (IllegalArgumentException | FusedInference.NoPrimitive e) {
             log.info("no fused latencies: {}", e.getMessage());
             return null;
