@@ -162,7 +162,9 @@ final class FakeWorker implements Runnable, AutoCloseable {
             published.incrementAndGet();
             // Cost fields of the size a LeNet-5 publication carries, so that the records are as large as a real one's.
             send(Event.of(job, command.seq(), new ModelPublished(job, "v1", "/nonexistent/" + job + "/model.zip",
-                    "0".repeat(64), ACCURACY, 0.9, 846_000, 85_000, 61_706, 6_171, 0.21, 0.09, 3.4, 1.2)));
+                    "0".repeat(64), ACCURACY, 0.9, 846_000, 85_000, 61_706, 6_171, 0.21, 0.09, 3.4, 1.2, 0.024, 0.01,
+                    0.92,
+                    0.4)));
         }
     }
 

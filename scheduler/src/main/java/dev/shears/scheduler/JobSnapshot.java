@@ -108,16 +108,19 @@ public record JobSnapshot(
 
     /**
      * The model a {@code ModelPublished} announced, with its cost dense against published (0: not known, as in a
-     * version-1 event or a state written before costs were kept); {@code accuracy} is its test accuracy.
+     * version-1 event or a state written before costs were kept; the fused latencies likewise before version 5);
+     * {@code accuracy} is its test accuracy.
      */
     public record Publication(String name, String version, String path, String sha256, double accuracy,
             double sparsity, long denseFlops, long flops, long denseParameters, long parameters, double denseLatencyMs,
-            double latencyMs, double denseBatchLatencyMs, double batchLatencyMs) {
+            double latencyMs, double denseBatchLatencyMs, double batchLatencyMs, double denseFusedLatencyMs,
+            double fusedLatencyMs, double denseFusedBatchLatencyMs, double fusedBatchLatencyMs) {
 
         static Publication of(dev.shears.common.events.ModelPublished p) {
             return new Publication(p.name(), p.version(), p.path(), p.sha256(), p.accuracy(), p.sparsity(),
                     p.denseFlops(), p.flops(), p.denseParameters(), p.parameters(), p.denseLatencyMs(), p.latencyMs(),
-                    p.denseBatchLatencyMs(), p.batchLatencyMs());
+                    p.denseBatchLatencyMs(), p.batchLatencyMs(), p.denseFusedLatencyMs(), p.fusedLatencyMs(),
+                    p.denseFusedBatchLatencyMs(), p.fusedBatchLatencyMs());
         }
     }
 

@@ -117,7 +117,7 @@ class JobTest {
 
     Job.Outcome publish() {
         return report(lastCommand().seq(), new ModelPublished("t1", "v1", "/models/t1.zip", "a".repeat(64), 0.88, 0.8,
-                82_000_000, 21_000_000, 272_474, 70_000, 4.0, 1.5, 120.0, 40.0));
+                82_000_000, 21_000_000, 272_474, 70_000, 4.0, 1.5, 120.0, 40.0, 0.36, 0.14, 23.4, 8.9));
     }
 
     Event lastCommand() {
@@ -222,7 +222,8 @@ class JobTest {
         assertThat(s.accuracy()).isEqualTo(GOOD);
         assertThat(s.publication().path()).isEqualTo("/models/t1.zip");
         assertThat(s.publication()).extracting(JobSnapshot.Publication::flops, JobSnapshot.Publication::denseParameters,
-                JobSnapshot.Publication::batchLatencyMs).containsExactly(21_000_000L, 272_474L, 40.0);
+                JobSnapshot.Publication::batchLatencyMs, JobSnapshot.Publication::fusedLatencyMs)
+                .containsExactly(21_000_000L, 272_474L, 40.0, 0.14);
         assertThat(s.results()).extracting(JobSnapshot.StepResult::decision)
                 .containsExactly("dense", "ok", "ok", "ok", "ok");
         assertThat(s.history()).filteredOn(h -> h.direction().equals("command")).hasSize(6);

@@ -9,7 +9,7 @@ import java.util.UUID;
  * {@link EventCodec}:
  *
  * <pre>{@code
- * {"type":"PruneStep","version":4,"eventId":"0b6f3c9e-…","jobId":"lenet5-fmnist-90","seq":3,
+ * {"type":"PruneStep","version":5,"eventId":"0b6f3c9e-…","jobId":"lenet5-fmnist-90","seq":3,
  *  "time":"2026-11-23T12:00:00Z","payload":{"step":3,"targetSparsity":0.5,…}}
  * }</pre>
  *
@@ -37,9 +37,10 @@ public record Event(String type, int version, String eventId, String jobId, long
      * The version of the contract this code writes, and the newest it reads: 2 since {@link JobFailed} names the
      * command it answers, {@link JobResumed} the keys it restored and lost, and {@link Finalize} the attempt it
      * publishes; 3 since {@link ModelPublished} says what the model costs; 4 since {@link StepCompleted}'s accuracy
-     * is the validation split's and its test accuracy is reported beside it.
+     * is the validation split's and its test accuracy is reported beside it; 5 since {@link ModelPublished} gives
+     * the latencies of both models compiled for inference.
      */
-    public static final int VERSION = 4;
+    public static final int VERSION = 5;
 
     /** @throws IllegalArgumentException naming the field, the value and the fix when a field is invalid */
     public Event {

@@ -46,9 +46,11 @@ public final class EventCodec {
      * was judged on it: it is read with that figure as both, so that a job in flight keeps being judged
      * on what its earlier steps were. {@code JobResumed} gained {@code resumedIteration} and
      * {@code iterationsLost}: an earlier worker resumed no step mid-way, read as 0 and 0.
+     *
+     * <p>4 to 5: a {@code ModelPublished} gains its fused latencies, each 0 (not measured).
      */
     private static final List<UnaryOperator<ObjectNode>> UPGRADES = List.of(EventCodec::version1To2,
-            EventCodec::costNotKnown, EventCodec::version3To4);
+            EventCodec::costNotKnown, EventCodec::version3To4, EventCodec::fusedNotMeasured);
     /** The oldest version {@link #decode} reads. */
     static final int OLDEST = Event.VERSION - UPGRADES.size();
 
@@ -171,14 +173,23 @@ public final class EventCodec {
 
     /** Version 2 to 3: a {@code ModelPublished} payload without cost fields gets them as 0. */
     private static ObjectNode costNotKnown(ObjectNode root) {
+        return withZeros(root, ModelPublished.COST_FIELDS, 3);
+    }
+
+    private static ObjectNode fusedNotMeasured(ObjectNode root) {
+        return withZeros(root, ModelPublished.FUSED_FIELDS, 5);
+    }
+
+    /** A {@code ModelPublished}'s payload gets each of {@code fields} it lacks as 0; the event becomes {@code to}. */
+    private static ObjectNode withZeros(ObjectNode root, List<String> fields, int to) {
         if (root.path("type").asText().equals("ModelPublished") && root.get("payload") instanceof ObjectNode payload) {
-            for (String field : ModelPublished.COST_FIELDS) {
+            for (String field : fields) {
                 if (!payload.has(field)) {
                     payload.put(field, 0);
                 }
             }
         }
-        root.put("version", 3);
+        root.put("version", to);
         return root;
     }
 

@@ -6,7 +6,9 @@ package dev.shears.common.events;
  *
  * <p>Since version 2 it also says what the model costs, dense (the architecture as trained, every weight counted)
  * against published (after compaction): FLOPs and parameters, and the median inference latency on one example and
- * on a batch of 64, measured on the worker. A version-1 event is read with every cost field 0: not known.
+ * on a batch of 64, measured on the worker. A version-1 event is read with every cost field 0: not known. Since
+version 5 it also gives both models' latencies compiled by Shears' inference compiler ({@code FusedInference}: batch
+norms folded, activations and residual additions fused), 0 where a model has no fused form or an event is older.
  *
  * @param name the publication name, {@code [a-z0-9][a-z0-9._-]{0,63}} (the recipe's
  *     {@code publish.name})
@@ -23,10 +25,17 @@ package dev.shears.common.events;
  * @param latencyMs the published model's, likewise
  * @param denseBatchLatencyMs the dense model's latency on a batch of 64, in ms, finite >= 0 (0: not measured)
  * @param batchLatencyMs the published model's, likewise
+ * @param denseFusedLatencyMs the dense model's latency on one example compiled for inference, in ms, finite >= 0
+ *     (0: not measured)
+ * @param fusedLatencyMs the published model's, likewise
+ * @param denseFusedBatchLatencyMs the dense model's latency on a batch of 64 compiled for inference, in ms, finite >= 0
+ *     (0: not measured)
+ * @param fusedBatchLatencyMs the published model's, likewise
  */
 public record ModelPublished(String name, String version, String path, String sha256, double accuracy,
         double sparsity, long denseFlops, long flops, long denseParameters, long parameters, double denseLatencyMs,
-        double latencyMs, double denseBatchLatencyMs, double batchLatencyMs) implements Report {
+        double latencyMs, double denseBatchLatencyMs, double batchLatencyMs, double denseFusedLatencyMs,
+        double fusedLatencyMs, double denseFusedBatchLatencyMs, double fusedBatchLatencyMs) implements Report {
 
     /** The batch whose latency {@link #denseBatchLatencyMs} and {@link #batchLatencyMs} give. */
     public static final int BATCH = 64;
@@ -53,15 +62,23 @@ public record ModelPublished(String name, String version, String path, String sh
         c.nonNegative("latencyMs", latencyMs, ms);
         c.nonNegative("denseBatchLatencyMs", denseBatchLatencyMs, ms);
         c.nonNegative("batchLatencyMs", batchLatencyMs, ms);
+        c.nonNegative("denseFusedLatencyMs", denseFusedLatencyMs, ms);
+        c.nonNegative("fusedLatencyMs", fusedLatencyMs, ms);
+        c.nonNegative("denseFusedBatchLatencyMs", denseFusedBatchLatencyMs, ms);
+        c.nonNegative("fusedBatchLatencyMs", fusedBatchLatencyMs, ms);
     }
 
     /** A publication whose cost is not known (as a version-1 event says it). */
     public static ModelPublished withoutCost(String name, String version, String path, String sha256, double accuracy,
             double sparsity) {
-        return new ModelPublished(name, version, path, sha256, accuracy, sparsity, 0, 0, 0, 0, 0, 0, 0, 0);
+        return new ModelPublished(name, version, path, sha256, accuracy, sparsity, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     /** The cost fields version 2 added, in order: what a version-1 event is read with, as 0. */
     static final java.util.List<String> COST_FIELDS = java.util.List.of("denseFlops", "flops", "denseParameters",
             "parameters", "denseLatencyMs", "latencyMs", "denseBatchLatencyMs", "batchLatencyMs");
+
+    /** The fused latencies version 5 added, in order: what an older event is read with, as 0. */
+    static final java.util.List<String> FUSED_FIELDS = java.util.List.of("denseFusedLatencyMs", "fusedLatencyMs",
+            "denseFusedBatchLatencyMs", "fusedBatchLatencyMs");
 }

@@ -60,7 +60,7 @@ class EventCodecTest {
     void theEnvelopeComesFirstInAFixedOrder() {
         String text = new String(codec.encode(EventExamples.of("PruneStep")), StandardCharsets.UTF_8);
 
-        assertThat(text).startsWith("{\"type\":\"PruneStep\",\"version\":4,\"eventId\":\"00000000-0000-4000-8000-"
+        assertThat(text).startsWith("{\"type\":\"PruneStep\",\"version\":5,\"eventId\":\"00000000-0000-4000-8000-"
                 + "000000000002\",\"jobId\":\"lenet5-fmnist-90\",\"seq\":3,\"time\":\"2026-11-23T12:00:02Z\","
                 + "\"payload\":{\"step\":3,");
     }
@@ -105,6 +105,7 @@ class EventCodecTest {
     @Test
     void aVersion4StepCompletedWithoutTestAccuracyIsMissingAField() throws IOException {
         ObjectNode root = (ObjectNode) json.readTree(codec.encode(EventExamples.of("StepCompleted")));
+        root.put("version", 4);
         ((ObjectNode) root.get("payload")).remove("testAccuracy");
 
         Rejection r = (Rejection) codec.decode(json.writeValueAsBytes(root));
@@ -119,12 +120,29 @@ class EventCodecTest {
         root.put("version", 2);
         ObjectNode payload = (ObjectNode) root.get("payload");
         ModelPublished.COST_FIELDS.forEach(payload::remove);
+        ModelPublished.FUSED_FIELDS.forEach(payload::remove);
         Event expected = EventExamples.of("ModelPublished");
         ModelPublished p = (ModelPublished) expected.payload();
 
         assertThat(codec.decode(json.writeValueAsBytes(root))).isEqualTo(new Decoded.Accepted(new Event(expected.type(),
                 Event.VERSION, expected.eventId(), expected.jobId(), expected.seq(), expected.time(),
                 ModelPublished.withoutCost(p.name(), p.version(), p.path(), p.sha256(), p.accuracy(), p.sparsity()))));
+    }
+
+    @Test
+    void aVersion4ModelPublishedIsReadWithItsFusedLatenciesNotMeasured() throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(golden("ModelPublished"));
+        root.put("version", 4);
+        ObjectNode payload = (ObjectNode) root.get("payload");
+        ModelPublished.FUSED_FIELDS.forEach(payload::remove);
+
+        ModelPublished read = (ModelPublished) ((Decoded.Accepted) codec.decode(json.writeValueAsBytes(root))).event()
+                .payload();
+
+        assertThat(read).extracting(ModelPublished::denseFusedLatencyMs, ModelPublished::fusedLatencyMs,
+                ModelPublished::denseFusedBatchLatencyMs, ModelPublished::fusedBatchLatencyMs)
+                .containsExactly(0.0, 0.0, 0.0, 0.0);
+        assertThat(read.batchLatencyMs()).isEqualTo(3.4);
     }
 
     @Test

@@ -42,7 +42,7 @@ final class EventExamples {
                 event(10, 11, new ModelPublished(JOB, "20261123T120000Z",
                         "/var/lib/shears/models/lenet5-fmnist-90/20261123T120000Z/model.zip",
                         "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", 0.8906, 0.9, 845404, 845404,
-                        61706, 61706, 0.21, 0.2, 3.5, 3.4)),
+                        61706, 61706, 0.21, 0.2, 3.5, 3.4, 0.024, 0.024, 0.92, 0.91)),
                 event(11, 5, new SchedulerDecision(5, SchedulerDecision.ROLLBACK,
                         "accuracy 0.81 < budget 0.88: back to step 4, then half the step")));
     }

@@ -167,14 +167,15 @@ class RejectionTest {
     @Test
     void aNewerVersionIsUnsupportedWhateverElseItHolds() {
         Rejection r = reject(mutate("PruneStep", root -> {
-            root.put("version", 5);
-            root.put("type", "PruneStepV5");
+            root.put("version", Event.VERSION + 1);
+            root.put("type", "PruneStepV" + (Event.VERSION + 1));
             root.remove("payload");
         }));
 
         assertThat(r.reason()).isEqualTo(Reason.UNSUPPORTED_VERSION);
         assertThat(r.field()).isEqualTo("version");
-        assertThat(r.message()).isEqualTo("version 5 is newer than the versions this code reads, 1 to 4 (fix: upgrade"
+        assertThat(r.message()).isEqualTo("version " + (Event.VERSION + 1) + " is newer than the versions this code"
+                + " reads, 1 to " + Event.VERSION + " (fix: upgrade"
                 + " this consumer, then replay the event from the dead-letter topic; consumers are upgraded before"
                 + " producers)");
     }
@@ -186,7 +187,8 @@ class RejectionTest {
 
         assertThat(r.reason()).isEqualTo(Reason.UNSUPPORTED_VERSION);
         assertThat(r.message())
-                .startsWith("version " + version + " is older than the versions this code reads, 1 to 4");
+                .startsWith(
+                        "version " + version + " is older than the versions this code reads, 1 to " + Event.VERSION);
     }
 
     // wrong_payload

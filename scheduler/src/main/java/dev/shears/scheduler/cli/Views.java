@@ -117,6 +117,12 @@ final class Views {
                         p.path("denseLatencyMs").asDouble(), p.path("latencyMs").asDouble());
                 out.printf(Locale.ROOT, "%-20s %11.3f ms %11.3f ms%n", "latency (batch " + ModelPublished.BATCH + ")",
                         p.path("denseBatchLatencyMs").asDouble(), p.path("batchLatencyMs").asDouble());
+                if (p.path("fusedLatencyMs").asDouble() > 0) { // compiled for inference (FusedInference)
+                    out.printf(Locale.ROOT, "%-20s %11.3f ms %11.3f ms%n", "fused, batch 1",
+                            p.path("denseFusedLatencyMs").asDouble(), p.path("fusedLatencyMs").asDouble());
+                    out.printf(Locale.ROOT, "%-20s %11.3f ms %11.3f ms%n", "fused, batch " + ModelPublished.BATCH,
+                            p.path("denseFusedBatchLatencyMs").asDouble(), p.path("fusedBatchLatencyMs").asDouble());
+                }
             }
         }
         out.flush();

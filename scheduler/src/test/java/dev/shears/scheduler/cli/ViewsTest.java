@@ -22,9 +22,12 @@ class ViewsTest {
                 {"publication": {"name": "resnet20", "version": "v1", "path": "/m/model.zip", "sha256": "ab",
                  "accuracy": 0.91, "sparsity": 0.5, "denseFlops": 82000000, "flops": 21000000,
                  "denseParameters": 272474, "parameters": 70000, "denseLatencyMs": 4.0, "latencyMs": 1.5,
-                 "denseBatchLatencyMs": 120.0, "batchLatencyMs": 40.0}}""");
+                 "denseBatchLatencyMs": 120.0, "batchLatencyMs": 40.0, "denseFusedLatencyMs": 0.36,
+                 "fusedLatencyMs": 0.14, "denseFusedBatchLatencyMs": 23.4, "fusedBatchLatencyMs": 8.9}}""");
 
         assertThat(out).contains("published resnet20 version v1")
+                .containsPattern("fused, batch 1\\s+0.360 ms\\s+0.140 ms")
+                .containsPattern("fused, batch 64\\s+23.400 ms\\s+8.900 ms")
                 .containsPattern("FLOPs / example\\s+82.00 M\\s+21.00 M")
                 .containsPattern("parameters\\s+272474\\s+70000")
                 .containsPattern("latency \\(batch 1\\)\\s+4.000 ms\\s+1.500 ms")
@@ -38,5 +41,16 @@ class ViewsTest {
                  "accuracy": 0.9, "sparsity": 0.9, "denseFlops": 0}}""");
 
         assertThat(out).contains("published lenet5").doesNotContain("FLOPs");
+    }
+
+    @Test
+    void aPublicationWithoutFusedLatenciesHasNoFusedRows() throws Exception {
+        String out = publication("""
+                {"publication": {"name": "m", "version": "v1", "path": "/m/model.zip", "sha256": "ab",
+                 "accuracy": 0.9, "sparsity": 0.9, "denseFlops": 10, "flops": 5, "denseParameters": 3,
+                 "parameters": 2, "denseLatencyMs": 4.0, "latencyMs": 1.5, "denseBatchLatencyMs": 120.0,
+                 "batchLatencyMs": 40.0, "fusedLatencyMs": 0}}""");
+
+        assertThat(out).contains("latency (batch 64)").doesNotContain("fused");
     }
 }

@@ -490,7 +490,14 @@ final class JobRunner {
             StepResult last, Publication.Cost dense, Publication.Cost published) {
         return new ModelPublished(name, version, model.toAbsolutePath().toString(), sha256, last.testAccuracy(),
                 last.achievedSparsity(), dense.flops(), published.flops(), dense.parameters(), published.parameters(),
-                dense.latencyMs(), published.latencyMs(), dense.batchLatencyMs(), published.batchLatencyMs());
+                dense.latencyMs(), published.latencyMs(), dense.batchLatencyMs(), published.batchLatencyMs(),
+                orZero(dense.fusedLatencyMs()), orZero(published.fusedLatencyMs()),
+                orZero(dense.fusedBatchLatencyMs()), orZero(published.fusedBatchLatencyMs()));
+    }
+
+    /** A latency the event carries: 0 for one not measured (a model with no fused form). */
+    private static double orZero(Double ms) {
+        return ms == null ? 0 : ms;
     }
 
     /** Records the job's publication (what closes the job) and returns its report. */

@@ -16,6 +16,7 @@ import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.RollBack;
 import dev.shears.common.events.SchedulerDecision;
 import dev.shears.common.events.StepCompleted;
+import dev.shears.trainer.cpu.FusedInference;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.data.Subset;
@@ -354,6 +355,10 @@ class JobRunnerTest {
         assertThat(published.flops()).isEqualTo(published.denseFlops()).isPositive();
         assertThat(published.latencyMs()).isPositive();
         assertThat(published.batchLatencyMs()).isPositive();
+        if (FusedInference.available()) {
+            assertThat(published.fusedLatencyMs()).isPositive();
+            assertThat(published.denseFusedBatchLatencyMs()).isPositive();
+        }
 
         assertThat(apply(Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload).containsExactly(published);
         assertThat(apply(runner("w2"), Event.of(JOB, 4, new Finalize(1, 1)))).extracting(Event::payload)
