@@ -116,28 +116,20 @@ class EventCodecTest {
 
     @Test
     void aVersionTwoModelPublishedIsReadWithItsCostNotKnown() throws IOException {
-        ObjectNode root = (ObjectNode) json.readTree(golden("ModelPublished"));
-        root.put("version", 2);
-        ObjectNode payload = (ObjectNode) root.get("payload");
-        ModelPublished.COST_FIELDS.forEach(payload::remove);
-        ModelPublished.FUSED_FIELDS.forEach(payload::remove);
+        byte[] old = olderModelPublished(2, ModelPublished.COST_FIELDS, ModelPublished.FUSED_FIELDS);
         Event expected = EventExamples.of("ModelPublished");
         ModelPublished p = (ModelPublished) expected.payload();
 
-        assertThat(codec.decode(json.writeValueAsBytes(root))).isEqualTo(new Decoded.Accepted(new Event(expected.type(),
+        assertThat(codec.decode(old)).isEqualTo(new Decoded.Accepted(new Event(expected.type(),
                 Event.VERSION, expected.eventId(), expected.jobId(), expected.seq(), expected.time(),
                 ModelPublished.withoutCost(p.name(), p.version(), p.path(), p.sha256(), p.accuracy(), p.sparsity()))));
     }
 
     @Test
     void aVersion4ModelPublishedIsReadWithItsFusedLatenciesNotMeasured() throws IOException {
-        ObjectNode root = (ObjectNode) json.readTree(golden("ModelPublished"));
-        root.put("version", 4);
-        ObjectNode payload = (ObjectNode) root.get("payload");
-        ModelPublished.FUSED_FIELDS.forEach(payload::remove);
+        byte[] old = olderModelPublished(4, ModelPublished.FUSED_FIELDS);
 
-        ModelPublished read = (ModelPublished) ((Decoded.Accepted) codec.decode(json.writeValueAsBytes(root))).event()
-                .payload();
+        ModelPublished read = (ModelPublished) ((Decoded.Accepted) codec.decode(old)).event().payload();
 
         assertThat(read).extracting(ModelPublished::denseFusedLatencyMs, ModelPublished::fusedLatencyMs,
                 ModelPublished::denseFusedBatchLatencyMs, ModelPublished::fusedBatchLatencyMs)
@@ -284,6 +276,18 @@ class EventCodecTest {
         return new StepCompleted(now.seq(), now.attempt(), now.targetSparsity(), now.achievedSparsity(),
                 now.layerSparsity(), now.accuracy(), now.accuracy(), now.loss(), now.checkpointId(), now.worker(),
                 now.redelivered());
+    }
+
+    /** The golden {@code ModelPublished} as version {@code version} wrote it: without the fields added since. */
+    @SafeVarargs
+    private byte[] olderModelPublished(int version, List<String>... added) throws IOException {
+        ObjectNode root = (ObjectNode) json.readTree(golden("ModelPublished"));
+        root.put("version", version);
+        ObjectNode payload = (ObjectNode) root.get("payload");
+        for (List<String> fields : added) {
+            fields.forEach(payload::remove);
+        }
+        return json.writeValueAsBytes(root);
     }
 
     private static byte[] golden(String type) throws IOException {
