@@ -291,7 +291,10 @@ public final class FusedInference implements AutoCloseable {
         }
     }
 
-    /** What compilation made of the network, e.g. {@code "21 steps from 60 layers: ..."}. */
+    /**
+     * What compilation made of the network, e.g. {@code "24 steps from 63 layers (21 convolutions; 21 batch norms
+     * folded, 9 residual adds and 19 activations fused)"}.
+     */
     public String summary() {
         return summary;
     }
@@ -331,10 +334,15 @@ public final class FusedInference implements AutoCloseable {
      * {@code act} applies last (null for none).
      */
     record Conv(String name, int input, int output, float[] weights, long[] dims, int groups, float[] bias,
-            Window window, int sumInto, Activation act, int folded) implements Op {
+            Window window, int sumInto, Activation act) implements Op {
         @Override
         public int[] inputs() {
             return sumInto < 0 ? new int[]{input} : new int[]{input, sumInto};
+        }
+
+        /** This convolution writing {@code output}, adding into {@code sumInto}'s buffer (-1: none), then {@code act}. */
+        Conv fused(int output, int sumInto, Activation act) {
+            return new Conv(name, input, output, weights, dims, groups, bias, window, sumInto, act);
         }
     }
 
@@ -458,9 +466,9 @@ public final class FusedInference implements AutoCloseable {
                     long[] s = weights.shape();
                     INDArray g = weights.permute(2, 3, 0, 1).dup('c');
                     out = emit(new Conv(name, x, next(), floats(g), new long[]{s[2], s[3], 1, s[0], s[1]}, (int) s[2],
-                            bias, w, -1, null, 0));
+                            bias, w, -1, null));
                 } else {
-                    out = emit(new Conv(name, x, next(), floats(weights), weights.shape(), 1, bias, w, -1, null, 0));
+                    out = emit(new Conv(name, x, next(), floats(weights), weights.shape(), 1, bias, w, -1, null));
                 }
                 return activation(name, c.getActivationFn(), out, false);
             }
@@ -600,7 +608,8 @@ public final class FusedInference implements AutoCloseable {
                 if (ops.get(i) instanceof Act act && readers()[act.input()] == 1 && act.input() != 0) {
                     int p = producer(act.input());
                     Op before = ops.get(p);
-                    Op fused = before instanceof Conv c && c.act() == null ? withAct(c, act)
+                    Op fused = before instanceof Conv c && c.act() == null ? c.fused(act.output(), c.sumInto(),
+                            act.act())
                             : before instanceof Dense d && d.act() == null ? new Dense(d.name(), d.input(),
                                     act.output(), d.weights(), d.in(), d.out(), d.bias(), act.act())
                             : before instanceof Add a && a.act() == null ? new Add(a.name(), a.a(), a.b(),
@@ -618,7 +627,7 @@ public final class FusedInference implements AutoCloseable {
                     ops.set(i, new Conv(s.name(), s.input(), s.output(), s.scale(), new long[]{s.scale().length, 1, 1,
                             1, 1}, s.scale().length, s.shift(), new Window(new int[]{1, 1}, new int[]{1, 1},
                                     new int[]{0, 0}, new int[]{1, 1}, ConvolutionMode.Truncate),
-                            -1, null, 0));
+                            -1, null));
                 }
             }
             return this;
@@ -637,8 +646,7 @@ public final class FusedInference implements AutoCloseable {
                     || c.input() == other) {
                 return null;
             }
-            return new Conv(c.name(), c.input(), a.output(), c.weights(), c.dims(), c.groups(), c.bias(), c.window(),
-                    other, null, c.folded());
+            return c.fused(a.output(), other, null);
         }
 
         /** How many steps before step {@code before} read {@code value}. */
@@ -665,13 +673,7 @@ public final class FusedInference implements AutoCloseable {
                 }
                 bias[o] = (float) ((c.bias() == null ? 0 : c.bias()[o]) * scale + s.shift()[o]);
             }
-            return new Conv(c.name(), c.input(), s.output(), w, c.dims(), c.groups(), bias, c.window(), -1, null,
-                    c.folded() + 1);
-        }
-
-        private static Conv withAct(Conv c, Act act) {
-            return new Conv(c.name(), c.input(), act.output(), c.weights(), c.dims(), c.groups(), c.bias(), c.window(),
-                    c.sumInto(), act.act(), c.folded());
+            return new Conv(c.name(), c.input(), s.output(), w, c.dims(), c.groups(), bias, c.window(), -1, null);
         }
 
         String summary() {
