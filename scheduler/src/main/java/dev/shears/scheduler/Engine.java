@@ -154,7 +154,7 @@ final class Engine implements Runnable {
     Engine(SchedulerConfig config, Clock clock, SchedulerMetrics metrics, ConcurrentMap<String, JobSnapshot> views,
             ConcurrentMap<String, Instant> heard, Consumer<Throwable> onFatal) {
         this.config = config;
-        this.topics = config.topics();
+        this.topics = config.cluster().topics();
         this.clock = clock;
         this.metrics = metrics;
         this.views = views;
@@ -804,13 +804,12 @@ final class Engine implements Runnable {
 
     /** The admin client's settings: the scheduler's own, then those of {@code --kafka-config}. */
     static Properties adminProperties(SchedulerConfig config) {
-        return config.kafka().applyTo(KafkaTopics.adminProperties(config.bootstrapServers()));
+        return config.cluster().client().applyTo(KafkaTopics.adminProperties(config.cluster().bootstrapServers()));
     }
 
     /** The transactional producer's settings: the scheduler's own, then those of {@code --kafka-config}. */
     static Properties producerProperties(SchedulerConfig config) {
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "shears-scheduler-producer");
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId());
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -822,13 +821,12 @@ final class Engine implements Runnable {
         // 10 ms in three runs (TransactionProbe, bench/pipeline-overhead.sh).
         p.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, TRANSACTION_RETRY_BACKOFF_MS);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000);
-        return config.kafka().applyTo(p);
+        return config.cluster().applyTo(p);
     }
 
     /** A consumer's settings (of the group, or of the state reader when null), then those of {@code --kafka-config}. */
     static Properties consumerProperties(SchedulerConfig config, String group) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, group == null ? "shears-scheduler-state" : "shears-scheduler-reports");
         if (group != null) {
             p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -837,6 +835,6 @@ final class Engine implements Runnable {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
-        return config.kafka().applyTo(p);
+        return config.cluster().applyTo(p);
     }
 }

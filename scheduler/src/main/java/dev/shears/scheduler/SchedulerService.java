@@ -77,18 +77,19 @@ public final class SchedulerService implements AutoCloseable {
         Engine engine = new Engine(config, Clock.systemUTC(), metrics, views, heard, onFatal);
         metrics.running(() -> engine.health().up());
         engine.open(STARTUP_TIMEOUT);
+        SchedulerConfig.Http http = config.http();
         Api api;
         try {
-            api = new Api(engine, registry, config.httpHost(), config.httpPort(), config.token(), config.httpTimeout());
+            api = new Api(engine, registry, http.host(), http.port(), http.token(), http.timeout());
         } catch (IOException e) {
             engine.stop();
             engine.run(); // stopped: only closes the Kafka clients
-            throw new UncheckedIOException("cannot listen on " + config.httpHost() + ":" + config.httpPort() + ": " + e
+            throw new UncheckedIOException("cannot listen on " + http.host() + ":" + http.port() + ": " + e
                     + " (fix: choose another --http-port, or 0 for a free one)", e);
         }
-        if (config.token() == null && !config.loopbackOnly()) {
+        if (http.token() == null && !http.loopbackOnly()) {
             log.warn("the HTTP API listens on {} without a token: anyone who reaches it can submit and cancel jobs"
-                    + " (fix: --token-file FILE or ${}, or --http-host 127.0.0.1)", config.httpHost(), ApiToken.ENV);
+                    + " (fix: --token-file FILE or ${}, or --http-host 127.0.0.1)", http.host(), ApiToken.ENV);
         }
         Thread thread = new Thread(engine, "shears-scheduler-engine");
         thread.start();

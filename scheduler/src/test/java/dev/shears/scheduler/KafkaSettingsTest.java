@@ -2,7 +2,9 @@ package dev.shears.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shears.common.events.Topics;
 import dev.shears.common.kafka.KafkaClientConfig;
+import dev.shears.common.kafka.KafkaCluster;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -12,8 +14,9 @@ import org.junit.jupiter.api.Test;
 class KafkaSettingsTest {
     @Test
     void everyClientGetsTheKafkaConfigAndKeepsItsGuarantees() {
-        SchedulerConfig config = SchedulerConfig.of("127.0.0.1:9092").withKafka(KafkaClientConfig.of(Map.of(
-                "security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN", "ssl.truststore.location", "/etc/t.p12")));
+        SchedulerConfig config = SchedulerConfig.of(new KafkaCluster("127.0.0.1:9092", Topics.defaults(),
+                KafkaClientConfig.of(Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN",
+                        "ssl.truststore.location", "/etc/t.p12"))));
         List<Properties> clients = List.of(Engine.adminProperties(config), Engine.producerProperties(config),
                 Engine.consumerProperties(config, SchedulerConfig.GROUP), Engine.consumerProperties(config, null));
         for (Properties p : clients) {

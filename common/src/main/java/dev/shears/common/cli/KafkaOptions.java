@@ -2,6 +2,7 @@ package dev.shears.common.cli;
 
 import dev.shears.common.events.Topics;
 import dev.shears.common.kafka.KafkaClientConfig;
+import dev.shears.common.kafka.KafkaCluster;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -24,26 +25,15 @@ public final class KafkaOptions {
                     + " e.g. security.protocol=SSL and ssl.truststore.location=...")
     Path kafkaConfig;
 
-    /** The bootstrap servers as given, e.g. {@code 127.0.0.1:9092}. */
-    public String bootstrap() {
-        return bootstrap;
-    }
-
     /**
-     * The topics under {@code --topic-prefix}.
+     * The cluster these options name: the brokers, the topics under {@code --topic-prefix}, the settings of
+     * {@code --kafka-config} (none when it is not given).
      *
-     * @throws IllegalArgumentException when the prefix cannot start a Kafka topic name, naming the fix
+     * @throws IllegalArgumentException when the prefix cannot start a Kafka topic name, or the file cannot be read or
+     *     sets what the services reserve, naming the fix
      */
-    public Topics topics() {
-        return new Topics(topicPrefix);
-    }
-
-    /**
-     * The settings of {@code --kafka-config}, or none when it is not given.
-     *
-     * @throws IllegalArgumentException when the file cannot be read or sets what the services reserve, naming the fix
-     */
-    public KafkaClientConfig clientConfig() {
-        return kafkaConfig == null ? KafkaClientConfig.none() : KafkaClientConfig.load(kafkaConfig);
+    public KafkaCluster cluster() {
+        return new KafkaCluster(bootstrap, new Topics(topicPrefix),
+                kafkaConfig == null ? KafkaClientConfig.none() : KafkaClientConfig.load(kafkaConfig));
     }
 }

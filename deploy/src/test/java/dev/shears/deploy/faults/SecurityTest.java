@@ -144,8 +144,8 @@ class SecurityTest {
         assertThat(SchedulerConfig.DEFAULT_HOST).isEqualTo("127.0.0.1");
         assertThat(new CommandLine(command).getCommandSpec().findOption("--http-host").defaultValue())
                 .isEqualTo("127.0.0.1");
-        assertThat(SchedulerConfig.of("127.0.0.1:9092").loopbackOnly()).isTrue();
-        assertThat(SchedulerConfig.of("127.0.0.1:9092").withHttp("0.0.0.0", 0).loopbackOnly()).isFalse();
+        assertThat(SchedulerConfig.of("127.0.0.1:9092").http().loopbackOnly()).isTrue();
+        assertThat(SchedulerConfig.of("127.0.0.1:9092").withHttp("0.0.0.0", 0).http().loopbackOnly()).isFalse();
         assertThat(new CommandLine(new WorkerCommand()).getCommandSpec().findOption("--metrics-host").defaultValue())
                 .isEqualTo("127.0.0.1");
     }

@@ -80,9 +80,10 @@ public final class SchedulerCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         SchedulerConfig config;
         try {
-            config = new SchedulerConfig(kafka.bootstrap(), httpHost, httpPort, kafka.topics(), partitions,
-                    transactionalId, kafka.clientConfig(), token.token(), stallTimeout, stallResends, retainEnded,
-                    httpTimeout);
+            config = new SchedulerConfig(kafka.cluster(), partitions, transactionalId,
+                    new SchedulerConfig.Http(httpHost, httpPort, token.token(), httpTimeout), stallTimeout,
+                    stallResends,
+                    retainEnded);
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());
             return 2;

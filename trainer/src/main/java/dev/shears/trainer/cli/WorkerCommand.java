@@ -1,7 +1,6 @@
 package dev.shears.trainer.cli;
 
 import dev.shears.common.cli.KafkaOptions;
-import dev.shears.common.events.Topics;
 import dev.shears.common.process.SerialFilter;
 import dev.shears.trainer.cpu.NativeBackend;
 import dev.shears.trainer.metrics.MetricsServer;
@@ -11,6 +10,7 @@ import dev.shears.trainer.worker.WorkerConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -61,16 +61,13 @@ public final class WorkerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
-        Topics topics;
         WorkerConfig config;
         try {
-            topics = kafka.topics();
-            config = WorkerConfig.of(kafka.bootstrap()).withWorkDir(workDir).withTopics(topics).withGroup(group)
-                    .withSessionTimeout(Duration.ofMillis(sessionTimeoutMs)).withGrace(Duration.ofSeconds(graceSeconds))
-                    .withKafka(kafka.clientConfig()).withData(data.config());
-            if (workerId != null) {
-                config = config.withWorkerId(workerId);
-            }
+            config = new WorkerConfig(Objects.requireNonNullElseGet(workerId, WorkerConfig::defaultWorkerId), workDir,
+                    kafka.cluster(), group,
+                    WorkerConfig.Pacing.DEFAULT.withSessionTimeout(Duration.ofMillis(sessionTimeoutMs))
+                            .withGrace(Duration.ofSeconds(graceSeconds)),
+                    data.config());
         } catch (IllegalArgumentException e) {
             System.err.println("shears worker: " + e.getMessage());
             return 2;
@@ -93,7 +90,7 @@ public final class WorkerCommand implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(hook);
             worker.start();
             out.printf("worker %s ready: group %s, topic %s, work dir %s, data roots %s%s%n", id, group,
-                    topics.commands(), workDir.toAbsolutePath(), config.data().dataRoots(),
+                    config.cluster().topics().commands(), workDir.toAbsolutePath(), config.data().dataRoots(),
                     server == null ? "" : ", metrics " + server.url());
             out.flush();
             worker.awaitStopped();

@@ -79,7 +79,7 @@ import org.slf4j.LoggerFactory;
  *       restarted), and the command goes to whichever worker takes its partition, from the job's checkpoint.
  * </ul>
  *
- * <p>While a step trains, the worker reports {@link JobProgress} every {@link WorkerConfig#progressInterval()}.
+ * <p>While a step trains, the worker reports {@link JobProgress} every {@link WorkerConfig.Pacing#progressInterval()}.
  * {@link #start()} runs it on its own threads.
  */
 public final class Worker implements AutoCloseable {
@@ -128,7 +128,7 @@ public final class Worker implements AutoCloseable {
                 config.data().sessionBudgetBytes());
         this.consumer = new KafkaConsumer<>(config.consumerProperties());
         Properties producer = config.producerProperties();
-        this.sender = new ReportSender(new KafkaProducer<>(producer), config.topics().reports(),
+        this.sender = new ReportSender(new KafkaProducer<>(producer), config.cluster().topics().reports(),
                 DeadLetters.forProducer(producer), metrics);
         this.training = Executors.newSingleThreadExecutor(r -> daemon(r, "shears-worker-" + id + "-training"));
         this.heartbeat = Executors
@@ -177,13 +177,13 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * Stops the worker: a running step may finish within {@link WorkerConfig#grace()} (its offset is committed);
+     * Stops the worker: a running step may finish within {@link WorkerConfig.Pacing#grace()} (its offset is committed);
      * after it, the step stops at its next batch without committing. Then it leaves the group and closes its clients.
      * Returns once stopped.
      */
     @Override
     public void close() {
-        close(config.grace());
+        close(config.pacing().grace());
     }
 
     /** {@link #close()} with another grace period; {@link Duration#ZERO} stops a running step at once. */
@@ -211,9 +211,9 @@ public final class Worker implements AutoCloseable {
 
     private void run() {
         try {
-            consumer.subscribe(List.of(config.topics().commands()), new Rebalance());
+            consumer.subscribe(List.of(config.cluster().topics().commands()), new Rebalance());
             subscribed.countDown();
-            long every = config.progressInterval().toMillis();
+            long every = config.pacing().progressInterval().toMillis();
             heartbeat.scheduleAtFixedRate(this::reportProgress, every, every, TimeUnit.MILLISECONDS);
             long closeDeadline = Long.MAX_VALUE;
             while (true) {
@@ -242,7 +242,8 @@ public final class Worker implements AutoCloseable {
                 }
                 for (ConsumerRecord<String, byte[]> r : records) {
                     queues.computeIfAbsent(new TopicPartition(r.topic(), r.partition()),
-                            tp -> new PartitionQueue<>(config.maxPollRecords(), RETRY_BACKOFF, System::nanoTime))
+                            tp -> new PartitionQueue<>(config.pacing().maxPollRecords(), RETRY_BACKOFF,
+                                    System::nanoTime))
                             .add(item(r));
                 }
                 List<Runnable> commits = finish(Duration.ZERO);
@@ -345,7 +346,7 @@ public final class Worker implements AutoCloseable {
             metrics.eventConsumed(event.type());
             if (event.payload() instanceof Report) {
                 log.warn("{} is a {} report on the commands topic; skipped (fix: reports go to {})",
-                        coordinates(record), event.type(), config.topics().reports());
+                        coordinates(record), event.type(), config.cluster().topics().reports());
                 return Disposition.COMMIT;
             }
             JobRunner.Outcome outcome;

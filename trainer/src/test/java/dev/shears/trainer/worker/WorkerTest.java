@@ -19,6 +19,7 @@ import dev.shears.common.events.Topics;
 import dev.shears.broker.EmbeddedKafkaExtension;
 import dev.shears.common.kafka.DeadLetters;
 import dev.shears.common.kafka.KafkaClientConfig;
+import dev.shears.common.kafka.KafkaCluster;
 import dev.shears.common.kafka.KafkaTopics;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.data.DataConfig;
@@ -121,10 +122,11 @@ class WorkerTest {
     }
 
     Worker worker(String id, TrainerMetrics metrics, Map<String, String> consumerSettings, DataConfig data) {
-        WorkerConfig config = WorkerConfig.of(kafka.bootstrapServers()).withWorkerId(id).withWorkDir(work)
-                .withTopics(topics).withGroup(group).withSessionTimeout(Duration.ofSeconds(6))
-                .withProgressInterval(Duration.ofMillis(300)).withKafka(KafkaClientConfig.of(consumerSettings))
-                .withData(data);
+        WorkerConfig config = new WorkerConfig(id, work,
+                new KafkaCluster(kafka.bootstrapServers(), topics, KafkaClientConfig.of(consumerSettings)), group,
+                WorkerConfig.Pacing.DEFAULT.withSessionTimeout(Duration.ofSeconds(6))
+                        .withProgressInterval(Duration.ofMillis(300)),
+                data);
         Worker w = new Worker(config, metrics, System.out).start();
         workers.add(w);
         return w;
