@@ -1,14 +1,11 @@
 package dev.shears.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.common.events.Topics;
 import dev.shears.common.process.SerialFilter;
 import dev.shears.deploy.launch.LocalPipeline;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,9 +87,6 @@ public final class SchedulerLoad implements Callable<Integer> {
     @Mixin
     RunDirectory dir;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    private final ObjectMapper json = new ObjectMapper();
-
     public static void main(String[] args) {
         SerialFilter.install();
         System.exit(new CommandLine(new SchedulerLoad()).execute(args));
@@ -117,9 +111,9 @@ public final class SchedulerLoad implements Callable<Integer> {
             Duration cpu0 = scheduler.info().totalCpuDuration().orElse(Duration.ZERO);
             HeapWatch heap = new HeapWatch(pipeline.scheduler().pid());
             InFlightWatch inFlight = new InFlightWatch(fakes);
-            URI api = pipeline.schedulerUrl().resolve("/jobs");
+            SchedulerApi api = new SchedulerApi(pipeline.schedulerUrl());
             long start = System.nanoTime();
-            int accepted = submitters.submit(http, api, jobs,
+            int accepted = submitters.submit(api, jobs,
                     i -> SchedulerScale.recipe(String.format(Locale.ROOT, "load-%05d", i), steps));
             double submitSeconds = (System.nanoTime() - start) / 1e9;
             long deadline = start + Duration.ofMinutes(timeoutMinutes).toNanos();
@@ -127,7 +121,7 @@ public final class SchedulerLoad implements Callable<Integer> {
             while (System.nanoTime() < deadline && published < accepted) {
                 Thread.sleep(1000);
                 published = fakes.stream().mapToInt(FakeWorker::published).sum() >= accepted
-                        ? SchedulerScale.publishedJobs(http, json, api) : 0;
+                        ? api.publishedJobs() : 0;
             }
             double runSeconds = (System.nanoTime() - start) / 1e9;
             Duration cpu = scheduler.info().totalCpuDuration().orElse(Duration.ZERO).minus(cpu0);

@@ -1,7 +1,5 @@
 package dev.shears.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.broker.EmbeddedKafka;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Finalize;
@@ -15,10 +13,6 @@ import dev.shears.common.process.SerialFilter;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import io.micrometer.core.instrument.Gauge;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,9 +65,6 @@ public final class SchedulerScale implements Callable<Integer> {
     @Mixin
     RunDirectory dir;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    private final ObjectMapper json = new ObjectMapper();
-
     public static void main(String[] args) {
         SerialFilter.install();
         System.exit(new CommandLine(new SchedulerScale()).execute(args));
@@ -120,16 +111,16 @@ public final class SchedulerScale implements Callable<Integer> {
                     }
                 }, 0, 100, TimeUnit.MILLISECONDS);
             }
-            URI jobs = scheduler.uri().resolve("/jobs");
+            SchedulerApi api = new SchedulerApi(scheduler.uri());
             start = System.nanoTime();
-            accepted = submitters.submit(http, jobs, n,
+            accepted = submitters.submit(api, n,
                     i -> recipe(String.format(Locale.ROOT, "scale-%d-%05d", n, i), steps));
             submitted = System.nanoTime();
             submittedAt = Instant.now();
             long deadline = start + Duration.ofMinutes(timeoutMinutes).toNanos();
             published = 0;
             while (System.nanoTime() < deadline) {
-                published = publishedJobs(http, json, jobs);
+                published = api.publishedJobs();
                 if (published >= accepted) {
                     break;
                 }
@@ -175,25 +166,6 @@ public final class SchedulerScale implements Callable<Integer> {
                 afterwards.max());
         violations.stream().limit(10).forEach(v -> System.out.println("VIOLATION jobs=" + n + " " + v));
         return published == n;
-    }
-
-    /** How many of the jobs {@code GET jobs} lists are published. */
-    static int publishedJobs(HttpClient http, ObjectMapper json, URI jobs) throws Exception {
-        int published = 0;
-        for (JsonNode job : jobList(http, json, jobs)) {
-            published += job.path("state").asText().equals("published") ? 1 : 0;
-        }
-        return published;
-    }
-
-    /** How many jobs {@code GET jobs} lists. */
-    static int listedJobs(HttpClient http, ObjectMapper json, URI jobs) throws Exception {
-        return jobList(http, json, jobs).size();
-    }
-
-    private static JsonNode jobList(HttpClient http, ObjectMapper json, URI jobs) throws Exception {
-        return json.readTree(http.send(HttpRequest.newBuilder(jobs).build(), HttpResponse.BodyHandlers.ofString())
-                .body()).path("jobs");
     }
 
     /**

@@ -1,10 +1,5 @@
 package dev.shears.bench;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -23,20 +18,17 @@ final class Submitters {
     int clients;
 
     /**
-     * Posts {@code recipe.apply(0)} to {@code recipe.apply(count - 1)} to {@code jobs} from {@code --clients} threads,
-     * each request allowed 2 minutes; returns how many were accepted (201).
+     * Posts {@code recipe.apply(0)} to {@code recipe.apply(count - 1)} to {@code scheduler} from {@code --clients}
+     * threads ({@link SchedulerApi#post}); returns how many were accepted (201).
      */
-    int submit(HttpClient http, URI jobs, int count, IntFunction<String> recipe)
+    int submit(SchedulerApi scheduler, int count, IntFunction<String> recipe)
             throws InterruptedException, ExecutionException {
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         try {
             List<Future<Integer>> statuses = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 String body = recipe.apply(i);
-                statuses.add(pool.submit(() -> http.send(HttpRequest.newBuilder(jobs).timeout(Duration.ofMinutes(2))
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                        HttpResponse.BodyHandlers.discarding())
-                        .statusCode()));
+                statuses.add(pool.submit(() -> scheduler.post(body)));
             }
             int accepted = 0;
             for (Future<Integer> f : statuses) {
