@@ -13,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -67,8 +66,8 @@ public final class PipelineLatency implements Callable<Integer> {
     @Mixin
     RunDirectory dir;
 
-    @Option(names = "--timeout-minutes", defaultValue = "20", description = "give up after (default ${DEFAULT-VALUE})")
-    int timeoutMinutes;
+    @Mixin
+    Deadline deadline = new Deadline(20);
 
     public static void main(String[] args) {
         SerialFilter.install();
@@ -88,12 +87,12 @@ public final class PipelineLatency implements Callable<Integer> {
                 .withDataRoots(List.of(data.toAbsolutePath().normalize().getParent())))) {
             SchedulerApi api = new SchedulerApi(pipeline.schedulerUrl());
             api.submit(recipe());
-            long deadline = System.nanoTime() + Duration.ofMinutes(timeoutMinutes).toNanos();
+            long start = System.nanoTime();
             String state = "submitted";
             while (!state.equals("published") && !state.equals("failed") && !state.equals("cancelled")) {
-                if (System.nanoTime() > deadline) {
+                if (deadline.passed(start)) {
                     System.err.println(
-                            "job " + JOB + " still " + state + " after " + timeoutMinutes + " minutes; logs in "
+                            "job " + JOB + " still " + state + " after " + deadline.minutes + " minutes; logs in "
                                     + pipeline.logDir());
                     return 1;
                 }

@@ -105,8 +105,8 @@ public final class ScaleOut implements Callable<Integer> {
     @Option(names = "--worker-heap", defaultValue = "2g", description = "each worker's -Xmx (default ${DEFAULT-VALUE})")
     String workerHeap;
 
-    @Option(names = "--timeout-minutes", defaultValue = "30", description = "per run (default ${DEFAULT-VALUE})")
-    int timeoutMinutes;
+    @Mixin
+    Deadline deadline = new Deadline(30);
 
     @Mixin
     RunDirectory dir;
@@ -335,14 +335,14 @@ public final class ScaleOut implements Callable<Integer> {
 
     /** Waits until every one of {@code jobs} is published; throws when one fails, is cancelled or the deadline passes. */
     private void awaitPublished(LocalPipeline pipeline, SchedulerApi api, List<String> jobs) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofMinutes(timeoutMinutes).toNanos();
+        long start = System.nanoTime();
         for (String job : jobs) {
             while (true) {
                 String state = api.state(job);
                 if (state.equals("published")) {
                     break;
                 }
-                if (state.equals("failed") || state.equals("cancelled") || System.nanoTime() > deadline) {
+                if (state.equals("failed") || state.equals("cancelled") || deadline.passed(start)) {
                     throw new IllegalStateException("job " + job + " is " + state + "; logs in " + pipeline.logDir());
                 }
                 Thread.sleep(500);

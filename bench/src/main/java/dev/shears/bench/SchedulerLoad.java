@@ -81,8 +81,8 @@ public final class SchedulerLoad implements Callable<Integer> {
             description = "the scheduler's -Xmx (default ${DEFAULT-VALUE})")
     String schedulerHeap;
 
-    @Option(names = "--timeout-minutes", defaultValue = "20", description = "give up after (default ${DEFAULT-VALUE})")
-    int timeoutMinutes;
+    @Mixin
+    Deadline deadline = new Deadline(20);
 
     @Mixin
     RunDirectory dir;
@@ -116,9 +116,8 @@ public final class SchedulerLoad implements Callable<Integer> {
             int accepted = submitters.submit(api, jobs,
                     i -> SchedulerScale.recipe(String.format(Locale.ROOT, "load-%05d", i), steps));
             double submitSeconds = (System.nanoTime() - start) / 1e9;
-            long deadline = start + Duration.ofMinutes(timeoutMinutes).toNanos();
             int published = 0;
-            while (System.nanoTime() < deadline && published < accepted) {
+            while (!deadline.passed(start) && published < accepted) {
                 Thread.sleep(1000);
                 published = fakes.stream().mapToInt(FakeWorker::published).sum() >= accepted
                         ? api.publishedJobs() : 0;

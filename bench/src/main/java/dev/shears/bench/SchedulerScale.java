@@ -59,8 +59,8 @@ public final class SchedulerScale implements Callable<Integer> {
     @Mixin
     Submitters submitters;
 
-    @Option(names = "--timeout-minutes", defaultValue = "10", description = "per run (default ${DEFAULT-VALUE})")
-    int timeoutMinutes;
+    @Mixin
+    Deadline deadline = new Deadline(10);
 
     @Mixin
     RunDirectory dir;
@@ -117,9 +117,8 @@ public final class SchedulerScale implements Callable<Integer> {
                     i -> recipe(String.format(Locale.ROOT, "scale-%d-%05d", n, i), steps));
             submitted = System.nanoTime();
             submittedAt = Instant.now();
-            long deadline = start + Duration.ofMinutes(timeoutMinutes).toNanos();
             published = 0;
-            while (System.nanoTime() < deadline) {
+            while (!deadline.passed(start)) {
                 published = api.publishedJobs();
                 if (published >= accepted) {
                     break;
