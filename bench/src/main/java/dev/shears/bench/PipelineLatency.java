@@ -1,6 +1,5 @@
 package dev.shears.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
@@ -14,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -68,8 +66,8 @@ public final class PipelineLatency implements Callable<Integer> {
     @Mixin
     RunDirectory dir;
 
-    @Option(names = "--timeout-minutes", defaultValue = "20", description = "give up after (default ${DEFAULT-VALUE})")
-    int timeoutMinutes;
+    @Mixin
+    Deadline deadline = new Deadline(20);
 
     public static void main(String[] args) {
         SerialFilter.install();
@@ -85,30 +83,21 @@ public final class PipelineLatency implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path work = dir.orTemporary("pipeline-latency");
-        HttpClient http = HttpClient.newHttpClient();
-        ObjectMapper json = new ObjectMapper();
         try (LocalPipeline pipeline = LocalPipeline.start(work, LocalPipeline.Options.defaults().withWorkers(1)
                 .withDataRoots(List.of(data.toAbsolutePath().normalize().getParent())))) {
-            URI api = pipeline.schedulerUrl();
-            HttpResponse<String> posted = http.send(HttpRequest.newBuilder(api.resolve("/jobs"))
-                    .POST(HttpRequest.BodyPublishers.ofString(recipe())).build(), HttpResponse.BodyHandlers.ofString());
-            if (posted.statusCode() != 201) {
-                System.err.println("submitting the job failed: HTTP " + posted.statusCode() + " " + posted.body());
-                return 1;
-            }
-            long deadline = System.nanoTime() + Duration.ofMinutes(timeoutMinutes).toNanos();
+            SchedulerApi api = new SchedulerApi(pipeline.schedulerUrl());
+            api.submit(recipe());
+            long start = System.nanoTime();
             String state = "submitted";
             while (!state.equals("published") && !state.equals("failed") && !state.equals("cancelled")) {
-                if (System.nanoTime() > deadline) {
+                if (deadline.passed(start)) {
                     System.err.println(
-                            "job " + JOB + " still " + state + " after " + timeoutMinutes + " minutes; logs in "
+                            "job " + JOB + " still " + state + " after " + deadline.minutes + " minutes; logs in "
                                     + pipeline.logDir());
                     return 1;
                 }
                 Thread.sleep(500);
-                String body = http.send(HttpRequest.newBuilder(api.resolve("/jobs/" + JOB)).build(),
-                        HttpResponse.BodyHandlers.ofString()).body();
-                state = json.readTree(body).path("state").asText("?");
+                state = api.state(JOB);
             }
             System.out.printf(Locale.ROOT, "RECIPE steps=%d fineTuneIterations=0 denseEpochs=%d state=%s%n", steps,
                     denseEpochs, state);
@@ -159,8 +148,8 @@ public final class PipelineLatency implements Callable<Integer> {
             System.out.println("CYCLE " + cycle.summary());
 
             URI metrics = pipeline.workerMetrics(pipeline.worker("worker-1"));
-            String scraped = http.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString())
-                    .body();
+            String scraped = HttpClient.newHttpClient()
+                    .send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString()).body();
             Files.writeString(work.resolve("worker-1.metrics"), scraped);
             for (String line : scraped.split("\n")) {
                 if (line.startsWith("shears_worker_command_latency_seconds") && line.contains("PruneStep")

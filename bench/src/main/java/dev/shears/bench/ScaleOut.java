@@ -1,6 +1,5 @@
 package dev.shears.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.JobStarted;
 import dev.shears.common.events.ModelPublished;
@@ -9,10 +8,6 @@ import dev.shears.common.events.Topics;
 import dev.shears.common.process.SerialFilter;
 import dev.shears.deploy.launch.ChildProcess;
 import dev.shears.deploy.launch.LocalPipeline;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,14 +105,12 @@ public final class ScaleOut implements Callable<Integer> {
     @Option(names = "--worker-heap", defaultValue = "2g", description = "each worker's -Xmx (default ${DEFAULT-VALUE})")
     String workerHeap;
 
-    @Option(names = "--timeout-minutes", defaultValue = "30", description = "per run (default ${DEFAULT-VALUE})")
-    int timeoutMinutes;
+    @Mixin
+    Deadline deadline = new Deadline(30);
 
     @Mixin
     RunDirectory dir;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    private final ObjectMapper json = new ObjectMapper();
     /** The two jobs of the throughput part, picked on its first run. */
     private List<String> jobs;
 
@@ -169,10 +162,11 @@ public final class ScaleOut implements Callable<Integer> {
             List<ProcessHandle> handles = pipeline.workers().stream()
                     .map(w -> ProcessHandle.of(w.pid()).orElseThrow()).toList();
             List<Duration> cpu0 = handles.stream().map(ScaleOut::cpu).toList();
+            SchedulerApi api = new SchedulerApi(pipeline.schedulerUrl());
             for (String job : jobs) {
-                submit(pipeline, BenchRecipes.lenet5(job, dataName(), denseEpochs, steps, iterations));
+                api.submit(BenchRecipes.lenet5(job, dataName(), denseEpochs, steps, iterations));
             }
-            awaitEnded(pipeline, jobs);
+            awaitPublished(pipeline, api, jobs);
             TopicHistory history = TopicHistory.read(pipeline.bootstrapServers(), new Topics(options.topicPrefix()));
             Instant first = null;
             Instant last = null;
@@ -206,12 +200,13 @@ public final class ScaleOut implements Callable<Integer> {
         LocalPipeline.Options options = options(idleWorkers, partitions);
         try (LocalPipeline pipeline = LocalPipeline.start(work, options)) {
             Map<String, Set<Integer>> assignment = assignment(pipeline, idleWorkers);
+            SchedulerApi api = new SchedulerApi(pipeline.schedulerUrl());
             List<String> ids = new ArrayList<>();
             for (int i = 1; i <= idleJobs; i++) {
                 ids.add("idle-" + i);
-                submit(pipeline, BenchRecipes.lenet5("idle-" + i, dataName(), 0, 1, 20));
+                api.submit(BenchRecipes.lenet5("idle-" + i, dataName(), 0, 1, 20));
             }
-            awaitEnded(pipeline, ids);
+            awaitPublished(pipeline, api, ids);
             TopicHistory history = TopicHistory.read(pipeline.bootstrapServers(), new Topics(options.topicPrefix()));
             Map<String, Integer> ran = new TreeMap<>();
             assignment.keySet().forEach(w -> ran.put(w, 0));
@@ -338,25 +333,16 @@ public final class ScaleOut implements Callable<Integer> {
         return List.copyOf(byWorker.values());
     }
 
-    private void submit(LocalPipeline pipeline, String recipe) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(pipeline.schedulerUrl().resolve("/jobs"))
-                .POST(HttpRequest.BodyPublishers.ofString(recipe)).build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 201) {
-            throw new IllegalStateException("submission refused: HTTP " + r.statusCode() + " " + r.body());
-        }
-    }
-
-    private void awaitEnded(LocalPipeline pipeline, List<String> jobs) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofMinutes(timeoutMinutes).toNanos();
+    /** Waits until every one of {@code jobs} is published; throws when one fails, is cancelled or the deadline passes. */
+    private void awaitPublished(LocalPipeline pipeline, SchedulerApi api, List<String> jobs) throws Exception {
+        long start = System.nanoTime();
         for (String job : jobs) {
-            URI uri = pipeline.schedulerUrl().resolve("/jobs/" + job);
             while (true) {
-                String state = json.readTree(http.send(HttpRequest.newBuilder(uri).build(),
-                        HttpResponse.BodyHandlers.ofString()).body()).path("state").asText("?");
+                String state = api.state(job);
                 if (state.equals("published")) {
                     break;
                 }
-                if (state.equals("failed") || state.equals("cancelled") || System.nanoTime() > deadline) {
+                if (state.equals("failed") || state.equals("cancelled") || deadline.passed(start)) {
                     throw new IllegalStateException("job " + job + " is " + state + "; logs in " + pipeline.logDir());
                 }
                 Thread.sleep(500);

@@ -1,14 +1,11 @@
 package dev.shears.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.common.events.Topics;
 import dev.shears.common.process.SerialFilter;
 import dev.shears.deploy.launch.LocalPipeline;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,9 +56,6 @@ public final class SchedulerLoad implements Callable<Integer> {
     @Option(names = "--jobs", defaultValue = "1000", description = "jobs submitted at once (default ${DEFAULT-VALUE})")
     int jobs;
 
-    @Option(names = "--steps", defaultValue = "3", description = "schedule steps per job (default ${DEFAULT-VALUE})")
-    int steps;
-
     @Option(names = "--dense-hold-seconds", defaultValue = "180",
             description = "each dense step's time, longer than the submission (default ${DEFAULT-VALUE})")
     int denseHoldSeconds;
@@ -78,20 +72,17 @@ public final class SchedulerLoad implements Callable<Integer> {
     int workers;
 
     @Mixin
-    Submitters submitters;
+    JobLoad load = new JobLoad(3);
 
     @Option(names = "--scheduler-heap", defaultValue = "1g",
             description = "the scheduler's -Xmx (default ${DEFAULT-VALUE})")
     String schedulerHeap;
 
-    @Option(names = "--timeout-minutes", defaultValue = "20", description = "give up after (default ${DEFAULT-VALUE})")
-    int timeoutMinutes;
+    @Mixin
+    Deadline deadline = new Deadline(20);
 
     @Mixin
     RunDirectory dir;
-
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    private final ObjectMapper json = new ObjectMapper();
 
     public static void main(String[] args) {
         SerialFilter.install();
@@ -117,17 +108,15 @@ public final class SchedulerLoad implements Callable<Integer> {
             Duration cpu0 = scheduler.info().totalCpuDuration().orElse(Duration.ZERO);
             HeapWatch heap = new HeapWatch(pipeline.scheduler().pid());
             InFlightWatch inFlight = new InFlightWatch(fakes);
-            URI api = pipeline.schedulerUrl().resolve("/jobs");
+            SchedulerApi api = new SchedulerApi(pipeline.schedulerUrl());
             long start = System.nanoTime();
-            int accepted = submitters.submit(http, api, jobs,
-                    i -> SchedulerScale.recipe(String.format(Locale.ROOT, "load-%05d", i), steps));
+            int accepted = load.submit(api, jobs, i -> String.format(Locale.ROOT, "load-%05d", i));
             double submitSeconds = (System.nanoTime() - start) / 1e9;
-            long deadline = start + Duration.ofMinutes(timeoutMinutes).toNanos();
             int published = 0;
-            while (System.nanoTime() < deadline && published < accepted) {
+            while (!deadline.passed(start) && published < accepted) {
                 Thread.sleep(1000);
                 published = fakes.stream().mapToInt(FakeWorker::published).sum() >= accepted
-                        ? SchedulerScale.publishedJobs(http, json, api) : 0;
+                        ? api.publishedJobs() : 0;
             }
             double runSeconds = (System.nanoTime() - start) / 1e9;
             Duration cpu = scheduler.info().totalCpuDuration().orElse(Duration.ZERO).minus(cpu0);
@@ -139,7 +128,7 @@ public final class SchedulerLoad implements Callable<Integer> {
                 w.reactions(delivered);
             }
             TopicHistory history = TopicHistory.read(pipeline.bootstrapServers(), topics);
-            List<String> violations = SchedulerScale.exactlyOnce(history, jobs, steps);
+            List<String> violations = load.exactlyOnce(history, jobs);
             Samples created = history.reactions();
             StateTopic state = StateTopic.of(pipeline.bootstrapServers(), topics.state());
             System.out.printf(Locale.ROOT, "LOAD jobs=%d steps=%d dense_hold_s=%d hold_s=%d progress_s=%d workers=%d"
@@ -148,7 +137,7 @@ public final class SchedulerLoad implements Callable<Integer> {
                     + " delivered_n=%d delivered_p50_ms=%.1f delivered_p99_ms=%.1f delivered_max_ms=%.1f"
                     + " scheduler_cpu_s=%.2f heap_used_max_mb=%.1f old_used_max_mb=%.1f heap_samples=%d"
                     + " state_bytes=%d state_records=%d exactly_once=%s violations=%d%n",
-                    jobs, steps, denseHoldSeconds, holdSeconds, progressSeconds, workers, accepted, published,
+                    jobs, load.steps, denseHoldSeconds, holdSeconds, progressSeconds, workers, accepted, published,
                     submitSeconds, runSeconds, inFlight.max(), fakes.stream().mapToInt(FakeWorker::progressSent).sum(),
                     created.count(),
                     created.percentile(0.5), created.percentile(0.99), created.max(), delivered.count(),

@@ -1,24 +1,12 @@
 package dev.shears.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.broker.EmbeddedKafka;
 import dev.shears.common.events.Event;
-import dev.shears.common.events.Finalize;
-import dev.shears.common.events.JobProgress;
-import dev.shears.common.events.JobStarted;
-import dev.shears.common.events.ModelPublished;
-import dev.shears.common.events.PruneStep;
-import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
 import dev.shears.common.process.SerialFilter;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import io.micrometer.core.instrument.Gauge;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -59,20 +47,14 @@ public final class SchedulerScale implements Callable<Integer> {
             description = "job counts, one run each (default ${DEFAULT-VALUE})")
     List<Integer> jobCounts;
 
-    @Option(names = "--steps", defaultValue = "10", description = "schedule steps per job (default ${DEFAULT-VALUE})")
-    int steps;
+    @Mixin
+    JobLoad load = new JobLoad(10);
 
     @Mixin
-    Submitters submitters;
-
-    @Option(names = "--timeout-minutes", defaultValue = "10", description = "per run (default ${DEFAULT-VALUE})")
-    int timeoutMinutes;
+    Deadline deadline = new Deadline(10);
 
     @Mixin
     RunDirectory dir;
-
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    private final ObjectMapper json = new ObjectMapper();
 
     public static void main(String[] args) {
         SerialFilter.install();
@@ -91,11 +73,6 @@ public final class SchedulerScale implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** A LeNet-5 recipe of {@code steps} steps for a fake worker: none of it is trained. */
-    static String recipe(String job, int steps) {
-        return BenchRecipes.lenet5(job, null, 1, steps, 20);
     }
 
     private boolean run(String bootstrap, int n) throws Exception {
@@ -120,16 +97,14 @@ public final class SchedulerScale implements Callable<Integer> {
                     }
                 }, 0, 100, TimeUnit.MILLISECONDS);
             }
-            URI jobs = scheduler.uri().resolve("/jobs");
+            SchedulerApi api = new SchedulerApi(scheduler.uri());
             start = System.nanoTime();
-            accepted = submitters.submit(http, jobs, n,
-                    i -> recipe(String.format(Locale.ROOT, "scale-%d-%05d", n, i), steps));
+            accepted = load.submit(api, n, i -> String.format(Locale.ROOT, "scale-%d-%05d", n, i));
             submitted = System.nanoTime();
             submittedAt = Instant.now();
-            long deadline = start + Duration.ofMinutes(timeoutMinutes).toNanos();
             published = 0;
-            while (System.nanoTime() < deadline) {
-                published = publishedJobs(http, json, jobs);
+            while (!deadline.passed(start)) {
+                published = api.publishedJobs();
                 if (published >= accepted) {
                     break;
                 }
@@ -139,7 +114,7 @@ public final class SchedulerScale implements Callable<Integer> {
             sampler.shutdownNow();
         }
         TopicHistory history = TopicHistory.read(bootstrap, topics);
-        List<String> violations = exactlyOnce(history, n, steps);
+        List<String> violations = load.exactlyOnce(history, n);
         Samples reaction = history.reactions();
         Samples whileSubmitting = history.reactions(r -> r.time().isBefore(submittedAt));
         Samples afterwards = history.reactions(r -> !r.time().isBefore(submittedAt));
@@ -165,7 +140,7 @@ public final class SchedulerScale implements Callable<Integer> {
                 + "SCALE_SPLIT jobs=%d while_submitting_n=%d while_submitting_p50_ms=%.3f"
                 + " while_submitting_p99_ms=%.3f while_submitting_max_ms=%.3f after_n=%d after_p50_ms=%.3f"
                 + " after_p99_ms=%.3f after_max_ms=%.3f%n",
-                n, steps, submitters.clients, accepted, published, (submitted - start) / 1e9, (finished - start) / 1e9,
+                n, load.steps, load.clients, accepted, published, (submitted - start) / 1e9, (finished - start) / 1e9,
                 history.events(), span, history.events() / span, reaction.count(), reaction.percentile(0.5),
                 reaction.percentile(0.9), reaction.percentile(0.99), reaction.max(), lagRecords.count(),
                 lagRecords.percentile(0.5), lagRecords.percentile(0.99), lagRecords.max(), history.undecodable(),
@@ -175,68 +150,5 @@ public final class SchedulerScale implements Callable<Integer> {
                 afterwards.max());
         violations.stream().limit(10).forEach(v -> System.out.println("VIOLATION jobs=" + n + " " + v));
         return published == n;
-    }
-
-    /** How many of the jobs {@code GET jobs} lists are published. */
-    static int publishedJobs(HttpClient http, ObjectMapper json, URI jobs) throws Exception {
-        int published = 0;
-        for (JsonNode job : jobList(http, json, jobs)) {
-            published += job.path("state").asText().equals("published") ? 1 : 0;
-        }
-        return published;
-    }
-
-    /** How many jobs {@code GET jobs} lists. */
-    static int listedJobs(HttpClient http, ObjectMapper json, URI jobs) throws Exception {
-        return jobList(http, json, jobs).size();
-    }
-
-    private static JsonNode jobList(HttpClient http, ObjectMapper json, URI jobs) throws Exception {
-        return json.readTree(http.send(HttpRequest.newBuilder(jobs).build(), HttpResponse.BodyHandlers.ofString())
-                .body()).path("jobs");
-    }
-
-    /**
-     * Each of the {@code n} jobs: JobStarted, PruneStep 1..steps, Finalize, each once; StepCompleted 0..steps and
-     * ModelPublished, each once (progress reports aside); the violations, empty when there are none.
-     */
-    static List<String> exactlyOnce(TopicHistory history, int n, int steps) {
-        List<String> out = new ArrayList<>();
-        if (history.commands().size() != n || history.reports().size() != n) {
-            out.add("jobs on commands " + history.commands().size() + ", on reports " + history.reports().size()
-                    + ", expected " + n);
-        }
-        history.commands().forEach((job, events) -> {
-            List<String> got = events.stream().map(e -> e.type() + " " + e.seq() + attempt(e)).toList();
-            List<String> want = new ArrayList<>();
-            want.add("JobStarted 0");
-            for (int k = 1; k <= steps; k++) {
-                want.add("PruneStep " + k + " attempt 1");
-            }
-            want.add("Finalize " + (steps + 1));
-            if (!got.equals(want) || !(events.get(0).payload() instanceof JobStarted)
-                    || !(events.get(events.size() - 1).payload() instanceof Finalize)) {
-                out.add("job " + job + " commands " + got);
-            }
-        });
-        history.reports().forEach((job, all) -> {
-            List<Event> events = all.stream().filter(e -> !(e.payload() instanceof JobProgress)).toList();
-            List<String> got = events.stream().map(e -> e.type() + " " + e.seq()).toList();
-            List<String> want = new ArrayList<>();
-            for (int k = 0; k <= steps; k++) {
-                want.add("StepCompleted " + k);
-            }
-            want.add("ModelPublished " + (steps + 1));
-            if (!got.equals(want)
-                    || events.stream().anyMatch(e -> e.payload() instanceof StepCompleted s && s.redelivered())
-                    || !(events.get(events.size() - 1).payload() instanceof ModelPublished)) {
-                out.add("job " + job + " reports " + got);
-            }
-        });
-        return out;
-    }
-
-    private static String attempt(Event e) {
-        return e.payload() instanceof PruneStep p ? " attempt " + p.attempt() : "";
     }
 }
