@@ -87,6 +87,9 @@ public final class Publisher {
             keptChannels.forEach((layer, kept) -> compactedLayers.put(layer, kept.length));
         }
         ModelCost publishedCost = published.cost();
+        log.info("publishing {}: outputs checked; timing the dense and the published model in turns, batch 1 and {},"
+                + " through DL4J and compiled for inference (at most about {} s)", name, BATCH,
+                4 * Latency.BUDGET_NANOS / 1_000_000_000L);
         Latency.Pair one = Latency.compare(before::output, published::output, rows(probe, 1));
         Latency.Pair batch = Latency.compare(before::output, published::output, rows(probe, BATCH));
         Latency.Pair[] fused = fusedLatencies(before, published, probe, masked);
