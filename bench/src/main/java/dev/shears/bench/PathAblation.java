@@ -61,9 +61,8 @@ public final class PathAblation implements Callable<Integer> {
             description = "iterations of each network first (default ${DEFAULT-VALUE})")
     int warmup;
 
-    @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
-            description = "Fashion-MNIST IDX files")
-    Path data;
+    @Option(names = "--data", description = "Fashion-MNIST IDX files (default: ${DEFAULT-VALUE})")
+    Path data = BenchModels.FASHION_MNIST;
 
     public static void main(String[] args) {
         SerialFilter.install();

@@ -69,10 +69,9 @@ public final class ScaleOut implements Callable<Integer> {
             description = "throughput or idle (default ${DEFAULT-VALUE})")
     String part;
 
-    @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
-            description = "the recipes' data set, a directory; its parent is the workers' data root"
-                    + " (default ${DEFAULT-VALUE})")
-    Path data;
+    @Option(names = "--data", description = "the recipes' data set, a directory; its parent is the workers' data root"
+            + " (default ${DEFAULT-VALUE})")
+    Path data = BenchModels.FASHION_MNIST;
 
     @Option(names = "--cores", split = ",", defaultValue = "0,1",
             description = "the core of worker 1, 2, ... (default ${DEFAULT-VALUE})")
