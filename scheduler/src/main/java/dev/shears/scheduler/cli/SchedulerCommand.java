@@ -80,9 +80,8 @@ public final class SchedulerCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         SchedulerConfig config;
         try {
-            config = new SchedulerConfig(kafka.cluster(), partitions, transactionalId,
-                    new SchedulerConfig.Http(httpHost, httpPort, token.token(), httpTimeout), stallTimeout,
-                    stallResends,
+            SchedulerConfig.Http http = new SchedulerConfig.Http(httpHost, httpPort, token.token(), httpTimeout);
+            config = new SchedulerConfig(kafka.cluster(), partitions, transactionalId, http, stallTimeout, stallResends,
                     retainEnded);
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());
