@@ -110,16 +110,9 @@ public record AccuracyBudget(
             p.range(f + "maxDrop", maxDrop.getAsDouble(), 0, true, 1, true,
                     "an absolute drop in accuracy such as 0.02 for two points");
         }
-        if (policy != null && extraIterations != null) {
-            if (extraIterations.isPresent() && !policy.usesExtraIterations()) {
-                p.add(f + "extraIterations", extraIterations, "is not used by policy " + policy
-                        + ": only extra_fine_tune takes it (fix: remove it, or set policy: extra_fine_tune)");
-            } else if (extraIterations.isEmpty() && policy.usesExtraIterations()) {
-                p.missing(f + "extraIterations", "extra_fine_tune needs a number of iterations (fix: e.g."
-                        + " extraIterations: 469)");
-            } else if (extraIterations.isPresent()) {
-                p.range(f + "extraIterations", extraIterations.getAsInt(), 1, FineTune.MAX_ITERATIONS, "e.g. 469");
-            }
+        if (p.takenOnlyBy(f + "extraIterations", extraIterations, "policy", policy, Policy::usesExtraIterations,
+                "a number of iterations (fix: e.g. extraIterations: " + DEFAULT_EXTRA_ITERATIONS + ")")) {
+            p.range(f + "extraIterations", extraIterations.getAsInt(), 1, FineTune.MAX_ITERATIONS, "e.g. 469");
         }
         p.range(f + "maxRetries", maxRetries, 0, 100, "e.g. 2");
     }

@@ -217,35 +217,24 @@ public record ModelSource(Kind kind, Optional<Path> file, OptionalInt depth, Opt
         if (file != null) {
             file.ifPresent(f -> checkFile(FIELD, FILE_PREFIX + f, f.toString(), p));
         }
-        if (depth != null) {
-            if (depth.isPresent() != kind.usesDepth()) {
-                presence(p, FIELD + ".depth", depth, kind, "resnet and vgg");
-            } else if (depth.isPresent() && kind == Kind.RESNET) {
-                int d = depth.getAsInt();
-                if (d < 8 || d > 1202 || (d - 2) % 6 != 0) {
-                    p.add(FIELD + ".depth", d, "is not a ResNet depth: must be 6n+2 in [8, 1202], three stages of n"
-                            + " basic blocks (fix: e.g. 20, 32, 44, 56 or 110)");
-                }
-            } else if (depth.isPresent() && !VGG_DEPTHS.contains(depth.getAsInt())) {
-                p.add(FIELD + ".depth", depth.getAsInt(), "is not a VGG configuration: must be 11, 13, 16 or 19"
-                        + " (fix: e.g. 11)");
+        String size = " (fix: give one, or use ModelSource.builtIn for the default size)";
+        if (p.takenOnlyBy(FIELD + ".depth", depth, "model", kind, Kind::usesDepth, "a depth" + size)) {
+            int d = depth.getAsInt();
+            if (kind == Kind.RESNET && (d < 8 || d > 1202 || (d - 2) % 6 != 0)) {
+                p.add(FIELD + ".depth", d, "is not a ResNet depth: must be 6n+2 in [8, 1202], three stages of n"
+                        + " basic blocks (fix: e.g. 20, 32, 44, 56 or 110)");
+            } else if (kind == Kind.VGG && !VGG_DEPTHS.contains(d)) {
+                p.add(FIELD + ".depth", d, "is not a VGG configuration: must be 11, 13, 16 or 19 (fix: e.g. 11)");
             }
         }
-        if (width != null) {
-            if (width.isPresent() != kind.usesWidth()) {
-                presence(p, FIELD + ".width", width, kind, "resnet and vgg");
-            } else if (width.isPresent()) {
-                p.range(FIELD + ".width", width.getAsInt(), 1, 1024, "the first stage's channels, e.g. "
-                        + kind.defaultWidth());
-            }
+        if (p.takenOnlyBy(FIELD + ".width", width, "model", kind, Kind::usesWidth, "a width" + size)) {
+            p.range(FIELD + ".width", width.getAsInt(), 1, 1024, "the first stage's channels, e.g. "
+                    + kind.defaultWidth());
         }
-        if (widthMultiplier != null) {
-            if (widthMultiplier.isPresent() != kind.usesWidthMultiplier()) {
-                presence(p, FIELD + ".widthMultiplier", widthMultiplier, kind, "mobilenetv2");
-            } else if (widthMultiplier.isPresent()) {
-                p.range(FIELD + ".widthMultiplier", widthMultiplier.getAsDouble(), 0, false, 4, true,
-                        "e.g. 1.0, or 0.5 for half the channels");
-            }
+        if (p.takenOnlyBy(FIELD + ".widthMultiplier", widthMultiplier, "model", kind, Kind::usesWidthMultiplier,
+                "a width multiplier" + size)) {
+            p.range(FIELD + ".widthMultiplier", widthMultiplier.getAsDouble(), 0, false, 4, true,
+                    "e.g. 1.0, or 0.5 for half the channels");
         }
     }
 
@@ -255,16 +244,6 @@ public record ModelSource(Kind kind, Optional<Path> file, OptionalInt depth, Opt
         why.ifPresent(w -> p.add(field, spec, "names a file that " + w + ": the path after file: "
                 + RelativeName.rule("model") + " (fix: e.g. file:lenet5.zip)"));
         return why.isEmpty();
-    }
-
-    private static void presence(Problems p, String field, Object value, Kind kind, String users) {
-        boolean given = value instanceof OptionalInt i ? i.isPresent() : ((OptionalDouble) value).isPresent();
-        if (given) {
-            p.add(field, value, "is not used by model " + kind + ": it is for " + users + " only (fix: remove it)");
-        } else {
-            p.missing(field,
-                    "model " + kind + " needs it (fix: give one, or use ModelSource.builtIn for the default size)");
-        }
     }
 
     /**

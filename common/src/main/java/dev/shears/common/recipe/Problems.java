@@ -2,6 +2,7 @@ package dev.shears.common.recipe;
 
 import dev.shears.common.text.Quoted;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -10,6 +11,7 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /** Collects problems and phrases them the same way everywhere: field, value, what is allowed, fix. */
@@ -90,6 +92,61 @@ final class Problems {
 
     void range(String field, Integer value, long lo, long hi, String fix) {
         range(field, value == null ? null : value.longValue(), lo, hi, fix);
+    }
+
+    /**
+     * Checks a field that only some choices of another field take, such as {@code pruning.norm}, which method
+     * ln_structured alone takes: given where the choice does not take it, or missing where it does, is a problem.
+     *
+     * @param value the field: an {@code Optional}, {@code OptionalInt}, {@code OptionalDouble} or {@code OptionalLong};
+     *     null when it was unreadable (already reported)
+     * @param selector the deciding field as messages name it, e.g. {@code method}
+     * @param choice its value; null when it was unreadable (already reported)
+     * @param takes which choices take the field: the messages list them from it
+     * @param needs what a choice that takes the field misses without it, with the fix, e.g. {@code a norm (fix: e.g.
+     *     norm: "2")}
+     * @return whether the field is given and taken, so that its own checks apply
+     */
+    <E extends Enum<E>> boolean takenOnlyBy(String field, Object value, String selector, E choice, Predicate<E> takes,
+            String needs) {
+        if (value == null || choice == null) {
+            return false;
+        }
+        boolean given = given(value);
+        boolean taken = takes.test(choice);
+        if (given && !taken) {
+            add(field, value, notUsed(selector, choice, takes, ""));
+        } else if (!given && taken) {
+            missing(field, selector + " " + show(choice) + " needs " + needs);
+        }
+        return given && taken;
+    }
+
+    /**
+     * {@code "is not used by <selector> <choice>: it is for <takers> only<note> (fix: remove it, or set <selector> to
+     * <a taker>)"}, the takers listed from {@code takes}.
+     */
+    static <E extends Enum<E>> String notUsed(String selector, E choice, Predicate<E> takes, String note) {
+        List<String> takers = Arrays.stream(choice.getDeclaringClass().getEnumConstants()).filter(takes)
+                .map(Problems::show).toList();
+        return "is not used by " + selector + " " + show(choice) + ": it is for " + allOf(takers) + " only" + note
+                + " (fix: remove it, or set " + selector + " to " + oneOf(takers) + ")";
+    }
+
+    private static boolean given(Object value) {
+        if (value instanceof Optional<?> o) {
+            return o.isPresent();
+        }
+        if (value instanceof OptionalInt o) {
+            return o.isPresent();
+        }
+        if (value instanceof OptionalDouble o) {
+            return o.isPresent();
+        }
+        if (value instanceof OptionalLong o) {
+            return o.isPresent();
+        }
+        throw new IllegalArgumentException("not an optional field: " + value.getClass().getName());
     }
 
     /** Checks a job or model name against {@link #NAME}. */
@@ -186,11 +243,20 @@ final class Problems {
 
     /** {@code "a, b or c"}. */
     static String oneOf(Collection<String> options) {
-        List<String> list = List.copyOf(options);
+        return listed(options, " or ");
+    }
+
+    /** {@code "a, b and c"}. */
+    static String allOf(Collection<String> items) {
+        return listed(items, " and ");
+    }
+
+    private static String listed(Collection<String> items, String beforeLast) {
+        List<String> list = List.copyOf(items);
         if (list.size() == 1) {
             return list.get(0);
         }
-        return String.join(", ", list.subList(0, list.size() - 1)) + " or " + list.get(list.size() - 1);
+        return String.join(", ", list.subList(0, list.size() - 1)) + beforeLast + list.get(list.size() - 1);
     }
 
     /** Edit distance counting insertions, deletions, substitutions and swaps of neighbours (optimal string alignment). */

@@ -183,35 +183,16 @@ public record PruningSpec(
             if (groups == null) {
                 return;
             }
-            boolean dependency = groups == Groups.DEPENDENCY;
-            String notUsed = "is not used by structured.groups parameter: it is for dependency groups only"
-                    + " (fix: remove it, or set groups: dependency)";
-            if (reduction != null && reduction.isPresent() != dependency) {
-                presence(p, FIELD + ".reduction", reduction, notUsed);
+            String needs = " (fix: give one, or use Structured.DEPENDENCY's defaults)";
+            p.takenOnlyBy(FIELD + ".reduction", reduction, "structured.groups", groups, Groups.DEPENDENCY::equals,
+                    "a reduction" + needs);
+            if (p.takenOnlyBy(FIELD + ".minChannels", minChannels, "structured.groups", groups,
+                    Groups.DEPENDENCY::equals, "a minimum of channels" + needs)) {
+                p.range(FIELD + ".minChannels", minChannels.getAsInt(), 0, 65536, "e.g. 1, or 8 to keep eight");
             }
-            if (minChannels != null) {
-                if (minChannels.isPresent() != dependency) {
-                    presence(p, FIELD + ".minChannels", minChannels, notUsed);
-                } else if (dependency) {
-                    p.range(FIELD + ".minChannels", minChannels.getAsInt(), 0, 65536, "e.g. 1, or 8 to keep eight");
-                }
-            }
-            if (roundTo != null) {
-                if (roundTo.isPresent() != dependency) {
-                    presence(p, FIELD + ".roundTo", roundTo, notUsed);
-                } else if (dependency) {
-                    p.range(FIELD + ".roundTo", roundTo.getAsInt(), 1, 4096,
-                            "1 for none, e.g. 8 for SIMD-friendly sizes");
-                }
-            }
-        }
-
-        private static void presence(Problems p, String field, Object value, String notUsed) {
-            boolean given = value instanceof Optional<?> o ? o.isPresent() : ((OptionalInt) value).isPresent();
-            if (given) {
-                p.add(field, value, notUsed);
-            } else {
-                p.missing(field, "dependency groups need it (fix: give one, or use Structured.DEPENDENCY's defaults)");
+            if (p.takenOnlyBy(FIELD + ".roundTo", roundTo, "structured.groups", groups, Groups.DEPENDENCY::equals,
+                    "a multiple to round to" + needs)) {
+                p.range(FIELD + ".roundTo", roundTo.getAsInt(), 1, 4096, "1 for none, e.g. 8 for SIMD-friendly sizes");
             }
         }
     }
@@ -389,42 +370,22 @@ public record PruningSpec(
         if (method == null) {
             return;
         }
-        if (norm != null) {
-            if (norm.isPresent() && !method.usesNorm()) {
-                p.add(SECTION + ".norm", norm.get(), notUsed(method, "ln_structured"));
-            } else if (norm.isEmpty() && method.usesNorm()) {
-                p.missing(SECTION + ".norm", "ln_structured needs a norm (fix: e.g. norm: \"2\")");
-            } else if (norm.isPresent()) {
-                canonicalNorm(norm.get(), p);
-            }
+        if (p.takenOnlyBy(SECTION + ".norm", norm, "method", method, Method::usesNorm,
+                "a norm (fix: e.g. norm: \"2\")")) {
+            canonicalNorm(norm.get(), p);
         }
-        if (dim != null) {
-            if (dim.isPresent() && !method.usesDim()) {
-                p.add(SECTION + ".dim", dim.getAsInt(), notUsed(method, "ln_structured and random_structured"));
-            } else if (dim.isEmpty() && method.usesDim()) {
-                p.missing(SECTION + ".dim", method + " needs a dim (fix: e.g. dim: 0 for output units or filters)");
-            } else if (dim.isPresent()) {
-                p.range(SECTION + ".dim", dim.getAsInt(), -4, 3, "0 prunes output units or filters, 1 inputs");
-            }
+        if (p.takenOnlyBy(SECTION + ".dim", dim, "method", method, Method::usesDim,
+                "a dim (fix: e.g. dim: 0 for output units or filters)")) {
+            p.range(SECTION + ".dim", dim.getAsInt(), -4, 3, "0 prunes output units or filters, 1 inputs");
         }
-        if (nm != null) {
-            if (nm.isPresent() && !method.usesNm()) {
-                p.add(SECTION + ".nm", nm.get().toString(), notUsed(method, "n_m"));
-            } else if (nm.isEmpty() && method.usesNm()) {
-                p.missing(SECTION + ".nm", "n_m needs a pattern (fix: e.g. nm: \"2:4\")");
-            }
-        }
-        if (structured != null) {
-            if (structured.isPresent() && !method.usesDim()) {
-                p.add(Structured.FIELD, structured.get().groups(),
-                        notUsed(method, "ln_structured and random_structured"));
-            } else if (structured.isEmpty() && method.usesDim()) {
-                p.missing(Structured.FIELD, method + " needs it (fix: e.g. Structured.PARAMETER)");
-            } else if (structured.isPresent() && structured.get().groups() == Structured.Groups.DEPENDENCY
-                    && dim != null && dim.isPresent() && dim.getAsInt() != 0) {
-                p.add(SECTION + ".dim", dim.getAsInt(), "does not apply to structured.groups dependency, which prunes"
-                        + " output channels (fix: remove dim, or set it to 0)");
-            }
+        p.takenOnlyBy(SECTION + ".nm", nm, "method", method, Method::usesNm, "a pattern (fix: e.g. nm: \"2:4\")");
+        Optional<Structured.Groups> groups = structured == null ? null : structured.map(Structured::groups);
+        if (p.takenOnlyBy(Structured.FIELD, groups, "method", method, Method::usesDim,
+                "a structured block (fix: e.g. Structured.PARAMETER)")
+                && structured.get().groups() == Structured.Groups.DEPENDENCY && dim != null && dim.isPresent()
+                && dim.getAsInt() != 0) {
+            p.add(SECTION + ".dim", dim.getAsInt(), "does not apply to structured.groups dependency, which prunes"
+                    + " output channels (fix: remove dim, or set it to 0)");
         }
         if (overrides != null && !overrides.isEmpty() && method == Method.N_M) {
             int n = overrides.size();
@@ -432,10 +393,6 @@ public record PruningSpec(
                     "is not used by method n_m: it applies one pattern at the first step, there is no schedule to"
                             + " override (fix: remove overrides, or change method)");
         }
-    }
-
-    private static String notUsed(Method method, String users) {
-        return "is not used by method " + method + ": it is for " + users + " only (fix: remove it, or change method)";
     }
 
     static void checkGlobs(String field, List<String> globs, Problems p) {

@@ -177,60 +177,40 @@ public record ScheduleSpec(
                     p.range(f + "initialSparsity", initialSparsity, 0, true, 1, false, null);
                 }
             } else if (initialSparsity != 0) {
-                p.add(f + "initialSparsity", initialSparsity, notUsed(kind, "polynomial and linear"));
+                p.add(f + "initialSparsity", initialSparsity,
+                        Problems.notUsed("kind", kind, Kind::usesInitialSparsity, ""));
             }
         }
-        if (steps != null) {
-            if (steps.isPresent() && !kind.usesSteps()) {
-                p.add(f + "steps", steps, notUsed(kind, "polynomial, linear and constant" + stepsHint(kind)));
-            } else if (steps.isEmpty() && kind.usesSteps()) {
-                p.missing(f + "steps",
-                        kind + " needs a number of steps in [1, " + MAX_STEPS + "] (fix: e.g. steps: 10)");
-            } else if (steps.isPresent()) {
-                p.range(f + "steps", steps.getAsInt(), 1, MAX_STEPS, "e.g. 10");
-            }
+        if (steps != null && steps.isPresent() && !kind.usesSteps()) {
+            p.add(f + "steps", steps, Problems.notUsed("kind", kind, Kind::usesSteps, stepsHint(kind)));
+        } else if (p.takenOnlyBy(f + "steps", steps, "kind", kind, Kind::usesSteps,
+                "a number of steps in [1, " + MAX_STEPS + "] (fix: e.g. steps: 10)")) {
+            p.range(f + "steps", steps.getAsInt(), 1, MAX_STEPS, "e.g. 10");
         }
-        if (power != null) {
-            if (power.isPresent() && !kind.usesPower()) {
-                p.add(f + "power", power, notUsed(kind, "polynomial"));
-            } else if (power.isEmpty() && kind.usesPower()) {
-                p.missing(f + "power", "polynomial needs a power in (0, 100] (fix: e.g. power: 3)");
-            } else if (power.isPresent()) {
-                p.range(f + "power", power.getAsDouble(), 0, false, 100, true, "3 is Zhu & Gupta's cubic, 1 is linear");
-            }
+        if (p.takenOnlyBy(f + "power", power, "kind", kind, Kind::usesPower,
+                "a power in (0, 100] (fix: e.g. power: 3)")) {
+            p.range(f + "power", power.getAsDouble(), 0, false, 100, true, "3 is Zhu & Gupta's cubic, 1 is linear");
         }
         if (points != null) {
             checkPoints(kind, points, p);
         }
-        if (rate != null) {
-            if (rate.isPresent() && !kind.isLotteryTicket()) {
-                p.add(f + "rate", rate, notUsed(kind, "lottery_ticket"));
-            } else if (rate.isEmpty() && kind.isLotteryTicket()) {
-                p.missing(f + "rate", "lottery_ticket needs a rate in (0, 1) (fix: e.g. rate: 0.2)");
-            } else if (rate.isPresent()) {
-                double r = rate.getAsDouble();
-                p.range(f + "rate", r, 0, false, 1, false, "e.g. 0.2 prunes 20 % of what remains each round");
-                if (r > 0 && r < 1 && finalSparsity != null && finalSparsity > 0 && finalSparsity < 1) {
-                    double rounds = Math.ceil(Math.log1p(-finalSparsity) / Math.log1p(-r) - 1e-9);
-                    if (rounds > MAX_STEPS) {
-                        p.add(f + "rate", rate,
-                                "needs about " + Problems.num(rounds) + " rounds to reach finalSparsity "
-                                        + Problems.num(finalSparsity) + ", more than " + MAX_STEPS
-                                        + " (fix: raise the rate, e.g. 0.2)");
-                    }
+        if (p.takenOnlyBy(f + "rate", rate, "kind", kind, Kind::isLotteryTicket,
+                "a rate in (0, 1) (fix: e.g. rate: 0.2)")) {
+            double r = rate.getAsDouble();
+            p.range(f + "rate", r, 0, false, 1, false, "e.g. 0.2 prunes 20 % of what remains each round");
+            if (r > 0 && r < 1 && finalSparsity != null && finalSparsity > 0 && finalSparsity < 1) {
+                double rounds = Math.ceil(Math.log1p(-finalSparsity) / Math.log1p(-r) - 1e-9);
+                if (rounds > MAX_STEPS) {
+                    p.add(f + "rate", rate, "needs about " + Problems.num(rounds) + " rounds to reach finalSparsity "
+                            + Problems.num(finalSparsity) + ", more than " + MAX_STEPS
+                            + " (fix: raise the rate, e.g. 0.2)");
                 }
             }
         }
-        if (rewindIteration != null) {
-            if (rewindIteration.isPresent() && !kind.isLotteryTicket()) {
-                p.add(f + "rewindIteration", rewindIteration, notUsed(kind, "lottery_ticket"));
-            } else if (rewindIteration.isEmpty() && kind.isLotteryTicket()) {
-                p.missing(f + "rewindIteration", "lottery_ticket needs the iteration to rewind to (fix: e.g."
-                        + " rewindIteration: 0 for the initialisation)");
-            } else if (rewindIteration.isPresent()) {
-                p.range(f + "rewindIteration", rewindIteration.getAsLong(), 0, 1_000_000_000L,
-                        "0 rewinds to the initialisation");
-            }
+        if (p.takenOnlyBy(f + "rewindIteration", rewindIteration, "kind", kind, Kind::isLotteryTicket,
+                "the iteration to rewind to (fix: e.g. rewindIteration: 0 for the initialisation)")) {
+            p.range(f + "rewindIteration", rewindIteration.getAsLong(), 0, 1_000_000_000L,
+                    "0 rewinds to the initialisation");
         }
     }
 
@@ -238,7 +218,7 @@ public record ScheduleSpec(
         String field = SECTION + ".points";
         if (!kind.usesPoints()) {
             if (!points.isEmpty()) {
-                p.add(field, points, notUsed(kind, "points"));
+                p.add(field, points, Problems.notUsed("kind", kind, Kind::usesPoints, ""));
             }
             return;
         }
@@ -261,10 +241,6 @@ public record ScheduleSpec(
                         + ": targets must be strictly increasing (fix: sort them and drop repeats)");
             }
         }
-    }
-
-    private static String notUsed(Kind kind, String users) {
-        return "is not used by kind " + kind + ": it is for " + users + " only (fix: remove it, or change kind)";
     }
 
     private static String stepsHint(Kind kind) {

@@ -69,15 +69,8 @@ public record Training(
     static void check(Updater updater, Double learningRate, OptionalDouble momentum, Double weightDecay,
             Integer batchSize, Integer denseEpochs, Integer threads, Problems p) {
         p.range(SECTION + ".learningRate", learningRate, 0, false, 10, true, "e.g. 0.01 for SGD, 0.001 for Adam");
-        if (updater != null && momentum != null) {
-            if (momentum.isPresent() && !updater.usesMomentum()) {
-                p.add(SECTION + ".momentum", momentum, "is not used by updater " + updater
-                        + ": only nesterovs has momentum (fix: remove momentum, or set updater: nesterovs)");
-            } else if (momentum.isEmpty() && updater.usesMomentum()) {
-                p.missing(SECTION + ".momentum",
-                        "updater nesterovs needs a momentum in [0, 1) (fix: e.g. momentum: 0.9)");
-            }
-        }
+        p.takenOnlyBy(SECTION + ".momentum", momentum, "updater", updater, Updater::usesMomentum,
+                "a momentum in [0, 1) (fix: e.g. momentum: 0.9)");
         if (momentum != null && momentum.isPresent()) {
             p.range(SECTION + ".momentum", momentum.getAsDouble(), 0, true, 1, false, "e.g. 0.9");
         }

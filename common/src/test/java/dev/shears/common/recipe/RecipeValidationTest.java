@@ -210,7 +210,7 @@ class RecipeValidationTest {
 
         assertThat(p.field()).isEqualTo("pruning.norm");
         assertThat(p.message()).isEqualTo("pruning.norm \"2\" is not used by method l1_unstructured: it is for"
-                + " ln_structured only (fix: remove it, or change method)");
+                + " ln_structured only (fix: remove it, or set method to ln_structured)");
     }
 
     @Test
@@ -240,7 +240,9 @@ class RecipeValidationTest {
     @Test
     void stepsWithAOneShotScheduleAreRefused() {
         assertThat(onlyProblem(MINIMAL + "schedule:\n  kind: one_shot\n  steps: 1\n").message())
-                .contains("schedule.steps 1 is not used by kind one_shot");
+                .isEqualTo(
+                        "schedule.steps 1 is not used by kind one_shot: it is for polynomial, linear and constant only;"
+                                + " one_shot is always one step (fix: remove it, or set kind to polynomial, linear or constant)");
     }
 
     @Test
@@ -490,7 +492,9 @@ class RecipeValidationTest {
                 .hasMessageContaining("training.batchSize 0 is out of range");
         assertThatThrownBy(() -> new PruningSpec(List.of("*.weight"), List.of(), PruningSpec.Method.LN_STRUCTURED,
                 Optional.empty(), OptionalInt.of(0), Optional.empty(), PruningSpec.Scope.LOCAL))
-                .isInstanceOf(RecipeException.class).hasMessageContaining("pruning.norm is missing");
+                .isInstanceOf(RecipeException.class)
+                .hasMessageContaining(
+                        "pruning.norm is missing: method ln_structured needs a norm (fix: e.g. norm: \"2\")");
         assertThatThrownBy(() -> ScheduleSpec.polynomial(0, 1.0, 10, 3))
                 .isInstanceOf(RecipeException.class).hasMessageContaining("schedule.finalSparsity 1 is out of range");
         assertThatThrownBy(() -> new AccuracyBudget(OptionalDouble.empty(), OptionalDouble.empty(),
@@ -515,7 +519,8 @@ class RecipeValidationTest {
     void aSizeForAnArchitectureThatHasNoneIsRefused() {
         assertThat(onlyProblem("job: a\nmodel:\n  name: resnet\n  widthMultiplier: 0.5\n").message())
                 .isEqualTo(
-                        "model.widthMultiplier 0.5 is not used by model resnet: it is for mobilenetv2 only (fix: remove it)");
+                        "model.widthMultiplier 0.5 is not used by model resnet: it is for mobilenetv2 only (fix: remove it,"
+                                + " or set model to mobilenetv2)");
         assertThat(onlyProblem("job: a\nmodel:\n  name: mobilenetv2\n  widthMultiplier: 0\n").field())
                 .isEqualTo("model.widthMultiplier");
         assertThat(onlyProblem("job: a\nmodel:\n  name: vgg\n  depth: 12\n").message())
@@ -574,7 +579,8 @@ class RecipeValidationTest {
     void aStructuredBlockWithAnUnstructuredMethodIsRefused() {
         assertThat(onlyProblem(MINIMAL + "pruning:\n  structured:\n    groups: dependency\n").message())
                 .isEqualTo("pruning.structured dependency is not used by method l1_unstructured: it is for"
-                        + " ln_structured and random_structured only (fix: remove it, or change method)");
+                        + " ln_structured and random_structured only (fix: remove it, or set method to ln_structured or"
+                        + " random_structured)");
     }
 
     @Test
@@ -583,7 +589,7 @@ class RecipeValidationTest {
 
         assertThat(p.field()).isEqualTo("pruning.structured.minChannels");
         assertThat(p.message()).isEqualTo("pruning.structured.minChannels 4 is not used by structured.groups parameter:"
-                + " it is for dependency groups only (fix: remove it, or set groups: dependency)");
+                + " it is for dependency only (fix: remove it, or set structured.groups to dependency)");
     }
 
     @Test
