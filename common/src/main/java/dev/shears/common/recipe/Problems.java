@@ -109,13 +109,22 @@ final class Problems {
      */
     <E extends Enum<E>> boolean takenOnlyBy(String field, Object value, String selector, E choice, Predicate<E> takes,
             String needs) {
+        return takenOnlyBy(field, value, selector, choice, takes, needs, "");
+    }
+
+    /**
+     * {@link #takenOnlyBy(String, Object, String, Enum, Predicate, String)}, with {@code note} after the takers where the
+     * field is given to a choice that does not take it, e.g. {@code "; one_shot is always one step"}.
+     */
+    <E extends Enum<E>> boolean takenOnlyBy(String field, Object value, String selector, E choice, Predicate<E> takes,
+            String needs, String note) {
         if (value == null || choice == null) {
             return false;
         }
         boolean given = given(value);
         boolean taken = takes.test(choice);
         if (given && !taken) {
-            add(field, value, notUsed(selector, choice, takes, ""));
+            add(field, value, notUsed(selector, choice, takes, note));
         } else if (!given && taken) {
             missing(field, selector + " " + show(choice) + " needs " + needs);
         }

@@ -181,10 +181,8 @@ public record ScheduleSpec(
                         Problems.notUsed("kind", kind, Kind::usesInitialSparsity, ""));
             }
         }
-        if (steps != null && steps.isPresent() && !kind.usesSteps()) {
-            p.add(f + "steps", steps, Problems.notUsed("kind", kind, Kind::usesSteps, stepsHint(kind)));
-        } else if (p.takenOnlyBy(f + "steps", steps, "kind", kind, Kind::usesSteps,
-                "a number of steps in [1, " + MAX_STEPS + "] (fix: e.g. steps: 10)")) {
+        if (p.takenOnlyBy(f + "steps", steps, "kind", kind, Kind::usesSteps,
+                "a number of steps in [1, " + MAX_STEPS + "] (fix: e.g. steps: 10)", stepsHint(kind))) {
             p.range(f + "steps", steps.getAsInt(), 1, MAX_STEPS, "e.g. 10");
         }
         if (p.takenOnlyBy(f + "power", power, "kind", kind, Kind::usesPower,
