@@ -46,8 +46,9 @@ def latency_section(d, out):
     out.append("## PruneStep latency, scheduler to mask applied")
     out.append("")
     out.append(f"A local pipeline (KRaft broker, scheduler, one worker, each its own JVM, loopback) runs one LeNet-5 job"
-               f" on the committed Fashion-MNIST subset: {recipe.get('steps', '?')} steps, no fine-tuning, "
-               f"{recipe.get('denseEpochs', '?')} dense epoch(s); the job ended `{recipe.get('state', '?')}`. Each"
+               f" on the committed Fashion-MNIST subset: {recipe.get('steps', '?')} steps of"
+               f" {recipe.get('iterations', '?')} fine-tuning iterations, "
+               f"{recipe.get('dense_epochs', '?')} dense epoch(s); the job ended `{recipe.get('state', '?')}`. Each"
                " PruneStep is created and produced by the scheduler in a transaction, read by the worker"
                " (read_committed) and its mask applied; the worker's `shears.worker.command.latency` measures from the"
                " event's `time` to the mask in place (one clock: one machine). The other rows come from the events'"

@@ -46,13 +46,15 @@ start_run
 
 for part in throughput idle; do
     has "$part" || continue
-    echo "== ScaleOut --part $part, load $(load)" >&2
-    java -Xmx1g -cp "$JAR" dev.shears.bench.ScaleOut --part "$part" --cores "${CORES:-0,1}" \
-        --dense-epochs "${DENSE_EPOCHS:-1}" --steps "${STEPS:-3}" --iterations "${ITERATIONS:-100}" \
-        --repeats "${REPEATS:-3}" \
-        --partitions "${PARTITIONS:-2}" --idle-workers "${IDLE_WORKERS:-3}" --idle-jobs "${IDLE_JOBS:-4}" \
-        --worker-heap "${HEAP:-2g}" --dir "$TMP/$part" > "$TMP/$part.log" 2> "$TMP/$part.err" \
-        || { tail -30 "$TMP/$part.err" >&2; cat "$TMP/$part.log" >&2; die "ScaleOut --part $part failed (log above)"; }
+    case "$part" in
+        throughput) args=(--dense-epochs "${DENSE_EPOCHS:-1}" --steps "${STEPS:-3}" --iterations "${ITERATIONS:-100}"
+                          --cores "${CORES:-0,1}" --repeats "${REPEATS:-3}") ;;
+        idle) args=(--partitions "${PARTITIONS:-2}" --workers "${IDLE_WORKERS:-3}" --jobs "${IDLE_JOBS:-4}") ;;
+    esac
+    echo "== ScaleOut $part, load $(load)" >&2
+    java -Xmx1g -cp "$JAR" dev.shears.bench.ScaleOut "$part" "${args[@]}" --worker-heap "${HEAP:-2g}" \
+        --dir "$TMP/$part" > "$TMP/$part.log" 2> "$TMP/$part.err" \
+        || { tail -30 "$TMP/$part.err" >&2; cat "$TMP/$part.log" >&2; die "ScaleOut $part failed (log above)"; }
     grep -E '^(ASSIGN|JOB|THROUGHPUT|RATIO|RAN|IDLE)' "$TMP/$part.log" >&2
 done
 

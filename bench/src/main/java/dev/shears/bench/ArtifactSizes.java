@@ -1,6 +1,5 @@
 package dev.shears.bench;
 
-import dev.shears.common.process.SerialFilter;
 import dev.shears.common.recipe.Augmentation;
 import dev.shears.prune.Amount;
 import dev.shears.prune.Compaction;
@@ -32,7 +31,6 @@ import java.util.zip.ZipFile;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -78,8 +76,7 @@ public final class ArtifactSizes implements Callable<Integer> {
     private static final Map<String, Integer> MASKED_ITERATIONS = Map.of("lenet5", 50, "vgg", 10);
 
     public static void main(String[] args) {
-        SerialFilter.install();
-        System.exit(new CommandLine(new ArtifactSizes()).execute(args));
+        Launch.exit(new ArtifactSizes(), args);
     }
 
     @Override

@@ -55,6 +55,8 @@ final class BenchModels {
     static final Normalization FASHION_MNIST_FLAT = Normalization.uniform(784, 0.2860, 0.3530);
     /** Where Debian's dataset-fashion-mnist installs Fashion-MNIST. */
     static final Path FASHION_MNIST = Roots.DEBIAN_DATASETS.resolve("fashion-mnist");
+    /** The committed subset of Fashion-MNIST, relative to the checkout's root. */
+    static final Path FASHION_MNIST_SUBSET = Path.of("trainer/src/test/resources/fashion-mnist-subset");
     static final List<String> NAMES = List.of("lenet5", "vgg");
     /** Publisher's tolerance between the compacted and the uncompacted model's outputs. */
     static final double TOLERANCE = 1e-4;

@@ -1,6 +1,5 @@
 package dev.shears.bench;
 
-import dev.shears.common.process.SerialFilter;
 import dev.shears.prune.Compaction;
 import dev.shears.prune.ModelCost;
 import dev.shears.trainer.cpu.CpuAcceleration;
@@ -9,7 +8,6 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,8 +44,7 @@ public final class CompactionSpeedup implements Runnable {
     Turns turns;
 
     public static void main(String[] args) {
-        SerialFilter.install();
-        System.exit(new CommandLine(new CompactionSpeedup()).execute(args));
+        Launch.exit(new CompactionSpeedup(), args);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.shears.bench;
 
-import dev.shears.common.process.SerialFilter;
 import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.CpuAcceleration;
@@ -65,8 +64,7 @@ public final class PathAblation implements Callable<Integer> {
     Path data = BenchModels.FASHION_MNIST;
 
     public static void main(String[] args) {
-        SerialFilter.install();
-        System.exit(new CommandLine(new PathAblation()).execute(args));
+        Launch.exit(new PathAblation(), args);
     }
 
     @Override

@@ -4,7 +4,6 @@ import dev.shears.common.events.Event;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
-import dev.shears.common.process.SerialFilter;
 import dev.shears.deploy.launch.LocalPipeline;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,14 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /**
  * The pipeline's overhead on one command: a {@link LocalPipeline} (broker, scheduler, one worker, each its own JVM, on
@@ -40,7 +36,8 @@ import picocli.CommandLine.Option;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.shears.bench.PipelineLatency \
- *     --data trainer/src/test/resources/fashion-mnist-subset [--steps 50] [--dense-epochs 1] [--dir DIR]
+ *     [--data trainer/src/test/resources/fashion-mnist-subset] [--steps 50] [--dense-epochs 1] [--iterations 0] \
+ *     [--dir DIR]
  * </pre>
  */
 @Command(name = "PipelineLatency", mixinStandardHelpOptions = true,
@@ -52,16 +49,8 @@ public final class PipelineLatency implements Callable<Integer> {
                     + " command was created \\(([0-9.]+) ms computing it; received by this worker ([0-9.-]+) ms after it was"
                     + " created\\)");
 
-    @Option(names = "--data", required = true, description = "Fashion-MNIST directory (the subset is enough)")
-    Path data;
-
-    @Option(names = "--steps", defaultValue = "50",
-            description = "schedule steps, in [1, 10000] (default ${DEFAULT-VALUE})")
-    int steps;
-
-    @Option(names = "--dense-epochs", defaultValue = "1",
-            description = "dense epochs before pruning (default ${DEFAULT-VALUE})")
-    int denseEpochs;
+    @Mixin
+    TrainedJobs jobs = new TrainedJobs(BenchModels.FASHION_MNIST_SUBSET, 1, 50, 0);
 
     @Mixin
     RunDirectory dir;
@@ -70,37 +59,18 @@ public final class PipelineLatency implements Callable<Integer> {
     Deadline deadline = new Deadline(20);
 
     public static void main(String[] args) {
-        SerialFilter.install();
-        System.exit(new CommandLine(new PipelineLatency()).execute(args));
-    }
-
-    /** The quick recipe's model and data, with {@code steps} steps, no fine-tuning and a budget that never intervenes. */
-    String recipe() {
-        return BenchRecipes.lenet5(JOB, data.toAbsolutePath().normalize().getFileName().toString(), denseEpochs, steps,
-                0);
+        Launch.exit(new PipelineLatency(), args);
     }
 
     @Override
     public Integer call() throws Exception {
         Path work = dir.orTemporary("pipeline-latency");
-        try (LocalPipeline pipeline = LocalPipeline.start(work, LocalPipeline.Options.defaults().withWorkers(1)
-                .withDataRoots(List.of(data.toAbsolutePath().normalize().getParent())))) {
+        try (LocalPipeline pipeline = LocalPipeline.start(work,
+                LocalPipeline.Options.defaults().withWorkers(1).withDataRoots(List.of(jobs.dataRoot())))) {
             SchedulerApi api = new SchedulerApi(pipeline.schedulerUrl());
-            api.submit(recipe());
-            long start = System.nanoTime();
-            String state = "submitted";
-            while (!state.equals("published") && !state.equals("failed") && !state.equals("cancelled")) {
-                if (deadline.passed(start)) {
-                    System.err.println(
-                            "job " + JOB + " still " + state + " after " + deadline.minutes + " minutes; logs in "
-                                    + pipeline.logDir());
-                    return 1;
-                }
-                Thread.sleep(500);
-                state = api.state(JOB);
-            }
-            System.out.printf(Locale.ROOT, "RECIPE steps=%d fineTuneIterations=0 denseEpochs=%d state=%s%n", steps,
-                    denseEpochs, state);
+            api.submit(jobs.recipe(JOB));
+            String state = api.awaitEnd(JOB, System.nanoTime(), deadline, pipeline.logDir());
+            System.out.println("RECIPE " + jobs.describe() + " state=" + state);
 
             Samples latency = new Samples();
             Samples computing = new Samples();
@@ -157,7 +127,7 @@ public final class PipelineLatency implements Callable<Integer> {
                     System.out.println("METRIC " + line);
                 }
             }
-            return state.equals("published") && latency.count() == steps ? 0 : 1;
+            return state.equals("published") && latency.count() == jobs.steps ? 0 : 1;
         }
     }
 }

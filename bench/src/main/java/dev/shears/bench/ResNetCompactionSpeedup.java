@@ -1,7 +1,6 @@
 package dev.shears.bench;
 
 import dev.shears.common.data.InputShape;
-import dev.shears.common.process.SerialFilter;
 import dev.shears.prune.Amount;
 import dev.shears.prune.ChannelGroup;
 import dev.shears.prune.ChannelLimits;
@@ -20,7 +19,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -80,8 +78,7 @@ public final class ResNetCompactionSpeedup implements Runnable {
     Turns turns;
 
     public static void main(String[] args) {
-        SerialFilter.install();
-        System.exit(new CommandLine(new ResNetCompactionSpeedup()).execute(args));
+        Launch.exit(new ResNetCompactionSpeedup(), args);
     }
 
     @Override

@@ -5,7 +5,6 @@ import dev.shears.common.events.JobStarted;
 import dev.shears.common.events.ModelPublished;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
-import dev.shears.common.process.SerialFilter;
 import dev.shears.deploy.launch.ChildProcess;
 import dev.shears.deploy.launch.LocalPipeline;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +23,7 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
@@ -32,16 +32,17 @@ import org.apache.kafka.common.ConsumerGroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.utils.Utils;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.ScopeType;
 
 /**
  * Scaling out (issue 16, item 6), with real trainer workers ({@code shears worker}, each its own JVM, as
  * {@link LocalPipeline} starts them) on the real Fashion-MNIST.
  *
- * <p>{@code --part throughput}: the same two LeNet-5 jobs run by two workers, then by one. Each worker is pinned to
+ * <p>{@code ScaleOut throughput}: the same two LeNet-5 jobs run by two workers, then by one. Each worker is pinned to
  * its own core ({@code taskset -a -p -c}) and told so ({@code -XX:ActiveProcessorCount=1}, one OpenMP thread). The job
  * ids are chosen so that the two jobs' commands land on partitions of different workers of the two-worker group (a
  * job's commands are keyed by its id). Prints one {@code ASSIGN} line per worker (its partitions of the commands
@@ -50,205 +51,220 @@ import picocli.CommandLine.Option;
  * each worker's CPU seconds); then {@code RATIO} (one worker's span over two workers', medians over
  * {@code --repeats} alternated runs).
  *
- * <p>{@code --part idle}: a commands topic of {@code --partitions} P and {@code --idle-workers} W > P workers: the
- * group gives each partition to one worker and W - P workers none ({@code ASSIGN} lines); {@code --idle-jobs} small
- * jobs submitted at once run on the assigned workers only ({@code RAN} lines: each worker's steps; {@code IDLE}: the
+ * <p>{@code ScaleOut idle}: a commands topic of {@code --partitions} P and {@code --workers} W > P workers: the group
+ * gives each partition to one worker and W - P workers none ({@code ASSIGN} lines); {@code --jobs} small jobs
+ * submitted at once run on the assigned workers only ({@code RAN} lines: each worker's steps; {@code IDLE}: the
  * workers that ran none).
  *
  * <pre>
- * java -cp bench/target/benchmarks.jar dev.shears.bench.ScaleOut --part throughput [--cores 0,1] [--dense-epochs 1]
- * java -cp bench/target/benchmarks.jar dev.shears.bench.ScaleOut --part idle [--partitions 2] [--idle-workers 3]
+ * java -cp bench/target/benchmarks.jar dev.shears.bench.ScaleOut throughput [--cores 0,1] [--dense-epochs 1]
+ * java -cp bench/target/benchmarks.jar dev.shears.bench.ScaleOut idle [--partitions 2] [--workers 3] [--jobs 4]
  * </pre>
  */
 @Command(name = "ScaleOut", mixinStandardHelpOptions = true,
+        subcommands = {ScaleOut.Throughput.class, ScaleOut.Idle.class},
         description = "Two workers against one on two jobs; a commands topic's partitions against idle workers.")
-public final class ScaleOut implements Callable<Integer> {
+public final class ScaleOut {
     private static final String GROUP = "shears-workers";
+    /** The pipelines' topic prefix. */
+    private static final String PREFIX = "scale";
 
-    @Option(names = "--part", defaultValue = "throughput",
-            description = "throughput or idle (default ${DEFAULT-VALUE})")
-    String part;
-
-    @Option(names = "--data", description = "the recipes' data set, a directory; its parent is the workers' data root"
-            + " (default ${DEFAULT-VALUE})")
-    Path data = BenchModels.FASHION_MNIST;
-
-    @Option(names = "--cores", split = ",", defaultValue = "0,1",
-            description = "the core of worker 1, 2, ... (default ${DEFAULT-VALUE})")
-    List<Integer> cores;
-
-    @Option(names = "--dense-epochs", defaultValue = "1", description = "per job (default ${DEFAULT-VALUE})")
-    int denseEpochs;
-
-    @Option(names = "--steps", defaultValue = "3", description = "pruning steps per job (default ${DEFAULT-VALUE})")
-    int steps;
-
-    @Option(names = "--iterations", defaultValue = "100",
-            description = "fine-tuning iterations per step (default ${DEFAULT-VALUE})")
-    int iterations;
-
-    @Option(names = "--repeats", defaultValue = "1",
-            description = "throughput part: runs of each, alternated 2, 1, 2, 1, ... (default ${DEFAULT-VALUE})")
-    int repeats;
-
-    @Option(names = "--partitions", defaultValue = "2",
-            description = "idle part: commands partitions (default ${DEFAULT-VALUE})")
-    int partitions;
-
-    @Option(names = "--idle-workers", defaultValue = "3", description = "idle part: workers (default ${DEFAULT-VALUE})")
-    int idleWorkers;
-
-    @Option(names = "--idle-jobs", defaultValue = "4", description = "idle part: small jobs (default ${DEFAULT-VALUE})")
-    int idleJobs;
-
-    @Option(names = "--worker-heap", defaultValue = "2g", description = "each worker's -Xmx (default ${DEFAULT-VALUE})")
+    @Option(names = "--worker-heap", defaultValue = "2g", scope = ScopeType.INHERIT,
+            description = "each worker's -Xmx (default ${DEFAULT-VALUE})")
     String workerHeap;
 
-    @Mixin
-    Deadline deadline = new Deadline(30);
-
-    @Mixin
-    RunDirectory dir;
-
-    /** The two jobs of the throughput part, picked on its first run. */
-    private List<String> jobs;
-
     public static void main(String[] args) {
-        SerialFilter.install();
-        System.exit(new CommandLine(new ScaleOut()).execute(args));
+        Launch.exit(new ScaleOut(), args);
     }
 
-    @Override
-    public Integer call() throws Exception {
-        Path work = dir.orTemporary("scale-out");
-        return switch (part) {
-            case "throughput" -> throughput(work);
-            case "idle" -> idle(work.resolve("idle"));
-            default -> throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--part " + part + " is neither throughput nor idle (fix: one of those)");
-        };
-    }
+    /** The two jobs on two workers, then on one, pinned. */
+    @Command(name = "throughput", mixinStandardHelpOptions = true,
+            description = "The same two LeNet-5 jobs run by two pinned workers, then by one.")
+    static final class Throughput implements Callable<Integer> {
+        @ParentCommand
+        ScaleOut parent;
 
-    private int throughput(Path work) throws Exception {
-        Map<Integer, Samples> spans = new TreeMap<>();
-        for (int run = 1; run <= repeats; run++) {
-            for (int workers : List.of(2, 1)) {
-                double span = twoJobs(work.resolve("run-" + run + "-workers-" + workers), run, workers);
-                spans.computeIfAbsent(workers, w -> new Samples()).add(span);
+        @Mixin
+        TrainedJobs jobs = new TrainedJobs(BenchModels.FASHION_MNIST, 1, 3, 100);
+
+        @Option(names = "--cores", split = ",", defaultValue = "0,1",
+                description = "the core of worker 1, 2, ... (default ${DEFAULT-VALUE})")
+        List<Integer> cores;
+
+        @Option(names = "--repeats", defaultValue = "1",
+                description = "runs of each, alternated 2, 1, 2, 1, ... (default ${DEFAULT-VALUE})")
+        int repeats;
+
+        @Mixin
+        Deadline deadline = new Deadline(30);
+
+        @Mixin
+        RunDirectory dir;
+
+        /** The two jobs' ids, picked on the first run. */
+        private List<String> ids;
+
+        @Override
+        public Integer call() throws Exception {
+            Path work = dir.orTemporary("scale-out");
+            Map<Integer, Samples> spans = new TreeMap<>();
+            for (int run = 1; run <= repeats; run++) {
+                for (int workers : List.of(2, 1)) {
+                    double span = twoJobs(work.resolve("run-" + run + "-workers-" + workers), run, workers);
+                    spans.computeIfAbsent(workers, w -> new Samples()).add(span);
+                }
+            }
+            double one = spans.get(1).percentile(0.5);
+            double two = spans.get(2).percentile(0.5);
+            System.out.printf(Locale.ROOT,
+                    "RATIO runs=%d one_worker_span_s=%.1f two_workers_span_s=%.1f speedup=%.2f%n", repeats, one, two,
+                    one / two);
+            return 0;
+        }
+
+        /**
+         * The two jobs on a new pipeline of {@code workers} pinned workers (the job ids picked on the first run, so
+         * that two workers get one each); prints its {@code ASSIGN}, {@code JOB} and {@code THROUGHPUT} lines.
+         *
+         * @return the span, first {@code JobStarted} created to last {@code ModelPublished} created, in seconds
+         */
+        private double twoJobs(Path dir, int run, int workers) throws Exception {
+            int partitions = LocalPipeline.Options.defaults().partitions();
+            try (LocalPipeline pipeline = parent.start(dir, jobs, workers, partitions)) {
+                pin(pipeline);
+                Map<String, Set<Integer>> assignment = assignment(pipeline, workers);
+                if (ids == null) {
+                    ids = jobsOnDifferentWorkers(assignment, partitions);
+                }
+                List<ProcessHandle> handles = pipeline.workers().stream()
+                        .map(w -> ProcessHandle.of(w.pid()).orElseThrow()).toList();
+                List<Duration> cpu0 = handles.stream().map(ScaleOut::cpu).toList();
+                TopicHistory history = runAll(pipeline, jobs, ids, deadline);
+                Instant first = null;
+                Instant last = null;
+                for (String job : ids) {
+                    Event started = history.commands().get(job).stream()
+                            .filter(e -> e.payload() instanceof JobStarted).findFirst().orElseThrow();
+                    Event published = history.reports().get(job).stream()
+                            .filter(e -> e.payload() instanceof ModelPublished).findFirst().orElseThrow();
+                    first = first == null || started.time().isBefore(first) ? started.time() : first;
+                    last = last == null || published.time().isAfter(last) ? published.time() : last;
+                    System.out.printf(Locale.ROOT, "JOB run=%d workers=%d job=%s worker=%s seconds=%.1f%n", run,
+                            workers, job, workersOf(history, job), TopicHistory.between(started, published) / 1000);
+                }
+                double span = Duration.between(first, last).toNanos() / 1e9;
+                List<String> cpu = new ArrayList<>();
+                for (int i = 0; i < handles.size(); i++) {
+                    cpu.add(String.format(Locale.ROOT, "%.1f",
+                            cpu(handles.get(i)).minus(cpu0.get(i)).toNanos() / 1e9));
+                }
+                System.out.printf(Locale.ROOT, "THROUGHPUT run=%d workers=%d jobs=%d span_s=%.1f jobs_per_hour=%.1f"
+                        + " worker_cpu_s=%s cores=%s %s%n", run, workers, ids.size(), span, ids.size() * 3600 / span,
+                        String.join(",", cpu),
+                        cores.subList(0, workers).stream().map(String::valueOf).collect(Collectors.joining(",")),
+                        jobs.describe());
+                return span;
             }
         }
-        double one = spans.get(1).percentile(0.5);
-        double two = spans.get(2).percentile(0.5);
-        System.out.printf(Locale.ROOT, "RATIO runs=%d one_worker_span_s=%.1f two_workers_span_s=%.1f speedup=%.2f%n",
-                repeats, one, two, one / two);
-        return 0;
+
+        /** Pins worker i (every thread it has now, and so the threads they start) to {@code cores[i]}. */
+        private void pin(LocalPipeline pipeline) throws Exception {
+            List<ChildProcess> workers = pipeline.workers();
+            if (workers.size() > cores.size()) {
+                throw new IllegalArgumentException(workers.size() + " workers but --cores names " + cores.size()
+                        + " (fix: one core per worker, e.g. --cores 0,1)");
+            }
+            for (int i = 0; i < workers.size(); i++) {
+                Process p = new ProcessBuilder("taskset", "-a", "-p", "-c", Integer.toString(cores.get(i)),
+                        Long.toString(workers.get(i).pid())).redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (p.waitFor() != 0) {
+                    throw new IllegalStateException("taskset failed for " + workers.get(i).name() + ": " + out
+                            + " (fix: install util-linux, or name cores this machine has)");
+                }
+            }
+        }
+    }
+
+    /** More workers than the commands topic has partitions. */
+    @Command(name = "idle", mixinStandardHelpOptions = true,
+            description = "A commands topic of P partitions and W > P workers: which workers get work.")
+    static final class Idle implements Callable<Integer> {
+        @ParentCommand
+        ScaleOut parent;
+
+        @Mixin
+        TrainedJobs jobs = new TrainedJobs(BenchModels.FASHION_MNIST, 0, 1, 20);
+
+        @Option(names = "--partitions", defaultValue = "2",
+                description = "the commands topic's partitions (default ${DEFAULT-VALUE})")
+        int partitions;
+
+        @Option(names = "--workers", defaultValue = "3", description = "workers (default ${DEFAULT-VALUE})")
+        int workers;
+
+        @Option(names = "--jobs", defaultValue = "4", description = "jobs submitted at once (default ${DEFAULT-VALUE})")
+        int count;
+
+        @Mixin
+        Deadline deadline = new Deadline(30);
+
+        @Mixin
+        RunDirectory dir;
+
+        @Override
+        public Integer call() throws Exception {
+            try (LocalPipeline pipeline = parent.start(dir.orTemporary("scale-out").resolve("idle"), jobs, workers,
+                    partitions)) {
+                Map<String, Set<Integer>> assignment = assignment(pipeline, workers);
+                List<String> ids = IntStream.rangeClosed(1, count).mapToObj(i -> "idle-" + i).toList();
+                TopicHistory history = runAll(pipeline, jobs, ids, deadline);
+                Map<String, Integer> ran = new TreeMap<>();
+                assignment.keySet().forEach(w -> ran.put(w, 0));
+                history.reports().values().forEach(events -> events.stream()
+                        .filter(e -> e.payload() instanceof StepCompleted)
+                        .forEach(e -> ran.merge(((StepCompleted) e.payload()).worker(), 1, Integer::sum)));
+                ran.forEach((w, n) -> System.out.printf(Locale.ROOT, "RAN worker=%s steps=%d partitions=%s%n", w, n,
+                        assignment.getOrDefault(w, Set.of())));
+                List<String> idle = ran.entrySet().stream().filter(e -> e.getValue() == 0).map(Map.Entry::getKey)
+                        .toList();
+                System.out.printf(Locale.ROOT, "IDLE partitions=%d workers=%d jobs=%d idle_workers=%d idle=%s%n",
+                        partitions, workers, count, idle.size(), String.join(",", idle));
+                return 0;
+            }
+        }
     }
 
     /**
-     * The two jobs on a new pipeline of {@code workers} pinned workers (the job ids picked on the first run, so that
-     * two workers get one each); prints its {@code ASSIGN}, {@code JOB} and {@code THROUGHPUT} lines.
-     *
-     * @return the span, first {@code JobStarted} created to last {@code ModelPublished} created, in seconds
+     * A new local pipeline under {@code dir}: {@code workers} workers of {@code --worker-heap}, told they have one
+     * core, with {@code jobs}' data root, and a commands topic of {@code commandPartitions} partitions.
      */
-    private double twoJobs(Path dir, int run, int workers) throws Exception {
-        LocalPipeline.Options options = options(workers, LocalPipeline.Options.defaults().partitions());
-        try (LocalPipeline pipeline = LocalPipeline.start(dir, options)) {
-            pin(pipeline);
-            Map<String, Set<Integer>> assignment = assignment(pipeline, workers);
-            if (jobs == null) {
-                jobs = jobsOnDifferentWorkers(assignment, options.partitions());
-            }
-            List<ProcessHandle> handles = pipeline.workers().stream()
-                    .map(w -> ProcessHandle.of(w.pid()).orElseThrow()).toList();
-            List<Duration> cpu0 = handles.stream().map(ScaleOut::cpu).toList();
-            SchedulerApi api = new SchedulerApi(pipeline.schedulerUrl());
-            for (String job : jobs) {
-                api.submit(BenchRecipes.lenet5(job, dataName(), denseEpochs, steps, iterations));
-            }
-            awaitPublished(pipeline, api, jobs);
-            TopicHistory history = TopicHistory.read(pipeline.bootstrapServers(), new Topics(options.topicPrefix()));
-            Instant first = null;
-            Instant last = null;
-            for (String job : jobs) {
-                Event started = history.commands().get(job).stream().filter(e -> e.payload() instanceof JobStarted)
-                        .findFirst().orElseThrow();
-                Event published = history.reports().get(job).stream()
-                        .filter(e -> e.payload() instanceof ModelPublished).findFirst()
-                        .orElseThrow(() -> new IllegalStateException("job " + job + " was not published; logs in "
-                                + pipeline.logDir()));
-                first = first == null || started.time().isBefore(first) ? started.time() : first;
-                last = last == null || published.time().isAfter(last) ? published.time() : last;
-                System.out.printf(Locale.ROOT, "JOB run=%d workers=%d job=%s worker=%s seconds=%.1f%n", run,
-                        workers, job, workersOf(history, job), TopicHistory.between(started, published) / 1000);
-            }
-            double span = Duration.between(first, last).toNanos() / 1e9;
-            List<String> cpu = new ArrayList<>();
-            for (int i = 0; i < handles.size(); i++) {
-                cpu.add(String.format(Locale.ROOT, "%.1f", cpu(handles.get(i)).minus(cpu0.get(i)).toNanos() / 1e9));
-            }
-            System.out.printf(Locale.ROOT, "THROUGHPUT run=%d workers=%d jobs=%d span_s=%.1f jobs_per_hour=%.1f"
-                    + " worker_cpu_s=%s cores=%s dense_epochs=%d steps=%d iterations=%d%n", run, workers,
-                    jobs.size(), span, jobs.size() * 3600 / span, String.join(",", cpu),
-                    cores.subList(0, workers).stream().map(String::valueOf).collect(Collectors.joining(",")),
-                    denseEpochs, steps, iterations);
-            return span;
-        }
-    }
-
-    private int idle(Path work) throws Exception {
-        LocalPipeline.Options options = options(idleWorkers, partitions);
-        try (LocalPipeline pipeline = LocalPipeline.start(work, options)) {
-            Map<String, Set<Integer>> assignment = assignment(pipeline, idleWorkers);
-            SchedulerApi api = new SchedulerApi(pipeline.schedulerUrl());
-            List<String> ids = new ArrayList<>();
-            for (int i = 1; i <= idleJobs; i++) {
-                ids.add("idle-" + i);
-                api.submit(BenchRecipes.lenet5("idle-" + i, dataName(), 0, 1, 20));
-            }
-            awaitPublished(pipeline, api, ids);
-            TopicHistory history = TopicHistory.read(pipeline.bootstrapServers(), new Topics(options.topicPrefix()));
-            Map<String, Integer> ran = new TreeMap<>();
-            assignment.keySet().forEach(w -> ran.put(w, 0));
-            history.reports().values().forEach(events -> events.stream()
-                    .filter(e -> e.payload() instanceof StepCompleted)
-                    .forEach(e -> ran.merge(((StepCompleted) e.payload()).worker(), 1, Integer::sum)));
-            ran.forEach((w, n) -> System.out.printf(Locale.ROOT, "RAN worker=%s steps=%d partitions=%s%n", w, n,
-                    assignment.getOrDefault(w, Set.of())));
-            List<String> idle = ran.entrySet().stream().filter(e -> e.getValue() == 0).map(Map.Entry::getKey).toList();
-            System.out.printf(Locale.ROOT, "IDLE partitions=%d workers=%d jobs=%d idle_workers=%d idle=%s%n",
-                    partitions, idleWorkers, idleJobs, idle.size(), String.join(",", idle));
-            return 0;
-        }
-    }
-
-    private LocalPipeline.Options options(int workers, int commandPartitions) {
+    private LocalPipeline start(Path dir, TrainedJobs jobs, int workers, int commandPartitions) throws Exception {
         LocalPipeline.Options d = LocalPipeline.Options.defaults();
-        return new LocalPipeline.Options(workers, "scale", commandPartitions, 0, 0, d.sessionTimeoutMs(),
-                List.of("-Xmx" + workerHeap, "-XX:ActiveProcessorCount=1"), d.env(), d.startupTimeout(),
-                List.of(data.toAbsolutePath().normalize().getParent()), List.of());
+        return LocalPipeline.start(dir, new LocalPipeline.Options(workers, PREFIX, commandPartitions, 0, 0,
+                d.sessionTimeoutMs(), List.of("-Xmx" + workerHeap, "-XX:ActiveProcessorCount=1"), d.env(),
+                d.startupTimeout(), List.of(jobs.dataRoot()), List.of()));
     }
 
-    /** The recipes' {@code data}: the data set's name under the workers' data root. */
-    private String dataName() {
-        return data.toAbsolutePath().normalize().getFileName().toString();
-    }
-
-    /** Pins worker i (every thread it has now, and so the threads they start) to {@code cores[i]}. */
-    private void pin(LocalPipeline pipeline) throws Exception {
-        List<ChildProcess> workers = pipeline.workers();
-        if (workers.size() > cores.size()) {
-            throw new IllegalArgumentException(workers.size() + " workers but --cores names " + cores.size()
-                    + " (fix: one core per worker, e.g. --cores 0,1)");
+    /**
+     * Submits {@code jobs}' recipe for each of {@code ids}, waits until every one is published, and reads the topics.
+     *
+     * @throws IllegalStateException when one fails, is cancelled, or is not published before {@code deadline}
+     */
+    private static TopicHistory runAll(LocalPipeline pipeline, TrainedJobs jobs, List<String> ids, Deadline deadline)
+            throws Exception {
+        SchedulerApi api = new SchedulerApi(pipeline.schedulerUrl());
+        for (String id : ids) {
+            api.submit(jobs.recipe(id));
         }
-        for (int i = 0; i < workers.size(); i++) {
-            Process p = new ProcessBuilder("taskset", "-a", "-p", "-c", Integer.toString(cores.get(i)),
-                    Long.toString(workers.get(i).pid())).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (p.waitFor() != 0) {
-                throw new IllegalStateException("taskset failed for " + workers.get(i).name() + ": " + out
-                        + " (fix: install util-linux, or name cores this machine has)");
+        long start = System.nanoTime();
+        for (String id : ids) {
+            String state = api.awaitEnd(id, start, deadline, pipeline.logDir());
+            if (!state.equals("published")) {
+                throw new IllegalStateException("job " + id + " is " + state + "; logs in " + pipeline.logDir());
             }
         }
+        return TopicHistory.read(pipeline.bootstrapServers(), new Topics(PREFIX));
     }
 
     /**
@@ -308,7 +324,7 @@ public final class ScaleOut implements Callable<Integer> {
     }
 
     private static String commandsTopic() {
-        return new Topics("scale").commands();
+        return new Topics(PREFIX).commands();
     }
 
     /**
@@ -330,23 +346,6 @@ public final class ScaleOut implements Callable<Integer> {
             throw new IllegalStateException("no two job ids on different workers of " + assignment);
         }
         return List.copyOf(byWorker.values());
-    }
-
-    /** Waits until every one of {@code jobs} is published; throws when one fails, is cancelled or the deadline passes. */
-    private void awaitPublished(LocalPipeline pipeline, SchedulerApi api, List<String> jobs) throws Exception {
-        long start = System.nanoTime();
-        for (String job : jobs) {
-            while (true) {
-                String state = api.state(job);
-                if (state.equals("published")) {
-                    break;
-                }
-                if (state.equals("failed") || state.equals("cancelled") || deadline.passed(start)) {
-                    throw new IllegalStateException("job " + job + " is " + state + "; logs in " + pipeline.logDir());
-                }
-                Thread.sleep(500);
-            }
-        }
     }
 
     private static String workersOf(TopicHistory history, String job) {

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -45,6 +46,29 @@ final class SchedulerApi {
     /** The job's state as {@code GET /jobs/{job}} gives it ({@code submitted} ... {@code published}); "?" when none. */
     String state(String job) throws IOException, InterruptedException {
         return get("/jobs/" + job).path("state").asText("?");
+    }
+
+    /**
+     * Waits for the job to end: polls its state every 500 ms until it is {@code published}, {@code failed} or
+     * {@code cancelled}, and returns that state.
+     *
+     * @param startNanos when the wait for it began, a {@link System#nanoTime()}
+     * @param logs where the pipeline's logs are, named in the timeout's message
+     * @throws IllegalStateException when {@code deadline} passes first, with the state it was in
+     */
+    String awaitEnd(String job, long startNanos, Deadline deadline, Path logs)
+            throws IOException, InterruptedException {
+        while (true) {
+            String state = state(job);
+            if (state.equals("published") || state.equals("failed") || state.equals("cancelled")) {
+                return state;
+            }
+            if (deadline.passed(startNanos)) {
+                throw new IllegalStateException("job " + job + " still " + state + " after " + deadline.minutes
+                        + " minutes; logs in " + logs);
+            }
+            Thread.sleep(500);
+        }
     }
 
     /** How many of the jobs {@code GET /jobs} lists are published. */

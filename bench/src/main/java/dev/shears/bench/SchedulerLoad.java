@@ -1,7 +1,6 @@
 package dev.shears.bench;
 
 import dev.shears.common.events.Topics;
-import dev.shears.common.process.SerialFilter;
 import dev.shears.deploy.launch.LocalPipeline;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -24,7 +23,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -56,20 +54,8 @@ public final class SchedulerLoad implements Callable<Integer> {
     @Option(names = "--jobs", defaultValue = "1000", description = "jobs submitted at once (default ${DEFAULT-VALUE})")
     int jobs;
 
-    @Option(names = "--dense-hold-seconds", defaultValue = "180",
-            description = "each dense step's time, longer than the submission (default ${DEFAULT-VALUE})")
-    int denseHoldSeconds;
-
-    @Option(names = "--hold-seconds", defaultValue = "30",
-            description = "each pruning step's time (default ${DEFAULT-VALUE})")
-    int holdSeconds;
-
-    @Option(names = "--progress-seconds", defaultValue = "2", description = "progress every (default ${DEFAULT-VALUE})")
-    int progressSeconds;
-
-    @Option(names = "--workers", defaultValue = "2",
-            description = "fake workers in the group (default ${DEFAULT-VALUE})")
-    int workers;
+    @Mixin
+    SlowWorkers workers;
 
     @Mixin
     JobLoad load = new JobLoad(3);
@@ -85,8 +71,7 @@ public final class SchedulerLoad implements Callable<Integer> {
     RunDirectory dir;
 
     public static void main(String[] args) {
-        SerialFilter.install();
-        System.exit(new CommandLine(new SchedulerLoad()).execute(args));
+        Launch.exit(new SchedulerLoad(), args);
     }
 
     @Override
@@ -98,12 +83,7 @@ public final class SchedulerLoad implements Callable<Integer> {
                 defaults.startupTimeout(), defaults.dataRoots(), defaults.modelRoots());
         Topics topics = new Topics(options.topicPrefix());
         try (LocalPipeline pipeline = LocalPipeline.start(work, options)) {
-            List<FakeWorker> fakes = new ArrayList<>();
-            for (int i = 1; i <= workers; i++) {
-                fakes.add(FakeWorker.slow(pipeline.bootstrapServers(), topics, "shears-workers-" + topics.prefix(),
-                        "slow-worker-" + i, Duration.ofSeconds(denseHoldSeconds), Duration.ofSeconds(holdSeconds),
-                        Duration.ofSeconds(progressSeconds)));
-            }
+            List<FakeWorker> fakes = workers.start(pipeline.bootstrapServers(), topics);
             ProcessHandle scheduler = ProcessHandle.of(pipeline.scheduler().pid()).orElseThrow();
             Duration cpu0 = scheduler.info().totalCpuDuration().orElse(Duration.ZERO);
             HeapWatch heap = new HeapWatch(pipeline.scheduler().pid());
@@ -131,13 +111,12 @@ public final class SchedulerLoad implements Callable<Integer> {
             List<String> violations = load.exactlyOnce(history, jobs);
             Samples created = history.reactions();
             StateTopic state = StateTopic.of(pipeline.bootstrapServers(), topics.state());
-            System.out.printf(Locale.ROOT, "LOAD jobs=%d steps=%d dense_hold_s=%d hold_s=%d progress_s=%d workers=%d"
-                    + " accepted=%d published=%d submit_s=%.1f run_s=%.1f max_in_flight=%d progress_reports=%d"
-                    + " reaction_n=%d reaction_p50_ms=%.1f reaction_p99_ms=%.1f reaction_max_ms=%.1f"
+            System.out.printf(Locale.ROOT, "LOAD jobs=%d steps=%d %s accepted=%d published=%d submit_s=%.1f run_s=%.1f"
+                    + " max_in_flight=%d progress_reports=%d reaction_n=%d reaction_p50_ms=%.1f reaction_p99_ms=%.1f reaction_max_ms=%.1f"
                     + " delivered_n=%d delivered_p50_ms=%.1f delivered_p99_ms=%.1f delivered_max_ms=%.1f"
                     + " scheduler_cpu_s=%.2f heap_used_max_mb=%.1f old_used_max_mb=%.1f heap_samples=%d"
                     + " state_bytes=%d state_records=%d exactly_once=%s violations=%d%n",
-                    jobs, load.steps, denseHoldSeconds, holdSeconds, progressSeconds, workers, accepted, published,
+                    jobs, load.steps, workers.describe(), accepted, published,
                     submitSeconds, runSeconds, inFlight.max(), fakes.stream().mapToInt(FakeWorker::progressSent).sum(),
                     created.count(),
                     created.percentile(0.5), created.percentile(0.99), created.max(), delivered.count(),

@@ -3,7 +3,6 @@ package dev.shears.bench;
 import dev.shears.broker.EmbeddedKafka;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Topics;
-import dev.shears.common.process.SerialFilter;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import io.micrometer.core.instrument.Gauge;
@@ -18,7 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -57,8 +55,7 @@ public final class SchedulerScale implements Callable<Integer> {
     RunDirectory dir;
 
     public static void main(String[] args) {
-        SerialFilter.install();
-        System.exit(new CommandLine(new SchedulerScale()).execute(args));
+        Launch.exit(new SchedulerScale(), args);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.shears.bench;
 
 import dev.shears.broker.EmbeddedKafka;
-import dev.shears.common.process.SerialFilter;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +27,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -67,8 +65,7 @@ public final class TransactionProbe implements Callable<Integer> {
     RunDirectory dir;
 
     public static void main(String[] args) {
-        SerialFilter.install();
-        System.exit(new CommandLine(new TransactionProbe()).execute(args));
+        Launch.exit(new TransactionProbe(), args);
     }
 
     @Override
