@@ -1,5 +1,7 @@
 package dev.shears.bench;
 
+import picocli.CommandLine;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.common.recipe.Augmentation;
 import dev.shears.prune.Amount;
 import dev.shears.prune.Compaction;
@@ -76,7 +78,8 @@ public final class ArtifactSizes implements Callable<Integer> {
     private static final Map<String, Integer> MASKED_ITERATIONS = Map.of("lenet5", 50, "vgg", 10);
 
     public static void main(String[] args) {
-        Launch.exit(new ArtifactSizes(), args);
+        SerialFilter.install();
+        System.exit(new CommandLine(new ArtifactSizes()).execute(args));
     }
 
     @Override

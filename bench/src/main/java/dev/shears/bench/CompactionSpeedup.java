@@ -1,5 +1,7 @@
 package dev.shears.bench;
 
+import picocli.CommandLine;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.prune.Compaction;
 import dev.shears.prune.ModelCost;
 import dev.shears.trainer.cpu.CpuAcceleration;
@@ -44,7 +46,8 @@ public final class CompactionSpeedup implements Runnable {
     Turns turns;
 
     public static void main(String[] args) {
-        Launch.exit(new CompactionSpeedup(), args);
+        SerialFilter.install();
+        System.exit(new CommandLine(new CompactionSpeedup()).execute(args));
     }
 
     @Override

@@ -7,6 +7,7 @@ import dev.shears.common.events.JobStarted;
 import dev.shears.common.events.ModelPublished;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -14,13 +15,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.IntFunction;
+import java.util.function.IntSupplier;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --steps} and {@code --clients}: the jobs a benchmark loads the scheduler with, LeNet-5 recipes of that many
- * schedule steps for fake workers (none of it is trained), submitted by {@code POST /jobs} from that many threads at
- * once; and the check that each then ran exactly once. A picocli mixin of the benchmarks that load the scheduler; each
- * gives its own default steps as the instance's initial value, {@code @Mixin JobLoad load = new JobLoad(10);}.
+ * {@code --steps}, {@code --clients} and {@code --timeout-minutes}: the jobs a benchmark loads the scheduler with,
+ * LeNet-5 recipes of that many schedule steps for fake workers (none of it is trained), submitted by {@code POST /jobs}
+ * from that many threads at once; the wait until they are published, for at most that long; and the check that each
+ * ran exactly once. A picocli mixin of the benchmarks that load the scheduler; each gives its own defaults as the
+ * instance's initial values, {@code @Mixin JobLoad load = new JobLoad(10, 10);}.
  */
 final class JobLoad {
     @Option(names = "--steps", description = "schedule steps per job (default ${DEFAULT-VALUE})")
@@ -29,9 +33,13 @@ final class JobLoad {
     @Option(names = "--clients", defaultValue = "8", description = "threads submitting (default ${DEFAULT-VALUE})")
     int clients;
 
-    /** {@code --steps} unless given. */
-    JobLoad(int steps) {
+    @Mixin
+    Deadline deadline;
+
+    /** {@code --steps} and {@code --timeout-minutes} unless given. */
+    JobLoad(int steps, int timeoutMinutes) {
         this.steps = steps;
+        this.deadline = new Deadline(timeoutMinutes);
     }
 
     /** The recipe of the job {@code job}: LeNet-5, {@code --steps} steps, for a fake worker (none of it is trained). */
@@ -60,6 +68,29 @@ final class JobLoad {
         } finally {
             pool.shutdown();
         }
+    }
+
+    /**
+     * Waits until the scheduler lists {@code accepted} jobs as published, or {@code --timeout-minutes} have passed
+     * since {@code startNanos} (a {@link System#nanoTime()}). It asks the scheduler ({@code GET /jobs}) only once the
+     * fake workers say they have published that many, every 20 ms from then on; their count every 200 ms before.
+     *
+     * @param workersPublished the jobs the fake workers have published so far
+     * @return the published jobs the scheduler listed last; 0 when it was never asked
+     */
+    int awaitPublished(SchedulerApi scheduler, int accepted, long startNanos, IntSupplier workersPublished)
+            throws IOException, InterruptedException {
+        int published = 0;
+        while (published < accepted && !deadline.passed(startNanos)) {
+            boolean workersDone = workersPublished.getAsInt() >= accepted;
+            if (workersDone) {
+                published = scheduler.publishedJobs();
+            }
+            if (published < accepted) {
+                Thread.sleep(workersDone ? 20 : 200);
+            }
+        }
+        return published;
     }
 
     /**

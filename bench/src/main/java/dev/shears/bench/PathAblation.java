@@ -1,5 +1,6 @@
 package dev.shears.bench;
 
+import dev.shears.common.process.SerialFilter;
 import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.CpuAcceleration;
@@ -64,7 +65,8 @@ public final class PathAblation implements Callable<Integer> {
     Path data = BenchModels.FASHION_MNIST;
 
     public static void main(String[] args) {
-        Launch.exit(new PathAblation(), args);
+        SerialFilter.install();
+        System.exit(new CommandLine(new PathAblation()).execute(args));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.shears.bench;
 
+import picocli.CommandLine;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
@@ -59,7 +61,8 @@ public final class PipelineLatency implements Callable<Integer> {
     Deadline deadline = new Deadline(20);
 
     public static void main(String[] args) {
-        Launch.exit(new PipelineLatency(), args);
+        SerialFilter.install();
+        System.exit(new CommandLine(new PipelineLatency()).execute(args));
     }
 
     @Override

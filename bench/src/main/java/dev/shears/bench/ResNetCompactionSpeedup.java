@@ -1,5 +1,7 @@
 package dev.shears.bench;
 
+import picocli.CommandLine;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.common.data.InputShape;
 import dev.shears.prune.Amount;
 import dev.shears.prune.ChannelGroup;
@@ -78,7 +80,8 @@ public final class ResNetCompactionSpeedup implements Runnable {
     Turns turns;
 
     public static void main(String[] args) {
-        Launch.exit(new ResNetCompactionSpeedup(), args);
+        SerialFilter.install();
+        System.exit(new CommandLine(new ResNetCompactionSpeedup()).execute(args));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.shears.bench;
 
+import picocli.CommandLine;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.JobStarted;
 import dev.shears.common.events.ModelPublished;
@@ -74,7 +76,8 @@ public final class ScaleOut {
     String workerHeap;
 
     public static void main(String[] args) {
-        Launch.exit(new ScaleOut(), args);
+        SerialFilter.install();
+        System.exit(new CommandLine(new ScaleOut()).execute(args));
     }
 
     /** The two jobs on two workers, then on one, pinned. */

@@ -1,5 +1,7 @@
 package dev.shears.bench;
 
+import picocli.CommandLine;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.common.events.Topics;
 import dev.shears.deploy.launch.LocalPipeline;
 import java.io.BufferedReader;
@@ -58,20 +60,18 @@ public final class SchedulerLoad implements Callable<Integer> {
     SlowWorkers workers;
 
     @Mixin
-    JobLoad load = new JobLoad(3);
+    JobLoad load = new JobLoad(3, 20);
 
     @Option(names = "--scheduler-heap", defaultValue = "1g",
             description = "the scheduler's -Xmx (default ${DEFAULT-VALUE})")
     String schedulerHeap;
 
     @Mixin
-    Deadline deadline = new Deadline(20);
-
-    @Mixin
     RunDirectory dir;
 
     public static void main(String[] args) {
-        Launch.exit(new SchedulerLoad(), args);
+        SerialFilter.install();
+        System.exit(new CommandLine(new SchedulerLoad()).execute(args));
     }
 
     @Override
@@ -92,12 +92,8 @@ public final class SchedulerLoad implements Callable<Integer> {
             long start = System.nanoTime();
             int accepted = load.submit(api, jobs, i -> String.format(Locale.ROOT, "load-%05d", i));
             double submitSeconds = (System.nanoTime() - start) / 1e9;
-            int published = 0;
-            while (!deadline.passed(start) && published < accepted) {
-                Thread.sleep(1000);
-                published = fakes.stream().mapToInt(FakeWorker::published).sum() >= accepted
-                        ? api.publishedJobs() : 0;
-            }
+            int published = load.awaitPublished(api, accepted, start,
+                    () -> fakes.stream().mapToInt(FakeWorker::published).sum());
             double runSeconds = (System.nanoTime() - start) / 1e9;
             Duration cpu = scheduler.info().totalCpuDuration().orElse(Duration.ZERO).minus(cpu0);
             inFlight.close();

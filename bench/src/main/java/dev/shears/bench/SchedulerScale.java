@@ -1,5 +1,7 @@
 package dev.shears.bench;
 
+import picocli.CommandLine;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.broker.EmbeddedKafka;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Topics;
@@ -46,16 +48,14 @@ public final class SchedulerScale implements Callable<Integer> {
     List<Integer> jobCounts;
 
     @Mixin
-    JobLoad load = new JobLoad(10);
-
-    @Mixin
-    Deadline deadline = new Deadline(10);
+    JobLoad load = new JobLoad(10, 10);
 
     @Mixin
     RunDirectory dir;
 
     public static void main(String[] args) {
-        Launch.exit(new SchedulerScale(), args);
+        SerialFilter.install();
+        System.exit(new CommandLine(new SchedulerScale()).execute(args));
     }
 
     @Override
@@ -99,14 +99,7 @@ public final class SchedulerScale implements Callable<Integer> {
             accepted = load.submit(api, n, i -> String.format(Locale.ROOT, "scale-%d-%05d", n, i));
             submitted = System.nanoTime();
             submittedAt = Instant.now();
-            published = 0;
-            while (!deadline.passed(start)) {
-                published = api.publishedJobs();
-                if (published >= accepted) {
-                    break;
-                }
-                Thread.sleep(worker.published() >= accepted ? 20 : 200);
-            }
+            published = load.awaitPublished(api, accepted, start, worker::published);
             finished = System.nanoTime();
             sampler.shutdownNow();
         }

@@ -1,5 +1,7 @@
 package dev.shears.bench;
 
+import picocli.CommandLine;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.broker.EmbeddedKafka;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -65,7 +67,8 @@ public final class TransactionProbe implements Callable<Integer> {
     RunDirectory dir;
 
     public static void main(String[] args) {
-        Launch.exit(new TransactionProbe(), args);
+        SerialFilter.install();
+        System.exit(new CommandLine(new TransactionProbe()).execute(args));
     }
 
     @Override
