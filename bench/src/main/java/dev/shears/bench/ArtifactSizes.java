@@ -1,6 +1,5 @@
 package dev.shears.bench;
 
-import picocli.CommandLine;
 import dev.shears.common.process.SerialFilter;
 import dev.shears.common.recipe.Augmentation;
 import dev.shears.prune.Amount;
@@ -33,6 +32,7 @@ import java.util.zip.ZipFile;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

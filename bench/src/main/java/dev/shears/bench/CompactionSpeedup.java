@@ -1,6 +1,5 @@
 package dev.shears.bench;
 
-import picocli.CommandLine;
 import dev.shears.common.process.SerialFilter;
 import dev.shears.prune.Compaction;
 import dev.shears.prune.ModelCost;
@@ -10,6 +9,7 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

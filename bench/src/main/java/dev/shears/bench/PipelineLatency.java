@@ -1,11 +1,10 @@
 package dev.shears.bench;
 
-import picocli.CommandLine;
-import dev.shears.common.process.SerialFilter;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.PruneStep;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.deploy.launch.LocalPipeline;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 

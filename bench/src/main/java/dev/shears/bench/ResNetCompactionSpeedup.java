@@ -1,8 +1,7 @@
 package dev.shears.bench;
 
-import picocli.CommandLine;
-import dev.shears.common.process.SerialFilter;
 import dev.shears.common.data.InputShape;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.prune.Amount;
 import dev.shears.prune.ChannelGroup;
 import dev.shears.prune.ChannelLimits;
@@ -21,6 +20,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

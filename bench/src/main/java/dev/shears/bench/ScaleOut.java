@@ -1,12 +1,11 @@
 package dev.shears.bench;
 
-import picocli.CommandLine;
-import dev.shears.common.process.SerialFilter;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.JobStarted;
 import dev.shears.common.events.ModelPublished;
 import dev.shears.common.events.StepCompleted;
 import dev.shears.common.events.Topics;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.deploy.launch.ChildProcess;
 import dev.shears.deploy.launch.LocalPipeline;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +33,7 @@ import org.apache.kafka.common.ConsumerGroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.utils.Utils;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

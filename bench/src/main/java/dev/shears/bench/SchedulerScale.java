@@ -1,10 +1,9 @@
 package dev.shears.bench;
 
-import picocli.CommandLine;
-import dev.shears.common.process.SerialFilter;
 import dev.shears.broker.EmbeddedKafka;
 import dev.shears.common.events.Event;
 import dev.shears.common.events.Topics;
+import dev.shears.common.process.SerialFilter;
 import dev.shears.scheduler.SchedulerConfig;
 import dev.shears.scheduler.SchedulerService;
 import io.micrometer.core.instrument.Gauge;
@@ -19,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -1,8 +1,7 @@
 package dev.shears.bench;
 
-import picocli.CommandLine;
-import dev.shears.common.process.SerialFilter;
 import dev.shears.broker.EmbeddedKafka;
+import dev.shears.common.process.SerialFilter;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +28,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
