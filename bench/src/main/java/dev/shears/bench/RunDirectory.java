@@ -4,13 +4,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /**
  * {@code --dir}: where a benchmark's broker or pipelines live, a new temporary directory when not given (kept after the
- * run, for its logs). A picocli mixin of the benchmarks that start Kafka or a local pipeline.
+ * run, for its logs). A picocli mixin of the benchmarks that start Kafka or a local pipeline; on a command with
+ * subcommands it may also be given after the subcommand's name (inherited).
  */
 final class RunDirectory {
-    @Option(names = "--dir", paramLabel = "DIR",
+    @Option(names = "--dir", paramLabel = "DIR", scope = ScopeType.INHERIT,
             description = "where the run's broker or pipelines live (default: a new temporary directory)")
     Path dir;
 

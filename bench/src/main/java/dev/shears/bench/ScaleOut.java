@@ -8,6 +8,7 @@ import dev.shears.common.events.Topics;
 import dev.shears.common.process.SerialFilter;
 import dev.shears.deploy.launch.ChildProcess;
 import dev.shears.deploy.launch.LocalPipeline;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,6 +76,12 @@ public final class ScaleOut {
             description = "each worker's -Xmx (default ${DEFAULT-VALUE})")
     String workerHeap;
 
+    @Mixin
+    Deadline deadline = new Deadline(30);
+
+    @Mixin
+    RunDirectory dir;
+
     public static void main(String[] args) {
         SerialFilter.install();
         System.exit(new CommandLine(new ScaleOut()).execute(args));
@@ -98,18 +105,12 @@ public final class ScaleOut {
                 description = "runs of each, alternated 2, 1, 2, 1, ... (default ${DEFAULT-VALUE})")
         int repeats;
 
-        @Mixin
-        Deadline deadline = new Deadline(30);
-
-        @Mixin
-        RunDirectory dir;
-
         /** The two jobs' ids, picked on the first run. */
         private List<String> ids;
 
         @Override
         public Integer call() throws Exception {
-            Path work = dir.orTemporary("scale-out");
+            Path work = parent.work();
             Map<Integer, Samples> spans = new TreeMap<>();
             for (int run = 1; run <= repeats; run++) {
                 for (int workers : List.of(2, 1)) {
@@ -142,7 +143,7 @@ public final class ScaleOut {
                 List<ProcessHandle> handles = pipeline.workers().stream()
                         .map(w -> ProcessHandle.of(w.pid()).orElseThrow()).toList();
                 List<Duration> cpu0 = handles.stream().map(ScaleOut::cpu).toList();
-                TopicHistory history = runAll(pipeline, jobs, ids, deadline);
+                TopicHistory history = parent.runAll(pipeline, jobs, ids);
                 Instant first = null;
                 Instant last = null;
                 for (String job : ids) {
@@ -209,19 +210,13 @@ public final class ScaleOut {
         @Option(names = "--jobs", defaultValue = "4", description = "jobs submitted at once (default ${DEFAULT-VALUE})")
         int count;
 
-        @Mixin
-        Deadline deadline = new Deadline(30);
-
-        @Mixin
-        RunDirectory dir;
-
         @Override
         public Integer call() throws Exception {
-            try (LocalPipeline pipeline = parent.start(dir.orTemporary("scale-out").resolve("idle"), jobs, workers,
+            try (LocalPipeline pipeline = parent.start(parent.work().resolve("idle"), jobs, workers,
                     partitions)) {
                 Map<String, Set<Integer>> assignment = assignment(pipeline, workers);
                 List<String> ids = IntStream.rangeClosed(1, count).mapToObj(i -> "idle-" + i).toList();
-                TopicHistory history = runAll(pipeline, jobs, ids, deadline);
+                TopicHistory history = parent.runAll(pipeline, jobs, ids);
                 Map<String, Integer> ran = new TreeMap<>();
                 assignment.keySet().forEach(w -> ran.put(w, 0));
                 history.reports().values().forEach(events -> events.stream()
@@ -238,13 +233,18 @@ public final class ScaleOut {
         }
     }
 
+    /** {@code --dir}, or a new temporary directory. */
+    private Path work() throws IOException {
+        return dir.orTemporary("scale-out");
+    }
+
     /**
-     * A new local pipeline under {@code dir}: {@code workers} workers of {@code --worker-heap}, told they have one
+     * A new local pipeline under {@code under}: {@code workers} workers of {@code --worker-heap}, told they have one
      * core, with {@code jobs}' data root, and a commands topic of {@code commandPartitions} partitions.
      */
-    private LocalPipeline start(Path dir, TrainedJobs jobs, int workers, int commandPartitions) throws Exception {
+    private LocalPipeline start(Path under, TrainedJobs jobs, int workers, int commandPartitions) throws Exception {
         LocalPipeline.Options d = LocalPipeline.Options.defaults();
-        return LocalPipeline.start(dir, new LocalPipeline.Options(workers, PREFIX, commandPartitions, 0, 0,
+        return LocalPipeline.start(under, new LocalPipeline.Options(workers, PREFIX, commandPartitions, 0, 0,
                 d.sessionTimeoutMs(), List.of("-Xmx" + workerHeap, "-XX:ActiveProcessorCount=1"), d.env(),
                 d.startupTimeout(), List.of(jobs.dataRoot()), List.of()));
     }
@@ -252,10 +252,9 @@ public final class ScaleOut {
     /**
      * Submits {@code jobs}' recipe for each of {@code ids}, waits until every one is published, and reads the topics.
      *
-     * @throws IllegalStateException when one fails, is cancelled, or is not published before {@code deadline}
+     * @throws IllegalStateException when one fails, is cancelled, or is not published within {@code --timeout-minutes}
      */
-    private static TopicHistory runAll(LocalPipeline pipeline, TrainedJobs jobs, List<String> ids, Deadline deadline)
-            throws Exception {
+    private TopicHistory runAll(LocalPipeline pipeline, TrainedJobs jobs, List<String> ids) throws Exception {
         SchedulerApi api = new SchedulerApi(pipeline.schedulerUrl());
         for (String id : ids) {
             api.submit(jobs.recipe(id));
@@ -278,7 +277,7 @@ public final class ScaleOut {
     private static Map<String, Set<Integer>> assignment(LocalPipeline pipeline, int workers) throws Exception {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.bootstrapServers());
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        long until = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         try (Admin admin = Admin.create(p)) {
             Map<String, Set<Integer>> previous = null;
             while (true) {
@@ -304,7 +303,7 @@ public final class ScaleOut {
                             "ASSIGN workers=%d partitions=%d worker=%s assigned=%s%n", workers, partitions, w, parts));
                     return out;
                 }
-                if (System.nanoTime() > deadline) {
+                if (System.nanoTime() > until) {
                     throw new IllegalStateException("group " + GROUP + " not settled after 2 minutes: " + out
                             + " of " + partitions + " partitions");
                 }
