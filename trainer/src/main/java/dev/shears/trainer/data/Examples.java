@@ -66,6 +66,19 @@ public final class Examples {
         store.read(row(i), dst, offset, scratch);
     }
 
+    /** Whether the values are stored as bytes (pixels), which {@link #readBytes} reads raw. */
+    boolean isBytes() {
+        return store.type() == Store.Type.UINT8;
+    }
+
+    /**
+     * Writes example {@code i}'s stored bytes into {@code dst} from 0; each reads as {@link Store#pixel}.
+     * Only where {@link #isBytes()}.
+     */
+    void readBytes(int i, byte[] dst) {
+        store.readBytes(row(i), dst);
+    }
+
     @Override
     public String toString() {
         return "Examples[" + size() + " of " + shape.input() + "]";

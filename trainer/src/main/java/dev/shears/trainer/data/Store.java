@@ -102,15 +102,24 @@ final class Store {
      * {@link #exampleValues()} bytes (unused for floats).
      */
     void read(int example, float[] dst, int offset, byte[] scratch) {
-        int chunk = example / examplesPerChunk;
-        int at = (example % examplesPerChunk) * exampleValues;
         if (type == Type.UINT8) {
-            bytes[chunk].get(at, scratch, 0, exampleValues);
+            readBytes(example, scratch);
             for (int i = 0; i < exampleValues; i++) {
-                dst[offset + i] = (scratch[i] & 0xff) / 255f;
+                dst[offset + i] = pixel(scratch[i] & 0xff);
             }
         } else {
-            floats[chunk].get(at, dst, offset, exampleValues);
+            floats[example / examplesPerChunk].get((example % examplesPerChunk) * exampleValues, dst, offset,
+                    exampleValues);
         }
+    }
+
+    /** A stored byte {@code b} (0 to 255) as the value it reads as: {@code b / 255f}. */
+    static float pixel(int b) {
+        return b / 255f;
+    }
+
+    /** Writes example {@code example}'s raw bytes into {@code dst} from 0; only for {@link Type#UINT8}. */
+    void readBytes(int example, byte[] dst) {
+        bytes[example / examplesPerChunk].get((example % examplesPerChunk) * exampleValues, dst, 0, exampleValues);
     }
 }

@@ -93,6 +93,8 @@ public final class Publisher {
         Latency.Pair one = Latency.compare(before::output, published::output, rows(probe, 1));
         Latency.Pair batch = Latency.compare(before::output, published::output, rows(probe, BATCH));
         Latency.Pair[] fused = fusedLatencies(before, published, probe, masked);
+        log.info("publishing {}: latencies from {} and {} pairs through DL4J{}", name, one.runs(), batch.runs(),
+                fused == null ? "" : ", " + fused[0].runs() + " and " + fused[1].runs() + " compiled");
         Publication.Cost dense = new Publication.Cost(denseCost.flops(), denseCost.parameters(), one.firstMs(),
                 batch.firstMs(), fused == null ? null : fused[0].firstMs(), fused == null ? null : fused[1].firstMs());
         Publication.Cost after = new Publication.Cost(publishedCost.flops(), publishedCost.parameters(), one.secondMs(),
@@ -248,7 +250,9 @@ public final class Publisher {
         cost.put("published", published);
         cost.put("nonZeroFlops", nonZeroFlops);
         cost.put("latency", "median ms of inference on one thread of this worker, dense and published measured"
-                + " alternately; batchLatencyMs is for a batch of " + BATCH + "; latencyMs with DL4J's output(),"
+                + " alternately in pairs until both medians are known within " + Math.round(100 * Latency.PRECISION)
+                + " % (95 % confidence) or " + Latency.RUNS + " pairs; batchLatencyMs is for a batch of " + BATCH
+                + "; latencyMs with DL4J's output(),"
                 + " fusedLatencyMs with the model compiled by FusedInference (batch norms folded, activations and"
                 + " residual additions fused; null where the model has no fused form)");
         return cost;

@@ -73,13 +73,19 @@ class MaxPoolingTest {
         float nan = Float.NaN;
         float inf = Float.POSITIVE_INFINITY;
         float low = -Float.MAX_VALUE;
-        float[][] windows = {{nan, 1, 5, 2}, {5, nan, 1, 2}, {nan, nan, nan, nan}, {nan, 1, 1, 1}, {1, 2, nan, nan},
-                {-0f, 0f, -0f, 0f}, {0f, -0f, 0f, 0f}, {-inf, -inf, -inf, -inf}, {-inf, low, low, 3},
-                {-inf, low, low, -inf},
-                {inf, inf, 1, 2}, {-1, -3, -1, -2}};
+        INDArray[] both = backwardOfWindows(new float[][]{{nan, 1, 5, 2}, {5, nan, 1, 2}, {nan, nan, nan, nan},
+                {nan, 1, 1, 1}, {1, 2, nan, nan}, {-0f, 0f, -0f, 0f}, {0f, -0f, 0f, 0f}, {-inf, -inf, -inf, -inf},
+                {-inf, low, low, 3}, {-inf, low, low, -inf}, {inf, inf, 1, 2}, {-1, -3, -1, -2}});
+        assertThat(both[0]).isEqualTo(both[1]);
+    }
+
+    /**
+     * Shears' and DL4J's input gradients for 2×2 windows of stride 2 side by side in a 2-row image (window i at columns
+     * 2i and 2i+1), each window's output gradient i + 1.
+     */
+    private static INDArray[] backwardOfWindows(float[][] windows) {
         float[] values = new float[windows.length * 4];
         for (int i = 0; i < windows.length; i++) {
-            // window i is the 2x2 block at columns 2i, 2i+1 of a 2-row image
             for (int k = 0; k < 4; k++) {
                 values[(k / 2) * 2 * windows.length + 2 * i + k % 2] = windows[i][k];
             }
@@ -87,7 +93,22 @@ class MaxPoolingTest {
         INDArray input = Nd4j.createFromArray(values).reshape(1, 1, 2, 2 * windows.length);
         INDArray epsilon = Nd4j.linspace(DataType.FLOAT, 1.0, 1.0, windows.length).reshape(1, 1, 1, windows.length);
         SubsamplingLayer conf = pooling(2, 2).build();
-        assertThat(backward(conf, input, epsilon, true)).isEqualTo(backward(conf, input, epsilon, false));
+        return new INDArray[]{backward(conf, input, epsilon, true), backward(conf, input, epsilon, false)};
+    }
+
+    /**
+     * Images with only finite values take the path without branches, which compares by the sign of differences:
+     * signed zeros, ties, subnormals and differences that overflow must still go where DL4J sends them.
+     */
+    @Test
+    void finiteEdgeCasesGoWhereDl4jSendsThem() {
+        float max = Float.MAX_VALUE;
+        float tiny = Float.MIN_VALUE;
+        INDArray[] both = backwardOfWindows(new float[][]{{-0f, 0f, -0f, 0f}, {0f, -0f, 0f, 0f}, {-0f, -0f, 0f, -0f},
+                {max, -max, -max, max}, {-max, max, max, -max}, {-max, -max, -max, -max}, {max, max, max, max},
+                {tiny, 0f, -tiny, tiny}, {0f, tiny, tiny, 2 * tiny}, {-tiny, -0f, 0f, -tiny},
+                {1, 1, 1, 1}, {-1, -3, -1, -2}, {2, 1, 3, 3}, {1, 2, 2, 1}, {0.1f, Math.nextUp(0.1f), 0.1f, 0.1f}});
+        assertThat(both[0]).isEqualTo(both[1]);
     }
 
     /** 3×3 windows of stride 3 on 28×28 (the last row and column in no window), and an output gradient in 'f' order. */

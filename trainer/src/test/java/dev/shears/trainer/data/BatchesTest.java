@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.shears.common.data.DataShape;
 import dev.shears.common.data.InputShape;
+import dev.shears.common.data.Normalization;
 import dev.shears.common.recipe.Augmentation;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -191,6 +193,44 @@ class BatchesTest {
         assertThat(iterator.inputColumns()).isEqualTo(784);
         assertThat(iterator.totalOutcomes()).isEqualTo(10);
         assertThat(iterator.getLabels()).hasSize(10);
+    }
+
+    @Test
+    void storedBytesAreStagedAsTheirNormalisedValuesToTheBit() {
+        // Every byte value in each of three channels, normalised per channel, as an image and as a flat vector of
+        // 768 features whose three distinct normalisations repeat: the look-up must give what (b / 255f - m) / s does.
+        Examples image = everyByte();
+        Normalization perChannel = new Normalization(List.of(0.2860, 0.5, 0.0), List.of(0.3530, 0.25, 1.0));
+        Normalization perFeature = new Normalization(
+                IntStream.range(0, 768).mapToObj(i -> perChannel.mean().get(i / 256)).toList(),
+                IntStream.range(0, 768).mapToObj(i -> perChannel.std().get(i / 256)).toList());
+
+        float[] staged = Batches.inOrder(image, perChannel, 1).next().getFeatures().data().asFloat();
+        float[] flat = Batches.inOrder(image.flat(), perFeature, 1).next().getFeatures().data().asFloat();
+        float[] raw = Batches.inOrder(image, null, 1).next().getFeatures().data().asFloat();
+
+        float[] expected = new float[768];
+        float[] asStored = new float[768];
+        for (int i = 0; i < 768; i++) {
+            int b = (i + 7 * (i / 256)) % 256;
+            asStored[i] = b / 255f;
+            float m = perChannel.mean().get(i / 256).floatValue();
+            float s = perChannel.std().get(i / 256).floatValue();
+            expected[i] = (asStored[i] - m) / s;
+        }
+        assertThat(staged).containsExactly(expected);
+        assertThat(flat).containsExactly(expected);
+        assertThat(raw).containsExactly(asStored);
+    }
+
+    /** One 3x16x16 image of bytes in which each channel holds each value 0..255 once, rotated by 7 per channel. */
+    private static Examples everyByte() {
+        ByteBuffer bytes = ByteBuffer.allocate(768);
+        for (int i = 0; i < 768; i++) {
+            bytes.put(i, (byte) ((i + 7 * (i / 256)) % 256));
+        }
+        Store store = new Store(Store.Type.UINT8, 768, 1, new Object[]{bytes}, new int[]{0}, false);
+        return new Examples(store, null, new DataShape(InputShape.image(3, 16, 16), 2), List.of("a", "b"));
     }
 
     /** {@code size} examples of 784 features; example i has i/128 as its first feature (exact in float), label i % 10. */
