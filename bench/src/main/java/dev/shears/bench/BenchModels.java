@@ -48,11 +48,16 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 final class BenchModels {
 
     static final long SEED = 42;
+    /** Fashion-MNIST's pixel mean and deviation, as PyTorch users write {@code Normalize((0.2860,), (0.3530,))}. */
+    private static final double FASHION_MNIST_MEAN = 0.2860;
+    private static final double FASHION_MNIST_STD = 0.3530;
     /**
-     * Fashion-MNIST's pixels standardised as PyTorch users do ({@code Normalize((0.2860,), (0.3530,))}), fed flat:
-     * what the benchmarks' models and their PyTorch counterparts read.
+     * Fashion-MNIST's pixels standardised as PyTorch users do, fed flat: what the benchmarks' models and their PyTorch
+     * counterparts read.
      */
-    static final Normalization FASHION_MNIST_FLAT = Normalization.uniform(784, 0.2860, 0.3530);
+    static final Normalization FASHION_MNIST_FLAT = Normalization.uniform(784, FASHION_MNIST_MEAN, FASHION_MNIST_STD);
+    /** The same standardisation for images of one channel, as the job's batches are made. */
+    static final Normalization FASHION_MNIST_IMAGES = Normalization.uniform(1, FASHION_MNIST_MEAN, FASHION_MNIST_STD);
     /** Where Debian's dataset-fashion-mnist installs Fashion-MNIST. */
     static final Path FASHION_MNIST = Roots.DEBIAN_DATASETS.resolve("fashion-mnist");
     /** The committed subset of Fashion-MNIST, relative to the checkout's root. */

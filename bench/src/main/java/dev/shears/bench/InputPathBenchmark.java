@@ -1,6 +1,5 @@
 package dev.shears.bench;
 
-import dev.shears.common.data.Normalization;
 import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.cpu.MaxPooling;
 import dev.shears.trainer.data.Batches;
@@ -71,7 +70,7 @@ public class InputPathBenchmark {
         @Setup
         public void open() {
             batches = Batches.shuffled(LoadedDataset.read(Path.of(data)).trainExamples(),
-                    Normalization.uniform(1, 0.2860, 0.3530), 64, 42, Augmentation.NONE);
+                    BenchModels.FASHION_MNIST_IMAGES, 64, 42, Augmentation.NONE);
         }
     }
 
