@@ -171,7 +171,7 @@ public final class CpuAcceleration {
         status = snapshot(backend, paths, reason);
         log.info("{}", status);
         if ("CPU".equalsIgnoreCase(backend) && ShapeInfoCache.install()) {
-            log.info("ND4J shape information: one per distinct shape (ShapeInfoCache)");
+            log.info("ND4J shape information and TADs: one per distinct shape (ShapeInfoCache, CpuTads)");
         }
         log.info("JVM: {}", jvm());
         warnAboutThreads(status);

@@ -66,10 +66,11 @@ public final class ShapeInfoCache extends BaseShapeInfoProvider {
                     current == null ? null : current.getClass().getName());
             return false;
         }
+        CpuTads.install();
         try {
-            Field field = Nd4j.class.getDeclaredField("shapeInfoProvider");
-            field.setAccessible(true);
-            field.set(null, new ShapeInfoCache());
+            Field provider = Nd4j.class.getDeclaredField("shapeInfoProvider");
+            provider.setAccessible(true);
+            provider.set(null, new ShapeInfoCache());
             return true;
         } catch (ReflectiveOperationException | RuntimeException e) {
             log.warn("cannot replace ND4J's shape information provider ({}): each array makes its own", e.toString());
@@ -116,16 +117,21 @@ public final class ShapeInfoCache extends BaseShapeInfoProvider {
     }
 
     private Pair<DataBuffer, long[]> remember(Key key, Pair<DataBuffer, long[]> made) {
+        Pair<DataBuffer, long[]> first = remember(table, key, made);
+        if (first == made) {
+            bytes.addAndGet(made.getFirst().length() * Long.BYTES);
+        }
+        return first;
+    }
+
+    /** Puts {@code made} under {@code key} unless another thread was first, starting {@code table} again when full. */
+    static <K, V> V remember(ConcurrentHashMap<K, V> table, K key, V made) {
         if (table.size() >= CAPACITY) {
-            log.debug("{} distinct shapes: the shape information table starts again", CAPACITY);
+            log.debug("{} distinct shapes: a shape information table starts again", CAPACITY);
             table.clear();
         }
-        Pair<DataBuffer, long[]> first = table.putIfAbsent(key, made);
-        if (first != null) {
-            return first;
-        }
-        bytes.addAndGet(made.getFirst().length() * Long.BYTES);
-        return made;
+        V first = table.putIfAbsent(key, made);
+        return first == null ? made : first;
     }
 
     /**

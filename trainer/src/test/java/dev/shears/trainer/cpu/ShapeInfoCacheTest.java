@@ -10,16 +10,21 @@ import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ndarray.ShapeInfoProvider;
+import org.nd4j.linalg.cache.TADManager;
+import org.nd4j.linalg.cpu.nativecpu.CpuTADManager;
 import org.nd4j.linalg.cpu.nativecpu.DirectShapeInfoProvider;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * {@link ShapeInfoCache}: the same shape information as ND4J's own provider makes, one wrapper per distinct shape,
- * valid past a restart of the table, and LeNet-5 training to the same bits with and without it.
+ * {@link ShapeInfoCache} and {@link CpuTads}: the same shape information and TADs as ND4J's own provider and manager
+ * make, one wrapper per distinct shape, valid past a restart of the table, and LeNet-5 training to the same bits with
+ * and without them.
  */
 class ShapeInfoCacheTest {
 
@@ -79,15 +84,49 @@ class ShapeInfoCacheTest {
     }
 
     @Test
+    void subArraysOfOneShapeShareOneTadWithNd4jsContents() {
+        assertThat(CpuTads.installed()).isTrue();
+        TADManager tads = Nd4j.getExecutioner().getTADManager();
+        INDArray a = Nd4j.rand(DataType.FLOAT, 4, 3, 5);
+        INDArray b = Nd4j.rand(DataType.FLOAT, 4, 3, 5);
+        INDArray view = Nd4j.rand(DataType.FLOAT, 8, 3, 5).get(NDArrayIndex.interval(2, 6), NDArrayIndex.all(),
+                NDArrayIndex.all());
+        int[] unsorted = {2, 0};
+
+        Pair<DataBuffer, DataBuffer> first = tads.getTADOnlyShapeInfo(a, 1);
+        assertThat(tads.getTADOnlyShapeInfo(b, 1)).isSameAs(first);
+        assertThat(tads.getTADOnlyShapeInfo(a, 2)).isNotSameAs(first);
+        CpuTADManager nd4j = new CpuTADManager();
+        for (INDArray x : List.of(a, view)) {
+            for (int[] dimension : List.of(new int[]{1}, new int[]{0, 2}, new int[]{2})) {
+                Pair<DataBuffer, DataBuffer> expected = nd4j.getTADOnlyShapeInfo(x, dimension.clone());
+                Pair<DataBuffer, DataBuffer> actual = tads.getTADOnlyShapeInfo(x, dimension.clone());
+                assertThat(actual.getFirst().asLong()).containsExactly(expected.getFirst().asLong());
+                assertThat(actual.getSecond().asLong()).containsExactly(expected.getSecond().asLong());
+            }
+        }
+        tads.getTADOnlyShapeInfo(a, unsorted);
+        assertThat(unsorted).as("sorted in place, as ND4J's manager does").containsExactly(0, 2);
+
+        INDArray bias = Nd4j.createFromArray(1f, 2f, 3f);
+        INDArray rows = Nd4j.zeros(DataType.FLOAT, 2, 3).addiRowVector(bias);
+        assertThat(rows.toFloatMatrix()).isEqualTo(new float[][]{{1, 2, 3}, {1, 2, 3}});
+        assertThat(view.sum(0, 2).toFloatVector()).containsExactly(view.dup().sum(0, 2).toFloatVector());
+    }
+
+    @Test
     void lenet5TrainsToTheSameBitsWithAndWithoutIt() throws ReflectiveOperationException {
         float[] cached = train();
-        ShapeInfoProvider installed = Nd4j.getShapeInfoProvider();
+        ShapeInfoProvider provider = Nd4j.getShapeInfoProvider();
+        TADManager tads = Nd4j.getExecutioner().getTADManager();
         float[] perArray;
         try {
-            provider(new DirectShapeInfoProvider());
+            set(Nd4j.class, null, "shapeInfoProvider", new DirectShapeInfoProvider());
+            set(Nd4j.getExecutioner().getClass(), Nd4j.getExecutioner(), "tadManager", new CpuTADManager());
             perArray = train();
         } finally {
-            provider(installed);
+            set(Nd4j.class, null, "shapeInfoProvider", provider);
+            set(Nd4j.getExecutioner().getClass(), Nd4j.getExecutioner(), "tadManager", tads);
         }
         assertThat(cached).containsExactly(perArray);
     }
@@ -100,11 +139,11 @@ class ShapeInfoCacheTest {
             public void purgeCache() {}
         };
         try {
-            provider(other);
+            set(Nd4j.class, null, "shapeInfoProvider", other);
             assertThat(ShapeInfoCache.install()).isFalse();
             assertThat(Nd4j.getShapeInfoProvider()).isSameAs(other);
         } finally {
-            provider(installed);
+            set(Nd4j.class, null, "shapeInfoProvider", installed);
         }
         assertThat(ShapeInfoCache.install()).isTrue();
     }
@@ -120,9 +159,10 @@ class ShapeInfoCacheTest {
         return net.params().dup().data().asFloat();
     }
 
-    private static void provider(ShapeInfoProvider provider) throws ReflectiveOperationException {
-        Field field = Nd4j.class.getDeclaredField("shapeInfoProvider");
+    private static void set(Class<?> type, Object owner, String name, Object value)
+            throws ReflectiveOperationException {
+        Field field = type.getDeclaredField(name);
         field.setAccessible(true);
-        field.set(null, provider);
+        field.set(owner, value);
     }
 }
