@@ -139,33 +139,8 @@ public final class ShapeInfoCache extends BaseShapeInfoProvider {
      * five-argument form by {@code extras} with a null {@code dataType}; the arrays are the caller's until
      * {@link #copy()}.
      */
-    private static final class Key {
-        private final long[] shape;
-        private final long[] stride;
-        private final long elementWiseStride;
-        private final char order;
-        private final DataType dataType;
-        private final boolean empty;
-        private final long extras;
-        private final int hash;
-
-        Key(long[] shape, long[] stride, long elementWiseStride, char order, DataType dataType, boolean empty,
-                long extras) {
-            this.shape = shape;
-            this.stride = stride;
-            this.elementWiseStride = elementWiseStride;
-            this.order = order;
-            this.dataType = dataType;
-            this.empty = empty;
-            this.extras = extras;
-            int h = Arrays.hashCode(shape);
-            h = 31 * h + Arrays.hashCode(stride);
-            h = 31 * h + Long.hashCode(elementWiseStride);
-            h = 31 * h + order;
-            h = 31 * h + (dataType == null ? 0 : dataType.ordinal() + 1);
-            h = 31 * h + (empty ? 1 : 0);
-            this.hash = 31 * h + Long.hashCode(extras);
-        }
+    private record Key(long[] shape, long[] stride, long elementWiseStride, char order, DataType dataType,
+            boolean empty, long extras) {
 
         Key copy() {
             return new Key(shape == null ? null : shape.clone(), stride == null ? null : stride.clone(),
@@ -174,14 +149,22 @@ public final class ShapeInfoCache extends BaseShapeInfoProvider {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Key k && hash == k.hash && elementWiseStride == k.elementWiseStride && order == k.order
+            return o instanceof Key k && elementWiseStride == k.elementWiseStride && order == k.order
                     && dataType == k.dataType && empty == k.empty && extras == k.extras
                     && Arrays.equals(shape, k.shape) && Arrays.equals(stride, k.stride);
         }
 
         @Override
         public int hashCode() {
-            return hash;
+            int h = 31 * Arrays.hashCode(shape) + Arrays.hashCode(stride);
+            h = 31 * h + Long.hashCode(elementWiseStride ^ extras) + order;
+            return 31 * h + (dataType == null ? 0 : dataType.ordinal() + 1) + (empty ? 1 : 0);
+        }
+
+        @Override
+        public String toString() {
+            return Arrays.toString(shape) + " strides " + Arrays.toString(stride) + " order " + order + " "
+                    + (dataType == null ? "extras " + extras : dataType + (empty ? " empty" : ""));
         }
     }
 }
