@@ -25,8 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * oneDNN convolution, pooling and batch normalisation for DL4J 1.0.0-M2.1 on the ND4J CPU backend, and a report of
- * the native threading settings.
+ * oneDNN convolution, pooling and batch normalisation for DL4J 1.0.0-M2.1 on the ND4J CPU backend, ND4J's shape
+ * information made once per shape ({@link ShapeInfoCache}), and a report of the native threading settings.
  *
  * <h2>Why DL4J M2.1 does not use oneDNN by itself</h2>
  * <ol>
@@ -170,6 +170,9 @@ public final class CpuAcceleration {
         }
         status = snapshot(backend, paths, reason);
         log.info("{}", status);
+        if ("CPU".equalsIgnoreCase(backend) && ShapeInfoCache.install()) {
+            log.info("ND4J shape information and TADs: one per distinct shape (ShapeInfoCache, CpuTads)");
+        }
         log.info("JVM: {}", jvm());
         warnAboutThreads(status);
         return status;
