@@ -251,7 +251,9 @@ public final class Publisher {
         cost.put("nonZeroFlops", nonZeroFlops);
         cost.put("latency", "median ms of inference on one thread of this worker, dense and published measured"
                 + " alternately in pairs until both medians are known within " + Math.round(100 * Latency.PRECISION)
-                + " % (95 % confidence) or " + Latency.RUNS + " pairs; batchLatencyMs is for a batch of " + BATCH
+                + " % (95 % confidence), after " + Latency.RUNS + " pairs, or after "
+                + Latency.BUDGET_NANOS / 1_000_000_000L + " s (at least " + Latency.MIN_RUNS
+                + " pairs); batchLatencyMs is for a batch of " + BATCH
                 + "; latencyMs with DL4J's output(),"
                 + " fusedLatencyMs with the model compiled by FusedInference (batch norms folded, activations and"
                 + " residual additions fused; null where the model has no fused form)");
