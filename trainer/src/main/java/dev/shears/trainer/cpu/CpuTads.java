@@ -65,6 +65,16 @@ final class CpuTads extends CpuTADManager {
         table.clear();
     }
 
+    /** The TAD shape information and offsets held now, in bytes. */
+    @Override
+    public long getCachedBytes() {
+        long total = 0;
+        for (Pair<DataBuffer, DataBuffer> held : table.values()) {
+            total += (held.getFirst().length() + held.getSecond().length()) * Long.BYTES;
+        }
+        return total;
+    }
+
     /** Distinct array shapes and dimensions held now. */
     int size() {
         return table.size();

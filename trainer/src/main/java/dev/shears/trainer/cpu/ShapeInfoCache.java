@@ -91,8 +91,8 @@ public final class ShapeInfoCache extends BaseShapeInfoProvider {
         if (cached != null) {
             return cached;
         }
-        return remember(key.copy(), super.createShapeInformation(shape, stride, elementWiseStride, order, dataType,
-                empty));
+        return remember(table, key.copy(), super.createShapeInformation(shape, stride, elementWiseStride, order,
+                dataType, empty));
     }
 
     @Override
@@ -103,7 +103,8 @@ public final class ShapeInfoCache extends BaseShapeInfoProvider {
         if (cached != null) {
             return cached;
         }
-        return remember(key.copy(), super.createShapeInformation(shape, stride, elementWiseStride, order, extras));
+        return remember(table, key.copy(), super.createShapeInformation(shape, stride, elementWiseStride, order,
+                extras));
     }
 
     @Override
@@ -116,12 +117,14 @@ public final class ShapeInfoCache extends BaseShapeInfoProvider {
         return table.size();
     }
 
-    private Pair<DataBuffer, long[]> remember(Key key, Pair<DataBuffer, long[]> made) {
-        Pair<DataBuffer, long[]> first = remember(table, key, made);
-        if (first == made) {
-            bytes.addAndGet(made.getFirst().length() * Long.BYTES);
+    /** The shape information buffers held now, in bytes. */
+    @Override
+    public long getCachedBytes() {
+        long total = 0;
+        for (Pair<DataBuffer, long[]> held : table.values()) {
+            total += held.getFirst().length() * Long.BYTES;
         }
-        return first;
+        return total;
     }
 
     /** Puts {@code made} under {@code key} unless another thread was first, starting {@code table} again when full. */

@@ -73,6 +73,7 @@ class ShapeInfoCacheTest {
             }
             assertThat(cache.size()).isLessThanOrEqualTo(ShapeInfoCache.CAPACITY);
         }
+        assertThat(cache.getCachedBytes()).isPositive().isLessThanOrEqualTo(16L * Long.BYTES * cache.size());
         System.gc();
         for (INDArray x : arrays) {
             long n = x.length();
@@ -105,6 +106,9 @@ class ShapeInfoCacheTest {
                 assertThat(actual.getSecond().asLong()).containsExactly(expected.getSecond().asLong());
             }
         }
+        CpuTads held = (CpuTads) tads;
+        assertThat(held.size()).isGreaterThanOrEqualTo(3); // the view has a's shape information
+        assertThat(held.getCachedBytes()).isPositive();
         tads.getTADOnlyShapeInfo(a, unsorted);
         assertThat(unsorted).as("sorted in place, as ND4J's manager does").containsExactly(0, 2);
 
