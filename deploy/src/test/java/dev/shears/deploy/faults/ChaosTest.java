@@ -133,10 +133,12 @@ class ChaosTest {
             b.put(Fault.CHECKPOINT_CORRUPT, 1);
             b.put(Fault.DUPLICATE_COMMAND, 4);
             b.put(Fault.LATE_REPORT, 4);
-            // Four steps of 1,000 iterations, each longer than the quiet time after a kill (8 s) now that 300
-            // iterations train in a few seconds: the faults that need a step after the first (a damaged checkpoint of
-            // step k - 1) and the scheduler kill after a step get several moments outside those quiet times.
-            return new Plan(2, 4, 1000, b, 2, Duration.ofMinutes(12));
+            // Four steps of 2,000 iterations, each longer than the quiet time after a kill (8 s): the faults that need
+            // a step after the first (a damaged checkpoint of step k - 1) and the scheduler kill after a step get
+            // several moments outside those quiet times. Steps of 1,000 iterations were enough until training got
+            // faster (ShapeInfoCache); then the quiet times after a broker restart (15 s), a scheduler kill and a
+            // worker kill could cover every moment of steps 2 to 4, and a run injected no damaged checkpoint.
+            return new Plan(2, 4, 2000, b, 2, Duration.ofMinutes(12));
         }
 
         static Plan full() {
