@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * cost the training thread 3.3 of its 55 CPU s and kept ND4J's two deallocator threads busy for another 1.3 s; each
  * holds reference objects that every young collection must copy and process, so the pauses grew long and the old
  * generation filled with them (async-profiler, {@code bench/profile.sh}, 2026-12-05). With this provider the whole
- * job took 54.4 s instead of 60.6 s and its peak RSS fell from 780 to 570 MB, to the same final accuracy (medians of
- * 3 alternated runs, one pinned core; README, What was tried).
+ * job took 56.4 s instead of 63.9 s and its peak RSS fell from 777 to 558 MB, to the same final accuracy (medians of
+ * 5 alternated runs against the build before it, one pinned core; README, What was tried).
  *
  * <p>This provider returns the same wrapper for the same shape, which is what ND4J's own provider does on the path
  * it does cache: the buffers are marked constant, they wrap libnd4j's constant copy, and no code in ND4J or DL4J
@@ -56,7 +56,7 @@ public final class ShapeInfoCache extends BaseShapeInfoProvider {
      *
      * @return whether this provider is in place afterwards
      */
-    public static synchronized boolean install() {
+    static synchronized boolean install() {
         ShapeInfoProvider current = Nd4j.getShapeInfoProvider();
         if (current instanceof ShapeInfoCache) {
             return true;
@@ -79,7 +79,7 @@ public final class ShapeInfoCache extends BaseShapeInfoProvider {
     }
 
     /** Whether ND4J uses this provider now. */
-    public static boolean installed() {
+    static boolean installed() {
         return Nd4j.getShapeInfoProvider() instanceof ShapeInfoCache;
     }
 
