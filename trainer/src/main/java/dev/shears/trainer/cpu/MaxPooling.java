@@ -1,7 +1,22 @@
 package dev.shears.trainer.cpu;
 
-import java.nio.FloatBuffer;
-import java.util.Arrays;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WORKSPACE;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.global.dnnl.algorithm;
+import org.bytedeco.dnnl.global.dnnl.prop_kind;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.pooling_backward;
+import org.bytedeco.dnnl.pooling_forward;
+import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.stream;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -18,41 +33,45 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Max pooling for training: the forward pass keeps which element of each window won, and back-propagation sends the
- * output gradient there, without oneDNN.
+ * Max pooling for training on oneDNN primitives made once per layer and input shape, the forward pass keeping where
+ * each window's maximum was for the back-propagation, as PyTorch keeps the indices of the maxima.
  *
  * <p>DL4J's pooling layer runs libnd4j's {@code maxpool2d} forward and keeps nothing; its oneDNN helper then copies the
- * layer's input and output gradient before every back-propagation, and libnd4j's {@code maxpool2d_bp} runs the forward
- * pooling again inside oneDNN to find the maxima and reorders the result back to NCHW. On LeNet-5 / Fashion-MNIST
- * (batch 64, one core) the two pooling layers took a quarter of each training iteration, where PyTorch keeps the
- * indices of the maxima from its forward pass. {@link #install} puts in place of each max-pooling layer a subclass of
- * DL4J's own class ({@link Pool}) that, in a training forward pass over 2×2 windows of stride 2, pools image by image
- * on small heap buffers and keeps, for each window, which of its four elements won (two bits in a byte); the
- * back-propagation that follows, once, sends each window's output gradient there and zero elsewhere. Without kept
- * winners for the layer's current input (another window size, a forward pass that met a NaN or an infinity, a
- * back-propagation without its forward pass) it finds each window's maximum again from the input. Evaluation and
- * inference keep DL4J's forward pass (libnd4j's native kernel is faster when no winners are kept).
+ * layer's input and output gradient before every back-propagation, and libnd4j's {@code maxpool2d_bp} builds oneDNN's
+ * primitives anew, runs the forward pooling again to find the maxima and reorders the result back to NCHW. On LeNet-5
+ * / Fashion-MNIST (batch 64, one core) the two pooling layers took a quarter of each training iteration.
+ * {@link #install} puts in place of each max-pooling layer a subclass of DL4J's own class ({@link Pool}) whose training
+ * forward pass runs oneDNN's {@code forward_training} pooling on the NCHW arrays, keeping oneDNN's workspace (which
+ * element of each window won), and whose back-propagation, once, runs oneDNN's backward pooling from that workspace.
+ * Evaluation and inference run the same forward primitive and keep nothing. Without a kept workspace for the layer's
+ * current input (a back-propagation without its forward pass, or after an evaluation pass) it runs DL4J's own path.
  *
- * <p>The numbers are DL4J's to the bit, ties and NaN included: libnd4j's kernels (oneDNN's and the built-in one) scan
- * a window in row-major order from {@code -Float.MAX_VALUE} and keep a value only when it is strictly greater, so the
+ * <p>The numbers are DL4J's to the bit, ties and NaN included: libnd4j runs the same oneDNN pooling, which scans a
+ * window in row-major order from {@code -Float.MAX_VALUE} and keeps a value only when it is strictly greater, so the
  * output is the window's first maximum, the gradient goes to it, a NaN never wins, and a window with nothing above
- * {@code -Float.MAX_VALUE} sends its gradient to its first element; so does this class (an image holding a NaN or an
- * infinity is pooled forward by DL4J). It covers NCHW float max pooling without padding or dilation, in the Truncate
- * and Strict modes, with windows that do not overlap (kernel no larger than the stride, as in LeNet's 2×2 pooling of
- * stride 2); every other layer, and every other call, keeps DL4J's path and the layer's helper. Nothing else changes:
- * the replacement shares the layer's configuration, a checkpoint or a published model names DL4J's class. Like
- * DL4J's layers, one network must not run on two threads at once.
+ * {@code -Float.MAX_VALUE} sends its gradient to its first element ({@code MaxPoolingTest} holds both to it). It covers
+ * NCHW float max pooling without padding or dilation, in the Truncate and Strict modes; every other layer, and every
+ * other call, keeps DL4J's path and the layer's helper. The CPU backend only, and only where oneDNN's presets load
+ * ({@link OneDnn#available()}). Nothing else changes: the replacement shares the layer's configuration, a checkpoint or
+ * a published model names DL4J's class. Like DL4J's layers, one network must not run on two threads at once.
  */
 public final class MaxPooling {
+    /** Input shapes whose primitives a layer keeps. */
+    static final int PLANS = 4;
+
     private MaxPooling() {}
 
     /**
-     * Replaces every max-pooling layer of {@code net} by a {@link Pool}; idempotent. Call it after every (re)build of
-     * the network's layers (a clone or a deserialised network has DL4J's own).
+     * Replaces every max-pooling layer of {@code net} by a {@link Pool}; idempotent. Does nothing when oneDNN's API is
+     * not available. Call it after every (re)build of the network's layers (a clone or a deserialised network has
+     * DL4J's own).
      *
      * @return how many layers use it
      */
     public static int install(MultiLayerNetwork net) {
+        if (!OneDnn.available()) {
+            return 0;
+        }
         Layer[] layers = net.getLayers();
         int installed = 0;
         for (int i = 0; i < layers.length; i++) {
@@ -74,23 +93,27 @@ public final class MaxPooling {
         return layer instanceof Pool;
     }
 
-    /** How many back-propagations through {@code layer} used the winners its forward pass kept. */
+    /** How many back-propagations through {@code layer} used the workspace its forward pass kept. */
     static long reuses(Layer layer) {
         return layer instanceof Pool p ? p.reuses : 0;
     }
 
-    /** DL4J's max-pooling layer, keeping each window's winner in training for its back-propagation. */
+    /** DL4J's max-pooling layer, pooling on kept oneDNN primitives. */
     static final class Pool extends SubsamplingLayer {
         private static final long serialVersionUID = 1L;
-        private transient float[] image = new float[0];
-        private transient float[] pooled = new float[0];
-        private transient float[] gradient = new float[0];
-        /** Each window's winner from the last training forward pass, for {@link #keptFor}; null when none. */
-        private transient byte[] winners;
+        private final transient stream stream = new stream(OneDnn.cpu());
+        private final transient Map<List<Long>, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<List<Long>, Plan> eldest) {
+                return size() > PLANS;
+            }
+        };
+        /** The plan whose workspace holds the winners of the last training forward pass, over {@link #keptFor}. */
+        private transient Plan kept;
         private transient INDArray keptFor;
         private long reuses;
 
-        /** Takes {@code layer}'s place: its configuration, listeners, helper and counters. */
+        /** Takes {@code layer}'s place: its configuration, listeners and counters (and a helper of its own kind). */
         Pool(SubsamplingLayer layer) {
             super(layer.conf(), layer.getDataType());
             setListeners(layer.getListeners());
@@ -102,75 +125,37 @@ public final class MaxPooling {
 
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
-            winners = null;
+            kept = null;
             keptFor = null;
-            if (!training || !supported(input)) {
+            if (!supported(input)) {
                 return super.activate(training, workspaceMgr);
             }
             assertInputSet(false);
-            Geometry g = geometry(input);
-            if (!g.twoByTwo()) {
-                return super.activate(training, workspaceMgr);
+            Plan plan = plan(input);
+            INDArray output = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, plan.outputShape,
+                    'c');
+            plan.forward(contiguous(input), output, stream);
+            if (training) {
+                kept = plan;
+                keptFor = input;
             }
-            INDArray output = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
-                    new long[]{g.batch, g.channels, g.outH, g.outW}, 'c');
-            INDArray in = contiguous(input);
-            FloatBuffer from = in.data().asNioFloat();
-            FloatBuffer to = output.data().asNioFloat();
-            image = fit(image, g.imageSize());
-            pooled = fit(pooled, g.pooledSize());
-            byte[] won = new byte[g.batch * g.pooledSize()];
-            for (int n = 0; n < g.batch; n++) {
-                from.get((int) in.offset() + n * g.imageSize(), image, 0, g.imageSize());
-                if (!g.forward2x2(image, pooled, won, n * g.pooledSize())) {
-                    return super.activate(true, workspaceMgr); // a NaN or an infinity: DL4J's pooling
-                }
-                to.put((int) output.offset() + n * g.pooledSize(), pooled, 0, g.pooledSize());
-            }
-            winners = won;
-            keptFor = input;
             return output;
         }
 
         @Override
         public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
-            byte[] won = keptFor == input ? winners : null;
-            winners = null;
+            Plan plan = keptFor == input ? kept : null;
+            kept = null;
             keptFor = null;
-            if (!supported(input) || epsilon.dataType() != DataType.FLOAT) {
+            if (plan == null || epsilon.dataType() != DataType.FLOAT || epsilon.rank() != 4
+                    || !java.util.Arrays.equals(epsilon.shape(), plan.outputShape)) {
                 return super.backpropGradient(epsilon, workspaceMgr);
             }
             assertInputSet(true);
-            Geometry g = geometry(input);
-            if (epsilon.rank() != 4 || epsilon.size(0) != g.batch || epsilon.size(1) != g.channels
-                    || epsilon.size(2) != g.outH || epsilon.size(3) != g.outW) {
-                return super.backpropGradient(epsilon, workspaceMgr); // DL4J's error
-            }
             INDArray gradAtInput = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
                     input.shape(), 'c');
-            INDArray in = won == null ? contiguous(input) : null;
-            INDArray eps = contiguous(epsilon);
-            FloatBuffer from = in == null ? null : in.data().asNioFloat();
-            FloatBuffer epsBuffer = eps.data().asNioFloat();
-            FloatBuffer to = gradAtInput.data().asNioFloat();
-            if (won == null) {
-                image = fit(image, g.imageSize());
-            }
-            pooled = fit(pooled, g.pooledSize());
-            gradient = fit(gradient, g.imageSize());
-            for (int n = 0; n < g.batch; n++) {
-                epsBuffer.get((int) eps.offset() + n * g.pooledSize(), pooled, 0, g.pooledSize());
-                if (won != null) {
-                    g.backward2x2(won, n * g.pooledSize(), pooled, gradient);
-                } else {
-                    from.get((int) in.offset() + n * g.imageSize(), image, 0, g.imageSize());
-                    g.backward(image, pooled, gradient);
-                }
-                to.put((int) gradAtInput.offset() + n * g.imageSize(), gradient, 0, g.imageSize());
-            }
-            if (won != null) {
-                reuses++;
-            }
+            plan.backward(contiguous(epsilon), gradAtInput, stream);
+            reuses++;
             return new Pair<>(new DefaultGradient(), gradAtInput);
         }
 
@@ -184,10 +169,10 @@ public final class MaxPooling {
             ConvolutionMode mode = conf.getConvolutionMode();
             if (x == null || conf.getPoolingType() != PoolingType.MAX || x.dataType() != DataType.FLOAT
                     || getDataType() != DataType.FLOAT || conf.getCnn2dDataFormat() != CNN2DFormat.NCHW
-                    || x.rank() != 4 || mode == ConvolutionMode.Same || mode == ConvolutionMode.Causal
+                    || x.rank() != 4 || (mode != ConvolutionMode.Truncate && mode != ConvolutionMode.Strict)
                     || pad[0] != 0 || pad[1] != 0 || dilation[0] != 1 || dilation[1] != 1
-                    || kernel[0] < 1 || kernel[1] < 1 || kernel[0] > strides[0] || kernel[1] > strides[1]
-                    || kernel[0] > x.size(2) || kernel[1] > x.size(3) || x.length() > Integer.MAX_VALUE) {
+                    || kernel[0] < 1 || kernel[1] < 1 || strides[0] < 1 || strides[1] < 1
+                    || kernel[0] > x.size(2) || kernel[1] > x.size(3)) {
                 return false;
             }
             // Strict mode: DL4J's own path reports a size the windows do not tile
@@ -195,188 +180,90 @@ public final class MaxPooling {
                     || ((x.size(2) - kernel[0]) % strides[0] == 0 && (x.size(3) - kernel[1]) % strides[1] == 0);
         }
 
-        private Geometry geometry(INDArray x) {
-            return new Geometry(x, layerConf().getKernelSize(), layerConf().getStride());
+        private Plan plan(INDArray x) {
+            int[] kernel = layerConf().getKernelSize();
+            int[] strides = layerConf().getStride();
+            long[] in = x.shape();
+            List<Long> key = List.of(in[0], in[1], in[2], in[3], (long) kernel[0], (long) kernel[1],
+                    (long) strides[0], (long) strides[1]);
+            return plans.computeIfAbsent(key, k -> new Plan(in, kernel, strides));
         }
 
         private static INDArray contiguous(INDArray a) {
-            return a.ordering() == 'c' && a.elementWiseStride() == 1 ? a : a.dup('c');
-        }
-
-        private static float[] fit(float[] buffer, int size) {
-            return buffer.length >= size ? buffer : new float[size];
+            return OneDnnConvolution.Helper.rowMajor(a) ? a : a.dup('c');
         }
     }
 
-    /** The shapes of one call, and the back-propagation through one image (all its channels). */
-    static final class Geometry {
-        /** A float's exponent bits, and what added to them carries into the sign bit when they are all ones. */
-        private static final int EXPONENT = 0x7f800000;
-        private static final int EXPONENT_CARRY = 0x00800000;
+    /**
+     * oneDNN's forward-training pooling of one input shape, its workspace, and the backward pooling (made on the first
+     * back-propagation), all on NCHW arrays.
+     */
+    static final class Plan {
+        final long[] outputShape;
+        private final long[] inputShape;
+        private final long[] strides;
+        private final long[] kernel;
+        private final long[] padding = {0, 0};
+        private final pooling_forward.primitive_desc forwardDesc;
+        private final primitive forward;
+        private final memory source;
+        private final memory output;
+        private final memory workspace;
+        private final IntMemoryMap forwardArgs = new IntMemoryMap();
+        private primitive backward;
+        private memory outputGradient;
+        private memory inputGradient;
+        private final IntMemoryMap backwardArgs = new IntMemoryMap();
 
-        final int batch;
-        final int channels;
-        final int h;
-        final int w;
-        final int kH;
-        final int kW;
-        final int sH;
-        final int sW;
-        final int outH;
-        final int outW;
-
-        Geometry(INDArray input, int[] kernel, int[] strides) {
-            batch = (int) input.size(0);
-            channels = (int) input.size(1);
-            h = (int) input.size(2);
-            w = (int) input.size(3);
-            kH = kernel[0];
-            kW = kernel[1];
-            sH = strides[0];
-            sW = strides[1];
-            outH = (h - kH) / sH + 1;
-            outW = (w - kW) / sW + 1;
+        Plan(long[] in, int[] kernel, int[] stride) {
+            inputShape = in.clone();
+            this.kernel = new long[]{kernel[0], kernel[1]};
+            strides = new long[]{stride[0], stride[1]};
+            outputShape = new long[]{in[0], in[1], (in[2] - kernel[0]) / stride[0] + 1,
+                    (in[3] - kernel[1]) / stride[1] + 1};
+            forwardDesc = new pooling_forward.primitive_desc(new pooling_forward.desc(prop_kind.forward_training,
+                    algorithm.pooling_max, nchw(inputShape), nchw(outputShape), strides, this.kernel, padding, padding),
+                    OneDnn.cpu());
+            forward = new pooling_forward(forwardDesc);
+            source = new memory(nchw(inputShape), OneDnn.cpu(), (org.bytedeco.javacpp.Pointer) null);
+            output = new memory(nchw(outputShape), OneDnn.cpu(), (org.bytedeco.javacpp.Pointer) null);
+            workspace = new memory(forwardDesc.workspace_desc(), OneDnn.cpu());
+            forwardArgs.put(DNNL_ARG_SRC, source);
+            forwardArgs.put(DNNL_ARG_DST, output);
+            forwardArgs.put(DNNL_ARG_WORKSPACE, workspace);
         }
 
-        int imageSize() {
-            return channels * h * w;
+        void forward(INDArray in, INDArray out, stream s) {
+            source.set_data_handle(OneDnn.address(in));
+            output.set_data_handle(OneDnn.address(out));
+            OneDnn.run(forward, s, forwardArgs);
         }
 
-        int pooledSize() {
-            return channels * outH * outW;
-        }
-
-        /** Whether the windows are 2×2 with stride 2, the ones the forward pass keeps winners for. */
-        boolean twoByTwo() {
-            return kH == 2 && kW == 2 && sH == 2 && sW == 2;
-        }
-
-        /**
-         * One image's 2×2 pooling of stride 2: each window's first maximum into {@code z}, and which element it is into
-         * {@code won} from {@code at} on (bit 1: the bottom row, bit 0: the right column). It picks the element as
-         * {@link #backward2x2} does, without a branch on the data, so the output has the winner's bits.
-         *
-         * @return false, leaving {@code z} and {@code won} to be written again, when an input is NaN or infinite
-         */
-        boolean forward2x2(float[] x, float[] z, byte[] won, int at) {
-            final int width = w;
-            int special = 0;
-            int o = 0;
-            for (int c = 0; c < channels; c++) {
-                for (int i = 0; i < outH; i++) {
-                    int r = (c * h + 2 * i) * width;
-                    for (int j = 0; j < outW; j++, r += 2, o++) {
-                        int aBits = Float.floatToRawIntBits(x[r]);
-                        int bBits = Float.floatToRawIntBits(x[r + 1]);
-                        int cBits = Float.floatToRawIntBits(x[r + width]);
-                        int dBits = Float.floatToRawIntBits(x[r + width + 1]);
-                        special |= ((aBits & EXPONENT) + EXPONENT_CARRY) | ((bBits & EXPONENT) + EXPONENT_CARRY)
-                                | ((cBits & EXPONENT) + EXPONENT_CARRY) | ((dBits & EXPONENT) + EXPONENT_CARRY);
-                        int right = Float.floatToRawIntBits((x[r] - x[r + 1]) + 0f) >>> 31;
-                        int bottomRight = Float.floatToRawIntBits((x[r + width] - x[r + width + 1]) + 0f) >>> 31;
-                        int top = aBits ^ ((aBits ^ bBits) & -right);
-                        int bottom = cBits ^ ((cBits ^ dBits) & -bottomRight);
-                        int down = Float.floatToRawIntBits((Float.intBitsToFloat(top) - Float.intBitsToFloat(bottom))
-                                + 0f) >>> 31;
-                        z[o] = Float.intBitsToFloat(top ^ ((top ^ bottom) & -down));
-                        won[at + o] = (byte) ((down << 1) | (right ^ ((right ^ bottomRight) & -down)));
-                    }
-                }
+        /** The input gradient from {@code delta}, the output gradient, through the last forward pass's workspace. */
+        void backward(INDArray delta, INDArray gradAtInput, stream s) {
+            if (backward == null) {
+                pooling_backward.primitive_desc desc = new pooling_backward.primitive_desc(new pooling_backward.desc(
+                        algorithm.pooling_max, nchw(inputShape), nchw(outputShape), strides, kernel, padding, padding),
+                        OneDnn.cpu(), forwardDesc);
+                backward = new pooling_backward(desc);
+                outputGradient = new memory(nchw(outputShape), OneDnn.cpu(), (org.bytedeco.javacpp.Pointer) null);
+                inputGradient = new memory(nchw(inputShape), OneDnn.cpu(), (org.bytedeco.javacpp.Pointer) null);
+                backwardArgs.put(DNNL_ARG_DIFF_DST, outputGradient);
+                backwardArgs.put(DNNL_ARG_DIFF_SRC, inputGradient);
+                backwardArgs.put(DNNL_ARG_WORKSPACE, workspace);
             }
-            return special >= 0;
+            outputGradient.set_data_handle(OneDnn.address(delta));
+            inputGradient.set_data_handle(OneDnn.address(gradAtInput));
+            OneDnn.run(backward, s, backwardArgs);
         }
 
-        /** One image's input gradient from the winners {@link #forward2x2} kept from {@code at} on. */
-        void backward2x2(byte[] won, int at, float[] dz, float[] dx) {
-            Arrays.fill(dx, 0, imageSize(), 0f);
-            final int width = w;
-            int o = 0;
-            for (int c = 0; c < channels; c++) {
-                for (int i = 0; i < outH; i++) {
-                    int r = (c * h + 2 * i) * width;
-                    for (int j = 0; j < outW; j++, r += 2, o++) {
-                        int k = won[at + o];
-                        dx[r + (width & -(k >> 1)) + (k & 1)] = dz[o];
-                    }
-                }
-            }
+        /** oneDNN's name for the forward primitive's implementation, e.g. {@code jit:avx2}. */
+        String implementation() {
+            return forwardDesc.impl_info_str().getString();
         }
 
-        /** One image's input gradient: each window's output gradient to its first maximum, zero elsewhere. */
-        void backward(float[] x, float[] dz, float[] dx) {
-            if (twoByTwo() && backward2x2(x, dz, dx)) {
-                return;
-            }
-            Arrays.fill(dx, 0, imageSize(), 0f);
-            int o = 0;
-            for (int c = 0; c < channels; c++) {
-                for (int i = 0; i < outH; i++) {
-                    int r = (c * h + i * sH) * w;
-                    for (int j = 0; j < outW; j++, r += sW) {
-                        dx[first(x, r)] = dz[o++];
-                    }
-                }
-            }
-        }
-
-        /** libnd4j's choice: the first element strictly above all before it, starting from -Float.MAX_VALUE. */
-        private int first(float[] x, int r) {
-            float m = -Float.MAX_VALUE;
-            int best = r;
-            for (int a = 0; a < kH; a++) {
-                for (int b = 0; b < kW; b++) {
-                    int at = r + a * w + b;
-                    if (x[at] > m) {
-                        m = x[at];
-                        best = at;
-                    }
-                }
-            }
-            return best;
-        }
-
-        /**
-         * {@link #backward} for 2×2 windows of stride 2 where every input is finite, without a branch on the data: a
-         * branch per comparison mispredicts on real activations (ties at zero, noise) and cost 2 to 3 times as much.
-         * For finite {@code p} and {@code q}, {@code q > p} exactly when {@code (p - q) + 0f} has its sign bit set
-         * (the difference of distinct floats is never zero, overflow keeps the sign, and {@code + 0f} turns the
-         * {@code -0f} of {@code -0f - 0f} into {@code 0f}), so the window's first maximum, {@link #first}'s element,
-         * comes from the two pairs' and then the winners' sign bits, and the winners are picked by masking bits. The
-         * gradient goes with one store into a cleared image.
-         *
-         * @return false, leaving {@code dx} to be written again, when an input is NaN or infinite
-         */
-        private boolean backward2x2(float[] x, float[] dz, float[] dx) {
-            Arrays.fill(dx, 0, imageSize(), 0f);
-            final int width = w;
-            int special = 0;
-            int o = 0;
-            for (int c = 0; c < channels; c++) {
-                for (int i = 0; i < outH; i++) {
-                    int r = (c * h + 2 * i) * width;
-                    for (int j = 0; j < outW; j++, r += 2) {
-                        float a = x[r];
-                        float b = x[r + 1];
-                        float cc = x[r + width];
-                        float d = x[r + width + 1];
-                        int aBits = Float.floatToRawIntBits(a);
-                        int bBits = Float.floatToRawIntBits(b);
-                        int cBits = Float.floatToRawIntBits(cc);
-                        int dBits = Float.floatToRawIntBits(d);
-                        // an exponent of all ones (NaN, infinity) carries into the sign bit
-                        special |= ((aBits & EXPONENT) + EXPONENT_CARRY) | ((bBits & EXPONENT) + EXPONENT_CARRY)
-                                | ((cBits & EXPONENT) + EXPONENT_CARRY) | ((dBits & EXPONENT) + EXPONENT_CARRY);
-                        int right = Float.floatToRawIntBits((a - b) + 0f) >>> 31;
-                        int bottomRight = Float.floatToRawIntBits((cc - d) + 0f) >>> 31;
-                        float top = Float.intBitsToFloat(aBits ^ ((aBits ^ bBits) & -right));
-                        float bottom = Float.intBitsToFloat(cBits ^ ((cBits ^ dBits) & -bottomRight));
-                        int down = Float.floatToRawIntBits((top - bottom) + 0f) >>> 31;
-                        int column = right ^ ((right ^ bottomRight) & -down);
-                        dx[r + (width & -down) + column] = dz[o++];
-                    }
-                }
-            }
-            return special >= 0;
+        private static memory.desc nchw(long[] dims) {
+            return OneDnn.plain(dims, memory.format_tag.nchw);
         }
     }
 }
