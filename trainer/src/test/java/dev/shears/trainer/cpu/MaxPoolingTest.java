@@ -100,7 +100,8 @@ class MaxPoolingTest {
         SubsamplingLayer conf = pooling(2, 2).build();
         assertThat(bits(layer(conf, input, true).activate(input, true, LayerWorkspaceMgr.noWorkspaces())))
                 .as("the pooled values, to the bit")
-                .containsExactly(bits(layer(conf, input, false).activate(input, true, LayerWorkspaceMgr.noWorkspaces())));
+                .containsExactly(
+                        bits(layer(conf, input, false).activate(input, true, LayerWorkspaceMgr.noWorkspaces())));
         return new INDArray[]{backward(conf, input, epsilon, true), backward(conf, input, epsilon, false)};
     }
 
@@ -157,7 +158,8 @@ class MaxPoolingTest {
         shears.activate(input, true, none);
         shears.activate(input, false, none);
         assertThat(bits(shears.backpropGradient(epsilon, none).getSecond()))
-                .as("found again from the input").containsExactly(bits(dl4j.backpropGradient(epsilon, none).getSecond()));
+                .as("found again from the input")
+                .containsExactly(bits(dl4j.backpropGradient(epsilon, none).getSecond()));
         assertThat(MaxPooling.reuses(shears)).isEqualTo(1);
     }
 
