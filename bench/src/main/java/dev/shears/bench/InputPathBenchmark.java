@@ -43,13 +43,12 @@ import org.openjdk.jmh.infra.Blackhole;
  * <ul>
  *   <li>{@code batch}: the next shuffled, normalised batch of 64 Fashion-MNIST images ({@link Batches#next()}: staging
  *       and the copy into ND4J);</li>
- *   <li>{@code poolBackward}: LeNet-5's first max pooling (2×2, stride 2, over 64 × 6 × 28 × 28) back-propagated with
- *       {@link MaxPooling} installed ({@code path=shears}; no winners kept, so it finds each window's maximum
- *       again) or DL4J's layer with its oneDNN helper ({@code dl4j}), the copies in and out included and the input
- *       gradient made in a workspace as in training, on ReLU outputs ({@code relu}: a Gaussian less 0.3, clipped at 0,
- *       so ties at zero) or on Gaussian values ({@code gaussian});</li>
- *   <li>{@code poolStep}: that layer's training forward pass and the back-propagation that follows, as in every
- *       iteration ({@code shears}: the forward pass keeps each window's winner for the back-propagation).</li>
+ *   <li>{@code poolStep}: LeNet-5's first max pooling (2×2, stride 2, over 64 × 6 × 28 × 28), its training forward
+ *       pass and the back-propagation that follows, as in every iteration, with {@link MaxPooling} installed
+ *       ({@code path=shears}: oneDNN primitives kept, the forward pass's workspace used by the back-propagation) or
+ *       DL4J's layer with its oneDNN helper ({@code dl4j}), the output and the input gradient made in workspaces as in
+ *       training, on ReLU outputs ({@code relu}: a Gaussian less 0.3, clipped at 0, so ties at zero) or on Gaussian
+ *       values ({@code gaussian}).</li>
  * </ul>
  * Run it pinned, with the data set where the job reads it:
  * {@code taskset -c 0 java -jar bench/target/benchmarks.jar InputPathBenchmark -p data=/usr/share/datasets/fashion-mnist}.
@@ -93,8 +92,8 @@ public class InputPathBenchmark {
         INDArray input;
         INDArray epsilon;
         /**
-         * The input gradient in a workspace, as in training: a fresh 1.2 MB array each call would time ND4J's allocation
-         * (zeroing and page faults), more than the pooling itself. Checked in set-up.
+         * The output and the input gradient in workspaces, as in training: a fresh 1.2 MB array each call would time
+         * ND4J's allocation (zeroing and page faults), more than the pooling itself. Checked in set-up.
          */
         LayerWorkspaceMgr workspaces;
 
@@ -117,7 +116,6 @@ public class InputPathBenchmark {
             }
             layer = net.getLayer(0);
             this.input = Nd4j.create(input, new long[]{64, 6, 28, 28}, DataType.FLOAT);
-            layer.activate(this.input, true, LayerWorkspaceMgr.noWorkspaces());
             epsilon = Nd4j.rand(DataType.FLOAT, 64, 6, 14, 14);
             WorkspaceConfiguration gradients = WorkspaceConfiguration.builder().initialSize(0)
                     .overallocationLimit(0.05).policyLearning(LearningPolicy.FIRST_LOOP)
@@ -133,9 +131,14 @@ public class InputPathBenchmark {
                 }
             }
             workspaces = builder.build();
-            try (MemoryWorkspace ws = workspaces.notifyScopeEntered(ArrayType.ACTIVATION_GRAD)) {
-                if (!layer.backpropGradient(epsilon, workspaces).getSecond().isAttached()) {
-                    throw new IllegalStateException("the input gradient is not in the workspace");
+            try (MemoryWorkspace out = workspaces.notifyScopeEntered(ArrayType.ACTIVATIONS)) {
+                if (!layer.activate(this.input, true, workspaces).isAttached()) {
+                    throw new IllegalStateException("the output is not in the workspace");
+                }
+                try (MemoryWorkspace ws = workspaces.notifyScopeEntered(ArrayType.ACTIVATION_GRAD)) {
+                    if (!layer.backpropGradient(epsilon, workspaces).getSecond().isAttached()) {
+                        throw new IllegalStateException("the input gradient is not in the workspace");
+                    }
                 }
             }
         }
@@ -144,13 +147,6 @@ public class InputPathBenchmark {
     @Benchmark
     public DataSet batch(Stream stream) {
         return stream.batches.next();
-    }
-
-    @Benchmark
-    public void poolBackward(Pooling pooling, Blackhole sink) {
-        try (MemoryWorkspace ws = pooling.workspaces.notifyScopeEntered(ArrayType.ACTIVATION_GRAD)) {
-            sink.consume(pooling.layer.backpropGradient(pooling.epsilon, pooling.workspaces).getSecond().getFloat(0));
-        }
     }
 
     @Benchmark

@@ -129,18 +129,33 @@ class MaxPoolingTest {
         assertThat(both[0]).isEqualTo(both[1]);
     }
 
-    /** 3×3 windows of stride 3 on 28×28 (the last row and column in no window), and an output gradient in 'f' order. */
+    /**
+     * 3×3 windows of stride 3 on 28×28 (the last row and column in no window) with an output gradient in 'f' order, and
+     * overlapping 3×3 windows of stride 2 (ResNet's first pooling), whose shared elements sum the gradients of every
+     * window they win: DL4J's numbers to the bit, through the kept workspace.
+     */
     @Test
-    void largerWindowsAndAnyLayoutOfTheOutputGradientGiveDl4jsNumbers() {
+    void largerAndOverlappingWindowsAndAnyLayoutOfTheOutputGradientGiveDl4jsNumbers() {
         INDArray input = Nd4j.rand(DataType.FLOAT, 8, 3, 28, 28).subi(0.5);
         INDArray epsilon = Nd4j.rand(DataType.FLOAT, 8, 3, 9, 9).dup('f');
         SubsamplingLayer conf = pooling(3, 3).build();
-        assertThat(backward(conf, input, epsilon, true)).isEqualTo(backward(conf, input, epsilon, false));
+        assertThat(bits(backward(conf, input, epsilon, true))).containsExactly(bits(backward(conf, input, epsilon,
+                false)));
+
+        INDArray ties = Nd4j.rand(DataType.FLOAT, 4, 2, 12, 12).muli(4).castTo(DataType.INT32).castTo(DataType.FLOAT);
+        INDArray overlappingEpsilon = Nd4j.rand(DataType.FLOAT, 4, 2, 5, 5);
+        SubsamplingLayer overlapping = pooling(3, 2).build();
+        org.deeplearning4j.nn.api.Layer shears = layer(overlapping, ties, true);
+        LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
+        shears.activate(ties, true, none);
+        assertThat(bits(shears.backpropGradient(overlappingEpsilon, none).getSecond()))
+                .containsExactly(bits(backward(overlapping, ties, overlappingEpsilon, false)));
+        assertThat(MaxPooling.reuses(shears)).isEqualTo(1);
     }
 
     /**
      * 2×2 windows over odd sizes (the last row and column in no window) of an input in 'f' order, forward and back,
-     * and a back-propagation after an evaluation pass, which leaves no winners to use: DL4J's numbers every time.
+     * and a back-propagation after an evaluation pass, which leaves no workspace to use: DL4J's numbers every time.
      */
     @Test
     void oddSizesOtherLayoutsAndAnEvaluationInBetweenGiveDl4jsNumbers() {
@@ -158,18 +173,15 @@ class MaxPoolingTest {
         shears.activate(input, true, none);
         shears.activate(input, false, none);
         assertThat(bits(shears.backpropGradient(epsilon, none).getSecond()))
-                .as("found again from the input")
+                .as("DL4J's path")
                 .containsExactly(bits(dl4j.backpropGradient(epsilon, none).getSecond()));
         assertThat(MaxPooling.reuses(shears)).isEqualTo(1);
     }
 
-    /** Overlapping windows, padding, Same mode and average pooling keep the helper they had. */
+    /** Padding, Same mode and average pooling keep DL4J's path. */
     @Test
     void whatItDoesNotCoverKeepsDl4jsPath() {
         INDArray input = Nd4j.rand(DataType.FLOAT, 4, 2, 12, 12);
-        INDArray epsilon = Nd4j.rand(DataType.FLOAT, 4, 2, 5, 5);
-        SubsamplingLayer overlapping = pooling(3, 2).build();
-        assertThat(backward(overlapping, input, epsilon, true)).isEqualTo(backward(overlapping, input, epsilon, false));
         SubsamplingLayer padded = pooling(2, 2).padding(1, 1).build();
         INDArray paddedEpsilon = Nd4j.rand(DataType.FLOAT, 4, 2, 7, 7);
         assertThat(backward(padded, input, paddedEpsilon, true))
