@@ -38,14 +38,17 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * Two steps of every LeNet-5 training iteration outside the layers' arithmetic, through their public entry points:
+ * Steps of every LeNet-5 training iteration outside the convolutions' and dense layers' arithmetic, through their
+ * public entry points:
  * <ul>
  *   <li>{@code batch}: the next shuffled, normalised batch of 64 Fashion-MNIST images ({@link Batches#next()}: staging
  *       and the copy into ND4J);</li>
- *   <li>{@code poolBackward}: LeNet-5's first max pooling (2×2, stride 2, over 64 × 6 × 28 × 28) back-propagated with
- *       {@link MaxPooling} installed, the copies in and out included and the input gradient made in a workspace as
- *       in training, on ReLU outputs ({@code relu}: a Gaussian less 0.3, clipped at 0, so ties at zero) or on
- *       Gaussian values ({@code gaussian}).</li>
+ *   <li>{@code poolStep}: LeNet-5's first max pooling (2×2, stride 2, over 64 × 6 × 28 × 28), its training forward
+ *       pass and the back-propagation that follows, as in every iteration, with {@link MaxPooling} installed
+ *       ({@code path=shears}: oneDNN primitives kept, the forward pass's workspace used by the back-propagation) or
+ *       DL4J's layer with its oneDNN helper ({@code dl4j}), the output and the input gradient made in workspaces as in
+ *       training, on ReLU outputs ({@code relu}: a Gaussian less 0.3, clipped at 0, so ties at zero) or on Gaussian
+ *       values ({@code gaussian}).</li>
  * </ul>
  * Run it pinned, with the data set where the job reads it:
  * {@code taskset -c 0 java -jar bench/target/benchmarks.jar InputPathBenchmark -p data=/usr/share/datasets/fashion-mnist}.
@@ -81,11 +84,16 @@ public class InputPathBenchmark {
         @Param({"relu", "gaussian"})
         public String values;
 
+        /** {@code shears}: {@link MaxPooling} installed; {@code dl4j}: DL4J's layer and helper. */
+        @Param({"shears", "dl4j"})
+        public String path;
+
         Layer layer;
+        INDArray input;
         INDArray epsilon;
         /**
-         * The input gradient in a workspace, as in training: a fresh 1.2 MB array each call would time ND4J's allocation
-         * (zeroing and page faults), more than the pooling itself. Checked in set-up.
+         * The output and the input gradient in workspaces, as in training: a fresh 1.2 MB array each call would time
+         * ND4J's allocation (zeroing and page faults), more than the pooling itself. Checked in set-up.
          */
         LayerWorkspaceMgr workspaces;
 
@@ -97,7 +105,7 @@ public class InputPathBenchmark {
                     .setInputType(InputType.convolutional(28, 28, 6)).build();
             MultiLayerNetwork net = new MultiLayerNetwork(conf);
             net.init();
-            if (MaxPooling.install(net) != 1) {
+            if (path.equals("shears") && MaxPooling.install(net) != 1) {
                 throw new IllegalStateException("MaxPooling did not take the pooling layer");
             }
             Random random = new Random(7);
@@ -107,8 +115,7 @@ public class InputPathBenchmark {
                 input[i] = values.equals("relu") ? Math.max(0f, g - 0.3f) : g;
             }
             layer = net.getLayer(0);
-            layer.activate(Nd4j.create(input, new long[]{64, 6, 28, 28}, DataType.FLOAT), true,
-                    LayerWorkspaceMgr.noWorkspaces());
+            this.input = Nd4j.create(input, new long[]{64, 6, 28, 28}, DataType.FLOAT);
             epsilon = Nd4j.rand(DataType.FLOAT, 64, 6, 14, 14);
             WorkspaceConfiguration gradients = WorkspaceConfiguration.builder().initialSize(0)
                     .overallocationLimit(0.05).policyLearning(LearningPolicy.FIRST_LOOP)
@@ -117,14 +124,21 @@ public class InputPathBenchmark {
             for (ArrayType type : ArrayType.values()) {
                 if (type == ArrayType.ACTIVATION_GRAD) {
                     builder.with(type, "input-gradient", gradients);
+                } else if (type == ArrayType.ACTIVATIONS) {
+                    builder.with(type, "activations", gradients);
                 } else {
                     builder.noWorkspaceFor(type);
                 }
             }
             workspaces = builder.build();
-            try (MemoryWorkspace ws = workspaces.notifyScopeEntered(ArrayType.ACTIVATION_GRAD)) {
-                if (!layer.backpropGradient(epsilon, workspaces).getSecond().isAttached()) {
-                    throw new IllegalStateException("the input gradient is not in the workspace");
+            try (MemoryWorkspace out = workspaces.notifyScopeEntered(ArrayType.ACTIVATIONS)) {
+                if (!layer.activate(this.input, true, workspaces).isAttached()) {
+                    throw new IllegalStateException("the output is not in the workspace");
+                }
+                try (MemoryWorkspace ws = workspaces.notifyScopeEntered(ArrayType.ACTIVATION_GRAD)) {
+                    if (!layer.backpropGradient(epsilon, workspaces).getSecond().isAttached()) {
+                        throw new IllegalStateException("the input gradient is not in the workspace");
+                    }
                 }
             }
         }
@@ -136,9 +150,13 @@ public class InputPathBenchmark {
     }
 
     @Benchmark
-    public void poolBackward(Pooling pooling, Blackhole sink) {
-        try (MemoryWorkspace ws = pooling.workspaces.notifyScopeEntered(ArrayType.ACTIVATION_GRAD)) {
-            sink.consume(pooling.layer.backpropGradient(pooling.epsilon, pooling.workspaces).getSecond().getFloat(0));
+    public void poolStep(Pooling pooling, Blackhole sink) {
+        try (MemoryWorkspace out = pooling.workspaces.notifyScopeEntered(ArrayType.ACTIVATIONS)) {
+            sink.consume(pooling.layer.activate(pooling.input, true, pooling.workspaces).getFloat(0));
+            try (MemoryWorkspace ws = pooling.workspaces.notifyScopeEntered(ArrayType.ACTIVATION_GRAD)) {
+                sink.consume(pooling.layer.backpropGradient(pooling.epsilon, pooling.workspaces).getSecond()
+                        .getFloat(0));
+            }
         }
     }
 }

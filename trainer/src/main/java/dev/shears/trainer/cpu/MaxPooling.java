@@ -1,17 +1,30 @@
 package dev.shears.trainer.cpu;
 
-import java.nio.FloatBuffer;
-import java.util.Arrays;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WORKSPACE;
+
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.global.dnnl.algorithm;
+import org.bytedeco.dnnl.global.dnnl.prop_kind;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.pooling_backward;
+import org.bytedeco.dnnl.pooling_forward;
+import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.stream;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingHelper;
-import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingHelperAccess;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.LayerReplacement;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -20,249 +33,237 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Max pooling's back-propagation in one sweep over the input, without oneDNN.
+ * Max pooling for training on oneDNN primitives made once per layer and input shape, the forward pass keeping where
+ * each window's maximum was for the back-propagation, as PyTorch keeps the indices of the maxima.
  *
- * <p>DL4J's oneDNN pooling helper copies the layer's input and output gradient before every back-propagation, and
- * libnd4j's {@code maxpool2d_bp} then runs the forward pooling again inside oneDNN to find the maxima and reorders
- * the result back to NCHW. On LeNet-5 / Fashion-MNIST (batch 64, one core) the two pooling layers' back-propagation
- * took a fifth of each training iteration, several times PyTorch's, which keeps the indices of the maxima from its
- * forward pass. {@link #install} gives a network's max-pooling layers a helper that, image by image on small heap
- * buffers, finds each window's maximum again and sends the window's output gradient to it, every other input
- * getting zero. It keeps nothing from the forward pass, so whatever ran in between (an evaluation, another batch)
- * cannot make it stale. The forward pass stays DL4J's ({@code SubsamplingLayer} does not ask its helper for it).
+ * <p>DL4J's pooling layer runs libnd4j's {@code maxpool2d} forward and keeps nothing; its oneDNN helper then copies the
+ * layer's input and output gradient before every back-propagation, and libnd4j's {@code maxpool2d_bp} builds oneDNN's
+ * primitives anew, runs the forward pooling again to find the maxima and reorders the result back to NCHW. On LeNet-5
+ * / Fashion-MNIST (batch 64, one core) the two pooling layers took a quarter of each training iteration.
+ * {@link #install} puts in place of each max-pooling layer a subclass of DL4J's own class ({@link Pool}) whose training
+ * forward pass runs oneDNN's {@code forward_training} pooling on the NCHW arrays, keeping oneDNN's workspace (which
+ * element of each window won), and whose back-propagation, once, runs oneDNN's backward pooling from that workspace.
+ * Evaluation and inference run the same forward primitive and keep nothing. Without a kept workspace for the layer's
+ * current input (a back-propagation without its forward pass, or after an evaluation pass) it runs DL4J's own path.
  *
- * <p>The gradient is DL4J's to the bit, ties and NaN included: libnd4j's kernels (oneDNN's and the built-in one)
- * scan a window in row-major order from {@code -Float.MAX_VALUE} and keep a value only when it is strictly greater,
- * so the gradient goes to the first maximum, a NaN never wins, and a window with nothing above
- * {@code -Float.MAX_VALUE} sends it to its first element; so does this one. It covers NCHW float max pooling without
- * padding or dilation, in the Truncate and Strict modes, with windows that do not overlap (kernel no larger than the
- * stride, as in LeNet's 2×2 pooling of stride 2); every other layer keeps the helper it had, or DL4J's built-in
- * path. Like DL4J's helpers, one network must not run on two threads at once.
+ * <p>The numbers are DL4J's to the bit, ties and NaN included: libnd4j runs the same oneDNN pooling, which scans a
+ * window in row-major order from {@code -Float.MAX_VALUE} and keeps a value only when it is strictly greater, so the
+ * output is the window's first maximum, the gradient goes to it, a NaN never wins, and a window with nothing above
+ * {@code -Float.MAX_VALUE} sends its gradient to its first element ({@code MaxPoolingTest} holds both to it). It covers
+ * NCHW float max pooling without padding or dilation, in the Truncate and Strict modes; every other layer, and every
+ * other call, keeps DL4J's path and the layer's helper. The CPU backend only, and only where oneDNN's presets load
+ * ({@link OneDnn#available()}). Nothing else changes: the replacement shares the layer's configuration, a checkpoint or
+ * a published model names DL4J's class. Like DL4J's layers, one network must not run on two threads at once.
  */
 public final class MaxPooling {
+    /** Input shapes whose primitives a layer keeps. */
+    static final int PLANS = 4;
+
     private MaxPooling() {}
 
     /**
-     * Gives every max-pooling layer of {@code net} this pooling; idempotent. Call it after every (re)build of the
-     * network's layers (a clone or a deserialised network has DL4J's helpers again).
+     * Replaces every max-pooling layer of {@code net} by a {@link Pool}; idempotent. Does nothing when oneDNN's API is
+     * not available. Call it after every (re)build of the network's layers (a clone or a deserialised network has
+     * DL4J's own).
      *
      * @return how many layers use it
      */
     public static int install(MultiLayerNetwork net) {
+        if (!OneDnn.available()) {
+            return 0;
+        }
+        Layer[] layers = net.getLayers();
         int installed = 0;
-        for (Layer layer : net.getLayers()) {
-            if (layer.getClass() != SubsamplingLayer.class
-                    || !(layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.SubsamplingLayer conf)
-                    || conf.getPoolingType() != PoolingType.MAX) {
-                continue;
+        for (int i = 0; i < layers.length; i++) {
+            Layer layer = layers[i];
+            if (layer instanceof Pool) {
+                installed++;
+            } else if (layer.getClass() == SubsamplingLayer.class
+                    && layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.SubsamplingLayer conf
+                    && conf.getPoolingType() == PoolingType.MAX) {
+                LayerReplacement.replace(net, i, new Pool((SubsamplingLayer) layer));
+                installed++;
             }
-            SubsamplingLayer pooling = (SubsamplingLayer) layer;
-            SubsamplingHelper helper = SubsamplingHelperAccess.get(pooling);
-            if (!(helper instanceof Helper)) {
-                SubsamplingHelperAccess.set(pooling, new Helper(helper));
-            }
-            installed++;
         }
         return installed;
     }
 
-    /** Whether {@code layer} pools with this class's helper. */
+    /** Whether {@code layer} pools with this class. */
     public static boolean installed(Layer layer) {
-        return layer instanceof SubsamplingLayer pooling && SubsamplingHelperAccess.get(pooling) instanceof Helper;
+        return layer instanceof Pool;
     }
 
-    /** The helper: this pooling where it applies, the layer's former helper (or DL4J's built-in path) elsewhere. */
-    static final class Helper implements SubsamplingHelper {
-        /** The helper it replaced, or null for DL4J's built-in path. */
-        private final SubsamplingHelper inner;
-        private float[] image = new float[0];
-        private float[] outputGradient = new float[0];
-        private float[] gradient = new float[0];
+    /** How many back-propagations through {@code layer} used the workspace its forward pass kept. */
+    static long reuses(Layer layer) {
+        return layer instanceof Pool p ? p.reuses : 0;
+    }
 
-        Helper(SubsamplingHelper inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public boolean checkSupported() {
-            return true;
-        }
-
-        /** DL4J's forward pass: the layer's former helper, or DL4J's built-in path. */
-        @Override
-        public INDArray activate(INDArray input, boolean training, int[] kernel, int[] strides, int[] pad,
-                PoolingType poolingType, ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
-                LayerWorkspaceMgr workspaceMgr) {
-            return inner == null ? null : inner.activate(input, training, kernel, strides, pad, poolingType,
-                    convolutionMode, dilation, format, workspaceMgr);
-        }
-
-        @Override
-        public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray epsilon, int[] kernel,
-                int[] strides, int[] pad, PoolingType poolingType, ConvolutionMode convolutionMode, int[] dilation,
-                CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
-            if (!supported(input, kernel, strides, pad, poolingType, convolutionMode, dilation, format)
-                    || epsilon.dataType() != DataType.FLOAT) {
-                return inner == null ? null : inner.backpropGradient(input, epsilon, kernel, strides, pad,
-                        poolingType, convolutionMode, dilation, format, workspaceMgr);
+    /** DL4J's max-pooling layer, pooling on kept oneDNN primitives. */
+    static final class Pool extends SubsamplingLayer {
+        private static final long serialVersionUID = 1L;
+        private final transient stream stream = new stream(OneDnn.cpu());
+        private final transient Map<List<Long>, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<List<Long>, Plan> eldest) {
+                return size() > PLANS;
             }
-            Geometry g = new Geometry(input, kernel, strides);
+        };
+        /** The plan whose workspace holds the winners of the last training forward pass, over {@link #keptFor}. */
+        private transient Plan kept;
+        private transient INDArray keptFor;
+        private long reuses;
+
+        /** Takes {@code layer}'s place: its configuration, listeners and counters (and a helper of its own kind). */
+        Pool(SubsamplingLayer layer) {
+            super(layer.conf(), layer.getDataType());
+            setListeners(layer.getListeners());
+            setIndex(layer.getIndex());
+            setCacheMode(layer.getCacheMode());
+            setIterationCount(layer.getIterationCount());
+            setEpochCount(layer.getEpochCount());
+        }
+
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+            kept = null;
+            keptFor = null;
+            if (!supported(input)) {
+                return super.activate(training, workspaceMgr);
+            }
+            assertInputSet(false);
+            Plan plan = plan(input);
+            INDArray output = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, plan.outputShape,
+                    'c');
+            plan.forward(contiguous(input), output, stream);
+            if (training) {
+                kept = plan;
+                keptFor = input;
+            }
+            return output;
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+            Plan plan = keptFor == input ? kept : null;
+            kept = null;
+            keptFor = null;
+            if (plan == null || epsilon.dataType() != DataType.FLOAT || epsilon.rank() != 4
+                    || !java.util.Arrays.equals(epsilon.shape(), plan.outputShape)) {
+                return super.backpropGradient(epsilon, workspaceMgr);
+            }
+            assertInputSet(true);
             INDArray gradAtInput = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
                     input.shape(), 'c');
-            input = contiguous(input);
-            epsilon = contiguous(epsilon);
-            FloatBuffer in = input.data().asNioFloat();
-            FloatBuffer eps = epsilon.data().asNioFloat();
-            FloatBuffer out = gradAtInput.data().asNioFloat();
-            image = fit(image, g.imageSize());
-            outputGradient = fit(outputGradient, g.pooledSize());
-            gradient = fit(gradient, g.imageSize());
-            for (int n = 0; n < g.batch; n++) {
-                in.get((int) input.offset() + n * g.imageSize(), image, 0, g.imageSize());
-                eps.get((int) epsilon.offset() + n * g.pooledSize(), outputGradient, 0, g.pooledSize());
-                g.backward(image, outputGradient, gradient);
-                out.put((int) gradAtInput.offset() + n * g.imageSize(), gradient, 0, g.imageSize());
-            }
+            plan.backward(contiguous(epsilon), gradAtInput, stream);
+            reuses++;
             return new Pair<>(new DefaultGradient(), gradAtInput);
         }
 
-        @Override
-        public Map<String, Long> helperMemoryUse() {
-            return Map.of("scratch", 4L * (image.length + outputGradient.length + gradient.length));
+        /** What this class pools itself: the layer's configuration and {@code x}'s shape and type. */
+        private boolean supported(INDArray x) {
+            org.deeplearning4j.nn.conf.layers.SubsamplingLayer conf = layerConf();
+            int[] kernel = conf.getKernelSize();
+            int[] strides = conf.getStride();
+            int[] pad = conf.getPadding();
+            int[] dilation = conf.getDilation();
+            ConvolutionMode mode = conf.getConvolutionMode();
+            if (x == null || conf.getPoolingType() != PoolingType.MAX || x.dataType() != DataType.FLOAT
+                    || getDataType() != DataType.FLOAT || conf.getCnn2dDataFormat() != CNN2DFormat.NCHW
+                    || x.rank() != 4 || (mode != ConvolutionMode.Truncate && mode != ConvolutionMode.Strict)
+                    || pad[0] != 0 || pad[1] != 0 || dilation[0] != 1 || dilation[1] != 1
+                    || kernel[0] < 1 || kernel[1] < 1 || strides[0] < 1 || strides[1] < 1
+                    || kernel[0] > x.size(2) || kernel[1] > x.size(3)) {
+                return false;
+            }
+            // Strict mode: DL4J's own path reports a size the windows do not tile
+            return mode != ConvolutionMode.Strict
+                    || ((x.size(2) - kernel[0]) % strides[0] == 0 && (x.size(3) - kernel[1]) % strides[1] == 0);
         }
 
-        private static boolean supported(INDArray input, int[] kernel, int[] strides, int[] pad,
-                PoolingType poolingType, ConvolutionMode mode, int[] dilation, CNN2DFormat format) {
-            return poolingType == PoolingType.MAX && format == CNN2DFormat.NCHW && mode != ConvolutionMode.Same
-                    && input.dataType() == DataType.FLOAT && input.rank() == 4
-                    && pad[0] == 0 && pad[1] == 0 && dilation[0] == 1 && dilation[1] == 1
-                    && kernel[0] >= 1 && kernel[1] >= 1 && kernel[0] <= strides[0] && kernel[1] <= strides[1]
-                    && kernel[0] <= input.size(2) && kernel[1] <= input.size(3)
-                    && input.length() <= Integer.MAX_VALUE;
+        private Plan plan(INDArray x) {
+            int[] kernel = layerConf().getKernelSize();
+            int[] strides = layerConf().getStride();
+            long[] in = x.shape();
+            List<Long> key = List.of(in[0], in[1], in[2], in[3], (long) kernel[0], (long) kernel[1],
+                    (long) strides[0], (long) strides[1]);
+            return plans.computeIfAbsent(key, k -> new Plan(in, kernel, strides));
         }
 
         private static INDArray contiguous(INDArray a) {
-            return a.ordering() == 'c' && a.elementWiseStride() == 1 ? a : a.dup('c');
-        }
-
-        private static float[] fit(float[] buffer, int size) {
-            return buffer.length >= size ? buffer : new float[size];
+            return OneDnnConvolution.Helper.rowMajor(a) ? a : a.dup('c');
         }
     }
 
-    /** The shapes of one call, and the back-propagation through one image (all its channels). */
-    static final class Geometry {
-        /** A float's exponent bits, and what added to them carries into the sign bit when they are all ones. */
-        private static final int EXPONENT = 0x7f800000;
-        private static final int EXPONENT_CARRY = 0x00800000;
+    /**
+     * oneDNN's forward-training pooling of one input shape, its workspace, and the backward pooling (made on the first
+     * back-propagation), all on NCHW arrays.
+     */
+    static final class Plan {
+        final long[] outputShape;
+        private final long[] inputShape;
+        private final long[] strides;
+        private final long[] kernel;
+        private final long[] padding = {0, 0};
+        private final pooling_forward.primitive_desc forwardDesc;
+        private final primitive forward;
+        private final memory source;
+        private final memory output;
+        private final memory workspace;
+        private final IntMemoryMap forwardArgs = new IntMemoryMap();
+        private primitive backward;
+        private memory outputGradient;
+        private memory inputGradient;
+        private final IntMemoryMap backwardArgs = new IntMemoryMap();
 
-        final int batch;
-        final int channels;
-        final int h;
-        final int w;
-        final int kH;
-        final int kW;
-        final int sH;
-        final int sW;
-        final int outH;
-        final int outW;
-
-        Geometry(INDArray input, int[] kernel, int[] strides) {
-            batch = (int) input.size(0);
-            channels = (int) input.size(1);
-            h = (int) input.size(2);
-            w = (int) input.size(3);
-            kH = kernel[0];
-            kW = kernel[1];
-            sH = strides[0];
-            sW = strides[1];
-            outH = (h - kH) / sH + 1;
-            outW = (w - kW) / sW + 1;
+        Plan(long[] in, int[] kernel, int[] stride) {
+            inputShape = in.clone();
+            this.kernel = new long[]{kernel[0], kernel[1]};
+            strides = new long[]{stride[0], stride[1]};
+            outputShape = new long[]{in[0], in[1], (in[2] - kernel[0]) / stride[0] + 1,
+                    (in[3] - kernel[1]) / stride[1] + 1};
+            forwardDesc = new pooling_forward.primitive_desc(new pooling_forward.desc(prop_kind.forward_training,
+                    algorithm.pooling_max, nchw(inputShape), nchw(outputShape), strides, this.kernel, padding, padding),
+                    OneDnn.cpu());
+            forward = new pooling_forward(forwardDesc);
+            source = new memory(nchw(inputShape), OneDnn.cpu(), (org.bytedeco.javacpp.Pointer) null);
+            output = new memory(nchw(outputShape), OneDnn.cpu(), (org.bytedeco.javacpp.Pointer) null);
+            workspace = new memory(forwardDesc.workspace_desc(), OneDnn.cpu());
+            forwardArgs.put(DNNL_ARG_SRC, source);
+            forwardArgs.put(DNNL_ARG_DST, output);
+            forwardArgs.put(DNNL_ARG_WORKSPACE, workspace);
         }
 
-        int imageSize() {
-            return channels * h * w;
+        void forward(INDArray in, INDArray out, stream s) {
+            source.set_data_handle(OneDnn.address(in));
+            output.set_data_handle(OneDnn.address(out));
+            OneDnn.run(forward, s, forwardArgs);
         }
 
-        int pooledSize() {
-            return channels * outH * outW;
-        }
-
-        /** One image's input gradient: each window's output gradient to its first maximum, zero elsewhere. */
-        void backward(float[] x, float[] dz, float[] dx) {
-            if (kH == 2 && kW == 2 && sH == 2 && sW == 2 && backward2x2(x, dz, dx)) {
-                return;
+        /** The input gradient from {@code delta}, the output gradient, through the last forward pass's workspace. */
+        void backward(INDArray delta, INDArray gradAtInput, stream s) {
+            if (backward == null) {
+                pooling_backward.primitive_desc desc = new pooling_backward.primitive_desc(new pooling_backward.desc(
+                        algorithm.pooling_max, nchw(inputShape), nchw(outputShape), strides, kernel, padding, padding),
+                        OneDnn.cpu(), forwardDesc);
+                backward = new pooling_backward(desc);
+                outputGradient = new memory(nchw(outputShape), OneDnn.cpu(), (org.bytedeco.javacpp.Pointer) null);
+                inputGradient = new memory(nchw(inputShape), OneDnn.cpu(), (org.bytedeco.javacpp.Pointer) null);
+                backwardArgs.put(DNNL_ARG_DIFF_DST, outputGradient);
+                backwardArgs.put(DNNL_ARG_DIFF_SRC, inputGradient);
+                backwardArgs.put(DNNL_ARG_WORKSPACE, workspace);
             }
-            Arrays.fill(dx, 0, imageSize(), 0f);
-            int o = 0;
-            for (int c = 0; c < channels; c++) {
-                for (int i = 0; i < outH; i++) {
-                    int r = (c * h + i * sH) * w;
-                    for (int j = 0; j < outW; j++, r += sW) {
-                        dx[first(x, r)] = dz[o++];
-                    }
-                }
-            }
+            outputGradient.set_data_handle(OneDnn.address(delta));
+            inputGradient.set_data_handle(OneDnn.address(gradAtInput));
+            OneDnn.run(backward, s, backwardArgs);
         }
 
-        /** libnd4j's choice: the first element strictly above all before it, starting from -Float.MAX_VALUE. */
-        private int first(float[] x, int r) {
-            float m = -Float.MAX_VALUE;
-            int best = r;
-            for (int a = 0; a < kH; a++) {
-                for (int b = 0; b < kW; b++) {
-                    int at = r + a * w + b;
-                    if (x[at] > m) {
-                        m = x[at];
-                        best = at;
-                    }
-                }
-            }
-            return best;
+        /** oneDNN's name for the forward primitive's implementation, e.g. {@code jit:avx2}. */
+        String implementation() {
+            return forwardDesc.impl_info_str().getString();
         }
 
-        /**
-         * {@link #backward} for 2×2 windows of stride 2 where every input is finite, without a branch on the data: a
-         * branch per comparison mispredicts on real activations (ties at zero, noise) and cost 2 to 3 times as much.
-         * For finite {@code p} and {@code q}, {@code q > p} exactly when {@code (p - q) + 0f} has its sign bit set
-         * (the difference of distinct floats is never zero, overflow keeps the sign, and {@code + 0f} turns the
-         * {@code -0f} of {@code -0f - 0f} into {@code 0f}), so the window's first maximum, {@link #first}'s element,
-         * comes from the two pairs' and then the winners' sign bits, and the winners are picked by masking bits. The
-         * gradient goes with one store into a cleared image.
-         *
-         * @return false, leaving {@code dx} to be written again, when an input is NaN or infinite
-         */
-        private boolean backward2x2(float[] x, float[] dz, float[] dx) {
-            Arrays.fill(dx, 0, imageSize(), 0f);
-            final int width = w;
-            int special = 0;
-            int o = 0;
-            for (int c = 0; c < channels; c++) {
-                for (int i = 0; i < outH; i++) {
-                    int r = (c * h + 2 * i) * width;
-                    for (int j = 0; j < outW; j++, r += 2) {
-                        float a = x[r];
-                        float b = x[r + 1];
-                        float cc = x[r + width];
-                        float d = x[r + width + 1];
-                        int aBits = Float.floatToRawIntBits(a);
-                        int bBits = Float.floatToRawIntBits(b);
-                        int cBits = Float.floatToRawIntBits(cc);
-                        int dBits = Float.floatToRawIntBits(d);
-                        // an exponent of all ones (NaN, infinity) carries into the sign bit
-                        special |= ((aBits & EXPONENT) + EXPONENT_CARRY) | ((bBits & EXPONENT) + EXPONENT_CARRY)
-                                | ((cBits & EXPONENT) + EXPONENT_CARRY) | ((dBits & EXPONENT) + EXPONENT_CARRY);
-                        int right = Float.floatToRawIntBits((a - b) + 0f) >>> 31;
-                        int bottomRight = Float.floatToRawIntBits((cc - d) + 0f) >>> 31;
-                        float top = Float.intBitsToFloat(aBits ^ ((aBits ^ bBits) & -right));
-                        float bottom = Float.intBitsToFloat(cBits ^ ((cBits ^ dBits) & -bottomRight));
-                        int down = Float.floatToRawIntBits((top - bottom) + 0f) >>> 31;
-                        int column = right ^ ((right ^ bottomRight) & -down);
-                        dx[r + (width & -down) + column] = dz[o++];
-                    }
-                }
-            }
-            return special >= 0;
+        private static memory.desc nchw(long[] dims) {
+            return OneDnn.plain(dims, memory.format_tag.nchw);
         }
     }
 }

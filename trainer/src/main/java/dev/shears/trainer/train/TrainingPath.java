@@ -22,8 +22,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *       ({@link OneDnnConvolution});</li>
  *   <li>no gradient with respect to the input ({@link InputLayerGradients});</li>
  *   <li>ReLU back-propagated in two vectorised passes ({@link ReluGradients});</li>
- *   <li>max pooling back-propagated in one pass, without oneDNN's copies and second forward pass
- *       ({@link MaxPooling});</li>
+ *   <li>max pooling on oneDNN primitives made once per layer and input shape, back-propagated from the
+ *       forward pass's record of each window's maximum instead of a second forward pass ({@link MaxPooling});</li>
  *   <li>no regularization pass in the updater where no parameter has a regularization
  *       ({@link UpdaterBlocks}).</li>
  * </ul>

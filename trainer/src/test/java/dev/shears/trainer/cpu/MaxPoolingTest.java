@@ -23,7 +23,10 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
-/** Max pooling's back-propagation in one pass: DL4J's gradients to the bit, and DL4J's path wherever it does not apply. */
+/**
+ * Max pooling with the winners kept from the forward pass: DL4J's outputs and gradients to the bit, and DL4J's path
+ * wherever it does not apply.
+ */
 class MaxPoolingTest {
     static DataSet batch;
 
@@ -40,14 +43,16 @@ class MaxPoolingTest {
         assertThat(MaxPooling.install(shears)).as("pool1, pool2").isEqualTo(2);
         assertThat(MaxPooling.install(shears)).as("idempotent").isEqualTo(2);
         assertThat(MaxPooling.installed(shears.getLayer(1))).isTrue();
-        assertThat(MaxPooling.installed(dl4j.getLayer(1))).as("the original keeps its helper").isFalse();
+        assertThat(MaxPooling.installed(dl4j.getLayer(1))).as("the original keeps DL4J's layer").isFalse();
 
         for (int i = 0; i < 4; i++) {
             dl4j.fit(batch);
             shears.fit(batch);
         }
         assertThat(shears.params().sub(dl4j.params()).amaxNumber().doubleValue()).isZero();
-        assertThat(shears.getLayer(1).getHelper().helperMemoryUse().get("scratch")).as("it ran").isPositive();
+        assertThat(MaxPooling.reuses(shears.getLayer(1))).as("every back-propagation used the kept winners")
+                .isEqualTo(4);
+        assertThat(MaxPooling.reuses(shears.getLayer(3))).isEqualTo(4);
         assertThat(shears.output(batch.getFeatures(), false)).isEqualTo(dl4j.output(batch.getFeatures(), false));
     }
 
@@ -93,7 +98,20 @@ class MaxPoolingTest {
         INDArray input = Nd4j.createFromArray(values).reshape(1, 1, 2, 2 * windows.length);
         INDArray epsilon = Nd4j.linspace(DataType.FLOAT, 1.0, 1.0, windows.length).reshape(1, 1, 1, windows.length);
         SubsamplingLayer conf = pooling(2, 2).build();
+        assertThat(bits(layer(conf, input, true).activate(input, true, LayerWorkspaceMgr.noWorkspaces())))
+                .as("the pooled values, to the bit")
+                .containsExactly(
+                        bits(layer(conf, input, false).activate(input, true, LayerWorkspaceMgr.noWorkspaces())));
         return new INDArray[]{backward(conf, input, epsilon, true), backward(conf, input, epsilon, false)};
+    }
+
+    private static int[] bits(INDArray a) {
+        float[] values = a.dup('c').data().asFloat();
+        int[] bits = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bits[i] = Float.floatToRawIntBits(values[i]);
+        }
+        return bits;
     }
 
     /**
@@ -111,22 +129,59 @@ class MaxPoolingTest {
         assertThat(both[0]).isEqualTo(both[1]);
     }
 
-    /** 3×3 windows of stride 3 on 28×28 (the last row and column in no window), and an output gradient in 'f' order. */
+    /**
+     * 3×3 windows of stride 3 on 28×28 (the last row and column in no window) with an output gradient in 'f' order, and
+     * overlapping 3×3 windows of stride 2 (ResNet's first pooling), whose shared elements sum the gradients of every
+     * window they win: DL4J's numbers to the bit, through the kept workspace.
+     */
     @Test
-    void largerWindowsAndAnyLayoutOfTheOutputGradientGiveDl4jsNumbers() {
+    void largerAndOverlappingWindowsAndAnyLayoutOfTheOutputGradientGiveDl4jsNumbers() {
         INDArray input = Nd4j.rand(DataType.FLOAT, 8, 3, 28, 28).subi(0.5);
         INDArray epsilon = Nd4j.rand(DataType.FLOAT, 8, 3, 9, 9).dup('f');
         SubsamplingLayer conf = pooling(3, 3).build();
-        assertThat(backward(conf, input, epsilon, true)).isEqualTo(backward(conf, input, epsilon, false));
+        assertThat(bits(backward(conf, input, epsilon, true))).containsExactly(bits(backward(conf, input, epsilon,
+                false)));
+
+        INDArray ties = Nd4j.rand(DataType.FLOAT, 4, 2, 12, 12).muli(4).castTo(DataType.INT32).castTo(DataType.FLOAT);
+        INDArray overlappingEpsilon = Nd4j.rand(DataType.FLOAT, 4, 2, 5, 5);
+        SubsamplingLayer overlapping = pooling(3, 2).build();
+        org.deeplearning4j.nn.api.Layer shears = layer(overlapping, ties, true);
+        LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
+        shears.activate(ties, true, none);
+        assertThat(bits(shears.backpropGradient(overlappingEpsilon, none).getSecond()))
+                .containsExactly(bits(backward(overlapping, ties, overlappingEpsilon, false)));
+        assertThat(MaxPooling.reuses(shears)).isEqualTo(1);
     }
 
-    /** Overlapping windows, padding, Same mode and average pooling keep the helper they had. */
+    /**
+     * 2×2 windows over odd sizes (the last row and column in no window) of an input in 'f' order, forward and back,
+     * and a back-propagation after an evaluation pass, which leaves no workspace to use: DL4J's numbers every time.
+     */
+    @Test
+    void oddSizesOtherLayoutsAndAnEvaluationInBetweenGiveDl4jsNumbers() {
+        INDArray input = Nd4j.rand(DataType.FLOAT, 5, 3, 9, 7).subi(0.5).dup('f');
+        INDArray epsilon = Nd4j.rand(DataType.FLOAT, 5, 3, 4, 3);
+        SubsamplingLayer conf = pooling(2, 2).build();
+        org.deeplearning4j.nn.api.Layer shears = layer(conf, input, true);
+        org.deeplearning4j.nn.api.Layer dl4j = layer(conf, input, false);
+        LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
+        assertThat(bits(shears.activate(input, true, none))).containsExactly(bits(dl4j.activate(input, true, none)));
+        assertThat(bits(shears.backpropGradient(epsilon, none).getSecond()))
+                .containsExactly(bits(dl4j.backpropGradient(epsilon, none).getSecond()));
+        assertThat(MaxPooling.reuses(shears)).isEqualTo(1);
+
+        shears.activate(input, true, none);
+        shears.activate(input, false, none);
+        assertThat(bits(shears.backpropGradient(epsilon, none).getSecond()))
+                .as("DL4J's path")
+                .containsExactly(bits(dl4j.backpropGradient(epsilon, none).getSecond()));
+        assertThat(MaxPooling.reuses(shears)).isEqualTo(1);
+    }
+
+    /** Padding, Same mode and average pooling keep DL4J's path. */
     @Test
     void whatItDoesNotCoverKeepsDl4jsPath() {
         INDArray input = Nd4j.rand(DataType.FLOAT, 4, 2, 12, 12);
-        INDArray epsilon = Nd4j.rand(DataType.FLOAT, 4, 2, 5, 5);
-        SubsamplingLayer overlapping = pooling(3, 2).build();
-        assertThat(backward(overlapping, input, epsilon, true)).isEqualTo(backward(overlapping, input, epsilon, false));
         SubsamplingLayer padded = pooling(2, 2).padding(1, 1).build();
         INDArray paddedEpsilon = Nd4j.rand(DataType.FLOAT, 4, 2, 7, 7);
         assertThat(backward(padded, input, paddedEpsilon, true))
