@@ -6,6 +6,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WORKSPACE;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import org.bytedeco.dnnl.pooling_backward;
 import org.bytedeco.dnnl.pooling_forward;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -148,7 +150,7 @@ public final class MaxPooling {
             kept = null;
             keptFor = null;
             if (plan == null || epsilon.dataType() != DataType.FLOAT || epsilon.rank() != 4
-                    || !java.util.Arrays.equals(epsilon.shape(), plan.outputShape)) {
+                    || !Arrays.equals(epsilon.shape(), plan.outputShape)) {
                 return super.backpropGradient(epsilon, workspaceMgr);
             }
             assertInputSet(true);
@@ -225,8 +227,8 @@ public final class MaxPooling {
                     algorithm.pooling_max, nchw(inputShape), nchw(outputShape), strides, this.kernel, padding, padding),
                     OneDnn.cpu());
             forward = new pooling_forward(forwardDesc);
-            source = new memory(nchw(inputShape), OneDnn.cpu(), (org.bytedeco.javacpp.Pointer) null);
-            output = new memory(nchw(outputShape), OneDnn.cpu(), (org.bytedeco.javacpp.Pointer) null);
+            source = new memory(nchw(inputShape), OneDnn.cpu(), (Pointer) null);
+            output = new memory(nchw(outputShape), OneDnn.cpu(), (Pointer) null);
             workspace = new memory(forwardDesc.workspace_desc(), OneDnn.cpu());
             forwardArgs.put(DNNL_ARG_SRC, source);
             forwardArgs.put(DNNL_ARG_DST, output);
@@ -246,8 +248,8 @@ public final class MaxPooling {
                         algorithm.pooling_max, nchw(inputShape), nchw(outputShape), strides, kernel, padding, padding),
                         OneDnn.cpu(), forwardDesc);
                 backward = new pooling_backward(desc);
-                outputGradient = new memory(nchw(outputShape), OneDnn.cpu(), (org.bytedeco.javacpp.Pointer) null);
-                inputGradient = new memory(nchw(inputShape), OneDnn.cpu(), (org.bytedeco.javacpp.Pointer) null);
+                outputGradient = new memory(nchw(outputShape), OneDnn.cpu(), (Pointer) null);
+                inputGradient = new memory(nchw(inputShape), OneDnn.cpu(), (Pointer) null);
                 backwardArgs.put(DNNL_ARG_DIFF_DST, outputGradient);
                 backwardArgs.put(DNNL_ARG_DIFF_SRC, inputGradient);
                 backwardArgs.put(DNNL_ARG_WORKSPACE, workspace);
