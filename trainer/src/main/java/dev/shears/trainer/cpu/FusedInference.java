@@ -12,7 +12,6 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -109,16 +108,7 @@ public final class FusedInference implements AutoCloseable {
     private final String summary;
     private final stream stream = new stream(OneDnn.cpu());
     private boolean closed;
-    private final Map<List<Long>, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<List<Long>, Plan> eldest) {
-            if (size() > PLANS) {
-                eldest.getValue().close();
-                return true;
-            }
-            return false;
-        }
-    };
+    private final Map<List<Long>, Plan> plans = OneDnn.recentPlans(PLANS, Plan::close);
 
     private FusedInference(Program p) {
         this.program = List.copyOf(p.ops);
@@ -232,7 +222,7 @@ public final class FusedInference implements AutoCloseable {
             throw new IllegalArgumentException("input of type " + input.dataType() + ": the fused network runs on"
                     + " FLOAT; cast it with input.castTo(DataType.FLOAT)");
         }
-        INDArray x = OneDnnConvolution.Helper.rowMajor(input) ? input : input.dup('c');
+        INDArray x = OneDnn.contiguous(input);
         Plan plan = plan(x.shape());
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, plan.outputShape);
         plan.run(x, out, stream);

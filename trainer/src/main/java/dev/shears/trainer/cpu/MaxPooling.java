@@ -7,7 +7,6 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WORKSPACE;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.dnnl.IntMemoryMap;
@@ -104,12 +103,7 @@ public final class MaxPooling {
     static final class Pool extends SubsamplingLayer {
         private static final long serialVersionUID = 1L;
         private final transient stream stream = new stream(OneDnn.cpu());
-        private final transient Map<List<Long>, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<List<Long>, Plan> eldest) {
-                return size() > PLANS;
-            }
-        };
+        private final transient Map<List<Long>, Plan> plans = OneDnn.recentPlans(PLANS, plan -> {});
         /** The plan whose workspace holds the winners of the last training forward pass, over {@link #keptFor}. */
         private transient Plan kept;
         private transient INDArray keptFor;
@@ -136,7 +130,7 @@ public final class MaxPooling {
             Plan plan = plan(input);
             INDArray output = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, plan.outputShape,
                     'c');
-            plan.forward(contiguous(input), output, stream);
+            plan.forward(OneDnn.contiguous(input), output, stream);
             if (training) {
                 kept = plan;
                 keptFor = input;
@@ -156,7 +150,7 @@ public final class MaxPooling {
             assertInputSet(true);
             INDArray gradAtInput = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
                     input.shape(), 'c');
-            plan.backward(contiguous(epsilon), gradAtInput, stream);
+            plan.backward(OneDnn.contiguous(epsilon), gradAtInput, stream);
             reuses++;
             return new Pair<>(new DefaultGradient(), gradAtInput);
         }
@@ -190,10 +184,6 @@ public final class MaxPooling {
                     (long) strides[0], (long) strides[1]);
             return plans.computeIfAbsent(key, k -> new Plan(in, kernel, strides));
         }
-
-        private static INDArray contiguous(INDArray a) {
-            return OneDnnConvolution.Helper.rowMajor(a) ? a : a.dup('c');
-        }
     }
 
     /**
@@ -224,11 +214,12 @@ public final class MaxPooling {
             outputShape = new long[]{in[0], in[1], (in[2] - kernel[0]) / stride[0] + 1,
                     (in[3] - kernel[1]) / stride[1] + 1};
             forwardDesc = new pooling_forward.primitive_desc(new pooling_forward.desc(prop_kind.forward_training,
-                    algorithm.pooling_max, nchw(inputShape), nchw(outputShape), strides, this.kernel, padding, padding),
+                    algorithm.pooling_max, OneDnn.nchw(inputShape), OneDnn.nchw(outputShape), strides, this.kernel,
+                    padding, padding),
                     OneDnn.cpu());
             forward = new pooling_forward(forwardDesc);
-            source = new memory(nchw(inputShape), OneDnn.cpu(), (Pointer) null);
-            output = new memory(nchw(outputShape), OneDnn.cpu(), (Pointer) null);
+            source = new memory(OneDnn.nchw(inputShape), OneDnn.cpu(), (Pointer) null);
+            output = new memory(OneDnn.nchw(outputShape), OneDnn.cpu(), (Pointer) null);
             workspace = new memory(forwardDesc.workspace_desc(), OneDnn.cpu());
             forwardArgs.put(DNNL_ARG_SRC, source);
             forwardArgs.put(DNNL_ARG_DST, output);
@@ -245,11 +236,12 @@ public final class MaxPooling {
         void backward(INDArray delta, INDArray gradAtInput, stream s) {
             if (backward == null) {
                 pooling_backward.primitive_desc desc = new pooling_backward.primitive_desc(new pooling_backward.desc(
-                        algorithm.pooling_max, nchw(inputShape), nchw(outputShape), strides, kernel, padding, padding),
+                        algorithm.pooling_max, OneDnn.nchw(inputShape), OneDnn.nchw(outputShape), strides, kernel,
+                        padding, padding),
                         OneDnn.cpu(), forwardDesc);
                 backward = new pooling_backward(desc);
-                outputGradient = new memory(nchw(outputShape), OneDnn.cpu(), (Pointer) null);
-                inputGradient = new memory(nchw(inputShape), OneDnn.cpu(), (Pointer) null);
+                outputGradient = new memory(OneDnn.nchw(outputShape), OneDnn.cpu(), (Pointer) null);
+                inputGradient = new memory(OneDnn.nchw(inputShape), OneDnn.cpu(), (Pointer) null);
                 backwardArgs.put(DNNL_ARG_DIFF_DST, outputGradient);
                 backwardArgs.put(DNNL_ARG_DIFF_SRC, inputGradient);
                 backwardArgs.put(DNNL_ARG_WORKSPACE, workspace);
@@ -259,13 +251,5 @@ public final class MaxPooling {
             OneDnn.run(backward, s, backwardArgs);
         }
 
-        /** oneDNN's name for the forward primitive's implementation, e.g. {@code jit:avx2}. */
-        String implementation() {
-            return forwardDesc.impl_info_str().getString();
-        }
-
-        private static memory.desc nchw(long[] dims) {
-            return OneDnn.plain(dims, memory.format_tag.nchw);
-        }
     }
 }

@@ -1,5 +1,8 @@
 package dev.shears.trainer.cpu;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.memory;
@@ -74,6 +77,11 @@ final class OneDnn {
         return new memory.desc(dims, memory.data_type.f32, tag);
     }
 
+    /** A plain NCHW memory descriptor for float data of {@code dims}, DL4J's layout of images. */
+    static memory.desc nchw(long[] dims) {
+        return plain(dims, memory.format_tag.nchw);
+    }
+
     /** oneDNN's choice of layout for float data of {@code dims}. */
     static memory.desc any(long[] dims) {
         return new memory.desc(dims, memory.data_type.f32, memory.format_tag.any);
@@ -85,6 +93,45 @@ final class OneDnn {
      */
     static Pointer address(INDArray array) {
         return array.data().addressPointer();
+    }
+
+    /**
+     * Whether {@code a}'s elements lie in row-major order without gaps. Unlike ND4J's
+     * {@code Shape.hasDefaultStridesForShape}, it ignores the strides of dimensions of size 1 (a {@code [64, 1,
+     * 28, 28]} array, a bias row that ND4J marks column-major), and it allocates nothing.
+     */
+    static boolean rowMajor(INDArray a) {
+        long expected = 1;
+        for (int i = a.rank() - 1; i >= 0; i--) {
+            long size = a.size(i);
+            if (size != 1 && a.stride(i) != expected) {
+                return false;
+            }
+            expected *= size;
+        }
+        return true;
+    }
+
+    /** {@code a} itself when its elements lie in row-major order without gaps ({@link #rowMajor}), else a copy. */
+    static INDArray contiguous(INDArray a) {
+        return rowMajor(a) ? a : a.dup('c');
+    }
+
+    /**
+     * The primitives a helper keeps per input shape: at most {@code capacity}, the least recently used dropped first
+     * and handed to {@code dropped} (which may free it).
+     */
+    static <K, V> Map<K, V> recentPlans(int capacity, Consumer<? super V> dropped) {
+        return new LinkedHashMap<>(8, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+                if (size() <= capacity) {
+                    return false;
+                }
+                dropped.accept(eldest.getValue());
+                return true;
+            }
+        };
     }
 
     /** Runs {@code p} on {@code s} with {@code args} and waits for it. */

@@ -11,7 +11,6 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 
 import dev.shears.trainer.cpu.OneDnn.Operand;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.dnnl.IntMemoryMap;
@@ -139,12 +138,7 @@ public final class OneDnnConvolution {
         private final ConvolutionHelper inner;
         private final stream stream = new stream(OneDnn.cpu());
         private final NaNGradient noInputGradient = new NaNGradient();
-        private final Map<List<Long>, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<List<Long>, Plan> eldest) {
-                return size() > PLANS;
-            }
-        };
+        private final Map<List<Long>, Plan> plans = OneDnn.recentPlans(PLANS, plan -> {});
         boolean inputGradient = true;
 
         Helper(ConvolutionHelper inner) {
@@ -168,7 +162,8 @@ public final class OneDnnConvolution {
             Plan plan = plan(input, weights, bias != null, kernel, strides, pad, convolutionMode, dilation);
             INDArray output = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
                     plan.outputShape, 'c');
-            plan.forward(contiguous(input), contiguous(weights), bias == null ? null : contiguous(bias), output,
+            plan.forward(OneDnn.contiguous(input), OneDnn.contiguous(weights),
+                    bias == null ? null : OneDnn.contiguous(bias), output,
                     workspaceMgr, stream);
             return output;
         }
@@ -194,10 +189,11 @@ public final class OneDnnConvolution {
             INDArray gradAtInput = inputGradient
                     ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c')
                     : null;
-            INDArray weightGrad = contiguous(weightGradView);
+            INDArray weightGrad = OneDnn.contiguous(weightGradView);
             // Without a bias DL4J passes a scratch bias gradient (no parameter): left alone, and not returned.
-            INDArray biasGrad = bias == null ? null : contiguous(biasGradView);
-            plan.backward(contiguous(input), contiguous(weights), contiguous(delta), weightGrad, biasGrad, gradAtInput,
+            INDArray biasGrad = bias == null ? null : OneDnn.contiguous(biasGradView);
+            plan.backward(OneDnn.contiguous(input), OneDnn.contiguous(weights), OneDnn.contiguous(delta), weightGrad,
+                    biasGrad, gradAtInput,
                     workspaceMgr, stream);
             if (weightGrad != weightGradView) {
                 weightGradView.assign(weightGrad);
@@ -243,28 +239,6 @@ public final class OneDnnConvolution {
                     && input.dataType() == DataType.FLOAT && weights.dataType() == DataType.FLOAT
                     && input.size(1) == weights.size(1)
                     && (bias == null || (bias.dataType() == DataType.FLOAT && bias.length() == weights.size(0)));
-        }
-
-        /** {@code a} itself when its elements lie in row-major order without gaps, else a row-major copy. */
-        private static INDArray contiguous(INDArray a) {
-            return rowMajor(a) ? a : a.dup('c');
-        }
-
-        /**
-         * Whether {@code a}'s elements lie in row-major order without gaps. Unlike ND4J's
-         * {@code Shape.hasDefaultStridesForShape}, it ignores the strides of dimensions of size 1 (a {@code [64, 1,
-         * 28, 28]} array, a bias row that ND4J marks column-major), and it allocates nothing.
-         */
-        static boolean rowMajor(INDArray a) {
-            long expected = 1;
-            for (int i = a.rank() - 1; i >= 0; i--) {
-                long size = a.size(i);
-                if (size != 1 && a.stride(i) != expected) {
-                    return false;
-                }
-                expected *= size;
-            }
-            return true;
         }
     }
 
@@ -313,10 +287,10 @@ public final class OneDnnConvolution {
                             this.dilation, padLeft, padRight);
             forwardDesc = new convolution_forward.primitive_desc(desc, OneDnn.cpu());
             forward = new convolution_forward(forwardDesc);
-            source = Operand.input(nchw(inputDims), forwardDesc.src_desc());
+            source = Operand.input(OneDnn.nchw(inputDims), forwardDesc.src_desc());
             weightsIn = Operand.ownedInput(oihw(weightDims), forwardDesc.weights_desc());
             bias = withBias ? Operand.input(biasDesc(), forwardDesc.weights_desc(1)) : null;
-            output = Operand.output(nchw(outputShape), forwardDesc.dst_desc());
+            output = Operand.output(OneDnn.nchw(outputShape), forwardDesc.dst_desc());
             forwardArgs.put(DNNL_ARG_SRC, source.forPrimitive());
             forwardArgs.put(DNNL_ARG_WEIGHTS, weightsIn.forPrimitive());
             if (bias != null) {
@@ -366,10 +340,6 @@ public final class OneDnnConvolution {
             return OneDnn.plain(dims, memory.format_tag.nhwc);
         }
 
-        private static memory.desc nchw(long[] dims) {
-            return OneDnn.plain(dims, memory.format_tag.nchw);
-        }
-
         private static memory.desc oihw(long[] dims) {
             return OneDnn.plain(dims, memory.format_tag.oihw);
         }
@@ -399,8 +369,8 @@ public final class OneDnnConvolution {
                 convolution_backward_weights.primitive_desc wd = new convolution_backward_weights.primitive_desc(desc,
                         OneDnn.cpu(), forwardDesc);
                 weightsPrimitive = new convolution_backward_weights(wd);
-                sourceForWeights = Operand.input(nchw(inputDims), wd.src_desc());
-                deltaForWeights = Operand.input(nchw(outputShape), wd.diff_dst_desc());
+                sourceForWeights = Operand.input(OneDnn.nchw(inputDims), wd.src_desc());
+                deltaForWeights = Operand.input(OneDnn.nchw(outputShape), wd.diff_dst_desc());
                 weightGradOut = Operand.ownedOutput(oihw(weightDims), wd.diff_weights_desc());
                 biasGradOut = bias != null ? Operand.output(biasDesc(), wd.diff_bias_desc()) : null;
                 weightsArgs.put(DNNL_ARG_SRC, sourceForWeights.forPrimitive());
@@ -420,9 +390,9 @@ public final class OneDnnConvolution {
                 dataPrimitive = new convolution_backward_data(dd);
                 // Usually both primitives want the output gradient in the same layout: reordered once, then.
                 deltaForData = dd.diff_dst_desc().equals(deltaForWeights.wanted()) ? null
-                        : Operand.input(nchw(outputShape), dd.diff_dst_desc());
+                        : Operand.input(OneDnn.nchw(outputShape), dd.diff_dst_desc());
                 weightsForData = Operand.ownedInput(oihw(weightDims), dd.weights_desc());
-                inputGradOut = Operand.output(nchw(inputDims), dd.diff_src_desc());
+                inputGradOut = Operand.output(OneDnn.nchw(inputDims), dd.diff_src_desc());
                 dataArgs.put(DNNL_ARG_DIFF_DST, (deltaForData == null ? deltaForWeights : deltaForData).forPrimitive());
                 dataArgs.put(DNNL_ARG_WEIGHTS, weightsForData.forPrimitive());
                 dataArgs.put(DNNL_ARG_DIFF_SRC, inputGradOut.forPrimitive());

@@ -133,17 +133,17 @@ class OneDnnConvolutionTest {
         INDArray weights = flat.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(6, 156)).reshape('c', 6, 1, 5,
                 5);
         assertThat(bias.ordering()).as("ND4J's mark on a row view").isEqualTo('f');
-        assertThat(OneDnnConvolution.Helper.rowMajor(bias)).isTrue();
-        assertThat(OneDnnConvolution.Helper.rowMajor(weights)).isTrue();
-        assertThat(OneDnnConvolution.Helper.rowMajor(
+        assertThat(OneDnn.rowMajor(bias)).isTrue();
+        assertThat(OneDnn.rowMajor(weights)).isTrue();
+        assertThat(OneDnn.rowMajor(
                 org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 64, 1, 28, 28)))
                 .isTrue();
 
         INDArray images = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 4, 3, 5, 5);
-        assertThat(OneDnnConvolution.Helper.rowMajor(images.permute(0, 2, 3, 1))).isFalse();
-        assertThat(OneDnnConvolution.Helper.rowMajor(images.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2))))
+        assertThat(OneDnn.rowMajor(images.permute(0, 2, 3, 1))).isFalse();
+        assertThat(OneDnn.rowMajor(images.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2))))
                 .as("two of three channels").isFalse();
-        assertThat(OneDnnConvolution.Helper.rowMajor(images.get(NDArrayIndex.interval(1, 3)))).as("two whole images")
+        assertThat(OneDnn.rowMajor(images.get(NDArrayIndex.interval(1, 3)))).as("two whole images")
                 .isTrue();
     }
 }
