@@ -13,7 +13,8 @@ With --serve it trains instead, on command, for bench/interleave.py --model resn
 (torch_lenet5.py's data, normalisation and batches), SGD with Nesterov momentum and weight decay as the recipe
 resnet20-fmnist-90 (--lr 0.05 --momentum 0.9 --weight-decay 5e-4 --batch 128), cross-entropy on the logits; commands
 `train K`, `prune S` (global L1 over every convolution and linear weight to the absolute sparsity S), `eval`,
-`checkpoint`, `quit`, answered as torch_lenet5.py --serve answers them.
+`checkpoint`, `quit`, answered as torch_lenet5.py --serve answers them. With --profile it trains 10 iterations, then
+20 more under torch.profiler, and prints PyTorch's table of operators by their own CPU time.
 """
 import argparse
 import statistics
@@ -86,11 +87,10 @@ class Trainable(ResNet):
 def serve(a):
     import os
     import sys
-    import tempfile
     import torch.nn.functional as F
     import torch.nn.utils.prune as prune
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import torch_lenet5 as lenet  # the data, batches, evaluation, checkpoint and CPU clock of the LeNet-5 side
+    import torch_lenet5 as lenet  # the data, batches, evaluation, checkpoint and command loop of the LeNet-5 side
     (xtr, ytr), (xte, yte) = lenet.load(a.data)
     xtr, xte = xtr.reshape(-1, 1, 28, 28), xte.reshape(-1, 1, 28, 28)
     torch.manual_seed(a.seed)
@@ -100,39 +100,30 @@ def serve(a):
                           weight_decay=a.weight_decay)
     batches = lenet.Batches(xtr, ytr, a.batch, a.seed)
     weights = [(m, "weight") for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    ckpt_dir = tempfile.mkdtemp(prefix="side-by-side-checkpoints-")
-    model.train()
-    print("READY", flush=True)
-    step = 0
-    for line in sys.stdin:
-        cmd = line.split()
-        t, thread0, process0 = time.perf_counter(), time.thread_time(), lenet.process_cpu()
-        samples = 0
-        if cmd[0] == "train":
-            for _ in range(int(cmd[1])):
-                x, y = batches.next()
-                opt.zero_grad(set_to_none=True)
-                F.cross_entropy(model(x), y).backward()
-                opt.step()
-                samples += x.shape[0]
-        elif cmd[0] == "prune":
-            step += 1
-            total = sum(m.weight.numel() for m, _ in weights)
-            pruned = sum(int((m.weight_mask == 0).sum()) if prune.is_pruned(m) else 0 for m, _ in weights)
-            prune.global_unstructured(weights, pruning_method=prune.L1Unstructured,
-                                      amount=lenet.units_to_prune(total, pruned, float(cmd[1])))
-        elif cmd[0] == "eval":
-            lenet.evaluate(model, xte, yte)
-            samples = xte.shape[0]
-        elif cmd[0] == "checkpoint":
-            lenet.checkpoint(ckpt_dir, step, {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                              "step": step}, 3)
-        elif cmd[0] == "quit":
-            return
-        else:
-            sys.exit("unknown command " + line)
-        print(f"DONE {time.perf_counter() - t} {samples} {time.thread_time() - thread0}"
-              f" {lenet.process_cpu() - process0}", flush=True)
+
+    def prune_to(target):  # global L1 over every convolution and linear weight, as the recipe
+        total = sum(m.weight.numel() for m, _ in weights)
+        pruned = sum(int((m.weight_mask == 0).sum()) if prune.is_pruned(m) else 0 for m, _ in weights)
+        prune.global_unstructured(weights, pruning_method=prune.L1Unstructured,
+                                  amount=lenet.units_to_prune(total, pruned, target))
+
+    if a.profile:
+        from torch.profiler import profile, ProfilerActivity
+
+        def step():
+            x, y = batches.next()
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+        model.train()
+        for _ in range(10):
+            step()
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(20):
+                step()
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
+        return
+    lenet.serve_loop(model, opt, batches, xte, yte, prune_to)
 
 
 def main():
@@ -144,6 +135,7 @@ def main():
     p.add_argument("--pairs", type=int, default=21)
     p.add_argument("--block-ms", type=float, default=200)
     p.add_argument("--serve", action="store_true", help="train on command (see above)")
+    p.add_argument("--profile", action="store_true", help="profile 20 training iterations (see above)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--seed", type=int, default=42)
@@ -153,7 +145,7 @@ def main():
     p.add_argument("--batch", type=int, default=128)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    if a.serve:
+    if a.serve or a.profile:
         serve(a)
         return
     torch.manual_seed(42)

@@ -217,8 +217,8 @@ public final class SideBySide {
                 }
                 case "eval" -> // as a job evaluates: the model compiled for inference with its parameters now
                     samples = model.withInference(forward -> EvalResult.evaluate(forward, data.testExamples().flat(),
-                                    BenchModels.FASHION_MNIST_FLAT,
-                                    1000))
+                            BenchModels.FASHION_MNIST_FLAT,
+                            1000))
                             .samples();
                 case "checkpoint" -> {
                     Batches.Position at = batches.position();

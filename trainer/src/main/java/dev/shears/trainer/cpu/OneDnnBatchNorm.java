@@ -29,11 +29,9 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelper;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelperAccess;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -71,39 +69,27 @@ public final class OneDnnBatchNorm {
     private OneDnnBatchNorm() {}
 
     /**
-     * Gives every batch-normalization layer of {@code net} that has DL4J's helper this class's; idempotent. Does
-     * nothing when oneDNN's API is not available. Call it after every (re)build of the network's layers (a clone or a
-     * deserialised network has DL4J's helpers again).
+     * Gives every batch-normalization layer among {@code layers} (a network's or a graph's {@code getLayers()}) that
+     * has DL4J's helper this class's; idempotent. DL4J gives no helper to a layer with a fixed gamma and beta, or when
+     * its oneDNN helpers are off: those keep DL4J's own path. Does nothing when oneDNN's API is not available. Call it
+     * after every (re)build of the network's layers (a clone or a deserialised network has DL4J's helpers again).
      *
      * @return how many layers use it
      */
-    public static int install(MultiLayerNetwork net) {
-        return install(net.getLayers());
-    }
-
-    /** As {@link #install(MultiLayerNetwork)}, for the layers of a graph (each layer vertex's). */
-    public static int install(ComputationGraph graph) {
-        return install(graph.getLayers());
-    }
-
-    private static int install(Layer[] layers) {
+    public static int install(Layer... layers) {
         if (!OneDnn.available()) {
             return 0;
         }
         int installed = 0;
         for (Layer layer : layers) {
-            if (layer.getClass() != BatchNormalization.class) {
-                continue;
+            if (layer.getClass() == BatchNormalization.class) {
+                BatchNormalization bn = (BatchNormalization) layer;
+                BatchNormalizationHelper former = BatchNormalizationHelperAccess.get(bn);
+                if (former != null && !(former instanceof Helper)) {
+                    BatchNormalizationHelperAccess.set(bn, new Helper(former));
+                }
             }
-            BatchNormalization bn = (BatchNormalization) layer;
-            BatchNormalizationHelper helper = BatchNormalizationHelperAccess.get(bn);
-            // DL4J gives no helper to a layer with a fixed gamma and beta, or when oneDNN is off: its own path stays
-            if (helper != null && !(helper instanceof Helper)) {
-                BatchNormalizationHelperAccess.set(bn, new Helper(helper));
-            }
-            if (BatchNormalizationHelperAccess.get(bn) instanceof Helper) {
-                installed++;
-            }
+            installed += installed(layer) ? 1 : 0;
         }
         return installed;
     }

@@ -49,7 +49,7 @@ public final class TrainingPath {
         InputLayerGradients.skip(net);
         ReluGradients.install(net);
         MaxPooling.install(net);
-        OneDnnBatchNorm.install(net);
+        OneDnnBatchNorm.install(net.getLayers());
         UpdaterBlocks.skipEmptyRegularization(net);
     }
 
@@ -68,6 +68,6 @@ public final class TrainingPath {
         OneDnnConvolution.install(graph);
         InputLayerGradients.skip(graph);
         ReluGradients.install(graph);
-        OneDnnBatchNorm.install(graph);
+        OneDnnBatchNorm.install(graph.getLayers());
     }
 }

@@ -73,8 +73,8 @@ class OneDnnBatchNormTest {
         assertThat(BatchNormalizationHelperAccess.get(
                 (org.deeplearning4j.nn.layers.normalization.BatchNormalization) dl4j.getLayer(1)))
                 .as("DL4J's own helper, the baseline").isInstanceOf(MKLDNNBatchNormHelper.class);
-        assertThat(OneDnnBatchNorm.install(shears)).as("three batch norms").isEqualTo(3);
-        assertThat(OneDnnBatchNorm.install(shears)).as("idempotent").isEqualTo(3);
+        assertThat(OneDnnBatchNorm.install(shears.getLayers())).as("three batch norms").isEqualTo(3);
+        assertThat(OneDnnBatchNorm.install(shears.getLayers())).as("idempotent").isEqualTo(3);
         assertThat(OneDnnBatchNorm.installed(shears.getLayer(4))).isTrue();
         assertThat(OneDnnBatchNorm.installed(dl4j.getLayer(4))).as("the original keeps its helper").isFalse();
         assertThat(OneDnnBatchNorm.installed(shears.getLayer(3))).as("a convolution").isFalse();
@@ -131,7 +131,7 @@ class OneDnnBatchNormTest {
     void eachPassIsAsCloseToExactArithmeticAsDl4js() {
         MultiLayerNetwork dl4j = network();
         MultiLayerNetwork shears = dl4j.clone();
-        OneDnnBatchNorm.install(shears);
+        OneDnnBatchNorm.install(shears.getLayers());
         // conv1's output, shifted and scaled so that the statistics are far from 0 and 1
         INDArray x = dl4j.feedForwardToLayer(0, batch.getFeatures(), true).get(1).mul(3).addi(5);
         INDArray dy = Nd4j.rand(DataType.FLOAT, x.shape()).subi(0.5);
@@ -256,7 +256,7 @@ class OneDnnBatchNormTest {
     void batchesOfOtherSizesInBetweenChangeNothing() {
         MultiLayerNetwork dl4j = network();
         MultiLayerNetwork shears = dl4j.clone();
-        OneDnnBatchNorm.install(shears);
+        OneDnnBatchNorm.install(shears.getLayers());
         DataSet half = batch.sample(32);
         for (DataSet b : List.of(batch, half, otherBatch, batch)) {
             assertSameActivations(dl4j, shears, b.getFeatures());
@@ -270,9 +270,9 @@ class OneDnnBatchNormTest {
     void trainingTwiceFromTheSameStateGivesTheSameParametersToTheBit() {
         MultiLayerNetwork start = network();
         MultiLayerNetwork a = start.clone();
-        OneDnnBatchNorm.install(a);
+        OneDnnBatchNorm.install(a.getLayers());
         MultiLayerNetwork b = start.clone();
-        OneDnnBatchNorm.install(b);
+        OneDnnBatchNorm.install(b.getLayers());
         for (int i = 0; i < 3; i++) {
             a.fit(batch);
             a.output(otherBatch.getFeatures().get(NDArrayIndex.interval(0, 10)), false);
@@ -292,7 +292,7 @@ class OneDnnBatchNormTest {
         MultiLayerNetwork net = InputLayerGradientsTest.network(
                 new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.IDENTITY).build(),
                 new BatchNormalization.Builder().lockGammaBeta(true).build());
-        assertThat(OneDnnBatchNorm.install(net)).isZero();
+        assertThat(OneDnnBatchNorm.install(net.getLayers())).isZero();
         net.fit(batch);
         assertThat(net.params().isNaN().any()).isFalse();
     }
