@@ -6,7 +6,9 @@ On a machine shared with other work a figure taken at one time and another taken
 as much as the code. Here both trainers run at once, each waiting on its standard input, and only one computes at
 a time: Shears (`SideBySide serve`: the job's own loop, net.fit on Batches with MaskedTraining, TrainingPath) and
 PyTorch (`torch_lenet5.py --serve`: the same loop in PyTorch). They train LeNet-5 on Fashion-MNIST (batch 64) in
-alternating blocks of `--block` iterations, the order flipping every pair, so that both see the same load. Phases:
+alternating blocks of `--block` iterations, the order flipping every pair, so that both see the same load. With
+`--model resnet20` they train ResNet-20 instead (the recipe resnet20-fmnist-90: batch 128, Nesterov SGD 0.05/0.9,
+weight decay 5e-4; PyTorch's side `torch_resnet.py --serve`), in blocks of 10 iterations after 40. Phases:
 
   dense       training, after `--warmup` iterations each
   masked      training after both pruned to `--sparsity` (global L1, as a job step)
@@ -23,6 +25,7 @@ both children inherit it.
 
   /usr/bin/python3 bench/interleave.py --threads 1 [--jar bench/target/benchmarks.jar] [--pairs 9] [--block 150]
   /usr/bin/python3 bench/interleave.py --ab A.jar B.jar [--jvm-a="-XX:..."] [--jvm-b="..."]   # Shears vs Shears
+  /usr/bin/python3 bench/interleave.py --model resnet20 --phases dense,masked,eval
 """
 import argparse
 import os
@@ -33,6 +36,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PHASES = ("dense", "masked", "eval", "checkpoint")
+RECIPES = os.path.join(HERE, "..", "trainer", "src", "main", "resources", "recipes")
+# per model: Shears' recipe, PyTorch's script, the training block and warm-up (iterations) unless given
+MODELS = {"lenet5": ("lenet5-fmnist-90.yaml", "torch_lenet5.py", 150, 1000),
+          "resnet20": ("resnet20-fmnist-90.yaml", "torch_resnet.py", 10, 40)}
 
 
 class Trainer:
@@ -127,18 +134,24 @@ def main():
     ap.add_argument("--jvm-b", help="JVM options of B (default --jvm)")
     ap.add_argument("--openblas", default="/usr/lib/x86_64-linux-gnu/openblas-pthread",
                     help="put this directory first on PyTorch's LD_LIBRARY_PATH ('' to leave the library path alone)")
-    ap.add_argument("--recipe", default=os.path.join(HERE, "..", "trainer", "src", "main", "resources", "recipes",
-                                                     "lenet5-fmnist-90.yaml"))
+    ap.add_argument("--model", choices=sorted(MODELS), default="lenet5")
+    ap.add_argument("--recipe", help="Shears' recipe (default: the model's, " + ", ".join(
+        m[0] for m in MODELS.values()) + ")")
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--phases", default=",".join(PHASES), help="which of " + ",".join(PHASES))
     ap.add_argument("--pairs", type=int, default=9, help="pairs of training blocks per phase")
-    ap.add_argument("--block", type=int, default=150, help="iterations per training block")
+    ap.add_argument("--block", type=int, help="iterations per training block (default 150 for lenet5, 10 for resnet20)")
     ap.add_argument("--eval-pairs", type=int, default=5)
     ap.add_argument("--checkpoint-pairs", type=int, default=7)
-    ap.add_argument("--warmup", type=int, default=1000,
-                    help="training iterations before measuring, each side (default %(default)s: past most of the JIT)")
+    ap.add_argument("--warmup", type=int,
+                    help="training iterations before measuring, each side (default 1000 for lenet5, past most of the"
+                         " JIT; 40 for resnet20)")
     ap.add_argument("--sparsity", type=float, default=0.9)
     args = ap.parse_args()
+    recipe, script, block, warmup = MODELS[args.model]
+    args.recipe = args.recipe or os.path.join(RECIPES, recipe)
+    args.block = args.block or block
+    args.warmup = args.warmup if args.warmup is not None else warmup
     phases = args.phases.split(",")
 
     n = str(args.threads)
@@ -152,7 +165,7 @@ def main():
         if args.openblas:
             torch_env["LD_LIBRARY_PATH"] = args.openblas + (
                 ":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
-        b = Trainer("torch", [sys.executable, os.path.join(HERE, "torch_lenet5.py"), "--serve", "--threads", n,
+        b = Trainer("torch", [sys.executable, os.path.join(HERE, script), "--serve", "--threads", n,
                               "--data", args.data], torch_env)
     try:
         for t in (a, b):

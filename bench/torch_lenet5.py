@@ -319,17 +319,21 @@ def job(args):
 # ---- training on command (bench/interleave.py) -----------------------------------------------------
 
 def serve(args):
-    """The job's training loop driven from stdin, one command a line: `train K` (K iterations), `prune S`
-    (to the absolute sparsity S, as a job step), `eval` (the test set, batches of 1000, as the job),
-    `checkpoint` (the job's checkpoint into a temporary directory keeping the last 3), `quit`; each answered by
-    `DONE <wall s> <samples> <this thread's CPU s> <the process's CPU s>` on stdout (time.thread_time and
-    getrusage(RUSAGE_SELF) user + system), after a first `READY`."""
-    import tempfile
+    """LeNet-5's training loop driven from stdin (serve_loop)."""
     (xtr, ytr), (xte, yte) = load(args.data)
     torch.manual_seed(args.seed)
     model = LeNet5()
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, nesterov=True)
-    batches = Batches(xtr, ytr, args.batch, args.seed)
+    serve_loop(model, opt, Batches(xtr, ytr, args.batch, args.seed), xte, yte, lambda target: prune_to(model, target))
+
+
+def serve_loop(model, opt, batches, xte, yte, prune_fn):
+    """The job's training loop driven from stdin, one command a line: `train K` (K iterations), `prune S`
+    (prune_fn(S): to the absolute sparsity S, as a job step), `eval` (the test set, batches of 1000, as the job),
+    `checkpoint` (the job's checkpoint into a temporary directory keeping the last 3), `quit`; each answered by
+    `DONE <wall s> <samples> <this thread's CPU s> <the process's CPU s>` on stdout (time.thread_time and
+    getrusage(RUSAGE_SELF) user + system), after a first `READY`. torch_resnet.py --serve runs it too."""
+    import tempfile
     ckpt_dir = tempfile.mkdtemp(prefix="side-by-side-checkpoints-")
     model.train()
     print("READY", flush=True)
@@ -347,7 +351,7 @@ def serve(args):
                 samples += x.shape[0]
         elif cmd[0] == "prune":
             step += 1
-            prune_to(model, float(cmd[1]))
+            prune_fn(float(cmd[1]))
         elif cmd[0] == "eval":
             evaluate(model, xte, yte)
             samples = xte.shape[0]

@@ -8,6 +8,13 @@ Prints one line per batch size, in the format of dev.shears.bench.ResNetCompacti
   CASE impl=torch depth=20 width=16 keep=0.5 batch=1 params_before=... dense_ms=... compacted_ms=... speedup=...
 
 Usage: OMP_NUM_THREADS=1 taskset -c 0 /usr/bin/python3 bench/torch_resnet.py [--depth 20] [--width 16] [--keep 0.5]
+
+With --serve it trains instead, on command, for bench/interleave.py --model resnet20: the same ResNet on Fashion-MNIST
+(torch_lenet5.py's data, normalisation and batches), SGD with Nesterov momentum and weight decay as the recipe
+resnet20-fmnist-90 (--lr 0.05 --momentum 0.9 --weight-decay 5e-4 --batch 128), cross-entropy on the logits; commands
+`train K`, `prune S` (global L1 over every convolution and linear weight to the absolute sparsity S), `eval`,
+`checkpoint`, `quit`, answered as torch_lenet5.py --serve answers them. With --profile it trains 10 iterations, then
+20 more under torch.profiler, and prints PyTorch's table of operators by their own CPU time.
 """
 import argparse
 import statistics
@@ -70,6 +77,55 @@ def timed(model, x, calls):
     return (time.perf_counter() - t0) * 1e3 / calls
 
 
+class Trainable(ResNet):
+    """The network as it trains: logits, for cross-entropy (the softmax belongs to the loss)."""
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.avgpool(self.layers(self.relu(self.bn1(self.conv1(x))))), 1))
+
+
+def serve(a):
+    import os
+    import sys
+    import torch.nn.functional as F
+    import torch.nn.utils.prune as prune
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import torch_lenet5 as lenet  # the data, batches, evaluation, checkpoint and command loop of the LeNet-5 side
+    (xtr, ytr), (xte, yte) = lenet.load(a.data)
+    xtr, xte = xtr.reshape(-1, 1, 28, 28), xte.reshape(-1, 1, 28, 28)
+    torch.manual_seed(a.seed)
+    widths = [a.width, 2 * a.width, 4 * a.width]
+    model = Trainable(a.depth, widths, widths)
+    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum, nesterov=True,
+                          weight_decay=a.weight_decay)
+    batches = lenet.Batches(xtr, ytr, a.batch, a.seed)
+    weights = [(m, "weight") for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+    def prune_to(target):  # global L1 over every convolution and linear weight, as the recipe
+        total = sum(m.weight.numel() for m, _ in weights)
+        pruned = sum(int((m.weight_mask == 0).sum()) if prune.is_pruned(m) else 0 for m, _ in weights)
+        prune.global_unstructured(weights, pruning_method=prune.L1Unstructured,
+                                  amount=lenet.units_to_prune(total, pruned, target))
+
+    if a.profile:
+        from torch.profiler import profile, ProfilerActivity
+
+        def step():
+            x, y = batches.next()
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+        model.train()
+        for _ in range(10):
+            step()
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(20):
+                step()
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
+        return
+    lenet.serve_loop(model, opt, batches, xte, yte, prune_to)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--depth", type=int, default=20)
@@ -78,7 +134,20 @@ def main():
     p.add_argument("--batches", default="1,64")
     p.add_argument("--pairs", type=int, default=21)
     p.add_argument("--block-ms", type=float, default=200)
+    p.add_argument("--serve", action="store_true", help="train on command (see above)")
+    p.add_argument("--profile", action="store_true", help="profile 20 training iterations (see above)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--batch", type=int, default=128)
     a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    if a.serve or a.profile:
+        serve(a)
+        return
     torch.manual_seed(42)
     widths = [a.width, 2 * a.width, 4 * a.width]
     dense = ResNet(a.depth, widths, widths).eval()
@@ -113,5 +182,4 @@ def main():
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(1)
     main()

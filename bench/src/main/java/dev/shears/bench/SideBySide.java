@@ -3,6 +3,7 @@ package dev.shears.bench;
 import dev.shears.common.data.InputShape;
 import dev.shears.common.process.SerialFilter;
 import dev.shears.common.recipe.Augmentation;
+import dev.shears.common.recipe.ModelSource;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.prune.Amount;
 import dev.shears.prune.Pruning;
@@ -27,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.Nesterovs;
@@ -145,7 +147,8 @@ public final class SideBySide {
     // ---- serve ------------------------------------------------------------------------------------------------
 
     /**
-     * Training on command, for {@code bench/interleave.py}: the job's own training loop (LeNet-5 from the recipe,
+     * Training on command, for {@code bench/interleave.py}: the job's own training loop (the recipe's model: LeNet-5,
+     * or a built-in graph such as {@code resnet20-fmnist-90}'s ResNet-20,
      * {@link Batches}, {@link MaskedTraining} as listener, {@link PruningPlan} for pruning,
      * {@link dev.shears.trainer.train.TrainingPath} as the job prepares it) driven line by line from standard input, so
      * that another process can be timed in turns with this one. Commands: {@code train K} (K iterations),
@@ -162,13 +165,19 @@ public final class SideBySide {
         var t = recipe.training();
         LoadedDataset data = LoadedDataset.read(o.containsKey("data") ? Path.of(o.get("data"))
                 : BenchModels.FASHION_MNIST.resolveSibling(recipe.data().name()));
-        MultiLayerNetwork net = Models.lenet5(t.seed(), new Nesterovs(t.learningRate(),
-                t.momentum().orElse(dev.shears.common.recipe.Training.DEFAULT_MOMENTUM)), t.weightDecay());
-        Pruning pruning = Pruning.of(net).seed(t.seed());
-        PruningPlan plan = new PruningPlan(recipe.pruning(), pruning, t.seed());
+        Nesterovs updater = new Nesterovs(t.learningRate(),
+                t.momentum().orElse(dev.shears.common.recipe.Training.DEFAULT_MOMENTUM));
+        // LeNet-5 as the side-by-side job has always built it; any other model as a job builds it from the recipe
+        Model built = recipe.model().kind() == ModelSource.Kind.LENET5
+                ? Models.lenet5(t.seed(), updater, t.weightDecay())
+                : Models.create(recipe.model(), InputShape.FASHION_MNIST, 10, t.seed(), updater, t.weightDecay());
+        TrainableModel model = TrainableModel.of(built, InputShape.FASHION_MNIST);
+        Pruning pruning = model.newPruning().seed(t.seed());
+        PruningPlan plan = new PruningPlan(recipe.pruning(), recipe.schedule().finalSparsity(), built, pruning,
+                t.seed());
         MaskedTraining masked = new MaskedTraining(pruning);
-        net.setListeners(masked);
-        dev.shears.trainer.train.TrainingPath.prepare(net); // as JobSession does
+        model.setListeners(masked);
+        model.prepareTraining(); // as JobSession does
         Batches batches = Batches.shuffled(data.trainExamples().flat(), BenchModels.FASHION_MNIST_FLAT, t.batchSize(),
                 t.seed(), Augmentation.NONE);
         Path checkpointDir = Files.createTempDirectory("side-by-side-checkpoints");
@@ -193,24 +202,27 @@ public final class SideBySide {
                     int k = Integer.parseInt(cmd[1]);
                     for (int i = 0; i < k; i++) {
                         org.nd4j.linalg.dataset.DataSet batch = batches.next();
-                        net.fit(batch);
+                        if (built instanceof MultiLayerNetwork net) {
+                            net.fit(batch); // LeNet-5 takes the flat images, as it always has here
+                        } else {
+                            model.fit(batch, t.seed(), iterations + i); // as a job fits a graph: image-shaped
+                        }
                         samples += batch.numExamples();
                     }
                     iterations += k;
                 }
                 case "prune" -> {
                     plan.apply(pruning, Double.parseDouble(cmd[1]), ++step);
-                    masked.refresh(net);
+                    masked.refresh(built);
                 }
                 case "eval" -> // as a job evaluates: the model compiled for inference with its parameters now
-                    samples = TrainableModel.of(net, InputShape.FASHION_MNIST)
-                            .withInference(forward -> EvalResult.evaluate(forward, data.testExamples().flat(),
-                                    BenchModels.FASHION_MNIST_FLAT,
-                                    1000))
+                    samples = model.withInference(forward -> EvalResult.evaluate(forward, data.testExamples().flat(),
+                            BenchModels.FASHION_MNIST_FLAT,
+                            1000))
                             .samples();
                 case "checkpoint" -> {
                     Batches.Position at = batches.position();
-                    checkpoints.save(net, pruning, new CheckpointState(recipe.job(), step, iterations, at.epoch(),
+                    checkpoints.save(built, pruning, new CheckpointState(recipe.job(), step, iterations, at.epoch(),
                             at.batchIndex(), t.seed(), 0, 0, 0, 0, Map.of(), 0, List.of(), Instant.now()), 3);
                 }
                 case "quit" -> {

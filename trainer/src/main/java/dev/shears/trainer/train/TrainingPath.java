@@ -3,6 +3,7 @@ package dev.shears.trainer.train;
 import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.InputLayerGradients;
 import dev.shears.trainer.cpu.MaxPooling;
+import dev.shears.trainer.cpu.OneDnnBatchNorm;
 import dev.shears.trainer.cpu.OneDnnConvolution;
 import dev.shears.trainer.cpu.ReluGradients;
 import dev.shears.trainer.cpu.UpdaterBlocks;
@@ -24,6 +25,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *   <li>ReLU back-propagated in two vectorised passes ({@link ReluGradients});</li>
  *   <li>max pooling on oneDNN primitives made once per layer and input shape, back-propagated from the
  *       forward pass's record of each window's maximum instead of a second forward pass ({@link MaxPooling});</li>
+ *   <li>batch normalization on oneDNN primitives made once per layer and input shape, the batch's statistics
+ *       computed by oneDNN's pass instead of libnd4j's reductions ({@link OneDnnBatchNorm});</li>
  *   <li>no regularization pass in the updater where no parameter has a regularization
  *       ({@link UpdaterBlocks}).</li>
  * </ul>
@@ -46,13 +49,15 @@ public final class TrainingPath {
         InputLayerGradients.skip(net);
         ReluGradients.install(net);
         MaxPooling.install(net);
+        OneDnnBatchNorm.install(net.getLayers());
         UpdaterBlocks.skipEmptyRegularization(net);
     }
 
     /**
      * Prepares {@code graph} for training: forward results kept, convolutions on cached oneDNN primitives (with or
      * without a bias, as ResNet's and MobileNet's are; depthwise convolutions stay DL4J's), the input gradient skipped
-     * for each layer that reads the network's input, ReLU's two-pass gradient; idempotent. Its dense and pooling
+     * for each layer that reads the network's input, ReLU's two-pass gradient, batch normalization on cached oneDNN
+     * primitives; idempotent. Its dense and pooling
      * layers stay on DL4J's own path: {@link CachedPreOutputs} and {@link MaxPooling} are proven on LeNet-5's
      * sequential layers only, and a graph's dense and pooling layers are few and cheap (one classifier, one global
      * pooling).
@@ -63,5 +68,6 @@ public final class TrainingPath {
         OneDnnConvolution.install(graph);
         InputLayerGradients.skip(graph);
         ReluGradients.install(graph);
+        OneDnnBatchNorm.install(graph.getLayers());
     }
 }

@@ -8,6 +8,7 @@ import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.cpu.MaxPooling;
+import dev.shears.trainer.cpu.OneDnnBatchNorm;
 import dev.shears.trainer.cpu.OneDnnConvolution;
 import dev.shears.trainer.data.Batches;
 import dev.shears.trainer.data.Subset;
@@ -19,9 +20,12 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelperAccess;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
@@ -30,8 +34,9 @@ import org.nd4j.linalg.learning.config.Sgd;
 
 /**
  * Which layers a job's model trains on: a {@link MultiLayerNetwork} on oneDNN convolutions, cached dense products
- * and the one-pass max pooling; a {@link ComputationGraph} on oneDNN convolutions (without biases, as ResNet's and
- * MobileNet's are) and otherwise DL4J's own layers, and both learn what DL4J's path learns.
+ * and the one-pass max pooling, learning what DL4J's path learns; a {@link ComputationGraph} on oneDNN convolutions
+ * (without biases, as ResNet's and MobileNet's are) and batch norms and otherwise DL4J's own layers, learning what
+ * exact arithmetic learns at least as closely as DL4J's float path.
  */
 class TrainingPathTest {
     private static final InputShape IMAGE = InputShape.image(1, 28, 28);
@@ -62,9 +67,16 @@ class TrainingPathTest {
         assertThat(maxRelativeDiff(plain.params(), fast.params())).isLessThan(1e-5);
     }
 
+    /**
+     * A graph's batch norms make DL4J's float path a poor yardstick: its batch-norm gradients are up to 2 % off in
+     * places (libnd4j's float sums), so both float paths are held to the same graph in double precision, where DL4J
+     * runs its own layers without helpers. On ResNet-8, three steps of Adam: Shears' path within 1e-4 of it, DL4J's
+     * float path 1e-3 to 5e-3 away.
+     */
     @Test
-    void aGraphConvolvesOnCachedPrimitivesAndLearnsDl4jsNumbers() {
+    void aGraphConvolvesAndNormalizesOnCachedPrimitivesAndLearnsTheExactNumbers() {
         TrainableModel plain = TrainableModel.of(Models.resnet(8, 4, IMAGE, 10, 5, new Adam(0.01), 1e-4), IMAGE);
+        TrainableModel exact = inDoublePrecision(plain);
         TrainableModel fast = plain.copy();
         fast.prepareTraining();
 
@@ -75,19 +87,30 @@ class TrainingPathTest {
         assertThat(convolutions).as("ResNet-8: stem, 6 block convolutions, 2 projections").isEqualTo(9);
         assertThat(Arrays.stream(graph.getLayers()).filter(OneDnnConvolution::installed).count())
                 .as("every convolution, none with a bias").isEqualTo(convolutions);
+        assertThat(Arrays.stream(graph.getLayers()).filter(OneDnnBatchNorm::installed).count())
+                .as("a batch norm after every convolution").isEqualTo(convolutions);
         assertThat(graph.getLayers()).as("no dense or pooling layer given Shears' helper")
                 .noneMatch(l -> CachedPreOutputs.installed(l) || MaxPooling.installed(l));
         INDArray before = fast.params().dup();
 
-        trainBoth(plain, fast);
+        for (int i = 0; i < batches.size(); i++) {
+            plain.fit(batches.get(i), 7, i);
+            fast.fit(batches.get(i), 7, i);
+            exact.fit(inDoublePrecision(batches.get(i)), 7, i);
+        }
         assertThat(fast.params()).isNotEqualTo(before);
-        assertThat(maxRelativeDiff(plain.params(), fast.params())).isLessThan(1e-4);
+        assertThat(graph.getLayers()).as("no helper exception that DL4J swallowed to run its own path")
+                .noneMatch(l -> l instanceof BatchNormalization bn && BatchNormalizationHelperAccess.failures(bn) > 0);
+        double ours = maxRelativeDiff(exact.params(), fast.params());
+        assertThat(ours).as("DL4J's float path: %s", maxRelativeDiff(exact.params(), plain.params()))
+                .isLessThan(1e-3).isLessThanOrEqualTo(maxRelativeDiff(exact.params(), plain.params()));
     }
 
     @Test
-    void aMobileNetsPointwiseConvolutionsRunOnCachedPrimitivesAndItLearnsDl4jsNumbers() {
+    void aMobileNetsPointwiseConvolutionsRunOnCachedPrimitivesAndItLearnsTheExactNumbers() {
         TrainableModel plain = TrainableModel.of(Models.mobilenetv2(0.25, IMAGE, 10, 5, new Sgd(0.05), 1e-4),
                 IMAGE);
+        TrainableModel exact = inDoublePrecision(plain);
         TrainableModel fast = plain.copy();
         fast.prepareTraining();
 
@@ -95,17 +118,30 @@ class TrainingPathTest {
         assertThat(Arrays.stream(layers).filter(OneDnnConvolution::installed).count()).as("pointwise and stem")
                 .isEqualTo(Arrays.stream(layers).filter(l -> l.getClass() == ConvolutionLayer.class).count())
                 .isGreaterThan(10);
+        assertThat(Arrays.stream(layers).filter(OneDnnBatchNorm::installed).count()).isGreaterThan(10);
         INDArray before = fast.params().dup();
 
-        // A narrow MobileNet amplifies float rounding from step to step (6.7e-6 after one step of SGD, 5e-3 after two),
-        // so each step is compared from the same parameters.
+        // A narrow MobileNet amplifies float rounding from step to step, so each step starts from the exact
+        // parameters; Shears' path lands 4e-4 to 1.5e-3 from the exact step, DL4J's float path 2.5e-3 to 4.5e-3.
         for (int i = 0; i < batches.size(); i++) {
+            plain.params().assign(exact.params());
+            fast.params().assign(exact.params());
             plain.fit(batches.get(i), 7, i);
             fast.fit(batches.get(i), 7, i);
-            assertThat(maxRelativeDiff(plain.params(), fast.params())).as("step %d", i).isLessThan(1e-4);
-            fast.params().assign(plain.params());
+            exact.fit(inDoublePrecision(batches.get(i)), 7, i);
+            double ours = maxRelativeDiff(exact.params(), fast.params());
+            assertThat(ours).as("step %d; DL4J's float path: %s", i, maxRelativeDiff(exact.params(), plain.params()))
+                    .isLessThan(5e-3).isLessThanOrEqualTo(maxRelativeDiff(exact.params(), plain.params()));
         }
         assertThat(fast.params()).isNotEqualTo(before);
+    }
+
+    private static TrainableModel inDoublePrecision(TrainableModel model) {
+        return TrainableModel.of(((ComputationGraph) model.model()).convertDataType(DataType.DOUBLE), IMAGE);
+    }
+
+    private static DataSet inDoublePrecision(DataSet batch) {
+        return new DataSet(batch.getFeatures().castTo(DataType.DOUBLE), batch.getLabels().castTo(DataType.DOUBLE));
     }
 
     private static void trainBoth(TrainableModel plain, TrainableModel fast) {
@@ -117,6 +153,7 @@ class TrainingPathTest {
 
     /** The largest difference relative to the largest magnitude of {@code expected}. */
     private static double maxRelativeDiff(INDArray expected, INDArray actual) {
-        return actual.sub(expected).amaxNumber().doubleValue() / expected.amaxNumber().doubleValue();
+        INDArray e = expected.castTo(DataType.DOUBLE);
+        return actual.castTo(DataType.DOUBLE).sub(e).amaxNumber().doubleValue() / e.amaxNumber().doubleValue();
     }
 }
