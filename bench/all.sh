@@ -6,6 +6,8 @@
 #                               each), training, evaluation and checkpoints in turns, global masks on LeNet-5 and at
 #                               84M parameters
 #   bench/profile.sh CPUS       where the job's CPU time goes (async-profiler), pinned the same way
+#   bench/resnet-vs-torch.sh CPUS  ResNet-20 against PyTorch in turns: training dense and masked, evaluation,
+#                               checkpoints, pinned the same way
 #   bench/compaction.sh         compaction speed-up (LeNet-5 and a VGG-style net, 50 % and 75 % of the filters) and
 #                               artifact and checkpoint sizes against sparsity
 #   bench/pipeline-overhead.sh  PruneStep latency through Kafka, Kafka's transactional path alone, and how many
@@ -18,11 +20,11 @@
 #
 # Usage: bench/all.sh [CPUS]   the CPUs (a taskset list) the side-by-side comparison and the profile are pinned to
 #                              (default 0: one core)
-#   ONLY="side-by-side profile compaction pipeline"   which harnesses to run (default: all four)
+#   ONLY="side-by-side profile resnet compaction pipeline"   which harnesses to run (default: all five)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ONLY="${ONLY:-side-by-side profile compaction pipeline}"
+ONLY="${ONLY:-side-by-side profile resnet compaction pipeline}"
 CPUS="${1:-0}"
 taskset -c "$CPUS" true 2>/dev/null || { echo "all.sh: CPUS must be a CPU list taskset accepts (0, 0-1, ...), got '$CPUS'" >&2; exit 1; }
 
@@ -37,5 +39,6 @@ run() {
 
 run side-by-side "$ROOT/bench/side-by-side.sh" "$CPUS"
 run profile "$ROOT/bench/profile.sh" "$CPUS"
+run resnet "$ROOT/bench/resnet-vs-torch.sh" "$CPUS"
 run compaction "$ROOT/bench/compaction.sh"
 run pipeline "$ROOT/bench/pipeline-overhead.sh"

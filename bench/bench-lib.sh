@@ -28,6 +28,28 @@ init() {
     command -v python3 >/dev/null || die "no python3 on PATH (the harness's report is written in Python)"
 }
 
+# PyTorch's side of a comparison: Debian's python3-torch run by TORCH_PY, on Debian's OpenBLAS (its directory
+# OPENBLAS_DIR goes first on PyTorch's LD_LIBRARY_PATH; the machine's alternatives stay as they are), GNU time and
+# Fashion-MNIST; installs what is missing (root; Debian packages).
+TORCH_PY=/usr/bin/python3
+OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
+FASHION_MNIST=/usr/share/datasets/fashion-mnist
+need_torch() {
+    local missing=()
+    [ -x "$TORCH_PY" ] && "$TORCH_PY" -c 'import torch' 2>/dev/null || missing+=(python3-torch)
+    [ -f "$OPENBLAS_DIR/libblas.so.3" ] || missing+=(libopenblas0-pthread)
+    [ -x /usr/bin/time ] || missing+=(time)
+    [ -f "$FASHION_MNIST/train-images-idx3-ubyte.gz" ] || missing+=(dataset-fashion-mnist)
+    if ((${#missing[@]})); then
+        [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]} (fix: apt-get install -y ${missing[*]} as root)"
+        echo "== installing ${missing[*]}" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q "${missing[@]}" >&2 \
+            || { apt-get update -q >&2 && apt-get install -y -q "${missing[@]}" >&2; } \
+            || die "apt-get install ${missing[*]} failed"
+    fi
+}
+
 # Builds bench/target/benchmarks.jar when missing, older than the sources of MODULES, or REBUILD=1.
 build_jar() {
     if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$JAR" ] || [ -n "$(cd "$ROOT" && find $(for m in $MODULES; do

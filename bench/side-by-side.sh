@@ -34,35 +34,18 @@
 #   REBUILD=1              rebuild bench/target/benchmarks.jar even when present
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAR="$ROOT/bench/target/benchmarks.jar"
-TORCH_PY=/usr/bin/python3
+NAME=side-by-side
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"   # ROOT, JAR, die, has, load, need_torch (TORCH_PY, OPENBLAS_DIR)
 CPUS="${1:-${CPUS:-0}}"
 PARTS="${PARTS:-job turns mask mask84}"
 REPS="${REPS:-5}"
 RECIPE="$ROOT/trainer/src/main/resources/recipes/lenet5-fmnist-90.yaml"
-DATA=/usr/share/datasets/fashion-mnist
-OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
-
-die() { echo "side-by-side: $*" >&2; exit 1; }
-has() { [[ " $PARTS " == *" $1 "* ]]; }
+DATA="$FASHION_MNIST"
 
 THREADS="$(taskset -c "$CPUS" nproc 2>/dev/null)" || die "CPUS='$CPUS' is not a CPU list taskset accepts (e.g. 0, 0-1, 2,3)"
 [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || die "REPS must be >= 1, got '$REPS'"
 
-# What the comparison needs, installed when missing (Debian packages; root).
-missing=()
-[ -x "$TORCH_PY" ] && "$TORCH_PY" -c 'import torch' 2>/dev/null || missing+=(python3-torch)
-[ -f "$OPENBLAS_DIR/libblas.so.3" ] || missing+=(libopenblas0-pthread)
-[ -x /usr/bin/time ] || missing+=(time)
-[ -f "$DATA/train-images-idx3-ubyte.gz" ] || missing+=(dataset-fashion-mnist)
-if ((${#missing[@]})); then
-    [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]} (fix: apt-get install -y ${missing[*]} as root)"
-    echo "== installing ${missing[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q "${missing[@]}" >&2 || { apt-get update -q >&2 && apt-get install -y -q "${missing[@]}" >&2; } \
-        || die "apt-get install ${missing[*]} failed"
-fi
+need_torch
 command -v java >/dev/null || die "no java on PATH (fix: install a JDK 17)"
 
 if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$JAR" ] || [ -n "$(find "$ROOT"/{prune,common,trainer,bench}/src/main \
@@ -78,7 +61,6 @@ else
     TMP="$(mktemp -d "${TMPDIR:-/tmp}/side-by-side.XXXXXX")"
     trap 'rm -rf "$TMP"' EXIT
 fi
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 START="$(date '+%Y-%m-%d %H:%M:%S %z')"
 echo "$START" > "$TMP/start"
 : > "$TMP/loads"
