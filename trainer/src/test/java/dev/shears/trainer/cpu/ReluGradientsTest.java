@@ -22,6 +22,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
+import dev.shears.common.data.InputShape;
+import java.util.Arrays;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.impl.ActivationReLU6;
+import org.nd4j.linalg.learning.config.Sgd;
 
 /** ReLU's faster back-propagation: DL4J's numbers, DL4J's JSON, and only where the ReLU is the plain one. */
 class ReluGradientsTest {
@@ -43,6 +48,63 @@ class ReluGradientsTest {
         INDArray actual = new ReluGradients.Relu().backprop(z.dup(), epsilon.dup()).getFirst();
         assertThat(actual.sub(expected).amaxNumber().doubleValue()).isZero();
         assertThat(actual.getDouble(0)).isZero();
+    }
+
+    /**
+     * ReLU6's gradient: DL4J's values at and around both kinks, at infinities and NaN, and on random values (the one
+     * difference in bits: a zero gradient times a negative dL/da is -0.0 here, +0.0 in DL4J).
+     */
+    @Test
+    void theReLU6GradientIsDl4jsToTheBit() {
+        INDArray z = Nd4j.randn(DataType.FLOAT, 64, 6, 24, 24).muli(4).addi(3);
+        float[] edges = {0f, 6f, -0f, Math.nextUp(0f), Math.nextDown(0f), Math.nextDown(6f), Math.nextUp(6f), 5.9999f,
+                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, Float.MAX_VALUE, -Float.MAX_VALUE, 1e-30f};
+        for (int i = 0; i < edges.length; i++) {
+            z.putScalar(i, edges[i]);
+        }
+        INDArray epsilon = Nd4j.randn(DataType.FLOAT, 64, 6, 24, 24);
+        INDArray expected = new ActivationReLU6().backprop(z.dup(), epsilon.dup()).getFirst();
+        INDArray actual = new ReluGradients.Relu6().backprop(z.dup(), epsilon.dup()).getFirst();
+        // equal values everywhere; where the gradient is 0 and dL/da negative this one is -0.0 (a product), DL4J's +0.0
+        assertThat(actual.sub(expected).amaxNumber().doubleValue()).isZero();
+        assertThat(actual.isNaN().any()).isFalse();
+        assertThat(actual.getDouble(1)).as("at 6: no gradient, as in DL4J").isZero();
+        assertThat(actual.getDouble(7)).as("just under 6").isEqualTo(epsilon.getDouble(7));
+    }
+
+    @Test
+    void aMobileNetsReLU6LayersTrainToDl4jsParametersAndAreWrittenAsDl4jsReLU6() throws Exception {
+        ComputationGraph dl4j = Models.mobilenetv2(0.25, InputShape.FASHION_MNIST, 10, 5, new Sgd(0.05), 1e-4);
+        ComputationGraph shears = dl4j.clone();
+        int relu6 = ReluGradients.install(shears);
+        assertThat(relu6).as("every ReLU6 of the inverted residuals and the stem and head").isGreaterThan(30);
+        assertThat(Arrays.stream(shears.getLayers()).filter(l -> activationOf(l) instanceof ReluGradients.Relu6)
+                .count()).isEqualTo(relu6);
+        assertThat(Arrays.stream(dl4j.getLayers()).map(ReluGradientsTest::activationOf))
+                .as("the original is untouched").noneMatch(ReluGradients.Relu6.class::isInstance);
+
+        INDArray images = batch.getFeatures().reshape(batch.getFeatures().size(0), 1, 28, 28);
+        for (int i = 0; i < 2; i++) {
+            for (ComputationGraph g : new ComputationGraph[]{dl4j, shears}) {
+                Nd4j.getRandom().setSeed(100 + i); // the same dropout mask for both, as a job seeds each iteration
+                g.fit(new DataSet(images, batch.getLabels()));
+            }
+        }
+        assertThat(shears.params().sub(dl4j.params()).amaxNumber().doubleValue()).isZero();
+
+        assertThat(shears.getConfiguration().toJson()).isEqualTo(dl4j.getConfiguration().toJson());
+        ByteArrayOutputStream zip = new ByteArrayOutputStream();
+        ModelSerializer.writeModel(shears, zip, false);
+        ComputationGraph restored = ModelSerializer
+                .restoreComputationGraph(new ByteArrayInputStream(zip.toByteArray()));
+        assertThat(Arrays.stream(restored.getLayers()).map(ReluGradientsTest::activationOf))
+                .noneMatch(ReluGradients.Relu6.class::isInstance).anyMatch(ActivationReLU6.class::isInstance);
+    }
+
+    private static org.nd4j.linalg.activations.IActivation activationOf(org.deeplearning4j.nn.api.Layer layer) {
+        org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
+        return conf instanceof BaseLayer base ? base.getActivationFn()
+                : conf instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer a ? a.getActivationFn() : null;
     }
 
     @Test
