@@ -278,12 +278,8 @@ public final class OneDnnBatchNorm {
          */
         void forward(INDArray in, INDArray gamma, INDArray beta, INDArray batchMean, INDArray batchVar, INDArray out,
                 stream s) {
-            source.set_data_handle(OneDnn.address(in));
+            bindShared(in, gamma, beta, batchMean, batchVar);
             output.set_data_handle(OneDnn.address(out));
-            scale.set_data_handle(OneDnn.address(gamma));
-            shift.set_data_handle(OneDnn.address(beta));
-            mean.set_data_handle(OneDnn.address(batchMean));
-            variance.set_data_handle(OneDnn.address(batchVar));
             OneDnn.run(forward, s, forwardArgs);
         }
 
@@ -310,16 +306,21 @@ public final class OneDnnBatchNorm {
                 backwardArgs.put(DNNL_ARG_DIFF_SCALE, scaleGradient);
                 backwardArgs.put(DNNL_ARG_DIFF_SHIFT, shiftGradient);
             }
-            source.set_data_handle(OneDnn.address(in));
-            scale.set_data_handle(OneDnn.address(gamma));
-            shift.set_data_handle(OneDnn.address(beta));
-            mean.set_data_handle(OneDnn.address(batchMean));
-            variance.set_data_handle(OneDnn.address(batchVar));
+            bindShared(in, gamma, beta, batchMean, batchVar);
             outputGradient.set_data_handle(OneDnn.address(delta));
             inputGradient.set_data_handle(OneDnn.address(gradAtInput));
             scaleGradient.set_data_handle(OneDnn.address(dGamma));
             shiftGradient.set_data_handle(OneDnn.address(dBeta));
             OneDnn.run(backward, s, backwardArgs);
+        }
+
+        /** Points the operands both primitives share at this call's arrays. */
+        private void bindShared(INDArray in, INDArray gamma, INDArray beta, INDArray batchMean, INDArray batchVar) {
+            source.set_data_handle(OneDnn.address(in));
+            scale.set_data_handle(OneDnn.address(gamma));
+            shift.set_data_handle(OneDnn.address(beta));
+            mean.set_data_handle(OneDnn.address(batchMean));
+            variance.set_data_handle(OneDnn.address(batchVar));
         }
 
         private memory.desc channels() {

@@ -28,7 +28,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Batch normalization on cached oneDNN primitives: DL4J's inference outputs up to float rounding, and gradients and
@@ -268,22 +267,8 @@ class OneDnnBatchNormTest {
     /** What makes a resumed job compute what an uninterrupted one does: no state beyond one pass's statistics. */
     @Test
     void trainingTwiceFromTheSameStateGivesTheSameParametersToTheBit() {
-        MultiLayerNetwork start = network();
-        MultiLayerNetwork a = start.clone();
-        OneDnnBatchNorm.install(a.getLayers());
-        MultiLayerNetwork b = start.clone();
-        OneDnnBatchNorm.install(b.getLayers());
-        for (int i = 0; i < 3; i++) {
-            a.fit(batch);
-            a.output(otherBatch.getFeatures().get(NDArrayIndex.interval(0, 10)), false);
-            a.fit(otherBatch);
-        }
-        for (int i = 0; i < 3; i++) {
-            b.fit(batch);
-            b.fit(otherBatch);
-        }
-        assertThat(a.params()).isEqualTo(b.params());
-        assertThat(a.getUpdater().getStateViewArray()).isEqualTo(b.getUpdater().getStateViewArray());
+        SameNumbers.assertTrainingRepeats(network(), net -> OneDnnBatchNorm.install(net.getLayers()), batch,
+                otherBatch);
     }
 
     /** DL4J gives a batch norm with a fixed gamma and beta no helper; it keeps its own path. */

@@ -91,22 +91,8 @@ class OneDnnConvolutionTest {
     /** What makes a resumed job compute what an uninterrupted one does: no state beyond the primitives. */
     @Test
     void trainingTwiceFromTheSameStateGivesTheSameParametersToTheBit() {
-        MultiLayerNetwork start = Models.lenet5(9, new Nesterovs(0.01, 0.9), 5e-4);
-        MultiLayerNetwork a = start.clone();
-        OneDnnConvolution.install(a);
-        MultiLayerNetwork b = start.clone();
-        OneDnnConvolution.install(b);
-        for (int i = 0; i < 3; i++) {
-            a.fit(batch);
-            a.output(otherBatch.getFeatures().get(NDArrayIndex.interval(0, 10)), false);
-            a.fit(otherBatch);
-        }
-        for (int i = 0; i < 3; i++) {
-            b.fit(batch);
-            b.fit(otherBatch);
-        }
-        assertThat(a.params()).isEqualTo(b.params());
-        assertThat(a.getUpdater().getStateViewArray()).isEqualTo(b.getUpdater().getStateViewArray());
+        SameNumbers.assertTrainingRepeats(Models.lenet5(9, new Nesterovs(0.01, 0.9), 5e-4), OneDnnConvolution::install,
+                batch, otherBatch);
     }
 
     @Test

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.assertj.core.data.Offset;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Assertions that two networks compute the same numbers up to float rounding. */
 final class SameNumbers {
@@ -36,6 +38,30 @@ final class SameNumbers {
         for (String k : a.keySet()) {
             assertThat(maxRelativeDiff(a.get(k), b.get(k))).as("gradient %s", k).isLessThan(1e-5);
         }
+    }
+
+    /**
+     * What makes a resumed job compute what an uninterrupted one does: two copies of {@code start}, each given
+     * {@code prepare}, trained on the same batches (one with inference passes in between) end with the same
+     * parameters and updater state to the bit.
+     */
+    static void assertTrainingRepeats(MultiLayerNetwork start, Consumer<MultiLayerNetwork> prepare, DataSet batch,
+            DataSet otherBatch) {
+        MultiLayerNetwork a = start.clone();
+        prepare.accept(a);
+        MultiLayerNetwork b = start.clone();
+        prepare.accept(b);
+        for (int i = 0; i < 3; i++) {
+            a.fit(batch);
+            a.output(otherBatch.getFeatures().get(NDArrayIndex.interval(0, 10)), false);
+            a.fit(otherBatch);
+        }
+        for (int i = 0; i < 3; i++) {
+            b.fit(batch);
+            b.fit(otherBatch);
+        }
+        assertThat(a.params()).isEqualTo(b.params());
+        assertThat(a.getUpdater().getStateViewArray()).isEqualTo(b.getUpdater().getStateViewArray());
     }
 
     /** max |a - b| / max |a|. */
