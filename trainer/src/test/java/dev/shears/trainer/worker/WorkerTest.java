@@ -461,7 +461,7 @@ class WorkerTest {
         pb.environment().put("OMP_NUM_THREADS", "1");
         pb.redirectErrorStream(true);
         Process process = pb.start();
-        List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>(); // read while the reader thread appends
         Thread reader = new Thread(() -> {
             try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
                     StandardCharsets.UTF_8))) {
