@@ -38,7 +38,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * to 2 % off in some gradients), and none shows in a checkpoint or a published model (they still name
  * DL4J's classes). On LeNet-5 / Fashion-MNIST, batch 64, one core, the first two made training about 1.5
  * times as fast, the pooling 1.1 times again; on ResNet-20 the batch normalization 1.5 times, on MobileNetV2 the batch
- * normalization 1.55 times and ReLU6 1.25 times again (README, Performance). Call it again after anything that
+ * normalization 1.55 times, ReLU6 1.25 times and the depthwise convolutions 1.24 times again (README, Performance). Call it again after anything that
  * rebuilds the network's layers (a clone, a restore).
  */
 public final class TrainingPath {
@@ -60,12 +60,11 @@ public final class TrainingPath {
 
     /**
      * Prepares {@code graph} for training: forward results kept, convolutions on cached oneDNN primitives (with or
-     * without a bias, as ResNet's and MobileNet's are, depthwise ones included), the input gradient skipped
-     * for each layer that reads the network's input, ReLU's and ReLU6's vectorised gradients, batch normalization on cached oneDNN
-     * primitives; idempotent. Its dense and pooling
-     * layers stay on DL4J's own path: {@link CachedPreOutputs} and {@link MaxPooling} are proven on LeNet-5's
-     * sequential layers only, and a graph's dense and pooling layers are few and cheap (one classifier, one global
-     * pooling).
+     * without a bias, as ResNet's and MobileNet's are, depthwise ones included), the input gradient skipped for each
+     * layer that reads the network's input, ReLU's and ReLU6's vectorised gradients, batch normalization on cached
+     * oneDNN primitives; idempotent. Its dense and pooling layers stay on DL4J's own path: {@link CachedPreOutputs}
+     * and {@link MaxPooling} are proven on LeNet-5's sequential layers only, and a graph's dense and pooling layers
+     * are few and cheap (one classifier, one global pooling).
      */
     public static void prepare(ComputationGraph graph) {
         graph.getConfiguration().setCacheMode(CacheMode.DEVICE);

@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.api.Updater;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
+import org.deeplearning4j.nn.layers.AbstractLayer;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 
@@ -74,5 +75,25 @@ public final class LayerReplacement {
             }
         }
         layers[position] = replacement;
+    }
+
+    /**
+     * Gives {@code replacement}, a new layer of the same configuration, what else {@code layer} holds: its listeners,
+     * index, cache mode and counters, and its parameters and gradient views (where it has them), shared, not copied.
+     * For the constructors of the replacements, before {@link #replace}.
+     */
+    public static void takeState(AbstractLayer<?> layer, Layer replacement) {
+        replacement.setListeners(layer.getListeners());
+        replacement.setIndex(layer.getIndex());
+        if (layer.numParams() > 0) {
+            replacement.setParamsViewArray(layer.params());
+            replacement.setParamTable(layer.paramTable());
+            if (layer.getGradientsViewArray() != null) {
+                replacement.setBackpropGradientsViewArray(layer.getGradientsViewArray());
+            }
+        }
+        replacement.setCacheMode(layer.getCacheMode());
+        replacement.setIterationCount(layer.getIterationCount());
+        replacement.setEpochCount(layer.getEpochCount());
     }
 }

@@ -4,17 +4,12 @@ import static dev.shears.trainer.cpu.SameNumbers.assertSameActivations;
 import static dev.shears.trainer.cpu.SameNumbers.assertSameGradients;
 import static dev.shears.trainer.cpu.SameNumbers.maxRelativeDiff;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.shears.common.data.InputShape;
-import dev.shears.common.recipe.Augmentation;
-import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.model.Models;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.assertj.core.data.Offset;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -43,12 +38,9 @@ class OneDnnDepthwiseTest {
 
     @BeforeAll
     static void oneDnn() {
-        assumeTrue(CpuAcceleration.enable().oneDnn(), "oneDNN is not in use on this machine");
-        assumeTrue(OneDnn.available(), "oneDNN's presets do not load on this machine");
-        Batches batches = Batches.shuffled(Subset.load().trainExamples().flat(), Subset.standard(784), 64, 7,
-                Augmentation.NONE);
-        batch = batches.next();
-        otherBatch = batches.next();
+        List<DataSet> batches = SameNumbers.oneDnnBatches();
+        batch = batches.get(0);
+        otherBatch = batches.get(1);
     }
 
     /** A 3x3 convolution to 4 channels, then {@code depthwise}, then the output layer. */
@@ -111,12 +103,8 @@ class OneDnnDepthwiseTest {
                 .activation(Activation.RELU).build());
         MultiLayerNetwork shears = dl4j.clone();
         OneDnnDepthwise.install(shears);
-        DataSet half = batch.sample(32);
-        for (DataSet b : List.of(batch, half, otherBatch, batch)) {
-            assertSameActivations(dl4j, shears, b.getFeatures());
-            assertSameGradients(dl4j, shears, b);
-        }
-        assertSameActivations(dl4j, shears, batch.getFeatures().getRow(0, true));
+        SameNumbers.assertOtherBatchSizesChangeNothing(dl4j, shears, batch, otherBatch,
+                b -> assertSameGradients(dl4j, shears, b));
     }
 
     /** The replacement trains the network's own parameters through its updater: training moves them as DL4J's. */
@@ -186,19 +174,7 @@ class OneDnnDepthwiseTest {
         for (String k : a.keySet()) {
             assertThat(maxRelativeDiff(a.get(k), b.get(k))).as("activation %s", k).isLessThan(1e-5);
         }
-        for (ComputationGraph g : new ComputationGraph[]{dl4j, shears}) {
-            Nd4j.getRandom().setSeed(11); // the classifier's dropout
-            g.setInputs(images);
-            g.setLabels(batch.getLabels());
-            g.computeGradientAndScore();
-        }
-        assertThat(shears.score()).isCloseTo(dl4j.score(), Offset.offset(1e-5));
-        Map<String, INDArray> ga = dl4j.gradient().gradientForVariable();
-        Map<String, INDArray> gb = shears.gradient().gradientForVariable();
-        assertThat(gb.keySet()).isEqualTo(ga.keySet());
-        for (String k : ga.keySet()) {
-            assertThat(maxRelativeDiff(ga.get(k), gb.get(k))).as("gradient %s", k).isLessThan(1e-3);
-        }
+        SameNumbers.assertSameGradients(dl4j, shears, data, 1e-5, 1e-3);
         INDArray before = shears.params().dup();
         Nd4j.getRandom().setSeed(12);
         dl4j.fit(data);
