@@ -8,10 +8,16 @@ a time: Shears (`SideBySide serve`: the job's own loop, net.fit on Batches with 
 PyTorch (`torch_lenet5.py --serve`: the same loop in PyTorch). They train LeNet-5 on Fashion-MNIST (batch 64) in
 alternating blocks of `--block` iterations, the order flipping every pair, so that both see the same load. With
 `--model resnet20` they train ResNet-20 instead (the recipe resnet20-fmnist-90: batch 128, Nesterov SGD 0.05/0.9,
-weight decay 5e-4; PyTorch's side `torch_resnet.py --serve`), in blocks of 10 iterations after 40. Phases:
+weight decay 5e-4; PyTorch's side `torch_resnet.py --model resnet20 --serve`), in blocks of 10 iterations after 40;
+with `--model mobilenetv2` MobileNetV2 (the recipe mobilenetv2-fmnist-structured: width multiplier 0.35, batch 128,
+Nesterov SGD 0.05/0.9, weight decay 1e-4; PyTorch's side `torch_resnet.py --model mobilenetv2 --serve`), in blocks of
+5 iterations after 20 (about 1 s an iteration each on one core; its evaluation about 40 s a side). `--model` picks the
+recipe Shears' side runs (`--recipe` overrides it: the Shears side builds whatever model the recipe names), PyTorch's
+script, the block, the warm-up and the sparsity of the masked phase. Phases:
 
   dense       training, after `--warmup` iterations each
-  masked      training after both pruned to `--sparsity` (global L1, as a job step)
+  masked      training after both pruned to `--sparsity` (as a job step: the recipe's pruning on Shears' side; global
+              L1 on PyTorch's, for MobileNetV2 L2 on each convolution's output channels)
   eval        the job's evaluation of the 10,000 test images (batches of 1000)
   checkpoint  the job's checkpoint (Shears' Checkpoints.save; PyTorch's torch.save + fsync + SHA-256 + rename)
 
@@ -26,6 +32,7 @@ both children inherit it.
   /usr/bin/python3 bench/interleave.py --threads 1 [--jar bench/target/benchmarks.jar] [--pairs 9] [--block 150]
   /usr/bin/python3 bench/interleave.py --ab A.jar B.jar [--jvm-a="-XX:..."] [--jvm-b="..."]   # Shears vs Shears
   /usr/bin/python3 bench/interleave.py --model resnet20 --phases dense,masked,eval
+  /usr/bin/python3 bench/interleave.py --model mobilenetv2 --phases dense,masked [--ab A.jar B.jar]
 """
 import argparse
 import os
@@ -37,9 +44,12 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 PHASES = ("dense", "masked", "eval", "checkpoint")
 RECIPES = os.path.join(HERE, "..", "trainer", "src", "main", "resources", "recipes")
-# per model: Shears' recipe, PyTorch's script, the training block and warm-up (iterations) unless given
-MODELS = {"lenet5": ("lenet5-fmnist-90.yaml", "torch_lenet5.py", 150, 1000),
-          "resnet20": ("resnet20-fmnist-90.yaml", "torch_resnet.py", 10, 40)}
+# per model: Shears' recipe, PyTorch's script and its arguments, the training block and warm-up (iterations) and the
+# masked phase's sparsity (the recipe's final one) unless given
+MODELS = {"lenet5": ("lenet5-fmnist-90.yaml", ["torch_lenet5.py"], 150, 1000, 0.9),
+          "resnet20": ("resnet20-fmnist-90.yaml", ["torch_resnet.py", "--model", "resnet20"], 10, 40, 0.9),
+          "mobilenetv2": ("mobilenetv2-fmnist-structured.yaml", ["torch_resnet.py", "--model", "mobilenetv2"], 5, 20,
+                          0.5)}
 
 
 class Trainer:
@@ -140,18 +150,21 @@ def main():
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--phases", default=",".join(PHASES), help="which of " + ",".join(PHASES))
     ap.add_argument("--pairs", type=int, default=9, help="pairs of training blocks per phase")
-    ap.add_argument("--block", type=int, help="iterations per training block (default 150 for lenet5, 10 for resnet20)")
+    ap.add_argument("--block", type=int, help="iterations per training block (default " + ", ".join(
+        f"{m[2]} for {k}" for k, m in MODELS.items()) + ")")
     ap.add_argument("--eval-pairs", type=int, default=5)
     ap.add_argument("--checkpoint-pairs", type=int, default=7)
     ap.add_argument("--warmup", type=int,
                     help="training iterations before measuring, each side (default 1000 for lenet5, past most of the"
-                         " JIT; 40 for resnet20)")
-    ap.add_argument("--sparsity", type=float, default=0.9)
+                         " JIT; " + ", ".join(f"{m[3]} for {k}" for k, m in MODELS.items() if k != "lenet5") + ")")
+    ap.add_argument("--sparsity", type=float, help="of the masked phase (default the recipe's final: " + ", ".join(
+        f"{m[4]} for {k}" for k, m in MODELS.items()) + ")")
     args = ap.parse_args()
-    recipe, script, block, warmup = MODELS[args.model]
+    recipe, script, block, warmup, sparsity = MODELS[args.model]
     args.recipe = args.recipe or os.path.join(RECIPES, recipe)
     args.block = args.block or block
     args.warmup = args.warmup if args.warmup is not None else warmup
+    args.sparsity = args.sparsity if args.sparsity is not None else sparsity
     phases = args.phases.split(",")
 
     n = str(args.threads)
@@ -165,7 +178,7 @@ def main():
         if args.openblas:
             torch_env["LD_LIBRARY_PATH"] = args.openblas + (
                 ":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
-        b = Trainer("torch", [sys.executable, os.path.join(HERE, script), "--serve", "--threads", n,
+        b = Trainer("torch", [sys.executable, os.path.join(HERE, script[0]), *script[1:], "--serve", "--threads", n,
                               "--data", args.data], torch_env)
     try:
         for t in (a, b):

@@ -13,16 +13,28 @@
 # every 5 s, prints a Markdown report and writes it to bench/results/resnet-vs-torch.md and README.md's block. About
 # 6 minutes on one core.
 #
+# Run as bench/mobilenet-vs-torch.sh (a link to this file) it does the same for MobileNetV2 (interleave.py --model
+# mobilenetv2: the recipe mobilenetv2-fmnist-structured's network, width 0.35, batch 128, Nesterov SGD 0.05/0.9, weight
+# decay 1e-4; PyTorch's side torch_resnet.py --model mobilenetv2), the masked phase at the recipe's 50 % of each
+# convolution's channels, in blocks of 5 iterations after 20, into bench/results/mobilenet-vs-torch.md. About 12
+# minutes on one core.
+#
 # Usage: bench/resnet-vs-torch.sh [CPUS]       CPUS: a taskset list, default 0
-#   PAIRS=9             pairs of 10-iteration training blocks per phase (after 40 iterations of warm-up each)
+#        bench/mobilenet-vs-torch.sh [CPUS]
+#   PAIRS=9             pairs of training blocks per phase (after the warm-up)
 #   EVAL_PAIRS=5        pairs of evaluations
 #   CHECKPOINT_PAIRS=7  pairs of checkpoints
-#   OUT=FILE            where the report goes (default bench/results/resnet-vs-torch.md; "-" for stdout only)
+#   OUT=FILE            where the report goes (default bench/results/NAME.md; "-" for stdout only)
 #   KEEP=DIR            keep the raw outputs in DIR
 #   REBUILD=1           rebuild the jar even when it is up to date
 set -euo pipefail
 
-NAME=resnet-vs-torch
+NAME="$(basename "${BASH_SOURCE[0]}" .sh)" # resnet-vs-torch, or mobilenet-vs-torch (the link)
+case "$NAME" in
+    resnet-vs-torch) MODEL=resnet20 TITLE=ResNet-20 ;;
+    mobilenet-vs-torch) MODEL=mobilenetv2 TITLE=MobileNetV2 ;;
+    *) echo "$NAME: run as bench/resnet-vs-torch.sh or bench/mobilenet-vs-torch.sh" >&2; exit 1 ;;
+esac
 MODULES="prune common trainer bench"
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 CPUS="${1:-${CPUS:-0}}"
@@ -32,14 +44,15 @@ need_torch
 build_jar
 start_run
 {
+    echo "model=$MODEL"
     echo "cpus=$CPUS"
     echo "threads=$THREADS"
     echo "openblas_package=$(dpkg-query -W -f '${Package} ${Version}' libopenblas0-pthread 2>/dev/null || echo none)"
     echo "torch_package=$(dpkg-query -W -f '${Package} ${Version}' python3-torch 2>/dev/null || echo none)"
 } > "$TMP/setup"
 
-echo "== ResNet-20 in turns, taskset -c $CPUS, $THREADS thread(s), load $(load)" >&2
-OMP_NUM_THREADS="$THREADS" taskset -c "$CPUS" "$TORCH_PY" "$ROOT/bench/interleave.py" --model resnet20 \
+echo "== $TITLE in turns, taskset -c $CPUS, $THREADS thread(s), load $(load)" >&2
+OMP_NUM_THREADS="$THREADS" taskset -c "$CPUS" "$TORCH_PY" "$ROOT/bench/interleave.py" --model "$MODEL" \
     --threads "$THREADS" --jar "$JAR" --openblas "$OPENBLAS_DIR" --data "$FASHION_MNIST" --pairs "${PAIRS:-9}" \
     --eval-pairs "${EVAL_PAIRS:-5}" --checkpoint-pairs "${CHECKPOINT_PAIRS:-7}" > "$TMP/turns.log" 2> "$TMP/turns.err" \
     || { tail -30 "$TMP/turns.err" >&2; die "interleave.py failed (its output above)"; }

@@ -13,8 +13,22 @@ With --serve it trains instead, on command, for bench/interleave.py --model resn
 (torch_lenet5.py's data, normalisation and batches), SGD with Nesterov momentum and weight decay as the recipe
 resnet20-fmnist-90 (--lr 0.05 --momentum 0.9 --weight-decay 5e-4 --batch 128), cross-entropy on the logits; commands
 `train K`, `prune S` (global L1 over every convolution and linear weight to the absolute sparsity S), `eval`,
-`checkpoint`, `quit`, answered as torch_lenet5.py --serve answers them. With --profile it trains 10 iterations, then
-20 more under torch.profiler, and prints PyTorch's table of operators by their own CPU time.
+`checkpoint`, `quit`, answered as torch_lenet5.py --serve answers them. With --profile it trains 10 iterations, times
+--profile-iterations more (20) and prints ms/iteration, then runs as many under torch.profiler and prints PyTorch's
+table of operators by their own CPU time.
+
+--model mobilenetv2 (with --serve or --profile only; bench/interleave.py --model mobilenetv2) trains Shears'
+`mobilenetv2` instead, as the recipe mobilenetv2-fmnist-structured builds it (GraphArchitectures.mobilenetv2,
+torchvision's MobileNetV2 on a small input), --width-multiplier 0.35 (the recipe's): a 3x3 stem convolution at stride
+1 (inputs of at most 64 pixels) -> BN -> ReLU6; torchvision's inverted-residual settings, the second setting's first
+block at stride 1 too; each block [1x1 expansion -> BN -> ReLU6 when t > 1] -> 3x3 depthwise (padding 1) -> BN ->
+ReLU6 -> 1x1 projection -> BN, plus the block's input when stride 1 and in == out; a 1x1 convolution to
+divisible(1280 * max(1, w)) channels -> BN -> ReLU6; global average pooling, dropout 0.2, linear. No convolution
+biases, BN eps 1e-5 and momentum 0.1, PyTorch's default initialisation (which Shears' PyTorchInit copies); 408,650
+trainable parameters at 0.35 (Shears counts 422,730 with BN's running means and variances). Its weight decay defaults
+to the recipe's 1e-4. `prune S` prunes as the recipe does (ln_structured, L2, local, convolutions and depthwise
+convolutions), but each convolution's output channels on their own, at least 8 left alive, where Shears prunes
+dependency groups: the same modules masked, not the same channels.
 """
 import argparse
 import statistics
@@ -84,6 +98,62 @@ class Trainable(ResNet):
         return self.fc(torch.flatten(self.avgpool(self.layers(self.relu(self.bn1(self.conv1(x))))), 1))
 
 
+# ---- MobileNetV2, as Shears' GraphArchitectures.mobilenetv2 (module names as its layer names) ----------------------
+
+# torchvision's inverted-residual settings: expansion t, channels c, blocks n, first stride s
+MOBILENETV2_SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                        (6, 320, 1, 1))
+SMALL_INPUT = 64  # inputs no larger keep their resolution in the stem (and the second setting's first block)
+
+
+def divisible(v):
+    """torchvision's _make_divisible(v, 8): the nearest multiple of 8, at least 8, not below 90 % of v."""
+    n = max(8, int(v + 4) // 8 * 8)
+    return n + 8 if n < 0.9 * v else n
+
+
+def conv_bn(inp, out, kernel, stride, groups=1, act=True):
+    layers = [nn.Conv2d(inp, out, kernel, stride, kernel // 2, groups=groups, bias=False), nn.BatchNorm2d(out)]
+    return layers + [nn.ReLU6(inplace=True)] if act else layers
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, inp, out, stride, expansion):
+        super().__init__()
+        hidden = inp * expansion
+        layers = conv_bn(inp, hidden, 1, 1) if expansion != 1 else []
+        layers += conv_bn(hidden, hidden, 3, stride, groups=hidden) + conv_bn(hidden, out, 1, 1, act=False)
+        self.conv = nn.Sequential(*layers)
+        self.residual = stride == 1 and inp == out
+
+    def forward(self, x):
+        return x + self.conv(x) if self.residual else self.conv(x)
+
+
+class MobileNetV2(nn.Module):
+    """The network as it trains: logits, for cross-entropy."""
+
+    def __init__(self, width_multiplier=0.35, size=28, channels_in=1, classes=10, dropout=0.2):
+        super().__init__()
+        small = size <= SMALL_INPUT
+        channels = divisible(32 * width_multiplier)
+        features = [nn.Sequential(*conv_bn(channels_in, channels, 3, 1 if small else 2))]
+        for s, (t, c, n, stride) in enumerate(MOBILENETV2_SETTINGS):
+            out = divisible(c * width_multiplier)
+            for b in range(n):
+                features.append(InvertedResidual(channels, out, 1 if b > 0 or (small and s == 1) else stride, t))
+                channels = out
+        last = divisible(1280 * max(1.0, width_multiplier))
+        features.append(nn.Sequential(*conv_bn(channels, last, 1, 1)))
+        self.features = nn.Sequential(*features)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(last, classes)
+
+    def forward(self, x):
+        return self.fc(self.dropout(torch.flatten(self.avgpool(self.features(x)), 1)))
+
+
 def serve(a):
     import os
     import sys
@@ -94,8 +164,11 @@ def serve(a):
     (xtr, ytr), (xte, yte) = lenet.load(a.data)
     xtr, xte = xtr.reshape(-1, 1, 28, 28), xte.reshape(-1, 1, 28, 28)
     torch.manual_seed(a.seed)
-    widths = [a.width, 2 * a.width, 4 * a.width]
-    model = Trainable(a.depth, widths, widths)
+    if a.model == "mobilenetv2":
+        model = MobileNetV2(a.width_multiplier)
+    else:
+        widths = [a.width, 2 * a.width, 4 * a.width]
+        model = Trainable(a.depth, widths, widths)
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum, nesterov=True,
                           weight_decay=a.weight_decay)
     batches = lenet.Batches(xtr, ytr, a.batch, a.seed)
@@ -107,6 +180,15 @@ def serve(a):
         prune.global_unstructured(weights, pruning_method=prune.L1Unstructured,
                                   amount=lenet.units_to_prune(total, pruned, target))
 
+    def prune_channels(target, min_channels=8):  # MobileNetV2's recipe: ln_structured L2, local, every convolution
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                channels = m.weight.shape[0]
+                dead = int((m.weight_mask.flatten(1).sum(1) == 0).sum()) if prune.is_pruned(m) else 0
+                alive = channels - dead
+                k = min(lenet.units_to_prune(channels, dead, target), max(0, alive - min(min_channels, alive)))
+                prune.ln_structured(m, "weight", amount=k, n=2, dim=0)  # k = 0 masks all the same
+
     if a.profile:
         from torch.profiler import profile, ProfilerActivity
 
@@ -116,18 +198,30 @@ def serve(a):
             F.cross_entropy(model(x), y).backward()
             opt.step()
         model.train()
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        buffers = sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked"))
+        print(f"model={a.model} trainable_params={trainable} bn_running_stats={buffers}", flush=True)
         for _ in range(10):
             step()
+        t, c = time.perf_counter(), time.thread_time()
+        for _ in range(a.profile_iterations):
+            step()
+        wall, cpu, n = time.perf_counter() - t, time.thread_time() - c, a.profile_iterations
+        print(f"iterations={n} batch={a.batch} ms_per_iteration={wall * 1e3 / n:.1f}"
+              f" thread_cpu_ms_per_iteration={cpu * 1e3 / n:.1f} samples_per_s={n * a.batch / wall:.1f}", flush=True)
         with profile(activities=[ProfilerActivity.CPU]) as prof:
-            for _ in range(20):
+            for _ in range(a.profile_iterations):
                 step()
         print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
         return
-    lenet.serve_loop(model, opt, batches, xte, yte, prune_to)
+    lenet.serve_loop(model, opt, batches, xte, yte, prune_channels if a.model == "mobilenetv2" else prune_to)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", choices=("resnet20", "mobilenetv2"), default="resnet20",
+                   help="resnet20: the ResNet of --depth and --width; mobilenetv2 (--serve or --profile only)")
+    p.add_argument("--width-multiplier", type=float, default=0.35, help="MobileNetV2's (default %(default)s)")
     p.add_argument("--depth", type=int, default=20)
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--keep", type=float, default=0.5)
@@ -135,15 +229,20 @@ def main():
     p.add_argument("--pairs", type=int, default=21)
     p.add_argument("--block-ms", type=float, default=200)
     p.add_argument("--serve", action="store_true", help="train on command (see above)")
-    p.add_argument("--profile", action="store_true", help="profile 20 training iterations (see above)")
+    p.add_argument("--profile", action="store_true", help="time and profile training iterations (see above)")
+    p.add_argument("--profile-iterations", type=int, default=20)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--lr", type=float, default=0.05)
     p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--weight-decay", type=float, help="default the recipe's: 5e-4 resnet20, 1e-4 mobilenetv2")
     p.add_argument("--batch", type=int, default=128)
     a = p.parse_args()
+    if a.weight_decay is None:
+        a.weight_decay = 1e-4 if a.model == "mobilenetv2" else 5e-4
+    if a.model == "mobilenetv2" and not (a.serve or a.profile):
+        p.error("--model mobilenetv2 trains only (--serve or --profile)")
     torch.set_num_threads(a.threads)
     if a.serve or a.profile:
         serve(a)

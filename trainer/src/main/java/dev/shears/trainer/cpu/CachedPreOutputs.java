@@ -79,16 +79,7 @@ public final class CachedPreOutputs {
         /** Takes {@code layer}'s place: its configuration, parameters, gradient views, listeners and counters. */
         Dense(DenseLayer layer) {
             super(layer.conf(), layer.getParam(DefaultParamInitializer.WEIGHT_KEY).dataType());
-            setListeners(layer.getListeners());
-            setIndex(layer.getIndex());
-            setParamsViewArray(layer.params());
-            setParamTable(layer.paramTable());
-            if (layer.getGradientsViewArray() != null) {
-                setBackpropGradientsViewArray(layer.getGradientsViewArray());
-            }
-            setCacheMode(layer.getCacheMode());
-            setIterationCount(layer.getIterationCount());
-            setEpochCount(layer.getEpochCount());
+            LayerReplacement.takeState(layer, this);
         }
 
         @Override

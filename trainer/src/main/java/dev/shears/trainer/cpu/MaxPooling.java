@@ -112,11 +112,7 @@ public final class MaxPooling {
         /** Takes {@code layer}'s place: its configuration, listeners and counters (and a helper of its own kind). */
         Pool(SubsamplingLayer layer) {
             super(layer.conf(), layer.getDataType());
-            setListeners(layer.getListeners());
-            setIndex(layer.getIndex());
-            setCacheMode(layer.getCacheMode());
-            setIterationCount(layer.getIterationCount());
-            setEpochCount(layer.getEpochCount());
+            LayerReplacement.takeState(layer, this);
         }
 
         @Override

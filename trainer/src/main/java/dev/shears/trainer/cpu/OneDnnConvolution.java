@@ -10,6 +10,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 
 import dev.shears.trainer.cpu.OneDnn.Operand;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -221,17 +222,8 @@ public final class OneDnnConvolution {
 
         private Plan plan(INDArray input, INDArray weights, boolean withBias, int[] kernel, int[] strides, int[] pad,
                 ConvolutionMode mode, int[] dilation) {
-            long[] in = input.shape();
-            long[] w = weights.shape();
-            List<Long> key = List.of(in[0], in[1], in[2], in[3], w[0], (long) kernel[0], (long) kernel[1],
-                    (long) strides[0], (long) strides[1], (long) pad[0], (long) pad[1], (long) dilation[0],
-                    (long) dilation[1], (long) mode.ordinal(), withBias ? 1L : 0L);
-            Plan plan = plans.get(key);
-            if (plan == null) {
-                plan = new Plan(input, weights, withBias, kernel, strides, pad, mode, dilation);
-                plans.put(key, plan);
-            }
-            return plan;
+            return Plan.of(plans, input, Filter.dense(weights.shape()), withBias, kernel, strides, pad, mode,
+                    dilation);
         }
 
         private static boolean supported(INDArray input, INDArray weights, INDArray bias, CNN2DFormat format) {
@@ -243,13 +235,50 @@ public final class OneDnnConvolution {
     }
 
     /**
+     * A layer's weights as oneDNN's convolution sees them: the primitive's dimensions ({@code [out, in, kh, kw]}, or
+     * {@code [groups, out, in, kh, kw]} per group), the number of output channels, the strides of DL4J's array over
+     * those dimensions, and the layout of activations that oneDNN's kernels for such weights serve best.
+     */
+    record Filter(long[] dims, long outputs, long[] strides, memory.format_tag activations) {
+        /**
+         * A plain convolution's weights, DL4J's {@code [out, in, kh, kw]} in row-major order; activations
+         * channels-last, in which oneDNN's vectorised kernels serve the few channels of small networks best.
+         */
+        static Filter dense(long[] oihw) {
+            return new Filter(oihw, oihw[0], new long[]{oihw[1] * oihw[2] * oihw[3], oihw[2] * oihw[3], oihw[3], 1},
+                    memory.format_tag.nhwc);
+        }
+
+        /**
+         * A depthwise convolution's weights, DL4J's {@code [kh, kw, channels, multiplier]} in row-major order: one
+         * group per input channel, {@code multiplier} outputs each; output channel {@code c * multiplier + m}, as
+         * libnd4j's {@code depthwise_conv2d} numbers them. Activations in oneDNN's choice of layout (blocks of 16
+         * channels with AVX-512): on MobileNetV2's shapes the reorders from and to NCHW take half the time they take
+         * to channels-last, and they cost more than the depthwise kernels themselves.
+         */
+        static Filter depthwise(long[] hwcm) {
+            long kw = hwcm[1];
+            long channels = hwcm[2];
+            long multiplier = hwcm[3];
+            return new Filter(new long[]{channels, multiplier, 1, hwcm[0], kw}, channels * multiplier,
+                    new long[]{multiplier, 1, 1, kw * channels * multiplier, channels * multiplier},
+                    memory.format_tag.any);
+        }
+
+        /** The memory descriptor of DL4J's array. */
+        memory.desc user() {
+            return new memory.desc(dims, memory.data_type.f32, strides);
+        }
+    }
+
+    /**
      * The primitives of one layer for one input shape, and their operands. The backward primitives are made on
      * the first back-propagation (an evaluation's shape needs none).
      */
     static final class Plan {
         final long[] outputShape;
         private final long[] inputDims;
-        private final long[] weightDims;
+        private final Filter filter;
         private final long[] biasDims;
         private final long[] strides;
         private final long[] dilation;
@@ -264,14 +293,40 @@ public final class OneDnnConvolution {
         private final IntMemoryMap forwardArgs = new IntMemoryMap();
         private Backward backward;
 
-        Plan(INDArray input, INDArray weights, boolean withBias, int[] kernel, int[] stride, int[] pad,
+        /**
+         * The plan in {@code plans} for this input shape, filter and geometry, made and kept there when it has none.
+         */
+        static Plan of(Map<List<Long>, Plan> plans, INDArray input, Filter filter, boolean withBias, int[] kernel,
+                int[] strides, int[] pad, ConvolutionMode mode, int[] dilation) {
+            List<Long> key = new ArrayList<>(24);
+            for (long d : input.shape()) {
+                key.add(d);
+            }
+            for (long d : filter.dims()) {
+                key.add(d);
+            }
+            for (int[] values : new int[][]{kernel, strides, pad, dilation}) {
+                key.add((long) values[0]);
+                key.add((long) values[1]);
+            }
+            key.add((long) mode.ordinal());
+            key.add(withBias ? 1L : 0L);
+            Plan plan = plans.get(key);
+            if (plan == null) {
+                plan = new Plan(input, filter, withBias, kernel, strides, pad, mode, dilation);
+                plans.put(key, plan);
+            }
+            return plan;
+        }
+
+        Plan(INDArray input, Filter filter, boolean withBias, int[] kernel, int[] stride, int[] pad,
                 ConvolutionMode mode, int[] dilation) {
             inputDims = input.shape();
-            weightDims = weights.shape();
-            biasDims = new long[]{weightDims[0]};
+            this.filter = filter;
+            biasDims = new long[]{filter.outputs()};
             int[] out = ConvolutionUtils.getOutputSize(input, kernel, stride, mode == ConvolutionMode.Same ? null : pad,
                     mode, dilation, CNN2DFormat.NCHW);
-            outputShape = new long[]{inputDims[0], weightDims[0], out[0], out[1]};
+            outputShape = new long[]{inputDims[0], filter.outputs(), out[0], out[1]};
             strides = new long[]{stride[0], stride[1]};
             this.dilation = new long[]{dilation[0] - 1L, dilation[1] - 1L}; // oneDNN counts the gaps
             padLeft = new long[]{pad[0], pad[1]};
@@ -280,15 +335,15 @@ public final class OneDnnConvolution {
                     rightPadding(mode, out[1], stride[1], kernel[1], dilation[1], inputDims[3], pad[1])};
             convolution_forward.desc desc = withBias
                     ? new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
-                            channelsLast(inputDims), OneDnn.any(weightDims), biasDesc(), channelsLast(outputShape),
+                            activations(inputDims), OneDnn.any(filter.dims()), biasDesc(), activations(outputShape),
                             strides, this.dilation, padLeft, padRight)
                     : new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
-                            channelsLast(inputDims), OneDnn.any(weightDims), channelsLast(outputShape), strides,
+                            activations(inputDims), OneDnn.any(filter.dims()), activations(outputShape), strides,
                             this.dilation, padLeft, padRight);
             forwardDesc = new convolution_forward.primitive_desc(desc, OneDnn.cpu());
             forward = new convolution_forward(forwardDesc);
             source = Operand.input(OneDnn.nchw(inputDims), forwardDesc.src_desc());
-            weightsIn = Operand.ownedInput(oihw(weightDims), forwardDesc.weights_desc());
+            weightsIn = Operand.ownedInput(filter.user(), forwardDesc.weights_desc());
             bias = withBias ? Operand.input(biasDesc(), forwardDesc.weights_desc(1)) : null;
             output = Operand.output(OneDnn.nchw(outputShape), forwardDesc.dst_desc());
             forwardArgs.put(DNNL_ARG_SRC, source.forPrimitive());
@@ -336,12 +391,8 @@ public final class OneDnnConvolution {
             return OneDnn.plain(biasDims, memory.format_tag.x);
         }
 
-        private static memory.desc channelsLast(long[] dims) {
-            return OneDnn.plain(dims, memory.format_tag.nhwc);
-        }
-
-        private static memory.desc oihw(long[] dims) {
-            return OneDnn.plain(dims, memory.format_tag.oihw);
+        private memory.desc activations(long[] dims) {
+            return OneDnn.plain(dims, filter.activations());
         }
 
         /** Backward-weights always; backward-data unless the layer skips its input gradient. */
@@ -360,18 +411,18 @@ public final class OneDnnConvolution {
 
             Backward() {
                 convolution_backward_weights.desc desc = bias != null
-                        ? new convolution_backward_weights.desc(algorithm.convolution_direct, channelsLast(inputDims),
-                                OneDnn.any(weightDims), biasDesc(), channelsLast(outputShape), strides, dilation,
+                        ? new convolution_backward_weights.desc(algorithm.convolution_direct, activations(inputDims),
+                                OneDnn.any(filter.dims()), biasDesc(), activations(outputShape), strides, dilation,
                                 padLeft, padRight)
-                        : new convolution_backward_weights.desc(algorithm.convolution_direct, channelsLast(inputDims),
-                                OneDnn.any(weightDims), channelsLast(outputShape), strides, dilation, padLeft,
+                        : new convolution_backward_weights.desc(algorithm.convolution_direct, activations(inputDims),
+                                OneDnn.any(filter.dims()), activations(outputShape), strides, dilation, padLeft,
                                 padRight);
                 convolution_backward_weights.primitive_desc wd = new convolution_backward_weights.primitive_desc(desc,
                         OneDnn.cpu(), forwardDesc);
                 weightsPrimitive = new convolution_backward_weights(wd);
                 sourceForWeights = Operand.input(OneDnn.nchw(inputDims), wd.src_desc());
                 deltaForWeights = Operand.input(OneDnn.nchw(outputShape), wd.diff_dst_desc());
-                weightGradOut = Operand.ownedOutput(oihw(weightDims), wd.diff_weights_desc());
+                weightGradOut = Operand.ownedOutput(filter.user(), wd.diff_weights_desc());
                 biasGradOut = bias != null ? Operand.output(biasDesc(), wd.diff_bias_desc()) : null;
                 weightsArgs.put(DNNL_ARG_SRC, sourceForWeights.forPrimitive());
                 weightsArgs.put(DNNL_ARG_DIFF_DST, deltaForWeights.forPrimitive());
@@ -383,15 +434,15 @@ public final class OneDnnConvolution {
 
             private void buildData() {
                 convolution_backward_data.primitive_desc dd = new convolution_backward_data.primitive_desc(
-                        new convolution_backward_data.desc(algorithm.convolution_direct, channelsLast(inputDims),
-                                OneDnn.any(weightDims), channelsLast(outputShape), strides, dilation, padLeft,
+                        new convolution_backward_data.desc(algorithm.convolution_direct, activations(inputDims),
+                                OneDnn.any(filter.dims()), activations(outputShape), strides, dilation, padLeft,
                                 padRight),
                         OneDnn.cpu(), forwardDesc);
                 dataPrimitive = new convolution_backward_data(dd);
                 // Usually both primitives want the output gradient in the same layout: reordered once, then.
                 deltaForData = dd.diff_dst_desc().equals(deltaForWeights.wanted()) ? null
                         : Operand.input(OneDnn.nchw(outputShape), dd.diff_dst_desc());
-                weightsForData = Operand.ownedInput(oihw(weightDims), dd.weights_desc());
+                weightsForData = Operand.ownedInput(filter.user(), dd.weights_desc());
                 inputGradOut = Operand.output(OneDnn.nchw(inputDims), dd.diff_src_desc());
                 dataArgs.put(DNNL_ARG_DIFF_DST, (deltaForData == null ? deltaForWeights : deltaForData).forPrimitive());
                 dataArgs.put(DNNL_ARG_WEIGHTS, weightsForData.forPrimitive());

@@ -4,12 +4,17 @@ import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.api.Updater;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
+import org.deeplearning4j.nn.layers.AbstractLayer;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 
 /**
- * Puts another object in a layer's place in a {@link MultiLayerNetwork}: its layer array, its map of layers by name
- * (a field DL4J keeps protected) and its updater's references. For Shears' {@code dev.shears.trainer.cpu} layers,
+ * Puts another object in a layer's place in a {@link MultiLayerNetwork} (its layer array, its map of layers by name,
+ * a field DL4J keeps protected, and its updater's references) or a {@link ComputationGraph} (its layer array and the
+ * layer's vertex, which the graph's updater refers to). For Shears' {@code dev.shears.trainer.cpu} layers,
  * which are DL4J's own layer classes with a faster path and share the replaced layer's configuration, parameters,
  * gradient views and updater state. Lives in DL4J's package for that one field; no reflection.
  */
@@ -49,5 +54,46 @@ public final class LayerReplacement {
                 }
             }
         }
+    }
+
+    /**
+     * Replaces the layer at {@code position} in {@code graph}'s layer array by {@code replacement}, in that array and
+     * in the vertex that holds it. The graph's updater refers to vertices, not layers: it needs no change.
+     *
+     * @throws IllegalArgumentException when the position is out of range
+     */
+    public static void replace(ComputationGraph graph, int position, Layer replacement) {
+        Layer[] layers = graph.getLayers();
+        if (position < 0 || position >= layers.length) {
+            throw new IllegalArgumentException("layer position " + position + " is out of range: the graph has "
+                    + layers.length + " layers");
+        }
+        Layer old = layers[position];
+        for (GraphVertex vertex : graph.getVertices()) {
+            if (vertex instanceof LayerVertex layerVertex && layerVertex.getLayer() == old) {
+                layerVertex.setLayer(replacement);
+            }
+        }
+        layers[position] = replacement;
+    }
+
+    /**
+     * Gives {@code replacement}, a new layer of the same configuration, what else {@code layer} holds: its listeners,
+     * index, cache mode and counters, and its parameters and gradient views (where it has them), shared, not copied.
+     * For the constructors of the replacements, before {@link #replace}.
+     */
+    public static void takeState(AbstractLayer<?> layer, Layer replacement) {
+        replacement.setListeners(layer.getListeners());
+        replacement.setIndex(layer.getIndex());
+        if (layer.numParams() > 0) {
+            replacement.setParamsViewArray(layer.params());
+            replacement.setParamTable(layer.paramTable());
+            if (layer.getGradientsViewArray() != null) {
+                replacement.setBackpropGradientsViewArray(layer.getGradientsViewArray());
+            }
+        }
+        replacement.setCacheMode(layer.getCacheMode());
+        replacement.setIterationCount(layer.getIterationCount());
+        replacement.setEpochCount(layer.getEpochCount());
     }
 }

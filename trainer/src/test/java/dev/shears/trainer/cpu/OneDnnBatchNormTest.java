@@ -3,11 +3,7 @@ package dev.shears.trainer.cpu;
 import static dev.shears.trainer.cpu.SameNumbers.assertSameActivations;
 import static dev.shears.trainer.cpu.SameNumbers.maxRelativeDiff;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.shears.common.recipe.Augmentation;
-import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.Subset;
 import java.util.List;
 import java.util.Map;
 import org.assertj.core.data.Offset;
@@ -40,12 +36,9 @@ class OneDnnBatchNormTest {
 
     @BeforeAll
     static void oneDnn() {
-        assumeTrue(CpuAcceleration.enable().oneDnn(), "oneDNN is not in use on this machine");
-        assumeTrue(OneDnn.available(), "oneDNN's presets do not load on this machine");
-        Batches batches = Batches.shuffled(Subset.load().trainExamples().flat(), Subset.standard(784), 64, 7,
-                Augmentation.NONE);
-        batch = batches.next();
-        otherBatch = batches.next();
+        List<DataSet> batches = SameNumbers.oneDnnBatches();
+        batch = batches.get(0);
+        otherBatch = batches.get(1);
     }
 
     /**
@@ -256,12 +249,8 @@ class OneDnnBatchNormTest {
         MultiLayerNetwork dl4j = network();
         MultiLayerNetwork shears = dl4j.clone();
         OneDnnBatchNorm.install(shears.getLayers());
-        DataSet half = batch.sample(32);
-        for (DataSet b : List.of(batch, half, otherBatch, batch)) {
-            assertSameActivations(dl4j, shears, b.getFeatures());
-            assertNearerExactThanDl4j(dl4j, shears, b);
-        }
-        assertSameActivations(dl4j, shears, batch.getFeatures().getRow(0, true));
+        SameNumbers.assertOtherBatchSizesChangeNothing(dl4j, shears, batch, otherBatch,
+                b -> assertNearerExactThanDl4j(dl4j, shears, b));
     }
 
     /** What makes a resumed job compute what an uninterrupted one does: no state beyond one pass's statistics. */

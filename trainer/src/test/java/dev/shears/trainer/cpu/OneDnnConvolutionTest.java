@@ -3,11 +3,7 @@ package dev.shears.trainer.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static dev.shears.trainer.cpu.SameNumbers.assertSameActivations;
 import static dev.shears.trainer.cpu.SameNumbers.assertSameGradients;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.shears.common.recipe.Augmentation;
-import dev.shears.trainer.data.Batches;
-import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.model.Models;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -31,13 +27,9 @@ class OneDnnConvolutionTest {
 
     @BeforeAll
     static void oneDnn() {
-        assumeTrue(CpuAcceleration.enable().oneDnn(), "oneDNN is not in use on this machine");
-        assumeTrue(OneDnnConvolution.available(), "oneDNN's presets do not load on this machine");
-        // as the trainer fed LeNet-5 before it took images: flat vectors, standardised with Fashion-MNIST's figures
-        Batches batches = Batches.shuffled(Subset.load().trainExamples().flat(), Subset.standard(784), 64, 7,
-                Augmentation.NONE);
-        batch = batches.next();
-        otherBatch = batches.next();
+        List<DataSet> batches = SameNumbers.oneDnnBatches();
+        batch = batches.get(0);
+        otherBatch = batches.get(1);
     }
 
     @Test
@@ -59,13 +51,8 @@ class OneDnnConvolutionTest {
         MultiLayerNetwork dl4j = Models.lenet5(5, new Nesterovs(0.01, 0.9), 0);
         MultiLayerNetwork shears = dl4j.clone();
         OneDnnConvolution.install(shears);
-        DataSet half = batch.sample(32);
-        for (DataSet b : List.of(batch, half, otherBatch, batch)) {
-            assertSameActivations(dl4j, shears, b.getFeatures());
-            assertSameGradients(dl4j, shears, b);
-        }
-        INDArray single = batch.getFeatures().getRow(0, true);
-        assertSameActivations(dl4j, shears, single);
+        SameNumbers.assertOtherBatchSizesChangeNothing(dl4j, shears, batch, otherBatch,
+                b -> assertSameGradients(dl4j, shears, b));
     }
 
     @Test

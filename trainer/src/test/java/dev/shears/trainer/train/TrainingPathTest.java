@@ -9,6 +9,7 @@ import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.cpu.MaxPooling;
 import dev.shears.trainer.cpu.OneDnnBatchNorm;
+import dev.shears.trainer.cpu.OneDnnDepthwise;
 import dev.shears.trainer.cpu.OneDnnConvolution;
 import dev.shears.trainer.data.Batches;
 import dev.shears.trainer.data.Subset;
@@ -107,7 +108,7 @@ class TrainingPathTest {
     }
 
     @Test
-    void aMobileNetsPointwiseConvolutionsRunOnCachedPrimitivesAndItLearnsTheExactNumbers() {
+    void aMobileNetsConvolutionsRunOnCachedPrimitivesAndItLearnsTheExactNumbers() {
         TrainableModel plain = TrainableModel.of(Models.mobilenetv2(0.25, IMAGE, 10, 5, new Sgd(0.05), 1e-4),
                 IMAGE);
         TrainableModel exact = inDoublePrecision(plain);
@@ -119,6 +120,8 @@ class TrainingPathTest {
                 .isEqualTo(Arrays.stream(layers).filter(l -> l.getClass() == ConvolutionLayer.class).count())
                 .isGreaterThan(10);
         assertThat(Arrays.stream(layers).filter(OneDnnBatchNorm::installed).count()).isGreaterThan(10);
+        assertThat(Arrays.stream(layers).filter(OneDnnDepthwise::installed).count())
+                .as("a depthwise convolution in each of the 17 inverted residual blocks").isEqualTo(17);
         INDArray before = fast.params().dup();
 
         // A narrow MobileNet amplifies float rounding from step to step, so each step starts from the exact

@@ -1,0 +1,1 @@
+resnet-vs-torch.sh
