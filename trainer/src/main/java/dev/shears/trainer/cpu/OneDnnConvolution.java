@@ -253,8 +253,8 @@ public final class OneDnnConvolution {
          * A depthwise convolution's weights, DL4J's {@code [kh, kw, channels, multiplier]} in row-major order: one
          * group per input channel, {@code multiplier} outputs each; output channel {@code c * multiplier + m}, as
          * libnd4j's {@code depthwise_conv2d} numbers them. Activations in oneDNN's choice of layout (blocks of 16
-         * channels with AVX-512): on MobileNetV2's shapes the reorders from and to NCHW take half the time they take
-         * to channels-last, and they cost more than the depthwise kernels themselves.
+         * channels with AVX-512): on MobileNetV2's shapes the reorders from and to NCHW take a half to three
+         * quarters of the time they take to channels-last, and they still cost more than the depthwise kernels.
          */
         static Filter depthwise(long[] hwcm) {
             long kw = hwcm[1];
