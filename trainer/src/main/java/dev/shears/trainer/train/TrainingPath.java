@@ -38,8 +38,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * to 2 % off in some gradients), and none shows in a checkpoint or a published model (they still name
  * DL4J's classes). On LeNet-5 / Fashion-MNIST, batch 64, one core, the first two made training about 1.5
  * times as fast, the pooling 1.1 times again; on ResNet-20 the batch normalization 1.5 times, on MobileNetV2 the batch
- * normalization 1.55 times, ReLU6 1.25 times and the depthwise convolutions 1.24 times again (README, Performance). Call it again after anything that
- * rebuilds the network's layers (a clone, a restore).
+ * normalization 1.55 times, ReLU6 1.25 times and the depthwise convolutions 1.24 times again (README, Performance).
+ * Call it again after anything that rebuilds the network's layers (a clone, a restore).
  */
 public final class TrainingPath {
     private TrainingPath() {}
