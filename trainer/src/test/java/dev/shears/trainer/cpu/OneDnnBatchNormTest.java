@@ -15,7 +15,6 @@ import org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelperAccess;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -30,17 +29,7 @@ import org.nd4j.linalg.dataset.DataSet;
  * running statistics nearer exact arithmetic than DL4J's, for images and dense activations, whatever ran in between,
  * and the same numbers on every run.
  */
-class OneDnnBatchNormTest {
-    static DataSet batch;
-    static DataSet otherBatch;
-
-    @BeforeAll
-    static void oneDnn() {
-        List<DataSet> batches = SameNumbers.oneDnnBatches();
-        batch = batches.get(0);
-        otherBatch = batches.get(1);
-    }
-
+class OneDnnBatchNormTest extends OneDnnBatches {
     /**
      * conv → BN → ReLU → conv → BN → ReLU → dense → BN (rank 2) → output; no biases before a batch norm, as in ResNet (their
      * gradient is a sum that the normalization makes 0, so both sides hold rounding noise alone).

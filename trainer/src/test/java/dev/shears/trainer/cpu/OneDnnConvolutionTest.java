@@ -9,11 +9,9 @@ import java.util.List;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
@@ -21,17 +19,7 @@ import org.nd4j.linalg.learning.config.Nesterovs;
  * Convolutions on cached oneDNN primitives: DL4J's outputs and gradients for every shape and mode, whatever ran in
  * between, and the same numbers on every run.
  */
-class OneDnnConvolutionTest {
-    static DataSet batch;
-    static DataSet otherBatch;
-
-    @BeforeAll
-    static void oneDnn() {
-        List<DataSet> batches = SameNumbers.oneDnnBatches();
-        batch = batches.get(0);
-        otherBatch = batches.get(1);
-    }
-
+class OneDnnConvolutionTest extends OneDnnBatches {
     @Test
     void leNet5sConvolutionsComputeDl4jsOutputsAndGradients() {
         MultiLayerNetwork dl4j = Models.lenet5(3, new Nesterovs(0.01, 0.9), 5e-4);

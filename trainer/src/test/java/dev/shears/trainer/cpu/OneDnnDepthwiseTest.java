@@ -17,7 +17,6 @@ import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.convolution.DepthwiseConvolution2DLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,17 +31,7 @@ import org.nd4j.linalg.learning.config.Nesterovs;
  * Depthwise convolutions on cached oneDNN primitives: DL4J's outputs and gradients for every geometry, in a network
  * and in MobileNetV2's graph, whatever ran in between, and the same numbers on every run.
  */
-class OneDnnDepthwiseTest {
-    static DataSet batch;
-    static DataSet otherBatch;
-
-    @BeforeAll
-    static void oneDnn() {
-        List<DataSet> batches = SameNumbers.oneDnnBatches();
-        batch = batches.get(0);
-        otherBatch = batches.get(1);
-    }
-
+class OneDnnDepthwiseTest extends OneDnnBatches {
     /** A 3x3 convolution to 4 channels, then {@code depthwise}, then the output layer. */
     private static MultiLayerNetwork network(DepthwiseConvolution2D depthwise) {
         return InputLayerGradientsTest.network(
