@@ -9,6 +9,7 @@ import dev.shears.trainer.worker.Worker;
 import dev.shears.trainer.worker.WorkerConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -58,6 +59,11 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "at shutdown, how long a running step may take to finish (default ${DEFAULT-VALUE})")
     long graceSeconds;
 
+    @Option(names = "--metrics-linger-seconds", defaultValue = "" + TrainerMetrics.LINGER_SECONDS, paramLabel = "S",
+            description = "how long a job's metrics stay after it ended here, so the scrapes see its final values:"
+                    + " at least two scrape intervals (default ${DEFAULT-VALUE})")
+    long metricsLingerSeconds;
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
@@ -68,6 +74,10 @@ public final class WorkerCommand implements Callable<Integer> {
                     WorkerConfig.Pacing.DEFAULT.withSessionTimeout(Duration.ofMillis(sessionTimeoutMs))
                             .withGrace(Duration.ofSeconds(graceSeconds)),
                     data.config());
+            if (metricsLingerSeconds < 0) {
+                throw new IllegalArgumentException("--metrics-linger-seconds " + metricsLingerSeconds
+                        + " is negative (fix: 0 or more; at least two scrape intervals keeps a job's final values)");
+            }
         } catch (IllegalArgumentException e) {
             System.err.println("shears worker: " + e.getMessage());
             return 2;
@@ -75,11 +85,13 @@ public final class WorkerCommand implements Callable<Integer> {
         String id = config.workerId();
         MetricsServer server = metrics.start();
         try {
-            TrainerMetrics trainerMetrics = new TrainerMetrics(MetricsOptions.registry(server), id);
+            TrainerMetrics trainerMetrics = new TrainerMetrics(MetricsOptions.registry(server), id,
+                    Duration.ofSeconds(metricsLingerSeconds), Clock.systemUTC());
             NativeBackend backend = NativeBackend.current();
             trainerMetrics.backend(backend);
             if (server != null) {
                 server.health(backend.health());
+                server.beforeScrape(trainerMetrics::sweep);
             }
             Worker worker = new Worker(config, trainerMetrics, out);
             Thread hook = new Thread(() -> {

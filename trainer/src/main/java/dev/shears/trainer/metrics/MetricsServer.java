@@ -16,6 +16,7 @@ public final class MetricsServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final HttpServer server;
     private volatile byte[] health = "ok\n".getBytes(StandardCharsets.UTF_8);
+    private volatile Runnable beforeScrape = () -> {};
 
     private MetricsServer(PrometheusMeterRegistry registry, HttpServer server) {
         this.registry = registry;
@@ -38,7 +39,9 @@ public final class MetricsServer implements AutoCloseable {
             throw new IOException("cannot serve metrics on " + host + ":" + port + ": " + e.getMessage()
                     + " (fix: choose another port with --metrics-port, or 0 for any free one)", e);
         }
+        MetricsServer metrics = new MetricsServer(registry, server);
         server.createContext("/metrics", exchange -> {
+            metrics.beforeScrape.run();
             byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
             exchange.sendResponseHeaders(200, body.length);
@@ -46,7 +49,6 @@ public final class MetricsServer implements AutoCloseable {
                 out.write(body);
             }
         });
-        MetricsServer metrics = new MetricsServer(registry, server);
         server.createContext("/health", exchange -> {
             byte[] body = metrics.health;
             exchange.sendResponseHeaders(200, body.length);
@@ -65,6 +67,11 @@ public final class MetricsServer implements AutoCloseable {
      */
     public void health(String body) {
         health = (body.endsWith("\n") ? body : body + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Runs {@code task} before every scrape, e.g. {@link TrainerMetrics#sweep}: it sees the meters as they are then. */
+    public void beforeScrape(Runnable task) {
+        beforeScrape = task;
     }
 
     public PrometheusMeterRegistry registry() {

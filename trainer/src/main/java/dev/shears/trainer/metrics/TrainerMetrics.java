@@ -7,7 +7,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,21 +19,50 @@ import java.util.concurrent.atomic.AtomicLong;
  * The trainer's metrics (Micrometer names; Prometheus adds units and {@code _total}): target and
  * achieved sparsity per job and per layer, accuracy and loss per split, training throughput, step
  * and checkpoint durations, checkpoint failures, restores and steps redone on restore. Tags are
- * bounded: {@code job}, {@code layer}, {@code split}, {@code worker}; a job's meters live from its first metric on this
- * worker until {@link #removeJob}, so that a worker running jobs one after another does not keep every job's series.
+ * bounded: {@code job}, {@code layer}, {@code split}, {@code worker}. A job's meters live from its first metric on this
+ * worker until {@link #linger} after {@link #jobEnded}, so that a worker running jobs one after another does not keep
+ * every job's series, while the scrapes after a job's last step still see its final values (and a {@code rate} over
+ * them has the two samples it needs).
  */
 public final class TrainerMetrics {
+    /**
+     * How long, in seconds, a job's meters stay after it ended here by default: two of Prometheus' default one-minute scrape
+     * intervals.
+     */
+    public static final long LINGER_SECONDS = 120;
+
+    /** {@link #LINGER_SECONDS} as a duration. */
+    public static final Duration LINGER = Duration.ofSeconds(LINGER_SECONDS);
+
     private final MeterRegistry registry;
     private final String worker;
+    private final Duration linger;
+    private final Clock clock;
     private final Map<GaugeKey, AtomicLong> gauges = new ConcurrentHashMap<>();
+    /** The jobs that ended here and when; their meters go at the first {@link #sweep} {@link #linger} later. */
+    private final Map<String, Instant> ended = new ConcurrentHashMap<>();
 
     /** A gauge's identity: its name and tags. */
     private record GaugeKey(String name, Tags tags) {
     }
 
     public TrainerMetrics(MeterRegistry registry, String worker) {
+        this(registry, worker, LINGER, Clock.systemUTC());
+    }
+
+    /**
+     * @param linger how long a job's meters stay after {@link #jobEnded}: at least two scrape intervals, so that the
+     *     scrapes see its final values; {@link Duration#ZERO} removes them at once
+     * @param clock the time {@code linger} is measured in
+     */
+    public TrainerMetrics(MeterRegistry registry, String worker, Duration linger, Clock clock) {
+        if (linger.isNegative()) {
+            throw new IllegalArgumentException("metrics linger " + linger + " is negative (fix: 0 or more seconds)");
+        }
         this.registry = registry;
         this.worker = worker;
+        this.linger = linger;
+        this.clock = clock;
     }
 
     public MeterRegistry registry() {
@@ -61,6 +92,7 @@ public final class TrainerMetrics {
     }
 
     public void sparsity(String job, double target, double achieved, Map<String, Double> perLayer) {
+        live(job);
         gauge("shears.sparsity.target", "absolute target sparsity of the current step", Tags.of("job", job), target);
         gauge("shears.sparsity.achieved", "achieved sparsity over the pruned parameters", Tags.of("job", job),
                 achieved);
@@ -69,6 +101,7 @@ public final class TrainerMetrics {
     }
 
     public void evaluation(String job, String split, double accuracy, double loss) {
+        live(job);
         gauge("shears.accuracy", "accuracy on a split", Tags.of("job", job, "split", split), accuracy);
         gauge("shears.loss", "mean cross-entropy on a split", Tags.of("job", job, "split", split), loss);
     }
@@ -90,36 +123,43 @@ public final class TrainerMetrics {
     }
 
     public void step(String job, int seq, int steps) {
+        live(job);
         gauge("shears.step", "the schedule step being worked on (0 = dense pre-training)", Tags.of("job", job), seq);
         gauge("shears.steps", "the number of schedule steps", Tags.of("job", job), steps);
     }
 
     public void throughput(String job, double samplesPerSecond) {
+        live(job);
         gauge("shears.training.throughput", "training samples per second",
                 Tags.of("job", job, "worker", worker), samplesPerSecond);
     }
 
     public void samplesTrained(String job, long samples) {
+        live(job);
         Counter.builder("shears.training.samples").description("training samples processed")
                 .tags("job", job, "worker", worker).register(registry).increment(samples);
     }
 
     public void stepDuration(String job, Duration d) {
+        live(job);
         Timer.builder("shears.step.duration")
                 .description("time of one pruning step: prune, fine-tune, evaluate, checkpoint")
                 .tags("job", job).register(registry).record(d);
     }
 
     public void checkpointDuration(String job, Duration d) {
+        live(job);
         Timer.builder("shears.checkpoint.duration").description("time to write and commit a checkpoint")
                 .tags("job", job).register(registry).record(d);
     }
 
     public void checkpointFailed(String job) {
+        live(job);
         checkpointFailures(job).increment();
     }
 
     public void restored(String job, long stepsRedone) {
+        live(job);
         restores(job).increment();
         stepsLost(job).increment(stepsRedone);
     }
@@ -129,6 +169,8 @@ public final class TrainerMetrics {
      * and alerts see a series, and its rate, before the first one happens.
      */
     public void jobOpened(String job) {
+        live(job);
+        sweep();
         checkpointFailures(job);
         restores(job);
         stepsLost(job);
@@ -150,10 +192,34 @@ public final class TrainerMetrics {
     }
 
     /**
-     * Removes every meter of job {@code job} (those tagged {@code job=<job>}) from the registry: the job ended here, or
-     * moved to another worker. A later metric of the job registers its meters again, counters from 0.
+     * Job {@code job}'s work here is over (it ended, or moved to another worker): its meters (those tagged
+     * {@code job=<job>}) go at the first {@link #sweep} {@link #linger} from now, unless the job records a metric here
+     * again before that. A metric of the job after they went registers them again, counters from 0.
      */
-    public void removeJob(String job) {
+    public void jobEnded(String job) {
+        ended.put(job, clock.instant());
+        sweep();
+    }
+
+    /**
+     * Removes the meters of the jobs that ended {@link #linger} ago or more. Called before every scrape and whenever a
+     * job opens or ends here, so a worker nobody scrapes keeps no more than the jobs of the last {@code linger}.
+     */
+    public void sweep() {
+        Instant due = clock.instant().minus(linger);
+        for (Map.Entry<String, Instant> e : ended.entrySet()) {
+            if (!e.getValue().isAfter(due) && ended.remove(e.getKey(), e.getValue())) {
+                remove(e.getKey());
+            }
+        }
+    }
+
+    /** A metric of {@code job}: it is at work here, so its meters stay. */
+    private void live(String job) {
+        ended.remove(job);
+    }
+
+    private void remove(String job) {
         for (Meter m : List.copyOf(registry.getMeters())) {
             if (m.getId().getTags().stream().anyMatch(t -> isJob(t, job))) {
                 registry.remove(m);

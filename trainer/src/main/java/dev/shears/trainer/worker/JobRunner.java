@@ -163,19 +163,23 @@ final class JobRunner {
     }
 
     /**
-     * Lets the job go for good, as when its partition moved to another worker: drops its session and removes its
-     * metrics from this worker's registry (the job's next command here opens and registers them again).
+     * Lets the job go for good, as when it was cancelled or its partition moved to another worker: drops its session,
+     * and its metrics leave this worker's registry after {@link TrainerMetrics#LINGER their linger} (the job's next
+     * command here keeps them, or opens and registers them again).
      */
     void release(String jobId) {
         forget(jobId);
         ended(jobId);
     }
 
-    /** The job's work here is over (or may be: its next command opens what it needs again): its metrics go. */
+    /**
+     * The job's work here is over (or may be: its next command opens what it needs again): its metrics go once the
+     * scrapes have seen their final values.
+     */
     private void ended(String jobId) {
         directories.remove(jobId);
         lastSize.remove(jobId);
-        metrics.removeJob(jobId);
+        metrics.jobEnded(jobId);
     }
 
     /**

@@ -36,6 +36,27 @@ class MetricsServerTest {
     }
 
     @Test
+    void aScrapeFirstRemovesTheMetersOfJobsThatEndedLongerThanTheirLingerAgo() throws Exception {
+        try (MetricsServer server = MetricsServer.start("127.0.0.1", 0)) {
+            ManualClock clock = new ManualClock();
+            TrainerMetrics metrics = new TrainerMetrics(server.registry(), "w1", Duration.ofSeconds(30), clock);
+            server.beforeScrape(metrics::sweep);
+            metrics.evaluation("job-a", "test", 0.88, 0.31);
+            metrics.evaluation("job-b", "test", 0.77, 0.41);
+            metrics.jobEnded("job-a");
+            HttpClient http = HttpClient.newHttpClient();
+            HttpRequest scrape = HttpRequest.newBuilder(URI.create(server.url())).build();
+
+            assertThat(http.send(scrape, HttpResponse.BodyHandlers.ofString()).body())
+                    .as("within the linger").contains("shears_accuracy{job=\"job-a\",split=\"test\"} 0.88");
+            clock.advance(Duration.ofSeconds(30));
+            assertThat(http.send(scrape, HttpResponse.BodyHandlers.ofString()).body())
+                    .doesNotContain("job=\"job-a\"")
+                    .contains("shears_accuracy{job=\"job-b\",split=\"test\"} 0.77");
+        }
+    }
+
+    @Test
     void healthAndTheInfoGaugeNameTheBackendAndDevicesTheWorkerComputesOn() throws Exception {
         try (MetricsServer server = MetricsServer.start("127.0.0.1", 0)) {
             HttpClient http = HttpClient.newHttpClient();

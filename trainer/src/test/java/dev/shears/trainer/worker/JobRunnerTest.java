@@ -21,13 +21,16 @@ import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.model.Models;
+import dev.shears.trainer.metrics.ManualClock;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,10 +52,17 @@ class JobRunnerTest {
     Path work;
 
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    final ManualClock clock = new ManualClock();
+    final Map<String, TrainerMetrics> metrics = new HashMap<>();
     JobRunner runner;
 
+    /** Worker {@code worker}'s metrics, on {@link #registry} and {@link #clock}. */
+    TrainerMetrics metrics(String worker) {
+        return metrics.computeIfAbsent(worker, w -> new TrainerMetrics(registry, w, TrainerMetrics.LINGER, clock));
+    }
+
     JobRunner runner(String worker) {
-        return new JobRunner(work, worker, new TrainerMetrics(registry, worker), Subset.inputs(), Long.MAX_VALUE);
+        return new JobRunner(work, worker, metrics(worker), Subset.inputs(), Long.MAX_VALUE);
     }
 
     /** The quick recipe on the subset. */
@@ -328,6 +338,7 @@ class JobRunnerTest {
         List<Event> skipped = apply(step(2, 0.5, 3, 1));
         assertThat(((JobFailed) skipped.get(0).payload()).reason()).contains("(attempt 1, seq 0)");
         assertThat(checkpoints()).hasSize(1);
+        lingerPasses();
         assertThat(metersOfTheJob()).as("a job failed for good keeps no metrics here").isZero();
         assertThat(apply(Event.of(JOB, 4, new Finalize(3, 1)))).extracting(e -> e.payload().type())
                 .containsExactly("JobFailed");
@@ -390,14 +401,23 @@ class JobRunnerTest {
         return registry.getMeters().stream().filter(m -> JOB.equals(m.getId().getTag("job"))).count();
     }
 
+    /** The time a job's metrics linger after it ended passes, and the worker sweeps them (as a scrape does). */
+    void lingerPasses() {
+        clock.advance(TrainerMetrics.LINGER);
+        metrics("w1").sweep();
+    }
+
     @Test
-    void aJobsMetricsAreRemovedOnceItIsPublished() throws Exception {
+    void aJobsMetricsAreRemovedOnceItIsPublishedAndTheirLingerPassed() throws Exception {
         apply(started());
         apply(step(1, 0.5, 3, 1));
-        assertThat(metersOfTheJob()).isPositive();
+        long meters = metersOfTheJob();
+        assertThat(meters).isPositive();
 
         apply(Event.of(JOB, 4, new Finalize(1, 1)));
+        assertThat(metersOfTheJob()).as("the scrapes after the last step still see it").isEqualTo(meters);
 
+        lingerPasses();
         assertThat(metersOfTheJob()).isZero();
     }
 
@@ -405,12 +425,14 @@ class JobRunnerTest {
     void aJobsMetricsAreRemovedWhenItIsLetGoOrCancelledAndComeBackWithIt() throws Exception {
         apply(started());
         runner.release(JOB); // its partition moved to another worker
+        lingerPasses();
         assertThat(metersOfTheJob()).isZero();
 
         apply(step(1, 0.5, 3, 1)); // and came back
         assertThat(metersOfTheJob()).isPositive();
         apply(Event.of(JOB, 1, new CancelJob("cancelled by alice")));
 
+        lingerPasses();
         assertThat(metersOfTheJob()).isZero();
     }
 
