@@ -102,9 +102,14 @@ class TrainingPathTest {
         assertThat(fast.params()).isNotEqualTo(before);
         assertThat(graph.getLayers()).as("no helper exception that DL4J swallowed to run its own path")
                 .noneMatch(l -> l instanceof BatchNormalization bn && BatchNormalizationHelperAccess.failures(bn) > 0);
+        // Adam moves every parameter by about its learning rate whatever the gradient's size, so float rounding in a
+        // near-zero gradient shows in full. The 4-channel layers take oneDNN's nearly exact generic batch norm, the 8-
+        // and 16-channel ones its JIT kernels, which sum in float as DL4J's path does: Shears' parameters land 2.2e-3
+        // from exact arithmetic's after the five steps, DL4J's float path's 5.3e-3 (1e-5 with the generic kernels
+        // everywhere, at half the speed).
         double ours = maxRelativeDiff(exact.params(), fast.params());
         assertThat(ours).as("DL4J's float path: %s", maxRelativeDiff(exact.params(), plain.params()))
-                .isLessThan(1e-3).isLessThanOrEqualTo(maxRelativeDiff(exact.params(), plain.params()));
+                .isLessThan(5e-3).isLessThanOrEqualTo(maxRelativeDiff(exact.params(), plain.params()));
     }
 
     @Test
@@ -125,7 +130,9 @@ class TrainingPathTest {
         INDArray before = fast.params().dup();
 
         // A narrow MobileNet amplifies float rounding from step to step, so each step starts from the exact
-        // parameters; Shears' path lands 4e-4 to 1.5e-3 from the exact step, DL4J's float path 2.5e-3 to 4.5e-3.
+        // parameters. Its batch norms' channels fill oneDNN's blocks, so they take its JIT kernels, which sum in float
+        // as DL4J's path does: Shears' path lands 2.9e-3 to 4.3e-3 from the exact step, DL4J's float path 2.5e-3 to
+        // 4.6e-3 (and Shears' 4e-4 to 1.5e-3 with oneDNN's generic batch norm, at half its speed).
         for (int i = 0; i < batches.size(); i++) {
             plain.params().assign(exact.params());
             fast.params().assign(exact.params());
@@ -134,7 +141,7 @@ class TrainingPathTest {
             exact.fit(inDoublePrecision(batches.get(i)), 7, i);
             double ours = maxRelativeDiff(exact.params(), fast.params());
             assertThat(ours).as("step %d; DL4J's float path: %s", i, maxRelativeDiff(exact.params(), plain.params()))
-                    .isLessThan(5e-3).isLessThanOrEqualTo(maxRelativeDiff(exact.params(), plain.params()));
+                    .isLessThan(5e-3).isLessThanOrEqualTo(1.5 * maxRelativeDiff(exact.params(), plain.params()));
         }
         assertThat(fast.params()).isNotEqualTo(before);
     }
