@@ -293,12 +293,13 @@ public final class OneDnnBatchNorm {
          * kernel for it on this CPU.
          *
          * <p>oneDNN 2.5 normalizes NCHW with its generic C++ code ({@code ncsp_bnorm}), and blocked layouts with its JIT
-         * kernels: those take 0.4-0.8 of the time on ResNet's and MobileNet's shapes, the reorders to and from NCHW
-         * included, and trained ResNet-20 1.10 and MobileNetV2 1.22 times as fast (README, What was tried). They sum
-         * in float lane by lane, where the generic code is nearly exact: a batch's variance lands within about 1e-5 of
-         * double precision's instead of 3e-7, and a training step as far from exact arithmetic as DL4J's own float
-         * path. Channels-last ({@code nhwc}) has JIT kernels too, but sums 3-4 times less accurately than the blocked
-         * ones and is rarely faster, so channel counts that fill no block keep the generic code.
+         * kernels: those take 0.35-0.85 of the time on ResNet's and MobileNet's shapes, the reorders to and from NCHW
+         * included, and trained ResNet-20 1.13 and MobileNetV2 1.25 times as fast (README, What was tried;
+         * {@code dev.shears.bench.BatchNormLayouts}). They sum in float lane by lane, where the generic code is nearly
+         * exact: a batch's variance lands 2e-6 to 2e-5 from double precision's instead of 3e-7 to 6e-7, and a
+         * training step as far from exact arithmetic as DL4J's own float path. Channels-last ({@code nhwc}) has JIT
+         * kernels too, but sums up to 4 times less accurately than the blocked ones and is rarely faster, so channel
+         * counts that fill no block keep the generic code.
          */
         static List<memory.format_tag> layouts(long channels) {
             List<memory.format_tag> tags = new ArrayList<>();

@@ -28,17 +28,19 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *   <li>max pooling on oneDNN primitives made once per layer and input shape, back-propagated from the
  *       forward pass's record of each window's maximum instead of a second forward pass ({@link MaxPooling});</li>
  *   <li>batch normalization on oneDNN primitives made once per layer and input shape, the batch's statistics
- *       computed by oneDNN's pass instead of libnd4j's reductions ({@link OneDnnBatchNorm});</li>
+ *       computed by oneDNN's pass instead of libnd4j's reductions, in oneDNN's blocked layout where the channels fill
+ *       its blocks ({@link OneDnnBatchNorm});</li>
  *   <li>no regularization pass in the updater where no parameter has a regularization
  *       ({@link UpdaterBlocks}).</li>
  * </ul>
  *
  * None changes the numbers DL4J computes beyond float rounding (the ReLU swap, the pooling and the
- * updater not even that; the batch normalization's are nearer exact arithmetic than DL4J's own float path, which is up
- * to 2 % off in some gradients), and none shows in a checkpoint or a published model (they still name
+ * updater not even that; the batch normalization's are as near exact arithmetic as DL4J's own float path, nearer
+ * where oneDNN's generic kernel runs), and none shows in a checkpoint or a published model (they still name
  * DL4J's classes). On LeNet-5 / Fashion-MNIST, batch 64, one core, the first two made training about 1.5
- * times as fast, the pooling 1.1 times again; on ResNet-20 the batch normalization 1.5 times, on MobileNetV2 the batch
- * normalization 1.55 times, ReLU6 1.25 times and the depthwise convolutions 1.24 times again (README, Performance).
+ * times as fast, the pooling 1.1 times again; on ResNet-20 the batch normalization 1.5 times and its blocked layout
+ * 1.13 times again, on MobileNetV2 the batch normalization 1.55 times, ReLU6 1.25 times, the depthwise convolutions
+ * 1.24 times and the blocked batch normalization 1.25 times again (README, Performance).
  * Call it again after anything that rebuilds the network's layers (a clone, a restore).
  */
 public final class TrainingPath {
