@@ -3,6 +3,7 @@ package dev.shears.trainer.train;
 import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.InputLayerGradients;
 import dev.shears.trainer.cpu.MaxPooling;
+import dev.shears.trainer.cpu.OneDnnActivation;
 import dev.shears.trainer.cpu.OneDnnBatchNorm;
 import dev.shears.trainer.cpu.OneDnnConvolution;
 import dev.shears.trainer.cpu.OneDnnDepthwise;
@@ -24,7 +25,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *       ({@link OneDnnConvolution}), depthwise ones too, back-propagated without a second forward pass
  *       ({@link OneDnnDepthwise});</li>
  *   <li>no gradient with respect to the input ({@link InputLayerGradients});</li>
- *   <li>ReLU and ReLU6 back-propagated in vectorised passes ({@link ReluGradients});</li>
+ *   <li>ReLU and ReLU6 back-propagated in vectorised passes ({@link ReluGradients}), and their activation layers
+ *       on oneDNN's element-wise primitives, one pass each way ({@link OneDnnActivation});</li>
  *   <li>max pooling on oneDNN primitives made once per layer and input shape, back-propagated from the
  *       forward pass's record of each window's maximum instead of a second forward pass ({@link MaxPooling});</li>
  *   <li>batch normalization on oneDNN primitives made once per layer and input shape, the batch's statistics
@@ -55,6 +57,7 @@ public final class TrainingPath {
         OneDnnDepthwise.install(net);
         InputLayerGradients.skip(net);
         ReluGradients.install(net);
+        OneDnnActivation.install(net);
         MaxPooling.install(net);
         OneDnnBatchNorm.install(net.getLayers());
         UpdaterBlocks.skipEmptyRegularization(net);
@@ -63,7 +66,8 @@ public final class TrainingPath {
     /**
      * Prepares {@code graph} for training: forward results kept, convolutions on cached oneDNN primitives (with or
      * without a bias, as ResNet's and MobileNet's are, depthwise ones included), the input gradient skipped for each
-     * layer that reads the network's input, ReLU's and ReLU6's vectorised gradients, batch normalization on cached
+     * layer that reads the network's input, ReLU's and ReLU6's vectorised gradients (their activation layers on oneDNN's
+     * element-wise primitives), batch normalization on cached
      * oneDNN primitives; idempotent. Its dense and pooling layers stay on DL4J's own path: {@link CachedPreOutputs}
      * and {@link MaxPooling} are proven on LeNet-5's sequential layers only, and a graph's dense and pooling layers
      * are few and cheap (one classifier, one global pooling).
@@ -75,6 +79,7 @@ public final class TrainingPath {
         OneDnnDepthwise.install(graph);
         InputLayerGradients.skip(graph);
         ReluGradients.install(graph);
+        OneDnnActivation.install(graph);
         OneDnnBatchNorm.install(graph.getLayers());
     }
 }

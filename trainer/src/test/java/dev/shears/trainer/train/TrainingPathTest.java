@@ -8,6 +8,7 @@ import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.cpu.MaxPooling;
+import dev.shears.trainer.cpu.OneDnnActivation;
 import dev.shears.trainer.cpu.OneDnnBatchNorm;
 import dev.shears.trainer.cpu.OneDnnDepthwise;
 import dev.shears.trainer.cpu.OneDnnConvolution;
@@ -90,6 +91,8 @@ class TrainingPathTest {
                 .as("every convolution, none with a bias").isEqualTo(convolutions);
         assertThat(Arrays.stream(graph.getLayers()).filter(OneDnnBatchNorm::installed).count())
                 .as("a batch norm after every convolution").isEqualTo(convolutions);
+        assertThat(Arrays.stream(graph.getLayers()).filter(OneDnnActivation::installed).count())
+                .as("the stem's ReLU and two in each of the three blocks").isEqualTo(7);
         assertThat(graph.getLayers()).as("no dense or pooling layer given Shears' helper")
                 .noneMatch(l -> CachedPreOutputs.installed(l) || MaxPooling.installed(l));
         INDArray before = fast.params().dup();
@@ -127,6 +130,10 @@ class TrainingPathTest {
         assertThat(Arrays.stream(layers).filter(OneDnnBatchNorm::installed).count()).isGreaterThan(10);
         assertThat(Arrays.stream(layers).filter(OneDnnDepthwise::installed).count())
                 .as("a depthwise convolution in each of the 17 inverted residual blocks").isEqualTo(17);
+        assertThat(Arrays.stream(layers).filter(OneDnnActivation::installed).count())
+                .as("every ReLU6 layer").isEqualTo(Arrays.stream(layers)
+                        .filter(l -> l instanceof org.deeplearning4j.nn.layers.ActivationLayer).count())
+                .isGreaterThan(30);
         INDArray before = fast.params().dup();
 
         // A narrow MobileNet amplifies float rounding from step to step, so each step starts from the exact
