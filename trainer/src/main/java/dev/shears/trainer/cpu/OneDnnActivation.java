@@ -7,7 +7,6 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 
 import java.util.List;
 import java.util.Map;
-import java.util.function.ObjIntConsumer;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.eltwise_backward;
 import org.bytedeco.dnnl.eltwise_forward;
@@ -16,7 +15,6 @@ import org.bytedeco.dnnl.global.dnnl.prop_kind;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.stream;
-import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -57,6 +55,11 @@ public final class OneDnnActivation {
     /** Input shapes whose primitives a layer keeps. */
     static final int PLANS = 4;
 
+    /** Which layers this class replaces, and with what. */
+    private static final LayerSwap SWAP = new LayerSwap(OneDnnActivation::replaceable,
+            l -> new Eltwise((ActivationLayer) l),
+            OneDnnActivation::installed);
+
     private OneDnnActivation() {}
 
     /**
@@ -66,29 +69,16 @@ public final class OneDnnActivation {
      * @return how many layers use them
      */
     public static int install(MultiLayerNetwork net) {
-        return install(net.getLayers(), (layer, i) -> LayerReplacement.replace(net, i, layer));
+        return SWAP.install(net);
     }
 
     /** As {@link #install(MultiLayerNetwork)}, for the layers of a graph. */
     public static int install(ComputationGraph graph) {
-        return install(graph.getLayers(), (layer, i) -> LayerReplacement.replace(graph, i, layer));
+        return SWAP.install(graph);
     }
 
-    private static int install(Layer[] layers, ObjIntConsumer<Layer> replace) {
-        if (!OneDnn.available()) {
-            return 0;
-        }
-        int installed = 0;
-        for (int i = 0; i < layers.length; i++) {
-            Layer layer = layers[i];
-            if (layer.getClass() == ActivationLayer.class && function((ActivationLayer) layer) != null) {
-                replace.accept(new Eltwise((ActivationLayer) layer), i);
-                installed++;
-            } else if (layer instanceof Eltwise) {
-                installed++;
-            }
-        }
-        return installed;
+    private static boolean replaceable(Layer layer) {
+        return layer.getClass() == ActivationLayer.class && function((ActivationLayer) layer) != null;
     }
 
     /** Whether {@code layer} activates on this class's primitives. */
@@ -187,8 +177,8 @@ public final class OneDnnActivation {
             forwardDesc = new eltwise_forward.primitive_desc(new eltwise_forward.desc(prop_kind.forward_training,
                     function.kind(), data, function.alpha(), function.beta()), OneDnn.cpu());
             forward = new eltwise_forward(forwardDesc);
-            source = unbound(data);
-            output = unbound(data);
+            source = OneDnn.unbound(data);
+            output = OneDnn.unbound(data);
             forwardArgs.put(DNNL_ARG_SRC, source);
             forwardArgs.put(DNNL_ARG_DST, output);
         }
@@ -207,8 +197,8 @@ public final class OneDnnActivation {
             if (backward == null) {
                 backward = new eltwise_backward(new eltwise_backward.primitive_desc(new eltwise_backward.desc(
                         function.kind(), data, data, function.alpha(), function.beta()), OneDnn.cpu(), forwardDesc));
-                outputGradient = unbound(data);
-                inputGradient = unbound(data);
+                outputGradient = OneDnn.unbound(data);
+                inputGradient = OneDnn.unbound(data);
                 backwardArgs.put(DNNL_ARG_DST, source);
                 backwardArgs.put(DNNL_ARG_DIFF_DST, outputGradient);
                 backwardArgs.put(DNNL_ARG_DIFF_SRC, inputGradient);
@@ -222,8 +212,5 @@ public final class OneDnnActivation {
         private static final memory.format_tag[] ROW_MAJOR = {memory.format_tag.a, memory.format_tag.ab,
                 memory.format_tag.abc, memory.format_tag.abcd, memory.format_tag.abcde};
 
-        private static memory unbound(memory.desc desc) {
-            return new memory(desc, OneDnn.cpu(), (Pointer) null);
-        }
     }
 }

@@ -26,7 +26,6 @@ import org.bytedeco.dnnl.global.dnnl.prop_kind;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.stream;
-import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
@@ -275,10 +274,10 @@ public final class OneDnnBatchNorm {
             forward = new batch_normalization_forward(forwardDesc);
             source = Operand.input(OneDnn.nchw(shape), data);
             output = Operand.output(OneDnn.nchw(shape), data);
-            scale = unbound(channels());
-            shift = unbound(channels());
-            mean = unbound(channels());
-            variance = unbound(channels());
+            scale = OneDnn.unbound(channels());
+            shift = OneDnn.unbound(channels());
+            mean = OneDnn.unbound(channels());
+            variance = OneDnn.unbound(channels());
             forwardArgs.put(DNNL_ARG_SRC, source.forPrimitive());
             forwardArgs.put(DNNL_ARG_DST, output.forPrimitive());
             forwardArgs.put(DNNL_ARG_SCALE, scale);
@@ -349,8 +348,8 @@ public final class OneDnnBatchNorm {
                 backward = new batch_normalization_backward(desc);
                 outputGradient = Operand.input(OneDnn.nchw(shape), data);
                 inputGradient = Operand.output(OneDnn.nchw(shape), data);
-                scaleGradient = unbound(channels());
-                shiftGradient = unbound(channels());
+                scaleGradient = OneDnn.unbound(channels());
+                shiftGradient = OneDnn.unbound(channels());
                 backwardArgs.put(DNNL_ARG_SRC, source.forPrimitive());
                 backwardArgs.put(DNNL_ARG_MEAN, mean);
                 backwardArgs.put(DNNL_ARG_VARIANCE, variance);
@@ -384,10 +383,6 @@ public final class OneDnnBatchNorm {
 
         private memory.desc channels() {
             return OneDnn.plain(new long[]{shape[1]}, memory.format_tag.a);
-        }
-
-        private static memory unbound(memory.desc desc) {
-            return new memory(desc, OneDnn.cpu(), (Pointer) null);
         }
     }
 }

@@ -36,13 +36,14 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *       ({@link UpdaterBlocks}).</li>
  * </ul>
  *
- * None changes the numbers DL4J computes beyond float rounding (the ReLU swap, the pooling and the
- * updater not even that; the batch normalization's are as near exact arithmetic as DL4J's own float path, nearer
- * where oneDNN's generic kernel runs), and none shows in a checkpoint or a published model (they still name
+ * None changes the numbers DL4J computes beyond float rounding (the ReLU swap, the activation layers, the pooling
+ * and the updater not even that; the batch normalization's are as near exact arithmetic as DL4J's own float path,
+ * nearer where oneDNN's generic kernel runs), and none shows in a checkpoint or a published model (they still name
  * DL4J's classes). On LeNet-5 / Fashion-MNIST, batch 64, one core, the first two made training about 1.5
  * times as fast, the pooling 1.1 times again; on ResNet-20 the batch normalization 1.5 times and its blocked layout
  * 1.13 times again, on MobileNetV2 the batch normalization 1.55 times, ReLU6 1.25 times, the depthwise convolutions
- * 1.24 times and the blocked batch normalization 1.25 times again (README, Performance).
+ * 1.24 times, the blocked batch normalization 1.25 times and the activation layers on oneDNN about 1.09 times again
+ * (README, Performance).
  * Call it again after anything that rebuilds the network's layers (a clone, a restore).
  */
 public final class TrainingPath {
