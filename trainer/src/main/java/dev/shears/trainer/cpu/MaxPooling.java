@@ -60,6 +60,10 @@ public final class MaxPooling {
     /** Input shapes whose primitives a layer keeps. */
     static final int PLANS = 4;
 
+    /** Which layers this class replaces, and with what. */
+    private static final LayerSwap SWAP = new LayerSwap(MaxPooling::replaceable, l -> new Pool((SubsamplingLayer) l),
+            MaxPooling::installed);
+
     private MaxPooling() {}
 
     /**
@@ -70,23 +74,13 @@ public final class MaxPooling {
      * @return how many layers use it
      */
     public static int install(MultiLayerNetwork net) {
-        if (!OneDnn.available()) {
-            return 0;
-        }
-        Layer[] layers = net.getLayers();
-        int installed = 0;
-        for (int i = 0; i < layers.length; i++) {
-            Layer layer = layers[i];
-            if (layer instanceof Pool) {
-                installed++;
-            } else if (layer.getClass() == SubsamplingLayer.class
-                    && layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.SubsamplingLayer conf
-                    && conf.getPoolingType() == PoolingType.MAX) {
-                LayerReplacement.replace(net, i, new Pool((SubsamplingLayer) layer));
-                installed++;
-            }
-        }
-        return installed;
+        return SWAP.install(net);
+    }
+
+    private static boolean replaceable(Layer layer) {
+        return layer.getClass() == SubsamplingLayer.class
+                && layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.SubsamplingLayer conf
+                && conf.getPoolingType() == PoolingType.MAX;
     }
 
     /** Whether {@code layer} pools with this class. */

@@ -82,6 +82,11 @@ final class OneDnn {
         return plain(dims, memory.format_tag.nchw);
     }
 
+    /** A memory of {@code desc} on the CPU engine with no buffer yet: each call points it at its array. */
+    static memory unbound(memory.desc desc) {
+        return new memory(desc, cpu(), (Pointer) null);
+    }
+
     /** oneDNN's choice of layout for float data of {@code dims}. */
     static memory.desc any(long[] dims) {
         return new memory.desc(dims, memory.data_type.f32, memory.format_tag.any);

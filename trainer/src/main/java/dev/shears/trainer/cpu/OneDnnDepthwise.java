@@ -4,7 +4,6 @@ import dev.shears.trainer.cpu.OneDnnConvolution.Filter;
 import dev.shears.trainer.cpu.OneDnnConvolution.Plan;
 import java.util.List;
 import java.util.Map;
-import java.util.function.ObjIntConsumer;
 import org.bytedeco.dnnl.stream;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -49,6 +48,11 @@ public final class OneDnnDepthwise {
     /** Input shapes whose primitives a layer keeps. */
     static final int PLANS = 4;
 
+    /** Which layers this class replaces, and with what. */
+    private static final LayerSwap SWAP = new LayerSwap(OneDnnDepthwise::replaceable,
+            l -> new Depthwise((DepthwiseConvolution2DLayer) l),
+            OneDnnDepthwise::installed);
+
     private OneDnnDepthwise() {}
 
     /**
@@ -59,29 +63,16 @@ public final class OneDnnDepthwise {
      * @return how many layers use them
      */
     public static int install(MultiLayerNetwork net) {
-        return install(net.getLayers(), (layer, i) -> LayerReplacement.replace(net, i, layer));
+        return SWAP.install(net);
     }
 
     /** As {@link #install(MultiLayerNetwork)}, for the layers of a graph. */
     public static int install(ComputationGraph graph) {
-        return install(graph.getLayers(), (layer, i) -> LayerReplacement.replace(graph, i, layer));
+        return SWAP.install(graph);
     }
 
-    private static int install(Layer[] layers, ObjIntConsumer<Layer> replace) {
-        if (!OneDnn.available()) {
-            return 0;
-        }
-        int installed = 0;
-        for (int i = 0; i < layers.length; i++) {
-            Layer layer = layers[i];
-            if (layer.getClass() == DepthwiseConvolution2DLayer.class) {
-                replace.accept(new Depthwise((DepthwiseConvolution2DLayer) layer), i);
-                installed++;
-            } else if (layer instanceof Depthwise) {
-                installed++;
-            }
-        }
-        return installed;
+    private static boolean replaceable(Layer layer) {
+        return layer.getClass() == DepthwiseConvolution2DLayer.class;
     }
 
     /** Whether {@code layer} convolves on this class's primitives. */

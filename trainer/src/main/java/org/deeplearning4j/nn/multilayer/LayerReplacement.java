@@ -1,6 +1,9 @@
 package org.deeplearning4j.nn.multilayer;
 
 import java.util.List;
+import java.util.function.ObjIntConsumer;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.api.Updater;
@@ -75,6 +78,37 @@ public final class LayerReplacement {
             }
         }
         layers[position] = replacement;
+    }
+
+    /**
+     * Puts {@code replacement.apply(layer)} in place of each layer of {@code net} that {@code replaceable} accepts, and
+     * returns how many of its layers are replacements then: those replaced now and those {@code replaced} recognises
+     * from before (so that installing twice changes nothing and counts the same).
+     */
+    public static int replaceAll(MultiLayerNetwork net, Predicate<Layer> replaceable,
+            UnaryOperator<Layer> replacement, Predicate<Layer> replaced) {
+        return replaceAll(net.getLayers(), replaceable, replacement, replaced, (layer, i) -> replace(net, i, layer));
+    }
+
+    /** As {@link #replaceAll(MultiLayerNetwork, Predicate, UnaryOperator, Predicate)}, for the layers of a graph. */
+    public static int replaceAll(ComputationGraph graph, Predicate<Layer> replaceable,
+            UnaryOperator<Layer> replacement, Predicate<Layer> replaced) {
+        return replaceAll(graph.getLayers(), replaceable, replacement, replaced,
+                (layer, i) -> replace(graph, i, layer));
+    }
+
+    private static int replaceAll(Layer[] layers, Predicate<Layer> replaceable, UnaryOperator<Layer> replacement,
+            Predicate<Layer> replaced, ObjIntConsumer<Layer> replace) {
+        int count = 0;
+        for (int i = 0; i < layers.length; i++) {
+            if (replaced.test(layers[i])) {
+                count++;
+            } else if (replaceable.test(layers[i])) {
+                replace.accept(replacement.apply(layers[i]), i);
+                count++;
+            }
+        }
+        return count;
     }
 
     /**

@@ -16,6 +16,9 @@ import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelperAccess
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.activations.Activation;
@@ -35,11 +38,15 @@ class OneDnnBatchNormTest extends OneDnnBatches {
      * gradient is a sum that the normalization makes 0, so both sides hold rounding noise alone).
      */
     private static MultiLayerNetwork network() {
+        return network(4, 6);
+    }
+
+    private static MultiLayerNetwork network(int first, int second) {
         return InputLayerGradientsTest.network(
-                new ConvolutionLayer.Builder(3, 3).nOut(4).hasBias(false).activation(Activation.IDENTITY).build(),
+                new ConvolutionLayer.Builder(3, 3).nOut(first).hasBias(false).activation(Activation.IDENTITY).build(),
                 new BatchNormalization.Builder().build(),
                 new ActivationLayer.Builder().activation(Activation.RELU).build(),
-                new ConvolutionLayer.Builder(3, 3).nOut(6).stride(2, 2).hasBias(false)
+                new ConvolutionLayer.Builder(3, 3).nOut(second).stride(2, 2).hasBias(false)
                         .activation(Activation.IDENTITY).build(),
                 new BatchNormalization.Builder().eps(1e-3).build(),
                 new ActivationLayer.Builder().activation(Activation.RELU).build(),
@@ -47,9 +54,14 @@ class OneDnnBatchNormTest extends OneDnnBatches {
                 new BatchNormalization.Builder().build());
     }
 
-    @Test
-    void gradientsAreNearerExactArithmeticThanDl4jsAndInferenceMatchesIt() {
-        MultiLayerNetwork dl4j = network();
+    /**
+     * The convolutions' 4 and 6 channels take oneDNN's generic NCHW code, 16 and 8 its blocked layouts and JIT kernels
+     * (the dense layer's 12 the generic code in both).
+     */
+    @ParameterizedTest
+    @CsvSource({"4, 6", "16, 8"})
+    void gradientsAreNearerExactArithmeticThanDl4jsAndInferenceMatchesIt(int first, int second) {
+        MultiLayerNetwork dl4j = network(first, second);
         MultiLayerNetwork shears = dl4j.clone();
         assertThat(BatchNormalizationHelperAccess.get(
                 (org.deeplearning4j.nn.layers.normalization.BatchNormalization) dl4j.getLayer(1)))
@@ -106,11 +118,13 @@ class OneDnnBatchNormTest extends OneDnnBatches {
     /**
      * One batch norm's training forward pass and back-propagation against the same arithmetic in double precision:
      * the output, the batch's statistics, and the input, gamma and beta gradients of oneDNN's pass are as near it as
-     * DL4J's (within float rounding of one another).
+     * DL4J's (within float rounding of one another). 4 channels take oneDNN's generic NCHW code (largest error about
+     * 3e-6 here), 8, 16 and 32 its JIT kernels on blocked layouts (2e-4 to 4e-4, DL4J's 8e-4 to 2e-3).
      */
-    @Test
-    void eachPassIsAsCloseToExactArithmeticAsDl4js() {
-        MultiLayerNetwork dl4j = network();
+    @ParameterizedTest
+    @ValueSource(ints = {4, 8, 16, 32})
+    void eachPassIsAsCloseToExactArithmeticAsDl4js(int channels) {
+        MultiLayerNetwork dl4j = network(channels, 6);
         MultiLayerNetwork shears = dl4j.clone();
         OneDnnBatchNorm.install(shears.getLayers());
         // conv1's output, shifted and scaled so that the statistics are far from 0 and 1
@@ -121,8 +135,10 @@ class OneDnnBatchNormTest extends OneDnnBatches {
         int i = 0;
         for (MultiLayerNetwork net : List.of(dl4j, shears)) {
             Layer bn = net.getLayer(1);
-            bn.getParam(BatchNormalizationParamInitializer.GAMMA).assign(Nd4j.linspace(DataType.FLOAT, 0.5, 0.25, 4));
-            bn.getParam(BatchNormalizationParamInitializer.BETA).assign(Nd4j.linspace(DataType.FLOAT, -1, 0.5, 4));
+            bn.getParam(BatchNormalizationParamInitializer.GAMMA)
+                    .assign(Nd4j.linspace(DataType.FLOAT, 0.5, 0.25, channels));
+            bn.getParam(BatchNormalizationParamInitializer.BETA)
+                    .assign(Nd4j.linspace(DataType.FLOAT, -1, 0.5, channels));
             LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
             bn.setInput(x.dup(), none);
             INDArray y = bn.activate(true, none).dup();
@@ -137,6 +153,23 @@ class OneDnnBatchNormTest extends OneDnnBatches {
         }
         assertThat(errors[1]).as("oneDNN's largest error, DL4J's %s", errors[0])
                 .isLessThanOrEqualTo(Math.max(2 * errors[0], 1e-6));
+    }
+
+    /** The layout follows the channels: blocked, on oneDNN's JIT kernels, where they fill its blocks. */
+    @Test
+    void channelsThatFillOneDnnsBlocksTakeItsJitKernelsAndTheOthersItsGenericCode() {
+        assertThat(OneDnnBatchNorm.Plan.layouts(48)).extracting(Enum::name)
+                .containsExactly("nChw16c", "nChw8c", "nchw");
+        assertThat(OneDnnBatchNorm.Plan.layouts(24)).extracting(Enum::name).containsExactly("nChw8c", "nchw");
+        assertThat(OneDnnBatchNorm.Plan.layouts(12)).extracting(Enum::name).containsExactly("nchw");
+        for (boolean training : new boolean[]{true, false}) {
+            assertThat(new OneDnnBatchNorm.Plan(new long[]{4, 32, 5, 5}, 1e-5f, training).implementation())
+                    .contains("jit");
+            assertThat(new OneDnnBatchNorm.Plan(new long[]{4, 24, 5, 5}, 1e-5f, training).implementation())
+                    .contains("jit");
+            assertThat(new OneDnnBatchNorm.Plan(new long[]{4, 12, 5, 5}, 1e-5f, training).implementation())
+                    .contains("ncsp");
+        }
     }
 
     /** y, dL/dx, dL/dgamma and dL/dbeta of a training batch norm over dims 0, 2, 3, in double precision. */

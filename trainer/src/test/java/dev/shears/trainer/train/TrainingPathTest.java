@@ -8,6 +8,7 @@ import dev.shears.common.recipe.Augmentation;
 import dev.shears.trainer.cpu.CachedPreOutputs;
 import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.cpu.MaxPooling;
+import dev.shears.trainer.cpu.OneDnnActivation;
 import dev.shears.trainer.cpu.OneDnnBatchNorm;
 import dev.shears.trainer.cpu.OneDnnDepthwise;
 import dev.shears.trainer.cpu.OneDnnConvolution;
@@ -90,6 +91,8 @@ class TrainingPathTest {
                 .as("every convolution, none with a bias").isEqualTo(convolutions);
         assertThat(Arrays.stream(graph.getLayers()).filter(OneDnnBatchNorm::installed).count())
                 .as("a batch norm after every convolution").isEqualTo(convolutions);
+        assertThat(Arrays.stream(graph.getLayers()).filter(OneDnnActivation::installed).count())
+                .as("the stem's ReLU and two in each of the three blocks").isEqualTo(7);
         assertThat(graph.getLayers()).as("no dense or pooling layer given Shears' helper")
                 .noneMatch(l -> CachedPreOutputs.installed(l) || MaxPooling.installed(l));
         INDArray before = fast.params().dup();
@@ -102,9 +105,14 @@ class TrainingPathTest {
         assertThat(fast.params()).isNotEqualTo(before);
         assertThat(graph.getLayers()).as("no helper exception that DL4J swallowed to run its own path")
                 .noneMatch(l -> l instanceof BatchNormalization bn && BatchNormalizationHelperAccess.failures(bn) > 0);
+        // Adam moves every parameter by about its learning rate whatever the gradient's size, so float rounding in a
+        // near-zero gradient shows in full. The 4-channel layers take oneDNN's nearly exact generic batch norm, the 8-
+        // and 16-channel ones its JIT kernels, which sum in float as DL4J's path does: Shears' parameters land 2.2e-3
+        // from exact arithmetic's after the five steps, DL4J's float path's 5.3e-3 (1e-5 with the generic kernels
+        // everywhere, at half the speed).
         double ours = maxRelativeDiff(exact.params(), fast.params());
         assertThat(ours).as("DL4J's float path: %s", maxRelativeDiff(exact.params(), plain.params()))
-                .isLessThan(1e-3).isLessThanOrEqualTo(maxRelativeDiff(exact.params(), plain.params()));
+                .isLessThan(5e-3).isLessThanOrEqualTo(maxRelativeDiff(exact.params(), plain.params()));
     }
 
     @Test
@@ -122,10 +130,16 @@ class TrainingPathTest {
         assertThat(Arrays.stream(layers).filter(OneDnnBatchNorm::installed).count()).isGreaterThan(10);
         assertThat(Arrays.stream(layers).filter(OneDnnDepthwise::installed).count())
                 .as("a depthwise convolution in each of the 17 inverted residual blocks").isEqualTo(17);
+        assertThat(Arrays.stream(layers).filter(OneDnnActivation::installed).count())
+                .as("every ReLU6 layer").isEqualTo(Arrays.stream(layers)
+                        .filter(l -> l instanceof org.deeplearning4j.nn.layers.ActivationLayer).count())
+                .isGreaterThan(30);
         INDArray before = fast.params().dup();
 
         // A narrow MobileNet amplifies float rounding from step to step, so each step starts from the exact
-        // parameters; Shears' path lands 4e-4 to 1.5e-3 from the exact step, DL4J's float path 2.5e-3 to 4.5e-3.
+        // parameters. Its batch norms' channels fill oneDNN's blocks, so they take its JIT kernels, which sum in float
+        // as DL4J's path does: Shears' path lands 2.9e-3 to 4.3e-3 from the exact step, DL4J's float path 2.5e-3 to
+        // 4.6e-3 (and Shears' 4e-4 to 1.5e-3 with oneDNN's generic batch norm, at half its speed).
         for (int i = 0; i < batches.size(); i++) {
             plain.params().assign(exact.params());
             fast.params().assign(exact.params());
@@ -134,7 +148,7 @@ class TrainingPathTest {
             exact.fit(inDoublePrecision(batches.get(i)), 7, i);
             double ours = maxRelativeDiff(exact.params(), fast.params());
             assertThat(ours).as("step %d; DL4J's float path: %s", i, maxRelativeDiff(exact.params(), plain.params()))
-                    .isLessThan(5e-3).isLessThanOrEqualTo(maxRelativeDiff(exact.params(), plain.params()));
+                    .isLessThan(5e-3).isLessThanOrEqualTo(1.5 * maxRelativeDiff(exact.params(), plain.params()));
         }
         assertThat(fast.params()).isNotEqualTo(before);
     }
