@@ -228,9 +228,9 @@ public final class OneDnnBatchNorm {
 
     /**
      * oneDNN's batch normalization of one input shape, in the layout {@link #layouts} picks (the NCHW arrays reordered
-     * to and from it in DL4J's working memory), gamma, beta and the statistics plain: the forward primitive (training, computing
-     * the batch's statistics, or inference, reading the running ones) and, for training, the backward one (made on the
-     * first back-propagation).
+     * to and from it in DL4J's working memory), gamma, beta and the statistics plain: the forward primitive (training,
+     * computing the batch's statistics, or inference, reading the running ones) and, for training, the backward one
+     * (made on the first back-propagation).
      */
     static final class Plan {
         private final long[] shape;
