@@ -105,7 +105,7 @@ public class InputPathBenchmark {
                     .setInputType(InputType.convolutional(28, 28, 6)).build();
             MultiLayerNetwork net = new MultiLayerNetwork(conf);
             net.init();
-            if (path.equals("shears") && MaxPooling.install(net) != 1) {
+            if (path.equals("shears") && MaxPooling.SWAP.install(net) != 1) {
                 throw new IllegalStateException("MaxPooling did not take the pooling layer");
             }
             Random random = new Random(7);

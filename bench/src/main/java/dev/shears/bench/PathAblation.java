@@ -154,7 +154,7 @@ public final class PathAblation implements Callable<Integer> {
             ReluGradients.install(net);
         }
         if (!"pooling".equals(leftOut)) {
-            MaxPooling.install(net);
+            MaxPooling.SWAP.install(net);
         }
         if (!"updater".equals(leftOut)) {
             UpdaterBlocks.skipEmptyRegularization(net);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.shears.broker.ManualClock;
 import dev.shears.common.events.CancelJob;
 import dev.shears.common.events.CommandKey;
 import dev.shears.common.events.Event;
@@ -21,11 +22,7 @@ import dev.shears.common.events.StepCompleted;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.common.schedule.Schedule;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +37,7 @@ class JobTest {
     static final double GOOD = 0.89;
     static final double BAD = 0.70;
 
-    final FakeClock clock = new FakeClock();
+    final ManualClock clock = new ManualClock();
     final List<Event> sent = new ArrayList<>();
     Job job;
     List<Double> targets;
@@ -866,28 +863,5 @@ class JobTest {
         assertThat(cut).endsWith("\u2026").startsWith("\ud83d\ude00");
         assertThat(Character.isHighSurrogate(cut.charAt(cut.length() - 2))).isFalse();
         assertThat(Job.cutUtf8("short", Job.TEXT_BYTES)).isEqualTo("short");
-    }
-
-    static final class FakeClock extends Clock {
-        private Instant now = Instant.parse("2026-11-23T12:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

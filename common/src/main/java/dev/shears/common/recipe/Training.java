@@ -34,15 +34,21 @@ public record Training(
     /** The optimiser. */
     public enum Updater {
         /** Plain stochastic gradient descent. */
-        SGD,
+        SGD(false),
         /** SGD with Nesterov momentum; the only updater that reads {@code momentum}. */
-        NESTEROVS,
+        NESTEROVS(true),
         /** Adam. */
-        ADAM;
+        ADAM(false);
+
+        private final boolean usesMomentum;
+
+        Updater(boolean usesMomentum) {
+            this.usesMomentum = usesMomentum;
+        }
 
         /** Whether {@code training.momentum} applies. */
         public boolean usesMomentum() {
-            return this == NESTEROVS;
+            return usesMomentum;
         }
 
         /** The recipe's spelling: {@code sgd}, {@code nesterovs}, {@code adam}. */

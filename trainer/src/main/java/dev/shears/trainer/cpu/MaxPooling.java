@@ -26,7 +26,6 @@ import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.LayerReplacement;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -41,7 +40,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * layer's input and output gradient before every back-propagation, and libnd4j's {@code maxpool2d_bp} builds oneDNN's
  * primitives anew, runs the forward pooling again to find the maxima and reorders the result back to NCHW. On LeNet-5
  * / Fashion-MNIST (batch 64, one core) the two pooling layers took a quarter of each training iteration.
- * {@link #install} puts in place of each max-pooling layer a subclass of DL4J's own class ({@link Pool}) whose training
+ * {@link #SWAP} puts in place of each max-pooling layer a subclass of DL4J's own class ({@link Pool}) whose training
  * forward pass runs oneDNN's {@code forward_training} pooling on the NCHW arrays, keeping oneDNN's workspace (which
  * element of each window won), and whose back-propagation, once, runs oneDNN's backward pooling from that workspace.
  * Evaluation and inference run the same forward primitive and keep nothing. Without a kept workspace for the layer's
@@ -60,32 +59,16 @@ public final class MaxPooling {
     /** Input shapes whose primitives a layer keeps. */
     static final int PLANS = 4;
 
-    /** Which layers this class replaces, and with what. */
-    private static final LayerSwap SWAP = new LayerSwap(MaxPooling::replaceable, l -> new Pool((SubsamplingLayer) l),
-            MaxPooling::installed);
+    /** Puts a {@link Pool} in place of every max-pooling layer. */
+    public static final LayerSwap SWAP = new LayerSwap(MaxPooling::replaceable, l -> new Pool((SubsamplingLayer) l),
+            Pool.class);
 
     private MaxPooling() {}
-
-    /**
-     * Replaces every max-pooling layer of {@code net} by a {@link Pool}; idempotent. Does nothing when oneDNN's API is
-     * not available. Call it after every (re)build of the network's layers (a clone or a deserialised network has
-     * DL4J's own).
-     *
-     * @return how many layers use it
-     */
-    public static int install(MultiLayerNetwork net) {
-        return SWAP.install(net);
-    }
 
     private static boolean replaceable(Layer layer) {
         return layer.getClass() == SubsamplingLayer.class
                 && layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.SubsamplingLayer conf
                 && conf.getPoolingType() == PoolingType.MAX;
-    }
-
-    /** Whether {@code layer} pools with this class. */
-    public static boolean installed(Layer layer) {
-        return layer instanceof Pool;
     }
 
     /** How many back-propagations through {@code layer} used the workspace its forward pass kept. */

@@ -15,13 +15,10 @@ import org.bytedeco.dnnl.global.dnnl.prop_kind;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.stream;
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.ActivationLayer;
 import org.deeplearning4j.nn.multilayer.LayerReplacement;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -37,7 +34,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>DL4J's activation layer copies its input and applies the activation in place on the copy, and back-propagates by
  * copying the input again and running the activation's {@code backprop} on it ({@link ReluGradients}' vectorised
- * passes: a step, a product, and for ReLU6 a subtraction, a second step and a second product). {@link #install} puts
+ * passes: a step, a product, and for ReLU6 a subtraction, a second step and a second product). {@link #SWAP} puts
  * in place of each activation layer whose activation is the plain ReLU or ReLU6, with no dropout, a subclass of DL4J's
  * class ({@link Eltwise}) that runs oneDNN's {@code eltwise_forward} (one pass from the input into the output) and
  * {@code eltwise_backward} (one pass over the input and the output gradient into the input gradient).
@@ -55,36 +52,12 @@ public final class OneDnnActivation {
     /** Input shapes whose primitives a layer keeps. */
     static final int PLANS = 4;
 
-    /** Which layers this class replaces, and with what. */
-    private static final LayerSwap SWAP = new LayerSwap(OneDnnActivation::replaceable,
-            l -> new Eltwise((ActivationLayer) l),
-            OneDnnActivation::installed);
+    /** Puts an {@link Eltwise} in place of every ReLU and ReLU6 activation layer with no dropout. */
+    public static final LayerSwap SWAP = new LayerSwap(
+            l -> l.getClass() == ActivationLayer.class && function((ActivationLayer) l) != null,
+            l -> new Eltwise((ActivationLayer) l), Eltwise.class);
 
     private OneDnnActivation() {}
-
-    /**
-     * Replaces every ReLU and ReLU6 activation layer of {@code net} (no dropout) by one on oneDNN's primitives;
-     * idempotent. Does nothing when oneDNN's presets do not load. Call it after every (re)build of the network's layers.
-     *
-     * @return how many layers use them
-     */
-    public static int install(MultiLayerNetwork net) {
-        return SWAP.install(net);
-    }
-
-    /** As {@link #install(MultiLayerNetwork)}, for the layers of a graph. */
-    public static int install(ComputationGraph graph) {
-        return SWAP.install(graph);
-    }
-
-    private static boolean replaceable(Layer layer) {
-        return layer.getClass() == ActivationLayer.class && function((ActivationLayer) layer) != null;
-    }
-
-    /** Whether {@code layer} activates on this class's primitives. */
-    public static boolean installed(Layer layer) {
-        return layer instanceof Eltwise;
-    }
 
     /** oneDNN's algorithm and bounds for {@code layer}'s activation, or null when this class does not cover it. */
     private static Function function(ActivationLayer layer) {

@@ -5,15 +5,12 @@ import dev.shears.trainer.cpu.OneDnnConvolution.Plan;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.dnnl.stream;
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.convolution.DepthwiseConvolution2DLayer;
 import org.deeplearning4j.nn.multilayer.LayerReplacement;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.DepthwiseConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -31,7 +28,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>DL4J's depthwise layer has no helper: every forward pass runs libnd4j's {@code depthwise_conv2d}, and every
  * back-propagation first runs that forward pass again (to have the pre-activations its activation's derivative needs,
  * even when the activation is the identity, as in MobileNetV2) and then libnd4j's {@code depthwise_conv2d_bp}.
- * {@link #install} puts in place of each depthwise layer a subclass of DL4J's own class ({@link Depthwise}) that runs
+ * {@link #SWAP} puts in place of each depthwise layer a subclass of DL4J's own class ({@link Depthwise}) that runs
  * oneDNN's grouped convolution (one group per input channel) forward, backward-weights and backward-data primitives,
  * kept per input shape, with activations in oneDNN's blocked layout ({@link OneDnnConvolution.Filter#depthwise}), and
  * back-propagates an identity activation without the second forward pass. MobileNetV2 / Fashion-MNIST (width 0.35,
@@ -48,37 +45,11 @@ public final class OneDnnDepthwise {
     /** Input shapes whose primitives a layer keeps. */
     static final int PLANS = 4;
 
-    /** Which layers this class replaces, and with what. */
-    private static final LayerSwap SWAP = new LayerSwap(OneDnnDepthwise::replaceable,
-            l -> new Depthwise((DepthwiseConvolution2DLayer) l),
-            OneDnnDepthwise::installed);
+    /** Puts a {@link Depthwise} in place of every depthwise convolution layer. */
+    public static final LayerSwap SWAP = new LayerSwap(l -> l.getClass() == DepthwiseConvolution2DLayer.class,
+            l -> new Depthwise((DepthwiseConvolution2DLayer) l), Depthwise.class);
 
     private OneDnnDepthwise() {}
-
-    /**
-     * Replaces every depthwise convolution layer of {@code net} by one on kept oneDNN primitives; idempotent. Does
-     * nothing when oneDNN's presets do not load. Call it after every (re)build of the network's layers (a clone or a
-     * deserialised network has DL4J's own).
-     *
-     * @return how many layers use them
-     */
-    public static int install(MultiLayerNetwork net) {
-        return SWAP.install(net);
-    }
-
-    /** As {@link #install(MultiLayerNetwork)}, for the layers of a graph. */
-    public static int install(ComputationGraph graph) {
-        return SWAP.install(graph);
-    }
-
-    private static boolean replaceable(Layer layer) {
-        return layer.getClass() == DepthwiseConvolution2DLayer.class;
-    }
-
-    /** Whether {@code layer} convolves on this class's primitives. */
-    public static boolean installed(Layer layer) {
-        return layer instanceof Depthwise;
-    }
 
     /** DL4J's depthwise convolution layer, on kept oneDNN primitives where they apply. */
     static final class Depthwise extends DepthwiseConvolution2DLayer {

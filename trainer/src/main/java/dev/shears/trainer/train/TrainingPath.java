@@ -55,11 +55,11 @@ public final class TrainingPath {
         net.setCacheMode(CacheMode.DEVICE);
         CachedPreOutputs.install(net);
         OneDnnConvolution.install(net);
-        OneDnnDepthwise.install(net);
+        OneDnnDepthwise.SWAP.install(net);
         InputLayerGradients.skip(net);
         ReluGradients.install(net);
-        OneDnnActivation.install(net);
-        MaxPooling.install(net);
+        OneDnnActivation.SWAP.install(net);
+        MaxPooling.SWAP.install(net);
         OneDnnBatchNorm.install(net.getLayers());
         UpdaterBlocks.skipEmptyRegularization(net);
     }
@@ -77,10 +77,10 @@ public final class TrainingPath {
         graph.getConfiguration().setCacheMode(CacheMode.DEVICE);
         graph.setCacheMode(CacheMode.DEVICE);
         OneDnnConvolution.install(graph);
-        OneDnnDepthwise.install(graph);
+        OneDnnDepthwise.SWAP.install(graph);
         InputLayerGradients.skip(graph);
         ReluGradients.install(graph);
-        OneDnnActivation.install(graph);
+        OneDnnActivation.SWAP.install(graph);
         OneDnnBatchNorm.install(graph.getLayers());
     }
 }

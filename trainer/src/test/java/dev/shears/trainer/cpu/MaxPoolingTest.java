@@ -40,10 +40,10 @@ class MaxPoolingTest {
     void leNet5TrainsToTheSameParametersToTheBit() {
         MultiLayerNetwork dl4j = Models.lenet5(3, new Nesterovs(0.01, 0.9), 5e-4);
         MultiLayerNetwork shears = dl4j.clone();
-        assertThat(MaxPooling.install(shears)).as("pool1, pool2").isEqualTo(2);
-        assertThat(MaxPooling.install(shears)).as("idempotent").isEqualTo(2);
-        assertThat(MaxPooling.installed(shears.getLayer(1))).isTrue();
-        assertThat(MaxPooling.installed(dl4j.getLayer(1))).as("the original keeps DL4J's layer").isFalse();
+        assertThat(MaxPooling.SWAP.install(shears)).as("pool1, pool2").isEqualTo(2);
+        assertThat(MaxPooling.SWAP.install(shears)).as("idempotent").isEqualTo(2);
+        assertThat(MaxPooling.SWAP.installed(shears.getLayer(1))).isTrue();
+        assertThat(MaxPooling.SWAP.installed(dl4j.getLayer(1))).as("the original keeps DL4J's layer").isFalse();
 
         for (int i = 0; i < 4; i++) {
             dl4j.fit(batch);
@@ -193,8 +193,8 @@ class MaxPoolingTest {
         MultiLayerNetwork average = InputLayerGradientsTest
                 .network(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.AVG)
                         .kernelSize(2, 2).stride(2, 2).build());
-        assertThat(MaxPooling.install(average)).isZero();
-        assertThat(MaxPooling.installed(average.getLayer(0))).isFalse();
+        assertThat(MaxPooling.SWAP.install(average)).isZero();
+        assertThat(MaxPooling.SWAP.installed(average.getLayer(0))).isFalse();
     }
 
     private static SubsamplingLayer.Builder pooling(int kernel, int stride) {
@@ -217,7 +217,7 @@ class MaxPoolingTest {
         MultiLayerNetwork net = new MultiLayerNetwork(c);
         net.init();
         if (shears) {
-            assertThat(MaxPooling.install(net)).isEqualTo(1);
+            assertThat(MaxPooling.SWAP.install(net)).isEqualTo(1);
         }
         return net.getLayer(0);
     }

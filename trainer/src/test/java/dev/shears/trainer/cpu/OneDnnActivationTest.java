@@ -42,11 +42,11 @@ class OneDnnActivationTest extends OneDnnBatches {
         MultiLayerNetwork shears = dl4j.clone();
         ReluGradients.install(shears);
 
-        assertThat(OneDnnActivation.install(shears)).as("the two ReLUs and the ReLU6, not the tanh").isEqualTo(3);
-        assertThat(OneDnnActivation.install(shears)).as("idempotent").isEqualTo(3);
-        assertThat(OneDnnActivation.installed(shears.getLayer(3))).isTrue();
-        assertThat(OneDnnActivation.installed(shears.getLayer(6))).as("tanh").isFalse();
-        assertThat(OneDnnActivation.installed(dl4j.getLayer(1))).as("the original keeps DL4J's").isFalse();
+        assertThat(OneDnnActivation.SWAP.install(shears)).as("the two ReLUs and the ReLU6, not the tanh").isEqualTo(3);
+        assertThat(OneDnnActivation.SWAP.install(shears)).as("idempotent").isEqualTo(3);
+        assertThat(OneDnnActivation.SWAP.installed(shears.getLayer(3))).isTrue();
+        assertThat(OneDnnActivation.SWAP.installed(shears.getLayer(6))).as("tanh").isFalse();
+        assertThat(OneDnnActivation.SWAP.installed(dl4j.getLayer(1))).as("the original keeps DL4J's").isFalse();
 
         // in training (DL4J's layer applies an activation in place on its input in inference, so that list would
         // hold the ReLU's output where the convolution's was)
@@ -57,7 +57,7 @@ class OneDnnActivationTest extends OneDnnBatches {
         assertSameGradients(dl4j, shears, otherBatch.sample(17)); // another shape: primitives of its own
         SameNumbers.assertTrainingRepeats(network(), net -> {
             ReluGradients.install(net);
-            OneDnnActivation.install(net);
+            OneDnnActivation.SWAP.install(net);
         }, batch, otherBatch);
     }
 
@@ -75,10 +75,10 @@ class OneDnnActivationTest extends OneDnnBatches {
                     new ActivationLayer.Builder().activation(activation).build());
             ReluGradients.install(before);
             MultiLayerNetwork after = before.clone();
-            OneDnnActivation.install(after);
+            OneDnnActivation.SWAP.install(after);
             Pair<INDArray, INDArray> expected = pass(before.getLayer(0), input, epsilon);
             Pair<INDArray, INDArray> actual = pass(after.getLayer(0), input, epsilon);
-            assertThat(OneDnnActivation.installed(after.getLayer(0))).isTrue();
+            assertThat(OneDnnActivation.SWAP.installed(after.getLayer(0))).isTrue();
             for (int i = 0; i < z.length; i++) {
                 assertThat(actual.getFirst().getFloat(i)).as("%s(%s)", activation, z[i])
                         .isEqualTo(expected.getFirst().getFloat(i));
@@ -104,8 +104,8 @@ class OneDnnActivationTest extends OneDnnBatches {
                 new ActivationLayer.Builder().activation(Activation.RELU).dropOut(new Dropout(0.5)).build(),
                 new ActivationLayer.Builder().activation(Activation.LEAKYRELU).build(),
                 new ActivationLayer.Builder().activation(Activation.RELU).build());
-        assertThat(OneDnnActivation.install(net)).isEqualTo(1);
-        assertThat(OneDnnActivation.installed(net.getLayer(2))).isTrue();
+        assertThat(OneDnnActivation.SWAP.install(net)).isEqualTo(1);
+        assertThat(OneDnnActivation.SWAP.installed(net.getLayer(2))).isTrue();
         assertThat(net.getLayer(0).getClass()).isEqualTo(org.deeplearning4j.nn.layers.ActivationLayer.class);
     }
 }

@@ -56,10 +56,10 @@ class OneDnnDepthwiseTest extends OneDnnBatches {
         MultiLayerNetwork dl4j = network(layer);
         MultiLayerNetwork shears = dl4j.clone();
         INDArray parameters = shears.getLayer(1).params();
-        assertThat(OneDnnDepthwise.install(shears)).isEqualTo(1);
-        assertThat(OneDnnDepthwise.install(shears)).as("idempotent").isEqualTo(1);
-        assertThat(OneDnnDepthwise.installed(shears.getLayer(1))).isTrue();
-        assertThat(OneDnnDepthwise.installed(dl4j.getLayer(1))).as("the original keeps DL4J's").isFalse();
+        assertThat(OneDnnDepthwise.SWAP.install(shears)).isEqualTo(1);
+        assertThat(OneDnnDepthwise.SWAP.install(shears)).as("idempotent").isEqualTo(1);
+        assertThat(OneDnnDepthwise.SWAP.installed(shears.getLayer(1))).isTrue();
+        assertThat(OneDnnDepthwise.SWAP.installed(dl4j.getLayer(1))).as("the original keeps DL4J's").isFalse();
         assertThat(shears.getLayer(1).params()).as("the same parameters, not a copy").isSameAs(parameters);
         assertSameActivations(dl4j, shears, batch.getFeatures());
         assertSameGradients(dl4j, shears, batch);
@@ -74,7 +74,7 @@ class OneDnnDepthwiseTest extends OneDnnBatches {
         MultiLayerNetwork dl4j = network(new DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(2).dilation(2, 2)
                 .padding(2, 2).activation(Activation.IDENTITY).build());
         MultiLayerNetwork shears = dl4j.clone();
-        OneDnnDepthwise.install(shears);
+        OneDnnDepthwise.SWAP.install(shears);
         boolean helpers = Nd4j.getEnvironment().helpersAllowed();
         Nd4j.getEnvironment().allowHelpers(false);
         try {
@@ -91,7 +91,7 @@ class OneDnnDepthwiseTest extends OneDnnBatches {
         MultiLayerNetwork dl4j = network(new DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(2).padding(1, 1)
                 .activation(Activation.RELU).build());
         MultiLayerNetwork shears = dl4j.clone();
-        OneDnnDepthwise.install(shears);
+        OneDnnDepthwise.SWAP.install(shears);
         SameNumbers.assertOtherBatchSizesChangeNothing(dl4j, shears, batch, otherBatch,
                 b -> assertSameGradients(dl4j, shears, b));
     }
@@ -102,7 +102,7 @@ class OneDnnDepthwiseTest extends OneDnnBatches {
         MultiLayerNetwork dl4j = network(new DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(1).stride(2, 2)
                 .padding(1, 1).hasBias(false).activation(Activation.IDENTITY).build());
         MultiLayerNetwork shears = dl4j.clone();
-        OneDnnDepthwise.install(shears);
+        OneDnnDepthwise.SWAP.install(shears);
         INDArray before = shears.getLayer(1).params().dup();
         for (int i = 0; i < 3; i++) {
             dl4j.fit(batch);
@@ -110,14 +110,14 @@ class OneDnnDepthwiseTest extends OneDnnBatches {
         }
         assertThat(shears.getLayer(1).params()).isNotEqualTo(before);
         assertThat(maxRelativeDiff(dl4j.params(), shears.params())).isLessThan(1e-4);
-        assertThat(OneDnnDepthwise.installed(shears.getLayer(1))).isTrue();
+        assertThat(OneDnnDepthwise.SWAP.installed(shears.getLayer(1))).isTrue();
     }
 
     /** What makes a resumed job compute what an uninterrupted one does: no state beyond the primitives. */
     @Test
     void trainingTwiceFromTheSameStateGivesTheSameParametersToTheBit() {
         SameNumbers.assertTrainingRepeats(network(new DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(2)
-                .stride(2, 2).activation(Activation.RELU).build()), OneDnnDepthwise::install, batch, otherBatch);
+                .stride(2, 2).activation(Activation.RELU).build()), OneDnnDepthwise.SWAP::install, batch, otherBatch);
     }
 
     /** Double precision is not oneDNN's: the layer keeps DL4J's path, to the bit. */
@@ -126,7 +126,7 @@ class OneDnnDepthwiseTest extends OneDnnBatches {
         MultiLayerNetwork dl4j = network(new DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(2)
                 .activation(Activation.TANH).build()).convertDataType(DataType.DOUBLE);
         MultiLayerNetwork shears = dl4j.clone();
-        assertThat(OneDnnDepthwise.install(shears)).isEqualTo(1);
+        assertThat(OneDnnDepthwise.SWAP.install(shears)).isEqualTo(1);
         DataSet doubles = new DataSet(batch.getFeatures().castTo(DataType.DOUBLE),
                 batch.getLabels().castTo(DataType.DOUBLE));
         assertThat(shears.output(doubles.getFeatures())).isEqualTo(dl4j.output(doubles.getFeatures()));
@@ -149,10 +149,10 @@ class OneDnnDepthwiseTest extends OneDnnBatches {
         ComputationGraph shears = dl4j.clone();
         long depthwise = Arrays.stream(dl4j.getLayers()).filter(l -> l instanceof DepthwiseConvolution2DLayer).count();
         assertThat(depthwise).as("one per inverted residual block").isEqualTo(17);
-        assertThat(OneDnnDepthwise.install(shears)).isEqualTo((int) depthwise);
+        assertThat(OneDnnDepthwise.SWAP.install(shears)).isEqualTo((int) depthwise);
         for (Layer l : shears.getLayers()) {
             if (l instanceof DepthwiseConvolution2DLayer) {
-                assertThat(OneDnnDepthwise.installed(l)).isTrue();
+                assertThat(OneDnnDepthwise.SWAP.installed(l)).isTrue();
                 assertThat(shears.getLayer(l.conf().getLayer().getLayerName())).as("the vertex holds it").isSameAs(l);
             }
         }

@@ -2,6 +2,7 @@ package dev.shears.trainer.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shears.broker.ManualClock;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -63,7 +63,7 @@ class TrainingPathTest {
         Layer[] layers = ((MultiLayerNetwork) fast.model()).getLayers();
         assertThat(Arrays.stream(layers).filter(OneDnnConvolution::installed).count()).as("conv1, conv2").isEqualTo(2);
         assertThat(Arrays.stream(layers).filter(CachedPreOutputs::installed).count()).as("fc1, fc2").isEqualTo(2);
-        assertThat(Arrays.stream(layers).filter(MaxPooling::installed).count()).as("pool1, pool2").isEqualTo(2);
+        assertThat(Arrays.stream(layers).filter(MaxPooling.SWAP::installed).count()).as("pool1, pool2").isEqualTo(2);
 
         trainBoth(plain, fast);
         assertThat(maxRelativeDiff(plain.params(), fast.params())).isLessThan(1e-5);
@@ -91,10 +91,10 @@ class TrainingPathTest {
                 .as("every convolution, none with a bias").isEqualTo(convolutions);
         assertThat(Arrays.stream(graph.getLayers()).filter(OneDnnBatchNorm::installed).count())
                 .as("a batch norm after every convolution").isEqualTo(convolutions);
-        assertThat(Arrays.stream(graph.getLayers()).filter(OneDnnActivation::installed).count())
+        assertThat(Arrays.stream(graph.getLayers()).filter(OneDnnActivation.SWAP::installed).count())
                 .as("the stem's ReLU and two in each of the three blocks").isEqualTo(7);
         assertThat(graph.getLayers()).as("no dense or pooling layer given Shears' helper")
-                .noneMatch(l -> CachedPreOutputs.installed(l) || MaxPooling.installed(l));
+                .noneMatch(l -> CachedPreOutputs.installed(l) || MaxPooling.SWAP.installed(l));
         INDArray before = fast.params().dup();
 
         for (int i = 0; i < batches.size(); i++) {
@@ -128,9 +128,9 @@ class TrainingPathTest {
                 .isEqualTo(Arrays.stream(layers).filter(l -> l.getClass() == ConvolutionLayer.class).count())
                 .isGreaterThan(10);
         assertThat(Arrays.stream(layers).filter(OneDnnBatchNorm::installed).count()).isGreaterThan(10);
-        assertThat(Arrays.stream(layers).filter(OneDnnDepthwise::installed).count())
+        assertThat(Arrays.stream(layers).filter(OneDnnDepthwise.SWAP::installed).count())
                 .as("a depthwise convolution in each of the 17 inverted residual blocks").isEqualTo(17);
-        assertThat(Arrays.stream(layers).filter(OneDnnActivation::installed).count())
+        assertThat(Arrays.stream(layers).filter(OneDnnActivation.SWAP::installed).count())
                 .as("every ReLU6 layer").isEqualTo(Arrays.stream(layers)
                         .filter(l -> l instanceof org.deeplearning4j.nn.layers.ActivationLayer).count())
                 .isGreaterThan(30);

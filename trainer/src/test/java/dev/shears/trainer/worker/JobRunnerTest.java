@@ -21,7 +21,7 @@ import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;
 import dev.shears.trainer.data.Subset;
 import dev.shears.trainer.model.Models;
-import dev.shears.trainer.metrics.ManualClock;
+import dev.shears.broker.ManualClock;
 import dev.shears.trainer.metrics.TrainerMetrics;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

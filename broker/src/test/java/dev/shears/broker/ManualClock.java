@@ -1,4 +1,4 @@
-package dev.shears.trainer.metrics;
+package dev.shears.broker;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,7 +6,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock that stands still until a test moves it. */
+/** A clock that stands still until a test moves it; for the tests of every module (the test jar). */
 public final class ManualClock extends Clock {
     private volatile Instant now = Instant.parse("2026-12-06T12:00:00Z");
 
