@@ -13,7 +13,7 @@ import dev.shears.trainer.cpu.CpuAcceleration;
 import dev.shears.trainer.data.Batches;
 import dev.shears.trainer.data.EvalResult;
 import dev.shears.trainer.data.LoadedDataset;
-import dev.shears.trainer.job.PruningPlan;
+import dev.shears.trainer.train.PruningPlan;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.model.TrainableModel;
 import dev.shears.trainer.train.MaskedTraining;

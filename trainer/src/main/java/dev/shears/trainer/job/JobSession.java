@@ -6,6 +6,7 @@ import dev.shears.common.recipe.Training;
 import dev.shears.common.schedule.Schedule;
 import dev.shears.common.schedule.SchedulePoint;
 import dev.shears.prune.Pruning;
+import dev.shears.trainer.train.PruningPlan;
 import dev.shears.trainer.checkpoint.CheckpointState;
 import dev.shears.trainer.checkpoint.Checkpoints;
 import dev.shears.trainer.checkpoint.JobDirectory;

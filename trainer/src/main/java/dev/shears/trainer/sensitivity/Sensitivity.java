@@ -1,7 +1,7 @@
 package dev.shears.trainer.sensitivity;
 
 import dev.shears.prune.Pruning;
-import dev.shears.trainer.job.PruningPlan;
+import dev.shears.trainer.train.PruningPlan;
 import dev.shears.trainer.model.TrainableModel;
 import dev.shears.trainer.checkpoint.Json;
 import java.io.IOException;

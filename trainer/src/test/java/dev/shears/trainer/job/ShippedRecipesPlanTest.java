@@ -8,6 +8,7 @@ import dev.shears.common.recipe.Recipe;
 import dev.shears.common.schedule.Schedule;
 import dev.shears.prune.Compaction;
 import dev.shears.prune.Pruning;
+import dev.shears.trainer.train.PruningPlan;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.model.TrainableModel;
 import java.io.IOException;

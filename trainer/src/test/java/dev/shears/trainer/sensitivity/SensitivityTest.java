@@ -8,7 +8,7 @@ import dev.shears.common.data.InputShape;
 import dev.shears.common.recipe.PruningSpec;
 import dev.shears.common.recipe.Recipe;
 import dev.shears.trainer.checkpoint.Json;
-import dev.shears.trainer.job.PruningPlan;
+import dev.shears.trainer.train.PruningPlan;
 import dev.shears.trainer.model.Models;
 import dev.shears.trainer.model.TrainableModel;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.shears.trainer.job;
+package dev.shears.trainer.train;
 
 import dev.shears.common.recipe.PruningSpec;
 import dev.shears.common.recipe.PruningSpec.WeightKind;

@@ -1,4 +1,4 @@
-package dev.shears.trainer.job;
+package dev.shears.trainer.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
