@@ -136,8 +136,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--jar", default=os.path.join(HERE, "target", "benchmarks.jar"))
-    ap.add_argument("--jvm", default="-Xmx768m -Xmn96m -XX:+UseSerialGC -XX:CompileThresholdScaling=2"
-                                     " -XX:InlineSmallCode=1000",
+    ap.add_argument("--jvm", default="-Xmx768m -Xmn96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1",
                     help="JVM options for Shears (default %(default)s: what ./shears train uses)")
     ap.add_argument("--ab", nargs=2, metavar=("JAR_A", "JAR_B"), help="Shears against Shears: two builds")
     ap.add_argument("--jvm-a", help="JVM options of A (default --jvm)")
