@@ -17,7 +17,6 @@ import org.bytedeco.dnnl.pooling_backward;
 import org.bytedeco.dnnl.pooling_forward;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.stream;
-import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -191,8 +190,8 @@ public final class MaxPooling {
                     padding, padding),
                     OneDnn.cpu());
             forward = new pooling_forward(forwardDesc);
-            source = new memory(OneDnn.nchw(inputShape), OneDnn.cpu(), (Pointer) null);
-            output = new memory(OneDnn.nchw(outputShape), OneDnn.cpu(), (Pointer) null);
+            source = OneDnn.unbound(OneDnn.nchw(inputShape));
+            output = OneDnn.unbound(OneDnn.nchw(outputShape));
             workspace = new memory(forwardDesc.workspace_desc(), OneDnn.cpu());
             forwardArgs.put(DNNL_ARG_SRC, source);
             forwardArgs.put(DNNL_ARG_DST, output);
@@ -213,8 +212,8 @@ public final class MaxPooling {
                         padding, padding),
                         OneDnn.cpu(), forwardDesc);
                 backward = new pooling_backward(desc);
-                outputGradient = new memory(OneDnn.nchw(outputShape), OneDnn.cpu(), (Pointer) null);
-                inputGradient = new memory(OneDnn.nchw(inputShape), OneDnn.cpu(), (Pointer) null);
+                outputGradient = OneDnn.unbound(OneDnn.nchw(outputShape));
+                inputGradient = OneDnn.unbound(OneDnn.nchw(inputShape));
                 backwardArgs.put(DNNL_ARG_DIFF_DST, outputGradient);
                 backwardArgs.put(DNNL_ARG_DIFF_SRC, inputGradient);
                 backwardArgs.put(DNNL_ARG_WORKSPACE, workspace);
